@@ -1,0 +1,168 @@
+# Makefile - builds librulevm (static and shared), rulec, rulesd and the tests.
+#
+#   make            build everything into $(BUILD)/
+#   make test       unit tests, golden tests, rule tests
+#   make deps       install the Debian packages that are missing
+#   make WERROR=1   warnings are errors (CI)
+#   make SANITIZE=1 AddressSanitizer + UBSan build in build-san/
+#   make V=1        show the commands
+#
+# Every output, generated flex/bison sources included, goes under $(BUILD).
+
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD ?= build-san
+else
+BUILD ?= build
+endif
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+FLEX    ?= flex
+BISON   ?= bison
+
+SOVERSION := 0
+LIBNAME   := librulevm
+
+PKGS := libcjson yaml-0.1 libpcre2-8
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wformat=2 -Wvla -Wpointer-arith -Wcast-qual -Wundef
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+OPT ?= -O2 -g
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -MMD -MP \
+              -Ivm -Icompiler -I$(BUILD)/grammar $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL := $(LDFLAGS)
+ifeq ($(SANITIZE),1)
+CFLAGS_ALL  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS_ALL += -fsanitize=address,undefined
+endif
+# Generated scanner/parser code trips some of our stricter warnings; relax
+# only those, only for generated files.
+GEN_CFLAGS := $(filter-out -Wmissing-prototypes -Wcast-qual -Wundef -Werror,$(CFLAGS_ALL)) \
+              -Wno-unused-function -Wno-sign-compare
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+VM_SRC       := $(wildcard vm/*.c)
+COMPILER_SRC := $(filter-out compiler/cli_%.c,$(wildcard compiler/*.c))
+CLI_SRC      := $(wildcard compiler/cli_*.c)
+SERVER_SRC   := $(wildcard server/*.c)
+UNIT_SRC     := $(wildcard tests/unit/test_*.c)
+
+VM_OBJ       := $(VM_SRC:%.c=$(BUILD)/%.o)
+COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/grammar/parser.o $(BUILD)/grammar/lexer.o
+CLI_OBJ      := $(CLI_SRC:%.c=$(BUILD)/%.o)
+SERVER_OBJ   := $(SERVER_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+STATIC_LIB := $(BUILD)/$(LIBNAME).a
+SHARED_LIB := $(BUILD)/$(LIBNAME).so.$(SOVERSION)
+RULEC      := $(BUILD)/rulec
+RULESD     := $(BUILD)/rulesd
+
+TARGETS := $(STATIC_LIB) $(SHARED_LIB) $(RULEC) $(BUILD)/rulevm.pc
+ifneq ($(SERVER_SRC),)
+TARGETS += $(RULESD)
+endif
+
+.PHONY: all test unit golden ruletest deps clean install demo bench bench-smoke
+all: $(TARGETS)
+
+# ---- generated front end ----
+$(BUILD)/grammar/parser.c $(BUILD)/grammar/parser.h: grammar/parser.y
+	@mkdir -p $(dir $@)
+	@echo "  BISON   $<"
+	$(Q)$(BISON) -Wall -Werror --defines=$(BUILD)/grammar/parser.h -o $(BUILD)/grammar/parser.c $<
+
+$(BUILD)/grammar/lexer.c $(BUILD)/grammar/lexer.h: grammar/lexer.l $(BUILD)/grammar/parser.h
+	@mkdir -p $(dir $@)
+	@echo "  FLEX    $<"
+	$(Q)$(FLEX) --header-file=$(BUILD)/grammar/lexer.h -o $(BUILD)/grammar/lexer.c $<
+
+$(BUILD)/grammar/%.o: $(BUILD)/grammar/%.c $(BUILD)/grammar/parser.h $(BUILD)/grammar/lexer.h
+	@echo "  CC      $<"
+	$(Q)$(CC) $(GEN_CFLAGS) -Igrammar -c -o $@ $<
+
+# Compiler sources include the generated headers.
+$(COMPILER_SRC:%.c=$(BUILD)/%.o) $(CLI_OBJ): $(BUILD)/grammar/parser.h $(BUILD)/grammar/lexer.h
+
+# ---- objects ----
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) $(if $(filter server/%,$<),$(MHD_CFLAGS)) -c -o $@ $<
+
+# ---- library ----
+$(STATIC_LIB): $(VM_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(SHARED_LIB): $(VM_OBJ) vm/rulevm.map
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared -Wl,-soname,$(LIBNAME).so.$(SOVERSION) -Wl,--version-script=vm/rulevm.map \
+	    $(LDFLAGS_ALL) -o $@ $(VM_OBJ) $(PKG_LIBS)
+	$(Q)ln -sf $(LIBNAME).so.$(SOVERSION) $(BUILD)/$(LIBNAME).so
+
+$(BUILD)/rulevm.pc: vm/rulevm.pc.in
+	@sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' $< > $@
+
+# ---- programs ----
+$(RULEC): $(CLI_OBJ) $(COMPILER_OBJ) $(STATIC_LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) $(PKG_LIBS) -lm
+
+$(RULESD): $(SERVER_OBJ) $(COMPILER_OBJ) $(STATIC_LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(SERVER_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) $(PKG_LIBS) $(MHD_LIBS) -lpthread -lm
+
+# ---- tests ----
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(COMPILER_OBJ) $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ $< $(COMPILER_OBJ) $(STATIC_LIB) \
+	    $(LDFLAGS_ALL) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
+
+unit: $(UNIT_BIN)
+	@BUILD=$(BUILD) sh tests/run-unit.sh $(UNIT_BIN)
+
+golden: $(RULEC)
+	@BUILD=$(BUILD) sh tests/run-golden.sh
+
+test: all $(UNIT_BIN)
+	@BUILD=$(BUILD) sh tests/run-all.sh $(UNIT_BIN)
+
+# ---- main job: the example policies on real dstack specs ----
+demo: $(RULEC)
+	@BUILD=$(BUILD) sh tests/demo.sh
+
+deps:
+	@sh tests/deps.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(RULEC) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf $(LIBNAME).so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/$(LIBNAME).so
+	install -m 644 vm/rulevm.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/rulevm.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

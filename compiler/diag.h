@@ -1,0 +1,41 @@
+/* diag.h - diagnostics as data.
+ *
+ * Every pass reports problems as records (severity, source, span, message)
+ * appended to one list; rulec prints them at the end as
+ *   file:line:col: error: message
+ *       the source line
+ *       ^~~~ under the span
+ * and tests compare that text. Nothing here exits.
+ */
+#ifndef RC_DIAG_H
+#define RC_DIAG_H
+
+#include "ast.h"
+
+#include <stdio.h>
+
+typedef enum rc_severity { RC_ERROR, RC_WARNING, RC_NOTE } rc_severity;
+
+typedef struct rc_diag {
+    rc_severity severity;
+    const rc_source *src;   /* NULL: not tied to a file */
+    rc_loc loc;             /* ignored when src is NULL */
+    char *message;
+    struct rc_diag *next;
+} rc_diag;
+
+typedef struct rc_diags {
+    rv_arena *arena;        /* records live here */
+    rc_diag *head, *tail;
+    int nerrors, nwarnings;
+} rc_diags;
+
+void rc_diags_init(rc_diags *d, rv_arena *arena);
+void rc_diag(rc_diags *d, rc_severity sev, const rc_source *src, rc_loc loc,
+             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Prints every record in order (see the file comment). */
+void rc_diags_print(const rc_diags *d, FILE *out);
+/* Prints one record. */
+void rc_diag_print(const rc_diag *diag, FILE *out);
+
+#endif

@@ -1,0 +1,1098 @@
+/* interp.c - the interpreter: runs verified policies over a spec.
+ *
+ * The verifier (verify.c) has already proved operand indices, jump targets
+ * and stack depth for every instruction, so the dispatch loop does no
+ * per-step checks beyond the instruction budget. Writes go through an undo
+ * log: a rejected decision rolls the spec back to exactly its input.
+ */
+#include "opcodes.h"
+#include "vm_impl.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Dispatch written against three macros (as in Lua's lvm.c) so computed
+ * goto and a plain switch are one edit apart. */
+#if defined(__GNUC__) && !defined(RV_NO_COMPUTED_GOTO)
+#define RV_COMPUTED_GOTO 1
+#define vmdispatch(o) goto *dispatch_table[o];
+#define vmcase(l) L_##l:
+#define vmbreak   vmfetch(); vmdispatch(RV_GET_OP(ins))
+#else
+#define vmdispatch(o) switch (o)
+#define vmcase(l) case RV_OP_##l:
+#define vmbreak   break
+#endif
+
+/* Everything one evaluation needs, kept together so helpers take one
+ * pointer. */
+typedef struct ev {
+    rv_vm *vm;
+    const rv_program *prog;
+    const rv_policy *pol;
+    size_t pol_index;
+    uint32_t pc;          /* of the instruction being executed */
+    rv_node *spec;
+    rv_error *err;
+} ev;
+
+/* ---- small growable logs ---- */
+
+static void *vec_push(rv_vm *vm, rv_vec *v)
+{
+    if (v->len == v->cap) {
+        size_t ncap = v->cap ? v->cap * 2 : 16;
+        void *p = vm->cfg.alloc(vm->cfg.alloc_ud, v->data, v->cap * v->elem, ncap * v->elem);
+        if (!p)
+            return NULL;
+        v->data = p;
+        v->cap = ncap;
+    }
+    return (char *)v->data + v->len++ * v->elem;
+}
+
+static rv_status oom(ev *e)
+{
+    rv_set_error(e->err, RV_ENOMEM, "out of memory while evaluating policy '%s'", e->pol->name);
+    return RV_ENOMEM;
+}
+
+static uint32_t cur_line(const ev *e)
+{
+    return rv_program_line(e->prog, e->pol_index, e->pc);
+}
+
+/* ---- the undo log ---- */
+
+static bool undo_slot(ev *e, rv_node *container, uint32_t index, bool member)
+{
+    rv_undo *u = vec_push(e->vm, &e->vm->undo);
+    if (!u)
+        return false;
+    u->kind = member ? RV_UNDO_MEMBER : RV_UNDO_ITEM;
+    u->node = container;
+    u->index = index;
+    u->old.value = member ? container->u.members[index].value : container->u.items[index];
+    return true;
+}
+
+static bool undo_shape(ev *e, rv_node *container)
+{
+    rv_undo *u = vec_push(e->vm, &e->vm->undo);
+    if (!u)
+        return false;
+    u->kind = RV_UNDO_SHAPE;
+    u->node = container;
+    u->len = container->len;
+    u->cap = container->cap;
+    u->old.storage = container->type == RV_OBJECT ? (void *)container->u.members
+                                                  : (void *)container->u.items;
+    return true;
+}
+
+static void rollback(rv_vm *vm)
+{
+    rv_undo *log = vm->undo.data;
+    for (size_t k = vm->undo.len; k-- > 0;) {
+        rv_undo *u = &log[k];
+        switch (u->kind) {
+        case RV_UNDO_MEMBER:
+            u->node->u.members[u->index].value = u->old.value;
+            break;
+        case RV_UNDO_ITEM:
+            u->node->u.items[u->index] = u->old.value;
+            break;
+        case RV_UNDO_SHAPE:
+            u->node->len = u->len;
+            u->node->cap = u->cap;
+            if (u->node->type == RV_OBJECT)
+                u->node->u.members = u->old.storage;
+            else
+                u->node->u.items = u->old.storage;
+            break;
+        }
+    }
+    vm->undo.len = 0;
+}
+
+/* ---- records ---- */
+
+static bool record_change(ev *e, const char *path, const rv_node *old, const rv_node *new_value)
+{
+    rv_change *c = vec_push(e->vm, &e->vm->changes);
+    if (!c)
+        return false;
+    c->path = path;
+    c->old_value = old;
+    c->new_value = new_value;
+    c->policy = e->pol->name;
+    c->line = cur_line(e);
+    return true;
+}
+
+static bool record_message(ev *e, rv_vec *v, const rv_node *msg)
+{
+    rv_message *m = vec_push(e->vm, v);
+    if (!m)
+        return false;
+    m->text = msg->type == RV_STRING ? msg->u.s : "";
+    m->policy = e->pol->name;
+    m->line = cur_line(e);
+    return true;
+}
+
+/* ---- reading ---- */
+
+static const rv_node *seg_get(const rv_node *n, const rv_seg *s)
+{
+    if (s->key) {
+        rv_member *m = rv_object_find(n, s->key, s->klen);
+        return m ? m->value : NULL;
+    }
+    if (n->type != RV_ARRAY)
+        return NULL;
+    int64_t i = s->index < 0 ? (int64_t)n->len + s->index : s->index;
+    return i >= 0 && i < (int64_t)n->len ? n->u.items[i] : NULL;
+}
+
+static const rv_node *walk(const rv_node *n, const rv_path *p)
+{
+    for (uint32_t k = 0; k < p->nseg && n; k++)
+        n = seg_get(n, &p->segs[k]);
+    return n ? n : &rv_null_node;
+}
+
+/* Values stored into the spec are copied if they are containers, so that
+ * a later write through one path can never show up under another (or in a
+ * program constant). Scalars are immutable and shared. */
+static rv_node *stored(ev *e, const rv_node *v)
+{
+    if (v->type == RV_ARRAY || v->type == RV_OBJECT)
+        return rv_copy(&e->vm->arena, v);
+    return (rv_node *)v;  /* scalars are never written through */
+}
+
+/* ---- writing ---- */
+
+typedef enum { W_SET, W_DEFAULT, W_UNSET, W_APPEND, W_TAG } wmode;
+
+/* A place in a container: member `index` of an object or item `index` of
+ * an array. Held by index because object storage can move as it grows. */
+typedef struct slot {
+    rv_node *container;
+    uint32_t index;
+    bool found;
+} slot;
+
+static slot locate(rv_node *n, const rv_seg *s)
+{
+    slot sl = {n, 0, false};
+    if (s->key) {
+        if (n->type != RV_OBJECT)
+            return sl;
+        rv_member *m = rv_object_find(n, s->key, s->klen);
+        if (m) {
+            sl.index = (uint32_t)(m - n->u.members);
+            sl.found = true;
+        }
+        return sl;
+    }
+    if (n->type != RV_ARRAY)
+        return sl;
+    int64_t i = s->index < 0 ? (int64_t)n->len + s->index : s->index;
+    if (i >= 0 && i < (int64_t)n->len) {
+        sl.index = (uint32_t)i;
+        sl.found = true;
+    }
+    return sl;
+}
+
+static rv_node *slot_value(slot sl)
+{
+    return sl.container->type == RV_OBJECT ? sl.container->u.members[sl.index].value
+                                           : sl.container->u.items[sl.index];
+}
+
+static bool slot_replace(ev *e, slot sl, rv_node *v)
+{
+    bool member = sl.container->type == RV_OBJECT;
+    if (!undo_slot(e, sl.container, sl.index, member))
+        return false;
+    if (member)
+        sl.container->u.members[sl.index].value = v;
+    else
+        sl.container->u.items[sl.index] = v;
+    return true;
+}
+
+/* Adds key -> v to obj (the key is known to be missing). */
+static bool object_add(ev *e, rv_node *obj, const char *key, uint32_t klen, rv_node *v)
+{
+    return undo_shape(e, obj) && rv_object_push(&e->vm->arena, obj, key, klen, v);
+}
+
+/* Removes a slot by building the container's storage anew without it, so
+ * the old storage stays intact for rollback. */
+static bool slot_remove(ev *e, slot sl)
+{
+    rv_node *c = sl.container;
+    if (!undo_shape(e, c))
+        return false;
+    uint32_t n = c->len - 1;
+    if (c->type == RV_OBJECT) {
+        rv_member *m = rv_arena_alloc(&e->vm->arena, (n ? n : 1) * sizeof *m);
+        if (!m)
+            return false;
+        memcpy(m, c->u.members, sl.index * sizeof *m);
+        memcpy(m + sl.index, c->u.members + sl.index + 1, (n - sl.index) * sizeof *m);
+        c->u.members = m;
+    } else {
+        rv_node **items = rv_arena_alloc(&e->vm->arena, (n ? n : 1) * sizeof *items);
+        if (!items)
+            return false;
+        memcpy(items, c->u.items, sl.index * sizeof *items);
+        memcpy(items + sl.index, c->u.items + sl.index + 1, (n - sl.index) * sizeof *items);
+        c->u.items = items;
+    }
+    c->len = n;
+    c->cap = n;
+    return true;
+}
+
+/* Walks to the container that holds the last segment of p, creating missing
+ * (or null) intermediate objects, and replacing non-object intermediates
+ * for set/default only. NULL when the write cannot happen (it is then a
+ * no-op): a missing array element, or a non-object in the way. */
+static rv_node *write_parent(ev *e, const rv_path *p, wmode mode, bool *failed)
+{
+    rv_node *node = e->spec;
+    for (uint32_t k = 0; k + 1 < p->nseg; k++) {
+        const rv_seg *s = &p->segs[k];
+        uint8_t need = p->segs[k + 1].key ? RV_OBJECT : RV_ARRAY;
+        slot sl = locate(node, s);
+        if (!sl.found) {
+            if (mode == W_UNSET || need == RV_ARRAY || !s->key || node->type != RV_OBJECT)
+                return NULL;
+            rv_node *child = rv_new_object(&e->vm->arena, 4);
+            if (!child || !object_add(e, node, s->key, s->klen, child)) {
+                *failed = true;
+                return NULL;
+            }
+            node = child;
+            continue;
+        }
+        rv_node *child = slot_value(sl);
+        if (child->type == need) {
+            node = child;
+            continue;
+        }
+        if (need == RV_ARRAY || mode == W_UNSET)
+            return NULL;
+        if (child->type != RV_NULL && mode != W_SET && mode != W_DEFAULT)
+            return NULL;
+        rv_node *obj = rv_new_object(&e->vm->arena, 4);
+        if (!obj || !slot_replace(e, sl, obj)) {
+            *failed = true;
+            return NULL;
+        }
+        node = obj;
+    }
+    return node;
+}
+
+/* Same value and same type: writing it would change nothing, not even the
+ * number's printed form, so it is not a change. */
+static bool same(const rv_node *a, const rv_node *b)
+{
+    return a->type == b->type && rv_equal(a, b);
+}
+
+static bool is_ident(const char *s, size_t n)
+{
+    if (n == 0 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
+        return false;
+    for (size_t i = 1; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+/* Display path of one tag: configuration.tags.team, or tags["cost-centre"]. */
+static const char *tag_path(ev *e, const rv_path *p, const rv_node *key)
+{
+    rv_buf *b = &e->vm->scratch;
+    b->len = 0;
+    rv_buf_puts(b, p->text);
+    if (is_ident(key->u.s, key->len)) {
+        rv_buf_putc(b, '.');
+        rv_buf_put(b, key->u.s, key->len);
+    } else {
+        rv_buf_putc(b, '[');
+        rv_json_compact(b, key);
+        rv_buf_putc(b, ']');
+    }
+    if (b->oom)
+        return NULL;
+    return rv_arena_strndup(&e->vm->arena, b->data, b->len);
+}
+
+/* Text of a value as a string node: strings as they are, anything else as
+ * its message text. */
+static const rv_node *as_string(ev *e, const rv_node *v)
+{
+    if (v->type == RV_STRING)
+        return v;
+    rv_buf *b = &e->vm->scratch;
+    b->len = 0;
+    rv_message_text(b, v);
+    if (b->oom)
+        return NULL;
+    return rv_new_string(&e->vm->arena, b->data, b->len);
+}
+
+static rv_status do_tag(ev *e, const rv_path *p, const rv_node *key, const rv_node *value)
+{
+    bool failed = false;
+    rv_node *parent = write_parent(e, p, W_TAG, &failed);
+    if (!parent)
+        return failed ? oom(e) : RV_OK;
+    const rv_seg *last = &p->segs[p->nseg - 1];
+    slot sl = locate(parent, last);
+    rv_node *map;
+    if (sl.found && slot_value(sl)->type == RV_OBJECT) {
+        map = slot_value(sl);
+    } else if (sl.found && slot_value(sl)->type != RV_NULL) {
+        return RV_OK;  /* tags live in a map; anything else is left alone */
+    } else {
+        if (!sl.found && (!last->key || parent->type != RV_OBJECT))
+            return RV_OK;  /* array elements are never created */
+        map = rv_new_object(&e->vm->arena, 4);
+        if (!map)
+            return oom(e);
+        if (sl.found ? !slot_replace(e, sl, map) : !object_add(e, parent, last->key, last->klen, map))
+            return oom(e);
+    }
+    const rv_node *k = as_string(e, key);
+    const rv_node *v = as_string(e, value);
+    if (!k || !v)
+        return oom(e);
+    rv_member *m = rv_object_find(map, k->u.s, k->len);
+    const rv_node *old = m ? m->value : NULL;
+    if (old && same(old, v))
+        return RV_OK;
+    const char *path = tag_path(e, p, k);
+    if (!path)
+        return oom(e);
+    bool ok = m ? slot_replace(e, (slot){map, (uint32_t)(m - map->u.members), true}, (rv_node *)v)
+                : object_add(e, map, k->u.s, k->len, (rv_node *)v);
+    if (!ok || !record_change(e, path, old, v))
+        return oom(e);
+    return RV_OK;
+}
+
+static rv_status do_write(ev *e, const rv_path *p, wmode mode, const rv_node *value)
+{
+    bool failed = false;
+    rv_node *parent = write_parent(e, p, mode, &failed);
+    if (!parent)
+        return failed ? oom(e) : RV_OK;
+    const rv_seg *last = &p->segs[p->nseg - 1];
+    slot sl = locate(parent, last);
+    rv_node *old = sl.found ? slot_value(sl) : NULL;
+    rv_node *nv;
+
+    switch (mode) {
+    case W_DEFAULT:
+        if (old && old->type != RV_NULL)
+            return RV_OK;
+        /* fall through */
+    case W_SET:
+        if (old && same(old, value))
+            return RV_OK;
+        nv = stored(e, value);
+        break;
+    case W_UNSET:
+        if (!old)
+            return RV_OK;
+        if (!slot_remove(e, sl) || !record_change(e, p->text, old, NULL))
+            return oom(e);
+        return RV_OK;
+    case W_APPEND: {
+        if (old && old->type != RV_NULL && old->type != RV_ARRAY)
+            return RV_OK;  /* only lists can be appended to */
+        uint32_t n = old && old->type == RV_ARRAY ? old->len : 0;
+        /* A new list rather than an in-place push, so the old one stays as
+         * it was for the change record and for rollback. */
+        nv = rv_new_array(&e->vm->arena, n + 1);
+        if (!nv)
+            return oom(e);
+        for (uint32_t k = 0; k < n; k++)
+            nv->u.items[k] = old->u.items[k];
+        nv->len = n;
+        rv_node *item = stored(e, value);
+        if (!item || !rv_array_push(&e->vm->arena, nv, item))
+            return oom(e);
+        break;
+    }
+    default:
+        return RV_OK;
+    }
+    if (!nv)
+        return oom(e);
+    if (sl.found) {
+        if (!slot_replace(e, sl, nv))
+            return oom(e);
+    } else {
+        if (!last->key || parent->type != RV_OBJECT)
+            return RV_OK;  /* array elements are never created */
+        if (!object_add(e, parent, last->key, last->klen, nv))
+            return oom(e);
+    }
+    if (!record_change(e, p->text, old, nv))
+        return oom(e);
+    return RV_OK;
+}
+
+/* ---- arithmetic and builtins ---- */
+
+static bool is_num(const rv_node *n)
+{
+    return n->type == RV_INT || n->type == RV_FLOAT;
+}
+
+static double num(const rv_node *n)
+{
+    return n->type == RV_INT ? (double)n->u.i : n->u.f;
+}
+
+static const rv_node *new_float(ev *e, double f)
+{
+    return rv_new_float(&e->vm->arena, f);
+}
+
+static const rv_node *new_int(ev *e, int64_t i)
+{
+    return rv_new_int(&e->vm->arena, i);
+}
+
+static const rv_node *boolean(bool b)
+{
+    return b ? &rv_true_node : &rv_false_node;
+}
+
+static const rv_node *concat(ev *e, const rv_node *a, const rv_node *b)
+{
+    if (a->type == RV_STRING) {
+        char *s = rv_arena_alloc(&e->vm->arena, (size_t)a->len + b->len + 1);
+        if (!s)
+            return NULL;
+        memcpy(s, a->u.s, a->len);
+        memcpy(s + a->len, b->u.s, b->len);
+        s[a->len + b->len] = '\0';
+        rv_node *n = rv_arena_alloc(&e->vm->arena, sizeof *n);
+        if (!n)
+            return NULL;
+        n->type = RV_STRING;
+        n->len = a->len + b->len;
+        n->cap = 0;
+        n->u.s = s;
+        return n;
+    }
+    rv_node *n = rv_new_array(&e->vm->arena, a->len + b->len);
+    if (!n)
+        return NULL;
+    memcpy(n->u.items, a->u.items, a->len * sizeof(rv_node *));
+    memcpy(n->u.items + a->len, b->u.items, b->len * sizeof(rv_node *));
+    n->len = a->len + b->len;
+    return n;
+}
+
+/* Returns NULL only when memory ran out; type mismatches give null. */
+static const rv_node *arith(ev *e, rv_opcode op, const rv_node *a, const rv_node *b)
+{
+    if (op == RV_OP_ADD && a->type == b->type && (a->type == RV_STRING || a->type == RV_ARRAY))
+        return concat(e, a, b);
+    if (!is_num(a) || !is_num(b))
+        return &rv_null_node;
+    if (a->type == RV_INT && b->type == RV_INT) {
+        int64_t x = a->u.i, y = b->u.i, r;
+        switch (op) {
+        case RV_OP_ADD:
+            if (!__builtin_add_overflow(x, y, &r))
+                return new_int(e, r);
+            break;
+        case RV_OP_SUB:
+            if (!__builtin_sub_overflow(x, y, &r))
+                return new_int(e, r);
+            break;
+        case RV_OP_MUL:
+            if (!__builtin_mul_overflow(x, y, &r))
+                return new_int(e, r);
+            break;
+        case RV_OP_DIV:
+            if (y == 0)
+                return &rv_null_node;
+            if (!(x == INT64_MIN && y == -1) && x % y == 0)
+                return new_int(e, x / y);
+            break;
+        case RV_OP_MOD:
+            if (y == 0)
+                return &rv_null_node;
+            if (y == -1)
+                return new_int(e, 0);
+            r = x % y;
+            /* The result takes the divisor's sign, as in Python. */
+            if (r != 0 && ((r < 0) != (y < 0)))
+                r += y;
+            return new_int(e, r);
+        default:
+            break;
+        }
+    }
+    double x = num(a), y = num(b), r;
+    switch (op) {
+    case RV_OP_ADD: r = x + y; break;
+    case RV_OP_SUB: r = x - y; break;
+    case RV_OP_MUL: r = x * y; break;
+    case RV_OP_DIV:
+        if (y == 0)
+            return &rv_null_node;
+        r = x / y;
+        break;
+    case RV_OP_MOD:
+        if (y == 0)
+            return &rv_null_node;
+        r = fmod(x, y);
+        if (r != 0 && ((r < 0) != (y < 0)))
+            r += y;
+        break;
+    default:
+        return &rv_null_node;
+    }
+    return new_float(e, r);
+}
+
+static bool contains(const rv_node *x, const rv_node *coll)
+{
+    switch (coll->type) {
+    case RV_ARRAY:
+        for (uint32_t k = 0; k < coll->len; k++)
+            if (rv_equal(x, coll->u.items[k]))
+                return true;
+        return false;
+    case RV_OBJECT:
+        return x->type == RV_STRING && rv_object_find(coll, x->u.s, x->len) != NULL;
+    case RV_STRING:
+        return x->type == RV_STRING && memmem(coll->u.s, coll->len, x->u.s, x->len) != NULL;
+    default:
+        return false;
+    }
+}
+
+static size_t utf8_length(const char *s, size_t n)
+{
+    size_t count = 0;
+    for (size_t k = 0; k < n; k++)
+        if (((unsigned char)s[k] & 0xC0) != 0x80)
+            count++;
+    return count;
+}
+
+static const rv_node *case_map(ev *e, const rv_node *s, bool upper)
+{
+    if (s->type != RV_STRING)
+        return &rv_null_node;
+    rv_node *n = rv_new_string(&e->vm->arena, s->u.s, s->len);
+    if (!n)
+        return NULL;
+    char *p = (char *)n->u.s;
+    for (uint32_t k = 0; k < n->len; k++) {
+        if (upper && p[k] >= 'a' && p[k] <= 'z')
+            p[k] = (char)(p[k] - 'a' + 'A');
+        else if (!upper && p[k] >= 'A' && p[k] <= 'Z')
+            p[k] = (char)(p[k] - 'A' + 'a');
+    }
+    return n;
+}
+
+static const rv_node *to_int(ev *e, const rv_node *v)
+{
+    switch (v->type) {
+    case RV_INT:
+        return v;
+    case RV_BOOL:
+        return new_int(e, v->u.b ? 1 : 0);
+    case RV_FLOAT:
+        if (isnan(v->u.f) || v->u.f >= 9223372036854775808.0 || v->u.f < -9223372036854775808.0)
+            return &rv_null_node;
+        return new_int(e, (int64_t)v->u.f);
+    case RV_STRING: {
+        char *end;
+        errno = 0;
+        long long i = strtoll(v->u.s, &end, 10);
+        if (end != v->u.s && *end == '\0' && errno == 0)
+            return new_int(e, i);
+        double d = strtod(v->u.s, &end);
+        if (end != v->u.s && *end == '\0' && !isnan(d) && d < 9223372036854775808.0 &&
+            d >= -9223372036854775808.0)
+            return new_int(e, (int64_t)d);
+        return &rv_null_node;
+    }
+    default:
+        return &rv_null_node;
+    }
+}
+
+static const rv_node *min_max(const rv_node *a, const rv_node *b, bool want_max)
+{
+    if (a->type == RV_NULL)
+        return b;
+    if (b->type == RV_NULL)
+        return a;
+    int c;
+    if (!rv_compare(a, b, &c))
+        return &rv_null_node;
+    return (want_max ? c >= 0 : c <= 0) ? a : b;
+}
+
+static const rv_node *call_builtin(ev *e, rv_builtin fn, const rv_node **args)
+{
+    const rv_node *a = args[0];
+    switch (fn) {
+    case RV_BI_len:
+        switch (a->type) {
+        case RV_STRING: return new_int(e, (int64_t)utf8_length(a->u.s, a->len));
+        case RV_ARRAY:
+        case RV_OBJECT: return new_int(e, a->len);
+        case RV_NULL: return new_int(e, 0);
+        default: return &rv_null_node;
+        }
+    case RV_BI_lower:
+        return case_map(e, a, false);
+    case RV_BI_upper:
+        return case_map(e, a, true);
+    case RV_BI_starts_with:
+        return boolean(a->type == RV_STRING && args[1]->type == RV_STRING && args[1]->len <= a->len &&
+                       memcmp(a->u.s, args[1]->u.s, args[1]->len) == 0);
+    case RV_BI_ends_with:
+        return boolean(a->type == RV_STRING && args[1]->type == RV_STRING && args[1]->len <= a->len &&
+                       memcmp(a->u.s + a->len - args[1]->len, args[1]->u.s, args[1]->len) == 0);
+    case RV_BI_min:
+        return min_max(a, args[1], false);
+    case RV_BI_max:
+        return min_max(a, args[1], true);
+    case RV_BI_int:
+        return to_int(e, a);
+    case RV_BI_str:
+        return as_string(e, a);
+    case RV_BI_exists:
+        return boolean(a->type != RV_NULL);
+    default:
+        return &rv_null_node;
+    }
+}
+
+static const rv_node *format(ev *e, const rv_node **parts, uint32_t n)
+{
+    rv_buf *b = &e->vm->scratch;
+    b->len = 0;
+    for (uint32_t k = 0; k < n; k++)
+        rv_message_text(b, parts[k]);
+    if (b->oom)
+        return NULL;
+    return rv_new_string(&e->vm->arena, b->data ? b->data : "", b->len);
+}
+
+static const rv_node *make_map(ev *e, const rv_node **kv, uint32_t n)
+{
+    rv_node *m = rv_new_object(&e->vm->arena, n ? n : 1);
+    if (!m)
+        return NULL;
+    for (uint32_t k = 0; k < n; k++) {
+        const rv_node *key = as_string(e, kv[2 * k]);
+        if (!key)
+            return NULL;
+        rv_member *dup = rv_object_find(m, key->u.s, key->len);
+        if (dup)
+            dup->value = (rv_node *)kv[2 * k + 1];
+        else if (!rv_object_push(&e->vm->arena, m, key->u.s, key->len, (rv_node *)kv[2 * k + 1]))
+            return NULL;
+    }
+    return m;
+}
+
+static const rv_node *make_list(ev *e, const rv_node **items, uint32_t n)
+{
+    rv_node *l = rv_new_array(&e->vm->arena, n ? n : 1);
+    if (!l)
+        return NULL;
+    memcpy(l->u.items, items, n * sizeof *items);
+    l->len = n;
+    return l;
+}
+
+/* -1: limit hit (err filled); 0/1: no match / match. */
+static int regex_match(ev *e, uint32_t index, const rv_node *subject)
+{
+    if (subject->type != RV_STRING)
+        return 0;
+    const rv_regex *re = &e->pol->regex[index];
+    int rc = pcre2_match(re->code, (PCRE2_SPTR)subject->u.s, subject->len, 0, 0,
+                         e->vm->match_data, e->vm->match_ctx);
+    if (rc >= 0)
+        return 1;
+    if (rc == PCRE2_ERROR_NOMATCH)
+        return 0;
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+        rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT) {
+        rv_set_error(e->err, RV_ELIMIT,
+                     "regex /%s/ (policy '%s', %s:%u) gave up: too much backtracking on a "
+                     "%u-byte string",
+                     re->pattern, e->pol->name, e->pol->source, re->line, subject->len);
+        return -1;
+    }
+    /* Anything else (say, a subject that is not valid UTF-8) is no match:
+     * reading never fails. */
+    return 0;
+}
+
+static const rv_node *iter_current(const rv_iter *it)
+{
+    return it->coll->type == RV_ARRAY ? it->coll->u.items[it->i] : it->coll->u.members[it->i].value;
+}
+
+static bool iter_start(rv_iter *it, const rv_node *coll)
+{
+    it->coll = coll;
+    it->i = 0;
+    return (coll->type == RV_ARRAY || coll->type == RV_OBJECT) && coll->len > 0;
+}
+
+/* ---- the dispatch loop ---- */
+
+static bool applies(const rv_policy *p, const char *kind)
+{
+    if (p->nkinds == 0)
+        return true;
+    for (uint32_t k = 0; k < p->nkinds; k++)
+        if (strcmp(p->kinds[k], kind) == 0)
+            return true;
+    return false;
+}
+
+static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *budget)
+{
+    rv_vm *vm = e->vm;
+    const rv_policy *p = e->pol;
+    const uint32_t *code = p->code;
+    const rv_node **base = vm->stack;
+    const rv_node **sp = base;
+    uint32_t pc = 0, ins;
+    uint64_t left = *budget;
+    rv_status st = RV_OK;
+    const rv_node *r;
+
+#ifdef RV_COMPUTED_GOTO
+    static const void *const dispatch_table[RV_OP__COUNT] = {
+#define RV_OP_LABEL(name, fmt, pops, pushes, doc) &&L_##name,
+        RV_OPCODES(RV_OP_LABEL)
+#undef RV_OP_LABEL
+    };
+#endif
+
+#define TRACE_TAKEN(t) \
+    do { if (vm->trace) vm->trace(vm->trace_ud, e->pol_index, e->pc, (t)); } while (0)
+#define vmfetch()                                                      \
+    do {                                                               \
+        if (left-- == 0)                                               \
+            goto out_of_budget;                                        \
+        e->pc = pc;                                                    \
+        ins = code[pc++];                                              \
+        if (vm->trace)                                                 \
+            vm->trace(vm->trace_ud, e->pol_index, e->pc, -1);          \
+    } while (0)
+#define CHECK(x) do { if (!(r = (x))) goto out_of_memory; } while (0)
+
+    for (;;) {
+        vmfetch();
+        vmdispatch(RV_GET_OP(ins)) {
+        vmcase(HALT) {
+            *budget = left;
+            return RV_OK;
+        }
+        vmcase(POP) {
+            sp--;
+            vmbreak;
+        }
+        vmcase(CONST) {
+            *sp++ = p->consts[RV_GET_AX(ins)];
+            vmbreak;
+        }
+        vmcase(CTX) {
+            *sp++ = ctx[RV_GET_AX(ins)];
+            vmbreak;
+        }
+        vmcase(PARAM) {
+            *sp++ = p->params[RV_GET_AX(ins)].value;
+            vmbreak;
+        }
+        vmcase(GET) {
+            *sp++ = walk(e->spec, &p->paths[RV_GET_AX(ins)]);
+            vmbreak;
+        }
+        vmcase(LOCAL) {
+            *sp++ = iter_current(&vm->iters[RV_GET_AX(ins)]);
+            vmbreak;
+        }
+        vmcase(WALK) {
+            sp[-1] = walk(sp[-1], &p->paths[RV_GET_AX(ins)]);
+            vmbreak;
+        }
+        vmcase(NOT) {
+            sp[-1] = boolean(!rv_truthy(sp[-1]));
+            vmbreak;
+        }
+        vmcase(TRUTH) {
+            sp[-1] = boolean(rv_truthy(sp[-1]));
+            vmbreak;
+        }
+        vmcase(NEG) {
+            const rv_node *a = sp[-1];
+            if (a->type == RV_INT && a->u.i != INT64_MIN)
+                CHECK(new_int(e, -a->u.i));
+            else if (is_num(a))
+                CHECK(new_float(e, -num(a)));
+            else
+                r = &rv_null_node;
+            sp[-1] = r;
+            vmbreak;
+        }
+        vmcase(ADD) vmcase(SUB) vmcase(MUL) vmcase(DIV) vmcase(MOD) {
+            CHECK(arith(e, RV_GET_OP(ins), sp[-2], sp[-1]));
+            sp[-2] = r;
+            sp--;
+            vmbreak;
+        }
+        vmcase(EQ) {
+            sp[-2] = boolean(rv_equal(sp[-2], sp[-1]));
+            sp--;
+            vmbreak;
+        }
+        vmcase(NE) {
+            sp[-2] = boolean(!rv_equal(sp[-2], sp[-1]));
+            sp--;
+            vmbreak;
+        }
+        vmcase(LT) vmcase(LE) vmcase(GT) vmcase(GE) {
+            int c;
+            bool b = false;
+            if (rv_compare(sp[-2], sp[-1], &c)) {
+                switch (RV_GET_OP(ins)) {
+                case RV_OP_LT: b = c < 0; break;
+                case RV_OP_LE: b = c <= 0; break;
+                case RV_OP_GT: b = c > 0; break;
+                default: b = c >= 0; break;
+                }
+            }
+            sp[-2] = boolean(b);
+            sp--;
+            vmbreak;
+        }
+        vmcase(IN) {
+            sp[-2] = boolean(contains(sp[-2], sp[-1]));
+            sp--;
+            vmbreak;
+        }
+        vmcase(MATCH) vmcase(NMATCH) {
+            int m = regex_match(e, RV_GET_AX(ins), sp[-1]);
+            if (m < 0) {
+                st = RV_ELIMIT;
+                goto fail;
+            }
+            sp[-1] = boolean(RV_GET_OP(ins) == RV_OP_MATCH ? m == 1 : m == 0);
+            vmbreak;
+        }
+        vmcase(CALL) {
+            rv_builtin fn = (rv_builtin)RV_GET_AX(ins);
+            uint32_t n = rv_builtin_arity[fn];
+            CHECK(call_builtin(e, fn, sp - n));
+            sp -= n;
+            *sp++ = r;
+            vmbreak;
+        }
+        vmcase(MKLIST) {
+            uint32_t n = RV_GET_AX(ins);
+            CHECK(make_list(e, sp - n, n));
+            sp -= n;
+            *sp++ = r;
+            vmbreak;
+        }
+        vmcase(MKMAP) {
+            uint32_t n = RV_GET_AX(ins);
+            CHECK(make_map(e, sp - 2 * n, n));
+            sp -= 2 * n;
+            *sp++ = r;
+            vmbreak;
+        }
+        vmcase(FORMAT) {
+            uint32_t n = RV_GET_AX(ins);
+            CHECK(format(e, sp - n, n));
+            sp -= n;
+            *sp++ = r;
+            vmbreak;
+        }
+        vmcase(JMP) {
+            pc += RV_GET_AX(ins);
+            vmbreak;
+        }
+        vmcase(JFALSE) {
+            bool t = !rv_truthy(*--sp);
+            TRACE_TAKEN(t);
+            if (t)
+                pc += RV_GET_AX(ins);
+            vmbreak;
+        }
+        vmcase(JTRUE) {
+            bool t = rv_truthy(*--sp);
+            TRACE_TAKEN(t);
+            if (t)
+                pc += RV_GET_AX(ins);
+            vmbreak;
+        }
+        vmcase(JNOTNULL) {
+            bool t = sp[-1]->type != RV_NULL;
+            TRACE_TAKEN(t);
+            if (t)
+                pc += RV_GET_AX(ins);
+            else
+                sp--;
+            vmbreak;
+        }
+        vmcase(ANY_BEGIN) vmcase(ALL_BEGIN) {
+            rv_iter *it = &vm->iters[RV_GET_A(ins)];
+            if (!iter_start(it, *--sp)) {
+                /* Over nothing, any is false and all is true. */
+                *sp++ = boolean(RV_GET_OP(ins) == RV_OP_ALL_BEGIN);
+                pc += RV_GET_BX(ins);
+            }
+            vmbreak;
+        }
+        vmcase(ANY_NEXT) vmcase(ALL_NEXT) {
+            rv_iter *it = &vm->iters[RV_GET_A(ins)];
+            bool want = RV_GET_OP(ins) == RV_OP_ANY_NEXT;
+            bool c = rv_truthy(*--sp);
+            if (c == want || ++it->i >= it->coll->len) {
+                *sp++ = boolean(c);
+            } else {
+                /* Back to the body: bounded, the collection cannot grow
+                 * (no writes inside quantifiers, checked by the verifier). */
+                pc -= RV_GET_BX(ins);
+            }
+            vmbreak;
+        }
+        vmcase(SET) vmcase(DEFAULT) vmcase(APPEND) {
+            rv_opcode op = RV_GET_OP(ins);
+            wmode m = op == RV_OP_SET ? W_SET : op == RV_OP_DEFAULT ? W_DEFAULT : W_APPEND;
+            st = do_write(e, &p->paths[RV_GET_AX(ins)], m, *--sp);
+            if (st != RV_OK)
+                goto fail;
+            vmbreak;
+        }
+        vmcase(UNSET) {
+            st = do_write(e, &p->paths[RV_GET_AX(ins)], W_UNSET, NULL);
+            if (st != RV_OK)
+                goto fail;
+            vmbreak;
+        }
+        vmcase(TAG) {
+            st = do_tag(e, &p->paths[RV_GET_AX(ins)], sp[-2], sp[-1]);
+            sp -= 2;
+            if (st != RV_OK)
+                goto fail;
+            vmbreak;
+        }
+        vmcase(FORBID) {
+            if (!record_message(e, &vm->errors, *--sp))
+                goto out_of_memory;
+            vmbreak;
+        }
+        vmcase(WARN) {
+            if (!record_message(e, &vm->warnings, *--sp))
+                goto out_of_memory;
+            vmbreak;
+        }
+        }
+    }
+
+out_of_budget:
+    rv_set_error(e->err, RV_ELIMIT,
+                 "instruction budget of %llu exhausted in policy '%s' (%s:%u)",
+                 (unsigned long long)vm->cfg.instruction_budget, p->name, p->source, cur_line(e));
+    return RV_ELIMIT;
+out_of_memory:
+    return oom(e);
+fail:
+    return st;
+#undef CHECK
+#undef vmfetch
+#undef TRACE_TAKEN
+}
+
+rv_status rv_interp_eval(rv_vm *vm, const rv_program *prog, const rv_request *req,
+                         rv_node *spec, rv_decision *out, rv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    vm->undo.len = vm->changes.len = vm->errors.len = vm->warnings.len = 0;
+    if (!spec || spec->type != RV_OBJECT) {
+        rv_set_error(err, RV_EINPUT, "the spec must be an object");
+        return RV_EINPUT;
+    }
+    const char *kind = req && req->kind ? req->kind : "";
+    const rv_node *ctx[RV_CTX__COUNT];
+    ctx[RV_CTX_USER] = rv_new_string(&vm->arena, req && req->user ? req->user : "",
+                                     req && req->user ? strlen(req->user) : 0);
+    ctx[RV_CTX_PROJECT] = rv_new_string(&vm->arena, req && req->project ? req->project : "",
+                                        req && req->project ? strlen(req->project) : 0);
+    ctx[RV_CTX_KIND] = rv_new_string(&vm->arena, kind, strlen(kind));
+    if (!ctx[0] || !ctx[1] || !ctx[2]) {
+        rv_set_error(err, RV_ENOMEM, "out of memory");
+        return RV_ENOMEM;
+    }
+
+    ev e = {vm, prog, NULL, 0, 0, spec, err};
+    uint64_t budget = vm->cfg.instruction_budget;
+    for (uint32_t k = 0; k < prog->npolicies; k++) {
+        const rv_policy *p = prog->policies[k];
+        if (!applies(p, kind))
+            continue;
+        e.pol = p;
+        e.pol_index = k;
+        rv_status st = run_policy(&e, ctx, &budget);
+        if (st != RV_OK) {
+            rollback(vm);
+            return st;
+        }
+    }
+
+    out->instructions = vm->cfg.instruction_budget - budget;
+    out->allowed = vm->errors.len == 0;
+    /* No partial rewrite leaks out of a rejection. */
+    if (!out->allowed)
+        rollback(vm);
+    vm->undo.len = 0;
+    out->spec = spec;
+    out->errors = vm->errors.data;
+    out->nerrors = vm->errors.len;
+    out->warnings = vm->warnings.data;
+    out->nwarnings = vm->warnings.len;
+    out->changes = vm->changes.data;
+    out->nchanges = vm->changes.len;
+    return RV_OK;
+}

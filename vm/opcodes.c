@@ -1,0 +1,47 @@
+/* opcodes.c - per-opcode and per-builtin tables, generated from the X-macros
+ * in opcodes.h so that the verifier, the disassembler and the interpreter can
+ * never disagree about names, operand formats or stack effects.
+ */
+#include "opcodes.h"
+
+const char *const rv_opcode_names[RV_OP__COUNT] = {
+#define X(name, fmt, pops, pushes, doc) #name,
+    RV_OPCODES(X)
+#undef X
+};
+
+const uint8_t rv_opcode_formats[RV_OP__COUNT] = {
+#define X(name, fmt, pops, pushes, doc) fmt,
+    RV_OPCODES(X)
+#undef X
+};
+
+const int8_t rv_opcode_pops[RV_OP__COUNT] = {
+#define X(name, fmt, pops, pushes, doc) pops,
+    RV_OPCODES(X)
+#undef X
+};
+
+const int8_t rv_opcode_pushes[RV_OP__COUNT] = {
+#define X(name, fmt, pops, pushes, doc) pushes,
+    RV_OPCODES(X)
+#undef X
+};
+
+const char *const rv_opcode_docs[RV_OP__COUNT] = {
+#define X(name, fmt, pops, pushes, doc) doc,
+    RV_OPCODES(X)
+#undef X
+};
+
+const char *const rv_builtin_names[RV_BI__COUNT] = {
+#define X(name, arity) #name,
+    RV_BUILTINS(X)
+#undef X
+};
+
+const uint8_t rv_builtin_arity[RV_BI__COUNT] = {
+#define X(name, arity) arity,
+    RV_BUILTINS(X)
+#undef X
+};

@@ -1,0 +1,128 @@
+/* opcodes.h - the instruction set, defined once (internal).
+ *
+ * One X-macro list generates the opcode enum, the name table, the operand
+ * format and stack effect the verifier checks, and the disassembler. The VM
+ * is a stack machine; every instruction is one 32-bit little-endian word:
+ *
+ *    31                     8 7        0
+ *   +------------------------+----------+
+ *   |           Ax           |    op    |     Ax: 24-bit unsigned operand
+ *   +------------+-----------+----------+
+ *   |     Bx     |     A     |    op    |     A: 8 bits, Bx: 16 bits
+ *   +------------+-----------+----------+
+ *    31        16 15        8 7        0
+ *
+ * Notation: S = the value stack, S[-1] its top; K = constants, P = paths,
+ * R = regexes, C = request context, L = quantifier slots; "pop"/"push" on S.
+ * Jumps are relative to the next instruction and forward only, except the
+ * *_NEXT instructions, which return to the start of their quantifier body
+ * while elements remain: iteration is bounded by the data, so every program
+ * ends.
+ */
+#ifndef RV_OPCODES_H
+#define RV_OPCODES_H
+
+#include <stdint.h>
+
+/* Operand formats. */
+enum { RV_FMT_NONE, RV_FMT_AX, RV_FMT_ABX };
+
+/* Marker for a variable stack effect (computed by the verifier from Ax). */
+#define RV_VAR (-1)
+
+/* X(name, format, pops, pushes, description) */
+#define RV_OPCODES(X)                                                                   \
+    X(HALT,      RV_FMT_NONE, 0, 0, "end of the policy")                                \
+    X(POP,       RV_FMT_NONE, 1, 0, "pop")                                              \
+    X(CONST,     RV_FMT_AX,   0, 1, "push K[Ax]")                                       \
+    X(CTX,       RV_FMT_AX,   0, 1, "push C[Ax]  (0 $user, 1 $project, 2 $kind)")       \
+    X(PARAM,     RV_FMT_AX,   0, 1, "push parameter Ax")                                \
+    X(GET,       RV_FMT_AX,   0, 1, "push spec at path P[Ax], null if missing")         \
+    X(LOCAL,     RV_FMT_AX,   0, 1, "push current element of L[Ax]")                    \
+    X(WALK,      RV_FMT_AX,   1, 1, "S[-1] := S[-1] at path P[Ax]")                     \
+    X(NOT,       RV_FMT_NONE, 1, 1, "S[-1] := not truthy(S[-1])")                       \
+    X(TRUTH,     RV_FMT_NONE, 1, 1, "S[-1] := truthy(S[-1])")                           \
+    X(NEG,       RV_FMT_NONE, 1, 1, "S[-1] := -S[-1]")                                  \
+    X(ADD,       RV_FMT_NONE, 2, 1, "S[-2] := S[-2] + S[-1]")                           \
+    X(SUB,       RV_FMT_NONE, 2, 1, "S[-2] := S[-2] - S[-1]")                           \
+    X(MUL,       RV_FMT_NONE, 2, 1, "S[-2] := S[-2] * S[-1]")                           \
+    X(DIV,       RV_FMT_NONE, 2, 1, "S[-2] := S[-2] / S[-1]")                           \
+    X(MOD,       RV_FMT_NONE, 2, 1, "S[-2] := S[-2] % S[-1]")                           \
+    X(EQ,        RV_FMT_NONE, 2, 1, "S[-2] := S[-2] == S[-1]")                          \
+    X(NE,        RV_FMT_NONE, 2, 1, "S[-2] := S[-2] != S[-1]")                          \
+    X(LT,        RV_FMT_NONE, 2, 1, "S[-2] := S[-2] < S[-1]")                           \
+    X(LE,        RV_FMT_NONE, 2, 1, "S[-2] := S[-2] <= S[-1]")                          \
+    X(GT,        RV_FMT_NONE, 2, 1, "S[-2] := S[-2] > S[-1]")                           \
+    X(GE,        RV_FMT_NONE, 2, 1, "S[-2] := S[-2] >= S[-1]")                          \
+    X(IN,        RV_FMT_NONE, 2, 1, "S[-2] := S[-2] in S[-1]")                          \
+    X(MATCH,     RV_FMT_AX,   1, 1, "S[-1] := S[-1] =~ R[Ax]")                          \
+    X(NMATCH,    RV_FMT_AX,   1, 1, "S[-1] := S[-1] !~ R[Ax]")                          \
+    X(CALL,      RV_FMT_AX,   RV_VAR, 1, "call builtin Ax on its arguments")            \
+    X(MKLIST,    RV_FMT_AX,   RV_VAR, 1, "pop Ax values, push them as a list")          \
+    X(MKMAP,     RV_FMT_AX,   RV_VAR, 1, "pop Ax key/value pairs, push a map")          \
+    X(FORMAT,    RV_FMT_AX,   RV_VAR, 1, "pop Ax values, push their message text")      \
+    X(JMP,       RV_FMT_AX,   0, 0, "pc += Ax")                                         \
+    X(JFALSE,    RV_FMT_AX,   1, 0, "pop; if falsy pc += Ax")                           \
+    X(JTRUE,     RV_FMT_AX,   1, 0, "pop; if truthy pc += Ax")                          \
+    X(JNOTNULL,  RV_FMT_AX,   1, 1, "if S[-1] is not null pc += Ax, else pop")          \
+    X(ANY_BEGIN, RV_FMT_ABX,  1, 0, "pop collection into L[A]; empty: push false, pc += Bx") \
+    X(ALL_BEGIN, RV_FMT_ABX,  1, 0, "pop collection into L[A]; empty: push true, pc += Bx")  \
+    X(ANY_NEXT,  RV_FMT_ABX,  1, 1, "pop c; c or last: push c, else next, pc -= Bx")    \
+    X(ALL_NEXT,  RV_FMT_ABX,  1, 1, "pop c; !c or last: push c, else next, pc -= Bx")   \
+    X(SET,       RV_FMT_AX,   1, 0, "spec at P[Ax] := pop")                             \
+    X(DEFAULT,   RV_FMT_AX,   1, 0, "spec at P[Ax] := pop, if missing or null")         \
+    X(UNSET,     RV_FMT_AX,   0, 0, "remove spec at P[Ax]")                             \
+    X(APPEND,    RV_FMT_AX,   1, 0, "append pop to the list at P[Ax]")                  \
+    X(TAG,       RV_FMT_AX,   2, 0, "map at P[Ax][S[-2]] := str(S[-1]); pop 2")         \
+    X(FORBID,    RV_FMT_NONE, 1, 0, "record violation with message pop")                \
+    X(WARN,      RV_FMT_NONE, 1, 0, "record warning with message pop")
+
+typedef enum rv_opcode {
+#define RV_OP_ENUM(name, fmt, pops, pushes, doc) RV_OP_##name,
+    RV_OPCODES(RV_OP_ENUM)
+#undef RV_OP_ENUM
+    RV_OP__COUNT
+} rv_opcode;
+
+/* Builtin functions called by CALL: X(name, arity). Compiled by name. */
+#define RV_BUILTINS(X)   \
+    X(len, 1)            \
+    X(lower, 1)          \
+    X(upper, 1)          \
+    X(starts_with, 2)    \
+    X(ends_with, 2)      \
+    X(min, 2)            \
+    X(max, 2)            \
+    X(int, 1)            \
+    X(str, 1)            \
+    X(exists, 1)
+
+typedef enum rv_builtin {
+#define RV_BI_ENUM(name, arity) RV_BI_##name,
+    RV_BUILTINS(RV_BI_ENUM)
+#undef RV_BI_ENUM
+    RV_BI__COUNT
+} rv_builtin;
+
+/* Request context indices for CTX. */
+enum { RV_CTX_USER, RV_CTX_PROJECT, RV_CTX_KIND, RV_CTX__COUNT };
+
+#define RV_GET_OP(i) ((rv_opcode)((i) & 0xFFu))
+#define RV_GET_AX(i) ((uint32_t)(i) >> 8)
+#define RV_GET_A(i)  (((uint32_t)(i) >> 8) & 0xFFu)
+#define RV_GET_BX(i) ((uint32_t)(i) >> 16)
+#define RV_MAKE_AX(op, ax) ((uint32_t)(op) | ((uint32_t)(ax) << 8))
+#define RV_MAKE_ABX(op, a, bx) ((uint32_t)(op) | ((uint32_t)(a) << 8) | ((uint32_t)(bx) << 16))
+#define RV_MAX_AX 0xFFFFFFu
+#define RV_MAX_BX 0xFFFFu
+
+/* Per-opcode tables (opcodes.c). */
+extern const char *const rv_opcode_names[RV_OP__COUNT];
+extern const uint8_t rv_opcode_formats[RV_OP__COUNT];
+extern const int8_t rv_opcode_pops[RV_OP__COUNT];
+extern const int8_t rv_opcode_pushes[RV_OP__COUNT];
+extern const char *const rv_opcode_docs[RV_OP__COUNT];
+extern const char *const rv_builtin_names[RV_BI__COUNT];
+extern const uint8_t rv_builtin_arity[RV_BI__COUNT];
+
+#endif

@@ -1,0 +1,124 @@
+/* program.h - the bytecode bundle format and the loaded program (internal).
+ *
+ * The compiler writes this format (compiler/emit.c); the VM loads it
+ * (vm/load.c), verifies every policy (vm/verify.c) and only then runs it.
+ * All integers are little-endian.
+ *
+ *   bundle  := header policy*
+ *   header  := magic "\x7fRBC"  u16 version(=1)  u16 flags(=0)
+ *              u32 total_size   u32 crc32(bytes 16..total_size)
+ *              u32 npolicies
+ *   policy  := u32 size (bytes that follow, for this policy)
+ *              str name  i32 priority  str source
+ *              u32 nkinds  str*            (0 kinds: every kind, "on *")
+ *              u32 nconsts value*
+ *              u32 nparams (str name, value default)*
+ *              u32 nregex  (str pattern, u32 flags, u32 line, u32 column)*
+ *              u32 npaths  path*
+ *              u32 nslots  u32 ncode u32 code[ncode]
+ *              u32 nlines  (u32 pc, u32 line)*   sorted by pc; a pc maps to
+ *                                                 the last entry <= it
+ *   str     := u32 len, bytes (no NUL)
+ *   path    := u32 nseg  (u8 0, str key | u8 1, i32 index)*
+ *   value   := u8 tag (rv_doc_type) then: nothing (null) | u8 (bool) |
+ *              i64 (int) | f64 (float) | str (string) |
+ *              u32 n value* (array) | u32 n (str key, value)* (object)
+ */
+#ifndef RV_PROGRAM_H
+#define RV_PROGRAM_H
+
+#include "rulevm.h"
+#include "value.h"
+
+#include <stdint.h>
+
+#define RV_MAGIC "\x7f" "RBC"
+#define RV_FORMAT_VERSION 1
+#define RV_HEADER_SIZE 20
+
+#define RV_STACK_MAX 256   /* value stack slots; the verifier bounds depth */
+#define RV_SLOTS_MAX 16    /* quantifier nesting */
+#define RV_CONST_DEPTH_MAX 64
+
+/* Regex flags (bundle format). */
+#define RV_RE_I 1u
+#define RV_RE_M 2u
+#define RV_RE_S 4u
+#define RV_RE_X 8u
+
+typedef struct rv_seg {
+    const char *key;   /* NULL: an index segment */
+    uint32_t klen;
+    int32_t index;     /* negative counts from the end */
+} rv_seg;
+
+typedef struct rv_path {
+    uint32_t nseg;
+    rv_seg *segs;
+    const char *text;  /* display form, e.g. configuration.env["HF_TOKEN"] */
+} rv_path;
+
+typedef struct rv_param {
+    const char *name;
+    rv_node *value;      /* the default, or the override */
+    const char *json;    /* compact JSON of value, for introspection */
+} rv_param;
+
+typedef struct rv_regex {
+    void *code;          /* pcre2_code_8 *, compiled (and JIT-ed) at load */
+    const char *pattern;
+    uint32_t flags, line, column;
+} rv_regex;
+
+typedef struct rv_line {
+    uint32_t pc, line;
+} rv_line;
+
+typedef struct rv_policy {
+    const char *name;
+    const char *source;
+    int32_t priority;
+    uint32_t checksum;
+    uint32_t nkinds;
+    const char **kinds;
+    uint32_t nconsts;
+    rv_node **consts;
+    uint32_t nparams;
+    rv_param *params;
+    uint32_t nregex;
+    rv_regex *regex;
+    uint32_t npaths;
+    rv_path *paths;
+    uint32_t nslots;
+    uint32_t ncode;
+    uint32_t *code;
+    uint32_t nlines;
+    rv_line *lines;
+    uint32_t max_stack;  /* computed by the verifier */
+} rv_policy;
+
+struct rv_program {
+    rv_config cfg;
+    rv_arena arena;      /* everything the program owns except PCRE2 codes */
+    uint32_t npolicies;
+    rv_policy **policies;  /* in run order: priority, then name */
+    bool sealed;           /* set by the first evaluation: no more overrides */
+};
+
+/* Serializes policies (filled in by the compiler: every field but checksum,
+ * max_stack and regex code) as one bundle, in the given order. */
+bool rv_bundle_write(rv_buf *out, rv_policy *const *policies, size_t n);
+
+/* CRC-32 (IEEE 802.3, the zlib polynomial). */
+uint32_t rv_crc32(const void *data, size_t len);
+
+/* Checks one decoded policy: operand indices, forward jumps, quantifier
+ * structure, stack depth, ends in HALT. Sets p->max_stack. On failure fills
+ * err (RV_EVERIFY) naming the policy and pc. */
+bool rv_verify_policy(rv_policy *p, rv_error *err);
+/* The same, taking its scratch memory (8 bytes per instruction, released
+ * before it returns) from alloc rather than malloc, so that a program load
+ * honours rv_config.alloc. Out of memory: false with RV_ENOMEM. */
+bool rv_verify_policy_alloc(rv_policy *p, rv_alloc_fn alloc, void *ud, rv_error *err);
+
+#endif

@@ -1,0 +1,202 @@
+/* rulevm.h - the one public header of the rules VM library (librulevm).
+ *
+ * The library loads verified bytecode bundles, parses specs (JSON or YAML),
+ * evaluates policies against them and prints the result. It never exits,
+ * never prints, and reports every failure through an rv_error.
+ *
+ * OWNERSHIP. An rv_program is built by rv_program_load from bytes the caller
+ * owns and may free right after the call; the program copies what it needs.
+ * Parameter overrides (rv_program_set_param) must be made before the program
+ * is first evaluated; after that it is immutable and may be shared by any
+ * number of threads, each with its own rv_vm. An rv_vm is not thread-safe.
+ * Everything an rv_vm hands out -- documents (rv_doc), decisions, printed
+ * text -- lives in the VM's scratch memory and stays valid until the next
+ * rv_vm_reset() or rv_vm_free() on that VM; the caller never frees it. All
+ * memory comes from the allocator in rv_config (malloc/free by default).
+ */
+#ifndef RULEVM_H
+#define RULEVM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RV_VERSION_MAJOR 0
+#define RV_VERSION_MINOR 1
+
+/* Shaped like lua_Alloc: nsize == 0 frees ptr and returns NULL; otherwise
+ * behaves as realloc(ptr, nsize) (osize is the old size, 0 for new blocks). */
+typedef void *(*rv_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
+
+typedef enum rv_status {
+    RV_OK = 0,
+    RV_ENOMEM,   /* the allocator failed */
+    RV_EFORMAT,  /* bytecode: bad magic, version, size or checksum */
+    RV_EVERIFY,  /* bytecode: well formed but fails verification */
+    RV_EPARSE,   /* a spec or value text is not valid JSON/YAML */
+    RV_ELIMIT,   /* a limit was hit: instruction budget, regex work, nesting */
+    RV_EPARAM,   /* a parameter override names no such policy or parameter */
+    RV_EPOLICY,  /* a policy set is inconsistent (duplicate name and priority) */
+    RV_EINPUT    /* anything else wrong with what the caller passed */
+} rv_status;
+
+/* Filled on failure. line/column are 1-based positions in the input text
+ * (spec or value) when known, 0 otherwise. */
+typedef struct rv_error {
+    rv_status status;
+    unsigned long line, column;
+    char message[512];
+} rv_error;
+
+typedef struct rv_config {
+    rv_alloc_fn alloc;          /* NULL: malloc/realloc/free */
+    void *alloc_ud;
+    uint64_t instruction_budget;  /* per decision, all policies; 0: default */
+    uint32_t regex_match_limit;   /* PCRE2 match limit; 0: default */
+    uint32_t regex_depth_limit;   /* PCRE2 depth limit; 0: default */
+    uint32_t max_nesting;         /* document nesting; 0: default (512) */
+} rv_config;
+
+void rv_config_init(rv_config *cfg);
+
+/* ---- Programs: verified, immutable policy sets ---- */
+
+typedef struct rv_program rv_program;
+
+typedef struct rv_blob {
+    const void *data;
+    size_t size;
+    const char *name;  /* for messages (a file name); may be NULL */
+} rv_blob;
+
+/* Loads and verifies n bytecode bundles as one policy set: policies run in
+ * ascending priority (ties by name); of two policies with the same name only
+ * the higher priority is kept (equal priority is an RV_EPOLICY error). */
+rv_status rv_program_load(const rv_blob *blobs, size_t n, const rv_config *cfg,
+                          rv_program **out, rv_error *err);
+void rv_program_free(rv_program *prog);
+
+/* Overrides a parameter. policy may be NULL: then every policy that declares
+ * the parameter gets the value, and it is an error if none does. value_json
+ * is a JSON value; if it does not parse as JSON it is taken as a string. */
+rv_status rv_program_set_param(rv_program *prog, const char *policy, const char *param,
+                               const char *value_json, rv_error *err);
+
+typedef struct rv_policy_info {
+    const char *name;
+    const char *source;     /* file the policy was compiled from */
+    int32_t priority;
+    uint32_t checksum;      /* CRC-32 of the policy's bytecode section */
+    size_t nkinds;          /* 0 means every kind ("on *") */
+    const char *const *kinds;
+    size_t nparams;
+    size_t ninstructions;
+} rv_policy_info;
+
+size_t rv_program_policy_count(const rv_program *prog);
+void rv_program_policy(const rv_program *prog, size_t i, rv_policy_info *info);
+/* Parameter j of policy i: its name and current value as compact JSON text
+ * (valid as long as the program). */
+void rv_program_param(const rv_program *prog, size_t i, size_t j, const char **name,
+                      const char **value_json);
+
+/* Writes a readable listing of the whole set (policies, parameters,
+ * constants, instructions with source lines) as NUL-terminated text.
+ * *out is allocated with the program's allocator; release with rv_free. */
+rv_status rv_program_disasm(const rv_program *prog, char **out, size_t *len, rv_error *err);
+void rv_free(const rv_program *prog, void *p, size_t size);
+
+/* ---- VMs and documents ---- */
+
+typedef struct rv_vm rv_vm;
+typedef struct rv_doc rv_doc;    /* a node of a parsed or built document */
+
+typedef enum rv_format { RV_AUTO = 0, RV_JSON, RV_YAML } rv_format;
+typedef enum rv_doc_type {
+    RV_NULL, RV_BOOL, RV_INT, RV_FLOAT, RV_STRING, RV_ARRAY, RV_OBJECT
+} rv_doc_type;
+
+rv_status rv_vm_new(const rv_config *cfg, rv_vm **out);
+void rv_vm_free(rv_vm *vm);
+/* Releases everything the VM handed out since the last reset; keeps the
+ * memory for reuse so a steady stream of decisions allocates nothing. */
+void rv_vm_reset(rv_vm *vm);
+
+/* Parses text (JSON, YAML, or RV_AUTO: JSON when the first non-blank byte is
+ * '{' or '[', else YAML). name is used in error messages. */
+rv_status rv_vm_parse(rv_vm *vm, const char *text, size_t len, rv_format fmt,
+                      rv_doc **out, rv_error *err);
+
+/* Prints a document. flags: RV_PRETTY indents (2 spaces in JSON). The text
+ * is NUL-terminated and owned by the VM. YAML output keeps key order. */
+#define RV_PRETTY 1
+rv_status rv_vm_print(rv_vm *vm, const rv_doc *doc, rv_format fmt, int flags,
+                      const char **out, size_t *len, rv_error *err);
+
+/* Reading documents. */
+rv_doc_type rv_doc_kind(const rv_doc *doc);
+rv_doc *rv_doc_get(const rv_doc *obj, const char *key);  /* NULL if absent */
+const char *rv_doc_string(const rv_doc *doc);            /* NULL unless a string */
+/* Building documents (for responses). */
+rv_doc *rv_vm_new_object(rv_vm *vm);
+rv_doc *rv_vm_new_string(rv_vm *vm, const char *s);
+rv_doc *rv_vm_new_null(rv_vm *vm);
+rv_doc *rv_vm_new_bool(rv_vm *vm, int b);
+rv_status rv_vm_object_put(rv_vm *vm, rv_doc *obj, const char *key, rv_doc *value);
+
+/* ---- Decisions ---- */
+
+typedef struct rv_request {
+    const char *kind;     /* "run", "fleet", ... */
+    const char *user;
+    const char *project;
+} rv_request;
+
+typedef struct rv_message {
+    const char *text;
+    const char *policy;
+    uint32_t line;
+} rv_message;
+
+typedef struct rv_change {
+    const char *path;         /* e.g. configuration.tags.team */
+    const rv_doc *old_value;  /* NULL: was missing */
+    const rv_doc *new_value;  /* NULL: removed */
+    const char *policy;
+    uint32_t line;
+} rv_change;
+
+typedef struct rv_decision {
+    int allowed;
+    rv_doc *spec;  /* the rewritten spec, or the input unchanged if rejected */
+    const rv_message *errors;   size_t nerrors;
+    const rv_message *warnings; size_t nwarnings;
+    const rv_change *changes;   size_t nchanges;
+    uint64_t instructions;      /* executed, all policies */
+} rv_decision;
+
+/* Evaluates every policy of prog that applies to req->kind, in order, on
+ * spec (which must be an object and is rewritten in place). On RV_OK the
+ * decision is filled. On any error (a limit) the spec is restored to its
+ * input state and no decision is made. */
+rv_status rv_vm_eval(rv_vm *vm, const rv_program *prog, const rv_request *req,
+                     rv_doc *spec, rv_decision *out, rv_error *err);
+
+/* Observes execution for coverage: called once per executed instruction with
+ * the policy index and pc, and with the outcome of each conditional jump
+ * (taken = 1/0; -1 for other instructions). NULL turns it off. */
+typedef void (*rv_trace_fn)(void *ud, size_t policy, uint32_t pc, int taken);
+void rv_vm_set_trace(rv_vm *vm, rv_trace_fn fn, void *ud);
+
+/* Source line of instruction pc in policy i, 0 if unknown. */
+uint32_t rv_program_line(const rv_program *prog, size_t policy, uint32_t pc);
+
+const char *rv_status_name(rv_status s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,642 @@
+/* value.c - the document tree: construction, copying, the value semantics
+ * the VM and the compiler's constant folding share (truthiness, equality,
+ * ordering), and the number/JSON text forms every printer builds on.
+ *
+ * Nothing here allocates except through an rv_arena or an rv_buf's
+ * allocator, and nothing crashes on OOM: constructors return NULL and a
+ * buffer sets its sticky `oom` flag.
+ */
+#include "value.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const rv_node rv_null_node = { .type = RV_NULL };
+const rv_node rv_true_node = { .type = RV_BOOL, .u.b = 1 };
+const rv_node rv_false_node = { .type = RV_BOOL, .u.b = 0 };
+
+/* ---- Growable output buffer ---- */
+
+void rv_buf_init(rv_buf *b, rv_alloc_fn alloc, void *ud)
+{
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->alloc = alloc ? alloc : rv_default_alloc;
+    b->ud = ud;
+    b->oom = false;
+}
+
+/* Makes room for `extra` more bytes plus a terminating NUL, so that
+ * rv_buf_terminate never has to allocate once anything was written. */
+static bool buf_reserve(rv_buf *b, size_t extra)
+{
+    if (b->oom)
+        return false;
+    if (b->cap > b->len && extra < b->cap - b->len)
+        return true;
+    if (extra > SIZE_MAX - b->len - 1) {
+        b->oom = true;
+        return false;
+    }
+    size_t need = b->len + extra + 1;
+    size_t ncap = b->cap ? b->cap : 64;
+    while (ncap < need)
+        ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
+    char *p = b->alloc(b->ud, b->data, b->cap, ncap);
+    if (!p) {
+        b->oom = true;
+        return false;
+    }
+    b->data = p;
+    b->cap = ncap;
+    return true;
+}
+
+void rv_buf_put(rv_buf *b, const char *s, size_t n)
+{
+    if (!buf_reserve(b, n))
+        return;
+    if (n)
+        memcpy(b->data + b->len, s, n);
+    b->len += n;
+}
+
+void rv_buf_puts(rv_buf *b, const char *s)
+{
+    rv_buf_put(b, s, strlen(s));
+}
+
+void rv_buf_putc(rv_buf *b, char c)
+{
+    if (!buf_reserve(b, 1))
+        return;
+    b->data[b->len++] = c;
+}
+
+void rv_buf_printf(rv_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char small[128];
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof small) {
+        rv_buf_put(b, small, (size_t)n);
+        return;
+    }
+    if (!buf_reserve(b, (size_t)n))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void rv_buf_free(rv_buf *b)
+{
+    if (b->data)
+        b->alloc(b->ud, b->data, b->cap, 0);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->oom = false;
+}
+
+void rv_buf_terminate(rv_buf *b)
+{
+    /* buf_reserve always leaves one spare byte, so this only allocates for
+     * a buffer nothing was ever written to. */
+    if (b->data && b->len < b->cap) {
+        b->data[b->len] = '\0';
+        return;
+    }
+    bool was_oom = b->oom;
+    b->oom = false;
+    if (buf_reserve(b, 0))
+        b->data[b->len] = '\0';
+    b->oom = b->oom || was_oom;
+}
+
+/* ---- Node construction ---- */
+
+static rv_node *new_node(rv_arena *a, uint8_t type)
+{
+    rv_node *n = rv_arena_alloc(a, sizeof *n);
+    if (n) {
+        memset(n, 0, sizeof *n);
+        n->type = type;
+    }
+    return n;
+}
+
+rv_node *rv_new_null(rv_arena *a)
+{
+    return new_node(a, RV_NULL);
+}
+
+rv_node *rv_new_bool(rv_arena *a, bool b)
+{
+    rv_node *n = new_node(a, RV_BOOL);
+    if (n)
+        n->u.b = b ? 1 : 0;
+    return n;
+}
+
+rv_node *rv_new_int(rv_arena *a, int64_t i)
+{
+    rv_node *n = new_node(a, RV_INT);
+    if (n)
+        n->u.i = i;
+    return n;
+}
+
+rv_node *rv_new_float(rv_arena *a, double f)
+{
+    rv_node *n = new_node(a, RV_FLOAT);
+    if (n)
+        n->u.f = f;
+    return n;
+}
+
+rv_node *rv_new_string(rv_arena *a, const char *s, size_t n)
+{
+    if (n > UINT32_MAX)
+        return NULL;
+    rv_node *node = new_node(a, RV_STRING);
+    if (!node)
+        return NULL;
+    char *copy = rv_arena_strndup(a, s, n);
+    if (!copy)
+        return NULL;
+    node->u.s = copy;
+    node->len = (uint32_t)n;
+    return node;
+}
+
+rv_node *rv_new_array(rv_arena *a, uint32_t cap)
+{
+    rv_node *n = new_node(a, RV_ARRAY);
+    if (!n)
+        return NULL;
+    if (cap) {
+        n->u.items = rv_arena_alloc(a, (size_t)cap * sizeof(rv_node *));
+        if (!n->u.items)
+            return NULL;
+        n->cap = cap;
+    }
+    return n;
+}
+
+rv_node *rv_new_object(rv_arena *a, uint32_t cap)
+{
+    rv_node *n = new_node(a, RV_OBJECT);
+    if (!n)
+        return NULL;
+    if (cap) {
+        n->u.members = rv_arena_alloc(a, (size_t)cap * sizeof(rv_member));
+        if (!n->u.members)
+            return NULL;
+        n->cap = cap;
+    }
+    return n;
+}
+
+/* The next capacity for a full array/object; 0 when it cannot grow. */
+static uint32_t grown_cap(uint32_t cap)
+{
+    if (cap == 0)
+        return 4;
+    if (cap >= UINT32_MAX / 2)
+        return cap == UINT32_MAX ? 0 : UINT32_MAX;
+    return cap * 2;
+}
+
+bool rv_array_push(rv_arena *a, rv_node *arr, rv_node *v)
+{
+    if (!arr || arr->type != RV_ARRAY || !v)
+        return false;
+    if (arr->len == arr->cap) {
+        uint32_t ncap = grown_cap(arr->cap);
+        if (!ncap)
+            return false;
+        rv_node **items = rv_arena_alloc(a, (size_t)ncap * sizeof *items);
+        if (!items)
+            return false;
+        if (arr->len)
+            memcpy(items, arr->u.items, (size_t)arr->len * sizeof *items);
+        arr->u.items = items; /* the old array stays in the arena until reset */
+        arr->cap = ncap;
+    }
+    arr->u.items[arr->len++] = v;
+    return true;
+}
+
+/* The key is stored as given, not copied: it must live as long as the
+ * object (callers pass arena or program memory). */
+bool rv_object_push(rv_arena *a, rv_node *obj, const char *key, size_t klen, rv_node *v)
+{
+    if (!obj || obj->type != RV_OBJECT || !v || !key || klen > UINT32_MAX)
+        return false;
+    if (obj->len == obj->cap) {
+        uint32_t ncap = grown_cap(obj->cap);
+        if (!ncap)
+            return false;
+        rv_member *members = rv_arena_alloc(a, (size_t)ncap * sizeof *members);
+        if (!members)
+            return false;
+        if (obj->len)
+            memcpy(members, obj->u.members, (size_t)obj->len * sizeof *members);
+        obj->u.members = members;
+        obj->cap = ncap;
+    }
+    rv_member *m = &obj->u.members[obj->len++];
+    m->key = key;
+    m->klen = (uint32_t)klen;
+    m->value = v;
+    return true;
+}
+
+rv_member *rv_object_find(const rv_node *obj, const char *key, size_t klen)
+{
+    if (!obj || obj->type != RV_OBJECT)
+        return NULL;
+    for (uint32_t i = 0; i < obj->len; i++) {
+        rv_member *m = &obj->u.members[i];
+        if (m->klen == klen && (klen == 0 || memcmp(m->key, key, klen) == 0))
+            return m;
+    }
+    return NULL;
+}
+
+rv_node *rv_copy(rv_arena *a, const rv_node *n)
+{
+    if (!n)
+        return NULL;
+    switch (n->type) {
+    case RV_NULL:
+        return rv_new_null(a);
+    case RV_BOOL:
+        return rv_new_bool(a, n->u.b != 0);
+    case RV_INT:
+        return rv_new_int(a, n->u.i);
+    case RV_FLOAT:
+        return rv_new_float(a, n->u.f);
+    case RV_STRING:
+        return rv_new_string(a, n->u.s, n->len);
+    case RV_ARRAY: {
+        rv_node *c = rv_new_array(a, n->len);
+        if (!c)
+            return NULL;
+        for (uint32_t i = 0; i < n->len; i++) {
+            rv_node *item = rv_copy(a, n->u.items[i]);
+            if (!item)
+                return NULL;
+            c->u.items[i] = item;
+        }
+        c->len = n->len;
+        return c;
+    }
+    case RV_OBJECT: {
+        rv_node *c = rv_new_object(a, n->len);
+        if (!c)
+            return NULL;
+        for (uint32_t i = 0; i < n->len; i++) {
+            const rv_member *m = &n->u.members[i];
+            char *key = rv_arena_strndup(a, m->key, m->klen);
+            rv_node *v = rv_copy(a, m->value);
+            if (!key || !v)
+                return NULL;
+            c->u.members[i] = (rv_member){ key, m->klen, v };
+        }
+        c->len = n->len;
+        return c;
+    }
+    }
+    return NULL;
+}
+
+/* ---- Semantics ---- */
+
+bool rv_truthy(const rv_node *n)
+{
+    if (!n)
+        return false;
+    switch (n->type) {
+    case RV_NULL:
+        return false;
+    case RV_BOOL:
+        return n->u.b != 0;
+    case RV_INT:
+        return n->u.i != 0;
+    case RV_FLOAT:
+        return n->u.f != 0.0; /* NaN is true, as in Python */
+    case RV_STRING:
+    case RV_ARRAY:
+    case RV_OBJECT:
+        return n->len != 0;
+    }
+    return false;
+}
+
+static bool is_number(const rv_node *n)
+{
+    return n->type == RV_INT || n->type == RV_FLOAT;
+}
+
+/* Exact comparison of an int64 with a double, without rounding the int to
+ * a double (2^53 + 1 must not equal 2^53). false when f is NaN. */
+static bool cmp_int_float(int64_t i, double f, int *cmp)
+{
+    if (isnan(f))
+        return false;
+    /* -2^63 is exactly representable; 2^63 is the first double above range. */
+    if (f >= 9223372036854775808.0) {
+        *cmp = -1;
+        return true;
+    }
+    if (f < -9223372036854775808.0) {
+        *cmp = 1;
+        return true;
+    }
+    double t = trunc(f);
+    int64_t ti = (int64_t)t;
+    if (i != ti)
+        *cmp = i < ti ? -1 : 1;
+    else
+        *cmp = f > t ? -1 : f < t ? 1 : 0;
+    return true;
+}
+
+static bool cmp_numbers(const rv_node *x, const rv_node *y, int *cmp)
+{
+    if (x->type == RV_INT && y->type == RV_INT) {
+        *cmp = x->u.i < y->u.i ? -1 : x->u.i > y->u.i;
+        return true;
+    }
+    if (x->type == RV_INT)
+        return cmp_int_float(x->u.i, y->u.f, cmp);
+    if (y->type == RV_INT) {
+        if (!cmp_int_float(y->u.i, x->u.f, cmp))
+            return false;
+        *cmp = -*cmp;
+        return true;
+    }
+    double a = x->u.f, b = y->u.f;
+    if (isnan(a) || isnan(b))
+        return false;
+    *cmp = a < b ? -1 : a > b;
+    return true;
+}
+
+static int cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
+{
+    size_t n = alen < blen ? alen : blen;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c)
+        return c < 0 ? -1 : 1;
+    return alen < blen ? -1 : alen > blen;
+}
+
+bool rv_equal(const rv_node *x, const rv_node *y)
+{
+    if (x == y)
+        return true;
+    if (!x || !y)
+        return false;
+    if (is_number(x) && is_number(y)) {
+        int c;
+        return cmp_numbers(x, y, &c) && c == 0;
+    }
+    if (x->type != y->type)
+        return false;
+    switch (x->type) {
+    case RV_NULL:
+        return true;
+    case RV_BOOL:
+        return (x->u.b != 0) == (y->u.b != 0);
+    case RV_STRING:
+        return x->len == y->len && (x->len == 0 || memcmp(x->u.s, y->u.s, x->len) == 0);
+    case RV_ARRAY:
+        if (x->len != y->len)
+            return false;
+        for (uint32_t i = 0; i < x->len; i++)
+            if (!rv_equal(x->u.items[i], y->u.items[i]))
+                return false;
+        return true;
+    case RV_OBJECT:
+        if (x->len != y->len)
+            return false;
+        for (uint32_t i = 0; i < x->len; i++) {
+            const rv_member *m = &x->u.members[i];
+            const rv_member *o = &y->u.members[i];
+            /* Same key at the same place is the common case: O(n) then. */
+            if (!(o->klen == m->klen && (m->klen == 0 || memcmp(o->key, m->key, m->klen) == 0))) {
+                o = rv_object_find(y, m->key, m->klen);
+                if (!o)
+                    return false;
+            }
+            if (!rv_equal(m->value, o->value))
+                return false;
+        }
+        return true;
+    }
+    return false;
+}
+
+bool rv_compare(const rv_node *x, const rv_node *y, int *cmp)
+{
+    if (!x || !y)
+        return false;
+    if (is_number(x) && is_number(y))
+        return cmp_numbers(x, y, cmp);
+    if (x->type == RV_STRING && y->type == RV_STRING) {
+        *cmp = cmp_bytes(x->u.s, x->len, y->u.s, y->len);
+        return true;
+    }
+    return false;
+}
+
+/* ---- Text forms ---- */
+
+/* Shortest round-trip text of a finite double, laid out as Python's repr:
+ * exponent form when the decimal exponent is below -4 or at least 16,
+ * else positional with at least one digit after the point. */
+static void format_double(rv_buf *b, double d)
+{
+    if (!isfinite(d)) {
+        rv_buf_puts(b, "null");
+        return;
+    }
+    if (d == 0.0) {
+        rv_buf_puts(b, signbit(d) ? "-0.0" : "0.0");
+        return;
+    }
+    /* Any decimal of at most 15 significant digits round-trips uniquely
+     * (DBL_DIG), so the first precision that reads back is the shortest
+     * once trailing zeros are dropped; 17 digits always read back. */
+    char tmp[48];
+    for (int prec = 14; prec <= 16; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*e", prec, d);
+        if (strtod(tmp, NULL) == d)
+            break;
+    }
+    /* tmp is [-]D.DDDDe[+-]XX */
+    const char *p = tmp;
+    bool neg = false;
+    if (*p == '-') {
+        neg = true;
+        p++;
+    }
+    char digits[24];
+    int nd = 0;
+    for (; *p && *p != 'e' && *p != 'E'; p++)
+        if (*p >= '0' && *p <= '9' && nd < (int)sizeof digits - 1)
+            digits[nd++] = *p;
+    int exp10 = *p ? atoi(p + 1) : 0;
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    digits[nd] = '\0';
+
+    char out[64];
+    int o = 0;
+    if (neg)
+        out[o++] = '-';
+    if (exp10 < -4 || exp10 >= 16) {
+        out[o++] = digits[0];
+        if (nd > 1) {
+            out[o++] = '.';
+            memcpy(out + o, digits + 1, (size_t)nd - 1);
+            o += nd - 1;
+        }
+        o += snprintf(out + o, sizeof out - (size_t)o, "e%c%02d", exp10 < 0 ? '-' : '+',
+                      exp10 < 0 ? -exp10 : exp10);
+    } else if (exp10 >= 0) {
+        for (int i = 0; i <= exp10; i++)
+            out[o++] = i < nd ? digits[i] : '0';
+        out[o++] = '.';
+        if (nd > exp10 + 1) {
+            memcpy(out + o, digits + exp10 + 1, (size_t)(nd - exp10 - 1));
+            o += nd - exp10 - 1;
+        } else {
+            out[o++] = '0';
+        }
+    } else {
+        out[o++] = '0';
+        out[o++] = '.';
+        for (int i = 0; i < -exp10 - 1; i++)
+            out[o++] = '0';
+        memcpy(out + o, digits, (size_t)nd);
+        o += nd;
+    }
+    rv_buf_put(b, out, (size_t)o);
+}
+
+void rv_format_number(rv_buf *b, const rv_node *n)
+{
+    if (n->type == RV_INT)
+        rv_buf_printf(b, "%lld", (long long)n->u.i);
+    else if (n->type == RV_FLOAT)
+        format_double(b, n->u.f);
+    else
+        rv_buf_puts(b, "null");
+}
+
+static void json_string(rv_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    rv_buf_putc(b, '"');
+    size_t run = 0; /* start of the pending run of bytes that need no escape */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = NULL;
+        char u[7];
+        switch (c) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
+        default:
+            if (c < 0x20) {
+                u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
+                u[4] = hex[c >> 4]; u[5] = hex[c & 15]; u[6] = '\0';
+                esc = u;
+            }
+        }
+        if (esc) {
+            rv_buf_put(b, s + run, i - run);
+            rv_buf_puts(b, esc);
+            run = i + 1;
+        }
+    }
+    rv_buf_put(b, s + run, n - run);
+    rv_buf_putc(b, '"');
+}
+
+void rv_json_compact(rv_buf *b, const rv_node *n)
+{
+    switch (n->type) {
+    case RV_NULL:
+        rv_buf_puts(b, "null");
+        break;
+    case RV_BOOL:
+        rv_buf_puts(b, n->u.b ? "true" : "false");
+        break;
+    case RV_INT:
+    case RV_FLOAT:
+        rv_format_number(b, n);
+        break;
+    case RV_STRING:
+        json_string(b, n->u.s, n->len);
+        break;
+    case RV_ARRAY:
+        rv_buf_putc(b, '[');
+        for (uint32_t i = 0; i < n->len; i++) {
+            if (i)
+                rv_buf_putc(b, ',');
+            rv_json_compact(b, n->u.items[i]);
+        }
+        rv_buf_putc(b, ']');
+        break;
+    case RV_OBJECT:
+        rv_buf_putc(b, '{');
+        for (uint32_t i = 0; i < n->len; i++) {
+            const rv_member *m = &n->u.members[i];
+            if (i)
+                rv_buf_putc(b, ',');
+            json_string(b, m->key, m->klen);
+            rv_buf_putc(b, ':');
+            rv_json_compact(b, m->value);
+        }
+        rv_buf_putc(b, '}');
+        break;
+    default:
+        rv_buf_puts(b, "null");
+    }
+}
+
+void rv_message_text(rv_buf *b, const rv_node *n)
+{
+    if (n->type == RV_STRING)
+        rv_buf_put(b, n->u.s, n->len);
+    else
+        rv_json_compact(b, n);
+}
+
+void rv_set_error(rv_error *err, rv_status st, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    err->status = st;
+    err->line = err->column = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+}

@@ -1,0 +1,215 @@
+/* vm.c - the rv_vm half of the public API: creating VMs, parsing and
+ * printing documents, reading and building them, and the entry to
+ * evaluation (interp.c does the work).
+ */
+#include "vm_impl.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <string.h>
+
+#define RV_DEFAULT_NESTING 512
+
+static void *pcre2_alloc_shim(size_t size, void *ud)
+{
+    rv_vm *vm = ud;
+    return vm->cfg.alloc(vm->cfg.alloc_ud, NULL, 0, size);
+}
+
+static void pcre2_free_shim(void *p, void *ud)
+{
+    rv_vm *vm = ud;
+    if (p)
+        vm->cfg.alloc(vm->cfg.alloc_ud, p, 0, 0);
+}
+
+rv_status rv_vm_new(const rv_config *cfg, rv_vm **out)
+{
+    rv_config c;
+    if (cfg)
+        c = *cfg;
+    else
+        rv_config_init(&c);
+    rv_config defaults;
+    rv_config_init(&defaults);
+    if (!c.alloc) {
+        c.alloc = rv_default_alloc;
+        c.alloc_ud = NULL;
+    }
+    if (!c.instruction_budget)
+        c.instruction_budget = defaults.instruction_budget;
+    if (!c.regex_match_limit)
+        c.regex_match_limit = defaults.regex_match_limit;
+    if (!c.regex_depth_limit)
+        c.regex_depth_limit = defaults.regex_depth_limit;
+    if (!c.max_nesting)
+        c.max_nesting = RV_DEFAULT_NESTING;
+
+    *out = NULL;
+    rv_vm *vm = c.alloc(c.alloc_ud, NULL, 0, sizeof *vm);
+    if (!vm)
+        return RV_ENOMEM;
+    memset(vm, 0, sizeof *vm);
+    vm->cfg = c;
+    rv_arena_init(&vm->arena, c.alloc, c.alloc_ud);
+    rv_buf_init(&vm->out, c.alloc, c.alloc_ud);
+    rv_buf_init(&vm->scratch, c.alloc, c.alloc_ud);
+    vm->undo.elem = sizeof(rv_undo);
+    vm->changes.elem = sizeof(rv_change);
+    vm->errors.elem = sizeof(rv_message);
+    vm->warnings.elem = sizeof(rv_message);
+
+    pcre2_general_context *gctx = pcre2_general_context_create(pcre2_alloc_shim, pcre2_free_shim, vm);
+    if (gctx) {
+        vm->match_ctx = pcre2_match_context_create(gctx);
+        /* One ovector pair is enough: the VM only asks whether it matched. */
+        vm->match_data = pcre2_match_data_create(1, gctx);
+        pcre2_general_context_free(gctx);
+    }
+    if (!vm->match_ctx || !vm->match_data) {
+        rv_vm_free(vm);
+        return RV_ENOMEM;
+    }
+    pcre2_set_match_limit(vm->match_ctx, c.regex_match_limit);
+    pcre2_set_depth_limit(vm->match_ctx, c.regex_depth_limit);
+    *out = vm;
+    return RV_OK;
+}
+
+static void vec_free(rv_vm *vm, rv_vec *v)
+{
+    if (v->data)
+        vm->cfg.alloc(vm->cfg.alloc_ud, v->data, v->cap * v->elem, 0);
+    v->data = NULL;
+    v->len = v->cap = 0;
+}
+
+void rv_vm_free(rv_vm *vm)
+{
+    if (!vm)
+        return;
+    if (vm->match_data)
+        pcre2_match_data_free(vm->match_data);
+    if (vm->match_ctx)
+        pcre2_match_context_free(vm->match_ctx);
+    vec_free(vm, &vm->undo);
+    vec_free(vm, &vm->changes);
+    vec_free(vm, &vm->errors);
+    vec_free(vm, &vm->warnings);
+    rv_buf_free(&vm->out);
+    rv_buf_free(&vm->scratch);
+    rv_arena_free(&vm->arena);
+    vm->cfg.alloc(vm->cfg.alloc_ud, vm, sizeof *vm, 0);
+}
+
+void rv_vm_reset(rv_vm *vm)
+{
+    rv_arena_reset(&vm->arena);
+    vm->out.len = 0;
+    vm->out.oom = false;
+    vm->undo.len = vm->changes.len = vm->errors.len = vm->warnings.len = 0;
+}
+
+void rv_vm_set_trace(rv_vm *vm, rv_trace_fn fn, void *ud)
+{
+    vm->trace = fn;
+    vm->trace_ud = ud;
+}
+
+rv_status rv_vm_parse(rv_vm *vm, const char *text, size_t len, rv_format fmt, rv_doc **out,
+                      rv_error *err)
+{
+    *out = NULL;
+    if (fmt == RV_AUTO) {
+        size_t i = 0;
+        /* Skip a UTF-8 byte order mark and blanks before deciding. */
+        if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+            i = 3;
+        while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
+            i++;
+        fmt = (i < len && (text[i] == '{' || text[i] == '[')) ? RV_JSON : RV_YAML;
+    }
+    rv_node *n = fmt == RV_JSON ? rv_json_parse(&vm->arena, text, len, vm->cfg.max_nesting, err)
+                                : rv_yaml_parse(&vm->arena, text, len, vm->cfg.max_nesting, err);
+    if (!n)
+        return err ? err->status : RV_EPARSE;
+    *out = n;
+    return RV_OK;
+}
+
+rv_status rv_vm_print(rv_vm *vm, const rv_doc *doc, rv_format fmt, int flags, const char **out,
+                      size_t *len, rv_error *err)
+{
+    vm->out.len = 0;
+    vm->out.oom = false;
+    bool ok = fmt == RV_YAML ? rv_yaml_write(&vm->out, doc, err)
+                             : rv_json_write(&vm->out, doc, (flags & RV_PRETTY) != 0);
+    rv_buf_terminate(&vm->out);
+    if (!ok || vm->out.oom) {
+        if (vm->out.oom || (err && err->status == RV_OK))
+            rv_set_error(err, RV_ENOMEM, "out of memory while printing");
+        return vm->out.oom ? RV_ENOMEM : (err ? err->status : RV_ENOMEM);
+    }
+    *out = vm->out.data;
+    if (len)
+        *len = vm->out.len;
+    return RV_OK;
+}
+
+rv_doc_type rv_doc_kind(const rv_doc *doc)
+{
+    return (rv_doc_type)doc->type;
+}
+
+rv_doc *rv_doc_get(const rv_doc *obj, const char *key)
+{
+    rv_member *m = rv_object_find(obj, key, strlen(key));
+    return m ? m->value : NULL;
+}
+
+const char *rv_doc_string(const rv_doc *doc)
+{
+    return doc && doc->type == RV_STRING ? doc->u.s : NULL;
+}
+
+rv_doc *rv_vm_new_object(rv_vm *vm)
+{
+    return rv_new_object(&vm->arena, 4);
+}
+
+rv_doc *rv_vm_new_string(rv_vm *vm, const char *s)
+{
+    return rv_new_string(&vm->arena, s, strlen(s));
+}
+
+rv_doc *rv_vm_new_null(rv_vm *vm)
+{
+    return rv_new_null(&vm->arena);
+}
+
+rv_doc *rv_vm_new_bool(rv_vm *vm, int b)
+{
+    return rv_new_bool(&vm->arena, b != 0);
+}
+
+rv_status rv_vm_object_put(rv_vm *vm, rv_doc *obj, const char *key, rv_doc *value)
+{
+    if (!obj || obj->type != RV_OBJECT || !value)
+        return RV_EINPUT;
+    rv_member *m = rv_object_find(obj, key, strlen(key));
+    if (m) {
+        m->value = value;
+        return RV_OK;
+    }
+    size_t klen = strlen(key);
+    char *copy = rv_arena_strndup(&vm->arena, key, klen);
+    return copy && rv_object_push(&vm->arena, obj, copy, klen, value) ? RV_OK : RV_ENOMEM;
+}
+
+rv_status rv_vm_eval(rv_vm *vm, const rv_program *prog, const rv_request *req, rv_doc *spec,
+                     rv_decision *out, rv_error *err)
+{
+    if (err)
+        err->status = RV_OK;
+    return rv_interp_eval(vm, prog, req, spec, out, err);
+}

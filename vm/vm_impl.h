@@ -1,0 +1,57 @@
+/* vm_impl.h - the evaluator's state, shared by vm.c (API) and interp.c.
+ *
+ * One rv_vm per thread. Everything a decision produces lives in `arena`,
+ * which rv_vm_reset rewinds; the growable logs below are allocated once and
+ * reused, so a warmed-up VM evaluates without calling the allocator.
+ */
+#ifndef RV_VM_IMPL_H
+#define RV_VM_IMPL_H
+
+#include "program.h"
+#include "value.h"
+
+/* One reversible edit of the document, for rolling back a rejection. */
+typedef enum { RV_UNDO_MEMBER, RV_UNDO_ITEM, RV_UNDO_SHAPE } rv_undo_kind;
+
+typedef struct rv_undo {
+    rv_undo_kind kind;
+    rv_node *node;        /* the container that was edited */
+    uint32_t index;       /* MEMBER/ITEM: which slot */
+    uint32_t len, cap;    /* SHAPE: previous length and capacity */
+    union {
+        rv_node *value;   /* MEMBER/ITEM: previous child */
+        void *storage;    /* SHAPE: previous items/members array */
+    } old;
+} rv_undo;
+
+/* A growable array of fixed-size records, allocated with the VM's allocator
+ * and kept across resets. */
+typedef struct rv_vec {
+    void *data;
+    size_t len, cap, elem;
+} rv_vec;
+
+typedef struct rv_iter {
+    const rv_node *coll;  /* array or object being iterated */
+    uint32_t i;
+} rv_iter;
+
+struct rv_vm {
+    rv_config cfg;
+    rv_arena arena;
+    rv_buf out;           /* printed documents */
+    rv_buf scratch;       /* message templates, tag paths */
+    rv_vec undo, changes, errors, warnings;
+    void *match_data;     /* pcre2_match_data_8 * */
+    void *match_ctx;      /* pcre2_match_context_8 * */
+    rv_trace_fn trace;
+    void *trace_ud;
+    const rv_node *stack[RV_STACK_MAX];
+    rv_iter iters[RV_SLOTS_MAX];
+};
+
+/* interp.c */
+rv_status rv_interp_eval(rv_vm *vm, const rv_program *prog, const rv_request *req,
+                         rv_node *spec, rv_decision *out, rv_error *err);
+
+#endif
