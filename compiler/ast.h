@@ -79,9 +79,20 @@ typedef struct rc_string {
     rc_loc loc;        /* includes the quotes */
 } rc_string;
 
+/* How the checker resolved a path's root. */
+typedef enum rc_root {
+    RC_ROOT_SPEC,    /* the spec: segs[0] is its first key */
+    RC_ROOT_LOCAL,   /* a quantifier variable: segs[0] is the variable */
+    RC_ROOT_CTX,     /* $user $project $kind */
+    RC_ROOT_PARAM    /* $param */
+} rc_root;
+
 struct rc_expr {
     rc_expr_kind kind;
     rc_loc loc;
+    /* Filled by the checker: */
+    rc_root root;        /* PATH */
+    uint32_t index;      /* PATH: slot, ctx or param index; CALL: builtin; QUANT: slot */
     union {
         bool b;
         int64_t i;
@@ -135,6 +146,10 @@ struct rc_stmt {
     rc_stmt *else_body;  /* MATCH, NULL if none */
     bool has_else;
     rc_loc else_loc;
+    /* Filled by the checker: the message template split into literal
+     * strings and expressions, in order. */
+    rc_expr **parts;
+    size_t nparts;
 };
 
 typedef struct rc_kind_name {

@@ -16,17 +16,20 @@
 
 typedef enum rc_severity { RC_ERROR, RC_WARNING, RC_NOTE } rc_severity;
 
+/* One record. The typedef is rc_diag_rec because rc_diag is the function
+ * that adds one (the struct tag stays rc_diag; tags are a separate
+ * namespace in C). */
 typedef struct rc_diag {
     rc_severity severity;
     const rc_source *src;   /* NULL: not tied to a file */
     rc_loc loc;             /* ignored when src is NULL */
     char *message;
     struct rc_diag *next;
-} rc_diag;
+} rc_diag_rec;
 
 typedef struct rc_diags {
     rv_arena *arena;        /* records live here */
-    rc_diag *head, *tail;
+    rc_diag_rec *head, *tail;
     int nerrors, nwarnings;
 } rc_diags;
 
@@ -36,6 +39,6 @@ void rc_diag(rc_diags *d, rc_severity sev, const rc_source *src, rc_loc loc,
 /* Prints every record in order (see the file comment). */
 void rc_diags_print(const rc_diags *d, FILE *out);
 /* Prints one record. */
-void rc_diag_print(const rc_diag *diag, FILE *out);
+void rc_diag_print(const rc_diag_rec *diag, FILE *out);
 
 #endif

@@ -24,7 +24,7 @@
 #define vmcase(l) L_##l:
 #define vmbreak   vmfetch(); vmdispatch(RV_GET_OP(ins))
 #else
-#define vmdispatch(o) switch (o)
+#define vmdispatch(o) switch ((int)(o))
 #define vmcase(l) case RV_OP_##l:
 #define vmbreak   break
 #endif
@@ -993,7 +993,7 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
             } else {
                 /* Back to the body: bounded, the collection cannot grow
                  * (no writes inside quantifiers, checked by the verifier). */
-                pc -= RV_GET_BX(ins);
+                pc = e->pc - RV_GET_BX(ins);
             }
             vmbreak;
         }

@@ -67,8 +67,8 @@ enum { RV_FMT_NONE, RV_FMT_AX, RV_FMT_ABX };
     X(JNOTNULL,  RV_FMT_AX,   1, 1, "if S[-1] is not null pc += Ax, else pop")          \
     X(ANY_BEGIN, RV_FMT_ABX,  1, 0, "pop collection into L[A]; empty: push false, pc += Bx") \
     X(ALL_BEGIN, RV_FMT_ABX,  1, 0, "pop collection into L[A]; empty: push true, pc += Bx")  \
-    X(ANY_NEXT,  RV_FMT_ABX,  1, 1, "pop c; c or last: push c, else next, pc -= Bx")    \
-    X(ALL_NEXT,  RV_FMT_ABX,  1, 1, "pop c; !c or last: push c, else next, pc -= Bx")   \
+    X(ANY_NEXT,  RV_FMT_ABX,  1, 1, "pop c; c or last: push c, else next, pc := this pc - Bx") \
+    X(ALL_NEXT,  RV_FMT_ABX,  1, 1, "pop c; !c or last: push c, else next, pc := this pc - Bx") \
     X(SET,       RV_FMT_AX,   1, 0, "spec at P[Ax] := pop")                             \
     X(DEFAULT,   RV_FMT_AX,   1, 0, "spec at P[Ax] := pop, if missing or null")         \
     X(UNSET,     RV_FMT_AX,   0, 0, "remove spec at P[Ax]")                             \

@@ -8,6 +8,7 @@
  */
 #include "value.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -476,10 +477,11 @@ static void format_double(rv_buf *b, double d)
         return;
     }
     /* Any decimal of at most 15 significant digits round-trips uniquely
-     * (DBL_DIG), so the first precision that reads back is the shortest
-     * once trailing zeros are dropped; 17 digits always read back. */
+     * (DBL_DIG), so for normal numbers the first precision that reads back
+     * is the shortest once trailing zeros are dropped; 17 digits always
+     * read back. Subnormals hold fewer digits: search them from 1 up. */
     char tmp[48];
-    for (int prec = 14; prec <= 16; prec++) {
+    for (int prec = fabs(d) >= DBL_MIN ? 14 : 0; prec <= 16; prec++) {
         snprintf(tmp, sizeof tmp, "%.*e", prec, d);
         if (strtod(tmp, NULL) == d)
             break;

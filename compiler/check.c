@@ -1,0 +1,697 @@
+/* check.c - the checker: everything the contract's "Checking" section asks
+ * of a parsed policy, before any code is generated.
+ *
+ * It resolves `$` names and quantifier variables, checks functions and
+ * arities, regexes (with PCRE2, at the column PCRE2 reports), literal type
+ * errors, writes to `$` names, duplicate headers and parameters, and warns
+ * about statements that can never run. Message templates are split here.
+ */
+#include "compile.h"
+#include "opcodes.h"
+#include "parse.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct scope {
+    const char *vars[RV_SLOTS_MAX];
+    uint32_t depth;
+} scope;
+
+typedef struct checker {
+    rc_checked *out;
+    const rc_source *src;
+    rv_arena *arena;
+    rc_diags *diags;
+    scope sc;
+} checker;
+
+static const char *const ctx_names[RV_CTX__COUNT] = {"user", "project", "kind"};
+
+static void error(checker *c, rc_loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void error(checker *c, rc_loc loc, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    rc_diag(c->diags, RC_ERROR, c->src, loc, "%s", msg);
+}
+
+/* ---- literal values ---- */
+
+bool rc_is_literal(const rc_expr *e)
+{
+    switch (e->kind) {
+    case RC_E_NULL: case RC_E_BOOL: case RC_E_INT: case RC_E_FLOAT: case RC_E_STRING:
+        return true;
+    case RC_E_LIST:
+        for (size_t i = 0; i < e->u.list.n; i++)
+            if (!rc_is_literal(e->u.list.items[i]))
+                return false;
+        return true;
+    case RC_E_MAP:
+        for (size_t i = 0; i < e->u.map.n; i++)
+            if (!rc_is_literal(e->u.map.entries[i].value))
+                return false;
+        return true;
+    case RC_E_UNARY:
+        return e->u.op.op == RC_OP_NEG &&
+               (e->u.op.lhs->kind == RC_E_INT || e->u.op.lhs->kind == RC_E_FLOAT);
+    default:
+        return false;
+    }
+}
+
+rv_node *rc_literal_value(const rc_expr *e, rv_arena *a)
+{
+    switch (e->kind) {
+    case RC_E_NULL: return rv_new_null(a);
+    case RC_E_BOOL: return rv_new_bool(a, e->u.b);
+    case RC_E_INT: return rv_new_int(a, e->u.i);
+    case RC_E_FLOAT: return rv_new_float(a, e->u.f);
+    case RC_E_STRING: return rv_new_string(a, e->u.str.value, e->u.str.len);
+    case RC_E_UNARY: {
+        const rc_expr *x = e->u.op.lhs;
+        if (x->kind == RC_E_INT)
+            return x->u.i == INT64_MIN ? rv_new_float(a, 9223372036854775808.0)
+                                       : rv_new_int(a, -x->u.i);
+        return rv_new_float(a, -x->u.f);
+    }
+    case RC_E_LIST: {
+        rv_node *l = rv_new_array(a, (uint32_t)(e->u.list.n ? e->u.list.n : 1));
+        for (size_t i = 0; l && i < e->u.list.n; i++) {
+            rv_node *v = rc_literal_value(e->u.list.items[i], a);
+            if (!v || !rv_array_push(a, l, v))
+                return NULL;
+        }
+        return l;
+    }
+    case RC_E_MAP: {
+        rv_node *m = rv_new_object(a, (uint32_t)(e->u.map.n ? e->u.map.n : 1));
+        for (size_t i = 0; m && i < e->u.map.n; i++) {
+            const rc_map_entry *en = &e->u.map.entries[i];
+            rv_node *v = rc_literal_value(en->value, a);
+            if (!v)
+                return NULL;
+            rv_member *dup = rv_object_find(m, en->key, en->klen);
+            if (dup)
+                dup->value = v;
+            else if (!rv_object_push(a, m, en->key, en->klen, v))
+                return NULL;
+        }
+        return m;
+    }
+    default:
+        return NULL;
+    }
+}
+
+/* The type name of a literal as users see it; NULL when not a literal. */
+static const char *literal_type(const rc_expr *e)
+{
+    switch (e->kind) {
+    case RC_E_NULL: return "null";
+    case RC_E_BOOL: return "bool";
+    case RC_E_INT: return "number";
+    case RC_E_FLOAT: return "number";
+    case RC_E_STRING: return "string";
+    case RC_E_LIST: return "list";
+    case RC_E_MAP: return "map";
+    case RC_E_UNARY:
+        return rc_is_literal(e) ? "number" : NULL;
+    default:
+        return NULL;
+    }
+}
+
+static const char *op_text(rc_op op)
+{
+    static const char *const names[] = {
+        [RC_OP_COALESCE] = "??", [RC_OP_OR] = "or", [RC_OP_AND] = "and", [RC_OP_NOT] = "not",
+        [RC_OP_EQ] = "==", [RC_OP_NE] = "!=", [RC_OP_LT] = "<", [RC_OP_LE] = "<=",
+        [RC_OP_GT] = ">", [RC_OP_GE] = ">=", [RC_OP_IN] = "in", [RC_OP_ADD] = "+",
+        [RC_OP_SUB] = "-", [RC_OP_MUL] = "*", [RC_OP_DIV] = "/", [RC_OP_MOD] = "%",
+        [RC_OP_NEG] = "-",
+    };
+    return names[op];
+}
+
+/* Literal type errors the checker can see: an operation on two literals
+ * whose types can never work (`"a" < 3`, `"a" - 1`, `1 in 2`). */
+static void check_literal_types(checker *c, rc_expr *e)
+{
+    const char *lt = literal_type(e->u.op.lhs), *rt = literal_type(e->u.op.rhs);
+    if (!lt || !rt)
+        return;
+    bool bad = false;
+    switch (e->u.op.op) {
+    case RC_OP_LT: case RC_OP_LE: case RC_OP_GT: case RC_OP_GE:
+        bad = strcmp(lt, rt) != 0 || (strcmp(lt, "number") != 0 && strcmp(lt, "string") != 0);
+        break;
+    case RC_OP_ADD:
+        bad = strcmp(lt, rt) != 0 ||
+              (strcmp(lt, "number") != 0 && strcmp(lt, "string") != 0 && strcmp(lt, "list") != 0);
+        break;
+    case RC_OP_SUB: case RC_OP_MUL: case RC_OP_DIV: case RC_OP_MOD:
+        bad = strcmp(lt, "number") != 0 || strcmp(rt, "number") != 0;
+        break;
+    case RC_OP_IN:
+        bad = strcmp(rt, "list") != 0 && strcmp(rt, "map") != 0 &&
+              !(strcmp(rt, "string") == 0 && strcmp(lt, "string") == 0);
+        break;
+    default:
+        break;
+    }
+    if (!bad)
+        return;
+    char msg[160];
+    snprintf(msg, sizeof msg, "type error: '%s' cannot be applied to a %s and a %s",
+             op_text(e->u.op.op), lt, rt);
+    rc_diag(c->diags, RC_ERROR, c->src, e->loc, "%s", msg);
+}
+
+/* ---- expressions ---- */
+
+static void check_expr(checker *c, rc_expr *e);
+
+static bool find_param(const rc_checked *out, const char *name, uint32_t *index)
+{
+    for (size_t i = 0; i < out->nparams; i++)
+        if (strcmp(out->params[i]->name, name) == 0) {
+            *index = (uint32_t)i;
+            return true;
+        }
+    return false;
+}
+
+static void check_path(checker *c, rc_expr *e)
+{
+    if (e->u.path.dollar) {
+        const char *name = e->u.path.dollar;
+        for (uint32_t i = 0; i < RV_CTX__COUNT; i++)
+            if (strcmp(name, ctx_names[i]) == 0) {
+                e->root = RC_ROOT_CTX;
+                e->index = i;
+                return;
+            }
+        if (find_param(c->out, name, &e->index)) {
+            e->root = RC_ROOT_PARAM;
+            return;
+        }
+        error(c, e->u.path.dollar_loc,
+              "unknown name '$%s' (known: $user, $project, $kind and this policy's parameters)",
+              name);
+        return;
+    }
+    const rc_seg *root = &e->u.path.segs[0];
+    for (uint32_t d = c->sc.depth; d-- > 0;)
+        if (!root->is_index && strcmp(c->sc.vars[d], root->key) == 0) {
+            e->root = RC_ROOT_LOCAL;
+            e->index = d;
+            return;
+        }
+    e->root = RC_ROOT_SPEC;
+}
+
+static bool builtin_index(const char *name, uint32_t *index)
+{
+    for (uint32_t i = 0; i < RV_BI__COUNT; i++)
+        if (strcmp(rv_builtin_names[i], name) == 0) {
+            *index = i;
+            return true;
+        }
+    return false;
+}
+
+static void check_regex(checker *c, rc_expr *e)
+{
+    uint32_t opts = PCRE2_UTF;
+    uint32_t f = e->u.match.flags;
+    if (f & RV_RE_I) opts |= PCRE2_CASELESS;
+    if (f & RV_RE_M) opts |= PCRE2_MULTILINE;
+    if (f & RV_RE_S) opts |= PCRE2_DOTALL;
+    if (f & RV_RE_X) opts |= PCRE2_EXTENDED;
+    int code;
+    PCRE2_SIZE offset;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)e->u.match.pattern, e->u.match.plen, opts, &code,
+                                   &offset, NULL);
+    if (re) {
+        pcre2_code_free(re);
+        return;
+    }
+    PCRE2_UCHAR text[256];
+    pcre2_get_error_message(code, text, sizeof text);
+    /* Point at the character PCRE2 blames: one past the opening slash. */
+    rc_loc at = e->u.match.regex_loc;
+    at.first_column += 1 + (int)offset;
+    at.last_line = at.first_line;
+    at.last_column = at.first_column + 1;
+    error(c, at, "invalid regex: %s", (const char *)text);
+}
+
+static void check_expr(checker *c, rc_expr *e)
+{
+    switch (e->kind) {
+    case RC_E_NULL: case RC_E_BOOL: case RC_E_INT: case RC_E_FLOAT: case RC_E_STRING:
+        return;
+    case RC_E_LIST:
+        for (size_t i = 0; i < e->u.list.n; i++)
+            check_expr(c, e->u.list.items[i]);
+        return;
+    case RC_E_MAP:
+        for (size_t i = 0; i < e->u.map.n; i++)
+            check_expr(c, e->u.map.entries[i].value);
+        return;
+    case RC_E_PATH:
+        check_path(c, e);
+        return;
+    case RC_E_UNARY:
+        check_expr(c, e->u.op.lhs);
+        if (e->u.op.op == RC_OP_NEG) {
+            const char *t = literal_type(e->u.op.lhs);
+            if (t && strcmp(t, "number") != 0)
+                error(c, e->loc, "type error: '-' cannot be applied to a %s", t);
+        }
+        return;
+    case RC_E_BINARY:
+        check_expr(c, e->u.op.lhs);
+        check_expr(c, e->u.op.rhs);
+        check_literal_types(c, e);
+        return;
+    case RC_E_MATCH: {
+        check_expr(c, e->u.match.lhs);
+        const char *t = literal_type(e->u.match.lhs);
+        if (t && strcmp(t, "string") != 0)
+            error(c, e->u.match.lhs->loc, "type error: a %s never matches a regex", t);
+        check_regex(c, e);
+        return;
+    }
+    case RC_E_CALL: {
+        for (size_t i = 0; i < e->u.call.nargs; i++)
+            check_expr(c, e->u.call.args[i]);
+        if (!builtin_index(e->u.call.name, &e->index)) {
+            error(c, e->u.call.name_loc,
+                  "unknown function '%s' (functions: exists, len, lower, upper, starts_with, "
+                  "ends_with, min, max, int, str)",
+                  e->u.call.name);
+            return;
+        }
+        unsigned arity = rv_builtin_arity[e->index];
+        if (e->u.call.nargs != arity) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "%s() takes %u argument%s, got %zu", e->u.call.name, arity,
+                     arity == 1 ? "" : "s", e->u.call.nargs);
+            rc_diag(c->diags, RC_ERROR, c->src, e->loc, "%s", msg);
+            return;
+        }
+        if (e->index == RV_BI_exists && e->u.call.args[0]->kind != RC_E_PATH)
+            error(c, e->u.call.args[0]->loc, "exists() takes a path");
+        return;
+    }
+    case RC_E_QUANT:
+        check_expr(c, e->u.quant.over);
+        if (c->sc.depth >= RV_SLOTS_MAX) {
+            error(c, e->loc, "quantifiers nested more than %d deep", RV_SLOTS_MAX);
+            return;
+        }
+        e->index = c->sc.depth;
+        c->sc.vars[c->sc.depth++] = e->u.quant.var;
+        if (c->sc.depth > c->out->nslots)
+            c->out->nslots = c->sc.depth;
+        check_expr(c, e->u.quant.cond);
+        c->sc.depth--;
+        return;
+    }
+}
+
+/* ---- message templates ---- */
+
+static rc_expr *string_part(checker *c, const char *s, size_t n, rc_loc loc)
+{
+    rc_expr *e = rv_arena_alloc(c->arena, sizeof *e);
+    if (!e)
+        return NULL;
+    memset(e, 0, sizeof *e);
+    e->kind = RC_E_STRING;
+    e->loc = loc;
+    e->u.str.value = rv_arena_strndup(c->arena, s, n);
+    e->u.str.len = n;
+    e->u.str.raw = e->u.str.value;
+    e->u.str.raw_len = n;
+    return e->u.str.value ? e : NULL;
+}
+
+static void put_utf8(rv_buf *b, unsigned long cp)
+{
+    char u[4];
+    if (cp < 0x80) {
+        rv_buf_putc(b, (char)cp);
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xC0 | (cp >> 6));
+        u[1] = (char)(0x80 | (cp & 0x3F));
+        rv_buf_put(b, u, 2);
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | (cp >> 12));
+        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        rv_buf_put(b, u, 3);
+    } else {
+        u[0] = (char)(0xF0 | (cp >> 18));
+        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[3] = (char)(0x80 | (cp & 0x3F));
+        rv_buf_put(b, u, 4);
+    }
+}
+
+/* Decodes one escape at raw[*i] == '\\' (already validated by the
+ * scanner) into b, advancing *i past it. */
+static void decode_escape(rv_buf *b, const char *raw, size_t n, size_t *i)
+{
+    size_t k = *i + 1;
+    if (k >= n) {
+        *i = k;
+        return;
+    }
+    char ch = raw[k];
+    switch (ch) {
+    case 'n': rv_buf_putc(b, '\n'); break;
+    case 't': rv_buf_putc(b, '\t'); break;
+    case 'r': rv_buf_putc(b, '\r'); break;
+    case 'u': {
+        unsigned long cp = 0;
+        size_t j = k + 1;
+        for (; j < n && j < k + 5; j++) {
+            char h = raw[j];
+            cp = cp * 16 + (unsigned long)(h >= '0' && h <= '9' ? h - '0'
+                                          : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                                                                 : h - 'A' + 10);
+        }
+        put_utf8(b, cp);
+        *i = j;
+        return;
+    }
+    default: rv_buf_putc(b, ch); break;  /* \" \\ \/ \{ \} */
+    }
+    *i = k + 1;
+}
+
+/* Splits `"text {expr} more"` into parts. `{{` and `}}` are literal braces;
+ * inside `{...}` the text is an expression in which `\"` stands for `"`. */
+static void split_template(checker *c, rc_stmt *s)
+{
+    const rc_string *m = &s->message;
+    const char *raw = m->raw;
+    size_t n = m->raw_len;
+    rc_expr *parts[256];
+    size_t np = 0;
+    rv_buf lit;
+    rv_buf_init(&lit, c->arena->alloc, c->arena->ud);
+    int line = m->loc.first_line, col = m->loc.first_column + 1;  /* after the quote */
+    rc_loc lit_loc = m->loc;
+    bool failed = false;
+
+    size_t i = 0;
+    while (i < n) {
+        char ch = raw[i];
+        if (ch == '{' && i + 1 < n && raw[i + 1] == '{') {
+            rv_buf_putc(&lit, '{');
+            i += 2;
+            col += 2;
+            continue;
+        }
+        if (ch == '}' && i + 1 < n && raw[i + 1] == '}') {
+            rv_buf_putc(&lit, '}');
+            i += 2;
+            col += 2;
+            continue;
+        }
+        if (ch == '}') {
+            rc_loc at = {line, col, line, col + 1};
+            error(c, at, "unmatched '}' in message (write '}}' for a literal brace)");
+            failed = true;
+            i++;
+            col++;
+            continue;
+        }
+        if (ch == '\\') {
+            size_t before = i;
+            decode_escape(&lit, raw, n, &i);
+            col += (int)(i - before);
+            continue;
+        }
+        if (ch != '{') {
+            if (ch == '\n') {
+                line++;
+                col = 1;
+            } else {
+                col++;
+            }
+            rv_buf_putc(&lit, ch);
+            i++;
+            continue;
+        }
+        /* An expression: find its closing brace, skipping strings in it. */
+        size_t start = i + 1, j = start;
+        int depth = 1;
+        bool in_str = false;
+        while (j < n && depth > 0) {
+            char d = raw[j];
+            if (in_str) {
+                if (d == '\\' && j + 2 < n && raw[j + 1] == '\\' && raw[j + 2] == '"')
+                    j += 2;  /* \\\" : an escaped quote inside an inner string */
+                else if (d == '\\' && j + 1 < n && raw[j + 1] == '"')
+                    in_str = false, j++;
+            } else if (d == '\\' && j + 1 < n && raw[j + 1] == '"') {
+                in_str = true;
+                j++;
+            } else if (d == '{') {
+                depth++;
+            } else if (d == '}') {
+                depth--;
+            }
+            j++;
+        }
+        if (depth > 0) {
+            rc_loc at = {line, col, line, col + 1};
+            error(c, at, "unterminated '{' in message (write '{{' for a literal brace)");
+            failed = true;
+            break;
+        }
+        size_t end = j - 1;  /* the closing brace */
+        if (lit.len) {
+            if (np < 256)
+                parts[np++] = string_part(c, lit.data, lit.len, lit_loc);
+            lit.len = 0;
+        }
+        /* Unescape \" and \\ inside the expression text. */
+        rv_buf ex;
+        rv_buf_init(&ex, c->arena->alloc, c->arena->ud);
+        for (size_t k = start; k < end; k++) {
+            if (raw[k] == '\\' && k + 1 < end && (raw[k + 1] == '"' || raw[k + 1] == '\\'))
+                k++;
+            rv_buf_putc(&ex, raw[k]);
+        }
+        rv_buf_terminate(&ex);
+        rc_expr *x = NULL;
+        if (end == start) {
+            rc_loc at = {line, col, line, col + 2};
+            error(c, at, "empty '{}' in message (write '{{' for a literal brace)");
+            failed = true;
+        } else {
+            x = rc_parse_expr(c->src, ex.data, ex.len, line, col + 1, c->arena, c->diags);
+        }
+        rv_buf_free(&ex);
+        if (x) {
+            check_expr(c, x);
+            if (np < 256)
+                parts[np++] = x;
+        } else {
+            failed = true;
+        }
+        col += (int)(j - i);
+        i = j;
+    }
+    if (lit.len && np < 256)
+        parts[np++] = string_part(c, lit.data, lit.len, lit_loc);
+    rv_buf_free(&lit);
+    if (failed)
+        return;
+    if (np >= 256) {
+        error(c, m->loc, "message has too many parts");
+        return;
+    }
+    if (np == 0)
+        parts[np++] = string_part(c, "", 0, m->loc);
+    s->parts = rv_arena_alloc(c->arena, np * sizeof *parts);
+    if (!s->parts)
+        return;
+    memcpy(s->parts, parts, np * sizeof *parts);
+    s->nparts = np;
+}
+
+/* ---- statements ---- */
+
+static void check_target(checker *c, rc_expr *path)
+{
+    if (path->kind != RC_E_PATH) {
+        error(c, path->loc, "expected a path to write to");
+        return;
+    }
+    if (path->u.path.dollar) {
+        error(c, path->loc, "cannot write to '$%s': $ names are read-only", path->u.path.dollar);
+        return;
+    }
+    check_path(c, path);
+}
+
+static bool truthy_literal(const rc_expr *e, bool *value)
+{
+    if (!rc_is_literal(e))
+        return false;
+    switch (e->kind) {
+    case RC_E_NULL: *value = false; return true;
+    case RC_E_BOOL: *value = e->u.b; return true;
+    case RC_E_INT: *value = e->u.i != 0; return true;
+    case RC_E_FLOAT: *value = e->u.f != 0; return true;
+    case RC_E_STRING: *value = e->u.str.len != 0; return true;
+    case RC_E_LIST: *value = e->u.list.n != 0; return true;
+    case RC_E_MAP: *value = e->u.map.n != 0; return true;
+    default: return false;
+    }
+}
+
+static void check_block(checker *c, rc_stmt *s);
+
+static void check_stmt(checker *c, rc_stmt *s)
+{
+    bool v;
+    switch (s->kind) {
+    case RC_S_SET:
+    case RC_S_DEFAULT:
+    case RC_S_APPEND:
+        check_target(c, s->path);
+        check_expr(c, s->value);
+        return;
+    case RC_S_UNSET:
+        check_target(c, s->path);
+        return;
+    case RC_S_TAGS:
+        if (s->path)
+            check_target(c, s->path);
+        for (size_t i = 0; i < s->ntags; i++)
+            check_expr(c, s->tags[i].value);
+        return;
+    case RC_S_FORBID:
+    case RC_S_WARN:
+        if (s->cond) {
+            check_expr(c, s->cond);
+            if (truthy_literal(s->cond, &v) && !v)
+                rc_diag(c->diags, RC_WARNING, c->src, s->loc,
+                        "this statement can never run: its condition is always false");
+        }
+        split_template(c, s);
+        return;
+    case RC_S_MATCH:
+        check_expr(c, s->cond);
+        if (truthy_literal(s->cond, &v)) {
+            if (!v && s->body)
+                rc_diag(c->diags, RC_WARNING, c->src, s->body->loc,
+                        "this block can never run: the match condition is always false");
+            if (v && s->else_body)
+                rc_diag(c->diags, RC_WARNING, c->src, s->else_body->loc,
+                        "this else block can never run: the match condition is always true");
+        }
+        check_block(c, s->body);
+        check_block(c, s->else_body);
+        return;
+    }
+}
+
+static void check_block(checker *c, rc_stmt *s)
+{
+    for (; s; s = s->next)
+        check_stmt(c, s);
+}
+
+/* The policy name when there is no header: the file name without folders
+ * and without its extension. */
+static const char *file_stem(rv_arena *a, const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    return rv_arena_strndup(a, base, n);
+}
+
+bool rc_check(rc_file *file, rv_arena *arena, rc_diags *diags, rc_checked *out)
+{
+    int errors_before = diags->nerrors;
+    memset(out, 0, sizeof *out);
+    out->file = file;
+    checker c = {out, file->src, arena, diags, {{0}, 0}};
+
+    /* Header: at most one. */
+    out->name = file_stem(arena, file->src->name);
+    out->name_loc = (rc_loc){1, 1, 1, 2};
+    for (rc_header *h = file->headers; h; h = h->next) {
+        if (h != file->headers) {
+            rc_diag(diags, RC_ERROR, c.src, h->loc, "duplicate policy header");
+            rc_diag(diags, RC_NOTE, c.src, file->headers->loc, "the first header is here");
+            continue;
+        }
+        if (h->name.len == 0 || memchr(h->name.value, '\0', h->name.len))
+            rc_diag(diags, RC_ERROR, c.src, h->name.loc, "a policy name must be a non-empty string");
+        out->name = h->name.value;
+        out->name_loc = h->loc;
+        if (h->has_priority) {
+            if (h->priority < INT32_MIN || h->priority > INT32_MAX)
+                rc_diag(diags, RC_ERROR, c.src, h->priority_loc,
+                        "priority must be between -2147483648 and 2147483647");
+            else
+                out->priority = (int32_t)h->priority;
+        }
+    }
+
+    /* Parameters: unique names, literal defaults. */
+    size_t np = 0;
+    for (rc_param_decl *p = file->params; p; p = p->next)
+        np++;
+    out->params = rv_arena_alloc(arena, (np ? np : 1) * sizeof *out->params);
+    out->param_values = rv_arena_alloc(arena, (np ? np : 1) * sizeof *out->param_values);
+    if (!out->params || !out->param_values)
+        return false;
+    for (rc_param_decl *p = file->params; p; p = p->next) {
+        uint32_t prev;
+        if (find_param(out, p->name, &prev)) {
+            error(&c, p->name_loc, "duplicate parameter '%s'", p->name);
+            rc_diag(diags, RC_NOTE, c.src, out->params[prev]->name_loc,
+                    "'%s' was first declared here", p->name);
+            continue;
+        }
+        for (uint32_t i = 0; i < RV_CTX__COUNT; i++)
+            if (strcmp(p->name, ctx_names[i]) == 0)
+                error(&c, p->name_loc, "parameter '%s' would hide the request's $%s", p->name,
+                      p->name);
+        if (!rc_is_literal(p->value)) {
+            error(&c, p->value->loc, "the default of parameter '%s' must be a literal value",
+                  p->name);
+            continue;
+        }
+        out->params[out->nparams] = p;
+        out->param_values[out->nparams] = rc_literal_value(p->value, arena);
+        out->nparams++;
+    }
+
+    for (rc_on *on = file->ons; on; on = on->next)
+        check_block(&c, on->body);
+    return diags->nerrors == errors_before;
+}

@@ -1,0 +1,46 @@
+/* cli.h - what the rulec subcommands share: loading policy arguments
+ * (.rules sources, .rbc bundles, folders) into a verified program, reading
+ * files, and the exit codes.
+ */
+#ifndef RC_CLI_H
+#define RC_CLI_H
+
+#include "compile.h"
+#include "rulevm.h"
+
+#include <stdio.h>
+
+/* Exit codes of every subcommand. */
+enum { EXIT_ALLOWED = 0, EXIT_REJECTED = 1, EXIT_TROUBLE = 2 };
+
+/* One parameter override from --param NAME=VALUE (NAME: param or
+ * policy.param). */
+typedef struct cli_param {
+    const char *policy;   /* NULL: every policy declaring it */
+    const char *name;
+    const char *value;    /* JSON text, or a bare string */
+} cli_param;
+
+/* Reads a whole file ("-" is standard input) into memory from malloc.
+ * On failure prints "rulec: cannot read 'PATH': reason" and returns NULL. */
+char *cli_read_file(const char *path, size_t *len);
+
+/* Expands policy arguments: a folder stands for its *.rules and *.rbc
+ * files (sorted, not recursive). Returns a malloc'd array of paths (each
+ * malloc'd) or NULL after printing an error. */
+char **cli_expand_policies(char **args, int nargs, size_t *count);
+void cli_free_paths(char **paths, size_t count);
+
+/* Compiles/loads policy arguments into one verified program and applies the
+ * overrides. Prints diagnostics to stderr. NULL on any error. */
+rv_program *cli_load_program(char **args, int nargs, const cli_param *params, size_t nparams);
+
+/* Parses "NAME=VALUE" into p (pointers into arg, which is modified). */
+bool cli_parse_param(char *arg, cli_param *p);
+
+int cli_check(int argc, char **argv);
+int cli_compile(int argc, char **argv);
+int cli_disasm(int argc, char **argv);
+int cli_apply(int argc, char **argv);
+
+#endif

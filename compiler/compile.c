@@ -1,0 +1,139 @@
+/* compile.c - the compiler's entry point: runs parse, check and codegen on
+ * every source and applies the contract's policy-set rules (same name keeps
+ * the highest priority; order by priority, then name).
+ */
+#include "compile.h"
+#include "parse.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool rc_read_source(const char *path, rv_arena *arena, rc_diags *diags, rc_source *out)
+{
+    rc_loc none = {0, 0, 0, 0};
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        rc_diag(diags, RC_ERROR, NULL, none, "cannot read '%s': %s", path, strerror(errno));
+        return false;
+    }
+    rv_buf b;
+    rv_buf_init(&b, arena->alloc, arena->ud);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rv_buf_put(&b, chunk, n);
+    bool failed = ferror(f) != 0;
+    int saved = errno;
+    if (f != stdin)
+        fclose(f);
+    if (failed || b.oom) {
+        rc_diag(diags, RC_ERROR, NULL, none, "cannot read '%s': %s", path,
+                b.oom ? "out of memory" : strerror(saved));
+        rv_buf_free(&b);
+        return false;
+    }
+    size_t len = b.len;
+    char *text = rv_arena_strndup(arena, b.data ? b.data : "", len);
+    rv_buf_free(&b);
+    if (!text)
+        return false;
+    if (memchr(text, '\0', len)) {
+        rc_diag(diags, RC_ERROR, NULL, none, "'%s' is not a text file (it holds a NUL byte)", path);
+        return false;
+    }
+    out->name = rv_arena_strndup(arena, path, strlen(path));
+    out->text = text;
+    out->len = len;
+    return out->name != NULL;
+}
+
+typedef struct unit {
+    rc_checked checked;
+    rv_policy *policy;
+} unit;
+
+static int by_priority_then_name(const void *a, const void *b)
+{
+    const unit *x = *(const unit *const *)a, *y = *(const unit *const *)b;
+    if (x->policy->priority != y->policy->priority)
+        return x->policy->priority < y->policy->priority ? -1 : 1;
+    return strcmp(x->policy->name, y->policy->name);
+}
+
+bool rc_compile(const rc_source *srcs, size_t nsrcs, rv_arena *arena, rc_diags *diags,
+                rv_policy ***policies, size_t *n)
+{
+    *policies = NULL;
+    *n = 0;
+    unit **units = rv_arena_alloc(arena, (nsrcs ? nsrcs : 1) * sizeof *units);
+    if (!units)
+        return false;
+    size_t nunits = 0;
+    int errors_before = diags->nerrors;
+
+    for (size_t i = 0; i < nsrcs; i++) {
+        int before = diags->nerrors;
+        rc_file *file = rc_parse_file(&srcs[i], arena, diags);
+        if (!file)
+            return false;
+        unit *u = rv_arena_alloc(arena, sizeof *u);
+        if (!u)
+            return false;
+        /* Check even after syntax errors: the tree is partial but its
+         * remaining problems are still worth reporting in the same run. */
+        bool ok = rc_check(file, arena, diags, &u->checked) && diags->nerrors == before;
+        if (!ok)
+            continue;
+        u->policy = rc_codegen(&u->checked, arena, diags);
+        if (u->policy)
+            units[nunits++] = u;
+    }
+    if (diags->nerrors != errors_before)
+        return false;
+
+    /* Same name: the highest priority wins; equal priority is ambiguous. */
+    bool failed = false;
+    for (size_t i = 0; i < nunits; i++) {
+        if (!units[i])
+            continue;
+        for (size_t j = i + 1; j < nunits; j++) {
+            if (!units[j] || strcmp(units[i]->policy->name, units[j]->policy->name) != 0)
+                continue;
+            unit *a = units[i], *b = units[j];
+            if (a->policy->priority == b->policy->priority) {
+                rc_diag(diags, RC_ERROR, b->checked.file->src, b->checked.name_loc,
+                        "policy '%s' is defined twice with priority %d", b->policy->name,
+                        (int)b->policy->priority);
+                rc_diag(diags, RC_NOTE, a->checked.file->src, a->checked.name_loc,
+                        "the other definition is here");
+                failed = true;
+                units[j] = NULL;
+                continue;
+            }
+            if (a->policy->priority < b->policy->priority) {
+                units[i] = b;
+                units[j] = NULL;
+            } else {
+                units[j] = NULL;
+            }
+        }
+    }
+    if (failed)
+        return false;
+    size_t kept = 0;
+    for (size_t i = 0; i < nunits; i++)
+        if (units[i])
+            units[kept++] = units[i];
+    qsort(units, kept, sizeof *units, by_priority_then_name);
+
+    rv_policy **out = rv_arena_alloc(arena, (kept ? kept : 1) * sizeof *out);
+    if (!out)
+        return false;
+    for (size_t i = 0; i < kept; i++)
+        out[i] = units[i]->policy;
+    *policies = out;
+    *n = kept;
+    return true;
+}

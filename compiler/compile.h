@@ -1,0 +1,52 @@
+/* compile.h - the compiler's passes and its one entry point.
+ *
+ *   source --parse--> AST --check--> checked AST --codegen--> rv_policy
+ *   policies --set rules--> bundle bytes (vm/program.h format)
+ *
+ * All memory comes from one arena per compilation, freed in one step.
+ */
+#ifndef RC_COMPILE_H
+#define RC_COMPILE_H
+
+#include "../vm/program.h"
+#include "ast.h"
+#include "diag.h"
+
+/* What the checker learns about a file, for code generation. */
+typedef struct rc_checked {
+    rc_file *file;
+    const char *name;        /* header name, or the file's stem */
+    int32_t priority;
+    rc_loc name_loc;         /* the header, or 1:1 */
+    rc_param_decl **params;  /* in declaration order */
+    rv_node **param_values;  /* their default values */
+    size_t nparams;
+    uint32_t nslots;         /* deepest quantifier nesting */
+} rc_checked;
+
+/* Resolves names, checks types it can see, splits message templates and
+ * warns about statements that can never run. Annotates the AST in place.
+ * Returns false when it reported errors. */
+bool rc_check(rc_file *file, rv_arena *arena, rc_diags *diags, rc_checked *out);
+
+/* Whether an expression is a literal value (scalars, lists and maps of
+ * literals, negated numbers), and that value (in the arena). */
+bool rc_is_literal(const rc_expr *e);
+rv_node *rc_literal_value(const rc_expr *e, rv_arena *a);
+
+/* Generates one policy from a checked file (NULL on error, reported). */
+rv_policy *rc_codegen(const rc_checked *c, rv_arena *arena, rc_diags *diags);
+
+/* Parses, checks and generates every source, then applies the policy-set
+ * rules: same name keeps the highest priority (equal priority is an error),
+ * order by priority then name. On success fills *policies and *n (arena) and
+ * returns true. Diagnostics for every file are reported, not only the
+ * first failing one. */
+bool rc_compile(const rc_source *srcs, size_t nsrcs, rv_arena *arena, rc_diags *diags,
+                rv_policy ***policies, size_t *n);
+
+/* Reads a whole file into the arena as an rc_source. false (with a
+ * diagnostic naming the file and the OS error) when it cannot be read. */
+bool rc_read_source(const char *path, rv_arena *arena, rc_diags *diags, rc_source *out);
+
+#endif

@@ -1,0 +1,145 @@
+/* diag.c - diagnostics as data, and their one printed form.
+ *
+ * Records are appended to a list in the compilation's arena; printing shows
+ * file:line:col, the source line verbatim and a ^~~~ underline, the way
+ * nftables' erec.c and gcc do. Nothing here exits or prints unless asked.
+ */
+#include "diag.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+void rc_diags_init(rc_diags *d, rv_arena *arena)
+{
+    d->arena = arena;
+    d->head = d->tail = NULL;
+    d->nerrors = d->nwarnings = 0;
+}
+
+void rc_diag(rc_diags *d, rc_severity sev, const rc_source *src, rc_loc loc,
+             const char *fmt, ...)
+{
+    /* Count first: even when the arena is exhausted and the record cannot
+     * be kept, callers must still see that the compilation failed. */
+    if (sev == RC_ERROR)
+        d->nerrors++;
+    else if (sev == RC_WARNING)
+        d->nwarnings++;
+
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+
+    rc_diag_rec *r = rv_arena_alloc(d->arena, sizeof *r);
+    char *msg = rv_arena_alloc(d->arena, (size_t)n + 1);
+    if (!r || !msg)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+
+    r->severity = sev;
+    r->src = src;
+    r->loc = loc;
+    r->message = msg;
+    r->next = NULL;
+    if (d->tail)
+        d->tail->next = r;
+    else
+        d->head = r;
+    d->tail = r;
+}
+
+static const char *severity_word(rc_severity sev)
+{
+    switch (sev) {
+    case RC_ERROR: return "error";
+    case RC_WARNING: return "warning";
+    case RC_NOTE: return "note";
+    }
+    return "error";
+}
+
+/* UTF-8 continuation bytes take no column on screen: skipping them keeps
+ * the caret under the right character when the line holds non-ASCII text
+ * (columns themselves count bytes, so they match PCRE2 offsets). */
+static int is_continuation(unsigned char c)
+{
+    return (c & 0xC0) == 0x80;
+}
+
+/* Finds line `line` (1-based) of src; false when the file has fewer lines. */
+static int find_line(const rc_source *src, int line, const char **start, size_t *len)
+{
+    const char *p = src->text, *end = src->text + src->len;
+    for (int l = 1; l < line; l++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            return 0;
+        p = nl + 1;
+    }
+    if (p == end && line > 1)
+        return 0;   /* the empty "line" after a final newline */
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    if (n && p[n - 1] == '\r')
+        n--;        /* CRLF files: keep the terminal's cursor in place */
+    *start = p;
+    *len = n;
+    return 1;
+}
+
+void rc_diag_print(const rc_diag_rec *diag, FILE *out)
+{
+    if (!diag->src) {
+        fprintf(out, "rulec: %s: %s\n", severity_word(diag->severity), diag->message);
+        return;
+    }
+    const rc_source *src = diag->src;
+    const rc_loc *loc = &diag->loc;
+    fprintf(out, "%s:%d:%d: %s: %s\n", src->name ? src->name : "<input>", loc->first_line,
+            loc->first_column, severity_word(diag->severity), diag->message);
+
+    const char *line;
+    size_t len;
+    if (!src->text || loc->first_line < 1 || !find_line(src, loc->first_line, &line, &len))
+        return;
+    fwrite(line, 1, len, out);
+    fputc('\n', out);
+
+    /* Pad up to the column, keeping tabs so the caret lines up however the
+     * terminal expands them; a column past the end points just after it. */
+    size_t col = loc->first_column > 0 ? (size_t)loc->first_column - 1 : 0;
+    if (col > len)
+        col = len;
+    for (size_t i = 0; i < col; i++) {
+        unsigned char c = (unsigned char)line[i];
+        if (c == '\t')
+            fputc('\t', out);
+        else if (!is_continuation(c))
+            fputc(' ', out);
+    }
+    /* Underline the span on this line: to last_column, or to the end of
+     * the line when the span continues on later lines. */
+    size_t end;
+    if (loc->last_line > loc->first_line)
+        end = len;
+    else
+        end = loc->last_column > 0 ? (size_t)loc->last_column - 1 : 0;
+    if (end > len)
+        end = len;
+    fputc('^', out);
+    for (size_t i = col + 1; i < end; i++)
+        if (!is_continuation((unsigned char)line[i]))
+            fputc('~', out);
+    fputc('\n', out);
+}
+
+void rc_diags_print(const rc_diags *d, FILE *out)
+{
+    for (const rc_diag_rec *r = d->head; r; r = r->next)
+        rc_diag_print(r, out);
+}

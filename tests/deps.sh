@@ -1,0 +1,26 @@
+#!/bin/sh
+# deps.sh - installs the Debian packages the build and tests need, if any
+# are missing (`make deps`). Says exactly what is missing when it cannot.
+set -u
+PKGS="gcc make pkg-config flex bison libcjson-dev libyaml-dev libpcre2-dev libcmocka-dev libmicrohttpd-dev curl python3"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+    echo "deps: all present"
+    exit 0
+fi
+echo "deps: missing:$missing"
+if [ "$(id -u)" != 0 ]; then
+    echo "deps: run as root (or: sudo apt-get install$missing)" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq || { echo "deps: apt-get update failed" >&2; exit 1; }
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null || {
+    echo "deps: apt-get install failed for:$missing" >&2
+    exit 1
+}
+echo "deps: installed:$missing"

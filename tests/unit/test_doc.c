@@ -1,0 +1,906 @@
+/* test_doc.c - the document layer: value semantics, number text, JSON and
+ * YAML parsing and printing, on the real dstack specs in shared/specs.
+ *
+ * Run from the repository root (specs are found at ../shared/specs/dstack,
+ * or wherever RULES_SPECS_DIR points).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "value.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- helpers ---- */
+
+static const char *specs_dir(void)
+{
+    const char *d = getenv("RULES_SPECS_DIR");
+    return d && *d ? d : "../shared/specs/dstack";
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    size_t got = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    buf[got] = '\0';
+    *len = got;
+    return buf;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted full paths of the files in specs_dir()/sub ending with one of the
+ * suffixes; NULL-terminated. */
+static char **list_files(const char *sub, const char *suf1, const char *suf2, size_t *count)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/%s", specs_dir(), sub);
+    DIR *d = opendir(dir);
+    if (!d)
+        fail_msg("cannot open %s (set RULES_SPECS_DIR)", dir);
+    size_t n = 0, cap = 16;
+    char **v = malloc(cap * sizeof *v);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        bool match = false;
+        for (int k = 0; k < 2; k++) {
+            const char *suf = k ? suf2 : suf1;
+            if (suf && l > strlen(suf) && strcmp(e->d_name + l - strlen(suf), suf) == 0)
+                match = true;
+        }
+        if (!match)
+            continue;
+        if (n + 1 >= cap)
+            v = realloc(v, (cap *= 2) * sizeof *v);
+        size_t pl = strlen(dir) + l + 2;
+        v[n] = malloc(pl);
+        snprintf(v[n], pl, "%s/%s", dir, e->d_name);
+        n++;
+    }
+    closedir(d);
+    qsort(v, n, sizeof *v, cmp_str);
+    v[n] = NULL;
+    *count = n;
+    return v;
+}
+
+static void free_list(char **v)
+{
+    for (char **p = v; *p; p++)
+        free(*p);
+    free(v);
+}
+
+/* Stricter than rv_equal: same types (int is not float), same key order. */
+static bool same_shape(const rv_node *x, const rv_node *y)
+{
+    if (x->type != y->type || x->len != y->len)
+        return false;
+    switch (x->type) {
+    case RV_NULL:
+        return true;
+    case RV_BOOL:
+        return x->u.b == y->u.b;
+    case RV_INT:
+        return x->u.i == y->u.i;
+    case RV_FLOAT:
+        return x->u.f == y->u.f || (isnan(x->u.f) && isnan(y->u.f));
+    case RV_STRING:
+        return memcmp(x->u.s, y->u.s, x->len) == 0;
+    case RV_ARRAY:
+        for (uint32_t i = 0; i < x->len; i++)
+            if (!same_shape(x->u.items[i], y->u.items[i]))
+                return false;
+        return true;
+    case RV_OBJECT:
+        for (uint32_t i = 0; i < x->len; i++) {
+            const rv_member *a = &x->u.members[i], *b = &y->u.members[i];
+            if (a->klen != b->klen || memcmp(a->key, b->key, a->klen) != 0 ||
+                !same_shape(a->value, b->value))
+                return false;
+        }
+        return true;
+    }
+    return false;
+}
+
+/* Number tokens outside strings, each as its own text, joined by '|'. */
+static char *number_tokens(const char *t, size_t len)
+{
+    char *out = malloc(len + 2);
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        if (t[i] == '"') {
+            for (i++; i < len && t[i] != '"'; i += t[i] == '\\' ? 2 : 1)
+                ;
+            i++;
+        } else if (t[i] == '-' || (t[i] >= '0' && t[i] <= '9')) {
+            while (i < len && strchr("0123456789+-.eE", t[i]) && t[i])
+                out[o++] = t[i++];
+            out[o++] = '|';
+        } else {
+            i++;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+typedef struct fixture {
+    rv_arena a;
+    rv_buf b;
+    rv_error err;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    rv_arena_init(&f->a, NULL, NULL);
+    rv_buf_init(&f->b, NULL, NULL);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    rv_arena_free(&f->a);
+    rv_buf_free(&f->b);
+    free(f);
+    return 0;
+}
+
+static rv_node *json(fixture *f, const char *s)
+{
+    memset(&f->err, 0, sizeof f->err);
+    return rv_json_parse(&f->a, s, strlen(s), 512, &f->err);
+}
+
+static rv_node *yaml(fixture *f, const char *s)
+{
+    memset(&f->err, 0, sizeof f->err);
+    return rv_yaml_parse(&f->a, s, strlen(s), 512, &f->err);
+}
+
+static rv_node *must_json(fixture *f, const char *s)
+{
+    rv_node *n = json(f, s);
+    if (!n)
+        fail_msg("JSON %s: %s", s, f->err.message);
+    return n;
+}
+
+static rv_node *must_yaml(fixture *f, const char *s)
+{
+    rv_node *n = yaml(f, s);
+    if (!n)
+        fail_msg("YAML %s: %s", s, f->err.message);
+    return n;
+}
+
+static const char *compact(fixture *f, const rv_node *n)
+{
+    f->b.len = 0;
+    assert_true(rv_json_write(&f->b, n, false));
+    rv_buf_terminate(&f->b);
+    return f->b.data;
+}
+
+static const char *num_text(fixture *f, double d)
+{
+    rv_node n = { .type = RV_FLOAT, .u.f = d };
+    f->b.len = 0;
+    rv_format_number(&f->b, &n);
+    rv_buf_terminate(&f->b);
+    return f->b.data;
+}
+
+static rv_node *get(const rv_node *obj, const char *key)
+{
+    rv_member *m = rv_object_find(obj, key, strlen(key));
+    return m ? m->value : NULL;
+}
+
+/* ---- value semantics ---- */
+
+static void test_truthy(void **state)
+{
+    fixture *f = *state;
+    const char *falsy[] = { "null", "false", "0", "0.0", "\"\"", "[]", "{}", "-0.0" };
+    const char *truthy[] = { "true", "1", "-1", "0.5", "\"0\"", "\" \"", "[0]", "{\"a\":null}" };
+    for (size_t i = 0; i < sizeof falsy / sizeof *falsy; i++)
+        assert_false(rv_truthy(must_json(f, falsy[i])));
+    for (size_t i = 0; i < sizeof truthy / sizeof *truthy; i++)
+        assert_true(rv_truthy(must_json(f, truthy[i])));
+    assert_false(rv_truthy(&rv_null_node));
+    assert_false(rv_truthy(&rv_false_node));
+    assert_true(rv_truthy(&rv_true_node));
+}
+
+static void test_equal(void **state)
+{
+    fixture *f = *state;
+    assert_true(rv_equal(must_json(f, "1"), must_json(f, "1.0")));
+    assert_true(rv_equal(must_json(f, "-0.0"), must_json(f, "0")));
+    assert_false(rv_equal(must_json(f, "1"), must_json(f, "1.5")));
+    assert_false(rv_equal(must_json(f, "1"), must_json(f, "\"1\"")));
+    assert_false(rv_equal(must_json(f, "1"), must_json(f, "true")));
+    assert_false(rv_equal(must_json(f, "null"), must_json(f, "false")));
+    assert_true(rv_equal(must_json(f, "[1,{\"a\":2}]"), must_json(f, "[1.0,{\"a\":2.0}]")));
+    assert_false(rv_equal(must_json(f, "[1,{\"a\":2}]"), must_json(f, "[1,{\"a\":3}]")));
+    assert_false(rv_equal(must_json(f, "[1,2]"), must_json(f, "[2,1]")));
+    assert_false(rv_equal(must_json(f, "[1,2]"), must_json(f, "[1,2,3]")));
+    assert_true(rv_equal(must_json(f, "{\"a\":1,\"b\":[true]}"), must_json(f, "{\"b\":[true],\"a\":1}")));
+    assert_false(rv_equal(must_json(f, "{\"a\":1,\"b\":2}"), must_json(f, "{\"a\":1,\"c\":2}")));
+    assert_false(rv_equal(must_json(f, "{\"a\":1}"), must_json(f, "{\"a\":1,\"b\":2}")));
+    assert_true(rv_equal(must_json(f, "\"h\\u00e9\""), must_json(f, "\"h\xc3\xa9\"")));
+    assert_false(rv_equal(must_json(f, "\"ab\""), must_json(f, "\"ab\\u0000\"")));
+    /* 2^53 + 1 is an exact int but not an exact double. */
+    assert_false(rv_equal(must_json(f, "9007199254740993"), must_json(f, "9007199254740992.0")));
+    assert_true(rv_equal(must_json(f, "9007199254740992"), must_json(f, "9007199254740992.0")));
+    assert_false(rv_equal(must_json(f, "9223372036854775807"), must_json(f, "9223372036854775808.0")));
+    rv_node *nan = rv_new_float(&f->a, NAN);
+    assert_false(rv_equal(nan, nan) && nan != nan); /* same pointer is equal; values never */
+    assert_false(rv_equal(nan, rv_new_float(&f->a, NAN)));
+}
+
+static void test_compare(void **state)
+{
+    fixture *f = *state;
+    int c = 99;
+    assert_true(rv_compare(must_json(f, "\"a\""), must_json(f, "\"b\""), &c));
+    assert_true(c < 0);
+    assert_true(rv_compare(must_json(f, "\"ab\""), must_json(f, "\"a\""), &c));
+    assert_true(c > 0);
+    assert_true(rv_compare(must_json(f, "\"\xc3\xa9\""), must_json(f, "\"z\""), &c));
+    assert_true(c > 0); /* bytewise: 0xC3 > 'z' */
+    assert_true(rv_compare(must_json(f, "1"), must_json(f, "2.5"), &c));
+    assert_true(c < 0);
+    assert_true(rv_compare(must_json(f, "3"), must_json(f, "2.5"), &c));
+    assert_true(c > 0);
+    assert_true(rv_compare(must_json(f, "2.0"), must_json(f, "2"), &c));
+    assert_int_equal(c, 0);
+    assert_true(rv_compare(must_json(f, "-1.5"), must_json(f, "-1"), &c));
+    assert_true(c < 0);
+    assert_true(rv_compare(must_json(f, "9007199254740993"), must_json(f, "9007199254740992.0"), &c));
+    assert_true(c > 0);
+    assert_true(rv_compare(must_json(f, "9223372036854775807"), must_json(f, "1e19"), &c));
+    assert_true(c < 0);
+    assert_false(rv_compare(must_json(f, "\"a\""), must_json(f, "3"), &c));
+    assert_false(rv_compare(must_json(f, "null"), must_json(f, "null"), &c));
+    assert_false(rv_compare(must_json(f, "true"), must_json(f, "false"), &c));
+    assert_false(rv_compare(must_json(f, "[1]"), must_json(f, "[2]"), &c));
+    assert_false(rv_compare(rv_new_float(&f->a, NAN), must_json(f, "1"), &c));
+}
+
+static void test_copy_and_find(void **state)
+{
+    fixture *f = *state;
+    rv_node *n = must_json(f, "{\"a\":[1,2.5,{\"k\":\"v\"}],\"a\":2,\"\":null}");
+    rv_member *m = rv_object_find(n, "a", 1);
+    assert_non_null(m);
+    assert_int_equal(m->value->type, RV_ARRAY); /* first match */
+    assert_non_null(rv_object_find(n, "", 0));
+    assert_null(rv_object_find(n, "b", 1));
+    assert_null(rv_object_find(m->value, "a", 1)); /* not an object */
+    rv_node *c = rv_copy(&f->a, n);
+    assert_true(same_shape(n, c));
+    assert_ptr_not_equal(c->u.members[0].value, n->u.members[0].value);
+    /* Mutating the copy leaves the original alone. */
+    c->u.members[0].value->u.items[0]->u.i = 7;
+    assert_int_equal(n->u.members[0].value->u.items[0]->u.i, 1);
+
+    rv_node *arr = rv_new_array(&f->a, 0);
+    for (int i = 0; i < 1000; i++)
+        assert_true(rv_array_push(&f->a, arr, rv_new_int(&f->a, i)));
+    assert_int_equal(arr->len, 1000);
+    assert_int_equal(arr->u.items[999]->u.i, 999);
+    rv_node *obj = rv_new_object(&f->a, 1);
+    char keys[100][16];
+    for (int i = 0; i < 100; i++) {
+        snprintf(keys[i], sizeof keys[i], "k%d", i);
+        assert_true(rv_object_push(&f->a, obj, keys[i], strlen(keys[i]), rv_new_int(&f->a, i)));
+    }
+    assert_int_equal(rv_object_find(obj, "k57", 3)->value->u.i, 57);
+    assert_string_equal(obj->u.members[42].key, "k42");
+}
+
+/* ---- number and JSON text ---- */
+
+static void test_format_number(void **state)
+{
+    fixture *f = *state;
+    struct { double d; const char *want; } cases[] = {
+        { 2.0, "2.0" },          { 0.1, "0.1" },         { 1e16, "1e+16" },
+        { -0.5, "-0.5" },        { 1.5e-07, "1.5e-07" }, { 0.0001, "0.0001" },
+        { 1e-05, "1e-05" },      { 1e15, "1000000000000000.0" },
+        { 123456789.125, "123456789.125" },              { 0.1 + 0.2, "0.30000000000000004" },
+        { 1e100, "1e+100" },     { -1e-300, "-1e-300" }, { 0.0, "0.0" },
+        { -0.0, "-0.0" },        { 5e-324, "5e-324" },   { 1.7976931348623157e308, "1.7976931348623157e+308" },
+        { 2.5e16, "2.5e+16" },   { 9999999999999998.0, "9999999999999998.0" },
+        { 100.0, "100.0" },      { 1.0 / 3, "0.3333333333333333" },
+        { NAN, "null" },         { INFINITY, "null" },   { -INFINITY, "null" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        assert_string_equal(num_text(f, cases[i].d), cases[i].want);
+
+    rv_node i1 = { .type = RV_INT, .u.i = 86400 };
+    rv_node i2 = { .type = RV_INT, .u.i = INT64_MIN };
+    f->b.len = 0;
+    rv_format_number(&f->b, &i1);
+    rv_buf_putc(&f->b, ' ');
+    rv_format_number(&f->b, &i2);
+    rv_buf_terminate(&f->b);
+    assert_string_equal(f->b.data, "86400 -9223372036854775808");
+
+    /* Every formatted float reads back as the same double and as a float. */
+    uint64_t x = 88172645463325252ull;
+    for (int k = 0; k < 20000; k++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double d;
+        memcpy(&d, &x, sizeof d);
+        if (!isfinite(d))
+            continue;
+        const char *t = num_text(f, d);
+        assert_true(strtod(t, NULL) == d);
+        assert_true(strpbrk(t, ".e") != NULL);
+        rv_node *back = must_json(f, t);
+        assert_int_equal(back->type, RV_FLOAT);
+        assert_true(back->u.f == d);
+    }
+}
+
+static void test_json_numbers(void **state)
+{
+    fixture *f = *state;
+    rv_node *n = must_json(f, "[2, 2.0, -0, 86400, 1e3, 9007199254740993, 99999999999999999999, "
+                              "-9223372036854775808, 1E-2, 10.50]");
+    int types[] = { RV_INT, RV_FLOAT, RV_INT, RV_INT, RV_FLOAT, RV_INT, RV_FLOAT, RV_INT, RV_FLOAT, RV_FLOAT };
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(n->u.items[i]->type, types[i]);
+    assert_true(n->u.items[5]->u.i == 9007199254740993LL);
+    assert_true(n->u.items[7]->u.i == INT64_MIN);
+    assert_string_equal(compact(f, n), "[2,2.0,0,86400,1000.0,9007199254740993,1e+20,"
+                                       "-9223372036854775808,0.01,10.5]");
+}
+
+static void test_json_strings(void **state)
+{
+    fixture *f = *state;
+    rv_node *n = must_json(f, "{\"k\\u0000ey\": \"a\\\"b\\\\c\\/d\\n\\t\\r\\b\\f\\u0001\", "
+                              "\"\xc3\xa9\": \"\\u00e9\\ud83d\\ude00\xe2\x82\xac\"}");
+    assert_int_equal(n->u.members[0].klen, 4);
+    assert_memory_equal(n->u.members[0].key, "k\0ey", 4);
+    assert_int_equal(n->u.members[0].value->len, 13);
+    assert_string_equal(n->u.members[1].value->u.s, "\xc3\xa9\xf0\x9f\x98\x80\xe2\x82\xac");
+    assert_string_equal(compact(f, n), "{\"k\\u0000ey\":\"a\\\"b\\\\c/d\\n\\t\\r\\b\\f\\u0001\","
+                                       "\"\xc3\xa9\":\"\xc3\xa9\xf0\x9f\x98\x80\xe2\x82\xac\"}");
+    /* message text: strings bare, the rest compact JSON */
+    f->b.len = 0;
+    rv_message_text(&f->b, n->u.members[1].value);
+    rv_buf_putc(&f->b, '|');
+    rv_message_text(&f->b, must_json(f, "[1, \"x\", {\"a\": null}]"));
+    rv_buf_terminate(&f->b);
+    assert_string_equal(f->b.data, "\xc3\xa9\xf0\x9f\x98\x80\xe2\x82\xac|[1,\"x\",{\"a\":null}]");
+}
+
+static void test_json_pretty_layout(void **state)
+{
+    fixture *f = *state;
+    rv_node *n = must_json(f, "{\"a\":1,\"b\":[true,null,{}],\"c\":{\"d\":[]},\"e\":2.0,\"a\":\"dup\"}");
+    f->b.len = 0;
+    assert_true(rv_json_write(&f->b, n, true));
+    rv_buf_terminate(&f->b);
+    /* Python: json.dumps(obj, indent=2) (duplicate keys kept as they are) */
+    assert_string_equal(f->b.data, "{\n"
+                                   "  \"a\": 1,\n"
+                                   "  \"b\": [\n"
+                                   "    true,\n"
+                                   "    null,\n"
+                                   "    {}\n"
+                                   "  ],\n"
+                                   "  \"c\": {\n"
+                                   "    \"d\": []\n"
+                                   "  },\n"
+                                   "  \"e\": 2.0,\n"
+                                   "  \"a\": \"dup\"\n"
+                                   "}");
+    assert_string_equal(compact(f, must_json(f, " [ ] ")), "[]");
+    assert_string_equal(compact(f, must_json(f, "\t\"s\"\r\n")), "\"s\"");
+}
+
+static void test_request_files(void **state)
+{
+    fixture *f = *state;
+    size_t count;
+    char **files = list_files("requests", ".json", NULL, &count);
+    assert_true(count >= 10);
+    size_t total_numbers = 0;
+    for (char **p = files; *p; p++) {
+        size_t len;
+        char *text = slurp(*p, &len);
+        assert_non_null(text);
+        rv_node *n = rv_json_parse(&f->a, text, len, 512, &f->err);
+        if (!n)
+            fail_msg("%s: %s", *p, f->err.message);
+        assert_int_equal(n->type, RV_OBJECT);
+        rv_node *spec = get(n, "spec");
+        assert_non_null(spec);
+        assert_int_equal(spec->type, RV_OBJECT);
+
+        /* compact and pretty output parse back to the same tree */
+        for (int pretty = 0; pretty < 2; pretty++) {
+            f->b.len = 0;
+            assert_true(rv_json_write(&f->b, n, pretty));
+            rv_node *back = rv_json_parse(&f->a, f->b.data, f->b.len, 512, &f->err);
+            if (!back)
+                fail_msg("%s re-parse: %s", *p, f->err.message);
+            assert_true(rv_equal(n, back));
+            assert_true(same_shape(n, back));
+            if (!pretty)
+                assert_null(memchr(f->b.data, '\n', f->b.len));
+        }
+        /* the number tokens survive as written: 10.0 stays 10.0, 86400 stays 86400 */
+        char *want = number_tokens(text, len);
+        char *got = number_tokens(f->b.data, f->b.len);
+        total_numbers += strlen(want);
+        assert_string_equal(got, want);
+        free(want);
+        free(got);
+
+        /* JSON -> YAML -> tree: equal, same key order, same number kinds */
+        f->b.len = 0;
+        if (!rv_yaml_write(&f->b, n, &f->err))
+            fail_msg("%s to YAML: %s", *p, f->err.message);
+        rv_node *y = rv_yaml_parse(&f->a, f->b.data, f->b.len, 512, &f->err);
+        if (!y)
+            fail_msg("%s YAML re-parse: %s\n%.*s", *p, f->err.message, (int)f->b.len, f->b.data);
+        assert_true(rv_equal(n, y));
+        assert_true(same_shape(n, y));
+        free(text);
+    }
+    assert_true(total_numbers > 100);
+    free_list(files);
+}
+
+static void test_yaml_files(void **state)
+{
+    fixture *f = *state;
+    size_t count;
+    char **files = list_files("yaml", ".yml", ".yaml", &count);
+    assert_true(count >= 6);
+    for (char **p = files; *p; p++) {
+        size_t len;
+        char *text = slurp(*p, &len);
+        rv_node *n = rv_yaml_parse(&f->a, text, len, 512, &f->err);
+        if (!n)
+            fail_msg("%s: %s", *p, f->err.message);
+        assert_int_equal(n->type, RV_OBJECT);
+        assert_non_null(get(n, "type"));
+        /* YAML -> YAML and YAML -> JSON round trips keep the tree exactly */
+        f->b.len = 0;
+        assert_true(rv_yaml_write(&f->b, n, &f->err));
+        rv_node *y = rv_yaml_parse(&f->a, f->b.data, f->b.len, 512, &f->err);
+        assert_non_null(y);
+        assert_true(same_shape(n, y));
+        f->b.len = 0;
+        assert_true(rv_json_write(&f->b, n, true));
+        rv_node *j = rv_json_parse(&f->a, f->b.data, f->b.len, 512, &f->err);
+        assert_non_null(j);
+        assert_true(same_shape(n, j));
+        free(text);
+    }
+    free_list(files);
+
+    char path[1024];
+    snprintf(path, sizeof path, "%s/yaml/s1.yml", specs_dir());
+    size_t len;
+    char *text = slurp(path, &len);
+    assert_non_null(text);
+    rv_node *n = rv_yaml_parse(&f->a, text, len, 512, &f->err);
+    assert_non_null(n);
+    assert_string_equal(n->u.members[0].key, "type"); /* key order kept */
+    assert_string_equal(n->u.members[1].key, "name");
+    rv_node *v = get(n, "replicas");
+    assert_int_equal(v->type, RV_STRING);
+    assert_string_equal(v->u.s, "1..4");
+    v = get(n, "port");
+    assert_int_equal(v->type, RV_INT);
+    assert_int_equal(v->u.i, 8000);
+    v = get(get(n, "scaling"), "target");
+    assert_int_equal(v->type, RV_INT);
+    assert_int_equal(v->u.i, 10);
+    v = get(n, "idle_duration"); /* YAML 1.2: `off` is a string */
+    assert_int_equal(v->type, RV_STRING);
+    assert_string_equal(v->u.s, "off");
+    v = get(get(n, "retry"), "on_events");
+    assert_int_equal(v->type, RV_ARRAY);
+    assert_string_equal(v->u.items[0]->u.s, "no-capacity");
+    assert_string_equal(get(get(n, "resources"), "memory")->u.s, "64GB..256GB");
+    free(text);
+}
+
+/* ---- YAML scalars, aliases, printing ---- */
+
+static void test_yaml_scalars(void **state)
+{
+    fixture *f = *state;
+    rv_node *n = must_yaml(f,
+        "- null\n- Null\n- NULL\n- ~\n-\n- true\n- False\n- TRUE\n- 42\n- -7\n- +3\n- 0x1F\n- 0o17\n"
+        "- 1.5\n- 2.0\n- .5\n- 1e3\n- -1.5E-2\n- .inf\n- -.Inf\n- .NaN\n"
+        "- off\n- yes\n- 1..4\n- 0x\n- 12abc\n- '1'\n- \"true\"\n- !!str 5\n- !!int \"12\"\n"
+        "- !!float 3\n- !!bool 'false'\n- !!null ''\n- ! 7\n- 99999999999999999999\n- 3.10\n");
+    struct { int type; const char *json; } want[] = {
+        { RV_NULL, "null" }, { RV_NULL, "null" }, { RV_NULL, "null" }, { RV_NULL, "null" },
+        { RV_NULL, "null" }, { RV_BOOL, "true" }, { RV_BOOL, "false" }, { RV_BOOL, "true" },
+        { RV_INT, "42" }, { RV_INT, "-7" }, { RV_INT, "3" }, { RV_INT, "31" }, { RV_INT, "15" },
+        { RV_FLOAT, "1.5" }, { RV_FLOAT, "2.0" }, { RV_FLOAT, "0.5" }, { RV_FLOAT, "1000.0" },
+        { RV_FLOAT, "-0.015" }, { RV_FLOAT, "null" }, { RV_FLOAT, "null" }, { RV_FLOAT, "null" },
+        { RV_STRING, "\"off\"" }, { RV_STRING, "\"yes\"" }, { RV_STRING, "\"1..4\"" },
+        { RV_STRING, "\"0x\"" }, { RV_STRING, "\"12abc\"" }, { RV_STRING, "\"1\"" },
+        { RV_STRING, "\"true\"" }, { RV_STRING, "\"5\"" }, { RV_INT, "12" }, { RV_FLOAT, "3.0" },
+        { RV_BOOL, "false" }, { RV_NULL, "null" }, { RV_STRING, "\"7\"" }, { RV_FLOAT, "1e+20" },
+        { RV_FLOAT, "3.1" },
+    };
+    size_t nw = sizeof want / sizeof *want;
+    assert_int_equal(n->len, nw);
+    for (size_t i = 0; i < nw; i++) {
+        if (n->u.items[i]->type != want[i].type)
+            fail_msg("item %zu: type %d, want %d", i, n->u.items[i]->type, want[i].type);
+        assert_string_equal(compact(f, n->u.items[i]), want[i].json);
+    }
+    assert_true(isinf(n->u.items[19]->u.f) && n->u.items[19]->u.f < 0);
+    assert_true(isnan(n->u.items[20]->u.f));
+
+    /* a tag the value does not fit */
+    assert_null(yaml(f, "a: !!int abc\n"));
+    assert_int_equal(f->err.status, RV_EPARSE);
+    assert_int_equal(f->err.line, 1);
+    /* keys are text; flow style and JSON are YAML too */
+    n = must_yaml(f, "{\"b\": 1, a: [x, 'y'], 3: z, true: ~}");
+    assert_string_equal(compact(f, n), "{\"b\":1,\"a\":[\"x\",\"y\"],\"3\":\"z\",\"true\":null}");
+    n = must_yaml(f, "text: |\n  line one\n  line two\nfolded: >\n  a\n  b\n");
+    assert_string_equal(get(n, "text")->u.s, "line one\nline two\n");
+    assert_string_equal(get(n, "folded")->u.s, "a b\n");
+}
+
+static void test_yaml_aliases(void **state)
+{
+    fixture *f = *state;
+    rv_node *n = must_yaml(f, "base: &b {cpu: 4, tags: [a, b]}\nx: *b\ny: &s hello\nz: *s\n"
+                              "*s : keyed\n");
+    assert_true(same_shape(get(n, "base"), get(n, "x")));
+    assert_ptr_not_equal(get(n, "base"), get(n, "x")); /* a deep copy, not shared */
+    assert_ptr_not_equal(get(n, "base")->u.members[1].value, get(n, "x")->u.members[1].value);
+    assert_string_equal(get(n, "z")->u.s, "hello");
+    assert_string_equal(get(n, "hello")->u.s, "keyed");
+
+    assert_null(yaml(f, "a: *nope\n"));
+    assert_int_equal(f->err.status, RV_EPARSE);
+    assert_int_equal(f->err.line, 1);
+    assert_int_equal(f->err.column, 4);
+
+    /* billion laughs: 10^9 nodes if expanded */
+    const char *bomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+                       "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+                       "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+                       "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+                       "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+                       "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+                       "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+                       "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+                       "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
+    assert_null(yaml(f, bomb));
+    assert_int_equal(f->err.status, RV_ELIMIT);
+    assert_non_null(strstr(f->err.message, "aliases"));
+    assert_true(f->err.line >= 4 && f->err.line <= 6);
+
+    /* aliases cannot build a tree deeper than the nesting limit */
+    rv_node *ok = rv_yaml_parse(&f->a, "a: &a [[[1]]]\nb: [[*a]]\n", 24, 6, &f->err);
+    assert_non_null(ok);
+    assert_null(rv_yaml_parse(&f->a, "a: &a [[[1]]]\nb: [[[*a]]]\n", 26, 6, &f->err));
+    assert_int_equal(f->err.status, RV_ELIMIT);
+}
+
+static void test_yaml_quoting(void **state)
+{
+    fixture *f = *state;
+    const char *strs[] = {
+        "true", "False", "1.5", "null", "Null", "", "0x10", "0o7", "~", "1", "-3", "+3", "1e3",
+        ".inf", ".nan", "yes", "off", "on", "1..4", "2024-01-31", "1_000", "1:30",
+        "multi\nline\n", "no trailing\nnewline", "  leading", "trailing  ", "a: b", "#x", "- x",
+        "x #y", "[x]", "{a}", "*ref", "&anc", "!tag", "%p", "@", "`", "\"q\"", "'q'",
+        "tab\there", "nul\0x", "h\xc3\xa9llo \xe2\x82\xac", "\n", " \n x\n", "line\r\n",
+        "---", "...", "?", ":", "-", ",", "plain words", "$MODEL_ID --port 8000",
+    };
+    size_t ns = sizeof strs / sizeof *strs;
+    rv_node *arr = rv_new_array(&f->a, 0);
+    rv_node *obj = rv_new_object(&f->a, 0);
+    for (size_t i = 0; i < ns; i++) {
+        size_t l = strcmp(strs[i], "nul") == 0 ? 5 : strlen(strs[i]);
+        assert_true(rv_array_push(&f->a, arr, rv_new_string(&f->a, strs[i], l)));
+        /* the same strings as keys */
+        char *k = rv_arena_strndup(&f->a, strs[i], l);
+        assert_true(rv_object_push(&f->a, obj, k, l, rv_new_int(&f->a, (int64_t)i)));
+    }
+    rv_node *doc = rv_new_object(&f->a, 0);
+    assert_true(rv_object_push(&f->a, doc, "values", 6, arr));
+    assert_true(rv_object_push(&f->a, doc, "keys", 4, obj));
+    assert_true(rv_object_push(&f->a, doc, "empty_list", 10, rv_new_array(&f->a, 0)));
+    assert_true(rv_object_push(&f->a, doc, "empty_map", 9, rv_new_object(&f->a, 0)));
+    assert_true(rv_object_push(&f->a, doc, "f", 1, rv_new_float(&f->a, 2.0)));
+    assert_true(rv_object_push(&f->a, doc, "inf", 3, rv_new_float(&f->a, -INFINITY)));
+    f->b.len = 0;
+    if (!rv_yaml_write(&f->b, doc, &f->err))
+        fail_msg("yaml write: %s", f->err.message);
+    rv_buf_terminate(&f->b);
+    rv_node *back = rv_yaml_parse(&f->a, f->b.data, f->b.len, 512, &f->err);
+    if (!back)
+        fail_msg("%s\n%s", f->err.message, f->b.data);
+    if (!same_shape(doc, back))
+        fail_msg("round trip differs:\n%s", f->b.data);
+    /* spot checks on the text */
+    assert_non_null(strstr(f->b.data, "- 'true'\n"));
+    assert_non_null(strstr(f->b.data, "- ''\n"));
+    assert_non_null(strstr(f->b.data, "- plain words\n"));
+    assert_non_null(strstr(f->b.data, "- |\n"));
+    assert_non_null(strstr(f->b.data, "empty_list: []\n"));
+    assert_non_null(strstr(f->b.data, "empty_map: {}\n"));
+    assert_non_null(strstr(f->b.data, "f: 2.0\n"));
+    assert_non_null(strstr(f->b.data, "inf: -.inf\n"));
+    assert_non_null(strstr(f->b.data, "h\xc3\xa9llo \xe2\x82\xac")); /* unicode kept */
+
+    /* scalars as the whole document */
+    const char *roots[] = { "\"x\"", "1", "2.5", "null", "[]", "{}", "\"multi\\nline\"" };
+    for (size_t i = 0; i < sizeof roots / sizeof *roots; i++) {
+        rv_node *r = must_json(f, roots[i]);
+        f->b.len = 0;
+        assert_true(rv_yaml_write(&f->b, r, &f->err));
+        rv_node *rb = rv_yaml_parse(&f->a, f->b.data, f->b.len, 512, &f->err);
+        assert_non_null(rb);
+        assert_true(same_shape(r, rb));
+    }
+    /* invalid UTF-8 cannot be printed as YAML: an error, not a crash */
+    rv_node *bad = rv_new_string(&f->a, "\xff\xfe", 2);
+    f->b.len = 0;
+    f->err.status = RV_OK;
+    assert_false(rv_yaml_write(&f->b, bad, &f->err));
+    assert_int_equal(f->err.status, RV_EINPUT);
+}
+
+/* ---- bad input ---- */
+
+static char *deep(size_t n, char open)
+{
+    char *s = malloc(n + 1);
+    memset(s, open, n);
+    s[n] = '\0';
+    return s;
+}
+
+static void test_json_errors(void **state)
+{
+    fixture *f = *state;
+    assert_null(json(f, "{\n  \"a\": 1,\n  \"b\": x\n}"));
+    assert_int_equal(f->err.status, RV_EPARSE);
+    assert_int_equal(f->err.line, 3);
+    assert_int_equal(f->err.column, 8);
+    assert_string_equal(f->err.message, "invalid JSON at line 3, column 8: unexpected character 'x'");
+
+    assert_null(json(f, "{\"a\": [1, 2}"));
+    assert_int_equal(f->err.status, RV_EPARSE);
+    assert_int_equal(f->err.line, 1);
+    assert_int_equal(f->err.column, 12);
+
+    assert_null(json(f, "{\"a\": 1} x"));
+    assert_int_equal(f->err.status, RV_EPARSE);
+    assert_int_equal(f->err.column, 10);
+    assert_non_null(strstr(f->err.message, "unexpected character 'x'"));
+    assert_null(json(f, "[1] [2]"));
+    assert_int_equal(f->err.status, RV_EPARSE);
+    assert_non_null(must_json(f, "[1]  \n\t "));
+
+    assert_null(json(f, ""));
+    assert_int_equal(f->err.status, RV_EPARSE);
+    assert_null(json(f, "  \n "));
+    assert_int_equal(f->err.status, RV_EPARSE);
+    assert_null(json(f, "{\"a\": "));
+    assert_int_equal(f->err.status, RV_EPARSE);
+    assert_non_null(strstr(f->err.message, "unexpected end of input"));
+    assert_null(json(f, "[\"abc"));
+    assert_int_equal(f->err.status, RV_EPARSE);
+
+    /* what cJSON alone would let through */
+    const char *bad[] = { "[01]", "[1.]", "[-]", "[1e]", "[\"a\tb\"]", "[1.5.2]", "{\"a\" 1}",
+                          "[1,]", "{\"a\":1,}", "[nul]", "'x'", "[1]\x01" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        if (json(f, bad[i]))
+            fail_msg("accepted %s", bad[i]);
+        assert_int_equal(f->err.status, RV_EPARSE);
+        assert_int_equal(f->err.line, 1);
+        assert_true(f->err.column >= 1);
+    }
+    /* columns count characters, not bytes */
+    assert_null(json(f, "[\"\xc3\xa9\xc3\xa9\", ?]"));
+    assert_int_equal(f->err.column, 8);
+
+    /* nesting: the limit is checked before cJSON ever recurses */
+    char *s = deep(100000, '[');
+    assert_null(rv_json_parse(&f->a, s, strlen(s), 512, &f->err));
+    assert_int_equal(f->err.status, RV_ELIMIT);
+    assert_string_equal(f->err.message, "nesting deeper than 512 levels at line 1, column 513");
+    free(s);
+    assert_null(rv_json_parse(&f->a, "[[[1]]]", 7, 2, &f->err));
+    assert_int_equal(f->err.status, RV_ELIMIT);
+    assert_non_null(rv_json_parse(&f->a, "[[[1]]]", 7, 3, &f->err));
+    assert_non_null(rv_json_parse(&f->a, "[\"[[[[\"]", 8, 1, &f->err));
+}
+
+static void test_yaml_errors(void **state)
+{
+    fixture *f = *state;
+    assert_null(yaml(f, "a: 1\nb: [1, 2\nc: 3\n"));
+    assert_int_equal(f->err.status, RV_EPARSE);
+    assert_true(f->err.line >= 2);
+    assert_true(f->err.column >= 1);
+    assert_non_null(strstr(f->err.message, "invalid YAML at line"));
+
+    assert_null(yaml(f, "a: 1\n  b: 2\n"));
+    assert_int_equal(f->err.status, RV_EPARSE);
+    assert_int_equal(f->err.line, 2);
+    assert_int_equal(f->err.column, 4);
+    assert_string_equal(f->err.message,
+                        "invalid YAML at line 2, column 4: mapping values are not allowed in this context");
+
+    assert_null(yaml(f, "a: 1\n---\nb: 2\n"));
+    assert_int_equal(f->err.status, RV_EPARSE);
+    assert_int_equal(f->err.line, 2);
+    assert_null(yaml(f, ""));
+    assert_int_equal(f->err.status, RV_EPARSE);
+    assert_string_equal(f->err.message, "empty YAML document");
+    assert_null(yaml(f, "# only a comment\n"));
+    assert_int_equal(f->err.status, RV_EPARSE);
+
+    assert_null(yaml(f, "a: 1\n[x]: 2\n"));
+    assert_int_equal(f->err.status, RV_EPARSE);
+    assert_int_equal(f->err.line, 2);
+    assert_int_equal(f->err.column, 1);
+    assert_non_null(strstr(f->err.message, "keys must be scalars"));
+
+    assert_null(yaml(f, "a: \"\xff\"\n"));
+    assert_int_equal(f->err.status, RV_EPARSE);
+    assert_int_equal(f->err.line, 1);
+
+    char *s = deep(100000, '[');
+    assert_null(rv_yaml_parse(&f->a, s, strlen(s), 512, &f->err));
+    assert_int_equal(f->err.status, RV_ELIMIT);
+    assert_int_equal(f->err.line, 1);
+    assert_int_equal(f->err.column, 513);
+    free(s);
+    /* block nesting as well */
+    char block[4096];
+    size_t o = 0;
+    for (int i = 0; i < 30; i++)
+        o += (size_t)snprintf(block + o, sizeof block - o, "%*sk%d:\n", 2 * i, "", i);
+    assert_null(rv_yaml_parse(&f->a, block, o, 20, &f->err));
+    assert_int_equal(f->err.status, RV_ELIMIT);
+    assert_non_null(rv_yaml_parse(&f->a, block, o, 40, &f->err));
+}
+
+/* ---- buffers under memory pressure ---- */
+
+static size_t budget;
+static void *tight_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    (void)ud;
+    (void)osize;
+    if (nsize == 0) {
+        free(ptr);
+        return NULL;
+    }
+    if (nsize > budget)
+        return NULL;
+    return realloc(ptr, nsize);
+}
+
+static void test_buf_oom(void **state)
+{
+    fixture *f = *state;
+    rv_buf b;
+    rv_buf_init(&b, tight_alloc, NULL);
+    budget = 100;
+    rv_buf_printf(&b, "%s-%d", "abc", 42);
+    assert_false(b.oom);
+    for (int i = 0; i < 100; i++)
+        rv_buf_puts(&b, "0123456789");
+    assert_true(b.oom);
+    size_t len = b.len;
+    rv_buf_putc(&b, 'x'); /* sticky: nothing more is written */
+    assert_int_equal(b.len, len);
+    rv_buf_terminate(&b);
+    assert_memory_equal(b.data, "abc-42", 6);
+    assert_int_equal(b.data[b.len], '\0');
+    rv_buf_free(&b);
+
+    rv_buf_init(&b, tight_alloc, NULL);
+    budget = 1 << 20;
+    char big[600];
+    memset(big, 'y', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    rv_buf_printf(&b, "<%s>", big);
+    assert_false(b.oom);
+    assert_int_equal(b.len, 601);
+    rv_buf_free(&b);
+
+    /* printers report OOM instead of crashing */
+    rv_node *n = must_json(f, "{\"a\": [1, 2, 3, \"a long string value here\"]}");
+    budget = 16;
+    rv_buf_init(&b, tight_alloc, NULL);
+    assert_false(rv_json_write(&b, n, true));
+    rv_buf_free(&b);
+    rv_buf_init(&b, tight_alloc, NULL);
+    f->err.status = RV_OK;
+    assert_false(rv_yaml_write(&b, n, &f->err));
+    assert_int_equal(f->err.status, RV_ENOMEM);
+    rv_buf_free(&b);
+
+    /* parsers report OOM from an arena that cannot grow */
+    rv_arena a;
+    rv_arena_init(&a, tight_alloc, NULL);
+    budget = 64;
+    assert_null(rv_json_parse(&a, "[1]", 3, 512, &f->err));
+    assert_int_equal(f->err.status, RV_ENOMEM);
+    assert_null(rv_yaml_parse(&a, "[1]", 3, 512, &f->err));
+    assert_int_equal(f->err.status, RV_ENOMEM);
+    rv_arena_free(&a);
+
+    rv_error *none = NULL;
+    rv_set_error(none, RV_EINPUT, "ignored %d", 1); /* err may be NULL */
+    rv_set_error(&f->err, RV_EINPUT, "x=%d", 5);
+    assert_int_equal(f->err.status, RV_EINPUT);
+    assert_int_equal(f->err.line, 0);
+    assert_string_equal(f->err.message, "x=5");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_truthy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_equal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_compare, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copy_and_find, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_format_number, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_numbers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_strings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_pretty_layout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_yaml_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_yaml_scalars, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_yaml_aliases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_yaml_quoting, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_yaml_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_buf_oom, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

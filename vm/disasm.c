@@ -1,0 +1,237 @@
+/* disasm.c - the readable listing of a loaded policy set: what `rulec
+ * disasm` prints and what golden tests pin, so its layout is part of the
+ * contract. Every operand is resolved in a trailing comment (constant,
+ * path, regex, builtin, jump target) so a listing reads without the tables.
+ */
+#include "opcodes.h"
+#include "program.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Long constants are cut in instruction comments (the K table above has
+ * them whole), keeping one instruction per readable line. */
+#define COMMENT_MAX 60
+
+static void put_json_string(rv_buf *b, const char *s, size_t n)
+{
+    rv_node tmp = {.type = RV_STRING, .len = (uint32_t)n, .u.s = s};
+    rv_json_compact(b, &tmp);
+}
+
+/* /pattern/flags; '/' and control characters escaped so the listing stays
+ * one entry per line and reads back as the same regex. */
+static void put_regex(rv_buf *b, const rv_regex *r)
+{
+    static const char hex[] = "0123456789abcdef";
+    rv_buf_putc(b, '/');
+    for (const char *s = r->pattern; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '\\' && s[1]) {
+            rv_buf_put(b, s, 2);
+            s++;
+        } else if (c == '/') {
+            rv_buf_puts(b, "\\/");
+        } else if (c == '\n') {
+            rv_buf_puts(b, "\\n");
+        } else if (c < 0x20 || c == 0x7f) {
+            char e[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+            rv_buf_put(b, e, 4);
+        } else {
+            rv_buf_putc(b, (char)c);
+        }
+    }
+    rv_buf_putc(b, '/');
+    if (r->flags & RV_RE_I)
+        rv_buf_putc(b, 'i');
+    if (r->flags & RV_RE_M)
+        rv_buf_putc(b, 'm');
+    if (r->flags & RV_RE_S)
+        rv_buf_putc(b, 's');
+    if (r->flags & RV_RE_X)
+        rv_buf_putc(b, 'x');
+}
+
+static const char *path_text(const rv_path *p)
+{
+    return p->text && p->text[0] ? p->text : "(root)";
+}
+
+/* Compact JSON of a constant, cut after COMMENT_MAX bytes at a UTF-8
+ * character boundary. */
+static void put_const_comment(rv_buf *b, const rv_node *n)
+{
+    size_t start = b->len;
+    rv_json_compact(b, n);
+    if (b->oom || b->len - start <= COMMENT_MAX)
+        return;
+    size_t cut = start + COMMENT_MAX - 3;
+    while (cut > start && ((unsigned char)b->data[cut] & 0xC0) == 0x80)
+        cut--;
+    b->len = cut;
+    rv_buf_puts(b, "...");
+}
+
+static void trim_line(rv_buf *b)
+{
+    while (!b->oom && b->len && b->data[b->len - 1] == ' ')
+        b->len--;
+    rv_buf_putc(b, '\n');
+}
+
+static void put_instruction(rv_buf *b, const rv_program *prog, size_t pi, uint32_t pc)
+{
+    static const char *const ctx_names[RV_CTX__COUNT] = {"$user", "$project", "$kind"};
+    const rv_policy *p = prog->policies[pi];
+    uint32_t ins = p->code[pc];
+    uint32_t op = ins & 0xFFu, ax = RV_GET_AX(ins), a = RV_GET_A(ins), bx = RV_GET_BX(ins);
+    uint32_t line = rv_program_line(prog, pi, pc);
+
+    rv_buf_printf(b, "%5u  ", pc);
+    if (line)
+        rv_buf_printf(b, "L%-3u ", line);
+    else
+        rv_buf_puts(b, "-    ");
+    if (op >= RV_OP__COUNT) { /* cannot pass the verifier; shown, not trusted */
+        rv_buf_printf(b, "?%-9u 0x%08x", op, ins);
+        trim_line(b);
+        return;
+    }
+    rv_buf_printf(b, "%-10s", rv_opcode_names[op]);
+    char operand[24];
+    if (rv_opcode_formats[op] == RV_FMT_AX)
+        snprintf(operand, sizeof operand, "%u", ax);
+    else if (rv_opcode_formats[op] == RV_FMT_ABX)
+        snprintf(operand, sizeof operand, "%u,%u", a, bx);
+    else
+        operand[0] = '\0';
+    rv_buf_printf(b, " %-8s ; ", operand);
+
+    size_t mark = b->len;
+    switch ((rv_opcode)op) {
+    case RV_OP_CONST:
+        if (ax < p->nconsts)
+            put_const_comment(b, p->consts[ax]);
+        break;
+    case RV_OP_CTX:
+        if (ax < RV_CTX__COUNT)
+            rv_buf_puts(b, ctx_names[ax]);
+        break;
+    case RV_OP_PARAM:
+        if (ax < p->nparams)
+            rv_buf_printf(b, "$%s", p->params[ax].name);
+        break;
+    case RV_OP_GET:
+    case RV_OP_WALK:
+    case RV_OP_SET:
+    case RV_OP_DEFAULT:
+    case RV_OP_UNSET:
+    case RV_OP_APPEND:
+    case RV_OP_TAG:
+        if (ax < p->npaths)
+            rv_buf_puts(b, path_text(&p->paths[ax]));
+        break;
+    case RV_OP_MATCH:
+    case RV_OP_NMATCH:
+        if (ax < p->nregex)
+            put_regex(b, &p->regex[ax]);
+        break;
+    case RV_OP_CALL:
+        if (ax < RV_BI__COUNT)
+            rv_buf_printf(b, "%s/%u", rv_builtin_names[ax], rv_builtin_arity[ax]);
+        break;
+    case RV_OP_JMP:
+    case RV_OP_JFALSE:
+    case RV_OP_JTRUE:
+    case RV_OP_JNOTNULL:
+        rv_buf_printf(b, "-> %lu", (unsigned long)pc + 1 + ax);
+        break;
+    case RV_OP_ANY_BEGIN:
+    case RV_OP_ALL_BEGIN:
+        rv_buf_printf(b, "L[%u], empty -> %lu", a, (unsigned long)pc + 1 + bx);
+        break;
+    case RV_OP_ANY_NEXT:
+    case RV_OP_ALL_NEXT:
+        rv_buf_printf(b, "L[%u], loop -> %ld", a, (long)pc - (long)bx);
+        break;
+    case RV_OP_LOCAL:
+        rv_buf_printf(b, "L[%u]", ax);
+        break;
+    default:
+        break;
+    }
+    if (!b->oom && b->len == mark)
+        b->len = mark - 2; /* no comment: drop the "; " */
+    trim_line(b);
+}
+
+static void put_policy(rv_buf *b, const rv_program *prog, size_t pi)
+{
+    const rv_policy *p = prog->policies[pi];
+    rv_buf_puts(b, "policy ");
+    put_json_string(b, p->name, strlen(p->name));
+    rv_buf_printf(b, " priority %ld  source %s  kinds ", (long)p->priority,
+                  p->source[0] ? p->source : "-");
+    if (p->nkinds == 0)
+        rv_buf_putc(b, '*');
+    for (uint32_t i = 0; i < p->nkinds; i++) {
+        if (i)
+            rv_buf_putc(b, ',');
+        rv_buf_puts(b, p->kinds[i]);
+    }
+    rv_buf_printf(b, "  checksum 0x%08x\n", p->checksum);
+
+    for (uint32_t i = 0; i < p->nparams; i++)
+        rv_buf_printf(b, "  param %s = %s\n", p->params[i].name, p->params[i].json);
+    for (uint32_t i = 0; i < p->nconsts; i++) {
+        rv_buf_printf(b, "  K[%u] = ", i);
+        rv_json_compact(b, p->consts[i]);
+        rv_buf_putc(b, '\n');
+    }
+    for (uint32_t i = 0; i < p->nregex; i++) {
+        rv_buf_printf(b, "  R[%u] = ", i);
+        put_regex(b, &p->regex[i]);
+        rv_buf_putc(b, '\n');
+    }
+    for (uint32_t i = 0; i < p->npaths; i++)
+        rv_buf_printf(b, "  P[%u] = %s\n", i, path_text(&p->paths[i]));
+    rv_buf_printf(b, "  code %u instructions, stack %u, slots %u\n", p->ncode, p->max_stack,
+                  p->nslots);
+    for (uint32_t pc = 0; pc < p->ncode; pc++)
+        put_instruction(b, prog, pi, pc);
+}
+
+rv_status rv_program_disasm(const rv_program *prog, char **out, size_t *len, rv_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (len)
+        *len = 0;
+    if (!prog || !out) {
+        rv_set_error(err, RV_EINPUT, "rv_program_disasm: no program or no place for the text");
+        return RV_EINPUT;
+    }
+    rv_buf b;
+    rv_buf_init(&b, prog->cfg.alloc, prog->cfg.alloc_ud);
+    for (size_t i = 0; i < prog->npolicies; i++) {
+        if (i)
+            rv_buf_putc(&b, '\n');
+        put_policy(&b, prog, i);
+    }
+    rv_buf_terminate(&b);
+    /* Shrink to exactly len + 1 bytes: the caller frees with
+     * rv_free(prog, text, len + 1), and allocators shaped like lua_Alloc may
+     * rely on being told the true size. */
+    char *text = NULL;
+    if (!b.oom && b.data)
+        text = prog->cfg.alloc(prog->cfg.alloc_ud, b.data, b.cap, b.len + 1);
+    if (!text) {
+        rv_buf_free(&b);
+        rv_set_error(err, RV_ENOMEM, "out of memory writing the listing");
+        return RV_ENOMEM;
+    }
+    *out = text;
+    if (len)
+        *len = b.len;
+    return RV_OK;
+}

@@ -1,0 +1,355 @@
+/* verify.c - proves a decoded policy safe to run before it ever runs, as
+ * libpcap's bpf_validate does for filters: every operand in range, every
+ * jump forward and in range, quantifiers properly nested, a known stack depth
+ * at every reachable instruction. The interpreter relies on this and does no
+ * per-step checking at all.
+ */
+#include "opcodes.h"
+#include "program.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* An open quantifier while scanning its body. */
+typedef struct vloop {
+    uint32_t begin;  /* pc of X_BEGIN */
+    uint32_t exit;   /* its exit target: must be the pc after X_NEXT */
+    uint32_t slot;
+    int any;         /* ANY_* (1) or ALL_* (0) */
+} vloop;
+
+typedef struct verifier {
+    rv_policy *p;
+    rv_error *err;
+    int32_t *loop_of;  /* per pc: X_BEGIN pc of the innermost loop holding it, -1 */
+    int32_t *depth;    /* per pc: stack depth on entry, -1 while unknown */
+} verifier;
+
+static const char *op_name(uint32_t ins, char *tmp, size_t n)
+{
+    uint32_t op = ins & 0xFFu;
+    if (op < RV_OP__COUNT)
+        return rv_opcode_names[op];
+    snprintf(tmp, n, "opcode %u", op);
+    return tmp;
+}
+
+/* "policy 'NAME': pc N (OP): what", or without the pc part when pc < 0. */
+static bool fail(verifier *v, int64_t pc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool fail(verifier *v, int64_t pc, const char *fmt, ...)
+{
+    if (!v->err)
+        return false;
+    char what[320], tmp[24];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    const char *name = v->p->name ? v->p->name : "?";
+    if (pc >= 0)
+        rv_set_error(v->err, RV_EVERIFY, "policy '%s': pc %u (%s): %s", name, (unsigned)pc,
+                     op_name(v->p->code[pc], tmp, sizeof tmp), what);
+    else
+        rv_set_error(v->err, RV_EVERIFY, "policy '%s': %s", name, what);
+    v->err->line = v->err->column = 0;
+    return false;
+}
+
+static bool is_jump(uint32_t op)
+{
+    return op == RV_OP_JMP || op == RV_OP_JFALSE || op == RV_OP_JTRUE || op == RV_OP_JNOTNULL;
+}
+
+static bool is_statement(uint32_t op)
+{
+    switch (op) {
+    case RV_OP_SET: case RV_OP_DEFAULT: case RV_OP_UNSET: case RV_OP_APPEND:
+    case RV_OP_TAG: case RV_OP_FORBID: case RV_OP_WARN: case RV_OP_HALT:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Pass 1: opcodes, operand ranges, quantifier nesting. Fills loop_of. */
+static bool check_structure(verifier *v)
+{
+    rv_policy *p = v->p;
+    vloop open[RV_SLOTS_MAX];
+    uint32_t nopen = 0;
+
+    for (uint32_t pc = 0; pc < p->ncode; pc++) {
+        uint32_t ins = p->code[pc];
+        uint32_t op = ins & 0xFFu;
+        if (op >= RV_OP__COUNT)
+            return fail(v, pc, "unknown opcode");
+        v->loop_of[pc] = nopen ? (int32_t)open[nopen - 1].begin : -1;
+
+        uint32_t ax = RV_GET_AX(ins), a = RV_GET_A(ins), bx = RV_GET_BX(ins);
+        /* Unused operand bits must be zero: one encoding per instruction. */
+        if (rv_opcode_formats[op] == RV_FMT_NONE && ax != 0)
+            return fail(v, pc, "operand %u on an instruction that takes none", ax);
+        if (nopen && is_statement(op))
+            return fail(v, pc, "not allowed inside a quantifier body (opened at pc %u)",
+                        open[nopen - 1].begin);
+
+        switch ((rv_opcode)op) {
+        case RV_OP_CONST:
+            if (ax >= p->nconsts)
+                return fail(v, pc, "constant %u out of range (%u constants)", ax, p->nconsts);
+            break;
+        case RV_OP_CTX:
+            if (ax >= RV_CTX__COUNT)
+                return fail(v, pc, "context index %u out of range (%u)", ax, RV_CTX__COUNT);
+            break;
+        case RV_OP_PARAM:
+            if (ax >= p->nparams)
+                return fail(v, pc, "parameter %u out of range (%u parameters)", ax, p->nparams);
+            break;
+        case RV_OP_GET:
+        case RV_OP_WALK:
+            if (ax >= p->npaths)
+                return fail(v, pc, "path %u out of range (%u paths)", ax, p->npaths);
+            break;
+        case RV_OP_SET:
+        case RV_OP_DEFAULT:
+        case RV_OP_UNSET:
+        case RV_OP_APPEND:
+        case RV_OP_TAG:
+            if (ax >= p->npaths)
+                return fail(v, pc, "path %u out of range (%u paths)", ax, p->npaths);
+            if (p->paths[ax].nseg == 0)
+                return fail(v, pc, "writes through path %u, which is empty", ax);
+            break;
+        case RV_OP_MATCH:
+        case RV_OP_NMATCH:
+            if (ax >= p->nregex)
+                return fail(v, pc, "regex %u out of range (%u regexes)", ax, p->nregex);
+            break;
+        case RV_OP_CALL:
+            if (ax >= RV_BI__COUNT)
+                return fail(v, pc, "builtin %u out of range (%u builtins)", ax, RV_BI__COUNT);
+            break;
+        case RV_OP_LOCAL: {
+            bool found = false;
+            for (uint32_t i = 0; i < nopen; i++)
+                found |= open[i].slot == ax;
+            if (!found)
+                return fail(v, pc, "slot %u is not open here", ax);
+            break;
+        }
+        case RV_OP_JMP:
+        case RV_OP_JFALSE:
+        case RV_OP_JTRUE:
+        case RV_OP_JNOTNULL: {
+            uint64_t t = (uint64_t)pc + 1 + ax;
+            if (t > p->ncode - 1)
+                return fail(v, pc, "jump target %llu out of range (last pc %u; jumps go forward)",
+                            (unsigned long long)t, p->ncode - 1);
+            break;
+        }
+        case RV_OP_ANY_BEGIN:
+        case RV_OP_ALL_BEGIN: {
+            if (a >= p->nslots)
+                return fail(v, pc, "slot %u out of range (%u slots)", a, p->nslots);
+            for (uint32_t i = 0; i < nopen; i++)
+                if (open[i].slot == a)
+                    return fail(v, pc, "slot %u is already open (quantifier at pc %u)", a,
+                                open[i].begin);
+            uint64_t t = (uint64_t)pc + 1 + bx;
+            if (t > p->ncode - 1)
+                return fail(v, pc, "exit target %llu out of range (last pc %u)",
+                            (unsigned long long)t, p->ncode - 1);
+            /* Distinct slots below nslots <= RV_SLOTS_MAX: nopen < RV_SLOTS_MAX. */
+            open[nopen++] = (vloop){pc, (uint32_t)t, a, op == RV_OP_ANY_BEGIN};
+            break;
+        }
+        case RV_OP_ANY_NEXT:
+        case RV_OP_ALL_NEXT: {
+            if (nopen == 0)
+                return fail(v, pc, "no open quantifier to close");
+            vloop *l = &open[nopen - 1];
+            if (l->any != (op == RV_OP_ANY_NEXT))
+                return fail(v, pc, "closes the %s at pc %u", l->any ? "ANY_BEGIN" : "ALL_BEGIN",
+                            l->begin);
+            if (a != l->slot)
+                return fail(v, pc, "slot %u, but the quantifier at pc %u uses slot %u", a,
+                            l->begin, l->slot);
+            if (bx > pc || pc - bx != l->begin + 1)
+                return fail(v, pc, "loops back to pc %lld, not to the body start %u",
+                            (long long)pc - bx, l->begin + 1);
+            if (l->exit != pc + 1)
+                return fail(v, pc, "the quantifier at pc %u exits to pc %u, not to pc %u after it",
+                            l->begin, l->exit, pc + 1);
+            nopen--;
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    if (nopen)
+        return fail(v, open[nopen - 1].begin, "quantifier is never closed");
+    return true;
+}
+
+/* Pass 2: a jump stays within its innermost loop (X_NEXT counts as inside,
+ * the instruction after it as outside), so loop state is the same on every
+ * path into an instruction. */
+static bool check_jump_scopes(verifier *v)
+{
+    rv_policy *p = v->p;
+    for (uint32_t pc = 0; pc < p->ncode; pc++) {
+        uint32_t ins = p->code[pc];
+        if (!is_jump(ins & 0xFFu))
+            continue;
+        uint32_t t = pc + 1 + RV_GET_AX(ins);
+        if (v->loop_of[pc] != v->loop_of[t])
+            return fail(v, pc, "jump to pc %u crosses a quantifier boundary", t);
+    }
+    return true;
+}
+
+static bool merge(verifier *v, uint32_t pc, uint32_t target, int32_t d)
+{
+    if (v->depth[target] >= 0 && v->depth[target] != d)
+        return fail(v, pc, "stack depth %d at target pc %u, which is entered with depth %d elsewhere",
+                    d, target, v->depth[target]);
+    v->depth[target] = d;
+    return true;
+}
+
+/* Pass 3: stack depth. Every edge but X_NEXT's goes forward, so one pass in
+ * pc order sees every way into an instruction before reaching it. Code that
+ * nothing reaches (after JMP or HALT, with no jump in) is skipped: its
+ * operands were checked in pass 1 and it never runs, so it needs no depth,
+ * and the jumps it holds are not recorded either. */
+static bool check_stack(verifier *v)
+{
+    rv_policy *p = v->p;
+    for (uint32_t pc = 0; pc < p->ncode; pc++)
+        v->depth[pc] = -1;
+
+    int32_t fall = 0;  /* depth flowing into pc from pc-1 */
+    bool live = true;  /* pc 0 is entered with an empty stack */
+    int32_t maxd = 0;
+
+    for (uint32_t pc = 0; pc < p->ncode; pc++) {
+        uint32_t ins = p->code[pc];
+        uint32_t op = ins & 0xFFu, ax = RV_GET_AX(ins), bx = RV_GET_BX(ins);
+        int32_t d;
+        if (live) {
+            d = fall;
+            if (v->depth[pc] >= 0 && v->depth[pc] != d)
+                return fail(v, pc, "stack depth %d on fall-through, but %d from a jump", d,
+                            v->depth[pc]);
+        } else if (v->depth[pc] >= 0) {
+            d = v->depth[pc];
+        } else {
+            continue;
+        }
+        v->depth[pc] = d;
+        live = true;
+
+        int64_t pops = rv_opcode_pops[op];
+        if (op == RV_OP_CALL)
+            pops = rv_builtin_arity[ax];
+        else if (op == RV_OP_MKLIST || op == RV_OP_FORMAT)
+            pops = ax;
+        else if (op == RV_OP_MKMAP)
+            pops = 2 * (int64_t)ax;
+        if (pops > d)
+            return fail(v, pc, "stack underflow: needs %lld values, has %d", (long long)pops, d);
+        int64_t nd = d - pops + rv_opcode_pushes[op];
+        if (nd > RV_STACK_MAX)
+            return fail(v, pc, "stack overflow: depth %lld exceeds %d", (long long)nd,
+                        RV_STACK_MAX);
+        if (nd > maxd)
+            maxd = (int32_t)nd;
+
+        switch ((rv_opcode)op) {
+        case RV_OP_HALT:
+            if (d != 0)
+                return fail(v, pc, "stack depth %d at HALT (statements must leave nothing)", d);
+            live = false;
+            break;
+        case RV_OP_JMP:
+            if (!merge(v, pc, pc + 1 + ax, d))
+                return false;
+            live = false;
+            break;
+        case RV_OP_JFALSE:
+        case RV_OP_JTRUE:
+            if (!merge(v, pc, pc + 1 + ax, d - 1))
+                return false;
+            fall = d - 1;
+            break;
+        case RV_OP_JNOTNULL:
+            /* Taken: the non-null value stays; fall-through: it was popped. */
+            if (!merge(v, pc, pc + 1 + ax, d))
+                return false;
+            fall = d - 1;
+            break;
+        case RV_OP_ANY_BEGIN:
+        case RV_OP_ALL_BEGIN:
+            /* Empty collection: the result is pushed and the body skipped. */
+            if (!merge(v, pc, pc + 1 + bx, d))
+                return false;
+            fall = d - 1;
+            break;
+        case RV_OP_ANY_NEXT:
+        case RV_OP_ALL_NEXT: {
+            /* The backward edge carries the body's start depth: each round
+             * of the body must consume exactly its condition. */
+            uint32_t start = pc - bx;
+            if (v->depth[start] != d - 1)
+                return fail(v, pc, "the body leaves depth %d below its condition, but starts at %d",
+                            d - 1, v->depth[start]);
+            fall = d;
+            break;
+        }
+        default:
+            fall = (int32_t)nd;
+            break;
+        }
+    }
+    p->max_stack = (uint32_t)maxd;
+    return true;
+}
+
+bool rv_verify_policy_alloc(rv_policy *p, rv_alloc_fn alloc, void *ud, rv_error *err)
+{
+    verifier v = {p, err, NULL, NULL};
+    if (!alloc)
+        alloc = rv_default_alloc;
+    if (p->ncode == 0)
+        return fail(&v, -1, "no code (a policy ends in HALT)");
+    if (p->nslots > RV_SLOTS_MAX)
+        return fail(&v, -1, "%u quantifier slots, at most %d", p->nslots, RV_SLOTS_MAX);
+    if (p->ncode > INT32_MAX / 2)
+        return fail(&v, -1, "%u instructions, too many", p->ncode);
+    if ((p->code[p->ncode - 1] & 0xFFu) != RV_OP_HALT)
+        return fail(&v, p->ncode - 1, "the last instruction is not HALT");
+
+    size_t size = (size_t)p->ncode * 2 * sizeof(int32_t);
+    int32_t *scratch = alloc(ud, NULL, 0, size);
+    if (!scratch) {
+        if (err) {
+            rv_set_error(err, RV_ENOMEM, "policy '%s': out of memory verifying",
+                         p->name ? p->name : "?");
+            err->line = err->column = 0;
+        }
+        return false;
+    }
+    v.loop_of = scratch;
+    v.depth = scratch + p->ncode;
+    bool ok = check_structure(&v) && check_jump_scopes(&v) && check_stack(&v);
+    alloc(ud, scratch, size, 0);
+    return ok;
+}
+
+bool rv_verify_policy(rv_policy *p, rv_error *err)
+{
+    return rv_verify_policy_alloc(p, NULL, NULL, err);
+}
