@@ -567,7 +567,7 @@ static bool compile_regex(loader *l, rv_policy *p, uint32_t i)
         PCRE2_UCHAR msg[160];
         if (pcre2_get_error_message(code, msg, sizeof msg) < 0)
             snprintf((char *)msg, sizeof msg, "error %d", code);
-        if (code == PCRE2_ERROR_NOMEMORY)
+        if (code == PCRE2_ERROR_HEAP_FAILED || code == PCRE2_ERROR_NOMEMORY)
             return oom(l);
         return fail_here(l, RV_EVERIFY, "regex R[%u] /%s/ (line %u, column %u): %s at offset %zu",
                          i, r->pattern, r->line, r->column, (const char *)msg, (size_t)off);
