@@ -89,6 +89,7 @@ typedef struct rc_parser {
 
 %code {
 #include "lexer.h"
+#include "parse.h"
 
 #include <string.h>
 

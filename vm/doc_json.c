@@ -312,6 +312,8 @@ typedef struct conv {
     scan *sc;
     size_t ni, si;
     bool mismatch;     /* token streams and cJSON disagree (should not happen) */
+    const char *dup_key;  /* first repeated key found, and where */
+    size_t dup_off;
 } conv;
 
 static rv_node *number_node(conv *c)
@@ -391,6 +393,7 @@ static rv_node *convert(conv *c, const cJSON *j)
         rv_node *obj = rv_new_object(c->a, (uint32_t)cJSON_GetArraySize(j));
         if (!obj)
             return NULL;
+        size_t first_key = c->si;
         for (const cJSON *k = j->child; k; k = k->next) {
             size_t klen;
             const char *key = string_tok(c, &klen); /* the key comes first in the text */
@@ -399,6 +402,21 @@ static rv_node *convert(conv *c, const cJSON *j)
             rv_node *v = convert(c, k);
             if (!v || !rv_object_push(c->a, obj, key, klen, v))
                 return NULL;
+        }
+        long dup = rv_object_duplicate(c->a, obj);
+        if (dup >= 0 && !c->dup_key) {
+            /* Find the repeated key's token: keys and nested strings
+             * interleave, so walk the string tokens from the first key. */
+            const rv_member *m = &obj->u.members[dup];
+            c->dup_key = m->key;
+            c->dup_off = c->sc->strs.v[first_key].off;
+            for (size_t t = first_key; t < c->si; t++) {
+                size_t n;
+                const char *k = decode_string(c->a, c->text + c->sc->strs.v[t].off,
+                                              c->sc->strs.v[t].len, &n);
+                if (k && n == m->klen && memcmp(k, m->key, n) == 0)
+                    c->dup_off = c->sc->strs.v[t].off;
+            }
         }
         return obj;
     }
@@ -454,7 +472,14 @@ rv_node *rv_json_parse(rv_arena *a, const char *text, size_t len, uint32_t max_n
         result = convert(&c, root);
         if (result && (c.ni != s.nums.n || c.si != s.strs.n))
             c.mismatch = true;
-        if (c.mismatch) {
+        if (result && c.dup_key) {
+            char what[160];
+            snprintf(what, sizeof what, "duplicate key \"%.100s\"", c.dup_key);
+            /* String tokens start after their quote; point at the quote. */
+            size_t at = c.dup_off > 0 && text[c.dup_off - 1] == '"' ? c.dup_off - 1 : c.dup_off;
+            parse_error(err, RV_EPARSE, text, len, at, what);
+            result = NULL;
+        } else if (c.mismatch) {
             result = NULL;
             rv_set_error(err, RV_EPARSE, "invalid JSON: could not match the document's tokens");
         } else if (!result) {

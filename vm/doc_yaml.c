@@ -185,6 +185,7 @@ typedef struct frame {
     const char *anchor;
     size_t count_at_start;
     uint32_t child_height;
+    yaml_mark_t start;
 } frame;
 
 typedef struct yparse {
@@ -488,7 +489,8 @@ static void on_start(yparse *p, const yaml_event_t *ev, bool mapping)
         return;
     }
     p->created++;
-    p->stack[p->depth++] = (frame){ .node = n, .anchor = name, .count_at_start = p->created - 1 };
+    p->stack[p->depth++] = (frame){ .node = n, .anchor = name, .count_at_start = p->created - 1,
+                                    .start = ev->start_mark };
 }
 
 static void on_end(yparse *p, const yaml_event_t *ev)
@@ -496,6 +498,16 @@ static void on_end(yparse *p, const yaml_event_t *ev)
     if (p->depth == 0)
         return; /* libyaml never does this */
     frame f = p->stack[--p->depth];
+    long dup = f.node->type == RV_OBJECT ? rv_object_duplicate(p->a, f.node) : -1;
+    if (dup >= 0) {
+        /* A repeated key would let a spec show a policy one value while
+         * the orchestrator uses another: refuse it. */
+        char what[160];
+        snprintf(what, sizeof what, "duplicate key \"%.100s\" in the mapping that starts here",
+                 f.node->u.members[dup].key);
+        fail_at(p, RV_EPARSE, f.start, what);
+        return;
+    }
     uint32_t height = f.child_height + 1;
     if (f.anchor)
         add_anchor(p, f.anchor, f.node, p->created - f.count_at_start, height);

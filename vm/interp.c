@@ -167,6 +167,18 @@ static const rv_node *walk(const rv_node *n, const rv_path *p)
     return n ? n : &rv_null_node;
 }
 
+/* Values on the stack are read-only views; a few of them (immutable
+ * scalars, containers this evaluation just built) are stored into the spec
+ * as they are. This is the one place that drops the const. */
+static rv_node *shared(const rv_node *n)
+{
+    union {
+        const rv_node *c;
+        rv_node *m;
+    } u = {n};
+    return u.m;
+}
+
 /* Values stored into the spec are copied if they are containers, so that
  * a later write through one path can never show up under another (or in a
  * program constant). Scalars are immutable and shared. */
@@ -174,7 +186,7 @@ static rv_node *stored(ev *e, const rv_node *v)
 {
     if (v->type == RV_ARRAY || v->type == RV_OBJECT)
         return rv_copy(&e->vm->arena, v);
-    return (rv_node *)v;  /* scalars are never written through */
+    return shared(v);  /* scalars are never written through */
 }
 
 /* ---- writing ---- */
@@ -390,8 +402,8 @@ static rv_status do_tag(ev *e, const rv_path *p, const rv_node *key, const rv_no
     const char *path = tag_path(e, p, k);
     if (!path)
         return oom(e);
-    bool ok = m ? slot_replace(e, (slot){map, (uint32_t)(m - map->u.members), true}, (rv_node *)v)
-                : object_add(e, map, k->u.s, k->len, (rv_node *)v);
+    bool ok = m ? slot_replace(e, (slot){map, (uint32_t)(m - map->u.members), true}, shared(v))
+                : object_add(e, map, k->u.s, k->len, shared(v));
     if (!ok || !record_change(e, path, old, v))
         return oom(e);
     return RV_OK;
@@ -609,10 +621,12 @@ static const rv_node *case_map(ev *e, const rv_node *s, bool upper)
 {
     if (s->type != RV_STRING)
         return &rv_null_node;
-    rv_node *n = rv_new_string(&e->vm->arena, s->u.s, s->len);
-    if (!n)
+    char *p = rv_arena_strndup(&e->vm->arena, s->u.s, s->len);
+    rv_node *n = rv_new_string(&e->vm->arena, "", 0);
+    if (!p || !n)
         return NULL;
-    char *p = (char *)n->u.s;
+    n->u.s = p;
+    n->len = s->len;
     for (uint32_t k = 0; k < n->len; k++) {
         if (upper && p[k] >= 'a' && p[k] <= 'z')
             p[k] = (char)(p[k] - 'a' + 'A');
@@ -721,8 +735,8 @@ static const rv_node *make_map(ev *e, const rv_node **kv, uint32_t n)
             return NULL;
         rv_member *dup = rv_object_find(m, key->u.s, key->len);
         if (dup)
-            dup->value = (rv_node *)kv[2 * k + 1];
-        else if (!rv_object_push(&e->vm->arena, m, key->u.s, key->len, (rv_node *)kv[2 * k + 1]))
+            dup->value = shared(kv[2 * k + 1]);
+        else if (!rv_object_push(&e->vm->arena, m, key->u.s, key->len, shared(kv[2 * k + 1])))
             return NULL;
     }
     return m;

@@ -642,3 +642,44 @@ void rv_set_error(rv_error *err, rv_status st, const char *fmt, ...)
     vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
 }
+
+static uint64_t key_hash(const char *k, uint32_t n)
+{
+    uint64_t h = 1469598103934665603u;  /* FNV-1a */
+    for (uint32_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)k[i]) * 1099511628211u;
+    return h;
+}
+
+long rv_object_duplicate(rv_arena *a, const rv_node *obj)
+{
+    if (obj->type != RV_OBJECT || obj->len < 2)
+        return -1;
+    const rv_member *m = obj->u.members;
+    uint32_t n = obj->len;
+    if (n <= 16) {
+        for (uint32_t i = 1; i < n; i++)
+            for (uint32_t j = 0; j < i; j++)
+                if (m[i].klen == m[j].klen && memcmp(m[i].key, m[j].key, m[i].klen) == 0)
+                    return (long)i;
+        return -1;
+    }
+    uint32_t size = 32;
+    while (size < 2 * n)
+        size *= 2;
+    uint32_t *slots = rv_arena_alloc(a, size * sizeof *slots);
+    if (!slots)
+        return -1;  /* out of memory: the caller's next allocation reports it */
+    memset(slots, 0xFF, size * sizeof *slots);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t s = (uint32_t)key_hash(m[i].key, m[i].klen) & (size - 1);
+        while (slots[s] != UINT32_MAX) {
+            const rv_member *o = &m[slots[s]];
+            if (o->klen == m[i].klen && memcmp(o->key, m[i].key, o->klen) == 0)
+                return (long)i;
+            s = (s + 1) & (size - 1);
+        }
+        slots[s] = i;
+    }
+    return -1;
+}

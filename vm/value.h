@@ -89,7 +89,15 @@ rv_node *rv_new_object(rv_arena *a, uint32_t cap);
 bool rv_array_push(rv_arena *a, rv_node *arr, rv_node *v);
 bool rv_object_push(rv_arena *a, rv_node *obj, const char *key, size_t klen, rv_node *v);
 
-/* Member lookup (first match); NULL if absent or obj is not an object. */
+/* Index of the first member whose key repeats an earlier one, or -1.
+ * Linear time for large objects (hashing in the arena): parsers call it on
+ * every object, since a repeated key would let a spec show a policy one
+ * value while the orchestrator, which keeps the last, uses another. */
+long rv_object_duplicate(rv_arena *a, const rv_node *obj);
+
+/* Member lookup (first match); NULL if absent or obj is not an object.
+ * Keys passed to rv_object_push are not copied: they must live as long as
+ * the object (in the same arena, as a rule). */
 rv_member *rv_object_find(const rv_node *obj, const char *key, size_t klen);
 /* Deep copy into an arena. */
 rv_node *rv_copy(rv_arena *a, const rv_node *n);

@@ -267,6 +267,8 @@ static void build_limits(pb *b, const char *name, int32_t priority)
     OP(HALT);                     /* 15 */
 }
 
+static void build_nested(pb *b);
+
 static void test_valid_policy_loads(void **state)
 {
     (void)state;
@@ -562,6 +564,50 @@ static void test_flip_every_byte(void **state)
     free(d);
     rv_buf_free(&buf);
     pb_done(&b);
+}
+
+/* Random multi-byte damage to a bundle holding loops, regexes and params,
+ * CRC fixed so that the decoder and the verifier take the hits. */
+static void test_random_mutations(void **state)
+{
+    (void)state;
+    pb a, q;
+    build_limits(&a, "limits", 0);
+    build_nested(&q);
+    pb *ps[2] = {&a, &q};
+    rv_buf buf = write_bundle(ps, 2);
+    size_t n = buf.len;
+    unsigned char *d = malloc(n);
+    uint64_t seed = 0x9E3779B97F4A7C15u;
+    size_t loaded = 0;
+    for (int round = 0; round < 5000; round++) {
+        memcpy(d, buf.data, n);
+        int hits = 1 + round % 4;
+        for (int h = 0; h < hits; h++) {
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            size_t at = RV_HEADER_SIZE + (size_t)(seed >> 33) % (n - RV_HEADER_SIZE);
+            d[at] = (unsigned char)(seed >> 17);
+        }
+        refix_crc(d, n);
+        rv_program *prog = NULL;
+        rv_error err;
+        if (load_bytes(d, n, "m.rbc", &prog, &err) == RV_OK) {
+            loaded++;
+            char *text;
+            size_t len;
+            assert_int_equal(rv_program_disasm(prog, &text, &len, &err), RV_OK);
+            rv_free(prog, text, len + 1);
+            rv_program_free(prog);
+        } else {
+            assert_null(prog);
+        }
+        assert_int_equal(live_blocks, 0);
+    }
+    assert_true(loaded > 0);
+    free(d);
+    rv_buf_free(&buf);
+    pb_done(&a);
+    pb_done(&q);
 }
 
 /* Every allocation failure point of a load fails cleanly with ENOMEM. */
@@ -1197,6 +1243,7 @@ int main(void)
         cmocka_unit_test(test_bad_headers),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_flip_every_byte),
+        cmocka_unit_test(test_random_mutations),
         cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_verify_jumps),
         cmocka_unit_test(test_verify_operands),

@@ -296,10 +296,10 @@ static void test_compare(void **state)
 static void test_copy_and_find(void **state)
 {
     fixture *f = *state;
-    rv_node *n = must_json(f, "{\"a\":[1,2.5,{\"k\":\"v\"}],\"a\":2,\"\":null}");
+    rv_node *n = must_json(f, "{\"a\":[1,2.5,{\"k\":\"v\"}],\"b2\":2,\"\":null}");
     rv_member *m = rv_object_find(n, "a", 1);
     assert_non_null(m);
-    assert_int_equal(m->value->type, RV_ARRAY); /* first match */
+    assert_int_equal(m->value->type, RV_ARRAY);
     assert_non_null(rv_object_find(n, "", 0));
     assert_null(rv_object_find(n, "b", 1));
     assert_null(rv_object_find(m->value, "a", 1)); /* not an object */
@@ -404,14 +404,41 @@ static void test_json_strings(void **state)
     assert_string_equal(f->b.data, "\xc3\xa9\xf0\x9f\x98\x80\xe2\x82\xac|[1,\"x\",{\"a\":null}]");
 }
 
+/* A repeated key is refused: dstack keeps the last value, lookups here the
+ * first, so accepting it would let a spec slip past a policy. */
+static void test_duplicate_keys_rejected(void **state)
+{
+    fixture *f = *state;
+    assert_null(json(f, "{\"privileged\": false,\n \"x\": {\"privileged\": 1},\n \"privileged\": true}"));
+    assert_int_equal(f->err.status, RV_EPARSE);
+    assert_int_equal(f->err.line, 3);
+    assert_int_equal(f->err.column, 2);
+    assert_non_null(strstr(f->err.message, "duplicate key \"privileged\""));
+    /* Large objects go through the hashing path. */
+    char big[4096];
+    size_t n = 0;
+    n += (size_t)snprintf(big + n, sizeof big - n, "{");
+    for (int i = 0; i < 100; i++)
+        n += (size_t)snprintf(big + n, sizeof big - n, "\"k%d\":%d,", i, i);
+    snprintf(big + n, sizeof big - n, "\"k42\":0}");
+    assert_null(json(f, big));
+    assert_non_null(strstr(f->err.message, "duplicate key \"k42\""));
+    assert_null(yaml(f, "a: 1\nb:\n  c: 2\n  c: 3\n"));
+    assert_int_equal(f->err.status, RV_EPARSE);
+    assert_int_equal(f->err.line, 3);
+    assert_non_null(strstr(f->err.message, "duplicate key \"c\""));
+    /* Same key in different objects is fine. */
+    assert_non_null(json(f, "{\"a\":{\"k\":1},\"b\":{\"k\":2}}"));
+}
+
 static void test_json_pretty_layout(void **state)
 {
     fixture *f = *state;
-    rv_node *n = must_json(f, "{\"a\":1,\"b\":[true,null,{}],\"c\":{\"d\":[]},\"e\":2.0,\"a\":\"dup\"}");
+    rv_node *n = must_json(f, "{\"a\":1,\"b\":[true,null,{}],\"c\":{\"d\":[]},\"e\":2.0,\"z\":\"last\"}");
     f->b.len = 0;
     assert_true(rv_json_write(&f->b, n, true));
     rv_buf_terminate(&f->b);
-    /* Python: json.dumps(obj, indent=2) (duplicate keys kept as they are) */
+    /* Python: json.dumps(obj, indent=2) */
     assert_string_equal(f->b.data, "{\n"
                                    "  \"a\": 1,\n"
                                    "  \"b\": [\n"
@@ -423,7 +450,7 @@ static void test_json_pretty_layout(void **state)
                                    "    \"d\": []\n"
                                    "  },\n"
                                    "  \"e\": 2.0,\n"
-                                   "  \"a\": \"dup\"\n"
+                                   "  \"z\": \"last\"\n"
                                    "}");
     assert_string_equal(compact(f, must_json(f, " [ ] ")), "[]");
     assert_string_equal(compact(f, must_json(f, "\t\"s\"\r\n")), "\"s\"");
@@ -892,6 +919,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_format_number, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_numbers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_strings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_keys_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_pretty_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_yaml_files, setup, teardown),
