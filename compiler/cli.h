@@ -21,9 +21,15 @@ typedef struct cli_param {
     const char *value;    /* JSON text, or a bare string */
 } cli_param;
 
-/* Reads a whole file ("-" is standard input) into memory from malloc.
- * On failure prints "rulec: cannot read 'PATH': reason" and returns NULL. */
-char *cli_read_file(const char *path, size_t *len);
+/* Inputs larger than this are refused unless --max-input-size says
+ * otherwise: a dstack spec is a few kilobytes, and a runaway input should
+ * get a clear error, not exhaust memory. */
+#define CLI_DEFAULT_MAX_INPUT ((size_t)64 << 20)
+
+/* Reads a whole file ("-" is standard input) into memory from malloc,
+ * refusing more than limit bytes (0: no limit). On failure prints
+ * "rulec: cannot read 'PATH': reason" (or the limit) and returns NULL. */
+char *cli_read_file(const char *path, size_t *len, size_t limit);
 
 /* Expands policy arguments: a folder stands for its *.rules and *.rbc
  * files (sorted, not recursive). Returns a malloc'd array of paths (each

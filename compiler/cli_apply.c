@@ -15,6 +15,7 @@ typedef struct apply_opts {
     const char *request;       /* --request FILE */
     bool ndjson, explain;
     int output;                /* RV_AUTO: same as the input */
+    size_t max_input;          /* bytes; --max-input-size */
     cli_param *params;
     size_t nparams;
     char **positional;
@@ -26,6 +27,7 @@ static int usage(void)
     fprintf(stderr,
             "usage: rulec apply POLICY... SPEC --kind K [--user U] [--project P]\n"
             "                   [--param NAME=VALUE]... [--output json|yaml] [--explain]\n"
+            "                   [--max-input-size BYTES]\n"
             "       rulec apply POLICY... --request FILE --kind K [--ndjson]\n");
     return EXIT_TROUBLE;
 }
@@ -34,6 +36,7 @@ static bool parse_opts(int argc, char **argv, apply_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->user = o->project = "";
+    o->max_input = CLI_DEFAULT_MAX_INPUT;
     o->positional = calloc((size_t)argc, sizeof *o->positional);
     o->params = calloc((size_t)argc, sizeof *o->params);
     if (!o->positional || !o->params)
@@ -73,6 +76,16 @@ static bool parse_opts(int argc, char **argv, apply_opts *o)
                 fprintf(stderr, "rulec apply: --output takes json or yaml, not '%s'\n", v);
                 return false;
             }
+        } else if (strcmp(a, "--max-input-size") == 0) {
+            const char *v;
+            TAKE(v);
+            char *end;
+            unsigned long long n = strtoull(v, &end, 10);
+            if (end == v || *end || n == 0) {
+                fprintf(stderr, "rulec apply: --max-input-size takes a number of bytes, not '%s'\n", v);
+                return false;
+            }
+            o->max_input = (size_t)n;
         } else if (strcmp(a, "--param") == 0) {
             char *v;
             TAKE(v);
@@ -163,7 +176,7 @@ static int apply_spec(rv_program *prog, const apply_opts *o)
 {
     const char *path = o->positional[o->npositional - 1];
     size_t len;
-    char *text = cli_read_file(path, &len);
+    char *text = cli_read_file(path, &len, o->max_input);
     if (!text)
         return EXIT_TROUBLE;
     rv_vm *vm;
@@ -218,10 +231,10 @@ done:
 }
 
 /* Answers one request body; prints the response (one line when compact).
- * Returns 0 allowed, 1 rejected, 2 bad request (already reported with
- * `where` as its location). */
+ * Returns 0 allowed, 1 rejected, 2 bad request: then nothing is printed and
+ * problem_out says what is wrong. */
 static int answer(rv_vm *vm, rv_program *prog, const apply_opts *o, const char *text, size_t len,
-                  const char *where, bool compact)
+                  bool compact, char *problem_out, size_t problem_size)
 {
     rv_vm_reset(vm);
     rv_doc *body;
@@ -237,7 +250,7 @@ static int answer(rv_vm *vm, rv_program *prog, const apply_opts *o, const char *
         problem = "the request body has no \"spec\" object";
     }
     if (problem) {
-        fprintf(stderr, "rulec: %s: %s\n", where, problem);
+        snprintf(problem_out, problem_size, "%s", problem);
         return EXIT_TROUBLE;
     }
     rv_doc *spec = rv_doc_get(body, "spec");
@@ -246,7 +259,7 @@ static int answer(rv_vm *vm, rv_program *prog, const apply_opts *o, const char *
     rv_request req = {o->kind, user ? user : "", project ? project : ""};
     rv_decision d;
     if (rv_vm_eval(vm, prog, &req, spec, &d, &err) != RV_OK) {
-        fprintf(stderr, "rulec: %s: %s\n", where, err.message);
+        snprintf(problem_out, problem_size, "%s", err.message);
         return EXIT_TROUBLE;
     }
     print_warnings(&d);
@@ -279,7 +292,7 @@ static int answer(rv_vm *vm, rv_program *prog, const apply_opts *o, const char *
     if (!resp || !error || rv_vm_object_put(vm, resp, "spec", d.spec) != RV_OK ||
         rv_vm_object_put(vm, resp, "error", error) != RV_OK ||
         rv_vm_print(vm, resp, RV_JSON, compact ? 0 : RV_PRETTY, &out, &outlen, &err) != RV_OK) {
-        fprintf(stderr, "rulec: %s: out of memory\n", where);
+        snprintf(problem_out, problem_size, "out of memory");
         return EXIT_TROUBLE;
     }
     fwrite(out, 1, outlen, stdout);
@@ -297,8 +310,11 @@ static int apply_requests(rv_program *prog, const apply_opts *o)
     int rc;
     if (!o->ndjson) {
         size_t len;
-        char *text = cli_read_file(o->request, &len);
-        rc = text ? answer(vm, prog, o, text, len, o->request, false) : EXIT_TROUBLE;
+        char *text = cli_read_file(o->request, &len, o->max_input);
+        char problem[700];
+        rc = text ? answer(vm, prog, o, text, len, false, problem, sizeof problem) : EXIT_TROUBLE;
+        if (text && rc == EXIT_TROUBLE)
+            fprintf(stderr, "rulec: %s: %s\n", o->request, problem);
         free(text);
     } else {
         FILE *in = strcmp(o->request, "-") == 0 ? stdin : fopen(o->request, "rb");
@@ -314,7 +330,7 @@ static int apply_requests(rv_program *prog, const apply_opts *o)
         size_t cap = 0;
         ssize_t n;
         unsigned long lineno = 0;
-        char where[4096];
+        char problem[700];
         while ((n = getline(&line, &cap, in)) >= 0) {
             lineno++;
             size_t len = (size_t)n;
@@ -322,10 +338,28 @@ static int apply_requests(rv_program *prog, const apply_opts *o)
                 len--;
             if (len == 0)
                 continue;
-            snprintf(where, sizeof where, "%s:%lu", o->request, lineno);
-            if (answer(vm, prog, o, line, len, where, true) == EXIT_TROUBLE) {
-                rc = EXIT_TROUBLE;
-                fputs("{\"spec\":null,\"error\":\"invalid request\"}\n", stdout);
+            if (len > o->max_input) {
+                snprintf(problem, sizeof problem, "the request is larger than the %zu-byte input limit (--max-input-size)", o->max_input);
+            } else if (answer(vm, prog, o, line, len, true, problem, sizeof problem) != EXIT_TROUBLE) {
+                continue;
+            }
+            /* A bad line still gets its response line, so responses stay
+             * aligned with requests; the reason goes to stderr too. */
+            rc = EXIT_TROUBLE;
+            fprintf(stderr, "rulec: %s:%lu: %s\n", o->request, lineno, problem);
+            rv_vm_reset(vm);
+            rv_doc *resp = rv_vm_new_object(vm);
+            char full[800];
+            snprintf(full, sizeof full, "invalid request on line %lu: %s", lineno, problem);
+            rv_doc *msg = rv_vm_new_string(vm, full);
+            const char *out;
+            size_t outlen;
+            rv_error err;
+            if (resp && msg && rv_vm_object_put(vm, resp, "spec", rv_vm_new_null(vm)) == RV_OK &&
+                rv_vm_object_put(vm, resp, "error", msg) == RV_OK &&
+                rv_vm_print(vm, resp, RV_JSON, 0, &out, &outlen, &err) == RV_OK) {
+                fwrite(out, 1, outlen, stdout);
+                putchar('\n');
             }
         }
         free(line);

@@ -18,7 +18,7 @@ static const char usage_text[] =
     "  compile FILE... -o BUNDLE.rbc      compile policies into one bytecode bundle\n"
     "  disasm BUNDLE.rbc|FILE...          print a readable listing of the bytecode\n"
     "  apply POLICY... SPEC --kind K [--user U] [--project P] [--param NAME=VALUE]...\n"
-    "        [--output json|yaml] [--explain]\n"
+    "        [--output json|yaml] [--explain] [--max-input-size BYTES]\n"
     "                                     apply policies to a spec (JSON or YAML, '-' = stdin)\n"
     "  apply POLICY... --request FILE --kind K [--ndjson]\n"
     "                                     answer dstack REST plugin request bodies\n"
@@ -26,7 +26,7 @@ static const char usage_text[] =
     "POLICY is a .rules source, a .rbc bundle, or a folder of them.\n"
     "exit status: 0 allowed/ok, 1 rejected/errors in policies, 2 usage or input error\n";
 
-char *cli_read_file(const char *path, size_t *len)
+char *cli_read_file(const char *path, size_t *len, size_t limit)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f) {
@@ -38,6 +38,13 @@ char *cli_read_file(const char *path, size_t *len)
     while (buf) {
         size_t got = fread(buf + n, 1, cap - n, f);
         n += got;
+        if (limit && n > limit) {
+            fprintf(stderr, "rulec: '%s' is larger than the %zu-byte input limit (--max-input-size)\n",
+                    path, limit);
+            free(buf);
+            buf = NULL;
+            break;
+        }
         if (n < cap) {
             if (ferror(f)) {
                 fprintf(stderr, "rulec: cannot read '%s': %s\n", path, strerror(errno));
@@ -197,7 +204,7 @@ rv_program *cli_load_program(char **args, int nargs, const cli_param *params, si
 
     for (size_t i = 0; ok && i < npaths; i++) {
         size_t len;
-        char *data = cli_read_file(paths[i], &len);
+        char *data = cli_read_file(paths[i], &len, CLI_DEFAULT_MAX_INPUT);
         if (!data) {
             ok = false;
             break;

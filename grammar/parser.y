@@ -43,7 +43,8 @@ typedef void *yyscan_t;
 #endif
 
 /* A name-like token: identifier or $name (without the '$'). Points into
- * the scanner's buffer: copy it into the arena before the next token. */
+ * the scanner's input buffer (valid until the scanner is destroyed), so
+ * actions copy it into the arena. */
 typedef struct rc_name {
     const char *s;
     size_t len;
@@ -76,6 +77,7 @@ typedef struct rc_parser {
     rc_diags *diags;
     int start_token;              /* emitted by the first yylex call */
     int line, col;                /* scanner position: the next byte */
+    int end_line, end_col;        /* end of the last token that is not blank or a comment */
     const char *tok_text;         /* last token, for "unexpected identifier 'x'" */
     size_t tok_len;
     int err_line, err_col;        /* last syntax error (never report one token twice) */
@@ -766,8 +768,8 @@ static void init(rc_parser *p, const rc_source *src, rv_arena *arena, rc_diags *
     p->src = src;
     p->diags = diags;
     p->start_token = start;
-    p->line = line;
-    p->col = col;
+    p->line = p->end_line = line;
+    p->col = p->end_col = col;
 }
 
 rc_file *rc_parse_file(const rc_source *src, rv_arena *arena, rc_diags *diags)

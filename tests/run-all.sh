@@ -31,6 +31,14 @@ sh tests/run-golden.sh >"$log" 2>&1 || status=1
 cat "$log"
 g_pass=$(sed -n 's/^golden: \([0-9]*\) passed.*/\1/p' "$log")
 g_fail=$(sed -n 's/^golden: [0-9]* passed, \([0-9]*\) failed/\1/p' "$log")
+[ -n "$g_pass" ] || g_fail=$(( ${g_fail:-0} + 1 ))
+
+echo "== bad input"
+sh tests/run-badinput.sh >"$log" 2>&1 || status=1
+cat "$log"
+b_pass=$(sed -n 's/^badinput: \([0-9]*\) passed.*/\1/p' "$log")
+b_fail=$(sed -n 's/^badinput: [0-9]* passed, \([0-9]*\) failed/\1/p' "$log")
+[ -n "$b_pass" ] || b_fail=$(( ${b_fail:-0} + 1 ))
 
 r_pass=0; r_fail=0
 if [ -x tests/run-ruletests.sh ] || [ -f tests/run-ruletests.sh ]; then
@@ -41,8 +49,8 @@ if [ -x tests/run-ruletests.sh ] || [ -f tests/run-ruletests.sh ]; then
     r_fail=$(sed -n 's/^[0-9]* passed, \([0-9]*\) failed.*/\1/p' "$log" | tail -1)
 fi
 
-total_pass=$(( ${unit_pass:-0} + ${g_pass:-0} + ${r_pass:-0} ))
-total_fail=$(( ${unit_fail:-0} + ${g_fail:-0} + ${r_fail:-0} ))
+total_pass=$(( ${unit_pass:-0} + ${g_pass:-0} + ${b_pass:-0} + ${r_pass:-0} ))
+total_fail=$(( ${unit_fail:-0} + ${g_fail:-0} + ${b_fail:-0} + ${r_fail:-0} ))
 [ "$total_fail" -gt 0 ] && status=1
 echo "$total_pass passed, $total_fail failed"
 exit $status

@@ -317,11 +317,43 @@ static rv_node *write_parent(ev *e, const rv_path *p, wmode mode, bool *failed)
     return node;
 }
 
-/* Same value and same type: writing it would change nothing, not even the
- * number's printed form, so it is not a change. */
+/* Whether writing b over a would change nothing that matters: equal at
+ * every depth with the same types, so no number changes its printed form
+ * (1 vs 1.0). Map key order does not count (maps are unordered; the input's
+ * order is then kept). */
 static bool same(const rv_node *a, const rv_node *b)
 {
-    return a->type == b->type && rv_equal(a, b);
+    if (a == b)
+        return true;
+    if (a->type != b->type || a->len != b->len)
+        return false;
+    switch (a->type) {
+    case RV_NULL:
+        return true;
+    case RV_BOOL:
+        return a->u.b == b->u.b;
+    case RV_INT:
+        return a->u.i == b->u.i;
+    case RV_FLOAT:
+        return a->u.f == b->u.f && signbit(a->u.f) == signbit(b->u.f);
+    case RV_STRING:
+        return memcmp(a->u.s, b->u.s, a->len) == 0;
+    case RV_ARRAY:
+        for (uint32_t k = 0; k < a->len; k++)
+            if (!same(a->u.items[k], b->u.items[k]))
+                return false;
+        return true;
+    case RV_OBJECT:
+        for (uint32_t k = 0; k < a->len; k++) {
+            const rv_member *x = &a->u.members[k];
+            const rv_member *y = rv_object_find(b, x->key, x->klen);
+            if (!y || !same(x->value, y->value))
+                return false;
+        }
+        return true;
+    default:
+        return false;
+    }
 }
 
 static bool is_ident(const char *s, size_t n)
@@ -520,8 +552,10 @@ static const rv_node *concat(ev *e, const rv_node *a, const rv_node *b)
     rv_node *n = rv_new_array(&e->vm->arena, a->len + b->len);
     if (!n)
         return NULL;
-    memcpy(n->u.items, a->u.items, a->len * sizeof(rv_node *));
-    memcpy(n->u.items + a->len, b->u.items, b->len * sizeof(rv_node *));
+    if (a->len)
+        memcpy(n->u.items, a->u.items, a->len * sizeof(rv_node *));
+    if (b->len)
+        memcpy(n->u.items + a->len, b->u.items, b->len * sizeof(rv_node *));
     n->len = a->len + b->len;
     return n;
 }
@@ -584,6 +618,8 @@ static const rv_node *arith(ev *e, rv_opcode op, const rv_node *a, const rv_node
         r = fmod(x, y);
         if (r != 0 && ((r < 0) != (y < 0)))
             r += y;
+        else if (r == 0)
+            r = copysign(0.0, y);  /* Python: a zero result takes the divisor's sign */
         break;
     default:
         return &rv_null_node;
@@ -648,6 +684,16 @@ static const rv_node *to_int(ev *e, const rv_node *v)
             return &rv_null_node;
         return new_int(e, (int64_t)v->u.f);
     case RV_STRING: {
+        /* Plain decimal text only: strtoll/strtod would also take leading
+         * blanks, hexadecimal and hex floats. */
+        const char *t = v->u.s;
+        size_t k = (t[0] == '-' || t[0] == '+') ? 1 : 0;
+        if (!(t[k] >= '0' && t[k] <= '9'))
+            return &rv_null_node;
+        for (size_t j = k; t[j]; j++)
+            if (!((t[j] >= '0' && t[j] <= '9') || t[j] == '.' || t[j] == 'e' || t[j] == 'E' ||
+                  t[j] == '-' || t[j] == '+'))
+                return &rv_null_node;
         char *end;
         errno = 0;
         long long i = strtoll(v->u.s, &end, 10);

@@ -711,6 +711,17 @@ static void test_syntax_error_wordings(void **state)
     assert_int_equal(f->diags.nerrors, 11);
 }
 
+/* End of file is reported just after the last token. */
+static void test_unexpected_end_of_file(void **state)
+{
+    fx *f = *state;
+    parse(f, "on run {\n  set a = 1; # done\n\n");
+    assert_diags(f, "t.rules:2:13: error: syntax error: unexpected end of file, expected "
+                    "statement or '}'\n"
+                    "  set a = 1; # done\n"
+                    "            ^\n");
+}
+
 static void test_lexical_errors(void **state)
 {
     fx *f = *state;
@@ -859,6 +870,75 @@ static void test_diag_print(void **state)
     assert_string_equal(d->head->message, "bad plus");
 }
 
+/* ---- limits ---- */
+
+static int alloc_budget;
+
+static void *failing_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    (void)ud;
+    (void)osize;
+    if (nsize == 0) {
+        free(ptr);
+        return NULL;
+    }
+    if (alloc_budget-- <= 0)
+        return NULL;
+    return realloc(ptr, nsize);
+}
+
+/* Every allocation failure ends in NULL (or a whole tree), never a crash
+ * or an exit; the scanner's own buffers are released. */
+static void test_out_of_memory(void **state)
+{
+    (void)state;
+    /* Big enough that the arena needs several chunks. */
+    static char big[200000];
+    size_t n = 0;
+    while (n + sizeof example < sizeof big) {
+        memcpy(big + n, example, sizeof example - 1);
+        n += sizeof example - 1;
+    }
+    big[n] = '\0';
+    int nulls = 0, trees = 0;
+    for (int budget = 0; budget < 40; budget++) {
+        rv_arena a;
+        rc_diags d;
+        rv_arena_init(&a, failing_alloc, NULL);
+        rc_diags_init(&d, &a);
+        alloc_budget = budget;
+        rc_source src = { "big.rules", big, n };
+        rc_file *file = rc_parse_file(&src, &a, &d);
+        if (file) {
+            trees++;
+            assert_int_equal(d.nerrors, 0);
+        } else {
+            nulls++;
+            assert_true(d.nerrors > 0);
+        }
+        rv_arena_free(&a);
+    }
+    assert_true(nulls > 0);
+    assert_true(trees > 0);
+}
+
+static void test_nesting_limit(void **state)
+{
+    fx *f = *state;
+    static char buf[8192];
+    size_t n = (size_t)snprintf(buf, sizeof buf, "param p = ");
+    for (int i = 0; i < 2000; i++)
+        buf[n++] = '(';
+    buf[n++] = '1';
+    for (int i = 0; i < 2000; i++)
+        buf[n++] = ')';
+    memcpy(buf + n, ";\n", 3);
+    rc_file *file = parse(f, buf);
+    assert_non_null(file);
+    assert_int_equal(f->diags.nerrors, 1);
+    assert_string_equal(f->diags.head->message, "nested too deeply");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -876,10 +956,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_semicolon, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_two_syntax_errors, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_syntax_error_wordings, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_unexpected_end_of_file, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_lexical_errors, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_lexical_error_edges, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_parse_expr_offset, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_diag_print, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_out_of_memory, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_nesting_limit, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

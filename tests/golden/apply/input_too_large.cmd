@@ -1,0 +1,1 @@
+apply rules/example.rules tests/golden/apply/inputs/task.spec.json --kind run --max-input-size 100

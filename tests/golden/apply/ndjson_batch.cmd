@@ -1,0 +1,1 @@
+apply rules/example.rules --request tests/golden/apply/inputs/batch.ndjson --kind run --ndjson

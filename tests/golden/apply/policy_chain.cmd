@@ -1,0 +1,1 @@
+apply rules/example.rules rules/placement.rules rules/registry.rules rules/gpu-limits.rules rules/dev-idle.rules rules/project-defaults.rules tests/golden/apply/inputs/task.spec.json --kind run --user intern-bob --project research --explain
