@@ -51,6 +51,13 @@ endif
 GEN_CFLAGS := $(filter-out -Wmissing-prototypes -Wcast-qual -Wundef -Werror,$(CFLAGS_ALL)) \
               -Wno-unused-function -Wno-sign-compare
 
+# Fail early and clearly when the libraries are not installed.
+ifeq ($(filter deps clean demo,$(MAKECMDGOALS)),)
+ifneq ($(shell pkg-config --exists $(PKGS) cmocka 2>/dev/null && echo yes),yes)
+$(error missing build dependencies (libcjson, libyaml, libpcre2, cmocka): run 'make deps')
+endif
+endif
+
 ifeq ($(V),1)
 Q :=
 else
@@ -146,8 +153,11 @@ test: all $(UNIT_BIN)
 	@BUILD=$(BUILD) sh tests/run-all.sh $(UNIT_BIN)
 
 # ---- main job: the example policies on real dstack specs ----
-demo: $(RULEC)
-	@BUILD=$(BUILD) sh tests/demo.sh
+# Sub-makes, so that libraries installed by `deps` are seen by pkg-config.
+demo:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) sh rules/demo.sh
 
 deps:
 	@sh tests/deps.sh

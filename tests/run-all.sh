@@ -1,7 +1,8 @@
 #!/bin/sh
-# run-all.sh - `make test`: unit tests (cmocka), golden tests, and the
-# project's own rule tests; ends with one "N passed, M failed" line that
-# counts every individual test.
+# run-all.sh - `make test`: the cmocka unit test programs given as
+# arguments, then the script suites tests/run-{golden,badinput,ruletests,
+# server}.sh that exist; ends with one "N passed, M failed" line that counts
+# every individual test.
 set -u
 BUILD=${BUILD:-build}
 export BUILD
@@ -26,31 +27,28 @@ unit_pass=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' "$log" | awk '{
 unit_fail=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below:/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
 unit_fail=$((unit_fail + crashed))
 
-echo "== golden"
-sh tests/run-golden.sh >"$log" 2>&1 || status=1
-cat "$log"
-g_pass=$(sed -n 's/^golden: \([0-9]*\) passed.*/\1/p' "$log")
-g_fail=$(sed -n 's/^golden: [0-9]* passed, \([0-9]*\) failed/\1/p' "$log")
-[ -n "$g_pass" ] || g_fail=$(( ${g_fail:-0} + 1 ))
-
-echo "== bad input"
-sh tests/run-badinput.sh >"$log" 2>&1 || status=1
-cat "$log"
-b_pass=$(sed -n 's/^badinput: \([0-9]*\) passed.*/\1/p' "$log")
-b_fail=$(sed -n 's/^badinput: [0-9]* passed, \([0-9]*\) failed/\1/p' "$log")
-[ -n "$b_pass" ] || b_fail=$(( ${b_fail:-0} + 1 ))
-
-r_pass=0; r_fail=0
-if [ -x tests/run-ruletests.sh ] || [ -f tests/run-ruletests.sh ]; then
-    echo "== rule tests"
-    sh tests/run-ruletests.sh >"$log" 2>&1 || status=1
+# Script suites: each ends with a line "[name: ]N passed, M failed". A suite
+# that prints no such line counts as one failure.
+suite_pass=0; suite_fail=0
+for suite in golden badinput ruletests server; do
+    script=tests/run-$suite.sh
+    [ -f "$script" ] || continue
+    echo "== $suite"
+    sh "$script" >"$log" 2>&1 || status=1
     cat "$log"
-    r_pass=$(sed -n 's/^\([0-9]*\) passed, [0-9]* failed.*/\1/p' "$log" | tail -1)
-    r_fail=$(sed -n 's/^[0-9]* passed, \([0-9]*\) failed.*/\1/p' "$log" | tail -1)
-fi
+    line=$(grep -E '^([a-z]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+    if [ -z "$line" ]; then
+        suite_fail=$((suite_fail + 1))
+        echo "FAIL: $script printed no tally"
+        continue
+    fi
+    p=$(echo "$line" | sed -E 's/^([a-z]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2/')
+    f=$(echo "$line" | sed -E 's/^([a-z]+: )?([0-9]+) passed, ([0-9]+) failed.*/\3/')
+    suite_pass=$((suite_pass + p)); suite_fail=$((suite_fail + f))
+done
 
-total_pass=$(( ${unit_pass:-0} + ${g_pass:-0} + ${b_pass:-0} + ${r_pass:-0} ))
-total_fail=$(( ${unit_fail:-0} + ${g_fail:-0} + ${b_fail:-0} + ${r_fail:-0} ))
+total_pass=$((unit_pass + suite_pass))
+total_fail=$((unit_fail + suite_fail))
 [ "$total_fail" -gt 0 ] && status=1
 echo "$total_pass passed, $total_fail failed"
 exit $status
