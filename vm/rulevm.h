@@ -11,8 +11,11 @@
  * number of threads, each with its own rv_vm. An rv_vm is not thread-safe.
  * Everything an rv_vm hands out -- documents (rv_doc), decisions, printed
  * text -- lives in the VM's scratch memory and stays valid until the next
- * rv_vm_reset() or rv_vm_free() on that VM; the caller never frees it. All
- * memory comes from the allocator in rv_config (malloc/free by default).
+ * rv_vm_reset() or rv_vm_free() on that VM; the caller never frees it. Two
+ * exceptions: a decision's message and change arrays are reused by the next
+ * rv_vm_eval, and printed text by the next rv_vm_print. All memory comes
+ * from the allocator in rv_config (malloc/free by default); PCRE2's JIT
+ * takes its executable pages from the system.
  */
 #ifndef RULEVM_H
 #define RULEVM_H
@@ -136,16 +139,30 @@ rv_status rv_vm_parse(rv_vm *vm, const char *text, size_t len, rv_format fmt,
 rv_status rv_vm_print(rv_vm *vm, const rv_doc *doc, rv_format fmt, int flags,
                       const char **out, size_t *len, rv_error *err);
 
-/* Reading documents. */
+/* Reading documents. Accessors given the wrong type return 0/NULL. */
 rv_doc_type rv_doc_kind(const rv_doc *doc);
 rv_doc *rv_doc_get(const rv_doc *obj, const char *key);  /* NULL if absent */
 const char *rv_doc_string(const rv_doc *doc);            /* NULL unless a string */
-/* Building documents (for responses). */
+int rv_doc_bool(const rv_doc *doc);                      /* 1 only for true */
+int64_t rv_doc_int(const rv_doc *doc);                   /* ints (floats truncated) */
+double rv_doc_number(const rv_doc *doc);                 /* ints and floats */
+size_t rv_doc_len(const rv_doc *doc);    /* array items, object members, string bytes */
+rv_doc *rv_doc_item(const rv_doc *arr, size_t i);        /* NULL out of range */
+const char *rv_doc_key(const rv_doc *obj, size_t i);     /* member i's key */
+rv_doc *rv_doc_value(const rv_doc *obj, size_t i);       /* member i's value */
+
+/* Building documents (for responses). The results live in the VM like
+ * parsed documents; strings and keys are copied. NULL when out of memory. */
 rv_doc *rv_vm_new_object(rv_vm *vm);
+rv_doc *rv_vm_new_array(rv_vm *vm);
 rv_doc *rv_vm_new_string(rv_vm *vm, const char *s);
 rv_doc *rv_vm_new_null(rv_vm *vm);
 rv_doc *rv_vm_new_bool(rv_vm *vm, int b);
+rv_doc *rv_vm_new_int(rv_vm *vm, int64_t i);
+rv_doc *rv_vm_new_float(rv_vm *vm, double f);
+/* Sets obj[key] (replacing an existing key in place). */
 rv_status rv_vm_object_put(rv_vm *vm, rv_doc *obj, const char *key, rv_doc *value);
+rv_status rv_vm_array_push(rv_vm *vm, rv_doc *arr, rv_doc *value);
 
 /* ---- Decisions ---- */
 

@@ -158,11 +158,13 @@ rv_status rv_vm_print(rv_vm *vm, const rv_doc *doc, rv_format fmt, int flags, co
 
 rv_doc_type rv_doc_kind(const rv_doc *doc)
 {
-    return (rv_doc_type)doc->type;
+    return doc ? (rv_doc_type)doc->type : RV_NULL;
 }
 
 rv_doc *rv_doc_get(const rv_doc *obj, const char *key)
 {
+    if (!obj)
+        return NULL;
     rv_member *m = rv_object_find(obj, key, strlen(key));
     return m ? m->value : NULL;
 }
@@ -170,6 +172,73 @@ rv_doc *rv_doc_get(const rv_doc *obj, const char *key)
 const char *rv_doc_string(const rv_doc *doc)
 {
     return doc && doc->type == RV_STRING ? doc->u.s : NULL;
+}
+
+int rv_doc_bool(const rv_doc *doc)
+{
+    return doc && doc->type == RV_BOOL && doc->u.b;
+}
+
+int64_t rv_doc_int(const rv_doc *doc)
+{
+    if (!doc)
+        return 0;
+    if (doc->type == RV_INT)
+        return doc->u.i;
+    if (doc->type == RV_FLOAT && doc->u.f > -9223372036854775808.0 && doc->u.f < 9223372036854775808.0)
+        return (int64_t)doc->u.f;
+    return 0;
+}
+
+double rv_doc_number(const rv_doc *doc)
+{
+    if (!doc)
+        return 0;
+    return doc->type == RV_INT ? (double)doc->u.i : doc->type == RV_FLOAT ? doc->u.f : 0;
+}
+
+size_t rv_doc_len(const rv_doc *doc)
+{
+    if (!doc)
+        return 0;
+    return doc->type == RV_ARRAY || doc->type == RV_OBJECT || doc->type == RV_STRING ? doc->len : 0;
+}
+
+rv_doc *rv_doc_item(const rv_doc *arr, size_t i)
+{
+    return arr && arr->type == RV_ARRAY && i < arr->len ? arr->u.items[i] : NULL;
+}
+
+const char *rv_doc_key(const rv_doc *obj, size_t i)
+{
+    return obj && obj->type == RV_OBJECT && i < obj->len ? obj->u.members[i].key : NULL;
+}
+
+rv_doc *rv_doc_value(const rv_doc *obj, size_t i)
+{
+    return obj && obj->type == RV_OBJECT && i < obj->len ? obj->u.members[i].value : NULL;
+}
+
+rv_doc *rv_vm_new_array(rv_vm *vm)
+{
+    return rv_new_array(&vm->arena, 4);
+}
+
+rv_doc *rv_vm_new_int(rv_vm *vm, int64_t i)
+{
+    return rv_new_int(&vm->arena, i);
+}
+
+rv_doc *rv_vm_new_float(rv_vm *vm, double f)
+{
+    return rv_new_float(&vm->arena, f);
+}
+
+rv_status rv_vm_array_push(rv_vm *vm, rv_doc *arr, rv_doc *value)
+{
+    if (!arr || arr->type != RV_ARRAY || !value)
+        return RV_EINPUT;
+    return rv_array_push(&vm->arena, arr, value) ? RV_OK : RV_ENOMEM;
 }
 
 rv_doc *rv_vm_new_object(rv_vm *vm)
