@@ -7,6 +7,7 @@
 #include "diag.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 void rc_diags_init(rc_diags *d, rv_arena *arena)
@@ -138,8 +139,66 @@ void rc_diag_print(const rc_diag_rec *diag, FILE *out)
     fputc('\n', out);
 }
 
+/* An error or warning with the notes that follow it. */
+typedef struct group {
+    const rc_diag_rec *first;
+    size_t src_rank;     /* order in which its file first appeared */
+    size_t seq;          /* order in which it was reported */
+} group;
+
+static int by_position(const void *a, const void *b)
+{
+    const group *x = a, *y = b;
+    if (x->src_rank != y->src_rank)
+        return x->src_rank < y->src_rank ? -1 : 1;
+    const rc_loc *p = &x->first->loc, *q = &y->first->loc;
+    if (p->first_line != q->first_line)
+        return p->first_line < q->first_line ? -1 : 1;
+    if (p->first_column != q->first_column)
+        return p->first_column < q->first_column ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Passes run one after another (syntax, then names, then types), but a
+ * reader wants a file's problems top to bottom: print them sorted by file
+ * and position, each note staying right after its record. */
 void rc_diags_print(const rc_diags *d, FILE *out)
 {
+    size_t n = 0;
     for (const rc_diag_rec *r = d->head; r; r = r->next)
+        if (r->severity != RC_NOTE || r == d->head)
+            n++;
+    group *groups = n ? malloc(n * sizeof *groups) : NULL;
+    const rc_source **srcs = n ? malloc(n * sizeof *srcs) : NULL;
+    if (!groups || !srcs) {
+        free(groups);
+        free(srcs);
+        for (const rc_diag_rec *r = d->head; r; r = r->next)
+            rc_diag_print(r, out);
+        return;
+    }
+    size_t ng = 0, nsrcs = 0;
+    for (const rc_diag_rec *r = d->head; r; r = r->next) {
+        if (r->severity == RC_NOTE && r != d->head)
+            continue;
+        size_t rank = 0;
+        if (r->src) {
+            while (rank < nsrcs && srcs[rank] != r->src)
+                rank++;
+            if (rank == nsrcs)
+                srcs[nsrcs++] = r->src;
+            rank++;  /* diagnostics tied to no file come first */
+        }
+        groups[ng] = (group){r, rank, ng};
+        ng++;
+    }
+    qsort(groups, ng, sizeof *groups, by_position);
+    for (size_t i = 0; i < ng; i++) {
+        const rc_diag_rec *r = groups[i].first;
         rc_diag_print(r, out);
+        for (r = r->next; r && r->severity == RC_NOTE; r = r->next)
+            rc_diag_print(r, out);
+    }
+    free(groups);
+    free(srcs);
 }

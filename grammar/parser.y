@@ -78,6 +78,7 @@ typedef struct rc_parser {
     int start_token;              /* emitted by the first yylex call */
     int line, col;                /* scanner position: the next byte */
     int end_line, end_col;        /* end of the last token that is not blank or a comment */
+    int prev_end_line, prev_end_col; /* ... and of the token before it */
     const char *tok_text;         /* last token, for "unexpected identifier 'x'" */
     size_t tok_len;
     int err_line, err_col;        /* last syntax error (never report one token twice) */
@@ -710,6 +711,19 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, rc_p
     }
     if (has_expr && (tok == YYSYMBOL_KW_ANY || tok == YYSYMBOL_KW_ALL) && n < sizeof msg)
         snprintf(msg + n, sizeof msg - n, " (a quantifier here needs parentheses)");
+    /* A ';' forgotten at the end of a line: point where it belongs, not at
+     * the next line's first token, as gcc does. */
+    if (nw == 1 && in[SYM(';')] && p->prev_end_line > 0 && loc->first_line > p->prev_end_line) {
+        char found[96];
+        size_t skip = strlen("syntax error: unexpected ");
+        const char *comma = strstr(msg, ", expected");
+        int flen = comma ? (int)(comma - msg - (ptrdiff_t)skip) : 0;
+        snprintf(found, sizeof found, "%.*s", flen > 0 ? flen : 0, msg + skip);
+        rc_loc at = {p->prev_end_line, p->prev_end_col, p->prev_end_line, p->prev_end_col + 1};
+        rc_diag(p->diags, RC_ERROR, p->src, at, "syntax error: expected ';' (found %s on line %d)",
+                found, loc->first_line);
+        return 0;
+    }
     rc_diag(p->diags, RC_ERROR, p->src, *loc, "%s", msg);
     return 0;
 }
@@ -770,6 +784,7 @@ static void init(rc_parser *p, const rc_source *src, rv_arena *arena, rc_diags *
     p->start_token = start;
     p->line = p->end_line = line;
     p->col = p->end_col = col;
+    p->prev_end_line = p->prev_end_col = 0;
 }
 
 rc_file *rc_parse_file(const rc_source *src, rv_arena *arena, rc_diags *diags)

@@ -630,9 +630,10 @@ static void test_missing_semicolon(void **state)
     rc_file *file = parse(f, "on run {\n    set a = 1\n}\n");
     assert_non_null(file);
     assert_int_equal(f->diags.nerrors, 1);
-    assert_diags(f, "t.rules:3:1: error: syntax error: unexpected '}', expected ';'\n"
-                    "}\n"
-                    "^\n");
+    /* Reported where the ';' belongs, not at the next line's '}'. */
+    assert_diags(f, "t.rules:2:14: error: syntax error: expected ';' (found '}' on line 3)\n"
+                    "    set a = 1\n"
+                    "             ^\n");
 }
 
 static void test_two_syntax_errors(void **state)
@@ -806,12 +807,12 @@ static void test_parse_expr_offset(void **state)
     assert_null(rc_parse_expr(&f->src, "a +", 3, 2, 18, &f->arena, &f->diags));
     assert_null(rc_parse_expr(&f->src, "a b", 3, 2, 18, &f->arena, &f->diags));
     assert_diags(f,
-        "t.rules:2:21: error: syntax error: unexpected end of file, expected expression\n"
-        "  warn \"size is {a.b + 1}\";\n"
-        "                    ^\n"
         "t.rules:2:20: error: syntax error: unexpected identifier 'b', expected end of file\n"
         "  warn \"size is {a.b + 1}\";\n"
-        "                   ^\n");
+        "                   ^\n"
+        "t.rules:2:21: error: syntax error: unexpected end of file, expected expression\n"
+        "  warn \"size is {a.b + 1}\";\n"
+        "                    ^\n");
 
     /* Statements are not expressions. */
     f->diags.head = f->diags.tail = NULL;
@@ -852,16 +853,18 @@ static void test_diag_print(void **state)
                              "\t \t        ^~~\n");
     free(one);
 
-    assert_diags(f, "dir/p.rules:2:14: error: bad plus\n"
-                    "\tx\t= \"\xc3\xa9t\xc3\xa9\" + y;\n"
-                    "\t \t        ^~~\n"
+    /* Printed sorted: records tied to no file first, then by position;
+     * a note stays with the record before it. */
+    assert_diags(f, "rulec: error: cannot read 'x.rules'\n"
                     "dir/p.rules:2:6: warning: a string of 3 characters\n"
                     "\tx\t= \"\xc3\xa9t\xc3\xa9\" + y;\n"
                     "\t \t  ^~~~~\n"
                     "dir/p.rules:1:6: note: spans lines\n"
                     "line one\n"
                     "     ^~~\n"
-                    "rulec: error: cannot read 'x.rules'\n"
+                    "dir/p.rules:2:14: error: bad plus\n"
+                    "\tx\t= \"\xc3\xa9t\xc3\xa9\" + y;\n"
+                    "\t \t        ^~~\n"
                     "dir/p.rules:3:5: error: at the end\n"
                     "last\n"
                     "    ^\n"
