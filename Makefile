@@ -170,7 +170,8 @@ install: all
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf $(LIBNAME).so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/$(LIBNAME).so
 	install -m 644 vm/rulevm.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(BUILD)/rulevm.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' vm/rulevm.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/rulevm.pc
 
 clean:
 	rm -rf build build-san
