@@ -121,7 +121,7 @@ $(STATIC_LIB): $(VM_OBJ)
 $(SHARED_LIB): $(VM_OBJ) vm/rulevm.map
 	@echo "  LD      $@"
 	$(Q)$(CC) -shared -Wl,-soname,$(LIBNAME).so.$(SOVERSION) -Wl,--version-script=vm/rulevm.map \
-	    $(LDFLAGS_ALL) -o $@ $(VM_OBJ) $(PKG_LIBS)
+	    $(LDFLAGS_ALL) -o $@ $(VM_OBJ) $(PKG_LIBS) -lm
 	$(Q)ln -sf $(LIBNAME).so.$(SOVERSION) $(BUILD)/$(LIBNAME).so
 
 $(BUILD)/rulevm.pc: vm/rulevm.pc.in
