@@ -41,6 +41,25 @@ void rv_config_init(rv_config *cfg)
     cfg->max_nesting = RV_DEFAULT_NESTING;
 }
 
+void rv_config_resolve(rv_config *out, const rv_config *in)
+{
+    rv_config def;
+    rv_config_init(&def);
+    *out = in ? *in : def;
+    if (!out->alloc) {
+        out->alloc = rv_default_alloc;
+        out->alloc_ud = NULL;
+    }
+    if (!out->instruction_budget)
+        out->instruction_budget = def.instruction_budget;
+    if (!out->regex_match_limit)
+        out->regex_match_limit = def.regex_match_limit;
+    if (!out->regex_depth_limit)
+        out->regex_depth_limit = def.regex_depth_limit;
+    if (!out->max_nesting)
+        out->max_nesting = def.max_nesting;
+}
+
 const char *rv_status_name(rv_status s)
 {
     switch (s) {
@@ -786,24 +805,8 @@ rv_status rv_program_load(const rv_blob *blobs, size_t n, const rv_config *cfg,
     }
     *out = NULL;
 
-    rv_config c, def;
-    rv_config_init(&def);
-    if (cfg)
-        c = *cfg;
-    else
-        c = def;
-    if (!c.alloc) {
-        c.alloc = rv_default_alloc;
-        c.alloc_ud = NULL;
-    }
-    if (!c.instruction_budget)
-        c.instruction_budget = def.instruction_budget;
-    if (!c.regex_match_limit)
-        c.regex_match_limit = def.regex_match_limit;
-    if (!c.regex_depth_limit)
-        c.regex_depth_limit = def.regex_depth_limit;
-    if (!c.max_nesting)
-        c.max_nesting = def.max_nesting;
+    rv_config c;
+    rv_config_resolve(&c, cfg);
 
     rv_program *prog = c.alloc(c.alloc_ud, NULL, 0, sizeof *prog);
     if (!prog) {

@@ -109,6 +109,10 @@ struct rv_program {
  * max_stack and regex code) as one bundle, in the given order. */
 bool rv_bundle_write(rv_buf *out, rv_policy *const *policies, size_t n);
 
+/* Copies in (or the defaults, if NULL) to out, filling every zero field
+ * with its default. */
+void rv_config_resolve(rv_config *out, const rv_config *in);
+
 /* CRC-32 (IEEE 802.3, the zlib polynomial). */
 uint32_t rv_crc32(const void *data, size_t len);
 

@@ -8,8 +8,6 @@
 #include <pcre2.h>
 #include <string.h>
 
-#define RV_DEFAULT_NESTING 512
-
 static void *pcre2_alloc_shim(size_t size, void *ud)
 {
     rv_vm *vm = ud;
@@ -26,24 +24,7 @@ static void pcre2_free_shim(void *p, void *ud)
 rv_status rv_vm_new(const rv_config *cfg, rv_vm **out)
 {
     rv_config c;
-    if (cfg)
-        c = *cfg;
-    else
-        rv_config_init(&c);
-    rv_config defaults;
-    rv_config_init(&defaults);
-    if (!c.alloc) {
-        c.alloc = rv_default_alloc;
-        c.alloc_ud = NULL;
-    }
-    if (!c.instruction_budget)
-        c.instruction_budget = defaults.instruction_budget;
-    if (!c.regex_match_limit)
-        c.regex_match_limit = defaults.regex_match_limit;
-    if (!c.regex_depth_limit)
-        c.regex_depth_limit = defaults.regex_depth_limit;
-    if (!c.max_nesting)
-        c.max_nesting = RV_DEFAULT_NESTING;
+    rv_config_resolve(&c, cfg);
 
     *out = NULL;
     rv_vm *vm = c.alloc(c.alloc_ud, NULL, 0, sizeof *vm);
