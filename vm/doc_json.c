@@ -33,6 +33,7 @@ typedef struct scan {
     void *ud;
     tokvec nums, strs;
     bool oom;
+    size_t hint;       /* first capacity of the token vectors */
     /* First lexical error the pass can see that cJSON might not: a bad
      * number (`01`, `1.`), a raw control character in a string. */
     size_t bad_off;
@@ -47,7 +48,9 @@ static void tok_push(scan *s, tokvec *tv, size_t off, size_t len)
     if (s->oom)
         return;
     if (tv->n == tv->cap) {
-        size_t ncap = tv->cap ? tv->cap * 2 : 64;
+        /* Start near the expected count (about one string per 16 bytes of a
+         * dstack spec) so a typical parse grows the vector once at most. */
+        size_t ncap = tv->cap ? tv->cap * 2 : s->hint;
         tok *nv = s->alloc(s->ud, tv->v, tv->cap * sizeof *nv, ncap * sizeof *nv);
         if (!nv) {
             s->oom = true;
@@ -437,7 +440,7 @@ rv_node *rv_json_parse(rv_arena *a, const char *text, size_t len, uint32_t max_n
         return NULL;
     }
 
-    scan s = { .alloc = a->alloc, .ud = a->ud };
+    scan s = { .alloc = a->alloc, .ud = a->ud, .hint = len / 16 > 64 ? len / 16 : 64 };
     side_pass(&s, text, len, max_nesting);
     rv_node *result = NULL;
     if (s.oom) {

@@ -56,7 +56,7 @@ static bool buf_reserve(rv_buf *b, size_t extra)
     return true;
 }
 
-void rv_buf_put(rv_buf *b, const char *s, size_t n)
+void rv_buf_put_slow(rv_buf *b, const char *s, size_t n)
 {
     if (!buf_reserve(b, n))
         return;
@@ -70,12 +70,7 @@ void rv_buf_puts(rv_buf *b, const char *s)
     rv_buf_put(b, s, strlen(s));
 }
 
-void rv_buf_putc(rv_buf *b, char c)
-{
-    if (!buf_reserve(b, 1))
-        return;
-    b->data[b->len++] = c;
-}
+
 
 void rv_buf_printf(rv_buf *b, const char *fmt, ...)
 {
@@ -537,14 +532,40 @@ static void format_double(rv_buf *b, double d)
     rv_buf_put(b, out, (size_t)o);
 }
 
+/* Digits of an integer without printf: numbers are most of what a spec
+ * holds, and this is on every printed decision. */
+static void format_int(rv_buf *b, int64_t v)
+{
+    char tmp[24];
+    char *p = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    rv_buf_put(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
 void rv_format_number(rv_buf *b, const rv_node *n)
 {
-    if (n->type == RV_INT)
-        rv_buf_printf(b, "%lld", (long long)n->u.i);
-    else if (n->type == RV_FLOAT)
-        format_double(b, n->u.f);
-    else
+    if (n->type == RV_INT) {
+        format_int(b, n->u.i);
+    } else if (n->type == RV_FLOAT) {
+        double f = n->u.f;
+        /* Whole numbers of moderate size (64.0, 100.0, 2.0: most floats in
+         * a spec) print as their digits and ".0", exactly as the shortest
+         * round-trip form would, without the snprintf/strtod search. */
+        if (f == f && f > -1e15 && f < 1e15 && f == (double)(int64_t)f && !(f == 0 && signbit(f))) {
+            format_int(b, (int64_t)f);
+            rv_buf_put(b, ".0", 2);
+        } else {
+            format_double(b, f);
+        }
+    } else {
         rv_buf_puts(b, "null");
+    }
 }
 
 static void json_string(rv_buf *b, const char *s, size_t n)

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct rv_doc rv_node;
 
@@ -68,9 +69,28 @@ typedef struct rv_buf {
 } rv_buf;
 
 void rv_buf_init(rv_buf *b, rv_alloc_fn alloc, void *ud);
-void rv_buf_put(rv_buf *b, const char *s, size_t n);
+void rv_buf_put_slow(rv_buf *b, const char *s, size_t n);  /* grows, then appends */
 void rv_buf_puts(rv_buf *b, const char *s);
-void rv_buf_putc(rv_buf *b, char c);
+
+/* Appends are inline: printers call them per token. There is always room
+ * for the NUL that rv_buf_terminate adds (hence the strict < below). */
+static inline void rv_buf_put(rv_buf *b, const char *s, size_t n)
+{
+    if (b->len + n < b->cap && !b->oom) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+    } else {
+        rv_buf_put_slow(b, s, n);
+    }
+}
+
+static inline void rv_buf_putc(rv_buf *b, char c)
+{
+    if (b->len + 1 < b->cap && !b->oom)
+        b->data[b->len++] = c;
+    else
+        rv_buf_put_slow(b, &c, 1);
+}
 void rv_buf_printf(rv_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rv_buf_free(rv_buf *b);
 /* Ensures data is NUL-terminated (not counted in len). */
