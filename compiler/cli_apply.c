@@ -199,6 +199,10 @@ static int apply_spec(rv_program *prog, const apply_opts *o)
         fprintf(stderr, "rulec: %s: the spec must be a %s object\n", path, in == RV_JSON ? "JSON" : "YAML mapping");
         goto done;
     }
+    if (rv_doc_len(spec) == 3 && rv_doc_get(spec, "spec") && rv_doc_get(spec, "user") &&
+        rv_doc_get(spec, "project"))
+        fprintf(stderr, "rulec: note: %s looks like a dstack request body ({user, project, spec}); "
+                        "use --request %s to answer it as dstack's REST plugin would\n", path, path);
     if (rv_vm_eval(vm, prog, &req, spec, &d, &err) != RV_OK) {
         fprintf(stderr, "rulec: %s: %s\n", path, err.message);
         goto done;
