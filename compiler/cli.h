@@ -48,5 +48,6 @@ int cli_check(int argc, char **argv);
 int cli_compile(int argc, char **argv);
 int cli_disasm(int argc, char **argv);
 int cli_apply(int argc, char **argv);
+int cli_test(int argc, char **argv);   /* cli_test.c */
 
 #endif

@@ -22,6 +22,8 @@ static const char usage_text[] =
     "                                     apply policies to a spec (JSON or YAML, '-' = stdin)\n"
     "  apply POLICY... --request FILE --kind K [--ndjson]\n"
     "                                     answer dstack REST plugin request bodies\n"
+    "  test [PATH...] [--coverage] [--min-coverage N] [-k PATTERN] [--json] [--junit FILE]\n"
+    "                                     run the *.test.yaml policy tests under PATHs\n"
     "\n"
     "POLICY is a .rules source, a .rbc bundle, or a folder of them.\n"
     "exit status: 0 allowed/ok, 1 rejected/errors in policies, 2 usage or input error\n";
@@ -291,6 +293,8 @@ int main(int argc, char **argv)
         return cli_disasm(argc - 1, argv + 1);
     if (strcmp(cmd, "apply") == 0)
         return cli_apply(argc - 1, argv + 1);
+    if (strcmp(cmd, "test") == 0)
+        return cli_test(argc - 1, argv + 1);
     fprintf(stderr, "rulec: unknown command '%s'\n\n%s", cmd, usage_text);
     return EXIT_TROUBLE;
 }

@@ -18,6 +18,8 @@ typedef struct gen {
     size_t cap_code, cap_consts, cap_paths, cap_regex, cap_lines;
     int line;           /* source line of what is being emitted */
     bool failed;
+    rc_cover_map *map;  /* NULL unless the caller wants coverage points */
+    size_t cap_stmts, cap_conds;
 } gen;
 
 /* Grows an arena array to hold one more element (old storage is simply
@@ -335,9 +337,24 @@ static void gen_message(gen *g, const rc_stmt *s)
 
 static void gen_block(gen *g, const rc_stmt *s);
 
+/* Records a coverage point at pc (statements and conditions alike). */
+static void cover_point(gen *g, bool cond, uint32_t pc, rc_loc loc)
+{
+    if (!g->map)
+        return;
+    rc_cover_point **v = cond ? &g->map->conds : &g->map->stmts;
+    size_t *n = cond ? &g->map->nconds : &g->map->nstmts;
+    rc_cover_point *nv = grow(g, *v, *n, cond ? &g->cap_conds : &g->cap_stmts, sizeof *nv);
+    if (!nv)
+        return;
+    *v = nv;
+    nv[(*n)++] = (rc_cover_point){pc, loc};
+}
+
 static void gen_stmt(gen *g, const rc_stmt *s)
 {
     g->line = s->loc.first_line;
+    cover_point(g, false, g->p->ncode, s->loc);
     switch (s->kind) {
     case RC_S_SET:
     case RC_S_DEFAULT:
@@ -377,6 +394,7 @@ static void gen_stmt(gen *g, const rc_stmt *s)
         if (s->cond) {
             gen_expr(g, s->cond);
             skip = emit_ax(g, RV_OP_JFALSE, 0, s->loc);
+            cover_point(g, true, skip, s->cond->loc);
         }
         gen_message(g, s);
         g->line = s->loc.first_line;
@@ -388,6 +406,7 @@ static void gen_stmt(gen *g, const rc_stmt *s)
     case RC_S_MATCH: {
         gen_expr(g, s->cond);
         uint32_t to_else = emit_ax(g, RV_OP_JFALSE, 0, s->loc);
+        cover_point(g, true, to_else, s->cond->loc);
         gen_block(g, s->body);
         if (s->else_body) {
             g->line = s->else_loc.first_line ? s->else_loc.first_line : s->loc.first_line;
@@ -464,12 +483,20 @@ static bool block_covers_policy(const rc_on *on, const rv_policy *p, bool every)
 
 rv_policy *rc_codegen(const rc_checked *c, rv_arena *arena, rc_diags *diags)
 {
+    return rc_codegen_map(c, arena, diags, NULL);
+}
+
+rv_policy *rc_codegen_map(const rc_checked *c, rv_arena *arena, rc_diags *diags,
+                          rc_cover_map *map)
+{
     const rc_file *f = c->file;
     rv_policy *p = rv_arena_alloc(arena, sizeof *p);
     if (!p)
         return NULL;
     memset(p, 0, sizeof *p);
-    gen g = {arena, diags, f->src, p, 0, 0, 0, 0, 0, 1, false};
+    gen g = {arena, diags, f->src, p, 0, 0, 0, 0, 0, 1, false, map, 0, 0};
+    if (map)
+        memset(map, 0, sizeof *map);
 
     p->name = c->name;
     p->source = f->src->name;

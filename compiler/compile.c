@@ -52,6 +52,7 @@ bool rc_read_source(const char *path, rv_arena *arena, rc_diags *diags, rc_sourc
 typedef struct unit {
     rc_checked checked;
     rv_policy *policy;
+    rc_cover_map map;
 } unit;
 
 static int by_priority_then_name(const void *a, const void *b)
@@ -65,6 +66,14 @@ static int by_priority_then_name(const void *a, const void *b)
 bool rc_compile(const rc_source *srcs, size_t nsrcs, rv_arena *arena, rc_diags *diags,
                 rv_policy ***policies, size_t *n)
 {
+    return rc_compile_map(srcs, nsrcs, arena, diags, policies, NULL, n);
+}
+
+bool rc_compile_map(const rc_source *srcs, size_t nsrcs, rv_arena *arena, rc_diags *diags,
+                    rv_policy ***policies, rc_cover_map ***maps, size_t *n)
+{
+    if (maps)
+        *maps = NULL;
     *policies = NULL;
     *n = 0;
     unit **units = rv_arena_alloc(arena, (nsrcs ? nsrcs : 1) * sizeof *units);
@@ -86,7 +95,7 @@ bool rc_compile(const rc_source *srcs, size_t nsrcs, rv_arena *arena, rc_diags *
         bool ok = rc_check(file, arena, diags, &u->checked) && diags->nerrors == before;
         if (!ok)
             continue;
-        u->policy = rc_codegen(&u->checked, arena, diags);
+        u->policy = rc_codegen_map(&u->checked, arena, diags, maps ? &u->map : NULL);
         if (u->policy)
             units[nunits++] = u;
     }
@@ -133,6 +142,14 @@ bool rc_compile(const rc_source *srcs, size_t nsrcs, rv_arena *arena, rc_diags *
         return false;
     for (size_t i = 0; i < kept; i++)
         out[i] = units[i]->policy;
+    if (maps) {
+        rc_cover_map **m = rv_arena_alloc(arena, (kept ? kept : 1) * sizeof *m);
+        if (!m)
+            return false;
+        for (size_t i = 0; i < kept; i++)
+            m[i] = &units[i]->map;
+        *maps = m;
+    }
     *policies = out;
     *n = kept;
     return true;

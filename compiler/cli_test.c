@@ -1,0 +1,943 @@
+/* cli_test.c - `rulec test`: finds *.test.yaml files, compiles the policies
+ * each names, runs every case and says, field by field, where a result
+ * differs from the expectation -- with the lines that ran, so the author
+ * sees why. Reading, diff, coverage, reports: cli_test_{file,diff,cover,report}.c. */
+#include "cli_test.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct test_opts {
+    char **paths;
+    int npaths;
+    bool coverage, json;
+    double min_coverage;     /* -1: no threshold */
+    const char *pattern;     /* -k */
+    pcre2_code *k;
+    const char *junit;
+} test_opts;
+
+static int usage(FILE *out)
+{
+    fprintf(out,
+            "usage: rulec test [PATH...] [--coverage] [--min-coverage N] [-k PATTERN]\n"
+            "                  [--json] [--junit FILE]\n"
+            "\n"
+            "Runs the cases of every *.test.yaml / *.test.yml file under the PATHs (folders\n"
+            "are searched recursively; default: the current folder; a file named here is\n"
+            "read as a test file whatever its name). Prints one line per case, then\n"
+            "'N passed, M failed'.\n"
+            "\n"
+            "  --coverage         per policy: statements run, condition outcomes seen,\n"
+            "                     lines never run\n"
+            "  --min-coverage N   fail when any policy's STATEMENT coverage is below N%%\n"
+            "                     (implies --coverage)\n"
+            "  -k PATTERN         run only the cases whose name matches the regex PATTERN\n"
+            "  --json             print the results as one JSON document instead\n"
+            "  --junit FILE       also write JUnit XML to FILE\n"
+            "\n"
+            "exit status: 0 all passed, 1 a case failed or coverage is too low,\n"
+            "             2 a malformed test file or policy, or nothing to test\n");
+    return EXIT_TROUBLE;
+}
+
+static bool parse_opts(int argc, char **argv, test_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->min_coverage = -1;
+    o->paths = calloc((size_t)argc + 1, sizeof *o->paths);
+    if (!o->paths)
+        return false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--coverage") == 0) {
+            o->coverage = true;
+        } else if (strcmp(a, "--json") == 0) {
+            o->json = true;
+        } else if (strcmp(a, "--min-coverage") == 0 || strcmp(a, "-k") == 0 ||
+                   strcmp(a, "--junit") == 0) {
+            if (!next) {
+                fprintf(stderr, "rulec test: %s needs a value\n", a);
+                return false;
+            }
+            i++;
+            if (a[1] == 'k') {
+                o->pattern = next;
+            } else if (a[2] == 'j') {
+                o->junit = next;
+            } else {
+                char *end;
+                double v = strtod(next, &end);
+                if (end == next || *end || !(v >= 0 && v <= 100)) {
+                    fprintf(stderr, "rulec test: --min-coverage takes a percentage (0-100), not '%s'\n",
+                            next);
+                    return false;
+                }
+                o->min_coverage = v;
+                o->coverage = true;
+            }
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            return false;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "rulec test: unknown option '%s'\n", a);
+            return false;
+        } else {
+            o->paths[o->npaths++] = argv[i];
+        }
+    }
+    if (o->pattern) {
+        int code;
+        PCRE2_SIZE off;
+        o->k = pcre2_compile((PCRE2_SPTR)o->pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &off,
+                             NULL);
+        if (!o->k) {
+            PCRE2_UCHAR buf[256];
+            pcre2_get_error_message(code, buf, sizeof buf);
+            fprintf(stderr, "rulec test: -k: invalid regex at offset %zu: %s\n", (size_t)off,
+                    (char *)buf);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- finding test files ---- */
+
+typedef struct strlist {
+    char **v;
+    size_t n, cap;
+} strlist;
+
+static bool push(strlist *l, char *s)
+{
+    if (!s)
+        return false;
+    if (l->n == l->cap) {
+        size_t ncap = l->cap ? l->cap * 2 : 16;
+        char **nv = realloc(l->v, ncap * sizeof *nv);
+        if (!nv) {
+            free(s);
+            return false;
+        }
+        l->v = nv;
+        l->cap = ncap;
+    }
+    l->v[l->n++] = s;
+    return true;
+}
+
+static void strlist_free(strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *join(const char *dir, const char *name)
+{
+    /* "./x" reads worse than "x" in every line of output. */
+    if (strcmp(dir, ".") == 0)
+        return strdup(name);
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s%s%s", dir, has_suffix(dir, "/") ? "" : "/", name);
+    return s;
+}
+
+/* Collects test files under dir (sorted, recursively; hidden folders and
+ * symbolic links to folders are not entered). The .rules files of a folder
+ * that holds test files go to rules: they are expected to be tested, so
+ * coverage reports them even when no test loads them. */
+static bool walk(const char *dir, int depth, strlist *tests, strlist *rules)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "rulec test: cannot open folder '%s': %s\n", dir, strerror(errno));
+        return false;
+    }
+    strlist names = {0};
+    struct dirent *de;
+    bool ok = true;
+    while (ok && (de = readdir(d)))
+        if (de->d_name[0] != '.')
+            ok = push(&names, strdup(de->d_name));
+    closedir(d);
+    if (!ok) {
+        strlist_free(&names);
+        return false;
+    }
+    if (names.n)
+        qsort(names.v, names.n, sizeof *names.v, by_string);
+    strlist subdirs = {0}, local_rules = {0};
+    size_t tests_before = tests->n;
+    for (size_t i = 0; ok && i < names.n; i++) {
+        char *path = join(dir, names.v[i]);
+        struct stat st;
+        if (!path) {
+            ok = false;
+        } else if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+            ok = push(&subdirs, path);
+        } else if (has_suffix(names.v[i], ".test.yaml") || has_suffix(names.v[i], ".test.yml")) {
+            ok = push(tests, path);
+        } else if (has_suffix(names.v[i], ".rules")) {
+            ok = push(&local_rules, path);
+        } else {
+            free(path);
+        }
+    }
+    if (tests->n > tests_before)
+        for (size_t i = 0; ok && i < local_rules.n; i++) {
+            ok = push(rules, local_rules.v[i]);
+            local_rules.v[i] = NULL;
+        }
+    for (size_t i = 0; ok && i < subdirs.n; i++) {
+        if (depth >= 64) {
+            fprintf(stderr, "rulec test: '%s' is nested too deep\n", subdirs.v[i]);
+            ok = false;
+        } else {
+            ok = walk(subdirs.v[i], depth + 1, tests, rules);
+        }
+    }
+    strlist_free(&names);
+    strlist_free(&subdirs);
+    strlist_free(&local_rules);
+    return ok;
+}
+
+/* ---- a test file's policies, compiled and loaded ---- */
+
+typedef struct loaded {
+    rv_arena arena;          /* sources, compiled policies, maps */
+    rc_source *srcs;
+    size_t *src_ref;         /* srcs[i] came from policies[src_ref[i]] */
+    size_t nsrcs;
+    rv_policy **pols;
+    rc_cover_map **maps;
+    size_t npols;
+    rv_buf bundle;
+    rv_program *prog;
+    rv_program **case_progs; /* per case; NULL: the file's program */
+    size_t ncases;
+    /* Per policy of the loaded program (run order): */
+    size_t nrun;
+    const rv_policy **compiled;
+    const rc_source **source;
+    tt_cover_pol **cover;
+    uint8_t **ran;           /* pcs run by the current case */
+} loaded;
+
+static void loaded_free(loaded *L)
+{
+    for (size_t i = 0; L->case_progs && i < L->ncases; i++)
+        rv_program_free(L->case_progs[i]);
+    free(L->case_progs);
+    rv_program_free(L->prog);
+    for (size_t i = 0; L->ran && i < L->nrun; i++)
+        free(L->ran[i]);
+    free(L->ran);
+    free(L->compiled);
+    free(L->source);
+    free(L->cover);
+    free(L->src_ref);
+    rv_buf_free(&L->bundle);
+    rv_arena_free(&L->arena);
+}
+
+/* Prints diagnostics to stderr, keeping a copy for the reports. */
+static void print_diags(const rc_diags *diags, tt_errors *errs)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (!m) {
+        rc_diags_print(diags, stderr);
+        return;
+    }
+    rc_diags_print(diags, m);
+    fclose(m);
+    fputs(text, stderr);
+    rv_buf_put(&errs->text, text, len);
+    errs->count += diags->nerrors;
+    free(text);
+}
+
+static bool add_source(loaded *L, const tt_file *f, size_t ref, const char *path, rc_diags *diags,
+                       tt_errors *errs, size_t *cap)
+{
+    if (L->nsrcs == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        rc_source *ns = rv_arena_alloc(&L->arena, ncap * sizeof *ns);
+        size_t *nr = realloc(L->src_ref, ncap * sizeof *nr);
+        if (!ns || !nr) {
+            free(nr);
+            return false;
+        }
+        if (L->nsrcs)
+            memcpy(ns, L->srcs, L->nsrcs * sizeof *ns);
+        L->srcs = ns;
+        L->src_ref = nr;
+        *cap = ncap;
+    }
+    rc_source *s = &L->srcs[L->nsrcs];
+    if (!rc_read_source(path, &L->arena, diags, s))
+        return false;
+    if (s->len >= 4 && memcmp(s->text, RV_MAGIC, 4) == 0) {
+        tt_error(errs, f->path, f->policies[ref].loc,
+                 "'%s' is a compiled bundle; a test names .rules sources", path);
+        return false;
+    }
+    L->src_ref[L->nsrcs++] = ref;
+    return true;
+}
+
+/* Reads the sources a `policies:` entry names: a file, or a folder's
+ * .rules files (sorted, not recursive, as everywhere in rulec). */
+static bool read_ref(loaded *L, const tt_file *f, size_t ref, rc_diags *diags, tt_errors *errs,
+                     size_t *cap)
+{
+    const tt_policy_ref *r = &f->policies[ref];
+    struct stat st;
+    if (stat(r->path, &st) != 0) {
+        tt_error(errs, f->path, r->loc, "cannot read policy '%s': %s", r->path, strerror(errno));
+        return false;
+    }
+    if (!S_ISDIR(st.st_mode))
+        return add_source(L, f, ref, r->path, diags, errs, cap);
+    strlist found = {0};
+    DIR *d = opendir(r->path);
+    if (!d) {
+        tt_error(errs, f->path, r->loc, "cannot open folder '%s': %s", r->path, strerror(errno));
+        return false;
+    }
+    struct dirent *de;
+    bool ok = true;
+    while (ok && (de = readdir(d)))
+        if (has_suffix(de->d_name, ".rules"))
+            ok = push(&found, join(r->path, de->d_name));
+    closedir(d);
+    if (ok && found.n == 0) {
+        tt_error(errs, f->path, r->loc, "folder '%s' holds no .rules files", r->path);
+        ok = false;
+    }
+    if (found.n)
+        qsort(found.v, found.n, sizeof *found.v, by_string);
+    for (size_t i = 0; ok && i < found.n; i++)
+        ok = add_source(L, f, ref, found.v[i], diags, errs, cap);
+    strlist_free(&found);
+    return ok;
+}
+
+static bool declares(const rv_policy *p, const char *param)
+{
+    for (uint32_t i = 0; i < p->nparams; i++)
+        if (strcmp(p->params[i].name, param) == 0)
+            return true;
+    return false;
+}
+
+/* Applies the overrides of the policies entries and the file, then the
+ * case's. report: whether problems are reported (once, for the file's own
+ * program; per-case programs repeat the same shared overrides). */
+static bool apply_params(loaded *L, const tt_file *f, const tt_case *tc, rv_program *prog,
+                         bool report, tt_errors *errs)
+{
+    bool ok = true;
+    rv_error err;
+    for (size_t r = 0; r < f->npolicies; r++) {
+        const tt_policy_ref *ref = &f->policies[r];
+        for (size_t k = 0; k < ref->nparams; k++) {
+            const tt_param *p = &ref->params[k];
+            bool any = false;
+            for (size_t j = 0; j < L->npols; j++) {
+                bool from_ref = false;
+                for (size_t s = 0; s < L->nsrcs && !from_ref; s++)
+                    from_ref = L->src_ref[s] == r && strcmp(L->srcs[s].name, L->pols[j]->source) == 0;
+                if (!from_ref || !declares(L->pols[j], p->name))
+                    continue;
+                any = true;
+                if (rv_program_set_param(prog, L->pols[j]->name, p->name, p->json, &err) != RV_OK) {
+                    if (report)
+                        tt_error(errs, f->path, p->loc, "%s", err.message);
+                    ok = false;
+                }
+            }
+            if (!any) {
+                if (report)
+                    tt_error(errs, f->path, p->loc, "no policy from '%s' declares a parameter '%s'",
+                             ref->path, p->name);
+                ok = false;
+            }
+        }
+    }
+    for (size_t k = 0; k < f->nparams; k++) {
+        const tt_param *p = &f->params[k];
+        if (rv_program_set_param(prog, p->policy, p->name, p->json, &err) != RV_OK) {
+            if (report)
+                tt_error(errs, f->path, p->loc, "%s", err.message);
+            ok = false;
+        }
+    }
+    for (size_t k = 0; tc && k < tc->nparams; k++) {
+        const tt_param *p = &tc->params[k];
+        if (rv_program_set_param(prog, p->policy, p->name, p->json, &err) != RV_OK) {
+            tt_error(errs, f->path, p->loc, "%s", err.message);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+static rv_program *load_bundle(loaded *L, const tt_file *f, tt_errors *errs)
+{
+    rv_blob blob = {L->bundle.data, L->bundle.len, f->path};
+    rv_program *prog = NULL;
+    rv_error err;
+    if (rv_program_load(&blob, 1, NULL, &prog, &err) != RV_OK) {
+        tt_error(errs, f->path, (tt_loc){0, 0}, "%s", err.message);
+        return NULL;
+    }
+    return prog;
+}
+
+static bool load(loaded *L, const tt_file *f, const test_opts *o, tt_cover *cover,
+                 tt_errors *errs)
+{
+    memset(L, 0, sizeof *L);
+    rv_arena_init(&L->arena, NULL, NULL);
+    rv_buf_init(&L->bundle, NULL, NULL);
+    rc_diags diags;
+    rc_diags_init(&diags, &L->arena);
+    size_t cap = 0;
+    bool ok = true;
+    for (size_t r = 0; r < f->npolicies; r++)
+        ok = read_ref(L, f, r, &diags, errs, &cap) && ok;
+    if (ok)
+        ok = rc_compile_map(L->srcs, L->nsrcs, &L->arena, &diags, &L->pols, &L->maps, &L->npols);
+    print_diags(&diags, errs);
+    if (!ok)
+        return false;
+    if (!rv_bundle_write(&L->bundle, L->pols, L->npols) || L->bundle.oom) {
+        tt_error(errs, f->path, (tt_loc){0, 0}, "out of memory");
+        return false;
+    }
+    L->prog = load_bundle(L, f, errs);
+    if (!L->prog)
+        return false;
+    /* Keep going after a bad shared override: the cases' own overrides
+     * are checked too, so one run reports every problem. */
+    ok = apply_params(L, f, NULL, L->prog, true, errs);
+    /* A case with its own overrides gets its own program: a program is
+     * immutable once it has evaluated anything. Loading them all now means
+     * a bad override is reported before any case runs. */
+    L->ncases = f->ncases;
+    L->case_progs = calloc(f->ncases ? f->ncases : 1, sizeof *L->case_progs);
+    if (!L->case_progs)
+        return false;
+    for (size_t i = 0; i < f->ncases; i++) {
+        if (!f->cases[i].nparams)
+            continue;
+        L->case_progs[i] = load_bundle(L, f, errs);
+        if (!L->case_progs[i] || !apply_params(L, f, &f->cases[i], L->case_progs[i], false, errs))
+            ok = false;
+    }
+    if (!ok)
+        return false;
+
+    L->nrun = rv_program_policy_count(L->prog);
+    L->compiled = calloc(L->nrun ? L->nrun : 1, sizeof *L->compiled);
+    L->source = calloc(L->nrun ? L->nrun : 1, sizeof *L->source);
+    L->cover = calloc(L->nrun ? L->nrun : 1, sizeof *L->cover);
+    L->ran = calloc(L->nrun ? L->nrun : 1, sizeof *L->ran);
+    if (!L->compiled || !L->source || !L->cover || !L->ran)
+        return false;
+    for (size_t i = 0; i < L->nrun; i++) {
+        rv_policy_info info;
+        rv_program_policy(L->prog, i, &info);
+        L->ran[i] = calloc(info.ninstructions ? info.ninstructions : 1, 1);
+        if (!L->ran[i])
+            return false;
+        for (size_t j = 0; j < L->npols; j++) {
+            if (strcmp(L->pols[j]->name, info.name) != 0)
+                continue;
+            L->compiled[i] = L->pols[j];
+            for (size_t s = 0; s < L->nsrcs; s++)
+                if (strcmp(L->srcs[s].name, L->pols[j]->source) == 0)
+                    L->source[i] = &L->srcs[s];
+            if (o->coverage) {
+                L->cover[i] = tt_cover_policy(cover, L->pols[j]->name, L->pols[j]->source,
+                                              L->maps[j], L->pols[j]->ncode);
+                if (!L->cover[i])
+                    return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* ---- running a case ---- */
+
+static void on_trace(void *ud, size_t policy, uint32_t pc, int taken)
+{
+    loaded *L = ud;
+    if (policy >= L->nrun)
+        return;
+    if (L->cover[policy])
+        tt_cover_hit(L->cover[policy], pc, taken);
+    if (taken < 0 && L->compiled[policy] && pc < L->compiled[policy]->ncode)
+        L->ran[policy][pc] = 1;
+}
+
+/* Source line `line` of policy i, trimmed, for context lines. */
+static void source_line(rv_buf *b, const loaded *L, const char *policy, uint32_t line)
+{
+    const rc_source *src = NULL;
+    for (size_t i = 0; i < L->nrun && !src; i++)
+        if (L->compiled[i] && strcmp(L->compiled[i]->name, policy) == 0)
+            src = L->source[i];
+    if (!src || line == 0)
+        return;
+    const char *p = src->text, *end = src->text + src->len;
+    for (uint32_t l = 1; l < line && p < end; l++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        p = nl ? nl + 1 : end;
+    }
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\r'))
+        n--;
+    if (n == 0)
+        return;
+    rv_buf_puts(b, "   | ");
+    if (n > 72) {
+        rv_buf_put(b, p, 69);
+        rv_buf_puts(b, "...");
+    } else {
+        rv_buf_put(b, p, n);
+    }
+}
+
+static void quoted(rv_buf *b, const char *s)
+{
+    rv_node str = {0};
+    str.type = RV_STRING;
+    str.len = (uint32_t)strlen(s);
+    str.u.s = s;
+    rv_json_compact(b, &str);
+}
+
+/* Matches expected messages against actual ones, in any order: each
+ * expected one takes the first unclaimed actual one it matches. */
+static void check_messages(rv_buf *out, const char *what, const tt_msg *exp, size_t nexp,
+                           const rv_message *act, size_t nact)
+{
+    unsigned char *used = calloc(nact ? nact : 1, 1);
+    if (!used)
+        return;
+    for (size_t i = 0; i < nexp; i++) {
+        size_t k = 0;
+        while (k < nact && (used[k] || !tt_msg_matches(&exp[i], act[k].text)))
+            k++;
+        if (k < nact) {
+            used[k] = 1;
+            continue;
+        }
+        rv_buf_printf(out, "missing %s", what);
+        if (exp[i].is_regex) {
+            rv_buf_puts(out, " matching /");
+            rv_buf_puts(out, exp[i].text);
+            rv_buf_putc(out, '/');
+        } else {
+            rv_buf_puts(out, ": ");
+            quoted(out, exp[i].text);
+        }
+        rv_buf_putc(out, '\n');
+    }
+    for (size_t k = 0; k < nact; k++) {
+        if (used[k])
+            continue;
+        rv_buf_printf(out, "unexpected %s: ", what);
+        quoted(out, act[k].text);
+        rv_buf_printf(out, " (%s:%u)\n", act[k].policy, act[k].line);
+    }
+    free(used);
+}
+
+/* What ran: the lines per policy, then every change, message and warning
+ * with the policy line that made it. */
+static void what_ran(rv_buf *out, const loaded *L, const rv_program *prog, const rv_decision *d)
+{
+    bool any = false;
+    for (size_t i = 0; i < L->nrun; i++) {
+        if (!L->compiled[i])
+            continue;
+        uint32_t n = L->compiled[i]->ncode, nl = 0;
+        uint32_t *lines = malloc((n ? n : 1) * sizeof *lines);
+        if (!lines)
+            return;
+        for (uint32_t pc = 0; pc < n; pc++) {
+            uint32_t line = L->ran[i][pc] ? rv_program_line(prog, i, pc) : 0;
+            if (line && (nl == 0 || lines[nl - 1] != line))
+                lines[nl++] = line;
+        }
+        /* Code order is nearly line order; sort to print ranges. */
+        for (uint32_t a = 1; a < nl; a++)
+            for (uint32_t b = a; b > 0 && lines[b - 1] > lines[b]; b--) {
+                uint32_t t = lines[b];
+                lines[b] = lines[b - 1];
+                lines[b - 1] = t;
+            }
+        uint32_t k = 0;
+        for (uint32_t a = 0; a < nl; a++)
+            if (k == 0 || lines[k - 1] != lines[a])
+                lines[k++] = lines[a];
+        if (k) {
+            rv_buf_puts(out, any ? "; " : "");
+            rv_buf_printf(out, "%s line%s ", L->compiled[i]->name, k > 1 ? "s" : "");
+            tt_lines_append(out, lines, k);
+            any = true;
+        }
+        free(lines);
+    }
+    rv_buf_puts(out, any ? "\n" : "no policy applies to this kind\n");
+    for (size_t i = 0; i < d->nchanges; i++) {
+        const rv_change *c = &d->changes[i];
+        rv_buf_printf(out, "%s:%u: %s: ", c->policy, c->line, c->path);
+        if (c->old_value)
+            rv_json_compact(out, c->old_value);
+        else
+            rv_buf_puts(out, "(missing)");
+        rv_buf_puts(out, " -> ");
+        if (c->new_value)
+            rv_json_compact(out, c->new_value);
+        else
+            rv_buf_puts(out, "(removed)");
+        source_line(out, L, c->policy, c->line);
+        rv_buf_putc(out, '\n');
+    }
+    for (int w = 0; w < 2; w++) {
+        const rv_message *m = w ? d->warnings : d->errors;
+        size_t n = w ? d->nwarnings : d->nerrors;
+        for (size_t i = 0; i < n; i++) {
+            rv_buf_printf(out, "%s:%u: %s ", m[i].policy, m[i].line, w ? "warned" : "rejected");
+            quoted(out, m[i].text);
+            source_line(out, L, m[i].policy, m[i].line);
+            rv_buf_putc(out, '\n');
+        }
+    }
+}
+
+/* Runs one case; fills fails (what differed) and, on failure, context. */
+static bool run_case(loaded *L, const tt_case *tc, rv_program *prog, rv_vm *vm, rv_arena *scratch,
+                     rv_buf *fails, rv_buf *context)
+{
+    for (size_t i = 0; i < L->nrun; i++)
+        if (L->compiled[i])
+            memset(L->ran[i], 0, L->compiled[i]->ncode ? L->compiled[i]->ncode : 1);
+    rv_vm_reset(vm);
+    rv_arena_reset(scratch);
+    rv_error err;
+    rv_doc *spec;
+    const rv_node *input = rv_json_parse(scratch, tc->spec_json, strlen(tc->spec_json), 0, &err);
+    if (!input || rv_vm_parse(vm, tc->spec_json, strlen(tc->spec_json), RV_JSON, &spec, &err) != RV_OK) {
+        rv_buf_printf(fails, "cannot load the spec: %s\n", err.message);
+        return false;
+    }
+    rv_request req = {tc->kind, tc->user, tc->project};
+    rv_decision d;
+    rv_vm_set_trace(vm, on_trace, L);
+    rv_status st = rv_vm_eval(vm, prog, &req, spec, &d, &err);
+    rv_vm_set_trace(vm, NULL, NULL);
+    if (st != RV_OK) {
+        rv_buf_printf(fails, "evaluation stopped: %s\n", err.message);
+        return false;
+    }
+    if (tc->decision >= 0 && d.allowed != tc->decision)
+        rv_buf_printf(fails, "decision: expected %s, got %s\n",
+                      tc->decision ? "allowed" : "rejected", d.allowed ? "allowed" : "rejected");
+    if (tc->check_messages)
+        check_messages(fails, "message", tc->messages, tc->nmessages, d.errors, d.nerrors);
+    if (tc->check_warnings)
+        check_messages(fails, "warning", tc->warnings, tc->nwarnings, d.warnings, d.nwarnings);
+    switch (tc->spec_mode) {
+    case TT_SPEC_ANY:
+        break;
+    case TT_SPEC_WHOLE:
+        tt_diff(fails, tc->expect_spec, d.spec, NULL, 0, false);
+        break;
+    case TT_SPEC_UNCHANGED:
+        tt_diff(fails, input, d.spec, NULL, 0, true);
+        break;
+    case TT_SPEC_CHANGES: {
+        char why[300];
+        const rv_node *exp = tt_apply_changes(scratch, input, tc->changes, tc->nchanges, why,
+                                              sizeof why);
+        if (!exp)
+            rv_buf_printf(fails, "%s\n", why);
+        else
+            tt_diff(fails, exp, d.spec, tc->changes, tc->nchanges, true);
+        break;
+    }
+    }
+    if (fails->len == 0)
+        return true;
+    what_ran(context, L, prog, &d);
+    return false;
+}
+
+static void print_indented(const char *text, const char *indent)
+{
+    while (*text) {
+        const char *nl = strchr(text, '\n');
+        size_t n = nl ? (size_t)(nl - text) : strlen(text);
+        printf("%s%.*s\n", indent, (int)n, text);
+        text += n + (nl != NULL);
+    }
+}
+
+/* ---- coverage ---- */
+
+/* Registers the .rules files found beside test files that no test loaded,
+ * so an untested policy shows up at 0% instead of not at all. */
+static bool cover_untested(const strlist *rules, tt_cover *cover, tt_errors *errs)
+{
+    bool ok = true;
+    for (size_t i = 0; i < rules->n; i++) {
+        rv_arena arena;
+        rv_arena_init(&arena, NULL, NULL);
+        rc_diags diags;
+        rc_diags_init(&diags, &arena);
+        rc_source src;
+        rv_policy **pols;
+        rc_cover_map **maps;
+        size_t n;
+        if (rc_read_source(rules->v[i], &arena, &diags, &src) &&
+            rc_compile_map(&src, 1, &arena, &diags, &pols, &maps, &n)) {
+            for (size_t j = 0; j < n; j++)
+                if (!tt_cover_policy(cover, pols[j]->name, pols[j]->source, maps[j], pols[j]->ncode))
+                    ok = false;
+        } else {
+            ok = false;
+        }
+        print_diags(&diags, errs);
+        rv_arena_free(&arena);
+    }
+    return ok;
+}
+
+/* Prints the coverage table; returns how many policies are below the
+ * threshold. */
+static size_t print_coverage(const tt_cover *cover, double min, bool print)
+{
+    size_t below = 0;
+    if (print)
+        printf("coverage (statements run, condition outcomes seen):\n");
+    rv_buf b;
+    rv_buf_init(&b, NULL, NULL);
+    for (size_t i = 0; i < tt_cover_count(cover); i++) {
+        tt_cover_stats s;
+        tt_cover_stats_get(cover, i, &s);
+        double pct = tt_percent(s.stmts_run, s.stmts);
+        bool low = min >= 0 && pct < min;
+        below += low;
+        if (print) {
+            char cond[64] = "n/a (no conditions)";
+            if (s.outcomes)
+                snprintf(cond, sizeof cond, "%zu/%zu %.1f%%", s.outcomes_seen, s.outcomes,
+                         tt_percent(s.outcomes_seen, s.outcomes));
+            printf("  %s (%s): statements %zu/%zu %.1f%%, condition outcomes %s%s\n", s.name,
+                   s.source, s.stmts_run, s.stmts, pct, cond, low ? "  BELOW MINIMUM" : "");
+            const char *label[3] = {"never run: line", "condition never true: line",
+                                    "condition never false: line"};
+            const uint32_t *v[3] = {s.lines_not_run, s.never_true, s.never_false};
+            size_t nv[3] = {s.nlines_not_run, s.nnever_true, s.nnever_false};
+            for (int k = 0; k < 3; k++) {
+                if (!nv[k])
+                    continue;
+                b.len = 0;
+                tt_lines_append(&b, v[k], nv[k]);
+                rv_buf_terminate(&b);
+                printf("      %s%s %s\n", label[k], nv[k] > 1 ? "s" : "", b.data ? b.data : "");
+            }
+        }
+        tt_cover_stats_free(&s);
+    }
+    rv_buf_free(&b);
+    if (print && below)
+        printf("coverage: %zu polic%s below --min-coverage %g%% (statements)\n", below,
+               below == 1 ? "y is" : "ies are", min);
+    return below;
+}
+
+/* ---- the command ---- */
+
+static bool wanted(const test_opts *o, const char *name)
+{
+    if (!o->k)
+        return true;
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(o->k, NULL);
+    if (!md)
+        return false;
+    int rc = pcre2_match(o->k, (PCRE2_SPTR)name, strlen(name), 0, 0, md, NULL);
+    pcre2_match_data_free(md);
+    return rc >= 0;
+}
+
+/* Runs one test file; adds to the counts and the report. false when the
+ * file or its policies are malformed. */
+static bool run_file(const char *path, const test_opts *o, rv_vm *vm, tt_cover *cover,
+                     tt_report *rep, size_t *passed, size_t *failed)
+{
+    tt_errors errs;
+    rv_buf_init(&errs.text, NULL, NULL);
+    errs.count = 0;
+    tt_file f;
+    loaded L;
+    bool file_ok = tt_file_read(path, &f, &errs);
+    bool loaded_ok = file_ok && load(&L, &f, o, cover, &errs);
+    if (file_ok && !loaded_ok && errs.count == 0)
+        tt_error(&errs, path, (tt_loc){0, 0}, "out of memory");
+    rv_buf_terminate(&errs.text);
+    tt_report_file(rep, path, loaded_ok ? NULL : errs.text.data ? errs.text.data : "error");
+    if (loaded_ok) {
+        rv_arena scratch;
+        rv_arena_init(&scratch, NULL, NULL);
+        rv_buf fails, context;
+        rv_buf_init(&fails, NULL, NULL);
+        rv_buf_init(&context, NULL, NULL);
+        for (size_t i = 0; i < f.ncases; i++) {
+            const tt_case *tc = &f.cases[i];
+            if (!wanted(o, tc->name))
+                continue;
+            fails.len = context.len = 0;
+            bool ok = run_case(&L, tc, L.case_progs[i] ? L.case_progs[i] : L.prog, vm, &scratch,
+                               &fails, &context);
+            rv_buf_terminate(&fails);
+            rv_buf_terminate(&context);
+            ok ? (*passed)++ : (*failed)++;
+            tt_result res = {path, tc->name, tc->loc.line, ok, ok ? "" : fails.data,
+                             ok ? "" : context.data};
+            tt_report_case(rep, &res);
+            if (o->json)
+                continue;
+            if (ok) {
+                printf("PASS %s: %s\n", path, tc->name);
+                continue;
+            }
+            printf("FAIL %s:%lu: %s\n", path, tc->loc.line, tc->name);
+            print_indented(fails.data, "    ");
+            if (context.len) {
+                printf("  what ran:\n");
+                print_indented(context.data, "    ");
+            }
+        }
+        rv_buf_free(&fails);
+        rv_buf_free(&context);
+        rv_arena_free(&scratch);
+        rv_vm_reset(vm);
+    }
+    if (file_ok)
+        loaded_free(&L);
+    tt_file_free(&f);
+    rv_buf_free(&errs.text);
+    return loaded_ok;
+}
+
+int cli_test(int argc, char **argv)
+{
+    test_opts o;
+    int rc = EXIT_TROUBLE;
+    strlist tests = {0}, rules = {0};
+    tt_cover *cover = NULL;
+    rv_vm *vm = NULL;
+    tt_report rep;
+    tt_report_init(&rep);
+    if (!parse_opts(argc, argv, &o)) {
+        bool help = false;
+        for (int i = 1; i < argc; i++)
+            help = help || strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0;
+        usage(help ? stdout : stderr);
+        rc = help ? 0 : EXIT_TROUBLE;
+        goto out;
+    }
+    char *dot[] = {(char *)".", NULL};
+    char **paths = o.npaths ? o.paths : dot;
+    int npaths = o.npaths ? o.npaths : 1;
+    for (int i = 0; i < npaths; i++) {
+        struct stat st;
+        if (stat(paths[i], &st) != 0) {
+            fprintf(stderr, "rulec test: cannot read '%s': %s\n", paths[i], strerror(errno));
+            goto out;
+        }
+        if (S_ISDIR(st.st_mode) ? !walk(paths[i], 0, &tests, &rules) : !push(&tests, strdup(paths[i])))
+            goto out;
+    }
+    if (tests.n == 0) {
+        fprintf(stderr, "rulec test: no test files (*.test.yaml, *.test.yml) under %s%s\n",
+                paths[0], npaths > 1 ? " and the other paths" : "");
+        goto out;
+    }
+    cover = tt_cover_new();
+    if (!cover || rv_vm_new(NULL, &vm) != RV_OK) {
+        fprintf(stderr, "rulec test: out of memory\n");
+        goto out;
+    }
+    size_t passed = 0, failed = 0;
+    bool malformed = false;
+    for (size_t i = 0; i < tests.n; i++)
+        if (!run_file(tests.v[i], &o, vm, cover, &rep, &passed, &failed))
+            malformed = true;
+    if (o.coverage) {
+        tt_errors errs;
+        rv_buf_init(&errs.text, NULL, NULL);
+        errs.count = 0;
+        if (!cover_untested(&rules, cover, &errs))
+            malformed = true;
+        rv_buf_free(&errs.text);
+    }
+    if (!malformed && passed + failed == 0) {
+        fprintf(stderr, "rulec test: no case matches -k '%s'\n", o.pattern ? o.pattern : "");
+        goto out;
+    }
+    size_t below = 0;
+    if (o.coverage)
+        below = print_coverage(cover, o.min_coverage, !o.json);
+    if (o.json)
+        tt_report_json(&rep, o.coverage ? cover : NULL, o.min_coverage, stdout);
+    else
+        printf("%zu passed, %zu failed\n", passed, failed);
+    bool junit_ok = !o.junit || tt_report_junit(&rep, o.junit);
+    rc = malformed || !junit_ok ? EXIT_TROUBLE : failed || below ? 1 : 0;
+out:
+    fflush(stdout);
+    strlist_free(&tests);
+    strlist_free(&rules);
+    tt_cover_free(cover);
+    rv_vm_free(vm);
+    tt_report_free(&rep);
+    if (o.k)
+        pcre2_code_free(o.k);
+    free(o.paths);
+    return rc;
+}

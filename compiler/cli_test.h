@@ -1,0 +1,188 @@
+/* cli_test.h - what the modules of `rulec test` share: test files read into
+ * cases (cli_test_file.c), expected-against-actual diffs (cli_test_diff.c),
+ * coverage (cli_test_cover.c) and reports (cli_test_report.c); cli_test.c
+ * drives them. */
+#ifndef RC_CLI_TEST_H
+#define RC_CLI_TEST_H
+
+#include "cli.h"
+
+/* A position in a test file (1-based), for located errors. */
+typedef struct tt_loc {
+    unsigned long line, col;
+} tt_loc;
+
+/* An expected message or warning: exact text, or a PCRE2 regex searched
+ * anywhere in the text (anchor it with ^ and $ to match the whole). */
+typedef struct tt_msg {
+    const char *text;
+    bool is_regex;
+    void *re;            /* pcre2_code_8 *, freed by tt_file_free */
+    tt_loc loc;
+} tt_msg;
+
+/* One segment of a spec path: a key, or an index when key is NULL. */
+typedef struct tt_seg {
+    const char *key;
+    size_t klen;
+    long index;
+} tt_seg;
+
+/* An expected change (`changes:`) or removal (`removed:`). */
+typedef struct tt_change {
+    tt_seg *segs;
+    size_t nseg;
+    const char *path;    /* canonical text, as the diff prints paths */
+    const rv_doc *value; /* NULL: the field must be gone */
+    tt_loc loc;
+} tt_change;
+
+/* A parameter override: policy NULL means every policy that declares it. */
+typedef struct tt_param {
+    const char *policy, *name;
+    const char *json;    /* the value as compact JSON */
+    tt_loc loc;
+} tt_param;
+
+typedef enum tt_spec_mode {
+    TT_SPEC_ANY,         /* the output spec is not checked */
+    TT_SPEC_WHOLE,       /* expect.spec: the whole output */
+    TT_SPEC_CHANGES,     /* expect.changes/removed: these and nothing else */
+    TT_SPEC_UNCHANGED    /* expect.unchanged: true */
+} tt_spec_mode;
+
+typedef struct tt_case {
+    const char *name;
+    tt_loc loc;
+    const char *kind, *user, *project;
+    const char *spec_json;    /* the input spec, compact JSON */
+    tt_param *params;         /* overrides for this case only */
+    size_t nparams;
+    int decision;             /* 1 allowed, 0 rejected */
+    bool check_messages, check_warnings;
+    tt_msg *messages, *warnings;
+    size_t nmessages, nwarnings;
+    tt_spec_mode spec_mode;
+    const rv_doc *expect_spec;  /* TT_SPEC_WHOLE: the expected spec */
+    tt_change *changes;
+    size_t nchanges;
+} tt_case;
+
+/* A `policies:` entry: a .rules file or a folder of them. */
+typedef struct tt_policy_ref {
+    const char *path;         /* resolved against the test file's folder */
+    tt_loc loc;
+    tt_param *params;         /* policy is NULL here: "the policies from path" */
+    size_t nparams;
+} tt_policy_ref;
+
+typedef struct tt_file {
+    const char *path;
+    rv_arena arena;           /* everything below lives here */
+    tt_policy_ref *policies;
+    size_t npolicies;
+    tt_param *params;
+    size_t nparams;
+    tt_case *cases;
+    size_t ncases;
+    void **regexes;           /* every compiled tt_msg.re, to free */
+    size_t nregexes, cap_regexes;
+} tt_file;
+
+/* Where errors go: stderr, and a copy kept for the reports. */
+typedef struct tt_errors {
+    rv_buf text;
+    int count;
+} tt_errors;
+
+void tt_error(tt_errors *e, const char *file, tt_loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ---- cli_test_file.c ---- */
+
+/* Reads and checks a test file. false after reporting every problem found
+ * (file:line:col); *f is then still initialised and must be freed. */
+bool tt_file_read(const char *path, tt_file *f, tt_errors *errs);
+void tt_file_free(tt_file *f);
+/* Whether text matches an expected message. */
+bool tt_msg_matches(const tt_msg *m, const char *text);
+/* Appends a path in the canonical form: a.b["odd key"][0]. */
+void tt_path_append_key(rv_buf *b, const char *key, size_t klen, bool first);
+
+/* ---- cli_test_diff.c ---- */
+
+/* Lines saying how actual differs from expected, field by field, appended
+ * to out (one "path: expected X, got Y" per line, each ending in '\n').
+ * changes, when given, are the fields the case expects to change: a
+ * difference anywhere else is labelled "(unchanged)". Returns the number
+ * of differences. */
+size_t tt_diff(rv_buf *out, const rv_doc *expected, const rv_doc *actual,
+               const tt_change *changes, size_t nchanges, bool label_unchanged);
+/* Builds the expected spec for TT_SPEC_CHANGES: a copy of input with the
+ * changes applied. NULL with a reason in why when a path cannot be applied. */
+rv_doc *tt_apply_changes(rv_arena *a, const rv_doc *input, const tt_change *changes,
+                         size_t nchanges, char *why, size_t whysize);
+
+/* ---- cli_test_cover.c ---- */
+
+typedef struct tt_cover tt_cover;     /* coverage of every policy seen */
+typedef struct tt_cover_pol tt_cover_pol;
+
+tt_cover *tt_cover_new(void);
+void tt_cover_free(tt_cover *c);
+/* The record for a policy compiled from source (found or created).
+ * ncode is its instruction count. NULL when out of memory. */
+tt_cover_pol *tt_cover_policy(tt_cover *c, const char *name, const char *source,
+                              const rc_cover_map *map, uint32_t ncode);
+/* Records one trace event. */
+void tt_cover_hit(tt_cover_pol *p, uint32_t pc, int taken);
+size_t tt_cover_count(const tt_cover *c);
+/* Figures for policy i (in name order). lines_not_run is a malloc'd array
+ * of the first lines of statements never run (caller frees). */
+typedef struct tt_cover_stats {
+    const char *name, *source;
+    size_t stmts, stmts_run;
+    size_t outcomes, outcomes_seen;     /* 2 per condition */
+    uint32_t *lines_not_run;
+    size_t nlines_not_run;
+    uint32_t *never_true, *never_false; /* condition lines, malloc'd */
+    size_t nnever_true, nnever_false;
+} tt_cover_stats;
+void tt_cover_stats_get(const tt_cover *c, size_t i, tt_cover_stats *s);
+void tt_cover_stats_free(tt_cover_stats *s);
+/* Share as a percentage; an empty policy counts as fully covered. */
+double tt_percent(size_t part, size_t whole);
+/* Writes "12-14, 20" for sorted lines. */
+void tt_lines_append(rv_buf *b, const uint32_t *lines, size_t n);
+
+/* ---- cli_test_report.c ---- */
+
+/* What one case produced, for the reports. */
+typedef struct tt_result {
+    const char *file;
+    const char *name;
+    unsigned long line;
+    bool passed;
+    const char *failures;     /* what differed, one per line; "" when passed */
+    const char *context;      /* what ran, one per line (failed cases) */
+} tt_result;
+
+typedef struct tt_report {
+    tt_result *results;
+    size_t nresults, cap;
+    const char **files;       /* test files in run order */
+    const char **file_errors; /* the file's load errors, or NULL */
+    size_t nfiles, capfiles;
+    rv_arena arena;           /* strings of the report */
+} tt_report;
+
+void tt_report_init(tt_report *r);
+void tt_report_free(tt_report *r);
+bool tt_report_file(tt_report *r, const char *file, const char *error);
+bool tt_report_case(tt_report *r, const tt_result *res);
+/* --json: the results (and coverage when cover is not NULL) on out. */
+bool tt_report_json(const tt_report *r, const tt_cover *cover, double min_coverage, FILE *out);
+/* --junit: JUnit XML written atomically (temp file, then rename). */
+bool tt_report_junit(const tt_report *r, const char *path);
+
+#endif

@@ -1,0 +1,345 @@
+/* cli_test_report.c - machine-readable results of `rulec test`: one JSON
+ * document (--json) and JUnit XML (--junit FILE). The XML goes to a temporary
+ * file beside FILE, renamed into place, so CI never reads half a report. */
+#include "cli_test.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void tt_report_init(tt_report *r)
+{
+    memset(r, 0, sizeof *r);
+    rv_arena_init(&r->arena, NULL, NULL);
+}
+
+void tt_report_free(tt_report *r)
+{
+    free(r->results);
+    free(r->files);
+    free(r->file_errors);
+    rv_arena_free(&r->arena);
+    memset(r, 0, sizeof *r);
+}
+
+static const char *keep(tt_report *r, const char *s)
+{
+    return s ? rv_arena_strndup(&r->arena, s, strlen(s)) : NULL;
+}
+
+bool tt_report_file(tt_report *r, const char *file, const char *error)
+{
+    if (r->nfiles == r->capfiles) {
+        size_t ncap = r->capfiles ? r->capfiles * 2 : 16;
+        const char **nf = realloc(r->files, ncap * sizeof *nf);
+        if (!nf)
+            return false;
+        r->files = nf;
+        const char **ne = realloc(r->file_errors, ncap * sizeof *ne);
+        if (!ne)
+            return false;
+        r->file_errors = ne;
+        r->capfiles = ncap;
+    }
+    r->files[r->nfiles] = keep(r, file);
+    r->file_errors[r->nfiles] = error ? keep(r, error) : NULL;
+    r->nfiles++;
+    return r->files[r->nfiles - 1] != NULL;
+}
+
+bool tt_report_case(tt_report *r, const tt_result *res)
+{
+    if (r->nresults == r->cap) {
+        size_t ncap = r->cap ? r->cap * 2 : 32;
+        tt_result *nr = realloc(r->results, ncap * sizeof *nr);
+        if (!nr)
+            return false;
+        r->results = nr;
+        r->cap = ncap;
+    }
+    tt_result *d = &r->results[r->nresults++];
+    *d = *res;
+    d->file = keep(r, res->file);
+    d->name = keep(r, res->name);
+    d->failures = keep(r, res->failures ? res->failures : "");
+    d->context = keep(r, res->context ? res->context : "");
+    return d->file && d->name && d->failures && d->context;
+}
+
+/* ---- JSON ---- */
+
+typedef struct jb {
+    rv_arena *a;
+    bool oom;
+} jb;
+
+static rv_node *jstr(jb *j, const char *s)
+{
+    rv_node *n = s ? rv_new_string(j->a, s, strlen(s)) : rv_new_null(j->a);
+    if (!n)
+        j->oom = true;
+    return n;
+}
+
+static void put(jb *j, rv_node *obj, const char *key, rv_node *v)
+{
+    if (!obj || !v || !rv_object_push(j->a, obj, key, strlen(key), v))
+        j->oom = true;
+}
+
+/* Splits text into a list of its lines. */
+static rv_node *jlines(jb *j, const char *text)
+{
+    rv_node *arr = rv_new_array(j->a, 4);
+    if (!arr) {
+        j->oom = true;
+        return NULL;
+    }
+    while (text && *text) {
+        const char *nl = strchr(text, '\n');
+        size_t n = nl ? (size_t)(nl - text) : strlen(text);
+        rv_node *s = rv_new_string(j->a, text, n);
+        if (!s || !rv_array_push(j->a, arr, s))
+            j->oom = true;
+        text += n + (nl != NULL);
+    }
+    return arr;
+}
+
+static rv_node *jline_numbers(jb *j, const uint32_t *v, size_t n)
+{
+    rv_node *arr = rv_new_array(j->a, (uint32_t)(n ? n : 1));
+    for (size_t i = 0; arr && i < n; i++)
+        if (!rv_array_push(j->a, arr, rv_new_int(j->a, v[i])))
+            j->oom = true;
+    if (!arr)
+        j->oom = true;
+    return arr;
+}
+
+static rv_node *jshare(jb *j, size_t part, size_t whole, const char *part_name,
+                       const char *whole_name)
+{
+    rv_node *o = rv_new_object(j->a, 3);
+    put(j, o, whole_name, rv_new_int(j->a, (int64_t)whole));
+    put(j, o, part_name, rv_new_int(j->a, (int64_t)part));
+    /* Nothing to cover has no meaningful share: null, not a made-up 100. */
+    put(j, o, "percent", whole ? rv_new_float(j->a, round(tt_percent(part, whole) * 10.0) / 10.0)
+                               : rv_new_null(j->a));
+    return o;
+}
+
+bool tt_report_json(const tt_report *r, const tt_cover *cover, double min_coverage, FILE *out)
+{
+    rv_arena a;
+    rv_arena_init(&a, NULL, NULL);
+    jb j = {&a, false};
+    size_t passed = 0, failed = 0, errors = 0;
+    for (size_t i = 0; i < r->nresults; i++)
+        r->results[i].passed ? passed++ : failed++;
+    for (size_t i = 0; i < r->nfiles; i++)
+        errors += r->file_errors[i] != NULL;
+
+    rv_node *root = rv_new_object(&a, 6);
+    put(&j, root, "passed", rv_new_int(&a, (int64_t)passed));
+    put(&j, root, "failed", rv_new_int(&a, (int64_t)failed));
+    put(&j, root, "errors", rv_new_int(&a, (int64_t)errors));
+    rv_node *files = rv_new_array(&a, 8);
+    for (size_t i = 0; files && i < r->nfiles; i++) {
+        rv_node *f = rv_new_object(&a, 2);
+        put(&j, f, "file", jstr(&j, r->files[i]));
+        put(&j, f, "errors", jlines(&j, r->file_errors[i]));
+        if (!rv_array_push(&a, files, f))
+            j.oom = true;
+    }
+    put(&j, root, "files", files);
+    rv_node *cases = rv_new_array(&a, 16);
+    for (size_t i = 0; cases && i < r->nresults; i++) {
+        const tt_result *res = &r->results[i];
+        rv_node *c = rv_new_object(&a, 6);
+        put(&j, c, "file", jstr(&j, res->file));
+        put(&j, c, "line", rv_new_int(&a, (int64_t)res->line));
+        put(&j, c, "name", jstr(&j, res->name));
+        put(&j, c, "passed", rv_new_bool(&a, res->passed));
+        put(&j, c, "failures", jlines(&j, res->failures));
+        put(&j, c, "ran", jlines(&j, res->context));
+        if (!rv_array_push(&a, cases, c))
+            j.oom = true;
+    }
+    put(&j, root, "cases", cases);
+    if (cover) {
+        rv_node *cov = rv_new_array(&a, 8);
+        for (size_t i = 0; cov && i < tt_cover_count(cover); i++) {
+            tt_cover_stats s;
+            tt_cover_stats_get(cover, i, &s);
+            rv_node *p = rv_new_object(&a, 8);
+            put(&j, p, "policy", jstr(&j, s.name));
+            put(&j, p, "source", jstr(&j, s.source));
+            put(&j, p, "statements", jshare(&j, s.stmts_run, s.stmts, "run", "total"));
+            put(&j, p, "condition_outcomes", jshare(&j, s.outcomes_seen, s.outcomes, "seen", "total"));
+            put(&j, p, "lines_not_run", jline_numbers(&j, s.lines_not_run, s.nlines_not_run));
+            put(&j, p, "conditions_never_true", jline_numbers(&j, s.never_true, s.nnever_true));
+            put(&j, p, "conditions_never_false", jline_numbers(&j, s.never_false, s.nnever_false));
+            if (min_coverage >= 0)
+                put(&j, p, "below_minimum",
+                    rv_new_bool(&a, tt_percent(s.stmts_run, s.stmts) < min_coverage));
+            tt_cover_stats_free(&s);
+            if (!rv_array_push(&a, cov, p))
+                j.oom = true;
+        }
+        put(&j, root, "coverage", cov);
+        if (min_coverage >= 0)
+            put(&j, root, "min_coverage", rv_new_float(&a, min_coverage));
+    }
+    rv_buf b;
+    rv_buf_init(&b, NULL, NULL);
+    bool ok = !j.oom && root && rv_json_write(&b, root, true) && !b.oom;
+    if (ok) {
+        fwrite(b.data, 1, b.len, out);
+        fputc('\n', out);
+    }
+    rv_buf_free(&b);
+    rv_arena_free(&a);
+    return ok;
+}
+
+/* ---- JUnit XML ---- */
+
+static void xml_text(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        switch (c) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&apos;", f); break;
+        default:
+            /* XML 1.0 cannot hold other control characters at all. */
+            if (c < 0x20 && c != '\n' && c != '\t' && c != '\r')
+                fputc('?', f);
+            else
+                fputc(c, f);
+        }
+    }
+}
+
+/* The first line of text, for a failure's message attribute. */
+static void xml_first_line(FILE *f, const char *text)
+{
+    const char *nl = strchr(text, '\n');
+    size_t n = nl ? (size_t)(nl - text) : strlen(text);
+    char buf[512];
+    snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf - 1 ? n : sizeof buf - 1), text);
+    xml_text(f, buf);
+}
+
+static void write_junit(const tt_report *r, FILE *f)
+{
+    size_t failed = 0, errors = 0;
+    for (size_t i = 0; i < r->nresults; i++)
+        failed += !r->results[i].passed;
+    for (size_t i = 0; i < r->nfiles; i++)
+        errors += r->file_errors[i] != NULL;
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+    fprintf(f, "<testsuites name=\"rulec test\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\">\n",
+            r->nresults + errors, failed, errors);
+    for (size_t i = 0; i < r->nfiles; i++) {
+        const char *file = r->files[i];
+        size_t tests = 0, fails = 0;
+        for (size_t k = 0; k < r->nresults; k++)
+            if (strcmp(r->results[k].file, file) == 0) {
+                tests++;
+                fails += !r->results[k].passed;
+            }
+        bool err = r->file_errors[i] != NULL;
+        fputs("  <testsuite name=\"", f);
+        xml_text(f, file);
+        fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%d\">\n", tests + err, fails, err);
+        if (err) {
+            /* A file that cannot be read is one errored test, so CI shows
+             * it rather than a suite that silently ran nothing. */
+            fputs("    <testcase classname=\"", f);
+            xml_text(f, file);
+            fputs("\" name=\"(test file)\">\n      <error message=\"", f);
+            xml_first_line(f, r->file_errors[i]);
+            fputs("\">", f);
+            xml_text(f, r->file_errors[i]);
+            fputs("</error>\n    </testcase>\n", f);
+        }
+        for (size_t k = 0; k < r->nresults; k++) {
+            const tt_result *res = &r->results[k];
+            if (strcmp(res->file, file) != 0)
+                continue;
+            fputs("    <testcase classname=\"", f);
+            xml_text(f, file);
+            fputs("\" name=\"", f);
+            xml_text(f, res->name);
+            fprintf(f, "\" file=\"");
+            xml_text(f, file);
+            fprintf(f, "\" line=\"%lu\"", res->line);
+            if (res->passed) {
+                fputs("/>\n", f);
+                continue;
+            }
+            fputs(">\n      <failure message=\"", f);
+            xml_first_line(f, res->failures);
+            fputs("\">", f);
+            xml_text(f, res->failures);
+            if (res->context[0]) {
+                fputs("what ran:\n", f);
+                xml_text(f, res->context);
+            }
+            fputs("</failure>\n    </testcase>\n", f);
+        }
+        fputs("  </testsuite>\n", f);
+    }
+    fputs("</testsuites>\n", f);
+}
+
+bool tt_report_junit(const tt_report *r, const char *path)
+{
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp) {
+        fprintf(stderr, "rulec test: --junit: out of memory\n");
+        return false;
+    }
+    snprintf(tmp, n, "%s.tmpXXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        fprintf(stderr, "rulec test: cannot write '%s': %s\n", path, strerror(errno));
+        free(tmp);
+        return false;
+    }
+    /* mkstemp makes the file private; the report is not. */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        fprintf(stderr, "rulec test: cannot write '%s': %s\n", path, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        return false;
+    }
+    write_junit(r, f);
+    bool ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
+    int saved = errno;
+    ok = (fclose(f) == 0) && ok;
+    if (ok && rename(tmp, path) != 0) {
+        saved = errno;
+        ok = false;
+    }
+    if (!ok) {
+        fprintf(stderr, "rulec test: cannot write '%s': %s\n", path, strerror(saved));
+        unlink(tmp);
+    }
+    free(tmp);
+    return ok;
+}

@@ -1,0 +1,1 @@
+test tests/golden/ruletest/malformed/duplicate_key.fixture.yaml

@@ -1,0 +1,1 @@
+test tests/golden/ruletest/malformed/missing_policy.fixture.yaml

@@ -1,0 +1,1 @@
+test tests/golden/ruletest/malformed/not_a_mapping.fixture.yaml

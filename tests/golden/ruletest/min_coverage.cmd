@@ -1,0 +1,1 @@
+test tests/golden/ruletest/discover --min-coverage 50
