@@ -6,6 +6,9 @@
 #   make WERROR=1   warnings are errors (CI)
 #   make SANITIZE=1 AddressSanitizer + UBSan build in build-san/
 #   make V=1        show the commands
+#   make demo       install what is missing, build, run the main job
+#   make fuzz       libFuzzer targets for FUZZ_SECONDS each (clang)
+#   make bench      benchmarks against jq, Python, pydantic, FastAPI
 #
 # Every output, generated flex/bison sources included, goes under $(BUILD).
 
@@ -80,13 +83,14 @@ STATIC_LIB := $(BUILD)/$(LIBNAME).a
 SHARED_LIB := $(BUILD)/$(LIBNAME).so.$(SOVERSION)
 RULEC      := $(BUILD)/rulec
 RULESD     := $(BUILD)/rulesd
+LOADCLIENT := $(BUILD)/tests/loadclient
 
 TARGETS := $(STATIC_LIB) $(SHARED_LIB) $(RULEC) $(BUILD)/rulevm.pc
 ifneq ($(SERVER_SRC),)
-TARGETS += $(RULESD)
+TARGETS += $(RULESD) $(LOADCLIENT)
 endif
 
-.PHONY: all test unit golden ruletest deps clean install demo bench bench-smoke
+.PHONY: all test unit golden ruletest fuzz deps clean install demo bench bench-smoke bench-rulesd
 all: $(TARGETS)
 
 # ---- generated front end ----
@@ -136,7 +140,21 @@ $(RULESD): $(SERVER_OBJ) $(COMPILER_OBJ) $(STATIC_LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(SERVER_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) $(PKG_LIBS) $(MHD_LIBS) -lpthread -lm
 
+# The integration tests' (and benchmark's) keep-alive HTTP load generator.
+$(LOADCLIENT): tests/server/loadclient.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) -lpthread
+
 # ---- tests ----
+# Unit tests of server modules also link the (MHD-free) server objects they test.
+$(BUILD)/tests/test_server_%: tests/unit/test_server_%.c $(BUILD)/server/redact.o $(BUILD)/server/buf.o \
+    $(COMPILER_OBJ) $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ $< $(BUILD)/server/redact.o $(BUILD)/server/buf.o \
+	    $(COMPILER_OBJ) $(STATIC_LIB) $(LDFLAGS_ALL) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
+
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(COMPILER_OBJ) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
@@ -149,8 +167,39 @@ unit: $(UNIT_BIN)
 golden: $(RULEC)
 	@BUILD=$(BUILD) sh tests/run-golden.sh
 
+ruletest: $(RULEC)
+	@BUILD=$(BUILD) sh tests/run-ruletests.sh
+
+# libFuzzer targets (clang): FUZZ_SECONDS each; crashes land in build-fuzz/.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@sh fuzz/run.sh $(FUZZ_SECONDS)
+
 test: all $(UNIT_BIN)
 	@BUILD=$(BUILD) sh tests/run-all.sh $(UNIT_BIN)
+
+# ---- benchmarks (bench/; never part of `make test`) ----
+# bench_vm is compiled with the same strict warnings as the library. The
+# runner (bench/run.py) checks every competitor's output against rulec's
+# before timing anything; `bench` writes bench/RESULTS.md (several minutes),
+# `bench-smoke` is a seconds-long version that fails on any difference.
+BENCH_VM := $(BUILD)/bench/bench_vm
+
+$(BENCH_VM): bench/bench_vm.c $(COMPILER_OBJ) $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(COMPILER_OBJ) $(STATIC_LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+
+# rulesd is benchmarked when it builds; otherwise the server part is skipped.
+bench-rulesd:
+	@if [ -n "$(SERVER_SRC)" ]; then $(MAKE) --no-print-directory $(RULESD) || \
+	    echo "bench: rulesd does not build yet; the server part will be skipped"; fi
+
+bench: $(RULEC) $(BENCH_VM) bench-rulesd
+	@BUILD=$(BUILD) python3 bench/run.py
+
+bench-smoke: $(RULEC) $(BENCH_VM) bench-rulesd
+	@BUILD=$(BUILD) python3 bench/run.py --smoke
 
 # ---- main job: the example policies on real dstack specs ----
 # Sub-makes, so that libraries installed by `deps` are seen by pkg-config.
@@ -174,6 +223,6 @@ install: all
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/rulevm.pc
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,597 @@
+/* config.c - reads rulesd's YAML configuration with the library's own
+ * parser (rv_vm_parse) and walks the document with its accessors, so the
+ * server needs no YAML library of its own. Unknown keys are errors: a typo
+ * in a security setting must not be silently ignored.
+ */
+#include "config.h"
+
+#include "log.h"
+#include "rulevm.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CONFIG_MAX_BYTES (1u << 20)
+#define DEFAULT_MAX_BODY ((size_t)1 << 20)  /* dstack specs are a few KB */
+
+typedef struct parser {
+    rv_vm *vm;
+    const char *file;
+    char *err;
+    size_t errsize;
+    bool failed;
+} parser;
+
+static void fail(parser *p, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail(parser *p, const char *where, const char *fmt, ...)
+{
+    if (p->failed)
+        return;  /* keep the first error: later ones may follow from it */
+    p->failed = true;
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(p->err, p->errsize, "%s: %s%s%s", p->file, where, *where ? ": " : "", msg);
+}
+
+static const char *type_name(const rv_doc *v)
+{
+    static const char *const names[] = {"null", "a boolean", "an integer", "a number",
+                                        "a string", "a list", "a mapping"};
+    return v ? names[rv_doc_kind(v)] : "nothing";
+}
+
+static char *xstrdup(parser *p, const char *s)
+{
+    char *d = strdup(s);
+    if (!d)
+        fail(p, "", "out of memory");
+    return d;
+}
+
+static char *format_where(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *format_where(const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return strdup(buf);
+}
+
+static bool get_uint(parser *p, const rv_doc *v, const char *where, unsigned long long min,
+                     unsigned long long max, unsigned long long *out)
+{
+    if (rv_doc_kind(v) != RV_INT) {
+        fail(p, where, "expected an integer, got %s", type_name(v));
+        return false;
+    }
+    int64_t i = rv_doc_int(v);
+    if (i < 0 || (unsigned long long)i < min || (unsigned long long)i > max) {
+        fail(p, where, "%lld is out of range (%llu to %llu)", (long long)i, min, max);
+        return false;
+    }
+    *out = (unsigned long long)i;
+    return true;
+}
+
+static const char *get_string(parser *p, const rv_doc *v, const char *where)
+{
+    const char *s = rv_doc_string(v);
+    if (!s || !*s) {
+        fail(p, where, "expected a non-empty string, got %s", s ? "an empty string" : type_name(v));
+        return NULL;
+    }
+    if (strlen(s) != rv_doc_len(v)) {
+        fail(p, where, "the string holds a NUL byte");
+        return NULL;
+    }
+    return s;
+}
+
+static bool get_bool(parser *p, const rv_doc *v, const char *where, bool *out)
+{
+    if (rv_doc_kind(v) != RV_BOOL) {
+        fail(p, where, "expected true or false, got %s", type_name(v));
+        return false;
+    }
+    *out = rv_doc_bool(v) != 0;
+    return true;
+}
+
+/* Parses ADDRESS:PORT, [V6]:PORT, ADDRESS (keeping the port) or :PORT. */
+static bool parse_listen(const char *s, char **addr, unsigned *port, char *why, size_t whysize)
+{
+    const char *colon = NULL, *host = s;
+    size_t hostlen;
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (!close) {
+            snprintf(why, whysize, "'%s' has '[' without ']'", s);
+            return false;
+        }
+        host = s + 1;
+        hostlen = (size_t)(close - host);
+        if (close[1] == ':')
+            colon = close + 1;
+        else if (close[1]) {
+            snprintf(why, whysize, "'%s': expected ':PORT' after ']'", s);
+            return false;
+        }
+    } else {
+        colon = strrchr(s, ':');
+        if (colon && strchr(s, ':') != colon) {
+            snprintf(why, whysize, "'%s': write an IPv6 address as [ADDRESS]:PORT", s);
+            return false;
+        }
+        hostlen = colon ? (size_t)(colon - s) : strlen(s);
+    }
+    if (colon) {
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(colon + 1, &end, 10);
+        if (!colon[1] || *end || errno || n > 65535) {
+            snprintf(why, whysize, "'%s': the port must be a number from 0 to 65535", s);
+            return false;
+        }
+        *port = (unsigned)n;
+    }
+    if (hostlen > 0) {
+        char *a = strndup(host, hostlen);
+        if (!a) {
+            snprintf(why, whysize, "out of memory");
+            return false;
+        }
+        free(*addr);
+        *addr = a;
+    }
+    return true;
+}
+
+static void free_params(rd_param_override *ps, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(ps[i].policy);
+        free(ps[i].name);
+        free(ps[i].value_json);
+        free(ps[i].where);
+    }
+    free(ps);
+}
+
+void rd_config_free(rd_config *cfg)
+{
+    free(cfg->config_path);
+    free(cfg->address);
+    for (size_t i = 0; i < cfg->npolicies; i++) {
+        free(cfg->policies[i].path);
+        free(cfg->policies[i].where);
+        free_params(cfg->policies[i].params, cfg->policies[i].nparams);
+    }
+    free(cfg->policies);
+    free_params(cfg->params, cfg->nparams);
+    free(cfg->token_file);
+    free(cfg->decision_log);
+    free(cfg->port_file);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+static void parse_params(parser *p, rd_policy_entry *e, const rv_doc *v, const char *where)
+{
+    if (rv_doc_kind(v) != RV_OBJECT) {
+        fail(p, where, "expected a mapping of parameter names to values, got %s", type_name(v));
+        return;
+    }
+    size_t n = rv_doc_len(v);
+    e->params = calloc(n ? n : 1, sizeof *e->params);
+    if (!e->params) {
+        fail(p, where, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < n && !p->failed; i++) {
+        rd_param_override *o = &e->params[e->nparams++];
+        const char *key = rv_doc_key(v, i);
+        o->where = format_where("%s: %s.%s", p->file, where, key);
+        o->name = xstrdup(p, key);
+        const char *json;
+        size_t len;
+        rv_error err;
+        if (rv_vm_print(p->vm, rv_doc_value(v, i), RV_JSON, 0, &json, &len, &err) != RV_OK) {
+            fail(p, o->where ? o->where : where, "%s", err.message);
+            return;
+        }
+        o->value_json = xstrdup(p, json);
+        if (!o->where)
+            fail(p, where, "out of memory");
+    }
+}
+
+static void parse_policy(parser *p, rd_policy_entry *e, const rv_doc *v, size_t index)
+{
+    char where[64];
+    snprintf(where, sizeof where, "policies[%zu]", index);
+    e->where = format_where("%s: %s", p->file, where);
+    if (!e->where) {
+        fail(p, where, "out of memory");
+        return;
+    }
+    if (rv_doc_kind(v) == RV_STRING) {
+        const char *s = get_string(p, v, where);
+        if (s)
+            e->path = xstrdup(p, s);
+        return;
+    }
+    if (rv_doc_kind(v) != RV_OBJECT) {
+        fail(p, where, "expected a path or a mapping with 'path', got %s", type_name(v));
+        return;
+    }
+    for (size_t i = 0; i < rv_doc_len(v) && !p->failed; i++) {
+        const char *key = rv_doc_key(v, i);
+        const rv_doc *m = rv_doc_value(v, i);
+        char sub[160];
+        snprintf(sub, sizeof sub, "%s.%s", where, key);
+        if (strcmp(key, "path") == 0) {
+            const char *s = get_string(p, m, sub);
+            if (s)
+                e->path = xstrdup(p, s);
+        } else if (strcmp(key, "priority") == 0) {
+            if (rv_doc_kind(m) != RV_INT || rv_doc_int(m) < INT32_MIN || rv_doc_int(m) > INT32_MAX) {
+                fail(p, sub, "expected a 32-bit integer, got %s", type_name(m));
+                return;
+            }
+            e->has_priority = true;
+            e->priority = (int32_t)rv_doc_int(m);
+        } else if (strcmp(key, "params") == 0) {
+            parse_params(p, e, m, sub);
+        } else {
+            fail(p, sub, "unknown key (expected path, priority or params)");
+        }
+    }
+    if (!p->failed && !e->path)
+        fail(p, where, "missing 'path'");
+}
+
+static void parse_limits(parser *p, rd_config *cfg, const rv_doc *v)
+{
+    if (rv_doc_kind(v) != RV_OBJECT) {
+        fail(p, "limits", "expected a mapping, got %s", type_name(v));
+        return;
+    }
+    for (size_t i = 0; i < rv_doc_len(v) && !p->failed; i++) {
+        const char *key = rv_doc_key(v, i);
+        const rv_doc *m = rv_doc_value(v, i);
+        char sub[160];
+        unsigned long long n;
+        snprintf(sub, sizeof sub, "limits.%s", key);
+        if (strcmp(key, "max_body_bytes") == 0) {
+            if (get_uint(p, m, sub, 64, (unsigned long long)1 << 30, &n))
+                cfg->max_body = (size_t)n;
+        } else if (strcmp(key, "connection_timeout") == 0) {
+            if (get_uint(p, m, sub, 1, 3600, &n))
+                cfg->connection_timeout = (unsigned)n;
+        } else if (strcmp(key, "shutdown_grace") == 0) {
+            if (get_uint(p, m, sub, 0, 3600, &n))
+                cfg->shutdown_grace = (unsigned)n;
+        } else if (strcmp(key, "max_connections") == 0) {
+            if (get_uint(p, m, sub, 1, 100000, &n))
+                cfg->max_connections = (unsigned)n;
+        } else {
+            fail(p, sub, "unknown key (expected max_body_bytes, connection_timeout, "
+                         "shutdown_grace or max_connections)");
+        }
+    }
+}
+
+static int level_of(const char *s)
+{
+    static const char *const names[] = {"error", "warning", "info", "debug"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static void parse_root(parser *p, rd_config *cfg, const rv_doc *root)
+{
+    if (rv_doc_kind(root) != RV_OBJECT) {
+        fail(p, "", "expected a mapping at the top, got %s", type_name(root));
+        return;
+    }
+    for (size_t i = 0; i < rv_doc_len(root) && !p->failed; i++) {
+        const char *key = rv_doc_key(root, i);
+        const rv_doc *v = rv_doc_value(root, i);
+        unsigned long long n;
+        const char *s;
+        if (strcmp(key, "listen") == 0) {
+            char why[200];
+            if ((s = get_string(p, v, key)) && !parse_listen(s, &cfg->address, &cfg->port, why, sizeof why))
+                fail(p, key, "%s", why);
+        } else if (strcmp(key, "threads") == 0) {
+            if (get_uint(p, v, key, 1, 256, &n))
+                cfg->threads = (unsigned)n;
+        } else if (strcmp(key, "policies") == 0) {
+            if (rv_doc_kind(v) != RV_ARRAY || rv_doc_len(v) == 0) {
+                fail(p, key, "expected a non-empty list of policy paths, got %s", type_name(v));
+                return;
+            }
+            size_t np = rv_doc_len(v);
+            cfg->policies = calloc(np, sizeof *cfg->policies);
+            if (!cfg->policies) {
+                fail(p, key, "out of memory");
+                return;
+            }
+            for (size_t j = 0; j < np && !p->failed; j++)
+                parse_policy(p, &cfg->policies[cfg->npolicies++], rv_doc_item(v, j), j);
+        } else if (strcmp(key, "limits") == 0) {
+            parse_limits(p, cfg, v);
+        } else if (strcmp(key, "auth") == 0) {
+            if (rv_doc_kind(v) != RV_OBJECT) {
+                fail(p, key, "expected a mapping, got %s", type_name(v));
+                return;
+            }
+            for (size_t j = 0; j < rv_doc_len(v) && !p->failed; j++) {
+                char sub[160];
+                snprintf(sub, sizeof sub, "auth.%s", rv_doc_key(v, j));
+                if (strcmp(rv_doc_key(v, j), "token_file") != 0)
+                    fail(p, sub, "unknown key (expected token_file)");
+                else if ((s = get_string(p, rv_doc_value(v, j), sub)))
+                    cfg->token_file = xstrdup(p, s);
+            }
+        } else if (strcmp(key, "decision_log") == 0) {
+            if (rv_doc_kind(v) == RV_NULL)
+                continue;
+            if ((s = get_string(p, v, key)))
+                cfg->decision_log = xstrdup(p, s);
+        } else if (strcmp(key, "watch") == 0) {
+            if (rv_doc_kind(v) == RV_BOOL) {
+                cfg->watch = rv_doc_bool(v) != 0;
+                continue;
+            }
+            if (rv_doc_kind(v) != RV_OBJECT) {
+                fail(p, key, "expected true, false or a mapping, got %s", type_name(v));
+                return;
+            }
+            for (size_t j = 0; j < rv_doc_len(v) && !p->failed; j++) {
+                char sub[160];
+                const char *k = rv_doc_key(v, j);
+                snprintf(sub, sizeof sub, "watch.%s", k);
+                if (strcmp(k, "enabled") == 0)
+                    get_bool(p, rv_doc_value(v, j), sub, &cfg->watch);
+                else if (strcmp(k, "interval_ms") == 0) {
+                    if (get_uint(p, rv_doc_value(v, j), sub, 50, 3600000, &n))
+                        cfg->watch_interval_ms = (unsigned)n;
+                } else
+                    fail(p, sub, "unknown key (expected enabled or interval_ms)");
+            }
+        } else if (strcmp(key, "log_level") == 0) {
+            if ((s = get_string(p, v, key)) && (cfg->log_level = level_of(s)) < 0)
+                fail(p, key, "'%s' is not one of error, warning, info, debug", s);
+        } else {
+            fail(p, key, "unknown key (expected listen, threads, policies, limits, auth, "
+                         "decision_log, watch or log_level)");
+        }
+    }
+}
+
+static char *read_config(const char *path, size_t *len, char *err, size_t errsize)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errsize, "%s: cannot read the configuration: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(CONFIG_MAX_BYTES + 1);
+    size_t n = buf ? fread(buf, 1, CONFIG_MAX_BYTES + 1, f) : 0;
+    bool bad = !buf || ferror(f);
+    fclose(f);
+    if (bad || n > CONFIG_MAX_BYTES) {
+        snprintf(err, errsize, "%s: %s", path,
+                 !buf ? "out of memory" : n > CONFIG_MAX_BYTES ? "larger than 1 MiB: not a configuration file?"
+                                                              : "read error");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static bool parse_file(const char *path, rd_config *cfg, char *err, size_t errsize)
+{
+    size_t len;
+    char *text = read_config(path, &len, err, errsize);
+    if (!text)
+        return false;
+    parser p = {NULL, path, err, errsize, false};
+    if (rv_vm_new(NULL, &p.vm) != RV_OK) {
+        free(text);
+        snprintf(err, errsize, "out of memory");
+        return false;
+    }
+    rv_doc *root;
+    rv_error perr;
+    if (rv_vm_parse(p.vm, text, len, RV_YAML, &root, &perr) != RV_OK)
+        fail(&p, "", "%s", perr.message);
+    else if (len == 0 || rv_doc_kind(root) == RV_NULL)
+        fail(&p, "", "the file is empty");
+    else
+        parse_root(&p, cfg, root);
+    rv_vm_free(p.vm);
+    free(text);
+    return !p.failed;
+}
+
+static bool cli_uint(const char *flag, const char *s, unsigned long long min, unsigned long long max,
+                     unsigned long long *out, char *err, size_t errsize)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(s, &end, 10);
+    if (!*s || *end || errno || n < min || n > max || s[0] == '-') {
+        snprintf(err, errsize, "%s takes a number from %llu to %llu, not '%s'", flag, min, max, s);
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
+static bool apply_cli(const rd_cli *cli, rd_config *cfg, char *err, size_t errsize)
+{
+    unsigned long long n;
+    if (cli->listen && !parse_listen(cli->listen, &cfg->address, &cfg->port, err, errsize))
+        return false;
+    if (cli->port) {
+        if (!cli_uint("--port", cli->port, 0, 65535, &n, err, errsize))
+            return false;
+        cfg->port = (unsigned)n;
+    }
+    if (cli->threads) {
+        if (!cli_uint("--threads", cli->threads, 1, 256, &n, err, errsize))
+            return false;
+        cfg->threads = (unsigned)n;
+    }
+    if (cli->max_body) {
+        if (!cli_uint("--max-body", cli->max_body, 64, (unsigned long long)1 << 30, &n, err, errsize))
+            return false;
+        cfg->max_body = (size_t)n;
+    }
+    if (cli->connection_timeout) {
+        if (!cli_uint("--timeout", cli->connection_timeout, 1, 3600, &n, err, errsize))
+            return false;
+        cfg->connection_timeout = (unsigned)n;
+    }
+    if (cli->log_level && (cfg->log_level = level_of(cli->log_level)) < 0) {
+        snprintf(err, errsize, "--log-level takes error, warning, info or debug, not '%s'", cli->log_level);
+        return false;
+    }
+    if (cli->no_watch)
+        cfg->watch = false;
+    /* Owned strings replaced by flags. */
+    const char *const *srcs[] = {&cli->token_file, &cli->decision_log, &cli->port_file};
+    char **dsts[] = {&cfg->token_file, &cfg->decision_log, &cfg->port_file};
+    for (size_t i = 0; i < 3; i++) {
+        if (!*srcs[i])
+            continue;
+        free(*dsts[i]);
+        if (!(*dsts[i] = strdup(*srcs[i]))) {
+            snprintf(err, errsize, "out of memory");
+            return false;
+        }
+    }
+    if (cli->npolicies) {
+        /* --policy replaces the file's list: a quick way to try another set. */
+        for (size_t i = 0; i < cfg->npolicies; i++) {
+            free(cfg->policies[i].path);
+            free(cfg->policies[i].where);
+            free_params(cfg->policies[i].params, cfg->policies[i].nparams);
+        }
+        free(cfg->policies);
+        cfg->npolicies = 0;
+        cfg->policies = calloc(cli->npolicies, sizeof *cfg->policies);
+        if (!cfg->policies) {
+            snprintf(err, errsize, "out of memory");
+            return false;
+        }
+        for (size_t i = 0; i < cli->npolicies; i++) {
+            rd_policy_entry *e = &cfg->policies[cfg->npolicies++];
+            e->path = strdup(cli->policies[i]);
+            e->where = strdup("--policy");
+            if (!e->path || !e->where) {
+                snprintf(err, errsize, "out of memory");
+                return false;
+            }
+        }
+    }
+    if (cli->nparams) {
+        cfg->params = calloc(cli->nparams, sizeof *cfg->params);
+        if (!cfg->params) {
+            snprintf(err, errsize, "out of memory");
+            return false;
+        }
+        for (size_t i = 0; i < cli->nparams; i++) {
+            const char *a = cli->params[i];
+            const char *eq = strchr(a, '=');
+            if (!eq || eq == a) {
+                snprintf(err, errsize, "--param takes [POLICY.]NAME=VALUE, not '%s'", a);
+                return false;
+            }
+            rd_param_override *o = &cfg->params[cfg->nparams++];
+            const char *dot = memrchr(a, '.', (size_t)(eq - a));
+            if (dot && dot != a && dot + 1 != eq) {
+                o->policy = strndup(a, (size_t)(dot - a));
+                o->name = strndup(dot + 1, (size_t)(eq - dot - 1));
+            } else {
+                o->name = strndup(a, (size_t)(eq - a));
+            }
+            o->value_json = strdup(eq + 1);
+            o->where = format_where("--param %.*s", (int)(eq - a), a);
+            if (!o->name || !o->value_json || !o->where || (dot && dot != a && dot + 1 != eq && !o->policy)) {
+                snprintf(err, errsize, "out of memory");
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+bool rd_config_load(const rd_cli *cli, rd_config *out, char *err, size_t errsize)
+{
+    rd_config cfg = {0};
+    cfg.port = 8000;
+    cfg.max_body = DEFAULT_MAX_BODY;
+    /* Longer than dstack's 8-second timeout, so dstack gives up first. */
+    cfg.connection_timeout = 10;
+    cfg.shutdown_grace = 10;
+    cfg.max_connections = 1024;
+    cfg.watch = true;
+    cfg.watch_interval_ms = 1000;
+    cfg.log_level = RD_INFO;
+    cfg.threads = 0;  /* 0: one per CPU, decided at start-up */
+    cfg.address = strdup("127.0.0.1");
+    if (!cfg.address) {
+        snprintf(err, errsize, "out of memory");
+        return false;
+    }
+    const char *path = cli->config_path;
+    if (!path) {
+        const char *env = getenv("RULESD_CONFIG");
+        if (env && *env)
+            path = env;
+    }
+    if (path) {
+        cfg.config_path = strdup(path);
+        if (!cfg.config_path || !parse_file(path, &cfg, err, errsize)) {
+            if (!cfg.config_path)
+                snprintf(err, errsize, "out of memory");
+            rd_config_free(&cfg);
+            return false;
+        }
+    }
+    if (!apply_cli(cli, &cfg, err, errsize)) {
+        rd_config_free(&cfg);
+        return false;
+    }
+    if (cfg.threads == 0) {
+        /* One per CPU: decisions are CPU-bound, more threads only queue. */
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg.threads = n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+    }
+    if (cfg.npolicies == 0) {
+        snprintf(err, errsize, "%s%sno policies: list them under 'policies:' or give --policy PATH",
+                 path ? path : "", path ? ": " : "");
+        rd_config_free(&cfg);
+        return false;
+    }
+    *out = cfg;
+    return true;
+}

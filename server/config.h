@@ -1,0 +1,74 @@
+/* config.h - rulesd's configuration: one YAML file (--config, else
+ * $RULESD_CONFIG), then command-line flags on top. Every error names the
+ * file and the key as a path, e.g.
+ *   rulesd.yaml: policies[1].params.max_price: no policy ... declares it
+ */
+#ifndef RD_CONFIG_H
+#define RD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rd_param_override {
+    char *policy;      /* NULL: the policies of the entry (or, from --param, every policy) */
+    char *name;
+    char *value_json;  /* JSON text; a bare word is taken as a string by the library */
+    char *where;       /* "rulesd.yaml: policies[1].params.max_price" or "--param" */
+} rd_param_override;
+
+typedef struct rd_policy_entry {
+    char *path;         /* a .rules file, a .rbc bundle, or a folder of them */
+    bool has_priority;
+    int32_t priority;   /* overrides the policy header's priority (.rules only) */
+    rd_param_override *params;
+    size_t nparams;
+    char *where;        /* "rulesd.yaml: policies[1]" or "--policy" */
+} rd_policy_entry;
+
+typedef struct rd_config {
+    char *config_path;       /* NULL when running on flags alone */
+    char *address;           /* numeric IPv4 or IPv6 address */
+    unsigned port;
+    unsigned threads;
+    rd_policy_entry *policies;
+    size_t npolicies;
+    rd_param_override *params;  /* --param flags, applied after the file's */
+    size_t nparams;
+    size_t max_body;            /* bytes */
+    unsigned connection_timeout;  /* seconds */
+    unsigned shutdown_grace;      /* seconds to finish in-flight requests */
+    unsigned max_connections;
+    char *token_file;
+    char *decision_log;
+    bool watch;
+    unsigned watch_interval_ms;
+    int log_level;              /* rd_level */
+    char *port_file;            /* flag only: where to write the bound port */
+} rd_config;
+
+/* Flags given on the command line; NULL/0 fields leave the file's value. */
+typedef struct rd_cli {
+    const char *config_path;
+    const char *listen;         /* ADDRESS:PORT, ADDRESS, or [v6]:PORT */
+    const char *port;
+    const char *threads;
+    const char **policies;
+    size_t npolicies;
+    const char **params;        /* POLICY.PARAM=VALUE or PARAM=VALUE */
+    size_t nparams;
+    const char *max_body;
+    const char *connection_timeout;
+    const char *token_file;
+    const char *decision_log;
+    const char *port_file;
+    const char *log_level;
+    bool no_watch;
+} rd_cli;
+
+/* Loads the file named by cli (if any) and applies the flags. On failure
+ * returns false with the message in err (and leaves nothing to free). */
+bool rd_config_load(const rd_cli *cli, rd_config *out, char *err, size_t errsize);
+void rd_config_free(rd_config *cfg);
+
+#endif

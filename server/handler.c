@@ -1,0 +1,510 @@
+/* handler.c - the endpoints. The hot path (a dstack apply) is: parse the
+ * body into the worker's VM, evaluate, build {"spec","error"} from the
+ * rewritten spec, print it. The VM's memory is reset per request and kept,
+ * so a steady stream of decisions allocates nothing here; the response
+ * text is copied once, by the transport, into the connection's buffer.
+ */
+#include "handler.h"
+
+#include "buf.h"
+#include "log.h"
+#include "metrics.h"
+#include "redact.h"
+#include "reload.h"
+#include "rulevm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+struct rd_worker {
+    rv_vm *vm;
+    rd_buf out;        /* bodies the handler builds itself */
+    rd_buf joined;     /* the dstack "error": every forbid message, joined */
+    rd_buf line;       /* one decision-log line */
+    rd_secrets secrets;
+};
+
+typedef enum endpoint {
+    EP_DSTACK,     /* /apply_policies/on_KIND_apply */
+    EP_EVALUATE,
+    EP_HEALTH,
+    EP_METRICS,
+    EP_POLICIES
+} endpoint;
+
+typedef struct route {
+    const char *path;
+    endpoint ep;
+    const char *kind;   /* for EP_DSTACK */
+} route;
+
+static const route routes[] = {
+    {"/apply_policies/on_run_apply", EP_DSTACK, "run"},
+    {"/apply_policies/on_fleet_apply", EP_DSTACK, "fleet"},
+    {"/apply_policies/on_volume_apply", EP_DSTACK, "volume"},
+    {"/apply_policies/on_gateway_apply", EP_DSTACK, "gateway"},
+    {"/v1/evaluate", EP_EVALUATE, NULL},
+    {"/healthz", EP_HEALTH, NULL},
+    {"/metrics", EP_METRICS, NULL},
+    {"/v1/policies", EP_POLICIES, NULL},
+};
+
+uint64_t rd_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+rd_worker *rd_worker_new(void)
+{
+    rd_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    if (rv_vm_new(NULL, &w->vm) != RV_OK) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void rd_worker_free(rd_worker *w)
+{
+    if (!w)
+        return;
+    rv_vm_free(w->vm);
+    rd_buf_free(&w->out);
+    rd_buf_free(&w->joined);
+    rd_buf_free(&w->line);
+    free(w);
+}
+
+static const route *find_route(const char *path)
+{
+    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
+        if (strcmp(path, routes[i].path) == 0)
+            return &routes[i];
+    return NULL;
+}
+
+static bool is_post(const route *r)
+{
+    return r->ep == EP_DSTACK || r->ep == EP_EVALUATE;
+}
+
+static bool method_ok(const route *r, const char *method)
+{
+    if (is_post(r))
+        return strcmp(method, "POST") == 0;
+    return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+}
+
+void rd_error_response(rd_worker *w, int status, const char *detail, rd_response *resp)
+{
+    rd_buf_clear(&w->out);
+    rd_buf_puts(&w->out, "{\"detail\":");
+    rd_buf_json_string(&w->out, detail, strlen(detail));
+    rd_buf_puts(&w->out, "}\n");
+    memset(resp, 0, sizeof *resp);
+    resp->status = status;
+    resp->content_type = "application/json";
+    if (w->out.oom) {
+        resp->status = 500;
+        resp->body = "{\"detail\":\"out of memory\"}\n";
+        resp->len = strlen(resp->body);
+    } else {
+        resp->body = w->out.data;
+        resp->len = w->out.len;
+    }
+}
+
+/* Constant time in the token's length, so that response timing does not
+ * reveal how much of a guess was right. */
+static bool token_matches(const char *given, size_t glen, const char *token, size_t tlen)
+{
+    unsigned char diff = (unsigned char)(glen != tlen);
+    for (size_t i = 0; i < tlen; i++)
+        diff |= (unsigned char)(token[i] ^ (i < glen ? given[i] : 0));
+    return diff == 0;
+}
+
+static bool authorized(const rd_set *set, const char *header)
+{
+    if (!set->token)
+        return true;
+    if (!header || strncasecmp(header, "Bearer ", 7) != 0)
+        return false;
+    const char *t = header + 7;
+    while (*t == ' ')
+        t++;
+    size_t len = strlen(t);
+    while (len && (t[len - 1] == ' ' || t[len - 1] == '\t'))
+        len--;
+    return token_matches(t, len, set->token, set->token_len);
+}
+
+bool rd_precheck(rd_worker *w, const rd_request *req, bool has_length, uint64_t length,
+                 size_t max_body, rd_response *resp)
+{
+    const route *r = find_route(req->path);
+    if (!r || r->ep != EP_HEALTH) {
+        /* Authentication first: without a token, even which paths exist
+         * is not answered. */
+        rd_set *set = rd_current_acquire();
+        bool ok = !set || authorized(set, req->authorization);
+        rd_set_release(set);
+        if (!ok) {
+            rd_error_response(w, 401, req->authorization ? "invalid bearer token"
+                                                         : "missing 'Authorization: Bearer <token>' header",
+                              resp);
+            resp->challenge = true;
+            return true;
+        }
+    }
+    if (!r) {
+        char detail[300];
+        snprintf(detail, sizeof detail, "no such endpoint: %.200s", req->path);
+        rd_error_response(w, 404, detail, resp);
+        return true;
+    }
+    if (!method_ok(r, req->method)) {
+        char detail[300];
+        snprintf(detail, sizeof detail, "%s takes %s, not %.20s", r->path, is_post(r) ? "POST" : "GET",
+                 req->method);
+        rd_error_response(w, 405, detail, resp);
+        resp->allow = is_post(r) ? "POST" : "GET, HEAD";
+        return true;
+    }
+    if (is_post(r) && has_length && length > max_body) {
+        char detail[200];
+        snprintf(detail, sizeof detail, "request body of %llu bytes is over the %zu-byte limit",
+                 (unsigned long long)length, max_body);
+        rd_error_response(w, 413, detail, resp);
+        return true;
+    }
+    return false;
+}
+
+static void json_response(rd_response *resp, const char *text, size_t len)
+{
+    memset(resp, 0, sizeof *resp);
+    resp->status = 200;
+    resp->content_type = "application/json";
+    resp->body = text;
+    resp->len = len;
+}
+
+/* ---- the decision log ---- */
+
+static void log_messages(rd_buf *b, const char *severity, const rv_message *m, size_t n,
+                         const rd_secrets *sec, bool *first)
+{
+    for (size_t i = 0; i < n; i++) {
+        rd_buf_puts(b, *first ? "{\"severity\":\"" : ",{\"severity\":\"");
+        *first = false;
+        rd_buf_puts(b, severity);
+        rd_buf_puts(b, "\",\"text\":");
+        rd_redact_json_string(b, m[i].text, strlen(m[i].text), sec);
+        rd_buf_puts(b, ",\"policy\":");
+        rd_buf_json_string(b, m[i].policy, strlen(m[i].policy));
+        rd_buf_printf(b, ",\"line\":%u}", (unsigned)m[i].line);
+    }
+}
+
+typedef struct decision_info {
+    const rd_request *req;
+    const char *kind, *user, *project;
+    rd_outcome outcome;
+    const rv_decision *d;   /* NULL when no decision was made */
+    const char *detail;     /* why, when there is no decision */
+    uint64_t revision;
+    uint64_t ns;
+} decision_info;
+
+static void log_decision(rd_worker *w, const decision_info *di)
+{
+    if (!rd_declog_enabled())
+        return;
+    rd_buf *b = &w->line;
+    char when[32];
+    rd_time_iso(when, sizeof when);
+    rd_buf_clear(b);
+    rd_buf_printf(b, "{\"time\":\"%s\",\"id\":", when);
+    rd_buf_json_string(b, di->req->id, strlen(di->req->id));
+    rd_buf_puts(b, ",\"kind\":");
+    rd_buf_json_string(b, di->kind ? di->kind : "", di->kind ? strlen(di->kind) : 0);
+    rd_buf_puts(b, ",\"user\":");
+    rd_buf_json_string(b, di->user ? di->user : "", di->user ? strlen(di->user) : 0);
+    rd_buf_puts(b, ",\"project\":");
+    rd_buf_json_string(b, di->project ? di->project : "", di->project ? strlen(di->project) : 0);
+    rd_buf_printf(b, ",\"outcome\":\"%s\",\"revision\":%llu,\"messages\":[", rd_outcome_name(di->outcome),
+                  (unsigned long long)di->revision);
+    bool first = true;
+    if (di->d) {
+        log_messages(b, "error", di->d->errors, di->d->nerrors, &w->secrets, &first);
+        log_messages(b, "warning", di->d->warnings, di->d->nwarnings, &w->secrets, &first);
+    } else if (di->detail) {
+        rd_buf_puts(b, "{\"severity\":\"error\",\"text\":");
+        rd_redact_json_string(b, di->detail, strlen(di->detail), &w->secrets);
+        rd_buf_putc(b, '}');
+    }
+    rd_buf_puts(b, "],\"changed\":[");
+    /* A rejected spec goes back unchanged, whatever the policies tried. */
+    for (size_t i = 0; di->d && di->d->allowed && i < di->d->nchanges; i++) {
+        if (i)
+            rd_buf_putc(b, ',');
+        rd_redact_json_string(b, di->d->changes[i].path, strlen(di->d->changes[i].path), &w->secrets);
+    }
+    rd_buf_printf(b, "],\"latency_ms\":%.3f}\n", (double)di->ns / 1e6);
+    if (b->oom) {
+        rd_log(RD_ERROR, "decision log: out of memory for request %s", di->req->id);
+        return;
+    }
+    rd_declog_write(b->data, b->len);
+}
+
+/* ---- decisions ---- */
+
+/* The builders take non-const nodes; the decision hands out const ones
+ * that are only read again (printed). */
+static rv_doc *unconst(const rv_doc *d)
+{
+    return (rv_doc *)(uintptr_t)d;
+}
+
+static const char *type_word(const rv_doc *v)
+{
+    static const char *const names[] = {"null", "a boolean", "an integer", "a number",
+                                        "a string", "an array", "an object"};
+    return names[rv_doc_kind(v)];
+}
+
+/* Reads an optional string member; false (with detail) if it is another type. */
+static bool optional_string(const rv_doc *body, const char *key, const char **out, char *detail,
+                            size_t size)
+{
+    const rv_doc *v = rv_doc_get(body, key);
+    *out = "";
+    if (!v || rv_doc_kind(v) == RV_NULL)
+        return true;
+    if (rv_doc_kind(v) != RV_STRING || strlen(rv_doc_string(v)) != rv_doc_len(v)) {
+        snprintf(detail, size, "request body: \"%s\" must be a string, got %s", key,
+                 rv_doc_kind(v) == RV_STRING ? "a string with a NUL byte" : type_word(v));
+        return false;
+    }
+    *out = rv_doc_string(v);
+    return true;
+}
+
+static bool put(rv_vm *vm, rv_doc *obj, const char *key, rv_doc *v)
+{
+    return v && rv_vm_object_put(vm, obj, key, v) == RV_OK;
+}
+
+static rv_doc *messages_doc(rv_vm *vm, const rv_message *m, size_t n)
+{
+    rv_doc *arr = rv_vm_new_array(vm);
+    for (size_t i = 0; arr && i < n; i++) {
+        rv_doc *o = rv_vm_new_object(vm);
+        if (!o || !put(vm, o, "message", rv_vm_new_string(vm, m[i].text)) ||
+            !put(vm, o, "policy", rv_vm_new_string(vm, m[i].policy)) ||
+            !put(vm, o, "line", rv_vm_new_int(vm, m[i].line)) || rv_vm_array_push(vm, arr, o) != RV_OK)
+            return NULL;
+    }
+    return arr;
+}
+
+static rv_doc *changes_doc(rv_vm *vm, const rv_change *c, size_t n)
+{
+    rv_doc *arr = rv_vm_new_array(vm);
+    for (size_t i = 0; arr && i < n; i++) {
+        rv_doc *o = rv_vm_new_object(vm);
+        if (!o || !put(vm, o, "path", rv_vm_new_string(vm, c[i].path)) ||
+            !put(vm, o, "old", c[i].old_value ? unconst(c[i].old_value) : rv_vm_new_null(vm)) ||
+            !put(vm, o, "new", c[i].new_value ? unconst(c[i].new_value) : rv_vm_new_null(vm)) ||
+            !put(vm, o, "removed", rv_vm_new_bool(vm, c[i].new_value == NULL)) ||
+            !put(vm, o, "policy", rv_vm_new_string(vm, c[i].policy)) ||
+            !put(vm, o, "line", rv_vm_new_int(vm, c[i].line)) || rv_vm_array_push(vm, arr, o) != RV_OK)
+            return NULL;
+    }
+    return arr;
+}
+
+static void decide(rd_worker *w, const rd_request *req, const route *r, rd_response *resp)
+{
+    rv_vm *vm = w->vm;
+    rd_set *set = rd_current_acquire();
+    if (!set) {
+        rd_error_response(w, 503, "no policy set is loaded", resp);
+        return;
+    }
+    rv_vm_reset(vm);
+    w->secrets.n = 0;
+    w->secrets.overflow = false;
+    decision_info di = {req, r->kind, "", "", RD_O_INVALID, NULL, NULL, set->revision, 0};
+    char detail[800];
+    rv_doc *body = NULL, *spec = NULL;
+    rv_error err;
+    rv_decision d;
+    const char *kind = r->kind;
+
+    if (req->body_len == 0) {
+        snprintf(detail, sizeof detail, "request body is empty: expected a JSON object with %s",
+                 r->kind ? "\"user\", \"project\" and \"spec\"" : "\"kind\", \"user\", \"project\" and \"spec\"");
+        goto invalid;
+    }
+    if (rv_vm_parse(vm, req->body, req->body_len, RV_JSON, &body, &err) != RV_OK) {
+        snprintf(detail, sizeof detail, "request body: %s", err.message);
+        goto invalid;
+    }
+    if (rv_doc_kind(body) != RV_OBJECT) {
+        snprintf(detail, sizeof detail, "request body: expected a JSON object, got %s", type_word(body));
+        goto invalid;
+    }
+    if (!r->kind) {
+        const rv_doc *k = rv_doc_get(body, "kind");
+        if (!k || rv_doc_kind(k) != RV_STRING || rv_doc_len(k) == 0 ||
+            strlen(rv_doc_string(k)) != rv_doc_len(k)) {
+            snprintf(detail, sizeof detail, "request body: \"kind\" must be a non-empty string "
+                     "(run, fleet, volume, gateway, ...), got %s", k ? type_word(k) : "nothing");
+            goto invalid;
+        }
+        kind = di.kind = rv_doc_string(k);
+    }
+    if (!optional_string(body, "user", &di.user, detail, sizeof detail) ||
+        !optional_string(body, "project", &di.project, detail, sizeof detail))
+        goto invalid;
+    spec = rv_doc_get(body, "spec");
+    if (!spec) {
+        snprintf(detail, sizeof detail, "request body: missing \"spec\" (the %s spec object)",
+                 kind);
+        goto invalid;
+    }
+    if (rv_doc_kind(spec) != RV_OBJECT) {
+        snprintf(detail, sizeof detail, "request body: \"spec\" must be an object, got %s", type_word(spec));
+        goto invalid;
+    }
+    if (rd_declog_enabled())
+        rd_secrets_collect(&w->secrets, spec);
+
+    rv_request rq = {kind, di.user, di.project};
+    rv_status st = rv_vm_eval(vm, set->prog, &rq, spec, &d, &err);
+    rv_doc *error;
+    if (st != RV_OK) {
+        /* Fail closed, but as a rejection dstack can show: a non-2xx
+         * status would reach the user only as "Request to the plugin
+         * service failed". The spec was restored to its input. */
+        snprintf(detail, sizeof detail, "rulesd: the policies could not be evaluated: %s", err.message);
+        rd_log(RD_ERROR, "request %s (%s): %s", req->id, kind, err.message);
+        di.outcome = RD_O_ERROR;
+        di.detail = detail;
+        error = rv_vm_new_string(vm, detail);
+    } else if (!d.allowed) {
+        di.outcome = RD_O_REJECTED;
+        di.d = &d;
+        rd_buf_clear(&w->joined);
+        for (size_t i = 0; i < d.nerrors; i++) {
+            if (i)
+                rd_buf_puts(&w->joined, "; ");
+            rd_buf_puts(&w->joined, d.errors[i].text);
+        }
+        error = w->joined.oom ? NULL : rv_vm_new_string(vm, w->joined.data ? w->joined.data : "");
+        spec = d.spec;
+    } else {
+        di.outcome = RD_O_ALLOWED;
+        di.d = &d;
+        error = rv_vm_new_null(vm);
+        spec = d.spec;
+    }
+
+    rv_doc *out = rv_vm_new_object(vm);
+    bool ok = out != NULL;
+    if (r->ep == EP_EVALUATE) {
+        bool decided = st == RV_OK;
+        ok = ok && put(vm, out, "allowed", rv_vm_new_bool(vm, decided && d.allowed)) &&
+             put(vm, out, "error", error) && put(vm, out, "spec", spec) &&
+             put(vm, out, "errors", decided ? messages_doc(vm, d.errors, d.nerrors) : rv_vm_new_array(vm)) &&
+             put(vm, out, "warnings", decided ? messages_doc(vm, d.warnings, d.nwarnings) : rv_vm_new_array(vm)) &&
+             put(vm, out, "changes", decided ? changes_doc(vm, d.changes, d.nchanges) : rv_vm_new_array(vm)) &&
+             put(vm, out, "instructions", rv_vm_new_int(vm, decided ? (int64_t)d.instructions : 0)) &&
+             put(vm, out, "revision", rv_vm_new_int(vm, (int64_t)set->revision));
+    } else {
+        ok = ok && put(vm, out, "spec", spec) && put(vm, out, "error", error);
+    }
+    const char *text;
+    size_t len;
+    if (!ok || rv_vm_print(vm, out, RV_JSON, 0, &text, &len, &err) != RV_OK) {
+        rd_log(RD_ERROR, "request %s: cannot build the response: out of memory", req->id);
+        rd_error_response(w, 500, "out of memory while building the response", resp);
+        di.outcome = RD_O_ERROR;
+    } else {
+        json_response(resp, text, len);
+    }
+    di.ns = rd_now_ns() - req->start_ns;
+    rd_metrics_decision(rd_kind_of(kind), di.outcome, di.ns);
+    log_decision(w, &di);
+    rd_set_release(set);
+    return;
+
+invalid:
+    rd_error_response(w, 400, detail, resp);
+    di.detail = detail;
+    di.ns = rd_now_ns() - req->start_ns;
+    rd_metrics_decision(kind ? rd_kind_of(kind) : RD_K_OTHER, RD_O_INVALID, di.ns);
+    log_decision(w, &di);
+    rd_log(RD_DEBUG, "request %s: 400: %s", req->id, detail);
+    rd_set_release(set);
+}
+
+void rd_handle(rd_worker *w, const rd_request *req, rd_response *resp)
+{
+    const route *r = find_route(req->path);
+    if (!r || !method_ok(r, req->method)) {
+        /* rd_precheck answered these already; kept for callers that skip it. */
+        rd_precheck(w, req, false, 0, 0, resp);
+        return;
+    }
+    rd_set *set;
+    switch (r->ep) {
+    case EP_DSTACK:
+    case EP_EVALUATE:
+        decide(w, req, r, resp);
+        return;
+    case EP_HEALTH:
+        set = rd_current_acquire();
+        rd_buf_clear(&w->out);
+        rd_buf_printf(&w->out, "{\"status\":\"%s\",\"revision\":%llu,\"policies\":%zu}\n",
+                      set ? "ok" : "no policies", set ? (unsigned long long)set->revision : 0ull,
+                      set ? set->npolicies : 0);
+        json_response(resp, w->out.data, w->out.len);
+        if (!set)
+            resp->status = 503;
+        rd_set_release(set);
+        return;
+    case EP_METRICS:
+        set = rd_current_acquire();
+        rd_buf_clear(&w->out);
+        rd_metrics_render(&w->out, set ? set->revision : 0, set ? set->npolicies : 0, rd_in_flight());
+        rd_set_release(set);
+        json_response(resp, w->out.data, w->out.len);
+        resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+        break;
+    case EP_POLICIES:
+        set = rd_current_acquire();
+        rd_buf_clear(&w->out);
+        if (set)
+            rd_buf_put(&w->out, set->policies_json, set->policies_json_len);
+        rd_set_release(set);
+        if (!set) {
+            rd_error_response(w, 503, "no policy set is loaded", resp);
+            return;
+        }
+        json_response(resp, w->out.data, w->out.len);
+        break;
+    }
+    if (w->out.oom)
+        rd_error_response(w, 500, "out of memory", resp);
+}

@@ -1,0 +1,331 @@
+/* http.c - libmicrohttpd glue. MHD runs a pool of threads, each polling
+ * its own share of the connections; each thread lazily creates its worker
+ * (a VM and buffers) in thread-local storage, freed by the key's
+ * destructor when MHD joins the thread. Each connection gets a context
+ * with a body buffer and a response buffer that are reused across its
+ * keep-alive requests: the response points into it (MHD_RESPMEM_PERSISTENT)
+ * because MHD sends it after the handler returns, when the worker's VM may
+ * already be serving another connection of the same thread.
+ */
+#include "http.h"
+
+#include "buf.h"
+#include "handler.h"
+#include "log.h"
+#include "metrics.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Larger buffers are released after the request, so that one big request
+ * does not pin memory on an idle keep-alive connection. */
+#define KEEP_BUFFER_BYTES (256u << 10)
+
+typedef struct conn {
+    rd_buf body;
+    rd_buf out;
+    bool too_large;     /* a body without Content-Length grew past the limit */
+    bool refused;       /* answered from the headers; the body is discarded */
+    bool has_body;      /* the request announced a body (length or chunked) */
+    uint64_t start_ns;
+    char id[40];
+} conn;
+
+static struct MHD_Daemon *daemon_;
+static MHD_socket listen_fd = MHD_INVALID_SOCKET;
+static pthread_key_t worker_key;
+static bool key_made;
+static size_t max_body;
+static uint64_t request_ns_limit;
+static atomic_long in_flight;
+static atomic_ullong next_id;
+static unsigned long boot_id;
+static atomic_bool stopping;
+static atomic_bool started;
+
+long rd_in_flight(void)
+{
+    return atomic_load_explicit(&in_flight, memory_order_relaxed);
+}
+
+static void free_worker(void *p)
+{
+    rd_worker_free(p);
+}
+
+static rd_worker *worker(void)
+{
+    rd_worker *w = pthread_getspecific(worker_key);
+    if (!w) {
+        w = rd_worker_new();
+        if (w && pthread_setspecific(worker_key, w) != 0) {
+            rd_worker_free(w);
+            w = NULL;
+        }
+    }
+    return w;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    /* Before start-up MHD explains why it cannot listen: that matters.
+     * Afterwards it reports clients that hang up, which is routine. */
+    rd_log(atomic_load(&started) ? RD_DEBUG : RD_ERROR, "libmicrohttpd: %s", msg);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)cls;
+    (void)c;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(conn));  /* NULL: refused in on_request */
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        conn *cx = *socket_context;
+        if (cx) {
+            rd_buf_free(&cx->body);
+            rd_buf_free(&cx->out);
+            free(cx);
+        }
+        *socket_context = NULL;
+    }
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    conn *cx = *con_cls;
+    if (!cx)
+        return;
+    if (cx->body.cap > KEEP_BUFFER_BYTES)
+        rd_buf_free(&cx->body);
+    *con_cls = NULL;
+    atomic_fetch_sub_explicit(&in_flight, 1, memory_order_relaxed);
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *c, conn *cx, const rd_response *r)
+{
+    rd_metrics_http(r->status);
+    rd_buf_clear(&cx->out);
+    rd_buf_put(&cx->out, r->body, r->len);
+    const char *body = cx->out.data;
+    size_t len = cx->out.len;
+    int status = r->status;
+    if (cx->out.oom) {
+        body = "{\"detail\":\"out of memory\"}\n";
+        len = strlen(body);
+        status = 500;
+    }
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
+                                                                MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;  /* out of memory: MHD closes the connection */
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    MHD_add_response_header(resp, "X-Request-Id", cx->id);
+    if (r->allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (r->challenge)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"rulesd\"");
+    /* A refused body may still be on its way: do not read it as the next
+     * request. And while stopping, clients should not keep the connection. */
+    if (atomic_load_explicit(&stopping, memory_order_relaxed) || (cx->refused && cx->has_body) ||
+        cx->too_large)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    if (rd_log_enabled(RD_DEBUG))
+        rd_log(RD_DEBUG, "request %s -> %d (%.3f ms)", cx->id, status,
+               (double)(rd_now_ns() - cx->start_ns) / 1e6);
+    return ret;
+}
+
+static enum MHD_Result refuse_bare(struct MHD_Connection *c, conn *cx, int status, const char *detail)
+{
+    rd_worker *w = worker();
+    if (!w) {
+        static const char oom[] = "{\"detail\":\"out of memory\"}\n";
+        rd_response r = {500, "application/json", oom, sizeof oom - 1, NULL, false};
+        return send_response(c, cx, &r);
+    }
+    rd_response r;
+    rd_error_response(w, status, detail, &r);
+    return send_response(c, cx, &r);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)cls;
+    (void)version;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn *cx = ci ? ci->socket_context : NULL;
+    if (!cx)
+        return MHD_NO;  /* its context could not be allocated: drop it */
+
+    if (*con_cls == NULL) {
+        /* Headers complete: a new request on this connection. */
+        *con_cls = cx;
+        atomic_fetch_add_explicit(&in_flight, 1, memory_order_relaxed);
+        rd_buf_clear(&cx->body);
+        cx->too_large = cx->refused = false;
+        cx->start_ns = rd_now_ns();
+        snprintf(cx->id, sizeof cx->id, "%lx-%llu", boot_id,
+                 (unsigned long long)atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed) + 1);
+        rd_worker *w = worker();
+        if (!w)
+            return refuse_bare(c, cx, 500, "out of memory");
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        uint64_t length = 0;
+        if (cl) {
+            char *end;
+            errno = 0;
+            unsigned long long n = strtoull(cl, &end, 10);
+            length = (errno || *end) ? UINT64_MAX : n;
+        }
+        cx->has_body = (cl && length > 0) ||
+                       MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+        rd_request req = {method, url,
+                          MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+                          NULL, 0, cx->id, cx->start_ns};
+        rd_response r;
+        if (rd_precheck(w, &req, cl != NULL, length, max_body, &r)) {
+            cx->refused = true;
+            return send_response(c, cx, &r);
+        }
+        return MHD_YES;
+    }
+
+    if (*upload_data_size != 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (rd_now_ns() - cx->start_ns > request_ns_limit) {
+            rd_log(RD_WARN, "request %s: body still arriving after the time limit: connection closed",
+                   cx->id);
+            return MHD_NO;
+        }
+        if (cx->refused || cx->too_large)
+            return MHD_YES;  /* discard: the answer is already decided */
+        if (cx->body.len + n > max_body) {
+            cx->too_large = true;
+            return MHD_YES;
+        }
+        rd_buf_put(&cx->body, upload_data, n);
+        return MHD_YES;
+    }
+
+    if (cx->refused)
+        return MHD_YES;  /* response queued with the headers */
+    if (cx->too_large) {
+        char detail[120];
+        snprintf(detail, sizeof detail, "request body is over the %zu-byte limit", max_body);
+        return refuse_bare(c, cx, 413, detail);
+    }
+    if (cx->body.oom)
+        return refuse_bare(c, cx, 500, "out of memory while reading the request body");
+    rd_worker *w = worker();
+    if (!w)
+        return refuse_bare(c, cx, 500, "out of memory");
+    rd_request req = {method, url,
+                      MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+                      cx->body.data ? cx->body.data : "", cx->body.len, cx->id, cx->start_ns};
+    rd_response r;
+    rd_handle(w, &req, &r);
+    return send_response(c, cx, &r);
+}
+
+bool rd_http_start(const rd_config *cfg, unsigned *bound_port, char *err, size_t errsize)
+{
+    struct sockaddr_in v4;
+    struct sockaddr_in6 v6;
+    struct sockaddr *addr;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    memset(&v4, 0, sizeof v4);
+    memset(&v6, 0, sizeof v6);
+    if (inet_pton(AF_INET, cfg->address, &v4.sin_addr) == 1) {
+        v4.sin_family = AF_INET;
+        v4.sin_port = htons((uint16_t)cfg->port);
+        addr = (struct sockaddr *)&v4;
+    } else if (inet_pton(AF_INET6, cfg->address, &v6.sin6_addr) == 1) {
+        v6.sin6_family = AF_INET6;
+        v6.sin6_port = htons((uint16_t)cfg->port);
+        addr = (struct sockaddr *)&v6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        snprintf(err, errsize, "listen: '%s' is not a numeric IPv4 or IPv6 address", cfg->address);
+        return false;
+    }
+    if (pthread_key_create(&worker_key, free_worker) != 0) {
+        snprintf(err, errsize, "cannot create thread-local storage");
+        return false;
+    }
+    key_made = true;
+    max_body = cfg->max_body;
+    request_ns_limit = (uint64_t)cfg->connection_timeout * 1000000000u;
+    boot_id = (unsigned long)time(NULL);
+    daemon_ = MHD_start_daemon(
+        flags, (uint16_t)cfg->port, NULL, NULL, on_request, NULL,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,  /* first, or MHD logs the rest itself */
+        MHD_OPTION_SOCK_ADDR, addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_END);
+    if (!daemon_) {
+        snprintf(err, errsize, "cannot listen on %s:%u (see the libmicrohttpd message above)",
+                 cfg->address, cfg->port);
+        pthread_key_delete(worker_key);
+        key_made = false;
+        return false;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
+    *bound_port = di ? di->port : cfg->port;
+    atomic_store(&started, true);
+    return true;
+}
+
+void rd_http_stop(unsigned grace_seconds)
+{
+    if (!daemon_)
+        return;
+    atomic_store(&stopping, true);
+    listen_fd = MHD_quiesce_daemon(daemon_);
+    uint64_t deadline = rd_now_ns() + (uint64_t)grace_seconds * 1000000000u;
+    long left;
+    while ((left = rd_in_flight()) > 0 && rd_now_ns() < deadline) {
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (left > 0)
+        rd_log(RD_WARN, "shutdown: %ld request(s) still in flight after %u s: closing them", left,
+               grace_seconds);
+    MHD_stop_daemon(daemon_);
+    daemon_ = NULL;
+    /* Closed only now: MHD's threads may use it until they are joined. */
+    if (listen_fd != MHD_INVALID_SOCKET)
+        close(listen_fd);
+    listen_fd = MHD_INVALID_SOCKET;
+    if (key_made)
+        pthread_key_delete(worker_key);
+    key_made = false;
+}

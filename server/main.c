@@ -1,0 +1,227 @@
+/* main.c - rulesd's entry point: flags, start-up, and the control loop.
+ * Signals are blocked in every thread and taken synchronously here with
+ * sigtimedwait, so SIGHUP (reload), SIGTERM/SIGINT (graceful shutdown) and
+ * the file-watch poll all run on this one thread, never inside a handler.
+ */
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "policyset.h"
+#include "reload.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+    "usage: rulesd [--config FILE] [options]\n"
+    "\n"
+    "Serves dstack's REST plugin protocol, checking and rewriting every apply\n"
+    "with .rules policies. The configuration file comes from --config, else\n"
+    "$RULESD_CONFIG; flags override it.\n"
+    "\n"
+    "  -c, --config FILE          YAML configuration (see rulesd.example.yaml)\n"
+    "  -l, --listen ADDR[:PORT]   address to listen on (default 127.0.0.1:8000)\n"
+    "  -p, --port PORT            port (0: any free port; see --port-file)\n"
+    "  -P, --policy PATH          a .rules file, .rbc bundle or folder (repeatable;\n"
+    "                             replaces the file's 'policies')\n"
+    "      --param [POLICY.]NAME=VALUE   parameter override (repeatable)\n"
+    "  -t, --threads N            worker threads (default: one per CPU)\n"
+    "      --max-body BYTES       request body limit (default 1048576)\n"
+    "      --timeout SECONDS      idle/slow connection limit (default 10)\n"
+    "      --token-file FILE      require 'Authorization: Bearer <token>'\n"
+    "      --decision-log FILE    append one JSON line per decision\n"
+    "      --port-file FILE       write the bound port there once listening\n"
+    "      --log-level LEVEL      error, warning, info (default) or debug\n"
+    "      --no-watch             reload on SIGHUP only, not on file changes\n"
+    "      --check                load the configuration and policies, then exit\n"
+    "  -h, --help                 this text\n"
+    "      --version              print the version\n"
+    "\n"
+    "Signals: SIGHUP reloads policies and reopens the decision log;\n"
+    "SIGTERM/SIGINT finish requests in flight and exit 0.\n";
+
+enum { OPT_PARAM = 256, OPT_MAX_BODY, OPT_TIMEOUT, OPT_TOKEN, OPT_DECLOG, OPT_PORT_FILE,
+       OPT_LOG_LEVEL, OPT_NO_WATCH, OPT_CHECK, OPT_VERSION };
+
+static const struct option options[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"listen", required_argument, NULL, 'l'},
+    {"port", required_argument, NULL, 'p'},
+    {"policy", required_argument, NULL, 'P'},
+    {"param", required_argument, NULL, OPT_PARAM},
+    {"threads", required_argument, NULL, 't'},
+    {"max-body", required_argument, NULL, OPT_MAX_BODY},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"token-file", required_argument, NULL, OPT_TOKEN},
+    {"decision-log", required_argument, NULL, OPT_DECLOG},
+    {"port-file", required_argument, NULL, OPT_PORT_FILE},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"no-watch", no_argument, NULL, OPT_NO_WATCH},
+    {"check", no_argument, NULL, OPT_CHECK},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+static bool write_port_file(const char *path, unsigned port)
+{
+    /* Written to a temporary name and renamed, so a reader never sees a
+     * half-written number. */
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f || fprintf(f, "%u\n", port) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
+        rd_log(RD_ERROR, "cannot write the port file '%s': %s", path, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    rd_cli cli;
+    memset(&cli, 0, sizeof cli);
+    const char **policies = calloc((size_t)argc, sizeof *policies);
+    const char **params = calloc((size_t)argc, sizeof *params);
+    bool check_only = false;
+    int status = 1;
+    if (!policies || !params) {
+        fprintf(stderr, "rulesd: out of memory\n");
+        goto out_args;
+    }
+    cli.policies = policies;
+    cli.params = params;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "c:l:p:P:t:h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c': cli.config_path = optarg; break;
+        case 'l': cli.listen = optarg; break;
+        case 'p': cli.port = optarg; break;
+        case 'P': policies[cli.npolicies++] = optarg; break;
+        case OPT_PARAM: params[cli.nparams++] = optarg; break;
+        case 't': cli.threads = optarg; break;
+        case OPT_MAX_BODY: cli.max_body = optarg; break;
+        case OPT_TIMEOUT: cli.connection_timeout = optarg; break;
+        case OPT_TOKEN: cli.token_file = optarg; break;
+        case OPT_DECLOG: cli.decision_log = optarg; break;
+        case OPT_PORT_FILE: cli.port_file = optarg; break;
+        case OPT_LOG_LEVEL: cli.log_level = optarg; break;
+        case OPT_NO_WATCH: cli.no_watch = true; break;
+        case OPT_CHECK: check_only = true; break;
+        case 'h':
+            fputs(usage_text, stdout);
+            status = 0;
+            goto out_args;
+        case OPT_VERSION:
+            printf("rulesd %d.%d\n", RV_VERSION_MAJOR, RV_VERSION_MINOR);
+            status = 0;
+            goto out_args;
+        default:
+            fputs(usage_text, stderr);
+            status = 2;
+            goto out_args;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "rulesd: unexpected argument '%s' (policies go after --policy)\n", argv[optind]);
+        status = 2;
+        goto out_args;
+    }
+
+    /* Before any thread exists, so every thread inherits the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGHUP);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    rd_reloader rl;
+    memset(&rl, 0, sizeof rl);
+    rl.cli = &cli;
+    char err[1024];
+    if (!rd_config_load(&cli, &rl.cfg, err, sizeof err)) {
+        rd_log(RD_ERROR, "%s", err);
+        goto out_args;
+    }
+    rd_log_set_level((rd_level)rl.cfg.log_level);
+    rl.fingerprint = rd_inputs_fingerprint(&rl.cfg);
+    rd_buf diag = {0};
+    rd_set *set = rd_set_build(&rl.cfg, 1, &diag);
+    if (!set) {
+        rd_log_lines(RD_ERROR, "", diag.data ? diag.data : "", diag.len);
+        rd_log(RD_ERROR, "no policy set could be loaded: not starting");
+        rd_buf_free(&diag);
+        goto out_cfg;
+    }
+    if (diag.len)
+        rd_log_lines(RD_WARN, "", diag.data, diag.len);
+    rd_buf_free(&diag);
+    rl.revision = set->revision;
+    if (check_only) {
+        printf("rulesd: configuration and %zu policies OK\n", set->npolicies);
+        rd_set_free(set);
+        status = 0;
+        goto out_cfg;
+    }
+    rd_current_init(set);
+    if (rl.cfg.decision_log && !rd_declog_open(rl.cfg.decision_log, err, sizeof err)) {
+        rd_log(RD_ERROR, "%s", err);
+        goto out_set;
+    }
+    unsigned port;
+    if (!rd_http_start(&rl.cfg, &port, err, sizeof err)) {
+        rd_log(RD_ERROR, "%s", err);
+        goto out_log;
+    }
+    rd_log(RD_INFO, "listening on %s%s%s:%u (%u threads), policy set revision 1: %zu policies%s",
+           strchr(rl.cfg.address, ':') ? "[" : "", rl.cfg.address, strchr(rl.cfg.address, ':') ? "]" : "",
+           port, rl.cfg.threads, set->npolicies, rl.cfg.token_file ? ", bearer token required" : "");
+    if (rl.cfg.port_file && !write_port_file(rl.cfg.port_file, port))
+        goto out_http;
+
+    uint64_t last_poll = 0;
+    for (;;) {
+        unsigned interval = rl.cfg.watch ? rl.cfg.watch_interval_ms : 1000;
+        struct timespec wait = {interval / 1000, (long)(interval % 1000) * 1000000L};
+        int sig = sigtimedwait(&sigs, NULL, &wait);
+        if (sig == SIGTERM || sig == SIGINT) {
+            rd_log(RD_INFO, "%s: finishing requests in flight, then exiting", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            break;
+        }
+        if (sig == SIGHUP) {
+            rd_declog_reopen();
+            rd_reload(&rl, "SIGHUP");
+            continue;
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        uint64_t ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+        if (rl.cfg.watch && ms - last_poll >= rl.cfg.watch_interval_ms) {
+            last_poll = ms;
+            rd_reload_poll(&rl);
+        }
+    }
+    status = 0;
+out_http:
+    rd_http_stop(rl.cfg.shutdown_grace);
+out_log:
+    rd_declog_close();
+out_set:
+    rd_current_shutdown();
+out_cfg:
+    rd_config_free(&rl.cfg);
+    if (status == 0 && !check_only)
+        rd_log(RD_INFO, "stopped");
+out_args:
+    free(policies);
+    free(params);
+    return status;
+}

@@ -1,0 +1,30 @@
+/* metrics.h - counters for GET /metrics (Prometheus text format): decisions
+ * by kind and outcome, a decision latency histogram, HTTP responses by
+ * status, reloads. Lock-free (relaxed atomics): workers only add.
+ */
+#ifndef RD_METRICS_H
+#define RD_METRICS_H
+
+#include "buf.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum rd_kind { RD_K_RUN, RD_K_FLEET, RD_K_VOLUME, RD_K_GATEWAY, RD_K_OTHER, RD_NKINDS } rd_kind;
+typedef enum rd_outcome {
+    RD_O_ALLOWED,
+    RD_O_REJECTED,
+    RD_O_INVALID,   /* a bad request: 400 */
+    RD_O_ERROR,     /* the policies failed (a limit): rejected, fail closed */
+    RD_NOUTCOMES
+} rd_outcome;
+
+rd_kind rd_kind_of(const char *kind);
+const char *rd_outcome_name(rd_outcome o);
+void rd_metrics_decision(rd_kind kind, rd_outcome outcome, uint64_t nanoseconds);
+void rd_metrics_http(int status);
+void rd_metrics_reload(bool ok);
+/* Appends the whole exposition. */
+void rd_metrics_render(rd_buf *out, uint64_t revision, size_t npolicies, long in_flight);
+
+#endif

@@ -1,0 +1,40 @@
+/* policyset.h - a loaded policy set: the verified rv_program every worker
+ * shares read-only, plus what is derived from the same inputs and must
+ * change with it in one step (the /v1/policies listing, the bearer token).
+ * Sets are reference counted (reload.h) and never modified once built.
+ */
+#ifndef RD_POLICYSET_H
+#define RD_POLICYSET_H
+
+#include "buf.h"
+#include "config.h"
+#include "rulevm.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct rd_set {
+    atomic_long refs;
+    rv_program *prog;
+    uint64_t revision;
+    size_t npolicies;
+    char *policies_json;     /* the GET /v1/policies body */
+    size_t policies_json_len;
+    char *token;             /* NULL: no authentication */
+    size_t token_len;
+    char loaded_at[32];
+} rd_set;
+
+/* Compiles and verifies everything cfg names, off to the side. On failure
+ * returns NULL and diag holds every diagnostic (several lines). Compiler
+ * warnings of a good set are in diag too. */
+rd_set *rd_set_build(const rd_config *cfg, uint64_t revision, rd_buf *diag);
+void rd_set_free(rd_set *set);
+
+/* A hash of what the set is built from: the configuration file, the token
+ * file, every policy path and the files in policy folders (name, size,
+ * mtime, inode). A change means: reload. */
+uint64_t rd_inputs_fingerprint(const rd_config *cfg);
+
+#endif

@@ -1,0 +1,408 @@
+#!/bin/sh
+# run-server.sh - rulesd integration tests: real servers on free loopback
+# ports (the kernel picks them: --port 0 / listen :0, read back from
+# --port-file), real HTTP clients (curl, and tests/server/loadclient for
+# concurrent keep-alive load). Every server is stopped by the EXIT trap,
+# even when a test fails; every wait is bounded.
+set -u
+BUILD=${BUILD:-build}
+RULESD=${RULESD:-$BUILD/rulesd}
+RULEC=${RULEC:-$BUILD/rulec}
+LOAD=${LOAD:-$BUILD/tests/loadclient}
+SPECS=${RULES_SPECS_DIR:-../shared/specs/dstack}/requests
+ROOT=$(pwd)
+FIX=$ROOT/tests/server
+pass=0; fail=0
+tmp=$(mktemp -d)
+PIDS=""
+
+cleanup() {
+    for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+ok()  { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL server: $*"; }
+check() {  # check NAME COMMAND...: passes when the command succeeds
+    name=$1; shift
+    if out=$("$@" 2>&1); then ok; else bad "$name: $(printf '%s' "$out" | head -c 400)"; fi
+}
+
+for f in "$RULESD" "$RULEC" "$LOAD"; do
+    [ -x "$f" ] || { echo "run-server: $f is not built"; echo "server: 0 passed, 1 failed"; exit 1; }
+done
+
+# start NAME ARGS...: starts rulesd, waits (at most 20 s) for its port.
+start() {
+    name=$1; shift
+    rm -f "$tmp/$name.port"
+    "$RULESD" --port-file "$tmp/$name.port" "$@" 2>"$tmp/$name.log" &
+    pid=$!
+    PIDS="$PIDS $pid"
+    eval "PID_$name=$pid"
+    i=0
+    while [ ! -s "$tmp/$name.port" ] && [ $i -lt 200 ]; do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1; i=$((i + 1))
+    done
+    if [ ! -s "$tmp/$name.port" ]; then
+        bad "$name: rulesd did not start: $(head -c 600 "$tmp/$name.log")"
+        eval "PORT_$name=0"
+        return 1
+    fi
+    eval "PORT_$name=$(cat "$tmp/$name.port")"
+}
+
+# stop NAME: SIGTERM, then at most 20 s for a clean exit with status 0 (a
+# sanitizer build reports leaks at exit and fails here).
+stop() {
+    name=$1
+    eval "pid=\$PID_$name"
+    kill -TERM "$pid" 2>/dev/null
+    i=0
+    while kill -0 "$pid" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -9 "$pid" 2>/dev/null
+        bad "$name: did not exit within 20 s of SIGTERM"
+    fi
+    wait "$pid"
+    st=$?
+    if [ "$st" -eq 0 ]; then ok; else bad "$name: exit status $st after SIGTERM: $(tail -c 1500 "$tmp/$name.log")"; fi
+}
+
+# req NAME METHOD PATH [curl args...]: the status code on stdout, the body
+# in $tmp/body, the headers in $tmp/headers.
+req() {
+    eval "port=\$PORT_$1"
+    m=$2; p=$3; shift 3
+    curl -s --max-time 10 -X "$m" -o "$tmp/body" -D "$tmp/headers" -w '%{http_code}' "$@" \
+        "http://127.0.0.1:$port$p"
+}
+
+expect_status() {  # expect_status WANT NAME METHOD PATH [curl args]
+    want=$1; shift
+    got=$(req "$@")
+    if [ "$got" = "$want" ]; then ok; else bad "$2 $3 -> $got, want $want: $(head -c 300 "$tmp/body")"; fi
+}
+
+detail_has() {  # the last body is {"detail":"..."} (one line) containing TEXT
+    if head -c 9 "$tmp/body" | grep -q '^{"detail"' && [ "$(wc -l <"$tmp/body")" -eq 1 ] &&
+        sed 's/\\"/"/g' "$tmp/body" | grep -qF -- "$1"; then ok
+    else bad "detail lacks '$1': $(head -c 300 "$tmp/body")"; fi
+}
+
+kind_of() {
+    case $(basename "$1") in
+        *gateway*) echo gateway ;;
+        *volume*) echo volume ;;
+        *fleet*) echo fleet ;;
+        *) echo run ;;
+    esac
+}
+
+# ---------------------------------------------------------------- config
+# Start-up refuses bad configurations, naming file and key.
+cat >"$tmp/bad-param.yaml" <<EOF2
+policies:
+  - $ROOT/rules/example.rules
+  - path: $ROOT/rules/gpu-limits.rules
+    params:
+      max_gpus: 4
+      max_price: 3.0
+EOF2
+cat >"$tmp/bad-key.yaml" <<EOF2
+policies: [$ROOT/rules/example.rules]
+limits:
+  max_body_byte: 10
+EOF2
+cat >"$tmp/bad-type.yaml" <<EOF2
+policies: [$ROOT/rules/example.rules]
+limits:
+  max_body_bytes: lots
+EOF2
+printf 'policy "broken";\non run {\n    set configuration.x = ;\n}\n' >"$tmp/broken.rules"
+config_error() {  # config_error PATTERN ARGS...: --check exits 1 and says PATTERN
+    pattern=$1; shift
+    "$RULESD" --check "$@" >"$tmp/out" 2>&1
+    st=$?
+    if [ "$st" -eq 1 ] && grep -qF -- "$pattern" "$tmp/out"; then ok
+    else bad "config error '$pattern': status $st: $(head -c 400 "$tmp/out")"; fi
+}
+config_error "bad-param.yaml: policies[1].params.max_price: no policy in '$ROOT/rules/gpu-limits.rules' ('gpu-limits') declares a parameter 'max_price'" --config "$tmp/bad-param.yaml"
+config_error "bad-key.yaml: limits.max_body_byte: unknown key" --config "$tmp/bad-key.yaml"
+config_error "bad-type.yaml: limits.max_body_bytes: expected an integer, got a string" --config "$tmp/bad-type.yaml"
+config_error "broken.rules:3:" --policy "$tmp/broken.rules"
+config_error "--param nosuch.max_gpus" --policy rules/ --param nosuch.max_gpus=1
+config_error "cannot read '$tmp/missing.rules'" --policy "$tmp/missing.rules"
+RULESD_CONFIG="$tmp/bad-key.yaml" "$RULESD" --check >"$tmp/out" 2>&1
+if [ $? -eq 1 ] && grep -q "limits.max_body_byte" "$tmp/out"; then ok; else bad "RULESD_CONFIG is not read"; fi
+
+# ---------------------------------------------------------------- server A
+# The example policies (plus a fixture with two forbids and secret-printing
+# templates) from a configuration file.
+cat >"$tmp/a.yaml" <<EOF2
+listen: 127.0.0.1:0
+threads: 2
+policies:
+  - $ROOT/rules/example.rules
+  - path: $FIX/multi.rules
+    params:
+      marker: "from-config"
+limits:
+  max_body_bytes: 65536
+  connection_timeout: 2
+decision_log: $tmp/decisions.jsonl
+watch: false
+EOF2
+start a --config "$tmp/a.yaml"
+
+expect_status 200 a GET /healthz
+check "healthz body" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["status"]=="ok" and d["revision"]==1, d' "$tmp/body"
+
+# Every real dstack body through its endpoint: the response must equal
+# rulec's answer on the same policies, and hold up field by field.
+n=0
+for f in "$SPECS"/*.request.json; do
+    kind=$(kind_of "$f")
+    n=$((n + 1))
+    tr -d '\n' <"$f" >"$tmp/req$n.json"
+    "$RULEC" apply rules/example.rules "$FIX/multi.rules" --param multi.marker='"from-config"' \
+        --request "$tmp/req$n.json" --kind "$kind" --ndjson >"$tmp/want$n.json" 2>/dev/null
+    echo "/apply_policies/on_${kind}_apply $tmp/req$n.json $tmp/want$n.json" >>"$tmp/jobs"
+    got=$(req a POST "/apply_policies/on_${kind}_apply" -H 'Content-Type: application/json' --data-binary @"$tmp/req$n.json")
+    if [ "$got" != 200 ]; then bad "$(basename "$f") -> $got"; continue; fi
+    if ! grep -qi '^content-type: application/json' "$tmp/headers"; then bad "$(basename "$f"): content type"; continue; fi
+    cp "$tmp/body" "$tmp/got$n.json"
+    echo "$(basename "$f")($kind) $tmp/req$n.json $tmp/got$n.json $tmp/want$n.json $kind" >>"$tmp/checks"
+done
+python3 "$FIX/check.py" dstack-batch "$tmp/checks" >"$tmp/checks.out" 2>&1
+while read -r verdict rest; do
+    if [ "$verdict" = PASS ]; then ok; else bad "$rest"; fi
+done <"$tmp/checks.out"
+[ "$(grep -c '^PASS' "$tmp/checks.out")" -eq "$n" ] || bad "field-by-field checks: $(head -c 300 "$tmp/checks.out")"
+[ "$n" -ge 30 ] && ok || bad "only $n request bodies in $SPECS"
+# A run request (privileged: false) and its answer, for the tests below.
+tr -d '\n' <"$SPECS/examples_.dstack.yml.request.json" >"$tmp/run.json"
+"$RULEC" apply rules/example.rules --request "$tmp/run.json" --kind run --ndjson >"$tmp/run.want" 2>/dev/null
+
+# Rejections: one forbid, two forbids joined with "; ", a gateway.
+# Run requests with configuration.name set and secrets in env and registry_auth.
+python3 - "$SPECS/synthetic_task_limits.request.json" "$tmp" <<'PY'
+import json, sys
+for name, out in (("two-forbids", "two.json"), ("leak", "leak.json")):
+    d = json.load(open(sys.argv[1]))
+    c = d["spec"]["configuration"]
+    c["name"] = name
+    c["privileged"] = False
+    c["env"] = {"HF_TOKEN": "hf_SuperSecretValue123", "QUOTED": 'a"b-secret-with-quote', "SHORT": "1"}
+    c["registry_auth"] = {"username": "deploy-bot-user", "password": "P@ssw0rd-Secret!"}
+    json.dump(d, open(sys.argv[2] + "/" + out, "w"))
+PY
+expect_status 200 a POST /apply_policies/on_run_apply --data-binary @"$tmp/two.json"
+check "two forbids joined" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["error"]=="first reason; second reason", d["error"]; assert d["spec"]==json.load(open(sys.argv[2]))["spec"], "spec not echoed unchanged"' "$tmp/body" "$tmp/two.json"
+
+# /v1/evaluate: the full decision.
+expect_status 200 a POST /v1/evaluate -d '{"kind":"run","user":"bob","project":"p","spec":{"configuration":{"type":"service"}}}'
+check "evaluate decision" python3 "$FIX/check.py" evaluate "$tmp/body"
+expect_status 200 a POST /v1/evaluate -d '{"kind":"run","user":"bob","project":"p","spec":{"configuration":{"type":"task","privileged":true}}}'
+check "evaluate rejection" python3 "$FIX/check.py" rejected "$tmp/body" "Running privileged containers is forbidden" example 11
+expect_status 200 a POST /v1/evaluate -d '{"kind":"volume","spec":{"configuration":{"type":"volume"}}}'
+check "evaluate other kind" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["allowed"] and d["changes"]==[] and d["spec"]=={"configuration":{"type":"volume"}}, d' "$tmp/body"
+
+# /v1/policies: names, priorities, parameters (with the override), checksums.
+expect_status 200 a GET /v1/policies
+check "policies listing" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+ps = {p["name"]: p for p in d["policies"]}
+assert set(ps) == {"example", "multi"}, ps.keys()
+assert ps["multi"]["priority"] == 50 and ps["multi"]["parameters"] == {"marker": "from-config"}, ps["multi"]
+assert ps["example"]["kinds"] == ["run", "gateway"] and len(ps["example"]["checksum"]) == 8
+assert d["revision"] == 1' "$tmp/body"
+
+# Bad input: each refused with a clear status and {"detail"}, none fatal.
+head -c 70000 /dev/zero | tr '\0' ' ' >"$tmp/huge.json"
+expect_status 413 a POST /apply_policies/on_run_apply --data-binary @"$tmp/huge.json"
+detail_has "over the 65536-byte limit"
+expect_status 413 a POST /apply_policies/on_run_apply -H 'Transfer-Encoding: chunked' --data-binary @"$tmp/huge.json"
+expect_status 400 a POST /apply_policies/on_run_apply -d 'this is not json'
+detail_has "invalid JSON at line 1, column 1"
+expect_status 400 a POST /apply_policies/on_run_apply -d '{"user":"a","project":"b"}'
+detail_has 'missing "spec"'
+expect_status 400 a POST /apply_policies/on_run_apply -d '{"user":"a","spec":[1]}'
+detail_has '"spec" must be an object, got an array'
+expect_status 400 a POST /apply_policies/on_run_apply -d '[1,2]'
+detail_has "expected a JSON object, got an array"
+expect_status 400 a POST /apply_policies/on_run_apply
+detail_has "request body is empty"
+expect_status 400 a POST /apply_policies/on_run_apply -d '{"user":5,"spec":{}}'
+detail_has '"user" must be a string, got an integer'
+expect_status 400 a POST /apply_policies/on_run_apply -d '{"spec":{"a":1,"a":2}}'
+detail_has 'duplicate key'
+expect_status 400 a POST /v1/evaluate -d '{"spec":{}}'
+detail_has '"kind" must be a non-empty string'
+expect_status 404 a GET /nope
+detail_has "no such endpoint: /nope"
+expect_status 404 a POST /apply_policies/on_cluster_apply -d '{}'
+expect_status 405 a GET /apply_policies/on_run_apply
+grep -qi '^allow: POST' "$tmp/headers" && ok || bad "405 without Allow: POST"
+expect_status 405 a POST /metrics -d '{}'
+expect_status 405 a DELETE /v1/policies
+# The slow cases run side by side (each takes the 2-second limit or more).
+for mode in idle stall drip garbage; do
+    python3 "$FIX/rawclient.py" $mode "$PORT_a" 2 >"$tmp/raw.$mode" 2>&1 &
+    eval "raw_$mode=\$!"
+done
+for mode in idle stall drip garbage; do
+    eval "wait \$raw_$mode" && ok || bad "slow/garbage connection ($mode): $(head -c 300 "$tmp/raw.$mode")"
+done
+expect_status 200 a GET /healthz
+
+# Concurrent load: 20 keep-alive clients for 3 s over every real body, each
+# response byte-identical to rulec's; bad requests fired alongside must not
+# disturb them.
+set --
+while read -r p b e; do set -- "$@" "$p" "$b" "$e"; done <"$tmp/jobs"
+"$LOAD" --port "$PORT_a" --clients 20 --seconds 3 "$@" >"$tmp/load.out" 2>&1 &
+loadpid=$!
+i=0
+while [ $i -lt 20 ]; do
+    req a POST /apply_policies/on_run_apply -d 'not json' >/dev/null
+    req a POST /apply_policies/on_run_apply --data-binary @"$tmp/huge.json" >/dev/null
+    req a GET /nope >/dev/null
+    i=$((i + 1))
+done
+wait $loadpid
+st=$?
+echo "load: $(cat "$tmp/load.out")"
+if [ $st -eq 0 ] && grep -q 'errors 0 ' "$tmp/load.out"; then ok; else bad "load test: $(head -c 600 "$tmp/load.out")"; fi
+
+# Metrics after all that.
+expect_status 200 a GET /metrics
+check "metrics" python3 -c '
+import re, sys
+t = open(sys.argv[1]).read()
+def v(name):
+    m = re.search("^" + re.escape(name) + r" (\S+)$", t, re.M)
+    assert m, name + " missing"
+    return float(m.group(1))
+assert v("rulesd_decisions_total{kind=\"run\",outcome=\"allowed\"}") > 1000
+assert v("rulesd_decisions_total{kind=\"run\",outcome=\"rejected\"}") >= 2
+assert v("rulesd_decisions_total{kind=\"gateway\",outcome=\"rejected\"}") >= 1
+assert v("rulesd_decisions_total{kind=\"run\",outcome=\"invalid\"}") >= 20
+assert v("rulesd_http_responses_total{code=\"413\"}") >= 21
+assert v("rulesd_decision_duration_seconds_bucket{le=\"+Inf\"}") == v("rulesd_decision_duration_seconds_count")
+assert v("rulesd_policy_set_revision") == 1 and v("rulesd_reloads_total") == 0
+assert "# TYPE rulesd_decision_duration_seconds histogram" in t' "$tmp/body"
+
+# Redaction: a rejection whose message prints env values and the registry
+# password reaches the client in full, but never the decision log.
+expect_status 200 a POST /apply_policies/on_run_apply --data-binary @"$tmp/leak.json"
+grep -q 'hf_SuperSecretValue123' "$tmp/body" && ok || bad "the client should see its own message"
+stop a
+check "decision log redacted" python3 "$FIX/check.py" declog "$tmp/decisions.jsonl" \
+    hf_SuperSecretValue123 'P@ssw0rd-Secret!' 'a\"b-secret-with-quote' 'b-secret-with-quote'
+if grep -q 'SuperSecret\|P@ssw0rd' "$tmp/a.log"; then bad "the server log holds a secret"; else ok; fi
+
+# ---------------------------------------------------------------- auth
+printf 'test-token-0123456789abcdef\n' >"$tmp/token"
+start b --port 0 --policy rules/example.rules --token-file "$tmp/token" --decision-log "$tmp/b.jsonl"
+expect_status 401 b POST /apply_policies/on_run_apply --data-binary @"$tmp/run.json"
+grep -qi '^www-authenticate: Bearer' "$tmp/headers" && ok || bad "401 without WWW-Authenticate"
+detail_has "missing 'Authorization: Bearer <token>' header"
+expect_status 401 b POST /apply_policies/on_run_apply -H 'Authorization: Bearer wrong-token-0123456789ab' --data-binary @"$tmp/run.json"
+detail_has "invalid bearer token"
+expect_status 401 b POST /apply_policies/on_run_apply -H 'Authorization: Basic dGVzdA==' --data-binary @"$tmp/run.json"
+expect_status 401 b GET /metrics
+expect_status 401 b GET /v1/policies
+expect_status 401 b GET /nope
+expect_status 200 b GET /healthz
+expect_status 200 b POST /apply_policies/on_run_apply -H 'Authorization: Bearer test-token-0123456789abcdef' --data-binary @"$tmp/run.json"
+[ "$(cat "$tmp/body")" = "$(cat "$tmp/run.want")" ] && ok || bad "authorized request answered wrongly"
+expect_status 200 b GET /metrics -H 'authorization: bearer test-token-0123456789abcdef'
+stop b
+if grep -q 'test-token-0123456789abcdef' "$tmp/b.log" "$tmp/b.jsonl"; then bad "a log holds the token"; else ok; fi
+
+# ---------------------------------------------------------------- reload
+# Policies in a folder that is edited while 10 clients keep asking: every
+# response must match the old or the new set, none may fail; a broken edit
+# is refused and the previous set keeps serving.
+mkdir "$tmp/pol"
+cp rules/example.rules "$tmp/pol/example.rules"
+sed 's/max_price = 2.0/max_price = 3.0/' rules/example.rules >"$tmp/example3.rules"
+cat >"$tmp/c.yaml" <<EOF2
+listen: "127.0.0.1:0"
+policies:
+  - $tmp/pol
+  - path: $ROOT/rules/gpu-limits.rules
+    priority: 3
+    params: {max_gpus: 2}
+watch:
+  interval_ms: 100
+EOF2
+"$RULEC" apply "$tmp/pol/example.rules" rules/gpu-limits.rules --param gpu-limits.max_gpus=2 --request "$tmp/run.json" --kind run --ndjson >"$tmp/old.json" 2>/dev/null
+"$RULEC" apply "$tmp/example3.rules" rules/gpu-limits.rules --param gpu-limits.max_gpus=2 --request "$tmp/run.json" --kind run --ndjson >"$tmp/new.json" 2>/dev/null
+cmp -s "$tmp/old.json" "$tmp/new.json" && bad "reload fixture: old and new answers are the same"
+start c --config "$tmp/c.yaml"
+expect_status 200 c GET /v1/policies
+check "priority and param overrides" python3 -c '
+import json, sys
+ps = {p["name"]: p for p in json.load(open(sys.argv[1]))["policies"]}
+assert ps["gpu-limits"]["priority"] == 3 and ps["gpu-limits"]["parameters"]["max_gpus"] == 2, ps["gpu-limits"]' "$tmp/body"
+
+revision() {  # the revision /healthz reports now
+    req c GET /healthz >/dev/null
+    sed -n 's/.*"revision":\([0-9]*\).*/\1/p' "$tmp/body"
+}
+wait_revision() {  # wait_revision N: at most 10 s for revision N or later
+    i=0
+    while [ $i -lt 100 ]; do
+        r=$(revision)
+        [ -n "$r" ] && [ "$r" -ge "$1" ] && return 0
+        sleep 0.1; i=$((i + 1))
+    done
+    return 1
+}
+"$LOAD" --port "$PORT_c" --clients 10 --seconds 4 /apply_policies/on_run_apply "$tmp/run.json" "$tmp/old.json,$tmp/new.json" >"$tmp/load2.out" 2>&1 &
+loadpid=$!
+sleep 0.5
+[ "$(revision)" = 1 ] && ok || bad "revision before any reload is not 1"
+# A good edit, written the way editors do (new file, then rename).
+cp "$tmp/example3.rules" "$tmp/pol/.example.tmp" && mv "$tmp/pol/.example.tmp" "$tmp/pol/example.rules"
+wait_revision 2 && ok || bad "the edited policy was not reloaded: $(tail -5 "$tmp/c.log")"
+sleep 0.3
+rev=$(revision)
+[ "$rev" = 2 ] && ok || bad "one edit caused $((rev - 1)) reloads"
+expect_status 200 c POST /apply_policies/on_run_apply --data-binary @"$tmp/run.json"
+[ "$(cat "$tmp/body")" = "$(cat "$tmp/new.json")" ] && ok || bad "after reload, the answer is not the new set's"
+# A broken edit: refused, diagnostics logged, the previous set keeps serving.
+printf 'policy "example";\non run { set configuration.max_price = ; }\n' >"$tmp/pol/example.rules"
+i=0
+while ! grep -q 'reload failed' "$tmp/c.log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+grep -q "reload failed: .*example.rules:2:" "$tmp/c.log" && ok || bad "no diagnostics for the broken policy: $(tail -5 "$tmp/c.log")"
+expect_status 200 c POST /apply_policies/on_run_apply --data-binary @"$tmp/run.json"
+[ "$(cat "$tmp/body")" = "$(cat "$tmp/new.json")" ] && ok || bad "after a failed reload, the previous set is not serving"
+expect_status 200 c GET /metrics
+grep -q '^rulesd_reload_failures_total 1$' "$tmp/body" && grep -q "^rulesd_policy_set_revision $rev\$" "$tmp/body" && ok \
+    || bad "metrics after a failed reload: $(grep -E 'reload|revision' "$tmp/body" | grep -v '#')"
+# Fixed again, and SIGHUP: reloads (the watch may get there first).
+cp rules/example.rules "$tmp/pol/example.rules"
+eval "kill -HUP \$PID_c"
+wait_revision $((rev + 1)) && ok || bad "no reload after the fix and SIGHUP: $(tail -5 "$tmp/c.log")"
+wait $loadpid
+st=$?
+echo "reload load: $(cat "$tmp/load2.out")"
+if [ $st -eq 0 ] && grep -q 'errors 0 ' "$tmp/load2.out"; then ok; else bad "requests failed during reloads: $(head -c 600 "$tmp/load2.out")"; fi
+stop c
+
+# ---------------------------------------------------------------- shutdown
+# SIGTERM while a request is half sent: it is still answered, then exit 0.
+start d --port 0 --policy rules/example.rules
+eval "dpid=\$PID_d"
+check "in-flight request finishes after SIGTERM" python3 "$FIX/rawclient.py" inflight "$PORT_d" "$dpid" "$tmp/run.json"
+stop d
+
+echo "server: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
