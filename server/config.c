@@ -58,6 +58,27 @@ static char *xstrdup(parser *p, const char *s)
     return d;
 }
 
+/* A path written in the configuration file, made absolute against the
+ * file's own folder: a service started from / (as systemd does) must find
+ * `policies/` beside its rulesd.yaml, not at /policies. Paths given on the
+ * command line stay relative to the working directory, as usual. */
+static char *config_path(parser *p, const char *s)
+{
+    const char *slash = strrchr(p->file, '/');
+    if (s[0] == '/' || !slash)
+        return xstrdup(p, s);
+    size_t dir = (size_t)(slash - p->file);
+    char *d = malloc(dir + 1 + strlen(s) + 1);
+    if (!d) {
+        fail(p, "", "out of memory");
+        return NULL;
+    }
+    memcpy(d, p->file, dir);
+    d[dir] = '/';
+    strcpy(d + dir + 1, s);
+    return d;
+}
+
 static char *format_where(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *format_where(const char *fmt, ...)
 {
@@ -228,7 +249,7 @@ static void parse_policy(parser *p, rd_policy_entry *e, const rv_doc *v, size_t 
     if (rv_doc_kind(v) == RV_STRING) {
         const char *s = get_string(p, v, where);
         if (s)
-            e->path = xstrdup(p, s);
+            e->path = config_path(p, s);
         return;
     }
     if (rv_doc_kind(v) != RV_OBJECT) {
@@ -243,7 +264,7 @@ static void parse_policy(parser *p, rd_policy_entry *e, const rv_doc *v, size_t 
         if (strcmp(key, "path") == 0) {
             const char *s = get_string(p, m, sub);
             if (s)
-                e->path = xstrdup(p, s);
+                e->path = config_path(p, s);
         } else if (strcmp(key, "priority") == 0) {
             if (rv_doc_kind(m) != RV_INT || rv_doc_int(m) < INT32_MIN || rv_doc_int(m) > INT32_MAX) {
                 fail(p, sub, "expected a 32-bit integer, got %s", type_name(m));
@@ -345,13 +366,13 @@ static void parse_root(parser *p, rd_config *cfg, const rv_doc *root)
                 if (strcmp(rv_doc_key(v, j), "token_file") != 0)
                     fail(p, sub, "unknown key (expected token_file)");
                 else if ((s = get_string(p, rv_doc_value(v, j), sub)))
-                    cfg->token_file = xstrdup(p, s);
+                    cfg->token_file = config_path(p, s);
             }
         } else if (strcmp(key, "decision_log") == 0) {
             if (rv_doc_kind(v) == RV_NULL)
                 continue;
             if ((s = get_string(p, v, key)))
-                cfg->decision_log = xstrdup(p, s);
+                cfg->decision_log = config_path(p, s);
         } else if (strcmp(key, "watch") == 0) {
             if (rv_doc_kind(v) == RV_BOOL) {
                 cfg->watch = rv_doc_bool(v) != 0;

@@ -138,6 +138,13 @@ config_error "--param nosuch.max_gpus" --policy rules/ --param nosuch.max_gpus=1
 config_error "cannot read '$tmp/missing.rules'" --policy "$tmp/missing.rules"
 RULESD_CONFIG="$tmp/bad-key.yaml" "$RULESD" --check >"$tmp/out" 2>&1
 if [ $? -eq 1 ] && grep -q "limits.max_body_byte" "$tmp/out"; then ok; else bad "RULESD_CONFIG is not read"; fi
+# Relative paths in a configuration file are relative to that file, whatever
+# the working directory (systemd starts services in /).
+mkdir -p "$tmp/etc/policies"
+cp rules/example.rules "$tmp/etc/policies/"
+printf 'policies:\n  - policies/\n' >"$tmp/etc/rel.yaml"
+(rulesd_abs=$(cd "$(dirname "$RULESD")" && pwd)/$(basename "$RULESD"); cd / && "$rulesd_abs" --check --config "$tmp/etc/rel.yaml") >"$tmp/out" 2>&1
+if [ $? -eq 0 ]; then ok; else bad "config-relative policy path: $(head -c 300 "$tmp/out")"; fi
 
 # ---------------------------------------------------------------- server A
 # The example policies (plus a fixture with two forbids and secret-printing
