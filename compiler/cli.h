@@ -31,6 +31,11 @@ typedef struct cli_param {
  * "rulec: cannot read 'PATH': reason" (or the limit) and returns NULL. */
 char *cli_read_file(const char *path, size_t *len, size_t limit);
 
+/* Writes data to path through a temporary file beside it, flushed and
+ * renamed into place: a failed or interrupted run never leaves a partial
+ * file or clobbers the old one. Prints the reason on failure. */
+bool cli_write_atomically(const char *path, const void *data, size_t len);
+
 /* Expands policy arguments: a folder stands for its *.rules and *.rbc
  * files (sorted, not recursive). Returns a malloc'd array of paths (each
  * malloc'd) or NULL after printing an error. */

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Reads every source named (folders expanded); diagnostics for unreadable
  * files go to diags. Returns the number read into *srcs. */
@@ -57,54 +56,6 @@ int cli_check(int argc, char **argv)
     rv_arena_free(&arena);
     cli_free_paths(paths, npaths);
     return rc;
-}
-
-/* Writes data to path atomically: a temporary file beside it, flushed,
- * then renamed over it. */
-static bool write_atomically(const char *path, const void *data, size_t len)
-{
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return false;
-    snprintf(tmp, n, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        fprintf(stderr, "rulec: cannot write '%s': %s\n", path, strerror(errno));
-        free(tmp);
-        return false;
-    }
-    const char *p = data;
-    size_t left = len;
-    bool ok = true;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            ok = false;
-            break;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (ok && fsync(fd) != 0)
-        ok = false;
-    int saved = errno;
-    if (close(fd) != 0 && ok) {
-        ok = false;
-        saved = errno;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        ok = false;
-        saved = errno;
-    }
-    if (!ok) {
-        fprintf(stderr, "rulec: cannot write '%s': %s\n", path, strerror(saved));
-        unlink(tmp);
-    }
-    free(tmp);
-    return ok;
 }
 
 int cli_compile(int argc, char **argv)
@@ -172,7 +123,7 @@ int cli_compile(int argc, char **argv)
             rv_program_free(prog);
         }
     }
-    if (!rc && !write_atomically(output, bundle.data, bundle.len))
+    if (!rc && !cli_write_atomically(output, bundle.data, bundle.len))
         rc = EXIT_TROUBLE;
     rv_buf_free(&bundle);
     rv_arena_free(&arena);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char usage_text[] =
     "usage: rulec <command> [options]\n"
@@ -72,6 +73,58 @@ char *cli_read_file(const char *path, size_t *len, size_t limit)
     buf[n] = '\0';
     *len = n;
     return buf;
+}
+
+bool cli_write_atomically(const char *path, const void *data, size_t len)
+{
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp) {
+        fprintf(stderr, "rulec: cannot write '%s': out of memory\n", path);
+        return false;
+    }
+    snprintf(tmp, n, "%s.tmpXXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        fprintf(stderr, "rulec: cannot write '%s': %s\n", path, strerror(errno));
+        free(tmp);
+        return false;
+    }
+    /* mkstemp makes the file private; what we write is not secret, so give
+     * it the permissions a plain create would (0666 less the umask). */
+    mode_t mask = umask(0);
+    umask(mask);
+    bool ok = fchmod(fd, 0666 & ~mask) == 0;
+    const char *p = data;
+    size_t left = len;
+    while (ok && left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            ok = false;
+            break;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (ok && fsync(fd) != 0)
+        ok = false;
+    int saved = errno;
+    if (close(fd) != 0 && ok) {
+        ok = false;
+        saved = errno;
+    }
+    if (ok && rename(tmp, path) != 0) {
+        ok = false;
+        saved = errno;
+    }
+    if (!ok) {
+        fprintf(stderr, "rulec: cannot write '%s': %s\n", path, strerror(saved));
+        unlink(tmp);
+    }
+    free(tmp);
+    return ok;
 }
 
 static bool has_suffix(const char *s, const char *suffix)

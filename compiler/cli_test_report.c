@@ -1,14 +1,12 @@
 /* cli_test_report.c - machine-readable results of `rulec test`: one JSON
  * document (--json) and JUnit XML (--junit FILE). The XML goes to a temporary
  * file beside FILE, renamed into place, so CI never reads half a report. */
+#include "cli.h"
 #include "cli_test.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 void tt_report_init(tt_report *r)
 {
@@ -303,43 +301,19 @@ static void write_junit(const tt_report *r, FILE *f)
 
 bool tt_report_junit(const tt_report *r, const char *path)
 {
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    if (!tmp) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
         fprintf(stderr, "rulec test: --junit: out of memory\n");
         return false;
     }
-    snprintf(tmp, n, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        fprintf(stderr, "rulec test: cannot write '%s': %s\n", path, strerror(errno));
-        free(tmp);
-        return false;
-    }
-    /* mkstemp makes the file private; the report is not. */
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        fprintf(stderr, "rulec test: cannot write '%s': %s\n", path, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        return false;
-    }
     write_junit(r, f);
-    bool ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
-    int saved = errno;
-    ok = (fclose(f) == 0) && ok;
-    if (ok && rename(tmp, path) != 0) {
-        saved = errno;
-        ok = false;
-    }
-    if (!ok) {
-        fprintf(stderr, "rulec test: cannot write '%s': %s\n", path, strerror(saved));
-        unlink(tmp);
-    }
-    free(tmp);
+    bool ok = fclose(f) == 0 && text;
+    if (!ok)
+        fprintf(stderr, "rulec test: --junit: out of memory\n");
+    else
+        ok = cli_write_atomically(path, text, len);
+    free(text);
     return ok;
 }
