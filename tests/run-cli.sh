@@ -23,6 +23,10 @@ for f in "$SPECS"/*.json; do
     if [ "$a" = "$b" ] && cmp -s "$tmp/src.out" "$tmp/rbc.out"; then ok; else bad "bundle differs from sources on $(basename "$f")"; fi
 done
 
+# A bundle gets the permissions of a plain create (umask), not mkstemp's 0600.
+(umask 022 && "$RULEC" compile rules/example.rules -o "$tmp/perm.rbc")
+[ "$(stat -c %a "$tmp/perm.rbc")" = 644 ] && ok || bad "bundle permissions are $(stat -c %a "$tmp/perm.rbc")"
+
 # Compiling is deterministic.
 "$RULEC" compile rules/ -o "$tmp/again.rbc" && cmp -s "$tmp/all.rbc" "$tmp/again.rbc" && ok || bad "two compiles differ"
 
