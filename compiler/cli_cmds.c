@@ -29,6 +29,26 @@ static void print_summary(const rc_diags *d)
                 d->nwarnings, d->nwarnings == 1 ? "" : "s");
 }
 
+/* Reads and compiles policy files into the arena, prints the diagnostics
+ * and a count. Returns 0 when it compiled, 1 when the policies have errors,
+ * 2 when a file could not be read (the run's input is wrong). */
+static int compile_files(char **paths, size_t npaths, rv_arena *arena, rv_policy ***pols,
+                         size_t *npols)
+{
+    rc_diags diags;
+    rc_diags_init(&diags, arena);
+    rc_source *srcs;
+    size_t nsrcs = read_sources(paths, npaths, arena, &diags, &srcs);
+    int unreadable = diags.nerrors;
+    *pols = NULL;
+    *npols = 0;
+    if (nsrcs && !unreadable)
+        rc_compile(srcs, nsrcs, arena, &diags, pols, npols);
+    rc_diags_print(&diags, stderr);
+    print_summary(&diags);
+    return unreadable ? EXIT_TROUBLE : diags.nerrors ? EXIT_REJECTED : 0;
+}
+
 int cli_check(int argc, char **argv)
 {
     if (argc < 2) {
@@ -41,18 +61,9 @@ int cli_check(int argc, char **argv)
         return EXIT_TROUBLE;
     rv_arena arena;
     rv_arena_init(&arena, NULL, NULL);
-    rc_diags diags;
-    rc_diags_init(&diags, &arena);
-    rc_source *srcs;
-    size_t nsrcs = read_sources(paths, npaths, &arena, &diags, &srcs);
-    int unreadable = diags.nerrors;
     rv_policy **pols;
     size_t npols;
-    if (nsrcs)
-        rc_compile(srcs, nsrcs, &arena, &diags, &pols, &npols);
-    rc_diags_print(&diags, stderr);
-    print_summary(&diags);
-    int rc = unreadable ? EXIT_TROUBLE : diags.nerrors ? EXIT_REJECTED : 0;
+    int rc = compile_files(paths, npaths, &arena, &pols, &npols);
     rv_arena_free(&arena);
     cli_free_paths(paths, npaths);
     return rc;
@@ -90,17 +101,9 @@ int cli_compile(int argc, char **argv)
 
     rv_arena arena;
     rv_arena_init(&arena, NULL, NULL);
-    rc_diags diags;
-    rc_diags_init(&diags, &arena);
-    rc_source *srcs;
-    size_t nsrcs = read_sources(paths, npaths, &arena, &diags, &srcs);
-    int rc = diags.nerrors ? EXIT_TROUBLE : 0;
-    rv_policy **pols = NULL;
-    size_t npols = 0;
-    if (!rc && !rc_compile(srcs, nsrcs, &arena, &diags, &pols, &npols))
-        rc = EXIT_REJECTED;
-    rc_diags_print(&diags, stderr);
-    print_summary(&diags);
+    rv_policy **pols;
+    size_t npols;
+    int rc = compile_files(paths, npaths, &arena, &pols, &npols);
 
     rv_buf bundle;
     rv_buf_init(&bundle, NULL, NULL);
