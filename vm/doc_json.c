@@ -21,6 +21,7 @@
 
 typedef struct tok {
     size_t off, len;   /* strings: the bytes between the quotes, still escaped */
+    bool escaped;      /* strings: holds a backslash, so needs decoding */
 } tok;
 
 typedef struct tokvec {
@@ -29,8 +30,7 @@ typedef struct tokvec {
 } tokvec;
 
 typedef struct scan {
-    rv_alloc_fn alloc;
-    void *ud;
+    rv_arena *arena;
     tokvec nums, strs;
     bool oom;
     size_t hint;       /* first capacity of the token vectors */
@@ -43,31 +43,27 @@ typedef struct scan {
     size_t deep_off;
 } scan;
 
-static void tok_push(scan *s, tokvec *tv, size_t off, size_t len)
+/* Token vectors live in the document's arena: the parse is followed by a
+ * reset anyway, and taking them from malloc made every parse pay for a
+ * large allocation that forced glibc to consolidate the small chunks cJSON
+ * had just freed. Growth copies; the old storage is simply left behind. */
+static void tok_push(scan *s, tokvec *tv, size_t off, size_t len, bool escaped)
 {
     if (s->oom)
         return;
     if (tv->n == tv->cap) {
-        /* Start near the expected count (about one string per 16 bytes of a
-         * dstack spec) so a typical parse grows the vector once at most. */
         size_t ncap = tv->cap ? tv->cap * 2 : s->hint;
-        tok *nv = s->alloc(s->ud, tv->v, tv->cap * sizeof *nv, ncap * sizeof *nv);
+        tok *nv = rv_arena_alloc(s->arena, ncap * sizeof *nv);
         if (!nv) {
             s->oom = true;
             return;
         }
+        if (tv->n)
+            memcpy(nv, tv->v, tv->n * sizeof *nv);
         tv->v = nv;
         tv->cap = ncap;
     }
-    tv->v[tv->n++] = (tok){ off, len };
-}
-
-static void tok_free(scan *s, tokvec *tv)
-{
-    if (tv->v)
-        s->alloc(s->ud, tv->v, tv->cap * sizeof *tv->v, 0);
-    tv->v = NULL;
-    tv->n = tv->cap = 0;
+    tv->v[tv->n++] = (tok){ off, len, escaped };
 }
 
 static bool is_ws(char c)
@@ -120,6 +116,15 @@ static void set_bad(scan *s, size_t off, const char *what)
     }
 }
 
+/* Bytes that end a run of plain string content: the closing quote, an
+ * escape, or a control character (an error the pass reports). */
+static const unsigned char string_stop[256] = {
+    [0] = 1, [1] = 1, [2] = 1, [3] = 1, [4] = 1, [5] = 1, [6] = 1, [7] = 1, [8] = 1, [9] =
+    1, [10] = 1, [11] = 1, [12] = 1, [13] = 1, [14] = 1, [15] = 1, [16] = 1, [17] = 1,
+    [18] = 1, [19] = 1, [20] = 1, [21] = 1, [22] = 1, [23] = 1, [24] = 1, [25] = 1, [26] =
+    1, [27] = 1, [28] = 1, [29] = 1, [30] = 1, [31] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
 /* The side pass. Tokens outside strings that start with '-' or a digit are
  * numbers (in valid JSON nothing else does); strings are skipped with their
  * escapes. Stops early only when nesting goes past the limit. */
@@ -131,17 +136,26 @@ static void side_pass(scan *s, const char *t, size_t len, uint32_t max_nesting)
         char c = t[i];
         if (c == '"') {
             size_t start = ++i;
-            while (i < len && t[i] != '"') {
-                if ((unsigned char)t[i] < 0x20)
+            bool escaped = false;
+            for (;;) {
+                while (i < len && !string_stop[(unsigned char)t[i]])
+                    i++;
+                if (i >= len || t[i] == '"')
+                    break;
+                if (t[i] == '\\') {
+                    escaped = true;
+                    i += 2;
+                } else {
                     set_bad(s, i, "control character in string");
-                i += t[i] == '\\' ? 2 : 1;
+                    i++;
+                }
             }
             if (i >= len) {
                 set_bad(s, start - 1, "unterminated string");
-                tok_push(s, &s->strs, start, len - start);
+                tok_push(s, &s->strs, start, len - start, escaped);
                 return;
             }
-            tok_push(s, &s->strs, start, i - start);
+            tok_push(s, &s->strs, start, i - start, escaped);
             i++;
         } else if (c == '-' || is_digit(c)) {
             size_t start = i;
@@ -150,7 +164,7 @@ static void side_pass(scan *s, const char *t, size_t len, uint32_t max_nesting)
                 i++;
             if (!valid_number(t + start, i - start))
                 set_bad(s, start, "invalid number");
-            tok_push(s, &s->nums, start, i - start);
+            tok_push(s, &s->nums, start, i - start, false);
         } else {
             if (c == '[' || c == '{') {
                 if (++depth > max_nesting) {
@@ -353,6 +367,10 @@ static const char *string_tok(conv *c, size_t *outlen)
         return NULL;
     }
     tok tk = c->sc->strs.v[c->si++];
+    if (!tk.escaped) {
+        *outlen = tk.len;
+        return rv_arena_strndup(c->a, c->text + tk.off, tk.len);
+    }
     return decode_string(c->a, c->text + tk.off, tk.len, outlen);
 }
 
@@ -440,7 +458,7 @@ rv_node *rv_json_parse(rv_arena *a, const char *text, size_t len, uint32_t max_n
         return NULL;
     }
 
-    scan s = { .alloc = a->alloc, .ud = a->ud, .hint = len / 16 > 64 ? len / 16 : 64 };
+    scan s = { .arena = a, .hint = len / 16 > 64 ? len / 16 : 64 };
     side_pass(&s, text, len, max_nesting);
     rv_node *result = NULL;
     if (s.oom) {
@@ -491,8 +509,6 @@ rv_node *rv_json_parse(rv_arena *a, const char *text, size_t len, uint32_t max_n
     }
     cJSON_Delete(root);
 out:
-    tok_free(&s, &s.nums);
-    tok_free(&s, &s.strs);
     return result;
 }
 

@@ -148,10 +148,27 @@ static bool record_message(ev *e, rv_vec *v, const rv_node *msg)
 
 /* ---- reading ---- */
 
-static const rv_node *seg_get(const rv_node *n, const rv_seg *s)
+/* Member lookup through the segment's hint (see rv_vm.hints). */
+static rv_member *find_member(const rv_node *obj, const rv_seg *s, uint32_t *hints)
+{
+    if (obj->type != RV_OBJECT)
+        return NULL;
+    uint32_t *h = &hints[s->slot];
+    if (*h < obj->len) {
+        rv_member *m = &obj->u.members[*h];
+        if (m->klen == s->klen && memcmp(m->key, s->key, s->klen) == 0)
+            return m;
+    }
+    rv_member *m = rv_object_find(obj, s->key, s->klen);
+    if (m)
+        *h = (uint32_t)(m - obj->u.members);
+    return m;
+}
+
+static const rv_node *seg_get(const rv_node *n, const rv_seg *s, uint32_t *hints)
 {
     if (s->key) {
-        rv_member *m = rv_object_find(n, s->key, s->klen);
+        rv_member *m = find_member(n, s, hints);
         return m ? m->value : NULL;
     }
     if (n->type != RV_ARRAY)
@@ -160,10 +177,10 @@ static const rv_node *seg_get(const rv_node *n, const rv_seg *s)
     return i >= 0 && i < (int64_t)n->len ? n->u.items[i] : NULL;
 }
 
-static const rv_node *walk(const rv_node *n, const rv_path *p)
+static const rv_node *walk(const rv_node *n, const rv_path *p, uint32_t *hints)
 {
     for (uint32_t k = 0; k < p->nseg && n; k++)
-        n = seg_get(n, &p->segs[k]);
+        n = seg_get(n, &p->segs[k], hints);
     return n ? n : &rv_null_node;
 }
 
@@ -201,13 +218,11 @@ typedef struct slot {
     bool found;
 } slot;
 
-static slot locate(rv_node *n, const rv_seg *s)
+static slot locate(ev *e, rv_node *n, const rv_seg *s)
 {
     slot sl = {n, 0, false};
     if (s->key) {
-        if (n->type != RV_OBJECT)
-            return sl;
-        rv_member *m = rv_object_find(n, s->key, s->klen);
+        rv_member *m = find_member(n, s, e->vm->hints);
         if (m) {
             sl.index = (uint32_t)(m - n->u.members);
             sl.found = true;
@@ -286,7 +301,7 @@ static rv_node *write_parent(ev *e, const rv_path *p, wmode mode, bool *failed)
     for (uint32_t k = 0; k + 1 < p->nseg; k++) {
         const rv_seg *s = &p->segs[k];
         uint8_t need = p->segs[k + 1].key ? RV_OBJECT : RV_ARRAY;
-        slot sl = locate(node, s);
+        slot sl = locate(e, node, s);
         if (!sl.found) {
             if (mode == W_UNSET || need == RV_ARRAY || !s->key || node->type != RV_OBJECT)
                 return NULL;
@@ -408,7 +423,7 @@ static rv_status do_tag(ev *e, const rv_path *p, const rv_node *key, const rv_no
     if (!parent)
         return failed ? oom(e) : RV_OK;
     const rv_seg *last = &p->segs[p->nseg - 1];
-    slot sl = locate(parent, last);
+    slot sl = locate(e, parent, last);
     rv_node *map;
     if (sl.found && slot_value(sl)->type == RV_OBJECT) {
         map = slot_value(sl);
@@ -448,7 +463,7 @@ static rv_status do_write(ev *e, const rv_path *p, wmode mode, const rv_node *va
     if (!parent)
         return failed ? oom(e) : RV_OK;
     const rv_seg *last = &p->segs[p->nseg - 1];
-    slot sl = locate(parent, last);
+    slot sl = locate(e, parent, last);
     rv_node *old = sl.found ? slot_value(sl) : NULL;
     rv_node *nv;
 
@@ -837,15 +852,6 @@ static bool iter_start(rv_iter *it, const rv_node *coll)
 
 /* ---- the dispatch loop ---- */
 
-static bool applies(const rv_policy *p, const char *kind)
-{
-    if (p->nkinds == 0)
-        return true;
-    for (uint32_t k = 0; k < p->nkinds; k++)
-        if (strcmp(p->kinds[k], kind) == 0)
-            return true;
-    return false;
-}
 
 static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *budget)
 {
@@ -856,6 +862,7 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
     const rv_node **sp = base;
     uint32_t pc = 0, ins;
     uint64_t left = *budget;
+    uint32_t *hints = vm->hints;
     rv_status st = RV_OK;
     const rv_node *r;
 
@@ -904,7 +911,7 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
             vmbreak;
         }
         vmcase(GET) {
-            *sp++ = walk(e->spec, &p->paths[RV_GET_AX(ins)]);
+            *sp++ = walk(e->spec, &p->paths[RV_GET_AX(ins)], hints);
             vmbreak;
         }
         vmcase(LOCAL) {
@@ -912,7 +919,7 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
             vmbreak;
         }
         vmcase(WALK) {
-            sp[-1] = walk(sp[-1], &p->paths[RV_GET_AX(ins)]);
+            sp[-1] = walk(sp[-1], &p->paths[RV_GET_AX(ins)], hints);
             vmbreak;
         }
         vmcase(NOT) {
@@ -1126,12 +1133,24 @@ rv_status rv_interp_eval(rv_vm *vm, const rv_program *prog, const rv_request *re
         return RV_ENOMEM;
     }
 
+    if (vm->nhints < prog->nsegs) {
+        uint32_t *h = vm->cfg.alloc(vm->cfg.alloc_ud, vm->hints, vm->nhints * sizeof *h,
+                                    prog->nsegs * sizeof *h);
+        if (!h) {
+            rv_set_error(err, RV_ENOMEM, "out of memory");
+            return RV_ENOMEM;
+        }
+        memset(h + vm->nhints, 0, (prog->nsegs - vm->nhints) * sizeof *h);
+        vm->hints = h;
+        vm->nhints = prog->nsegs;
+    }
+
     ev e = {vm, prog, NULL, 0, 0, spec, err};
     uint64_t budget = vm->cfg.instruction_budget;
-    for (uint32_t k = 0; k < prog->npolicies; k++) {
+    const rv_kind_list *run = rv_program_kind_list(prog, kind);
+    for (uint32_t r = 0; r < run->n; r++) {
+        uint32_t k = run->policies[r];
         const rv_policy *p = prog->policies[k];
-        if (!applies(p, kind))
-            continue;
         e.pol = p;
         e.pol_index = k;
         rv_status st = run_policy(&e, ctx, &budget);

@@ -700,6 +700,75 @@ static const char *blob_name(const rv_blob *b, size_t i, char *tmp, size_t n)
 
 /* Same name: the highest priority wins; two at the same priority is an
  * inconsistency the admin must resolve, wherever it sits in the group. */
+static int compare_kind_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool policy_has_kind(const rv_policy *p, const char *kind)
+{
+    if (p->nkinds == 0)
+        return true;
+    for (uint32_t k = 0; k < p->nkinds; k++)
+        if (strcmp(p->kinds[k], kind) == 0)
+            return true;
+    return false;
+}
+
+/* Builds the per-kind run lists and numbers every path segment, once,
+ * after the set rules have fixed the run order. */
+static bool index_program(loader *l)
+{
+    rv_program *prog = l->prog;
+    l->blob = "policy set";
+    l->pidx = -1;
+    uint32_t nsegs = 0;
+    size_t total = 0;
+    for (uint32_t i = 0; i < prog->npolicies; i++) {
+        rv_policy *p = prog->policies[i];
+        total += p->nkinds;
+        for (uint32_t j = 0; j < p->npaths; j++)
+            for (uint32_t k = 0; k < p->paths[j].nseg; k++)
+                p->paths[j].segs[k].slot = nsegs++;
+    }
+    prog->nsegs = nsegs;
+
+    const char **names = zalloc(l, total ? total : 1, sizeof *names);
+    if (!names)
+        return oom(l);
+    size_t n = 0;
+    for (uint32_t i = 0; i < prog->npolicies; i++)
+        for (uint32_t k = 0; k < prog->policies[i]->nkinds; k++)
+            names[n++] = prog->policies[i]->kinds[k];
+    if (n > 1)
+        qsort(names, n, sizeof *names, compare_kind_names);
+    size_t distinct = 0;
+    for (size_t i = 0; i < n; i++)
+        if (distinct == 0 || strcmp(names[distinct - 1], names[i]) != 0)
+            names[distinct++] = names[i];
+
+    prog->kinds = zalloc(l, distinct ? distinct : 1, sizeof *prog->kinds);
+    if (!prog->kinds)
+        return oom(l);
+    prog->nkinds = (uint32_t)distinct;
+    for (size_t d = 0; d <= distinct; d++) {
+        rv_kind_list *list = d < distinct ? &prog->kinds[d] : &prog->any_kind;
+        list->kind = d < distinct ? names[d] : "*";
+        uint32_t count = 0;
+        for (uint32_t i = 0; i < prog->npolicies; i++)
+            count += d < distinct ? policy_has_kind(prog->policies[i], names[d])
+                                  : prog->policies[i]->nkinds == 0;
+        list->policies = zalloc(l, count ? count : 1, sizeof *list->policies);
+        if (!list->policies)
+            return oom(l);
+        for (uint32_t i = 0; i < prog->npolicies; i++)
+            if (d < distinct ? policy_has_kind(prog->policies[i], names[d])
+                             : prog->policies[i]->nkinds == 0)
+                list->policies[list->n++] = i;
+    }
+    return true;
+}
+
 static bool apply_set_rules(loader *l, const rv_blob *blobs)
 {
     rv_program *prog = l->prog;
@@ -779,7 +848,23 @@ static bool load_all(loader *l, const rv_blob *blobs, size_t n)
             return fail(l, "%zu bytes after the last policy", left(l));
     }
     l->pidx = -1;
-    return apply_set_rules(l, blobs);
+    return apply_set_rules(l, blobs) && index_program(l);
+}
+
+const rv_kind_list *rv_program_kind_list(const rv_program *prog, const char *kind)
+{
+    uint32_t lo = 0, hi = prog->nkinds;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(prog->kinds[mid].kind, kind);
+        if (c == 0)
+            return &prog->kinds[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return &prog->any_kind;
 }
 
 void rv_program_free(rv_program *prog)

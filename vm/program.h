@@ -50,6 +50,7 @@ typedef struct rv_seg {
     const char *key;   /* NULL: an index segment */
     uint32_t klen;
     int32_t index;     /* negative counts from the end */
+    uint32_t slot;     /* numbered across the program: the VM's lookup hint */
 } rv_seg;
 
 typedef struct rv_path {
@@ -97,13 +98,30 @@ typedef struct rv_policy {
     uint32_t max_stack;  /* computed by the verifier */
 } rv_policy;
 
+/* The policies that run for one kind, in run order (indices into
+ * rv_program.policies), so a request never looks at policies for other
+ * kinds: with a thousand policies of which one applies, evaluation costs
+ * about what one policy costs. */
+typedef struct rv_kind_list {
+    const char *kind;
+    uint32_t n;
+    uint32_t *policies;
+} rv_kind_list;
+
 struct rv_program {
     rv_config cfg;
     rv_arena arena;      /* everything the program owns except PCRE2 codes */
     uint32_t npolicies;
     rv_policy **policies;  /* in run order: priority, then name */
+    uint32_t nkinds;
+    rv_kind_list *kinds;   /* sorted by kind name, for binary search */
+    rv_kind_list any_kind; /* for kinds no policy names: the "on *" ones */
+    uint32_t nsegs;        /* path segments in all policies (rv_seg.slot) */
     bool sealed;           /* set by the first evaluation: no more overrides */
 };
+
+/* The run list for a kind (never NULL). */
+const rv_kind_list *rv_program_kind_list(const rv_program *prog, const char *kind);
 
 /* Serializes policies (filled in by the compiler: every field but checksum,
  * max_stack and regex code) as one bundle, in the given order. */

@@ -46,6 +46,12 @@ struct rv_vm {
     void *match_ctx;      /* pcre2_match_context_8 * */
     rv_trace_fn trace;
     void *trace_ud;
+    /* Where each path segment's key was found last time (by rv_seg.slot).
+     * Specs from one orchestrator share their key order, so a hint almost
+     * always lands and a lookup costs one comparison instead of a scan.
+     * Only a hint: it is checked every time, so a stale one is harmless. */
+    uint32_t *hints;
+    size_t nhints;
     const rv_node *stack[RV_STACK_MAX];
     rv_iter iters[RV_SLOTS_MAX];
 };
