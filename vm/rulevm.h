@@ -13,9 +13,13 @@
  * text -- lives in the VM's scratch memory and stays valid until the next
  * rv_vm_reset() or rv_vm_free() on that VM; the caller never frees it. Two
  * exceptions: a decision's message and change arrays are reused by the next
- * rv_vm_eval, and printed text by the next rv_vm_print. All memory comes
- * from the allocator in rv_config (malloc/free by default); PCRE2's JIT
- * takes its executable pages from the system.
+ * rv_vm_eval, and printed text by the next rv_vm_print. The library's own
+ * memory comes from the allocator in rv_config (malloc/free by default).
+ * The parsers of the dependencies allocate on their own: cJSON builds its
+ * temporary parse tree and libyaml its parser state with malloc/free while
+ * a text is read (cJSON's allocator hooks are process-wide, so a library
+ * must not take them over), and PCRE2's JIT takes its executable pages from
+ * the system.
  */
 #ifndef RULEVM_H
 #define RULEVM_H
@@ -125,7 +129,8 @@ typedef enum rv_doc_type {
 rv_status rv_vm_new(const rv_config *cfg, rv_vm **out);
 void rv_vm_free(rv_vm *vm);
 /* Releases everything the VM handed out since the last reset; keeps the
- * memory for reuse so a steady stream of decisions allocates nothing. */
+ * memory for reuse, so a steady stream of decisions needs nothing new from
+ * the allocator (the parsers aside: see the note at the top). */
 void rv_vm_reset(rv_vm *vm);
 
 /* Parses text (JSON, YAML, or RV_AUTO: JSON when the first non-blank byte is

@@ -1,0 +1,422 @@
+/* bench_vm.c - in-process benchmark of the library: compiles a policy set
+ * through the compiler's entry point, loads it, then times each decision on
+ * each request body split into parse, evaluate, print (of the dstack
+ * response {"spec","error"}) and reset, and counts the VM's instructions and
+ * the allocator calls of every phase. Prints one JSON object for the runner
+ * (bench/run.py).
+ *
+ *   bench_vm [--iters N] [--reps R] [--compile-reps C] --policy PATH...
+ *            --request FILE...
+ *
+ * PATH is a .rules file or a folder of them. A request's kind comes from
+ * its spec (configuration.type fleet/volume/gateway, else run). Bodies are
+ * re-printed compactly first, as dstack posts them.
+ */
+#include "compile.h"
+#include "program.h"
+#include "rulevm.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+enum { PH_PARSE, PH_EVAL, PH_PRINT, PH_RESET, NPHASES };
+static const char *const phase_names[NPHASES] = {"parse", "eval", "print", "reset"};
+
+/* ---- allocation counting through rv_config.alloc ---- */
+static int cur_phase = PH_RESET;
+static unsigned long long nallocs[NPHASES];  /* new blocks and growths */
+
+static void *count_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    (void)ud;
+    (void)osize;
+    if (nsize == 0) {
+        free(ptr);
+        return NULL;
+    }
+    nallocs[cur_phase]++;
+    return realloc(ptr, nsize);
+}
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static void die(const char *what, const char *msg)
+{
+    fprintf(stderr, "bench_vm: %s: %s\n", what, msg);
+    exit(2);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        die(path, "cannot open");
+    if (fseek(f, 0, SEEK_END) != 0)
+        die(path, "cannot seek");
+    long n = ftell(f);
+    if (n < 0 || fseek(f, 0, SEEK_SET) != 0)
+        die(path, "cannot seek");
+    char *buf = malloc((size_t)n + 1);
+    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
+        die(path, "cannot read");
+    fclose(f);
+    buf[n] = '\0';
+    *len = (size_t)n;
+    return buf;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* ---- policy sources ---- */
+typedef struct srclist {
+    char **paths;
+    size_t n, cap;
+} srclist;
+
+static void add_path(srclist *l, const char *p)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 64;
+        l->paths = realloc(l->paths, l->cap * sizeof *l->paths);
+        if (!l->paths)
+            die("policies", "out of memory");
+    }
+    l->paths[l->n++] = strdup(p);
+}
+
+static void add_policy_arg(srclist *l, const char *arg)
+{
+    DIR *d = opendir(arg);
+    if (!d) {
+        add_path(l, arg);
+        return;
+    }
+    size_t first = l->n;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n > 6 && strcmp(e->d_name + n - 6, ".rules") == 0) {
+            char *p = malloc(strlen(arg) + n + 2);
+            if (!p)
+                die(arg, "out of memory");
+            sprintf(p, "%s/%s", arg, e->d_name);
+            add_path(l, p);
+            free(p);
+        }
+    }
+    closedir(d);
+    qsort(l->paths + first, l->n - first, sizeof *l->paths, cmp_str);
+}
+
+typedef struct compile_times {
+    double front_ns, write_ns, load_ns;  /* one compilation */
+    size_t npolicies, bundle_bytes;
+} compile_times;
+
+/* Compiles the sources (already read) and loads the bundle, timing the
+ * front end + code generation, the bundle writer and the loader (verifier
+ * and regex compilation). Returns the program. */
+static rv_program *compile_once(const rc_source *srcs, size_t n, const rv_config *cfg,
+                                compile_times *t)
+{
+    double t0 = now_ns();
+    rv_arena arena;
+    rv_arena_init(&arena, NULL, NULL);
+    rc_diags diags;
+    rc_diags_init(&diags, &arena);
+    rv_policy **pols;
+    size_t npols;
+    if (!rc_compile(srcs, n, &arena, &diags, &pols, &npols)) {
+        rc_diags_print(&diags, stderr);
+        die("policies", "do not compile");
+    }
+    double t1 = now_ns();
+    rv_buf b;
+    rv_buf_init(&b, NULL, NULL);
+    if (!rv_bundle_write(&b, pols, npols))
+        die("bundle", "out of memory");
+    double t2 = now_ns();
+    rv_blob blob = {b.data, b.len, "bench"};
+    rv_program *prog;
+    rv_error err;
+    if (rv_program_load(&blob, 1, cfg, &prog, &err) != RV_OK)
+        die("load", err.message);
+    double t3 = now_ns();
+    t->front_ns = t1 - t0;
+    t->write_ns = t2 - t1;
+    t->load_ns = t3 - t2;
+    t->npolicies = npols;
+    t->bundle_bytes = b.len;
+    rv_buf_free(&b);
+    rv_arena_free(&arena);
+    return prog;
+}
+
+/* ---- one request body ---- */
+typedef struct request {
+    const char *path;
+    char *text;  /* compact JSON */
+    size_t len, spec_len;
+    const char *kind;
+} request;
+
+static void load_request(rv_vm *vm, const char *path, request *r)
+{
+    size_t len;
+    char *raw = slurp(path, &len);
+    rv_doc *body;
+    rv_error err;
+    if (rv_vm_parse(vm, raw, len, RV_JSON, &body, &err) != RV_OK)
+        die(path, err.message);
+    rv_doc *spec = rv_doc_get(body, "spec");
+    if (!spec || rv_doc_kind(spec) != RV_OBJECT)
+        die(path, "no spec object");
+    const char *type = rv_doc_string(rv_doc_get(rv_doc_get(spec, "configuration"), "type"));
+    r->kind = "run";
+    if (type && (!strcmp(type, "fleet") || !strcmp(type, "volume") || !strcmp(type, "gateway")))
+        r->kind = strcmp(type, "fleet") == 0 ? "fleet" : strcmp(type, "volume") == 0 ? "volume" : "gateway";
+    const char *out;
+    size_t outlen;
+    if (rv_vm_print(vm, spec, RV_JSON, 0, &out, &outlen, &err) != RV_OK)
+        die(path, err.message);
+    r->spec_len = outlen;
+    if (rv_vm_print(vm, body, RV_JSON, 0, &out, &outlen, &err) != RV_OK)
+        die(path, err.message);
+    r->text = malloc(outlen + 1);
+    if (!r->text)
+        die(path, "out of memory");
+    memcpy(r->text, out, outlen + 1);
+    r->len = outlen;
+    r->path = path;
+    free(raw);
+    rv_vm_reset(vm);
+}
+
+/* One decision as a server makes it; *phase_ns gets each phase's time. */
+static void decide(rv_vm *vm, const rv_program *prog, const request *r, double *phase_ns,
+                   rv_decision *d, size_t *outlen)
+{
+    rv_doc *body;
+    rv_error err;
+    double t0 = now_ns();
+    cur_phase = PH_PARSE;
+    if (rv_vm_parse(vm, r->text, r->len, RV_JSON, &body, &err) != RV_OK)
+        die(r->path, err.message);
+    double t1 = now_ns();
+    cur_phase = PH_EVAL;
+    rv_doc *spec = rv_doc_get(body, "spec");
+    const char *user = rv_doc_string(rv_doc_get(body, "user"));
+    const char *project = rv_doc_string(rv_doc_get(body, "project"));
+    rv_request req = {r->kind, user ? user : "", project ? project : ""};
+    if (rv_vm_eval(vm, prog, &req, spec, d, &err) != RV_OK)
+        die(r->path, err.message);
+    double t2 = now_ns();
+    cur_phase = PH_PRINT;
+    rv_doc *resp = rv_vm_new_object(vm);
+    rv_doc *error = d->allowed ? rv_vm_new_null(vm)
+                               : rv_vm_new_string(vm, d->nerrors ? d->errors[0].text : "");
+    const char *out;
+    if (!resp || !error || rv_vm_object_put(vm, resp, "spec", d->spec) != RV_OK ||
+        rv_vm_object_put(vm, resp, "error", error) != RV_OK ||
+        rv_vm_print(vm, resp, RV_JSON, 0, &out, outlen, &err) != RV_OK)
+        die(r->path, "cannot print the response");
+    double t3 = now_ns();
+    cur_phase = PH_RESET;
+    rv_vm_reset(vm);
+    double t4 = now_ns();
+    phase_ns[PH_PARSE] += t1 - t0;
+    phase_ns[PH_EVAL] += t2 - t1;
+    phase_ns[PH_PRINT] += t3 - t2;
+    phase_ns[PH_RESET] += t4 - t3;
+}
+
+static void print_stats(const char *name, double *v, size_t n, double scale)
+{
+    qsort(v, n, sizeof *v, cmp_dbl);
+    double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    printf("\"%s\": {\"median\": %.1f, \"min\": %.1f, \"max\": %.1f}", name, med * scale,
+           v[0] * scale, v[n - 1] * scale);
+}
+
+/* What one clock read costs, to take out of every phase. */
+static double clock_overhead(void)
+{
+    double best[15];
+    for (int k = 0; k < 15; k++) {
+        double t0 = now_ns();
+        for (int i = 0; i < 1000; i++)
+            (void)now_ns();
+        best[k] = (now_ns() - t0) / 1001;
+    }
+    qsort(best, 15, sizeof *best, cmp_dbl);
+    return best[7];
+}
+
+int main(int argc, char **argv)
+{
+    long iters = 2000, reps = 7, compile_reps = 3;
+    srclist pol = {0}, reqs = {0};
+    srclist *cur = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--iters") && i + 1 < argc)
+            iters = atol(argv[++i]);
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
+            reps = atol(argv[++i]);
+        else if (!strcmp(argv[i], "--compile-reps") && i + 1 < argc)
+            compile_reps = atol(argv[++i]);
+        else if (!strcmp(argv[i], "--policy"))
+            cur = &pol;
+        else if (!strcmp(argv[i], "--request"))
+            cur = &reqs;
+        else if (cur == &pol)
+            add_policy_arg(&pol, argv[i]);
+        else if (cur == &reqs)
+            add_path(&reqs, argv[i]);
+        else
+            die(argv[i], "unexpected argument (usage: bench_vm [--iters N] [--reps R] "
+                         "[--compile-reps C] --policy PATH... --request FILE...)");
+    }
+    if (!pol.n || !reqs.n || iters < 1 || reps < 1 || compile_reps < 1)
+        die("usage", "bench_vm [--iters N] [--reps R] [--compile-reps C] --policy PATH... --request FILE...");
+
+    rv_config cfg;
+    rv_config_init(&cfg);
+    cfg.alloc = count_alloc;
+
+    /* Sources are read once; compilation is timed from text to program. */
+    rc_source *srcs = calloc(pol.n, sizeof *srcs);
+    char **texts = calloc(pol.n, sizeof *texts);
+    if (!srcs || !texts)
+        die("policies", "out of memory");
+    for (size_t i = 0; i < pol.n; i++) {
+        size_t len;
+        texts[i] = slurp(pol.paths[i], &len);
+        srcs[i] = (rc_source){pol.paths[i], texts[i], len};
+    }
+    double *front = calloc((size_t)compile_reps, sizeof(double));
+    double *write = calloc((size_t)compile_reps, sizeof(double));
+    double *load = calloc((size_t)compile_reps, sizeof(double));
+    double *total = calloc((size_t)compile_reps, sizeof(double));
+    if (!front || !write || !load || !total)
+        die("compile", "out of memory");
+    rv_program *prog = NULL;
+    compile_times ct = {0};
+    for (long k = 0; k < compile_reps; k++) {
+        if (prog)
+            rv_program_free(prog);
+        prog = compile_once(srcs, pol.n, &cfg, &ct);
+        front[k] = ct.front_ns;
+        write[k] = ct.write_ns;
+        load[k] = ct.load_ns;
+        total[k] = ct.front_ns + ct.write_ns + ct.load_ns;
+    }
+    printf("{\"files\": %zu, \"policies\": %zu, \"bundle_bytes\": %zu, \"compile_reps\": %ld,\n",
+           pol.n, ct.npolicies, ct.bundle_bytes, compile_reps);
+    printf(" \"compile_ms\": {");
+    print_stats("front", front, (size_t)compile_reps, 1e-6);
+    printf(", ");
+    print_stats("write", write, (size_t)compile_reps, 1e-6);
+    printf(", ");
+    print_stats("load", load, (size_t)compile_reps, 1e-6);
+    printf(", ");
+    print_stats("total", total, (size_t)compile_reps, 1e-6);
+    printf("},\n");
+
+    rv_vm *vm;
+    if (rv_vm_new(&cfg, &vm) != RV_OK)
+        die("vm", "out of memory");
+    double overhead = clock_overhead();
+    printf(" \"iters\": %ld, \"reps\": %ld, \"clock_overhead_ns\": %.1f,\n \"specs\": [\n", iters,
+           reps, overhead);
+
+    double *samples[NPHASES + 1];
+    for (int p = 0; p <= NPHASES; p++) {
+        samples[p] = calloc((size_t)reps, sizeof(double));
+        if (!samples[p])
+            die("samples", "out of memory");
+    }
+    for (size_t s = 0; s < reqs.n; s++) {
+        request r;
+        load_request(vm, reqs.paths[s], &r);
+        rv_decision d;
+        size_t outlen = 0;
+        double warm[NPHASES] = {0};
+        /* Warm up: caches, the VM's scratch memory, PCRE2's JIT stack. */
+        for (long i = 0; i < iters / 10 + 10; i++)
+            decide(vm, prog, &r, warm, &d, &outlen);
+        unsigned long long a0[NPHASES];
+        memcpy(a0, nallocs, sizeof a0);
+        for (long k = 0; k < reps; k++) {
+            double ns[NPHASES] = {0};
+            for (long i = 0; i < iters; i++)
+                decide(vm, prog, &r, ns, &d, &outlen);
+            double sum = 0;
+            for (int p = 0; p < NPHASES; p++) {
+                ns[p] = ns[p] / (double)iters - overhead;
+                if (ns[p] < 0)
+                    ns[p] = 0;
+                samples[p][k] = ns[p];
+                sum += ns[p];
+            }
+            samples[NPHASES][k] = sum;
+        }
+        double per = (double)iters * (double)reps;
+        const char *base = strrchr(r.path, '/');
+        printf("  {\"name\": \"%s\", \"kind\": \"%s\", \"body_bytes\": %zu, \"spec_bytes\": %zu, "
+               "\"out_bytes\": %zu, \"allowed\": %d, \"instructions\": %llu, \"changes\": %zu,\n   ",
+               base ? base + 1 : r.path, r.kind, r.len, r.spec_len, outlen, d.allowed,
+               (unsigned long long)d.instructions, d.nchanges);
+        for (int p = 0; p < NPHASES; p++) {
+            print_stats(phase_names[p], samples[p], (size_t)reps, 1);
+            printf(", ");
+        }
+        print_stats("total", samples[NPHASES], (size_t)reps, 1);
+        printf(",\n   \"allocs\": {");
+        for (int p = 0; p < NPHASES; p++)
+            printf("%s\"%s\": %.3f", p ? ", " : "", phase_names[p],
+                   (double)(nallocs[p] - a0[p]) / per);
+        printf("}}%s\n", s + 1 < reqs.n ? "," : "");
+        free(r.text);
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf(" ],\n \"max_rss_kb\": %ld}\n", ru.ru_maxrss);
+
+    rv_vm_free(vm);
+    rv_program_free(prog);
+    for (size_t i = 0; i < pol.n; i++)
+        free(texts[i]);
+    for (int p = 0; p <= NPHASES; p++)
+        free(samples[p]);
+    free(texts);
+    free(srcs);
+    free(front);
+    free(write);
+    free(load);
+    free(total);
+    for (size_t i = 0; i < pol.n; i++)
+        free(pol.paths[i]);
+    for (size_t i = 0; i < reqs.n; i++)
+        free(reqs.paths[i]);
+    free(pol.paths);
+    free(reqs.paths);
+    return 0;
+}
