@@ -568,37 +568,45 @@ void rv_format_number(rv_buf *b, const rv_node *n)
     }
 }
 
+/* Bytes a JSON string cannot hold as they are. */
+static const unsigned char json_escape[256] = {
+    [0] = 1, [1] = 1, [2] = 1, [3] = 1, [4] = 1, [5] = 1, [6] = 1, [7] = 1, [8] = 1, [9] =
+    1, [10] = 1, [11] = 1, [12] = 1, [13] = 1, [14] = 1, [15] = 1, [16] = 1, [17] = 1,
+    [18] = 1, [19] = 1, [20] = 1, [21] = 1, [22] = 1, [23] = 1, [24] = 1, [25] = 1, [26] =
+    1, [27] = 1, [28] = 1, [29] = 1, [30] = 1, [31] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
 static void json_string(rv_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     rv_buf_putc(b, '"');
-    size_t run = 0; /* start of the pending run of bytes that need no escape */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        const char *esc = NULL;
-        char u[7];
+    size_t i = 0;
+    while (i < n) {
+        /* Copy the longest run that needs no escaping in one go. */
+        size_t run = i;
+        while (i < n && !json_escape[(unsigned char)s[i]])
+            i++;
+        rv_buf_put(b, s + run, i - run);
+        if (i >= n)
+            break;
+        unsigned char c = (unsigned char)s[i++];
+        char esc[6] = {'\\', 0};
         switch (c) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
-        case '\b': esc = "\\b"; break;
-        case '\f': esc = "\\f"; break;
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
         default:
-            if (c < 0x20) {
-                u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
-                u[4] = hex[c >> 4]; u[5] = hex[c & 15]; u[6] = '\0';
-                esc = u;
-            }
+            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+            esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+            rv_buf_put(b, esc, 6);
+            continue;
         }
-        if (esc) {
-            rv_buf_put(b, s + run, i - run);
-            rv_buf_puts(b, esc);
-            run = i + 1;
-        }
+        rv_buf_put(b, esc, 2);
     }
-    rv_buf_put(b, s + run, n - run);
     rv_buf_putc(b, '"');
 }
 
