@@ -295,6 +295,8 @@ static bool slot_remove(ev *e, slot sl)
  * (or null) intermediate objects, and replacing non-object intermediates
  * for set/default only. NULL when the write cannot happen (it is then a
  * no-op): a missing array element, or a non-object in the way. */
+static const char *prefix_text(ev *e, const rv_path *p, uint32_t n);
+
 static rv_node *write_parent(ev *e, const rv_path *p, wmode mode, bool *failed)
 {
     rv_node *node = e->spec;
@@ -326,6 +328,15 @@ static rv_node *write_parent(ev *e, const rv_path *p, wmode mode, bool *failed)
         if (!obj || !slot_replace(e, sl, obj)) {
             *failed = true;
             return NULL;
+        }
+        /* A value (not just a null) is thrown away to make room: that is a
+         * change of its own, or the change list would hide what was lost. */
+        if (child->type != RV_NULL) {
+            const char *where = prefix_text(e, p, k + 1);
+            if (!where || !record_change(e, where, child, obj)) {
+                *failed = true;
+                return NULL;
+            }
         }
         node = obj;
     }
@@ -381,6 +392,34 @@ static bool is_ident(const char *s, size_t n)
             return false;
     }
     return true;
+}
+
+/* Display form of the first n segments of a path (as load.c writes whole
+ * paths): conf.env["HF-TOKEN"].items[0]. In the arena. */
+static const char *prefix_text(ev *e, const rv_path *p, uint32_t n)
+{
+    rv_buf *b = &e->vm->scratch;
+    b->len = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        const rv_seg *s = &p->segs[k];
+        if (!s->key) {
+            char idx[16];
+            int len = snprintf(idx, sizeof idx, "[%d]", (int)s->index);
+            rv_buf_put(b, idx, (size_t)len);
+        } else if (is_ident(s->key, s->klen)) {
+            if (k)
+                rv_buf_putc(b, '.');
+            rv_buf_put(b, s->key, s->klen);
+        } else {
+            rv_node key = {.type = RV_STRING, .len = s->klen, .u.s = s->key};
+            rv_buf_putc(b, '[');
+            rv_json_compact(b, &key);
+            rv_buf_putc(b, ']');
+        }
+    }
+    if (b->oom)
+        return NULL;
+    return rv_arena_strndup(&e->vm->arena, b->data ? b->data : "", b->len);
 }
 
 /* Display path of one tag: configuration.tags.team, or tags["cost-centre"]. */

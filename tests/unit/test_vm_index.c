@@ -115,11 +115,42 @@ static void test_lookup_hints_never_mislead(void **state)
     rv_program_free(prog);
 }
 
+/* Making room for a write through a non-object throws a value away: the
+ * change list must show that, not only the new leaf. */
+static void test_replaced_values_are_changes(void **state)
+{
+    (void)state;
+    rv_program *prog = compile_text("on * { set a.b = 1; set n.m = 2; set l[0].q = 3; }");
+    assert_non_null(prog);
+    rv_vm *vm;
+    assert_int_equal(rv_vm_new(NULL, &vm), RV_OK);
+    const char *json = "{\"a\": 5, \"n\": null, \"l\": [\"s\"]}";
+    rv_doc *spec;
+    rv_error err;
+    assert_int_equal(rv_vm_parse(vm, json, strlen(json), RV_JSON, &spec, &err), RV_OK);
+    rv_request req = {"run", "u", "p"};
+    rv_decision d;
+    assert_int_equal(rv_vm_eval(vm, prog, &req, spec, &d, &err), RV_OK);
+    /* a (5 replaced), a.b, n.m (a null is not a value lost), l[0] ("s"
+     * replaced), l[0].q */
+    assert_int_equal(d.nchanges, 5);
+    assert_string_equal(d.changes[0].path, "a");
+    assert_int_equal(rv_doc_int(d.changes[0].old_value), 5);
+    assert_string_equal(d.changes[1].path, "a.b");
+    assert_string_equal(d.changes[2].path, "n.m");
+    assert_string_equal(d.changes[3].path, "l[0]");
+    assert_string_equal(rv_doc_string(d.changes[3].old_value), "s");
+    assert_string_equal(d.changes[4].path, "l[0].q");
+    rv_vm_free(vm);
+    rv_program_free(prog);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kind_lists_keep_priority_order),
         cmocka_unit_test(test_lookup_hints_never_mislead),
+        cmocka_unit_test(test_replaced_values_are_changes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
