@@ -1010,18 +1010,21 @@ def analysis(res, spec3):
       "parser, which `malloc`s one `cJSON` node per value and copies every string, then a walk "
       "that converts the cJSON tree into `rv_node`s (decoding strings and `strtoll`/`strtod`-ing "
       "numbers again) before `cJSON_Delete`. %s None of cJSON's allocations goes through "
-      "`rv_config.alloc` (the hook sees %g per parse), so README's \"a steady stream of decisions "
-      "allocates nothing\" does not hold for JSON. **Fix**: make the side pass the parser -- one "
-      "recursive-descent pass (its depth is already bounded) that builds `rv_node`s straight into the "
-      "VM arena, keeping the exact number and string handling and the duplicate-key check. That "
-      "removes cJSON from the hot path, every `malloc` of a decision and two of the three passes; "
-      "expect parse to fall 3-5x and the batch and server ratios to follow."
+      "`rv_config.alloc` (the hook sees %g per parse; `vm/rulevm.h` documents the exception: cJSON's "
+      "hooks are process-wide, so the library leaves them alone). **Next step**: make the side pass "
+      "the parser -- one recursive-descent pass (its depth is already bounded) that builds `rv_node`s "
+      "straight into the VM arena, keeping the exact number and string handling and the duplicate-key "
+      "check. That removes every `malloc` of a decision and two of the three passes; expect parse to "
+      "fall 3-5x and the batch and server ratios to follow. It also removes cJSON, a dependency the "
+      "project chose, so it is a decision for the team rather than a tuning step."
       % (SPEC_3KB, pct["parse"], pct["eval"], pct["print"],
          ("Memcheck counts %.0f `malloc` calls per decision, and glibc's allocator functions are "
           "%.0f%% of all instructions of a decision." % (mallocs, alloc_share)) if mallocs else
          "That is about 300 `malloc`/`free` pairs per decision.", hook))
-    w("- **Printing** (`rv_json_compact`, `json_string`) is the second cost: it escapes strings byte "
-      "by byte; copying runs of bytes that need no escaping with one `memcpy` should roughly halve it.")
+    w("- **Printing** (`rv_json_compact`, `json_string`) is the second cost. Strings are copied in "
+      "runs (a lookup table finds the bytes that need escaping), integers and whole floats are printed "
+      "without `printf`; what remains is one call per node and the shortest-round-trip search for "
+      "other floats.")
 
     ex3 = spec3["example"]
     ev_ex, ev_ru = ex3["eval"], spec3["rules"]["eval"]
