@@ -382,41 +382,12 @@ static bool same(const rv_node *a, const rv_node *b)
     }
 }
 
-static bool is_ident(const char *s, size_t n)
-{
-    if (n == 0 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
-        return false;
-    for (size_t i = 1; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
-            return false;
-    }
-    return true;
-}
-
-/* Display form of the first n segments of a path (as load.c writes whole
- * paths): conf.env["HF-TOKEN"].items[0]. In the arena. */
+/* Display form of the first n segments of a path, in the arena. */
 static const char *prefix_text(ev *e, const rv_path *p, uint32_t n)
 {
     rv_buf *b = &e->vm->scratch;
     b->len = 0;
-    for (uint32_t k = 0; k < n; k++) {
-        const rv_seg *s = &p->segs[k];
-        if (!s->key) {
-            char idx[16];
-            int len = snprintf(idx, sizeof idx, "[%d]", (int)s->index);
-            rv_buf_put(b, idx, (size_t)len);
-        } else if (is_ident(s->key, s->klen)) {
-            if (k)
-                rv_buf_putc(b, '.');
-            rv_buf_put(b, s->key, s->klen);
-        } else {
-            rv_node key = {.type = RV_STRING, .len = s->klen, .u.s = s->key};
-            rv_buf_putc(b, '[');
-            rv_json_compact(b, &key);
-            rv_buf_putc(b, ']');
-        }
-    }
+    rv_path_write(b, p->segs, n);
     if (b->oom)
         return NULL;
     return rv_arena_strndup(&e->vm->arena, b->data ? b->data : "", b->len);
@@ -428,7 +399,7 @@ static const char *tag_path(ev *e, const rv_path *p, const rv_node *key)
     rv_buf *b = &e->vm->scratch;
     b->len = 0;
     rv_buf_puts(b, p->text);
-    if (is_ident(key->u.s, key->len)) {
+    if (rv_is_ident(key->u.s, key->len)) {
         rv_buf_putc(b, '.');
         rv_buf_put(b, key->u.s, key->len);
     } else {

@@ -514,11 +514,11 @@ static const char *buf_to_arena(loader *l)
     return rv_arena_strndup(&l->prog->arena, l->buf.len ? l->buf.data : "", l->buf.len);
 }
 
-static bool is_ident(const char *s, uint32_t n)
+bool rv_is_ident(const char *s, size_t n)
 {
     if (n == 0 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
         return false;
-    for (uint32_t i = 1; i < n; i++) {
+    for (size_t i = 1; i < n; i++) {
         char c = s[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '_'))
@@ -527,17 +527,13 @@ static bool is_ident(const char *s, uint32_t n)
     return true;
 }
 
-/* The path as the language writes it: a.b["odd key"][0]. Changes and
- * messages show this, so it is computed once here. */
-static bool path_text(loader *l, rv_path *path)
+void rv_path_write(rv_buf *b, const rv_seg *segs, uint32_t n)
 {
-    rv_buf *b = &l->buf;
-    b->len = 0;
-    for (uint32_t i = 0; i < path->nseg; i++) {
-        const rv_seg *s = &path->segs[i];
+    for (uint32_t i = 0; i < n; i++) {
+        const rv_seg *s = &segs[i];
         if (!s->key) {
             rv_buf_printf(b, "[%ld]", (long)s->index);
-        } else if (is_ident(s->key, s->klen)) {
+        } else if (rv_is_ident(s->key, s->klen)) {
             if (i)
                 rv_buf_putc(b, '.');
             rv_buf_put(b, s->key, s->klen);
@@ -548,6 +544,14 @@ static bool path_text(loader *l, rv_path *path)
             rv_buf_putc(b, ']');
         }
     }
+}
+
+/* Changes and messages show paths as the language writes them, so each
+ * path's text is computed once, here. */
+static bool path_text(loader *l, rv_path *path)
+{
+    l->buf.len = 0;
+    rv_path_write(&l->buf, path->segs, path->nseg);
     path->text = buf_to_arena(l);
     return path->text || oom(l);
 }

@@ -127,6 +127,12 @@ const rv_kind_list *rv_program_kind_list(const rv_program *prog, const char *kin
  * max_stack and regex code) as one bundle, in the given order. */
 bool rv_bundle_write(rv_buf *out, rv_policy *const *policies, size_t n);
 
+/* Whether a key can be written bare in a path (an identifier). */
+bool rv_is_ident(const char *s, size_t n);
+/* Appends the display form of n path segments, as the language writes a
+ * path: a.b["odd key"][0]. */
+void rv_path_write(rv_buf *b, const rv_seg *segs, uint32_t n);
+
 /* Copies in (or the defaults, if NULL) to out, filling every zero field
  * with its default. */
 void rv_config_resolve(rv_config *out, const rv_config *in);
