@@ -19,7 +19,7 @@ Competitor runs are interleaved so that a burst of load on this shared
 machine hits them alike.
 
 Environment: BUILD (default build), RULES_SPECS_DIR (default
-../shared/specs/dstack), BENCH_N (batch size, default 100000).
+tests/data/dstack), BENCH_N (batch size, default 100000).
 """
 import datetime
 import json
@@ -40,7 +40,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.chdir(ROOT)
 os.environ["PYTHONDONTWRITEBYTECODE"] = "1"  # no __pycache__ in bench/
 BUILD = os.environ.get("BUILD", "build")
-SPECS = os.environ.get("RULES_SPECS_DIR", "../shared/specs/dstack")
+SPECS = os.environ.get("RULES_SPECS_DIR", "tests/data/dstack")
 REQUESTS = os.path.join(SPECS, "requests")
 SMOKE = "--smoke" in sys.argv
 REPORT_ONLY = "--report-only" in sys.argv  # re-render the report from results.json

@@ -19,7 +19,7 @@ done
 
 rm -rf "$OUT/seed-spec" "$OUT/seed-bundle" "$OUT/seed-rules"
 mkdir -p "$OUT/seed-spec" "$OUT/seed-bundle" "$OUT/seed-rules"
-cp ../shared/specs/dstack/requests/*.json ../shared/specs/dstack/yaml/*.yml "$OUT/seed-spec/"
+cp tests/data/dstack/requests/*.json tests/data/dstack/yaml/*.yml "$OUT/seed-spec/"
 for f in rules/*.rules tests/golden/disasm/*.rules; do
     cp "$f" "$OUT/seed-rules/"
     build/rulec compile "$f" -o "$OUT/seed-bundle/$(basename "$f" .rules).rbc" 2>/dev/null || true

@@ -1,10 +1,10 @@
 #!/bin/sh
 # demo.sh - the main job (`make demo`): the example policies in rules/
-# applied to dstack's real request bodies from ../shared/specs/dstack.
+# applied to dstack's real request bodies from tests/data/dstack.
 set -u
 BUILD=${BUILD:-build}
 RULEC=${RULEC:-$BUILD/rulec}
-SPECS=${RULES_SPECS_DIR:-../shared/specs/dstack}/requests
+SPECS=${RULES_SPECS_DIR:-tests/data/dstack}/requests
 
 say() { printf '\n== %s\n' "$*"; }
 

@@ -5,7 +5,7 @@
 set -u
 BUILD=${BUILD:-build}
 RULEC=${RULEC:-$BUILD/rulec}
-SPECS=${RULES_SPECS_DIR:-../shared/specs/dstack}/requests
+SPECS=${RULES_SPECS_DIR:-tests/data/dstack}/requests
 pass=0; fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

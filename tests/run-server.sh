@@ -9,7 +9,7 @@ BUILD=${BUILD:-build}
 RULESD=${RULESD:-$BUILD/rulesd}
 RULEC=${RULEC:-$BUILD/rulec}
 LOAD=${LOAD:-$BUILD/tests/loadclient}
-SPECS=${RULES_SPECS_DIR:-../shared/specs/dstack}/requests
+SPECS=${RULES_SPECS_DIR:-tests/data/dstack}/requests
 ROOT=$(pwd)
 FIX=$ROOT/tests/server
 pass=0; fail=0

@@ -1,5 +1,5 @@
 /* helpers.h - shared by the unit tests: compile policy text or files into
- * a verified program, read files, and locate ../shared/specs. Header-only
+ * a verified program, read files, and locate tests/data/dstack. Header-only
  * (static functions) so each test binary stays one file.
  */
 #ifndef TEST_HELPERS_H
@@ -16,7 +16,7 @@
 static inline const char *specs_dir(void)
 {
     const char *d = getenv("RULES_SPECS_DIR");
-    return d ? d : "../shared/specs/dstack";
+    return d ? d : "tests/data/dstack";
 }
 
 static inline char *read_whole_file(const char *path, size_t *len)

@@ -1,7 +1,7 @@
 /* test_doc.c - the document layer: value semantics, number text, JSON and
- * YAML parsing and printing, on the real dstack specs in shared/specs.
+ * YAML parsing and printing, on the real dstack specs in tests/data/dstack.
  *
- * Run from the repository root (specs are found at ../shared/specs/dstack,
+ * Run from the repository root (specs are found at tests/data/dstack,
  * or wherever RULES_SPECS_DIR points).
  */
 #include <setjmp.h>
@@ -23,7 +23,7 @@
 static const char *specs_dir(void)
 {
     const char *d = getenv("RULES_SPECS_DIR");
-    return d && *d ? d : "../shared/specs/dstack";
+    return d && *d ? d : "tests/data/dstack";
 }
 
 static char *slurp(const char *path, size_t *len)

@@ -1,5 +1,5 @@
 /* test_example.c - the seed's example policy (rules/example.rules) over
- * every real dstack request body in ../shared/specs/dstack/requests.
+ * every real dstack request body in tests/data/dstack/requests.
  *
  * For each spec it builds the expected result independently (the original
  * tree with exactly the intended fields patched) and compares the printed

@@ -1,1 +1,1 @@
-apply rules/example.rules --request ../shared/specs/dstack/requests/docs_gateway_aws.request.json --kind gateway
+apply rules/example.rules --request tests/data/dstack/requests/docs_gateway_aws.request.json --kind gateway

@@ -1,1 +1,1 @@
-apply rules/example.rules ../shared/specs/dstack/requests/synthetic_service_full.request.json
+apply rules/example.rules tests/data/dstack/requests/synthetic_service_full.request.json

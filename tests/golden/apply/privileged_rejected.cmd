@@ -1,1 +1,1 @@
-apply rules/example.rules --request ../shared/specs/dstack/requests/synthetic_task_misc.request.json --kind run
+apply rules/example.rules --request tests/data/dstack/requests/synthetic_task_misc.request.json --kind run

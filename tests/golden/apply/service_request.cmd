@@ -1,1 +1,1 @@
-apply rules/example.rules --request ../shared/specs/dstack/requests/synthetic_service_full.request.json --kind run --explain
+apply rules/example.rules --request tests/data/dstack/requests/synthetic_service_full.request.json --kind run --explain

@@ -1,1 +1,1 @@
-apply rules/gpu-limits.rules ../shared/specs/dstack/requests/synthetic_service_full.request.json --kind run --param nosuch=1
+apply rules/gpu-limits.rules tests/data/dstack/requests/synthetic_service_full.request.json --kind run --param nosuch=1
