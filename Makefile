@@ -43,7 +43,7 @@ endif
 
 OPT ?= -O2 -g
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -MMD -MP \
-              -Ivm -Icompiler -I$(BUILD)/grammar $(PKG_CFLAGS) $(CFLAGS)
+              -Ivm -Icompiler -Irulec -Irulec/ruletest -I$(BUILD)/grammar $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL := $(LDFLAGS)
 ifeq ($(SANITIZE),1)
 CFLAGS_ALL  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -68,15 +68,15 @@ Q := @
 endif
 
 VM_SRC       := $(wildcard vm/*.c)
-COMPILER_SRC := $(filter-out compiler/cli_%.c,$(wildcard compiler/*.c))
-CLI_SRC      := $(wildcard compiler/cli_*.c)
+COMPILER_SRC := $(wildcard compiler/*.c)
+CLI_SRC      := $(wildcard rulec/*.c rulec/ruletest/*.c)
 SERVER_SRC   := $(wildcard server/*.c)
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 
-VM_OBJ       := $(VM_SRC:%.c=$(BUILD)/%.o)
-COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/grammar/parser.o $(BUILD)/grammar/lexer.o
-CLI_OBJ      := $(CLI_SRC:%.c=$(BUILD)/%.o)
-SERVER_OBJ   := $(SERVER_SRC:%.c=$(BUILD)/%.o)
+VM_OBJ       := $(VM_SRC:%.c=$(BUILD)/obj/%.o)
+COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/grammar/parser.o $(BUILD)/grammar/lexer.o
+CLI_OBJ      := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+SERVER_OBJ   := $(SERVER_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 STATIC_LIB := $(BUILD)/$(LIBNAME).a
@@ -109,10 +109,10 @@ $(BUILD)/grammar/%.o: $(BUILD)/grammar/%.c $(BUILD)/grammar/parser.h $(BUILD)/gr
 	$(Q)$(CC) $(GEN_CFLAGS) -Igrammar -c -o $@ $<
 
 # Compiler sources include the generated headers.
-$(COMPILER_SRC:%.c=$(BUILD)/%.o) $(CLI_OBJ): $(BUILD)/grammar/parser.h $(BUILD)/grammar/lexer.h
+$(COMPILER_SRC:%.c=$(BUILD)/obj/%.o) $(CLI_OBJ): $(BUILD)/grammar/parser.h $(BUILD)/grammar/lexer.h
 
 # ---- objects ----
-$(BUILD)/%.o: %.c
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS_ALL) $(if $(filter server/%,$<),$(MHD_CFLAGS)) -c -o $@ $<
@@ -148,11 +148,11 @@ $(LOADCLIENT): tests/server/loadclient.c
 
 # ---- tests ----
 # Unit tests of server modules also link the (MHD-free) server objects they test.
-$(BUILD)/tests/test_server_%: tests/unit/test_server_%.c $(BUILD)/server/redact.o $(BUILD)/server/buf.o \
+$(BUILD)/tests/test_server_%: tests/unit/test_server_%.c $(BUILD)/obj/server/redact.o $(BUILD)/obj/server/buf.o \
     $(COMPILER_OBJ) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ $< $(BUILD)/server/redact.o $(BUILD)/server/buf.o \
+	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ $< $(BUILD)/obj/server/redact.o $(BUILD)/obj/server/buf.o \
 	    $(COMPILER_OBJ) $(STATIC_LIB) $(LDFLAGS_ALL) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(COMPILER_OBJ) $(STATIC_LIB)

@@ -8,24 +8,22 @@
 #define RC_AST_H
 
 #include "../vm/value.h"
+#include "rulec.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* A source span. Lines and columns are 1-based; last_column is one past the
- * last character (so a one-character token has last_column = first + 1).
- * Field names are bison's, so this is the parser's YYLTYPE. */
-typedef struct rc_loc {
-    int first_line, first_column;
-    int last_line, last_column;
-} rc_loc;
+/* A source span: the public rc_span (rulec.h), bison's YYLTYPE. */
+typedef rc_span rc_loc;
 
 /* One source text being compiled. */
 typedef struct rc_source {
     const char *name;   /* file name as given */
     const char *text;   /* whole contents, NUL-terminated */
     size_t len;
+    bool has_priority;  /* override the header's priority (rulesd's per-entry priority) */
+    int32_t priority;
 } rc_source;
 
 typedef struct rc_expr rc_expr;

@@ -53,44 +53,23 @@ typedef struct unit {
     rc_checked checked;
     rv_policy *policy;
     rc_cover_map map;
-    size_t order;         /* position among the sources */
+    size_t source;        /* index among the sources */
 } unit;
-
-/* Groups same-named policies, highest priority first, then in source
- * order, so the set rules are one pass over neighbours (10,000 policies
- * must not mean 50 million name comparisons). */
-static int by_name_then_priority(const void *a, const void *b)
-{
-    const unit *x = *(const unit *const *)a, *y = *(const unit *const *)b;
-    int c = strcmp(x->policy->name, y->policy->name);
-    if (c)
-        return c;
-    if (x->policy->priority != y->policy->priority)
-        return x->policy->priority > y->policy->priority ? -1 : 1;
-    return x->order < y->order ? -1 : x->order > y->order;
-}
-
-static int by_priority_then_name(const void *a, const void *b)
-{
-    const unit *x = *(const unit *const *)a, *y = *(const unit *const *)b;
-    if (x->policy->priority != y->policy->priority)
-        return x->policy->priority < y->policy->priority ? -1 : 1;
-    return strcmp(x->policy->name, y->policy->name);
-}
 
 bool rc_compile(const rc_source *srcs, size_t nsrcs, rv_arena *arena, rc_diags *diags,
                 rv_policy ***policies, size_t *n)
 {
-    return rc_compile_map(srcs, nsrcs, arena, diags, policies, NULL, n);
+    rc_compiled c;
+    bool ok = rc_compile_set(srcs, nsrcs, arena, diags, false, &c);
+    *policies = c.policies;
+    *n = c.n;
+    return ok;
 }
 
-bool rc_compile_map(const rc_source *srcs, size_t nsrcs, rv_arena *arena, rc_diags *diags,
-                    rv_policy ***policies, rc_cover_map ***maps, size_t *n)
+bool rc_compile_set(const rc_source *srcs, size_t nsrcs, rv_arena *arena, rc_diags *diags,
+                    bool want_maps, rc_compiled *out)
 {
-    if (maps)
-        *maps = NULL;
-    *policies = NULL;
-    *n = 0;
+    memset(out, 0, sizeof *out);
     unit **units = rv_arena_alloc(arena, (nsrcs ? nsrcs : 1) * sizeof *units);
     if (!units)
         return false;
@@ -110,54 +89,44 @@ bool rc_compile_map(const rc_source *srcs, size_t nsrcs, rv_arena *arena, rc_dia
         bool ok = rc_check(file, arena, diags, &u->checked) && diags->nerrors == before;
         if (!ok)
             continue;
-        u->policy = rc_codegen_map(&u->checked, arena, diags, maps ? &u->map : NULL);
+        u->policy = rc_codegen_map(&u->checked, arena, diags, want_maps ? &u->map : NULL);
         if (u->policy) {
-            u->order = nunits;
+            if (srcs[i].has_priority)
+                u->policy->priority = srcs[i].priority;
+            u->source = i;
             units[nunits++] = u;
         }
     }
     if (diags->nerrors != errors_before)
         return false;
 
-    /* Same name: the highest priority wins; equal priority is ambiguous. */
-    if (nunits > 1)
-        qsort(units, nunits, sizeof *units, by_name_then_priority);
-    bool failed = false;
-    size_t kept = 0;
-    for (size_t i = 0; i < nunits; i++) {
-        unit *u = units[i];
-        unit *first = kept ? units[kept - 1] : NULL;
-        if (!first || strcmp(first->policy->name, u->policy->name) != 0) {
-            units[kept++] = u;  /* the highest priority of its name */
-            continue;
-        }
-        if (first->policy->priority == u->policy->priority) {
-            rc_diag(diags, RC_ERROR, u->checked.file->src, u->checked.name_loc,
-                    "policy '%s' is defined twice with priority %d", u->policy->name,
-                    (int)u->policy->priority);
-            rc_diag(diags, RC_NOTE, first->checked.file->src, first->checked.name_loc,
-                    "the other definition is here");
-            failed = true;
-        }
-    }
-    if (failed)
+    rv_set_entry *e = rv_arena_alloc(arena, (nunits ? nunits : 1) * sizeof *e);
+    if (!e)
         return false;
-    qsort(units, kept, sizeof *units, by_priority_then_name);
-
-    rv_policy **out = rv_arena_alloc(arena, (kept ? kept : 1) * sizeof *out);
-    if (!out)
+    for (size_t i = 0; i < nunits; i++)
+        e[i] = (rv_set_entry){units[i]->policy, i, false};
+    size_t kept, clash[2];
+    if (!rv_set_rule(e, nunits, &kept, clash)) {
+        const unit *first = units[clash[0]], *second = units[clash[1]];
+        rc_diag(diags, RC_ERROR, second->checked.file->src, second->checked.name_loc,
+                "policy '%s' is defined twice with priority %d", second->policy->name,
+                (int)second->policy->priority);
+        rc_diag(diags, RC_NOTE, first->checked.file->src, first->checked.name_loc,
+                "the other definition is here");
         return false;
-    for (size_t i = 0; i < kept; i++)
-        out[i] = units[i]->policy;
-    if (maps) {
-        rc_cover_map **m = rv_arena_alloc(arena, (kept ? kept : 1) * sizeof *m);
-        if (!m)
-            return false;
-        for (size_t i = 0; i < kept; i++)
-            m[i] = &units[i]->map;
-        *maps = m;
     }
-    *policies = out;
-    *n = kept;
+    out->policies = rv_arena_alloc(arena, (kept ? kept : 1) * sizeof *out->policies);
+    out->source = rv_arena_alloc(arena, (kept ? kept : 1) * sizeof *out->source);
+    out->maps = want_maps ? rv_arena_alloc(arena, (kept ? kept : 1) * sizeof *out->maps) : NULL;
+    if (!out->policies || !out->source || (want_maps && !out->maps))
+        return false;
+    for (size_t i = 0; i < kept; i++) {
+        unit *u = units[e[i].origin];
+        out->policies[i] = u->policy;
+        out->source[i] = u->source;
+        if (want_maps)
+            out->maps[i] = &u->map;
+    }
+    out->n = kept;
     return true;
 }

@@ -37,37 +37,29 @@ rv_node *rc_literal_value(const rc_expr *e, rv_arena *a);
 /* Generates one policy from a checked file (NULL on error, reported). */
 rv_policy *rc_codegen(const rc_checked *c, rv_arena *arena, rc_diags *diags);
 
-/* Where each statement, and each statement's condition, sits in a policy's
- * code: the side table `rulec test --coverage` needs to turn executed pcs
- * into statements and condition outcomes. Kept beside the bytecode, never
- * in it, so bundles and the verifier are untouched. */
-typedef struct rc_cover_point {
-    uint32_t pc;     /* statement: its first instruction; condition: its JFALSE */
-    rc_loc loc;      /* statement: the whole statement; condition: the expression */
-} rc_cover_point;
-
-typedef struct rc_cover_map {
-    rc_cover_point *stmts;   /* in code order */
-    size_t nstmts;
-    rc_cover_point *conds;   /* match, forbid-if and warn-if conditions */
-    size_t nconds;
-} rc_cover_map;
-
 /* rc_codegen that also fills *map (arena memory) when map is not NULL. */
 rv_policy *rc_codegen_map(const rc_checked *c, rv_arena *arena, rc_diags *diags,
                           rc_cover_map *map);
 
-/* Parses, checks and generates every source, then applies the policy-set
- * rules: same name keeps the highest priority (equal priority is an error),
- * order by priority then name. On success fills *policies and *n (arena) and
- * returns true. Diagnostics for every file are reported, not only the
- * first failing one. */
+/* What rc_compile_set makes: the policies that run, in run order, and for
+ * each the index of the source it came from and (when asked) its coverage
+ * map. Arena memory. */
+typedef struct rc_compiled {
+    rv_policy **policies;
+    size_t *source;
+    rc_cover_map **maps;     /* NULL unless asked */
+    size_t n;
+} rc_compiled;
+
+/* Parses, checks and generates every source (a source's has_priority
+ * overrides its header's priority), then applies the policy-set rule
+ * (rv_set_rule): a clash is reported at both headers. Diagnostics for
+ * every file are reported, not only the first failing one. */
+bool rc_compile_set(const rc_source *srcs, size_t nsrcs, rv_arena *arena, rc_diags *diags,
+                    bool want_maps, rc_compiled *out);
+/* The same, handing back only the policies. */
 bool rc_compile(const rc_source *srcs, size_t nsrcs, rv_arena *arena, rc_diags *diags,
                 rv_policy ***policies, size_t *n);
-/* rc_compile that also hands back each policy's coverage map, (*maps)[i]
- * belonging to (*policies)[i], when maps is not NULL. */
-bool rc_compile_map(const rc_source *srcs, size_t nsrcs, rv_arena *arena, rc_diags *diags,
-                    rv_policy ***policies, rc_cover_map ***maps, size_t *n);
 
 /* Reads a whole file into the arena as an rc_source. false (with a
  * diagnostic naming the file and the OS error) when it cannot be read. */

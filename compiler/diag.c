@@ -101,6 +101,11 @@ void rc_diag_print(const rc_diag_rec *diag, FILE *out)
     }
     const rc_source *src = diag->src;
     const rc_loc *loc = &diag->loc;
+    if (loc->first_line == 0) {  /* the whole file */
+        fprintf(out, "%s: %s: %s\n", src->name ? src->name : "<input>",
+                severity_word(diag->severity), diag->message);
+        return;
+    }
     fprintf(out, "%s:%d:%d: %s: %s\n", src->name ? src->name : "<input>", loc->first_line,
             loc->first_column, severity_word(diag->severity), diag->message);
 
@@ -160,22 +165,25 @@ static int by_position(const void *a, const void *b)
 }
 
 /* Passes run one after another (syntax, then names, then types), but a
- * reader wants a file's problems top to bottom: print them sorted by file
- * and position, each note staying right after its record. */
-void rc_diags_print(const rc_diags *d, FILE *out)
+ * reader wants a file's problems top to bottom: sort them by file and
+ * position, each note staying right after its record. */
+const rc_diag_rec **rc_diags_sorted(const rc_diags *d, size_t *count)
 {
-    size_t n = 0;
-    for (const rc_diag_rec *r = d->head; r; r = r->next)
+    size_t n = 0, total = 0;
+    for (const rc_diag_rec *r = d->head; r; r = r->next, total++)
         if (r->severity != RC_NOTE || r == d->head)
             n++;
-    group *groups = n ? malloc(n * sizeof *groups) : NULL;
-    const rc_source **srcs = n ? malloc(n * sizeof *srcs) : NULL;
-    if (!groups || !srcs) {
+    *count = total;
+    if (!total)
+        return NULL;
+    group *groups = malloc(n * sizeof *groups);
+    const rc_source **srcs = malloc(n * sizeof *srcs);
+    const rc_diag_rec **out = malloc(total * sizeof *out);
+    if (!groups || !srcs || !out) {
         free(groups);
         free(srcs);
-        for (const rc_diag_rec *r = d->head; r; r = r->next)
-            rc_diag_print(r, out);
-        return;
+        free(out);
+        return NULL;
     }
     size_t ng = 0, nsrcs = 0;
     for (const rc_diag_rec *r = d->head; r; r = r->next) {
@@ -193,12 +201,28 @@ void rc_diags_print(const rc_diags *d, FILE *out)
         ng++;
     }
     qsort(groups, ng, sizeof *groups, by_position);
+    size_t k = 0;
     for (size_t i = 0; i < ng; i++) {
         const rc_diag_rec *r = groups[i].first;
-        rc_diag_print(r, out);
+        out[k++] = r;
         for (r = r->next; r && r->severity == RC_NOTE; r = r->next)
-            rc_diag_print(r, out);
+            out[k++] = r;
     }
     free(groups);
     free(srcs);
+    return out;
+}
+
+void rc_diags_print(const rc_diags *d, FILE *out)
+{
+    size_t n;
+    const rc_diag_rec **sorted = rc_diags_sorted(d, &n);
+    if (!sorted) {  /* none, or no memory to sort: print as reported */
+        for (const rc_diag_rec *r = d->head; r; r = r->next)
+            rc_diag_print(r, out);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        rc_diag_print(sorted[i], out);
+    free(sorted);
 }

@@ -14,8 +14,6 @@
 
 #include <stdio.h>
 
-typedef enum rc_severity { RC_ERROR, RC_WARNING, RC_NOTE } rc_severity;
-
 /* One record. The typedef is rc_diag_rec because rc_diag is the function
  * that adds one (the struct tag stays rc_diag; tags are a separate
  * namespace in C). */
@@ -38,6 +36,11 @@ void rc_diag(rc_diags *d, rc_severity sev, const rc_source *src, rc_loc loc,
              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Prints every record in order (see the file comment). */
 void rc_diags_print(const rc_diags *d, FILE *out);
+/* The records in printing order: sorted by file (in order of first
+ * appearance) and position, each note right after its record. Returns a
+ * malloc'd array of d's records (*n of them), NULL when there are none or
+ * memory ran out (then *n is 0 for none, or the count for OOM). */
+const rc_diag_rec **rc_diags_sorted(const rc_diags *d, size_t *n);
 /* Prints one record. */
 void rc_diag_print(const rc_diag_rec *diag, FILE *out);
 

@@ -1,16 +1,15 @@
-/* policyset.c - turns the configured policy paths into one verified
- * program. Each .rules file is compiled on its own, so that a per-entry
- * priority override can be applied to its policy before it is written as a
- * bundle; then every bundle is loaded together, which applies the
- * contract's set rules (same name: highest priority wins) and verifies
- * freshly compiled code exactly like a .rbc file from disk.
+/* policyset.c - turns the configured policy entries into one verified
+ * program through the compiler library (rulec.h), like every other host:
+ * each entry's files are read by the library's one folder rule, tagged
+ * with the entry (for its priority and parameter overrides), and loaded
+ * together, which applies the contract's set rules and verifies freshly
+ * compiled code exactly like a .rbc file from disk.
  */
 #include "policyset.h"
 
-#include "compile.h"
 #include "log.h"
+#include "rulec.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,18 +20,9 @@
 #define POLICY_MAX_BYTES ((size_t)64 << 20)
 #define TOKEN_MAX_BYTES 4096
 
-typedef struct input {
-    char *path;
-    char *data;
-    size_t len;
-    size_t entry;        /* index in cfg->policies */
-} input;
-
 typedef struct builder {
     const rd_config *cfg;
     rd_buf *diag;
-    input *inputs;
-    size_t ninputs, cap;
     bool failed;
 } builder;
 
@@ -47,116 +37,6 @@ static void problem(builder *b, const char *fmt, ...)
     rd_buf_puts(b->diag, msg);
     rd_buf_putc(b->diag, '\n');
     b->failed = true;
-}
-
-static bool has_suffix(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static int compare_strings(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Lists a folder's *.rules and *.rbc files, sorted (not recursive, like
- * rulec). Returns a malloc'd array (possibly of 0 paths) of malloc'd
- * paths, or NULL on error (errno set: not a folder, unreadable, ...). */
-static char **list_folder(const char *dir, size_t *count)
-{
-    *count = 0;
-    DIR *d = opendir(dir);
-    if (!d)
-        return NULL;
-    size_t n = 0, cap = 16;
-    char **out = malloc(cap * sizeof *out);
-    if (!out) {
-        closedir(d);
-        errno = ENOMEM;
-        return NULL;
-    }
-    struct dirent *de;
-    bool oom = false;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.' || (!has_suffix(de->d_name, ".rules") && !has_suffix(de->d_name, ".rbc")))
-            continue;
-        if (n == cap) {
-            char **no = realloc(out, (cap *= 2) * sizeof *out);
-            if (!no) {
-                oom = true;
-                break;
-            }
-            out = no;
-        }
-        size_t len = strlen(dir) + strlen(de->d_name) + 2;
-        if (!(out[n] = malloc(len))) {
-            oom = true;
-            break;
-        }
-        snprintf(out[n], len, "%s%s%s", dir, has_suffix(dir, "/") ? "" : "/", de->d_name);
-        n++;
-    }
-    closedir(d);
-    if (oom) {
-        for (size_t i = 0; i < n; i++)
-            free(out[i]);
-        free(out);
-        errno = ENOMEM;
-        return NULL;
-    }
-    if (n)
-        qsort(out, n, sizeof *out, compare_strings);
-    *count = n;
-    return out;
-}
-
-static void add_input(builder *b, char *path, size_t entry)
-{
-    if (b->ninputs == b->cap) {
-        input *ni = realloc(b->inputs, (b->cap = b->cap ? b->cap * 2 : 16) * sizeof *ni);
-        if (!ni) {
-            free(path);
-            problem(b, "out of memory");
-            return;
-        }
-        b->inputs = ni;
-    }
-    b->inputs[b->ninputs++] = (input){path, NULL, 0, entry};
-}
-
-static void expand(builder *b)
-{
-    for (size_t e = 0; e < b->cfg->npolicies && !b->failed; e++) {
-        const rd_policy_entry *pe = &b->cfg->policies[e];
-        struct stat st;
-        if (stat(pe->path, &st) != 0) {
-            problem(b, "%s: cannot read '%s': %s", pe->where, pe->path, strerror(errno));
-            continue;
-        }
-        if (!S_ISDIR(st.st_mode)) {
-            char *p = strdup(pe->path);
-            if (!p)
-                problem(b, "out of memory");
-            else
-                add_input(b, p, e);
-            continue;
-        }
-        size_t n;
-        char **paths = list_folder(pe->path, &n);
-        if (!paths) {
-            problem(b, "%s: cannot open folder '%s': %s", pe->where, pe->path, strerror(errno));
-            continue;
-        }
-        if (n == 0) {
-            free(paths);
-            problem(b, "%s: folder '%s' holds no .rules or .rbc files", pe->where, pe->path);
-            continue;
-        }
-        for (size_t i = 0; i < n; i++)
-            add_input(b, paths[i], e);
-        free(paths);
-    }
 }
 
 static char *read_file(const char *path, size_t limit, size_t *len, char *why, size_t whysize)
@@ -191,71 +71,6 @@ static char *read_file(const char *path, size_t limit, size_t *len, char *why, s
     return b.data;
 }
 
-static bool is_bundle(const char *data, size_t len)
-{
-    return len >= 4 && memcmp(data, RV_MAGIC, 4) == 0;
-}
-
-/* Captures the compiler's printed diagnostics (it prints to a FILE). */
-static void append_diags(builder *b, const rc_diags *diags)
-{
-    if (!diags->head)
-        return;
-    char *text = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&text, &len);
-    if (!mem) {
-        rd_buf_puts(b->diag, "(diagnostics lost: out of memory)\n");
-        return;
-    }
-    rc_diags_print(diags, mem);
-    fclose(mem);
-    rd_buf_put(b->diag, text, len);
-    free(text);
-}
-
-/* Names of the policies one entry contributed, for its param overrides. */
-typedef struct names {
-    char **v;
-    size_t n;
-} names;
-
-static void names_add(names *ns, const char *name)
-{
-    for (size_t i = 0; i < ns->n; i++)
-        if (strcmp(ns->v[i], name) == 0)
-            return;
-    char **nv = realloc(ns->v, (ns->n + 1) * sizeof *nv);
-    if (!nv)
-        return;
-    ns->v = nv;
-    if ((ns->v[ns->n] = strdup(name)))
-        ns->n++;
-}
-
-static void names_free(names *ns, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < ns[i].n; j++)
-            free(ns[i].v[j]);
-        free(ns[i].v);
-    }
-    free(ns);
-}
-
-static bool policy_index(const rv_program *prog, const char *name, size_t *out)
-{
-    for (size_t i = 0; i < rv_program_policy_count(prog); i++) {
-        rv_policy_info info;
-        rv_program_policy(prog, i, &info);
-        if (strcmp(info.name, name) == 0) {
-            *out = i;
-            return true;
-        }
-    }
-    return false;
-}
-
 static bool declares(const rv_program *prog, size_t i, const char *param)
 {
     rv_policy_info info;
@@ -269,34 +84,39 @@ static bool declares(const rv_program *prog, size_t i, const char *param)
     return false;
 }
 
-static void apply_overrides(builder *b, rv_program *prog, const names *entry_names)
+/* Per-entry overrides go to the policies that entry contributed (the
+ * report tags each program policy with its entry); then the global ones. */
+static void apply_overrides(builder *b, rv_program *prog, const rc_report *report)
 {
     rv_error err;
+    size_t npol = rv_program_policy_count(prog);
     for (size_t e = 0; e < b->cfg->npolicies; e++) {
         const rd_policy_entry *pe = &b->cfg->policies[e];
         for (size_t k = 0; k < pe->nparams; k++) {
             const rd_param_override *o = &pe->params[k];
             bool done = false;
-            for (size_t j = 0; j < entry_names[e].n; j++) {
-                size_t idx;
-                const char *pname = entry_names[e].v[j];
-                if (!policy_index(prog, pname, &idx) || !declares(prog, idx, o->name))
+            rd_buf list = {0};
+            for (size_t i = 0; i < npol; i++) {
+                if (rc_report_policy_tag(report, i) != e)
                     continue;
-                if (rv_program_set_param(prog, pname, o->name, o->value_json, &err) != RV_OK) {
+                rv_policy_info info;
+                rv_program_policy(prog, i, &info);
+                rd_buf_printf(&list, "%s'%s'", list.len ? ", " : "", info.name);
+                if (!declares(prog, i, o->name))
+                    continue;
+                if (rv_program_set_param(prog, info.name, o->name, o->value_json, &err) != RV_OK) {
                     problem(b, "%s: %s", o->where, err.message);
+                    rd_buf_free(&list);
                     return;
                 }
                 done = true;
             }
-            if (!done) {
-                rd_buf list = {0};
-                for (size_t j = 0; j < entry_names[e].n; j++)
-                    rd_buf_printf(&list, "%s'%s'", j ? ", " : "", entry_names[e].v[j]);
+            if (!done)
                 problem(b, "%s: no policy in '%s' (%s) declares a parameter '%s'", o->where, pe->path,
                         list.data ? list.data : "none", o->name);
-                rd_buf_free(&list);
+            rd_buf_free(&list);
+            if (!done)
                 return;
-            }
         }
     }
     for (size_t k = 0; k < b->cfg->nparams; k++) {
@@ -403,105 +223,58 @@ static void warm_up(builder *b, rv_program *prog)
     rv_vm_free(vm);
 }
 
+/* Reads every entry's files into report, tagged with the entry and
+ * carrying its priority override. A problem is reported with the entry's
+ * place in the configuration. */
+static void read_entries(builder *b, rc_report *report)
+{
+    for (size_t e = 0; e < b->cfg->npolicies; e++) {
+        const rd_policy_entry *pe = &b->cfg->policies[e];
+        size_t before, after;
+        rc_report_inputs(report, &before);
+        size_t nrec_before;
+        rc_report_diagnostics(report, &nrec_before);
+        const char *arg = pe->path;
+        if (!rc_read_inputs(report, &arg, 1, POLICY_MAX_BYTES)) {
+            size_t nrec;
+            const rc_diagnostic *rec = rc_report_diagnostics(report, &nrec);
+            for (size_t i = nrec_before; i < nrec; i++)
+                problem(b, "%s: %s", pe->where, rec[i].message);
+        }
+        rc_input *in = rc_report_inputs(report, &after);
+        for (size_t i = before; i < after; i++) {
+            in[i].tag = e;
+            in[i].has_priority = pe->has_priority;
+            in[i].priority = pe->priority;
+        }
+    }
+}
+
 rd_set *rd_set_build(const rd_config *cfg, uint64_t revision, rd_buf *diag)
 {
-    builder b = {cfg, diag, NULL, 0, 0, false};
+    builder b = {cfg, diag, false};
     rd_set *set = calloc(1, sizeof *set);
-    names *entry_names = calloc(cfg->npolicies ? cfg->npolicies : 1, sizeof *entry_names);
-    rv_arena arena;
-    rv_arena_init(&arena, NULL, NULL);
-    rc_diags diags;
-    rc_diags_init(&diags, &arena);
-    rv_blob *blobs = NULL;
-    rv_buf *bundles = NULL;
-    size_t nblobs = 0, nbundles = 0;
+    rc_report *report = rc_report_new();
     rv_program *prog = NULL;
-    if (!set || !entry_names) {
+    if (!set || !report) {
         problem(&b, "out of memory");
         goto done;
     }
-    expand(&b);
+    read_entries(&b, report);
     if (b.failed)
         goto done;
-    blobs = calloc(b.ninputs + 1, sizeof *blobs);
-    bundles = calloc(b.ninputs + 1, sizeof *bundles);
-    if (!blobs || !bundles) {
-        problem(&b, "out of memory");
+    size_t n;
+    rc_input *inputs = rc_report_inputs(report, &n);
+    rc_result r = rc_load(report, inputs, n, NULL, 0, &prog);
+    /* Warnings of a good set are logged too. */
+    size_t len;
+    const char *text = rc_report_text(report, NULL, &len);
+    rd_buf_put(diag, text, len);
+    if (r != RC_OK) {
+        b.failed = true;
         goto done;
     }
-    for (size_t i = 0; i < b.ninputs; i++) {
-        input *in = &b.inputs[i];
-        const rd_policy_entry *pe = &cfg->policies[in->entry];
-        char why[256];
-        if (!(in->data = read_file(in->path, POLICY_MAX_BYTES, &in->len, why, sizeof why))) {
-            problem(&b, "%s: cannot read '%s': %s", pe->where, in->path, why);
-            continue;
-        }
-        if (is_bundle(in->data, in->len)) {
-            if (pe->has_priority) {
-                problem(&b, "%s.priority: '%s' is a compiled bundle; its priorities are fixed "
-                            "(recompile it, or override the priority on its .rules source)",
-                        pe->where, in->path);
-                continue;
-            }
-            /* Load it alone once to learn its policy names for overrides. */
-            rv_blob one = {in->data, in->len, in->path};
-            rv_program *alone;
-            rv_error err;
-            if (rv_program_load(&one, 1, NULL, &alone, &err) != RV_OK) {
-                problem(&b, "%s: %s", in->path, err.message);
-                continue;
-            }
-            for (size_t k = 0; k < rv_program_policy_count(alone); k++) {
-                rv_policy_info info;
-                rv_program_policy(alone, k, &info);
-                names_add(&entry_names[in->entry], info.name);
-            }
-            rv_program_free(alone);
-            blobs[nblobs++] = one;
-            continue;
-        }
-        if (memchr(in->data, '\0', in->len)) {
-            problem(&b, "%s: '%s' is neither a .rules source nor a .rbc bundle", pe->where, in->path);
-            continue;
-        }
-        /* One compilation per file: errors in every file are reported. */
-        /* Diagnostics keep a pointer to their source: it lives in the arena. */
-        rc_source *src = rv_arena_alloc(&arena, sizeof *src);
-        if (!src) {
-            problem(&b, "out of memory");
-            continue;
-        }
-        *src = (rc_source){in->path, in->data, in->len};
-        rv_policy **pols;
-        size_t npols;
-        if (!rc_compile(src, 1, &arena, &diags, &pols, &npols)) {
-            b.failed = true;
-            continue;
-        }
-        for (size_t k = 0; k < npols; k++) {
-            if (pe->has_priority)
-                pols[k]->priority = pe->priority;
-            names_add(&entry_names[in->entry], pols[k]->name);
-        }
-        rv_buf_init(&bundles[nbundles], NULL, NULL);
-        if (!rv_bundle_write(&bundles[nbundles], pols, npols)) {
-            rv_buf_free(&bundles[nbundles]);
-            problem(&b, "out of memory");
-            continue;
-        }
-        blobs[nblobs++] = (rv_blob){bundles[nbundles].data, bundles[nbundles].len, in->path};
-        nbundles++;
-    }
-    append_diags(&b, &diags);
-    if (b.failed)
-        goto done;
-    rv_error err;
-    if (rv_program_load(blobs, nblobs, NULL, &prog, &err) != RV_OK) {
-        problem(&b, "%s", err.message);
-        goto done;
-    }
-    apply_overrides(&b, prog, entry_names);
+    apply_overrides(&b, prog, report);
     if (b.failed)
         goto done;
     warm_up(&b, prog);
@@ -521,18 +294,7 @@ rd_set *rd_set_build(const rd_config *cfg, uint64_t revision, rd_buf *diag)
 done:
     if (prog)
         rv_program_free(prog);
-    for (size_t i = 0; i < nbundles; i++)
-        rv_buf_free(&bundles[i]);
-    free(bundles);
-    free(blobs);
-    for (size_t i = 0; i < b.ninputs; i++) {
-        free(b.inputs[i].path);
-        free(b.inputs[i].data);
-    }
-    free(b.inputs);
-    if (entry_names)
-        names_free(entry_names, cfg->npolicies);
-    rv_arena_free(&arena);
+    rc_report_free(report);
     if (b.failed && set) {
         rd_set_free(set);
         set = NULL;
@@ -592,14 +354,12 @@ uint64_t rd_inputs_fingerprint(const rd_config *cfg)
         size_t n;
         /* For a folder, its listing, not its own mtime: an editor's
          * temporary file must not trigger a reload of unchanged policies. */
-        char **paths = list_folder(path, &n);  /* NULL for a plain file */
-        if (!paths)
+        char **paths;
+        if (rc_list_folder(path, &paths, &n) != 0)  /* a plain file */
             h = stat_hash(h, path);
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n; i++)
             h = stat_hash(h, paths[i]);
-            free(paths[i]);
-        }
-        free(paths);
+        rc_free_paths(paths, n);
     }
     return h;
 }

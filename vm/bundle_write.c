@@ -194,3 +194,29 @@ bool rv_bundle_write(rv_buf *out, rv_policy *const *policies, size_t n)
     patch_u32(out, start + 12, rv_crc32(out->data + start + 16, total - 16));
     return true;
 }
+
+rv_status rv_program_save(const rv_program *prog, void **out, size_t *size, rv_error *err)
+{
+    *out = NULL;
+    *size = 0;
+    rv_buf b;
+    rv_buf_init(&b, prog->cfg.alloc, prog->cfg.alloc_ud);
+    if (!rv_bundle_write(&b, prog->policies, prog->npolicies) || b.oom) {
+        bool too_big = !b.oom;
+        rv_buf_free(&b);
+        rv_set_error(err, too_big ? RV_ELIMIT : RV_ENOMEM, "%s",
+                     too_big ? "the policy set is too large for one bundle"
+                             : "out of memory while writing the bundle");
+        return err->status;
+    }
+    /* Hand out exactly len bytes, so rv_free's size is the real one. */
+    void *data = prog->cfg.alloc(prog->cfg.alloc_ud, b.data, b.cap, b.len ? b.len : 1);
+    if (!data) {
+        rv_buf_free(&b);
+        rv_set_error(err, RV_ENOMEM, "out of memory while writing the bundle");
+        return err->status;
+    }
+    *out = data;
+    *size = b.len;
+    return RV_OK;
+}

@@ -125,7 +125,6 @@ typedef struct loader {
     pcre2_general_context *gctx;
     pcre2_compile_context *cctx;
     rv_policy **all;             /* every policy decoded so far, for cleanup */
-    uint32_t *blob_of;           /* blob index of all[i] */
     size_t nall;
     /* Where we are, for messages. */
     const char *blob;            /* display name of the current blob */
@@ -670,30 +669,6 @@ static bool check_header(loader *l, const rv_blob *b, uint32_t *npolicies)
 
 /* ---- The policy set ---- */
 
-typedef struct entry {
-    rv_policy *p;
-    uint32_t blob;
-} entry;
-
-static int by_name_priority(const void *x, const void *y)
-{
-    const entry *a = x, *b = y;
-    int c = strcmp(a->p->name, b->p->name);
-    if (c)
-        return c;
-    if (a->p->priority != b->p->priority)
-        return a->p->priority < b->p->priority ? -1 : 1;
-    return a->blob < b->blob ? -1 : a->blob > b->blob;
-}
-
-static int by_run_order(const void *x, const void *y)
-{
-    const rv_policy *a = *(rv_policy *const *)x, *b = *(rv_policy *const *)y;
-    if (a->priority != b->priority)
-        return a->priority < b->priority ? -1 : 1;
-    return strcmp(a->name, b->name);
-}
-
 static const char *blob_name(const rv_blob *b, size_t i, char *tmp, size_t n)
 {
     if (b->name)
@@ -776,7 +751,7 @@ static bool index_program(loader *l)
 static bool apply_set_rules(loader *l, const rv_blob *blobs)
 {
     rv_program *prog = l->prog;
-    entry *e = zalloc(l, l->nall, sizeof *e);
+    rv_set_entry *e = zalloc(l, l->nall, sizeof *e);
     prog->policies = zalloc(l, l->nall, sizeof *prog->policies);
     if (!e || !prog->policies) {
         l->blob = "policy set";
@@ -784,29 +759,22 @@ static bool apply_set_rules(loader *l, const rv_blob *blobs)
         return oom(l);
     }
     for (size_t i = 0; i < l->nall; i++)
-        e[i] = (entry){l->all[i], l->blob_of[i]};
-    if (l->nall > 1)
-        qsort(e, l->nall, sizeof *e, by_name_priority);
-
-    uint32_t kept = 0;
-    for (size_t i = 0; i < l->nall; i++) {
-        bool last = i + 1 == l->nall || strcmp(e[i].p->name, e[i + 1].p->name) != 0;
-        if (!last && e[i].p->priority == e[i + 1].p->priority) {
-            char t1[32], t2[32];
-            rv_set_error(l->err, RV_EPOLICY, "policy '%s' is defined twice with priority %ld (%s, %s)",
-                         e[i].p->name, (long)e[i].p->priority,
-                         blob_name(&blobs[e[i].blob], e[i].blob, t1, sizeof t1),
-                         blob_name(&blobs[e[i + 1].blob], e[i + 1].blob, t2, sizeof t2));
-            return false;
-        }
-        if (last)
-            prog->policies[kept++] = e[i].p;
-        else
-            free_regex_codes(e[i].p); /* overridden: never runs */
+        e[i] = (rv_set_entry){l->all[i], i, false};
+    size_t kept, clash[2];
+    if (!rv_set_rule(e, l->nall, &kept, clash)) {
+        const rv_policy *a = l->all[clash[0]], *b = l->all[clash[1]];
+        char t1[32], t2[32];
+        rv_set_error(l->err, RV_EPOLICY, "policy '%s' is defined twice with priority %ld (%s, %s)",
+                     a->name, (long)a->priority,
+                     blob_name(&blobs[a->blob], a->blob, t1, sizeof t1),
+                     blob_name(&blobs[b->blob], b->blob, t2, sizeof t2));
+        return false;
     }
-    prog->npolicies = kept;
-    if (kept > 1)
-        qsort(prog->policies, kept, sizeof *prog->policies, by_run_order);
+    for (size_t i = 0; i < kept; i++)
+        prog->policies[i] = e[i].policy;
+    for (size_t i = kept; i < l->nall; i++)
+        free_regex_codes(e[i].policy); /* overridden: never runs */
+    prog->npolicies = (uint32_t)kept;
     return true;
 }
 
@@ -827,8 +795,7 @@ static bool load_all(loader *l, const rv_blob *blobs, size_t n)
         total += counts[i];
     }
     l->all = zalloc(l, total, sizeof *l->all);
-    l->blob_of = zalloc(l, total, sizeof *l->blob_of);
-    if (!l->all || !l->blob_of)
+    if (!l->all)
         return oom(l);
 
     for (size_t i = 0; i < n; i++) {
@@ -842,8 +809,8 @@ static bool load_all(loader *l, const rv_blob *blobs, size_t n)
             rv_policy *p = zalloc(l, 1, sizeof *p);
             if (!p)
                 return oom(l);
-            l->all[l->nall] = p;
-            l->blob_of[l->nall++] = (uint32_t)i;
+            p->blob = (uint32_t)i;
+            l->all[l->nall++] = p;
             if (!load_policy(l, p))
                 return false;
         }
@@ -1059,6 +1026,7 @@ void rv_program_policy(const rv_program *prog, size_t i, rv_policy_info *info)
     info->kinds = p->kinds;
     info->nparams = p->nparams;
     info->ninstructions = p->ncode;
+    info->bundle = p->blob;
 }
 
 void rv_program_param(const rv_program *prog, size_t i, size_t j, const char **name,

@@ -96,6 +96,7 @@ typedef struct rv_policy {
     uint32_t nlines;
     rv_line *lines;
     uint32_t max_stack;  /* computed by the verifier */
+    uint32_t blob;       /* index of the bundle it was loaded from */
 } rv_policy;
 
 /* The policies that run for one kind, in run order (indices into
@@ -126,6 +127,21 @@ const rv_kind_list *rv_program_kind_list(const rv_program *prog, const char *kin
 /* Serializes policies (filled in by the compiler: every field but checksum,
  * max_stack and regex code) as one bundle, in the given order. */
 bool rv_bundle_write(rv_buf *out, rv_policy *const *policies, size_t n);
+
+/* The contract's policy-set rule (setrule.c), the one implementation the
+ * loader and the compiler share. */
+typedef struct rv_set_entry {
+    rv_policy *policy;
+    size_t origin;       /* the caller's: where the policy came from */
+    bool dropped;        /* set: overridden by a higher priority of its name */
+} rv_set_entry;
+
+/* Applies the rule to e[0..n): of each name only the highest priority is
+ * kept; the kept entries come first, in run order (priority, then name),
+ * *kept of them, the dropped ones after them. Two entries with one name
+ * and one priority: returns false with clash = their origins (the lower
+ * origin first), e reordered but *kept unset. */
+bool rv_set_rule(rv_set_entry *e, size_t n, size_t *kept, size_t clash[2]);
 
 /* Whether a key can be written bare in a path (an identifier). */
 bool rv_is_ident(const char *s, size_t n);

@@ -101,6 +101,7 @@ typedef struct rv_policy_info {
     const char *const *kinds;
     size_t nparams;
     size_t ninstructions;
+    size_t bundle;          /* index of the rv_blob it was loaded from */
 } rv_policy_info;
 
 size_t rv_program_policy_count(const rv_program *prog);
@@ -115,6 +116,12 @@ void rv_program_param(const rv_program *prog, size_t i, size_t j, const char **n
  * *out is allocated with the program's allocator; release with rv_free. */
 rv_status rv_program_disasm(const rv_program *prog, char **out, size_t *len, rv_error *err);
 void rv_free(const rv_program *prog, void *p, size_t size);
+
+/* Writes the whole set (the policies that run, in run order, with their
+ * current parameter values) as one bundle that rv_program_load accepts:
+ * several bundles merged into one. *out is allocated with the program's
+ * allocator; release with rv_free(prog, *out, *size). */
+rv_status rv_program_save(const rv_program *prog, void **out, size_t *size, rv_error *err);
 
 /* ---- VMs and documents ---- */
 

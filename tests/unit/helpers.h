@@ -1,12 +1,11 @@
 /* helpers.h - shared by the unit tests: compile policy text or files into
- * a verified program, read files, and locate tests/data/dstack. Header-only
+ * a verified program through the compiler library (rulec.h), read files, and locate tests/data/dstack. Header-only
  * (static functions) so each test binary stays one file.
  */
 #ifndef TEST_HELPERS_H
 #define TEST_HELPERS_H
 
-#include "compile.h"
-#include "program.h"
+#include "rulec.h"
 #include "rulevm.h"
 
 #include <stdio.h>
@@ -41,50 +40,30 @@ static inline char *read_whole_file(const char *path, size_t *len)
     return buf;
 }
 
-/* Compiles sources (name/text pairs) into a verified program. On a compile
- * error, prints the diagnostics and returns NULL. If diag_text is given,
- * the printed diagnostics are stored there (malloc'd). */
-static inline rv_program *compile_sources(const rc_source *srcs, size_t n, char **diag_text)
+/* Compiles inputs (sources or bundles) into a verified program through the
+ * compiler library, as every host does. On an error prints the diagnostics
+ * and returns NULL. If diag_text is given, the diagnostics are stored there
+ * (malloc'd) instead. */
+static inline rv_program *compile_sources(const rc_input *inputs, size_t n, char **diag_text)
 {
-    rv_arena arena;
-    rv_arena_init(&arena, NULL, NULL);
-    rc_diags diags;
-    rc_diags_init(&diags, &arena);
-    rv_policy **pols;
-    size_t npols;
+    rc_report *report = rc_report_new();
     rv_program *prog = NULL;
-    bool ok = rc_compile(srcs, n, &arena, &diags, &pols, &npols);
-    if (diag_text) {
-        char *text = NULL;
-        size_t len = 0;
-        FILE *m = open_memstream(&text, &len);
-        rc_diags_print(&diags, m);
-        fclose(m);
-        *diag_text = text;
-    } else if (!ok) {
-        rc_diags_print(&diags, stderr);
-    }
-    if (ok) {
-        rv_buf b;
-        rv_buf_init(&b, NULL, NULL);
-        rv_error err;
-        if (rv_bundle_write(&b, pols, npols)) {
-            rv_blob blob = {b.data, b.len, "test"};
-            if (rv_program_load(&blob, 1, NULL, &prog, &err) != RV_OK) {
-                fprintf(stderr, "load failed: %s\n", err.message);
-                prog = NULL;
-            }
-        }
-        rv_buf_free(&b);
-    }
-    rv_arena_free(&arena);
+    if (!report)
+        return NULL;
+    rc_result r = rc_load(report, inputs, n, NULL, 0, &prog);
+    const char *text = rc_report_text(report, "test", NULL);
+    if (diag_text)
+        *diag_text = strdup(text);
+    else if (r != RC_OK)
+        fputs(text, stderr);
+    rc_report_free(report);
     return prog;
 }
 
 static inline rv_program *compile_text(const char *text)
 {
-    rc_source src = {"test.rules", text, strlen(text)};
-    return compile_sources(&src, 1, NULL);
+    rc_input in = {"test.rules", text, strlen(text), 0, 0, 0};
+    return compile_sources(&in, 1, NULL);
 }
 
 static inline rv_program *compile_file(const char *path)
@@ -93,8 +72,8 @@ static inline rv_program *compile_file(const char *path)
     char *text = read_whole_file(path, &len);
     if (!text)
         return NULL;
-    rc_source src = {path, text, len};
-    rv_program *p = compile_sources(&src, 1, NULL);
+    rc_input in = {path, text, len, 0, 0, 0};
+    rv_program *p = compile_sources(&in, 1, NULL);
     free(text);
     return p;
 }

@@ -834,7 +834,7 @@ static char *print_one(const rc_diag_rec *d)
 static void test_diag_print(void **state)
 {
     fx *f = *state;
-    rc_source src = { "dir/p.rules", "line one\n\tx\t= \"\xc3\xa9t\xc3\xa9\" + y;\r\nlast", 0 };
+    rc_source src = { "dir/p.rules", "line one\n\tx\t= \"\xc3\xa9t\xc3\xa9\" + y;\r\nlast", 0, false, 0 };
     src.len = strlen(src.text);
     rc_diags *d = &f->diags;
 
@@ -910,7 +910,7 @@ static void test_out_of_memory(void **state)
         rv_arena_init(&a, failing_alloc, NULL);
         rc_diags_init(&d, &a);
         alloc_budget = budget;
-        rc_source src = { "big.rules", big, n };
+        rc_source src = { "big.rules", big, n, false, 0 };
         rc_file *file = rc_parse_file(&src, &a, &d);
         if (file) {
             trees++;

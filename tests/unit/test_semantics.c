@@ -1222,13 +1222,13 @@ static void test_params(void **state)
     assert_string_equal(r.out, "{\"p\":2.0,\"t\":\"ml\",\"g\":[1,2]}");
 
     /* NULL policy reaches every policy that declares the parameter */
-    rc_source srcs[] = {
-        {"a.rules", "param team = \"a\";\non * { set a = $team; }\n", 0},
-        {"b.rules", "param team = \"b\";\non * { set b = $team; }\n", 0},
-        {"c.rules", "param other = 1;\non * { set c = $other; }\n", 0},
+    rc_input srcs[] = {
+        {"a.rules", "param team = \"a\";\non * { set a = $team; }\n", 0, 0, 0, 0},
+        {"b.rules", "param team = \"b\";\non * { set b = $team; }\n", 0, 0, 0, 0},
+        {"c.rules", "param other = 1;\non * { set c = $other; }\n", 0, 0, 0, 0},
     };
     for (size_t i = 0; i < 3; i++)
-        srcs[i].len = strlen(srcs[i].text);
+        srcs[i].size = strlen(srcs[i].data);
     rv_program *p = compile_sources(srcs, 3, NULL);
     assert_non_null(p);
     set_cur(p);
@@ -1443,13 +1443,10 @@ static void test_kinds(void **state)
 
 static rv_program *compile_set(const char *const *names, const char *const *texts, size_t n)
 {
-    rc_source srcs[8];
+    rc_input srcs[8];
     assert_true(n <= 8);
-    for (size_t i = 0; i < n; i++) {
-        srcs[i].name = names[i];
-        srcs[i].text = texts[i];
-        srcs[i].len = strlen(texts[i]);
-    }
+    for (size_t i = 0; i < n; i++)
+        srcs[i] = (rc_input){names[i], texts[i], strlen(texts[i]), 0, 0, i};
     return compile_sources(srcs, n, NULL);
 }
 
@@ -1521,8 +1518,8 @@ static void test_policy_sets(void **state)
             "policy \"dup\" priority 3;\non * { }\n",
             "policy \"dup\" priority 3;\non * { }\n",
         };
-        rc_source srcs[2] = {{names[0], texts[0], strlen(texts[0])},
-                             {names[1], texts[1], strlen(texts[1])}};
+        rc_input srcs[2] = {{names[0], texts[0], strlen(texts[0]), 0, 0, 0},
+                            {names[1], texts[1], strlen(texts[1]), 0, 0, 1}};
         char *diag = NULL;
         rv_program *p = compile_sources(srcs, 2, &diag);
         assert_null(p);

@@ -29,16 +29,16 @@ static char *eval_compact(rv_vm *vm, const rv_program *prog, const char *kind, c
 static void test_kind_lists_keep_priority_order(void **state)
 {
     (void)state;
-    rc_source srcs[] = {
-        {"a.rules", "policy \"a\" priority 1; on run { append trail \"a\"; }", 0},
-        {"b.rules", "policy \"b\" priority 2; on * { append trail \"b\"; }", 0},
-        {"c.rules", "policy \"c\" priority 3; on fleet, run { append trail \"c\"; }", 0},
-        {"d.rules", "policy \"d\" priority 4; on fleet { append trail \"d\"; }", 0},
-        {"e.rules", "policy \"e\" priority 0; on * { append trail \"e\"; }", 0},
-        {"f.rules", "policy \"f\" priority 5; on run { append trail \"f\"; } on gateway { append trail \"F\"; }", 0},
+    rc_input srcs[] = {
+        {"a.rules", "policy \"a\" priority 1; on run { append trail \"a\"; }", 0, 0, 0, 0},
+        {"b.rules", "policy \"b\" priority 2; on * { append trail \"b\"; }", 0, 0, 0, 0},
+        {"c.rules", "policy \"c\" priority 3; on fleet, run { append trail \"c\"; }", 0, 0, 0, 0},
+        {"d.rules", "policy \"d\" priority 4; on fleet { append trail \"d\"; }", 0, 0, 0, 0},
+        {"e.rules", "policy \"e\" priority 0; on * { append trail \"e\"; }", 0, 0, 0, 0},
+        {"f.rules", "policy \"f\" priority 5; on run { append trail \"f\"; } on gateway { append trail \"F\"; }", 0, 0, 0, 0},
     };
     for (size_t i = 0; i < 6; i++)
-        srcs[i].len = strlen(srcs[i].text);
+        srcs[i].size = strlen(srcs[i].data);
     rv_program *prog = compile_sources(srcs, 6, NULL);
     assert_non_null(prog);
     rv_vm *vm;

@@ -1,8 +1,8 @@
-/* cli_test_file.c - reads a `rulec test` file (YAML) into cases. Values come
+/* testfile.c - reads a `rulec test` file (YAML) into cases. Values come
  * from the library's YAML reader, so scalars are typed exactly as in a dstack
  * YAML spec; a pass over libyaml's events records where each node sits, so
  * every problem (all of them, not the first) is reported as file:line:col. */
-#include "cli_test.h"
+#include "ruletest.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>

@@ -1,13 +1,14 @@
-/* cli.h - what the rulec subcommands share: loading policy arguments
- * (.rules sources, .rbc bundles, folders) into a verified program, reading
- * files, and the exit codes.
+/* cli.h - what the rulec subcommands share: exit codes, loading policy
+ * arguments through the compiler library, reading and writing files, and
+ * parameter overrides.
  */
-#ifndef RC_CLI_H
-#define RC_CLI_H
+#ifndef RULEC_CLI_H
+#define RULEC_CLI_H
 
-#include "compile.h"
+#include "rulec.h"
 #include "rulevm.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 /* Exit codes of every subcommand. */
@@ -31,28 +32,35 @@ typedef struct cli_param {
  * "rulec: cannot read 'PATH': reason" (or the limit) and returns NULL. */
 char *cli_read_file(const char *path, size_t *len, size_t limit);
 
-/* Writes data to path through a temporary file beside it, flushed and
- * renamed into place: a failed or interrupted run never leaves a partial
- * file or clobbers the old one. Prints the reason on failure. */
+/* Writes data to path ("-": standard output) through a temporary file
+ * beside it, flushed and renamed into place: a failed or interrupted run
+ * never leaves a partial file or clobbers the old one. Prints the reason on
+ * failure. */
 bool cli_write_atomically(const char *path, const void *data, size_t len);
 
-/* Expands policy arguments: a folder stands for its *.rules and *.rbc
- * files (sorted, not recursive). Returns a malloc'd array of paths (each
- * malloc'd) or NULL after printing an error. */
-char **cli_expand_policies(char **args, int nargs, size_t *count);
-void cli_free_paths(char **paths, size_t count);
+/* Reads policy arguments (sources, bundles, folders) and loads them with
+ * rc_load(flags), printing the diagnostics to stderr. Returns the exit code
+ * the outcome means (0 loaded; 1 the policies have errors; 2 an input
+ * cannot be used) and, on 0, the program (caller frees) and the report
+ * (caller frees, may be NULL when report is NULL). */
+int cli_load(char **args, int nargs, unsigned flags, rv_program **prog, rc_report **report);
 
-/* Compiles/loads policy arguments into one verified program and applies the
- * overrides. Prints diagnostics to stderr. NULL on any error. */
+/* Loads policy arguments and applies the overrides. Prints diagnostics to
+ * stderr. NULL on any error. */
 rv_program *cli_load_program(char **args, int nargs, const cli_param *params, size_t nparams);
 
 /* Parses "NAME=VALUE" into p (pointers into arg, which is modified). */
 bool cli_parse_param(char *arg, cli_param *p);
 
+/* Parses a positive byte count; false (with a message naming option) when
+ * text is not one. */
+bool cli_parse_size(const char *option, const char *text, size_t *out);
+
+/* Subcommands: argv[0] is the subcommand's name. */
 int cli_check(int argc, char **argv);
 int cli_compile(int argc, char **argv);
 int cli_disasm(int argc, char **argv);
 int cli_apply(int argc, char **argv);
-int cli_test(int argc, char **argv);   /* cli_test.c */
+int cli_test(int argc, char **argv);   /* ruletest/runner.c */
 
 #endif

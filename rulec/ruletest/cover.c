@@ -1,8 +1,8 @@
-/* cli_test_cover.c - `rulec test --coverage`: statements run and condition
+/* cover.c - `rulec test --coverage`: statements run and condition
  * outcomes (true and false) seen, per policy, summed over every test file.
- * The VM's trace hook reports pcs; the compiler's cover map (rc_compile_map)
+ * The VM's trace hook reports pcs; the compiler's cover map (rulec.h, RC_COVERAGE)
  * says which pcs start statements and which jumps decide conditions. */
-#include "cli_test.h"
+#include "ruletest.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -61,7 +61,7 @@ static point *points(const rc_cover_point *src, size_t n)
 {
     point *p = malloc((n ? n : 1) * sizeof *p);
     for (size_t i = 0; p && i < n; i++)
-        p[i] = (point){src[i].pc, (uint32_t)src[i].loc.first_line};
+        p[i] = (point){src[i].pc, (uint32_t)src[i].span.first_line};
     return p;
 }
 

@@ -1,8 +1,8 @@
-/* cli_test.c - `rulec test`: finds *.test.yaml files, compiles the policies
+/* runner.c - `rulec test`: finds *.test.yaml files, compiles the policies
  * each names, runs every case and says, field by field, where a result
  * differs from the expectation -- with the lines that ran, so the author
- * sees why. Reading, diff, coverage, reports: cli_test_{file,diff,cover,report}.c. */
-#include "cli_test.h"
+ * sees why. Reading, diff, coverage, reports: testfile.c, diff.c, cover.c, report.c. */
+#include "ruletest.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -227,21 +227,13 @@ static bool walk(const char *dir, int depth, strlist *tests, strlist *rules)
 /* ---- a test file's policies, compiled and loaded ---- */
 
 typedef struct loaded {
-    rv_arena arena;          /* sources, compiled policies, maps */
-    rc_source *srcs;
-    size_t *src_ref;         /* srcs[i] came from policies[src_ref[i]] */
-    size_t nsrcs;
-    rv_policy **pols;
-    rc_cover_map **maps;
-    size_t npols;
-    rv_buf bundle;
+    rc_report *report;       /* inputs, diagnostics, bundle, coverage maps */
     rv_program *prog;
     rv_program **case_progs; /* per case; NULL: the file's program */
     size_t ncases;
     /* Per policy of the loaded program (run order): */
     size_t nrun;
-    const rv_policy **compiled;
-    const rc_source **source;
+    rv_policy_info *info;
     tt_cover_pol **cover;
     uint8_t **ran;           /* pcs run by the current case */
 } loaded;
@@ -255,103 +247,59 @@ static void loaded_free(loaded *L)
     for (size_t i = 0; L->ran && i < L->nrun; i++)
         free(L->ran[i]);
     free(L->ran);
-    free(L->compiled);
-    free(L->source);
+    free(L->info);
     free(L->cover);
-    free(L->src_ref);
-    rv_buf_free(&L->bundle);
-    rv_arena_free(&L->arena);
+    rc_report_free(L->report);
 }
 
-/* Prints diagnostics to stderr, keeping a copy for the reports. */
-static void print_diags(const rc_diags *diags, tt_errors *errs)
+/* Prints the report's diagnostics to stderr, keeping a copy for the
+ * reports. */
+static void print_diags(rc_report *report, tt_errors *errs)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&text, &len);
-    if (!m) {
-        rc_diags_print(diags, stderr);
-        return;
-    }
-    rc_diags_print(diags, m);
-    fclose(m);
+    size_t len;
+    const char *text = rc_report_text(report, "rulec", &len);
     fputs(text, stderr);
     rv_buf_put(&errs->text, text, len);
-    errs->count += diags->nerrors;
-    free(text);
+    errs->count += rc_report_errors(report);
 }
 
-static bool add_source(loaded *L, const tt_file *f, size_t ref, const char *path, rc_diags *diags,
-                       tt_errors *errs, size_t *cap)
-{
-    if (L->nsrcs == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 8;
-        rc_source *ns = rv_arena_alloc(&L->arena, ncap * sizeof *ns);
-        size_t *nr = realloc(L->src_ref, ncap * sizeof *nr);
-        if (!ns || !nr) {
-            free(nr);
-            return false;
-        }
-        if (L->nsrcs)
-            memcpy(ns, L->srcs, L->nsrcs * sizeof *ns);
-        L->srcs = ns;
-        L->src_ref = nr;
-        *cap = ncap;
-    }
-    rc_source *s = &L->srcs[L->nsrcs];
-    if (!rc_read_source(path, &L->arena, diags, s))
-        return false;
-    if (s->len >= 4 && memcmp(s->text, RV_MAGIC, 4) == 0) {
-        tt_error(errs, f->path, f->policies[ref].loc,
-                 "'%s' is a compiled bundle; a test names .rules sources", path);
-        return false;
-    }
-    L->src_ref[L->nsrcs++] = ref;
-    return true;
-}
-
-/* Reads the sources a `policies:` entry names: a file, or a folder's
- * .rules files (sorted, not recursive, as everywhere in rulec). */
-static bool read_ref(loaded *L, const tt_file *f, size_t ref, rc_diags *diags, tt_errors *errs,
-                     size_t *cap)
+/* Reads the files a `policies:` entry names (a file, or a folder by the
+ * library's one rule), tagged with the entry. A problem is reported at the
+ * entry's line in the test file. */
+static bool read_ref(loaded *L, const tt_file *f, size_t ref, tt_errors *errs)
 {
     const tt_policy_ref *r = &f->policies[ref];
-    struct stat st;
-    if (stat(r->path, &st) != 0) {
-        tt_error(errs, f->path, r->loc, "cannot read policy '%s': %s", r->path, strerror(errno));
-        return false;
+    size_t before, after, nrec_before, nrec;
+    rc_report_inputs(L->report, &before);
+    rc_report_diagnostics(L->report, &nrec_before);
+    const char *arg = r->path;
+    bool ok = rc_read_inputs(L->report, &arg, 1, 0);
+    const rc_diagnostic *rec = rc_report_diagnostics(L->report, &nrec);
+    for (size_t i = nrec_before; i < nrec; i++)
+        tt_error(errs, f->path, r->loc, "%s", rec[i].message);
+    rc_input *in = rc_report_inputs(L->report, &after);
+    for (size_t i = before; i < after; i++) {
+        in[i].tag = ref;
+        /* A test is about the source its lines refer to. */
+        if (in[i].size >= 4 && memcmp(in[i].data, "\x7f" "RBC", 4) == 0) {
+            tt_error(errs, f->path, r->loc, "'%s' is a compiled bundle; a test names .rules sources",
+                     in[i].name);
+            ok = false;
+        }
     }
-    if (!S_ISDIR(st.st_mode))
-        return add_source(L, f, ref, r->path, diags, errs, cap);
-    strlist found = {0};
-    DIR *d = opendir(r->path);
-    if (!d) {
-        tt_error(errs, f->path, r->loc, "cannot open folder '%s': %s", r->path, strerror(errno));
-        return false;
-    }
-    struct dirent *de;
-    bool ok = true;
-    while (ok && (de = readdir(d)))
-        if (has_suffix(de->d_name, ".rules"))
-            ok = push(&found, join(r->path, de->d_name));
-    closedir(d);
-    if (ok && found.n == 0) {
-        tt_error(errs, f->path, r->loc, "folder '%s' holds no .rules files", r->path);
-        ok = false;
-    }
-    if (found.n)
-        qsort(found.v, found.n, sizeof *found.v, by_string);
-    for (size_t i = 0; ok && i < found.n; i++)
-        ok = add_source(L, f, ref, found.v[i], diags, errs, cap);
-    strlist_free(&found);
     return ok;
 }
 
-static bool declares(const rv_policy *p, const char *param)
+static bool declares(const rv_program *prog, size_t i, const char *param)
 {
-    for (uint32_t i = 0; i < p->nparams; i++)
-        if (strcmp(p->params[i].name, param) == 0)
+    rv_policy_info info;
+    rv_program_policy(prog, i, &info);
+    for (size_t j = 0; j < info.nparams; j++) {
+        const char *name, *value;
+        rv_program_param(prog, i, j, &name, &value);
+        if (strcmp(name, param) == 0)
             return true;
+    }
     return false;
 }
 
@@ -368,14 +316,11 @@ static bool apply_params(loaded *L, const tt_file *f, const tt_case *tc, rv_prog
         for (size_t k = 0; k < ref->nparams; k++) {
             const tt_param *p = &ref->params[k];
             bool any = false;
-            for (size_t j = 0; j < L->npols; j++) {
-                bool from_ref = false;
-                for (size_t s = 0; s < L->nsrcs && !from_ref; s++)
-                    from_ref = L->src_ref[s] == r && strcmp(L->srcs[s].name, L->pols[j]->source) == 0;
-                if (!from_ref || !declares(L->pols[j], p->name))
+            for (size_t j = 0; j < L->nrun; j++) {
+                if (rc_report_policy_tag(L->report, j) != r || !declares(prog, j, p->name))
                     continue;
                 any = true;
-                if (rv_program_set_param(prog, L->pols[j]->name, p->name, p->json, &err) != RV_OK) {
+                if (rv_program_set_param(prog, L->info[j].name, p->name, p->json, &err) != RV_OK) {
                     if (report)
                         tt_error(errs, f->path, p->loc, "%s", err.message);
                     ok = false;
@@ -407,9 +352,12 @@ static bool apply_params(loaded *L, const tt_file *f, const tt_case *tc, rv_prog
     return ok;
 }
 
+/* Another program from the same bundle: a case with overrides of its own
+ * needs one (a program is immutable once it has evaluated anything). */
 static rv_program *load_bundle(loaded *L, const tt_file *f, tt_errors *errs)
 {
-    rv_blob blob = {L->bundle.data, L->bundle.len, f->path};
+    rv_blob blob = {NULL, 0, f->path};
+    blob.data = rc_report_bundle(L->report, &blob.size);
     rv_program *prog = NULL;
     rv_error err;
     if (rv_program_load(&blob, 1, NULL, &prog, &err) != RV_OK) {
@@ -423,32 +371,34 @@ static bool load(loaded *L, const tt_file *f, const test_opts *o, tt_cover *cove
                  tt_errors *errs)
 {
     memset(L, 0, sizeof *L);
-    rv_arena_init(&L->arena, NULL, NULL);
-    rv_buf_init(&L->bundle, NULL, NULL);
-    rc_diags diags;
-    rc_diags_init(&diags, &L->arena);
-    size_t cap = 0;
+    L->report = rc_report_new();
+    if (!L->report)
+        return false;
     bool ok = true;
     for (size_t r = 0; r < f->npolicies; r++)
-        ok = read_ref(L, f, r, &diags, errs, &cap) && ok;
-    if (ok)
-        ok = rc_compile_map(L->srcs, L->nsrcs, &L->arena, &diags, &L->pols, &L->maps, &L->npols);
-    print_diags(&diags, errs);
+        ok = read_ref(L, f, r, errs) && ok;
     if (!ok)
         return false;
-    if (!rv_bundle_write(&L->bundle, L->pols, L->npols) || L->bundle.oom) {
-        tt_error(errs, f->path, (tt_loc){0, 0}, "out of memory");
-        return false;
-    }
-    L->prog = load_bundle(L, f, errs);
-    if (!L->prog)
+    size_t n;
+    rc_input *inputs = rc_report_inputs(L->report, &n);
+    ok = rc_load(L->report, inputs, n, NULL, RC_BUNDLE | (o->coverage ? RC_COVERAGE : 0),
+                 &L->prog) == RC_OK;
+    print_diags(L->report, errs);
+    if (!ok)
         return false;
     /* Keep going after a bad shared override: the cases' own overrides
      * are checked too, so one run reports every problem. */
+    L->nrun = rv_program_policy_count(L->prog);
+    L->info = calloc(L->nrun ? L->nrun : 1, sizeof *L->info);
+    L->cover = calloc(L->nrun ? L->nrun : 1, sizeof *L->cover);
+    L->ran = calloc(L->nrun ? L->nrun : 1, sizeof *L->ran);
+    if (!L->info || !L->cover || !L->ran)
+        return false;
+    for (size_t i = 0; i < L->nrun; i++)
+        rv_program_policy(L->prog, i, &L->info[i]);
     ok = apply_params(L, f, NULL, L->prog, true, errs);
-    /* A case with its own overrides gets its own program: a program is
-     * immutable once it has evaluated anything. Loading them all now means
-     * a bad override is reported before any case runs. */
+    /* Loading every case's program now means a bad override is reported
+     * before any case runs. */
     L->ncases = f->ncases;
     L->case_progs = calloc(f->ncases ? f->ncases : 1, sizeof *L->case_progs);
     if (!L->case_progs)
@@ -463,32 +413,17 @@ static bool load(loaded *L, const tt_file *f, const test_opts *o, tt_cover *cove
     if (!ok)
         return false;
 
-    L->nrun = rv_program_policy_count(L->prog);
-    L->compiled = calloc(L->nrun ? L->nrun : 1, sizeof *L->compiled);
-    L->source = calloc(L->nrun ? L->nrun : 1, sizeof *L->source);
-    L->cover = calloc(L->nrun ? L->nrun : 1, sizeof *L->cover);
-    L->ran = calloc(L->nrun ? L->nrun : 1, sizeof *L->ran);
-    if (!L->compiled || !L->source || !L->cover || !L->ran)
-        return false;
     for (size_t i = 0; i < L->nrun; i++) {
-        rv_policy_info info;
-        rv_program_policy(L->prog, i, &info);
-        L->ran[i] = calloc(info.ninstructions ? info.ninstructions : 1, 1);
+        const rv_policy_info *info = &L->info[i];
+        L->ran[i] = calloc(info->ninstructions ? info->ninstructions : 1, 1);
         if (!L->ran[i])
             return false;
-        for (size_t j = 0; j < L->npols; j++) {
-            if (strcmp(L->pols[j]->name, info.name) != 0)
-                continue;
-            L->compiled[i] = L->pols[j];
-            for (size_t s = 0; s < L->nsrcs; s++)
-                if (strcmp(L->srcs[s].name, L->pols[j]->source) == 0)
-                    L->source[i] = &L->srcs[s];
-            if (o->coverage) {
-                L->cover[i] = tt_cover_policy(cover, L->pols[j]->name, L->pols[j]->source,
-                                              L->maps[j], L->pols[j]->ncode);
-                if (!L->cover[i])
-                    return false;
-            }
+        const rc_cover_map *map = rc_report_coverage(L->report, i);
+        if (o->coverage && map) {
+            L->cover[i] = tt_cover_policy(cover, info->name, info->source, map,
+                                          (uint32_t)info->ninstructions);
+            if (!L->cover[i])
+                return false;
         }
     }
     return true;
@@ -503,20 +438,21 @@ static void on_trace(void *ud, size_t policy, uint32_t pc, int taken)
         return;
     if (L->cover[policy])
         tt_cover_hit(L->cover[policy], pc, taken);
-    if (taken < 0 && L->compiled[policy] && pc < L->compiled[policy]->ncode)
+    if (taken < 0 && pc < L->info[policy].ninstructions)
         L->ran[policy][pc] = 1;
 }
 
 /* Source line `line` of policy i, trimmed, for context lines. */
 static void source_line(rv_buf *b, const loaded *L, const char *policy, uint32_t line)
 {
-    const rc_source *src = NULL;
-    for (size_t i = 0; i < L->nrun && !src; i++)
-        if (L->compiled[i] && strcmp(L->compiled[i]->name, policy) == 0)
-            src = L->source[i];
-    if (!src || line == 0)
+    const char *text = NULL;
+    size_t len = 0;
+    for (size_t i = 0; i < L->nrun && !text; i++)
+        if (strcmp(L->info[i].name, policy) == 0)
+            text = rc_report_policy_text(L->report, i, &len);
+    if (!text || line == 0)
         return;
-    const char *p = src->text, *end = src->text + src->len;
+    const char *p = text, *end = text + len;
     for (uint32_t l = 1; l < line && p < end; l++) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         p = nl ? nl + 1 : end;
@@ -590,9 +526,7 @@ static void what_ran(rv_buf *out, const loaded *L, const rv_program *prog, const
 {
     bool any = false;
     for (size_t i = 0; i < L->nrun; i++) {
-        if (!L->compiled[i])
-            continue;
-        uint32_t n = L->compiled[i]->ncode, nl = 0;
+        uint32_t n = (uint32_t)L->info[i].ninstructions, nl = 0;
         uint32_t *lines = malloc((n ? n : 1) * sizeof *lines);
         if (!lines)
             return;
@@ -614,7 +548,7 @@ static void what_ran(rv_buf *out, const loaded *L, const rv_program *prog, const
                 lines[k++] = lines[a];
         if (k) {
             rv_buf_puts(out, any ? "; " : "");
-            rv_buf_printf(out, "%s line%s ", L->compiled[i]->name, k > 1 ? "s" : "");
+            rv_buf_printf(out, "%s line%s ", L->info[i].name, k > 1 ? "s" : "");
             tt_lines_append(out, lines, k);
             any = true;
         }
@@ -653,8 +587,7 @@ static bool run_case(loaded *L, const tt_case *tc, rv_program *prog, rv_vm *vm, 
                      rv_buf *fails, rv_buf *context)
 {
     for (size_t i = 0; i < L->nrun; i++)
-        if (L->compiled[i])
-            memset(L->ran[i], 0, L->compiled[i]->ncode ? L->compiled[i]->ncode : 1);
+        memset(L->ran[i], 0, L->info[i].ninstructions ? L->info[i].ninstructions : 1);
     rv_vm_reset(vm);
     rv_arena_reset(scratch);
     rv_error err;
@@ -724,24 +657,29 @@ static bool cover_untested(const strlist *rules, tt_cover *cover, tt_errors *err
 {
     bool ok = true;
     for (size_t i = 0; i < rules->n; i++) {
-        rv_arena arena;
-        rv_arena_init(&arena, NULL, NULL);
-        rc_diags diags;
-        rc_diags_init(&diags, &arena);
-        rc_source src;
-        rv_policy **pols;
-        rc_cover_map **maps;
+        rc_report *report = rc_report_new();
+        rv_program *prog = NULL;
+        const char *arg = rules->v[i];
         size_t n;
-        if (rc_read_source(rules->v[i], &arena, &diags, &src) &&
-            rc_compile_map(&src, 1, &arena, &diags, &pols, &maps, &n)) {
-            for (size_t j = 0; j < n; j++)
-                if (!tt_cover_policy(cover, pols[j]->name, pols[j]->source, maps[j], pols[j]->ncode))
+        if (!report)
+            return false;
+        bool read = rc_read_inputs(report, &arg, 1, 0);
+        rc_input *inputs = rc_report_inputs(report, &n);
+        if (read && rc_load(report, inputs, n, NULL, RC_COVERAGE, &prog) == RC_OK) {
+            for (size_t j = 0; j < rv_program_policy_count(prog); j++) {
+                rv_policy_info info;
+                rv_program_policy(prog, j, &info);
+                const rc_cover_map *map = rc_report_coverage(report, j);
+                if (map && !tt_cover_policy(cover, info.name, info.source, map,
+                                            (uint32_t)info.ninstructions))
                     ok = false;
+            }
+            rv_program_free(prog);
         } else {
             ok = false;
         }
-        print_diags(&diags, errs);
-        rv_arena_free(&arena);
+        print_diags(report, errs);
+        rc_report_free(report);
     }
     return ok;
 }

@@ -1,8 +1,8 @@
-/* cli_test_report.c - machine-readable results of `rulec test`: one JSON
+/* report.c - machine-readable results of `rulec test`: one JSON
  * document (--json) and JUnit XML (--junit FILE). The XML goes to a temporary
  * file beside FILE, renamed into place, so CI never reads half a report. */
 #include "cli.h"
-#include "cli_test.h"
+#include "ruletest.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* cli_apply.c - `rulec apply`: run policies on a spec file, or answer dstack
+/* apply.c - `rulec apply`: run policies on a spec file, or answer dstack
  * REST plugin request bodies ({"user","project","spec"} in, {"spec","error"}
  * out), one at a time or as NDJSON batches.
  *
@@ -7,13 +7,14 @@
  */
 #include "cli.h"
 
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct apply_opts {
     const char *kind, *user, *project;
     const char *request;       /* --request FILE */
-    bool ndjson, explain;
+    bool ndjson, explain, help;
     int output;                /* RV_AUTO: same as the input */
     size_t max_input;          /* bytes; --max-input-size */
     cli_param *params;
@@ -22,92 +23,131 @@ typedef struct apply_opts {
     int npositional;
 } apply_opts;
 
-static int usage(void)
-{
-    fprintf(stderr,
-            "usage: rulec apply POLICY... SPEC --kind K [--user U] [--project P]\n"
-            "                   [--param NAME=VALUE]... [--output json|yaml] [--explain]\n"
-            "                   [--max-input-size BYTES]\n"
-            "       rulec apply POLICY... --request FILE --kind K [--ndjson]\n");
-    return EXIT_TROUBLE;
-}
+/* The synopsis goes with a usage error; --help adds the details. */
+static const char apply_synopsis[] =
+    "usage: rulec apply POLICY... SPEC --kind K [--user U] [--project P]\n"
+    "                   [--param NAME=VALUE]... [--output json|yaml] [--explain]\n"
+    "                   [--max-input-size BYTES]\n"
+    "       rulec apply POLICY... --request FILE --kind K [--ndjson] [--param NAME=VALUE]...\n"
+    "                   [--explain] [--max-input-size BYTES]\n";
+
+static const char apply_details[] =
+    "\n"
+    "Applies policies to a spec (JSON or YAML, '-' is standard input) and prints the\n"
+    "rewritten spec, or every rejection message.\n"
+    "  -k, --kind K            the spec's kind: run, fleet, volume, gateway, ...\n"
+    "  -u, --user U            $user (default empty)\n"
+    "  -p, --project P         $project (default empty)\n"
+    "      --param NAME=VALUE  override a parameter (NAME or POLICY.NAME; VALUE is JSON,\n"
+    "                          or else a string)\n"
+    "  -o, --output FORMAT     json or yaml (default: the spec's own format)\n"
+    "      --explain           list every change on standard error\n"
+    "      --max-input-size N  refuse a spec or request over N bytes (default 64 MiB)\n"
+    "      --request FILE      FILE holds a dstack REST plugin request body\n"
+    "                          {user, project, spec}; print dstack's response\n"
+    "                          {spec, error}. The body names user and project.\n"
+    "      --ndjson            with --request: one request per line, one response line\n"
+    "                          each (an empty line is a bad request too)\n"
+    "exit status: 0 allowed, 1 rejected, 2 usage or input error (or a bad request)\n";
+
+enum { OPT_PARAM = 256, OPT_EXPLAIN, OPT_MAX_INPUT, OPT_REQUEST, OPT_NDJSON };
 
 static bool parse_opts(int argc, char **argv, apply_opts *o)
 {
+    static const struct option longopts[] = {
+        {"kind", required_argument, NULL, 'k'},
+        {"user", required_argument, NULL, 'u'},
+        {"project", required_argument, NULL, 'p'},
+        {"output", required_argument, NULL, 'o'},
+        {"param", required_argument, NULL, OPT_PARAM},
+        {"explain", no_argument, NULL, OPT_EXPLAIN},
+        {"max-input-size", required_argument, NULL, OPT_MAX_INPUT},
+        {"request", required_argument, NULL, OPT_REQUEST},
+        {"ndjson", no_argument, NULL, OPT_NDJSON},
+        {"help", no_argument, NULL, 'h'},
+        {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->user = o->project = "";
     o->max_input = CLI_DEFAULT_MAX_INPUT;
-    o->positional = calloc((size_t)argc, sizeof *o->positional);
     o->params = calloc((size_t)argc, sizeof *o->params);
-    if (!o->positional || !o->params)
+    if (!o->params)
         return false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        char *next = i + 1 < argc ? argv[i + 1] : NULL;
-#define TAKE(field)                                                          \
-        do {                                                                 \
-            if (!next) {                                                     \
-                fprintf(stderr, "rulec apply: %s needs a value\n", a);       \
-                return false;                                                \
-            }                                                                \
-            field = next;                                                    \
-            i++;                                                             \
-        } while (0)
-        if (strcmp(a, "--kind") == 0)
-            TAKE(o->kind);
-        else if (strcmp(a, "--user") == 0)
-            TAKE(o->user);
-        else if (strcmp(a, "--project") == 0)
-            TAKE(o->project);
-        else if (strcmp(a, "--request") == 0)
-            TAKE(o->request);
-        else if (strcmp(a, "--ndjson") == 0)
-            o->ndjson = true;
-        else if (strcmp(a, "--explain") == 0)
-            o->explain = true;
-        else if (strcmp(a, "--output") == 0) {
-            const char *v;
-            TAKE(v);
-            if (strcmp(v, "json") == 0)
+    const char *user_opt = NULL, *project_opt = NULL, *output_opt = NULL;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":k:u:p:o:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            o->help = true;
+            return true;
+        case 'k':
+            o->kind = optarg;
+            break;
+        case 'u':
+            o->user = user_opt = optarg;
+            break;
+        case 'p':
+            o->project = project_opt = optarg;
+            break;
+        case 'o':
+            output_opt = optarg;
+            if (strcmp(optarg, "json") == 0)
                 o->output = RV_JSON;
-            else if (strcmp(v, "yaml") == 0)
+            else if (strcmp(optarg, "yaml") == 0)
                 o->output = RV_YAML;
             else {
-                fprintf(stderr, "rulec apply: --output takes json or yaml, not '%s'\n", v);
+                fprintf(stderr, "rulec apply: --output takes json or yaml, not '%s'\n", optarg);
                 return false;
             }
-        } else if (strcmp(a, "--max-input-size") == 0) {
-            const char *v;
-            TAKE(v);
-            char *end;
-            unsigned long long n = strtoull(v, &end, 10);
-            if (end == v || *end || n == 0) {
-                fprintf(stderr, "rulec apply: --max-input-size takes a number of bytes, not '%s'\n", v);
-                return false;
-            }
-            o->max_input = (size_t)n;
-        } else if (strcmp(a, "--param") == 0) {
-            char *v;
-            TAKE(v);
-            if (!cli_parse_param(v, &o->params[o->nparams])) {
-                fprintf(stderr, "rulec apply: --param takes NAME=VALUE, not '%s'\n", v);
+            break;
+        case OPT_PARAM:
+            if (!cli_parse_param(optarg, &o->params[o->nparams])) {
+                fprintf(stderr, "rulec apply: --param takes NAME=VALUE, not '%s'\n", optarg);
                 return false;
             }
             o->nparams++;
-        } else if (a[0] == '-' && a[1] == '-') {
-            fprintf(stderr, "rulec apply: unknown option '%s'\n", a);
+            break;
+        case OPT_EXPLAIN:
+            o->explain = true;
+            break;
+        case OPT_MAX_INPUT:
+            if (!cli_parse_size("--max-input-size", optarg, &o->max_input))
+                return false;
+            break;
+        case OPT_REQUEST:
+            o->request = optarg;
+            break;
+        case OPT_NDJSON:
+            o->ndjson = true;
+            break;
+        case ':':
+            fprintf(stderr, "rulec apply: %s needs a value\n", argv[optind - 1]);
             return false;
-        } else {
-            o->positional[o->npositional++] = argv[i];
+        default:
+            fprintf(stderr, "rulec apply: unknown option '%s'\n", argv[optind - 1]);
+            return false;
         }
-#undef TAKE
     }
-    if (!o->kind) {
-        fprintf(stderr, "rulec apply: --kind is required (run, fleet, volume, gateway, ...)\n");
+    o->positional = argv + optind;
+    o->npositional = argc - optind;
+    if (!o->kind || !*o->kind) {
+        fprintf(stderr, "rulec apply: --kind %s (run, fleet, volume, gateway, ...)\n",
+                o->kind ? "must not be empty" : "is required");
         return false;
     }
     if (o->ndjson && !o->request) {
         fprintf(stderr, "rulec apply: --ndjson goes with --request FILE\n");
+        return false;
+    }
+    /* A request body names its user and project, and its response is
+     * dstack's JSON: options that would be silently ignored are refused. */
+    if (o->request && (user_opt || project_opt || output_opt)) {
+        fprintf(stderr, "rulec apply: %s does not go with --request: %s\n",
+                user_opt ? "--user" : project_opt ? "--project" : "--output",
+                output_opt && !user_opt && !project_opt
+                    ? "the response is dstack's JSON body"
+                    : "the request body names the user and project");
         return false;
     }
     int need = o->request ? 1 : 2;
@@ -340,9 +380,12 @@ static int apply_requests(rv_program *prog, const apply_opts *o)
             size_t len = (size_t)n;
             while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
                 len--;
-            if (len == 0)
-                continue;
-            if (len > o->max_input) {
+            /* One request line, one response line, always: an empty line
+             * is a bad request like any other, or responses would stop
+             * pairing with requests by position. */
+            if (len == 0) {
+                snprintf(problem, sizeof problem, "the line is empty (expected a JSON request body)");
+            } else if (len > o->max_input) {
                 snprintf(problem, sizeof problem, "the request is larger than the %zu-byte input limit (--max-input-size)", o->max_input);
             } else if (answer(vm, prog, o, line, len, true, problem, sizeof problem) != EXIT_TROUBLE) {
                 continue;
@@ -380,7 +423,13 @@ int cli_apply(int argc, char **argv)
     apply_opts o;
     int rc = EXIT_TROUBLE;
     if (!parse_opts(argc, argv, &o)) {
-        usage();
+        fputs(apply_synopsis, stderr);
+        goto out;
+    }
+    if (o.help) {
+        fputs(apply_synopsis, stdout);
+        fputs(apply_details, stdout);
+        rc = 0;
         goto out;
     }
     int npolicies = o.request ? o.npositional : o.npositional - 1;
@@ -390,7 +439,6 @@ int cli_apply(int argc, char **argv)
     rc = o.request ? apply_requests(prog, &o) : apply_spec(prog, &o);
     rv_program_free(prog);
 out:
-    free(o.positional);
     free(o.params);
     return rc;
 }

@@ -1,11 +1,11 @@
-/* cli_test.h - what the modules of `rulec test` share: test files read into
- * cases (cli_test_file.c), expected-against-actual diffs (cli_test_diff.c),
- * coverage (cli_test_cover.c) and reports (cli_test_report.c); cli_test.c
- * drives them. */
-#ifndef RC_CLI_TEST_H
-#define RC_CLI_TEST_H
+/* ruletest.h - what the modules of `rulec test` share: test files read into
+ * cases (testfile.c), expected-against-actual diffs (diff.c), coverage
+ * (cover.c) and reports (report.c); runner.c drives them. */
+#ifndef RULETEST_H
+#define RULETEST_H
 
 #include "cli.h"
+#include "value.h"   /* rv_arena, rv_buf */
 
 /* A position in a test file (1-based), for located errors. */
 typedef struct tt_loc {

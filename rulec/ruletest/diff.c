@@ -1,8 +1,8 @@
-/* cli_test_diff.c - expected against actual, field by field, for `rulec
+/* diff.c - expected against actual, field by field, for `rulec
  * test`. A failing case must say which fields differ and how ("configuration.
  * max_price: expected 2.0, got 3.5"), never just "specs differ": that is the
  * complaint this runner exists to answer. */
-#include "cli_test.h"
+#include "ruletest.h"
 
 #include <string.h>
 

@@ -1,0 +1,571 @@
+/* loader.c - the compiler library's one way in (rulec.h): policy arguments
+ * to inputs (folders listed by one rule), inputs to a verified program and
+ * a report. Sources are compiled together, each into a bundle of its own,
+ * and then loaded with the bundles given as inputs by rv_program_load, so
+ * freshly compiled code passes the same verifier as a file from disk.
+ */
+#include "compile.h"
+#include "rulec.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define DEFAULT_MAX_BYTES ((size_t)64 << 20)
+
+struct rc_report {
+    rv_arena arena;            /* records, sources, names */
+    rc_diags diags;
+    rc_input *inputs;          /* what rc_read_inputs read (data malloc'd) */
+    size_t ninputs, cap_inputs;
+    /* Derived from diags on demand, dropped when records are added. */
+    rc_diagnostic *records;
+    size_t nrecords;
+    int records_of;            /* diags count the cache was made from */
+    char *text;
+    size_t text_len;
+    int text_of;
+    /* From the last rc_load. */
+    void *bundle;              /* malloc'd */
+    size_t bundle_size;
+    size_t npolicies;
+    size_t *policy_tag;
+    const char **policy_text;
+    size_t *policy_text_len;
+    const rc_cover_map **coverage;
+};
+
+static const rc_loc no_loc = {0, 0, 0, 0};
+
+rc_report *rc_report_new(void)
+{
+    rc_report *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    rv_arena_init(&r->arena, NULL, NULL);
+    rc_diags_init(&r->diags, &r->arena);
+    r->records_of = r->text_of = -1;
+    return r;
+}
+
+static void forget_load(rc_report *r)
+{
+    free(r->bundle);
+    r->bundle = NULL;
+    r->bundle_size = 0;
+    free(r->policy_tag);
+    free(r->policy_text);
+    free(r->policy_text_len);
+    free(r->coverage);
+    r->policy_tag = NULL;
+    r->policy_text = NULL;
+    r->policy_text_len = NULL;
+    r->coverage = NULL;
+    r->npolicies = 0;
+}
+
+void rc_report_free(rc_report *r)
+{
+    if (!r)
+        return;
+    forget_load(r);
+    for (size_t i = 0; i < r->ninputs; i++)
+        free((void *)(uintptr_t)r->inputs[i].data);  /* read by rc_read_inputs */
+    free(r->inputs);
+    free(r->records);
+    free(r->text);
+    rv_arena_free(&r->arena);
+    free(r);
+}
+
+/* A problem with a whole file (no place in it), or with none. */
+static void file_error(rc_report *r, const char *file, const char *message)
+{
+    rc_source *src = NULL;
+    if (file) {
+        src = rv_arena_alloc(&r->arena, sizeof *src);
+        if (src)
+            *src = (rc_source){rv_arena_strndup(&r->arena, file, strlen(file)), NULL, 0, false, 0};
+    }
+    rc_diag(&r->diags, RC_ERROR, src, no_loc, "%s", message);
+}
+
+/* ---- folders and files ---- */
+
+static bool is_policy_file(const char *name)
+{
+    size_t n = strlen(name);
+    if (name[0] == '.')
+        return false;  /* editors' and tools' hidden files */
+    return (n > 6 && strcmp(name + n - 6, ".rules") == 0) || (n > 4 && strcmp(name + n - 4, ".rbc") == 0);
+}
+
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void rc_free_paths(char **paths, size_t count)
+{
+    for (size_t i = 0; paths && i < count; i++)
+        free(paths[i]);
+    free(paths);
+}
+
+int rc_list_folder(const char *dir, char ***paths, size_t *count)
+{
+    *paths = NULL;
+    *count = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno;
+    size_t n = 0, cap = 0;
+    char **out = NULL;
+    size_t dlen = strlen(dir);
+    bool slash = dlen && dir[dlen - 1] == '/';
+    int failure = 0;
+    struct dirent *de;
+    errno = 0;
+    while ((de = readdir(d))) {
+        if (!is_policy_file(de->d_name))
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            char **no = realloc(out, ncap * sizeof *out);
+            if (!no) {
+                failure = ENOMEM;
+                break;
+            }
+            out = no;
+            cap = ncap;
+        }
+        size_t len = dlen + strlen(de->d_name) + 2;
+        if (!(out[n] = malloc(len))) {
+            failure = ENOMEM;
+            break;
+        }
+        snprintf(out[n++], len, "%s%s%s", dir, slash ? "" : "/", de->d_name);
+    }
+    if (!failure && errno)
+        failure = errno;
+    closedir(d);
+    if (failure) {
+        rc_free_paths(out, n);
+        return failure;
+    }
+    if (n > 1)
+        qsort(out, n, sizeof *out, by_string);
+    *paths = out;
+    *count = n;
+    return 0;
+}
+
+/* Reads a whole file ("-": standard input) into malloc'd memory with a NUL
+ * after the data. Returns NULL with *why set. */
+static char *read_whole(const char *path, size_t max_bytes, size_t *len, const char **why)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        *why = strerror(errno);
+        return NULL;
+    }
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap + 1);
+    *why = NULL;
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n > max_bytes) {
+            *why = "too large";
+            break;
+        }
+        if (n < cap) {
+            if (ferror(f))
+                *why = strerror(errno);
+            break;
+        }
+        char *nb = cap * 2 > cap ? realloc(buf, cap * 2 + 1) : NULL;
+        if (!nb) {
+            *why = "out of memory";
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    if (!buf)
+        *why = "out of memory";
+    if (f != stdin)
+        fclose(f);
+    if (*why) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static bool add_input(rc_report *r, const char *path, size_t tag, size_t max_bytes)
+{
+    size_t len = 0;
+    const char *why;
+    char *data = read_whole(path, max_bytes, &len, &why);
+    if (!data) {
+        if (strcmp(why, "too large") == 0) {
+            char limit[64];
+            snprintf(limit, sizeof limit, "%zu", max_bytes);
+            rc_diag(&r->diags, RC_ERROR, NULL, no_loc,
+                    "'%s' is larger than the %s-byte input limit", path, limit);
+        } else {
+            rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "cannot read '%s': %s", path, why);
+        }
+        return false;
+    }
+    if (r->ninputs == r->cap_inputs) {
+        size_t ncap = r->cap_inputs ? r->cap_inputs * 2 : 16;
+        rc_input *ni = realloc(r->inputs, ncap * sizeof *ni);
+        if (!ni) {
+            free(data);
+            rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "out of memory");
+            return false;
+        }
+        r->inputs = ni;
+        r->cap_inputs = ncap;
+    }
+    char *name = rv_arena_strndup(&r->arena, path, strlen(path));
+    if (!name) {
+        free(data);
+        return false;
+    }
+    r->inputs[r->ninputs++] = (rc_input){name, data, len, 0, 0, tag};
+    return true;
+}
+
+int rc_read_inputs(rc_report *r, const char *const *args, size_t nargs, size_t max_bytes)
+{
+    if (!max_bytes)
+        max_bytes = DEFAULT_MAX_BYTES;
+    bool ok = true;
+    for (size_t i = 0; i < nargs; i++) {
+        struct stat st;
+        if (strcmp(args[i], "-") == 0 || stat(args[i], &st) != 0 || !S_ISDIR(st.st_mode)) {
+            ok = add_input(r, args[i], i, max_bytes) && ok;
+            continue;
+        }
+        char **paths;
+        size_t n;
+        int e = rc_list_folder(args[i], &paths, &n);
+        if (e) {
+            rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "cannot open folder '%s': %s", args[i],
+                    strerror(e));
+            ok = false;
+            continue;
+        }
+        if (n == 0) {
+            rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "folder '%s' holds no .rules or .rbc files",
+                    args[i]);
+            ok = false;
+        }
+        for (size_t k = 0; k < n; k++)
+            ok = add_input(r, paths[k], i, max_bytes) && ok;
+        rc_free_paths(paths, n);
+    }
+    return ok;
+}
+
+rc_input *rc_report_inputs(rc_report *r, size_t *count)
+{
+    *count = r->ninputs;
+    return r->inputs;
+}
+
+/* ---- loading ---- */
+
+static bool is_bundle(const rc_input *in)
+{
+    return in->size >= 4 && memcmp(in->data, RV_MAGIC, 4) == 0;
+}
+
+/* Input i's place among the blobs handed to the VM. */
+typedef struct origin {
+    size_t input;
+    size_t source;     /* index among the sources, or SIZE_MAX for a bundle */
+} origin;
+
+rc_result rc_load(rc_report *r, const rc_input *inputs, size_t ninputs, const rv_config *cfg,
+                  unsigned flags, rv_program **out)
+{
+    *out = NULL;
+    forget_load(r);
+    rc_source *srcs = rv_arena_alloc(&r->arena, (ninputs ? ninputs : 1) * sizeof *srcs);
+    size_t *src_input = rv_arena_alloc(&r->arena, (ninputs ? ninputs : 1) * sizeof *src_input);
+    rv_blob *blobs = calloc(ninputs ? ninputs : 1, sizeof *blobs);
+    origin *blob_origin = calloc(ninputs ? ninputs : 1, sizeof *blob_origin);
+    rv_buf *bundles = calloc(ninputs ? ninputs : 1, sizeof *bundles);
+    size_t nsrcs = 0, nblobs = 0, nbundles = 0;
+    rc_result result = RC_OK;
+    rv_program *prog = NULL;
+    rc_compiled compiled = {0};
+    if (!srcs || !src_input || !blobs || !blob_origin || !bundles) {
+        rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "out of memory");
+        result = RC_FAILED;
+        goto done;
+    }
+
+    /* Told apart by content: a bundle starts with the magic, whatever the
+     * file is called. */
+    for (size_t i = 0; i < ninputs; i++) {
+        const rc_input *in = &inputs[i];
+        const char *name = in->name ? in->name : "<input>";
+        if (is_bundle(in)) {
+            if (in->has_priority) {
+                file_error(r, name, "this is a compiled bundle, whose priorities are fixed "
+                                          "(recompile it, or override the priority on its .rules source)");
+                result = RC_FAILED;
+            }
+            continue;
+        }
+        if (memchr(in->data, '\0', in->size)) {
+            file_error(r, name, "neither a .rules source nor a .rbc bundle (it holds a NUL byte)");
+            result = RC_FAILED;
+            continue;
+        }
+        /* The parser wants NUL-terminated text that outlives the records. */
+        char *text = rv_arena_strndup(&r->arena, in->data, in->size);
+        char *copy = rv_arena_strndup(&r->arena, name, strlen(name));
+        if (!text || !copy) {
+            rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "out of memory");
+            result = RC_FAILED;
+            goto done;
+        }
+        src_input[nsrcs] = i;
+        srcs[nsrcs++] = (rc_source){copy, text, in->size, in->has_priority != 0, in->priority};
+    }
+    if (!rc_compile_set(srcs, nsrcs, &r->arena, &r->diags, (flags & RC_COVERAGE) != 0, &compiled)) {
+        if (result == RC_OK)
+            result = r->diags.nerrors ? RC_INVALID : RC_FAILED;
+        if (!r->diags.nerrors)
+            rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "out of memory");
+    }
+    if (result != RC_OK)
+        goto done;
+
+    /* Blobs in input order, one bundle per source (its surviving policy):
+     * the VM then names the right file in any message, and each program
+     * policy's bundle index leads back to its input. */
+    for (size_t i = 0, s = 0; i < ninputs; i++) {
+        if (is_bundle(&inputs[i])) {
+            blob_origin[nblobs] = (origin){i, SIZE_MAX};
+            blobs[nblobs++] = (rv_blob){inputs[i].data, inputs[i].size, inputs[i].name};
+            continue;
+        }
+        while (s < nsrcs && src_input[s] < i)
+            s++;
+        if (s == nsrcs || src_input[s] != i)
+            continue;  /* refused above */
+        rv_policy *mine[1];
+        size_t nmine = 0;
+        for (size_t k = 0; k < compiled.n; k++)
+            if (compiled.source[k] == s)
+                mine[nmine++] = compiled.policies[k];  /* one policy per source */
+        if (nmine == 0)
+            continue;  /* overridden by a higher priority of its name */
+        rv_buf *b = &bundles[nbundles++];
+        rv_buf_init(b, NULL, NULL);
+        if (!rv_bundle_write(b, mine, nmine) || b->oom) {
+            rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "out of memory");
+            result = RC_FAILED;
+            goto done;
+        }
+        blob_origin[nblobs] = (origin){i, s};
+        blobs[nblobs++] = (rv_blob){b->data, b->len, srcs[s].name};
+    }
+    if (nblobs == 0) {
+        rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "no policies given");
+        result = RC_FAILED;
+        goto done;
+    }
+    rv_error err;
+    rv_status st = rv_program_load(blobs, nblobs, cfg, &prog, &err);
+    if (st != RV_OK) {
+        rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "%s", err.message);
+        result = st == RV_EPOLICY ? RC_INVALID : RC_FAILED;
+        goto done;
+    }
+
+    size_t n = rv_program_policy_count(prog);
+    r->policy_tag = calloc(n ? n : 1, sizeof *r->policy_tag);
+    r->policy_text = calloc(n ? n : 1, sizeof *r->policy_text);
+    r->policy_text_len = calloc(n ? n : 1, sizeof *r->policy_text_len);
+    r->coverage = calloc(n ? n : 1, sizeof *r->coverage);
+    if (!r->policy_tag || !r->policy_text || !r->policy_text_len || !r->coverage) {
+        rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "out of memory");
+        result = RC_FAILED;
+        goto done;
+    }
+    r->npolicies = n;
+    for (size_t i = 0; i < n; i++) {
+        rv_policy_info info;
+        rv_program_policy(prog, i, &info);
+        const origin *o = &blob_origin[info.bundle];
+        r->policy_tag[i] = inputs[o->input].tag;
+        if (o->source == SIZE_MAX)
+            continue;
+        r->policy_text[i] = srcs[o->source].text;
+        r->policy_text_len[i] = srcs[o->source].len;
+        for (size_t k = 0; compiled.maps && k < compiled.n; k++)
+            if (compiled.source[k] == o->source)
+                r->coverage[i] = compiled.maps[k];
+    }
+    if (flags & RC_BUNDLE) {
+        void *bytes;
+        size_t size;
+        st = rv_program_save(prog, &bytes, &size, &err);
+        /* The saved bytes belong to the program's allocator, which may be
+         * the caller's: the report keeps a copy of its own. */
+        if (st == RV_OK && !(r->bundle = malloc(size ? size : 1)))
+            snprintf(err.message, sizeof err.message, "out of memory");
+        if (st == RV_OK && r->bundle) {
+            memcpy(r->bundle, bytes, size);
+            r->bundle_size = size;
+        }
+        if (st == RV_OK)
+            rv_free(prog, bytes, size);
+        if (!r->bundle) {
+            rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "%s", err.message);
+            result = RC_FAILED;
+            goto done;
+        }
+    }
+
+done:
+    for (size_t i = 0; i < nbundles; i++)
+        rv_buf_free(&bundles[i]);
+    free(bundles);
+    free(blobs);
+    free(blob_origin);
+    if (result != RC_OK) {
+        if (prog)
+            rv_program_free(prog);
+        forget_load(r);
+        return result;
+    }
+    *out = prog;
+    return RC_OK;
+}
+
+/* ---- the report ---- */
+
+static void make_records(rc_report *r)
+{
+    size_t n;
+    const rc_diag_rec **sorted = rc_diags_sorted(&r->diags, &n);
+    free(r->records);
+    r->records = NULL;
+    r->nrecords = 0;
+    if (!sorted)
+        return;
+    r->records = calloc(n, sizeof *r->records);
+    if (r->records) {
+        for (size_t i = 0; i < n; i++) {
+            const rc_diag_rec *d = sorted[i];
+            r->records[i] = (rc_diagnostic){d->severity, d->src ? d->src->name : NULL,
+                                            d->src ? d->loc : no_loc, d->message};
+        }
+        r->nrecords = n;
+    }
+    free(sorted);
+}
+
+static int record_count(const rc_report *r)
+{
+    int n = 0;
+    for (const rc_diag_rec *d = r->diags.head; d; d = d->next)
+        n++;
+    return n;
+}
+
+const rc_diagnostic *rc_report_diagnostics(rc_report *r, size_t *count)
+{
+    int now = record_count(r);
+    if (r->records_of != now) {
+        make_records(r);
+        r->records_of = now;
+    }
+    *count = r->nrecords;
+    return r->records;
+}
+
+int rc_report_errors(const rc_report *r)
+{
+    return r->diags.nerrors;
+}
+
+int rc_report_warnings(const rc_report *r)
+{
+    return r->diags.nwarnings;
+}
+
+const char *rc_report_text(rc_report *r, const char *program, size_t *len)
+{
+    free(r->text);
+    r->text = NULL;
+    r->text_len = 0;
+    FILE *m = open_memstream(&r->text, &r->text_len);
+    if (m) {
+        size_t n;
+        const rc_diag_rec **sorted = rc_diags_sorted(&r->diags, &n);
+        for (size_t i = 0; i < n; i++) {
+            if (!sorted || !sorted[i]->src) {
+                const rc_diag_rec *d = sorted ? sorted[i] : NULL;
+                if (!d)
+                    break;
+                fprintf(m, "%s%s%s: %s\n", program ? program : "", program ? ": " : "",
+                        d->severity == RC_ERROR ? "error" : d->severity == RC_WARNING ? "warning" : "note",
+                        d->message);
+                continue;
+            }
+            rc_diag_print(sorted[i], m);
+        }
+        free(sorted);
+        if (fclose(m) != 0) {
+            free(r->text);
+            r->text = NULL;
+        }
+    }
+    if (!r->text) {
+        r->text_len = 0;
+        if (len)
+            *len = 0;
+        return "";
+    }
+    if (len)
+        *len = r->text_len;
+    return r->text;
+}
+
+const void *rc_report_bundle(const rc_report *r, size_t *size)
+{
+    *size = r->bundle_size;
+    return r->bundle;
+}
+
+size_t rc_report_policy_tag(const rc_report *r, size_t i)
+{
+    return i < r->npolicies ? r->policy_tag[i] : 0;
+}
+
+const char *rc_report_policy_text(const rc_report *r, size_t i, size_t *len)
+{
+    if (len)
+        *len = i < r->npolicies ? r->policy_text_len[i] : 0;
+    return i < r->npolicies ? r->policy_text[i] : NULL;
+}
+
+const rc_cover_map *rc_report_coverage(const rc_report *r, size_t i)
+{
+    return i < r->npolicies ? r->coverage[i] : NULL;
+}

@@ -1,0 +1,159 @@
+/* rulec.h - the one public header of the rules compiler (librulec).
+ *
+ * One call, rc_load, turns a list of inputs -- `.rules` sources and `.rbc`
+ * bundles, told apart by their content (the bundle magic), never by a file
+ * name -- into a verified rv_program (see rulevm.h) and a report: the
+ * diagnostics as records and as printed text, and on request the whole set
+ * as one bundle and each compiled policy's coverage map. Every host loads
+ * policies this way: rulec, its test runner, rulesd, the benchmarks, the
+ * fuzz targets and the unit tests.
+ *
+ * OWNERSHIP. The library never exits and never prints. An rc_report is
+ * made by rc_report_new and freed by rc_report_free; everything reachable
+ * from it (records, text, bundle bytes, coverage maps, the inputs
+ * rc_read_inputs filled in) lives until then. rc_load copies what it needs
+ * from the inputs: the caller may free them once it returns. The program it
+ * makes belongs to the caller (rv_program_free). Memory comes from
+ * malloc/free.
+ *
+ * SETS. Loading applies the contract's policy-set rule once, in the VM
+ * (rv_program_load): policies run in ascending priority, ties by name; of
+ * two policies with one name only the higher priority is kept, and two with
+ * one name and one priority are an error. Sources are checked against the
+ * same rule first, so that a clash between two sources is reported at both
+ * headers.
+ */
+#ifndef RULEC_H
+#define RULEC_H
+
+#include "rulevm.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Inputs ---- */
+
+typedef struct rc_input {
+    const char *name;       /* for diagnostics, and a source's policy "source" */
+    const char *data;       /* source text or bundle bytes */
+    size_t size;            /* bytes */
+    int has_priority;       /* nonzero: every policy of this source gets priority */
+    int32_t priority;       /* (an error for a bundle: its priorities are fixed) */
+    size_t tag;             /* the caller's own (rc_read_inputs: the argument index);
+                               reported back per policy in rc_report.policy_tag */
+} rc_input;
+
+typedef struct rc_report rc_report;
+
+/* Lists the policy files of a folder, the one rule every host follows:
+ * names ending in `.rules` or `.rbc` that do not start with '.', sorted by
+ * name (strcmp), not recursive. *paths is a malloc'd array of malloc'd
+ * "dir/name" strings (free with rc_free_paths). Returns 0, or an errno
+ * value (ENOTDIR when dir is not a folder). */
+int rc_list_folder(const char *dir, char ***paths, size_t *count);
+void rc_free_paths(char **paths, size_t count);
+
+/* Reads policy arguments: a folder stands for the files rc_list_folder
+ * names (an error when there are none), anything else for itself ("-":
+ * standard input). Each file is read whole, refusing more than max_bytes
+ * (0: 64 MiB), and appended to the report's input list with tag = the index
+ * of the argument it came from. Every problem (unreadable, empty folder,
+ * too large, a NUL byte in a non-bundle) is an error record naming the
+ * file; the others are still read. Returns 1 when all were read. */
+int rc_read_inputs(rc_report *report, const char *const *args, size_t nargs, size_t max_bytes);
+/* The inputs rc_read_inputs read, in order (owned by the report; a caller
+ * may set has_priority/priority on them before rc_load). */
+rc_input *rc_report_inputs(rc_report *report, size_t *count);
+
+/* ---- Loading ---- */
+
+#define RC_BUNDLE   1u   /* fill rc_report.bundle: the whole set as one bundle */
+#define RC_COVERAGE 2u   /* fill rc_report.coverage for compiled policies */
+
+typedef enum rc_result {
+    RC_OK = 0,
+    RC_INVALID,     /* the sources have errors (see the records) */
+    RC_FAILED       /* an input cannot be used: a corrupt or unverifiable
+                       bundle, a clash between bundles, out of memory */
+} rc_result;
+
+/* Compiles every source, checks the set, loads sources and bundles as one
+ * verified program with the VM configuration cfg (NULL: defaults).
+ * Diagnostics of every input are reported, not only the first failing
+ * one. On RC_OK *out is the program; otherwise *out is NULL and the report
+ * says why. */
+rc_result rc_load(rc_report *report, const rc_input *inputs, size_t ninputs,
+                  const rv_config *cfg, unsigned flags, rv_program **out);
+
+/* ---- The report ---- */
+
+typedef enum rc_severity { RC_ERROR, RC_WARNING, RC_NOTE } rc_severity;
+
+/* A source span, 1-based; last_column is one past the last character.
+ * (Field names are bison's: this is the parser's location type.) */
+typedef struct rc_span {
+    int first_line, first_column;
+    int last_line, last_column;
+} rc_span;
+
+/* One diagnostic. A note belongs to the record before it. */
+typedef struct rc_diagnostic {
+    rc_severity severity;
+    const char *file;       /* NULL: not tied to a file */
+    rc_span span;           /* all 0 when not tied to a place */
+    const char *message;
+} rc_diagnostic;
+
+/* Where each statement, and each statement's condition, sits in a
+ * compiled policy's code: what `rulec test --coverage` needs to turn
+ * executed instructions (rv_vm_set_trace) into statements and condition
+ * outcomes. */
+typedef struct rc_cover_point {
+    uint32_t pc;            /* statement: its first instruction; condition: its JFALSE */
+    rc_span span;           /* statement: the whole statement; condition: the expression */
+} rc_cover_point;
+
+typedef struct rc_cover_map {
+    rc_cover_point *stmts;  /* in code order */
+    size_t nstmts;
+    rc_cover_point *conds;  /* match, forbid-if and warn-if conditions */
+    size_t nconds;
+} rc_cover_map;
+
+rc_report *rc_report_new(void);   /* NULL: out of memory */
+void rc_report_free(rc_report *report);
+
+/* The records, sorted by file (in order of first appearance) and position,
+ * each note right after its record. Valid until the next call that adds
+ * records. */
+const rc_diagnostic *rc_report_diagnostics(rc_report *report, size_t *count);
+int rc_report_errors(const rc_report *report);
+int rc_report_warnings(const rc_report *report);
+
+/* Every record printed as `file:line:col: error: message`, the source
+ * line, and `^~~~` under the span (`file: error: message` for a whole
+ * file; `PROGRAM: error: message` for a record tied to no file, PROGRAM
+ * being program, or nothing when it is NULL). NUL-terminated, "" when there
+ * are none; len may be NULL. Valid until the next rc_report_text. */
+const char *rc_report_text(rc_report *report, const char *program, size_t *len);
+
+/* With RC_BUNDLE: the loaded set as one bundle (the file `rulec compile`
+ * writes). NULL otherwise. */
+const void *rc_report_bundle(const rc_report *report, size_t *size);
+
+/* Per policy i of the loaded program (rv_program_policy order): the tag of
+ * the input it came from, its source text (NULL for a policy from a
+ * bundle), and, with RC_COVERAGE, its coverage map (NULL for a policy from
+ * a bundle). i must be below rv_program_policy_count. */
+size_t rc_report_policy_tag(const rc_report *report, size_t i);
+const char *rc_report_policy_text(const rc_report *report, size_t i, size_t *len);
+const rc_cover_map *rc_report_coverage(const rc_report *report, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

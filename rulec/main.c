@@ -1,0 +1,243 @@
+/* main.c - rulec's entry point: subcommand dispatch, usage, and the
+ * helpers every subcommand shares (reading and writing files, loading
+ * policy arguments through the compiler library, parameter overrides).
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+    "usage: rulec <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  check POLICY...                    check policies, print every diagnostic\n"
+    "  compile POLICY... -o BUNDLE.rbc    compile policies into one bytecode bundle\n"
+    "  disasm POLICY...                   print a readable listing of the bytecode\n"
+    "  apply POLICY... SPEC --kind K [--user U] [--project P] [--param NAME=VALUE]...\n"
+    "        [--output json|yaml] [--explain] [--max-input-size BYTES]\n"
+    "                                     apply policies to a spec (JSON or YAML, '-' = stdin)\n"
+    "  apply POLICY... --request FILE --kind K [--ndjson]\n"
+    "                                     answer dstack REST plugin request bodies\n"
+    "  test [PATH...] [--coverage] [--min-coverage N] [-k PATTERN] [--json] [--junit FILE]\n"
+    "                                     run the *.test.yaml policy tests under PATHs\n"
+    "\n"
+    "POLICY is a .rules source, a .rbc bundle (told apart by content), or a folder:\n"
+    "its *.rules and *.rbc files not starting with '.', sorted. 'rulec COMMAND --help'\n"
+    "describes each command.\n"
+    "exit status: 0 allowed/ok, 1 rejected/errors in policies, 2 usage or input error\n";
+
+char *cli_read_file(const char *path, size_t *len, size_t limit)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "rulec: cannot read '%s': %s\n", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (limit && n > limit) {
+            fprintf(stderr, "rulec: '%s' is larger than the %zu-byte input limit (--max-input-size)\n",
+                    path, limit);
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        if (n < cap) {
+            if (ferror(f)) {
+                fprintf(stderr, "rulec: cannot read '%s': %s\n", path, strerror(errno));
+                free(buf);
+                buf = NULL;
+            }
+            break;
+        }
+        cap *= 2;
+        char *nb = realloc(buf, cap + 1);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            fprintf(stderr, "rulec: cannot read '%s': out of memory\n", path);
+            break;
+        }
+        buf = nb;
+    }
+    if (f != stdin)
+        fclose(f);
+    if (!buf)
+        return NULL;
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+bool cli_write_atomically(const char *path, const void *data, size_t len)
+{
+    if (strcmp(path, "-") == 0) {
+        if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
+            fprintf(stderr, "rulec: cannot write to standard output: %s\n", strerror(errno));
+            return false;
+        }
+        return true;
+    }
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp) {
+        fprintf(stderr, "rulec: cannot write '%s': out of memory\n", path);
+        return false;
+    }
+    snprintf(tmp, n, "%s.tmpXXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        fprintf(stderr, "rulec: cannot write '%s': %s\n", path, strerror(errno));
+        free(tmp);
+        return false;
+    }
+    /* mkstemp makes the file private; what we write is not secret, so give
+     * it the permissions a plain create would (0666 less the umask). */
+    mode_t mask = umask(0);
+    umask(mask);
+    bool ok = fchmod(fd, 0666 & ~mask) == 0;
+    const char *p = data;
+    size_t left = len;
+    while (ok && left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            ok = false;
+            break;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (ok && fsync(fd) != 0)
+        ok = false;
+    int saved = errno;
+    if (close(fd) != 0 && ok) {
+        ok = false;
+        saved = errno;
+    }
+    if (ok && rename(tmp, path) != 0) {
+        ok = false;
+        saved = errno;
+    }
+    if (!ok) {
+        fprintf(stderr, "rulec: cannot write '%s': %s\n", path, strerror(saved));
+        unlink(tmp);
+    }
+    free(tmp);
+    return ok;
+}
+
+bool cli_parse_param(char *arg, cli_param *p)
+{
+    char *eq = strchr(arg, '=');
+    if (!eq || eq == arg)
+        return false;
+    *eq = '\0';
+    p->value = eq + 1;
+    char *dot = strrchr(arg, '.');
+    if (dot && dot != arg && dot[1]) {
+        *dot = '\0';
+        p->policy = arg;
+        p->name = dot + 1;
+    } else {
+        p->policy = NULL;
+        p->name = arg;
+    }
+    return true;
+}
+
+bool cli_parse_size(const char *option, const char *text, size_t *out)
+{
+    /* strtoull takes "-1" as a huge number: only digits are a size. */
+    bool digits = *text != '\0';
+    for (const char *p = text; *p; p++)
+        digits = digits && *p >= '0' && *p <= '9';
+    errno = 0;
+    unsigned long long n = digits ? strtoull(text, NULL, 10) : 0;
+    if (!digits || errno || n == 0 || n > SIZE_MAX) {
+        fprintf(stderr, "rulec: %s takes a positive number of bytes, not '%s'\n", option, text);
+        return false;
+    }
+    *out = (size_t)n;
+    return true;
+}
+
+int cli_load(char **args, int nargs, unsigned flags, rv_program **prog, rc_report **report_out)
+{
+    *prog = NULL;
+    if (report_out)
+        *report_out = NULL;
+    rc_report *report = rc_report_new();
+    if (!report) {
+        fprintf(stderr, "rulec: out of memory\n");
+        return EXIT_TROUBLE;
+    }
+    int rc = EXIT_TROUBLE;
+    if (rc_read_inputs(report, (const char *const *)args, (size_t)nargs, 0)) {
+        size_t n;
+        rc_input *inputs = rc_report_inputs(report, &n);
+        rc_result r = rc_load(report, inputs, n, NULL, flags, prog);
+        rc = r == RC_OK ? 0 : r == RC_INVALID ? EXIT_REJECTED : EXIT_TROUBLE;
+    }
+    fputs(rc_report_text(report, "rulec", NULL), stderr);
+    if (rc == 0 && report_out)
+        *report_out = report;
+    else
+        rc_report_free(report);
+    return rc;
+}
+
+rv_program *cli_load_program(char **args, int nargs, const cli_param *params, size_t nparams)
+{
+    rv_program *prog;
+    if (cli_load(args, nargs, 0, &prog, NULL) != 0)
+        return NULL;
+    rv_error err;
+    for (size_t i = 0; i < nparams; i++) {
+        if (rv_program_set_param(prog, params[i].policy, params[i].name, params[i].value,
+                                 &err) != RV_OK) {
+            fprintf(stderr, "rulec: --param: %s\n", err.message);
+            rv_program_free(prog);
+            return NULL;
+        }
+    }
+    return prog;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return EXIT_TROUBLE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("rulec %d.%d\n", RV_VERSION_MAJOR, RV_VERSION_MINOR);
+        return 0;
+    }
+    if (strcmp(cmd, "check") == 0)
+        return cli_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "compile") == 0)
+        return cli_compile(argc - 1, argv + 1);
+    if (strcmp(cmd, "disasm") == 0)
+        return cli_disasm(argc - 1, argv + 1);
+    if (strcmp(cmd, "apply") == 0)
+        return cli_apply(argc - 1, argv + 1);
+    if (strcmp(cmd, "test") == 0)
+        return cli_test(argc - 1, argv + 1);
+    fprintf(stderr, "rulec: unknown command '%s'\n\n%s", cmd, usage_text);
+    return EXIT_TROUBLE;
+}
