@@ -43,7 +43,7 @@ endif
 
 OPT ?= -O2 -g
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -MMD -MP \
-              -Ivm -Icompiler -Irulec -Irulec/ruletest -I$(BUILD)/grammar $(PKG_CFLAGS) $(CFLAGS)
+              -Ivm -Icompiler -Iprotocols -Irulec -Irulec/ruletest -I$(BUILD)/grammar $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL := $(LDFLAGS)
 ifeq ($(SANITIZE),1)
 CFLAGS_ALL  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -71,12 +71,14 @@ VM_SRC       := $(wildcard vm/*.c)
 COMPILER_SRC := $(wildcard compiler/*.c)
 CLI_SRC      := $(wildcard rulec/*.c rulec/ruletest/*.c)
 SERVER_SRC   := $(wildcard server/*.c)
+PROTOCOL_SRC := $(wildcard protocols/*.c)
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 
 VM_OBJ       := $(VM_SRC:%.c=$(BUILD)/obj/%.o)
 COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/grammar/parser.o $(BUILD)/grammar/lexer.o
 CLI_OBJ      := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 SERVER_OBJ   := $(SERVER_SRC:%.c=$(BUILD)/obj/%.o)
+PROTOCOL_OBJ := $(PROTOCOL_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 STATIC_LIB := $(BUILD)/$(LIBNAME).a
@@ -132,13 +134,13 @@ $(BUILD)/rulevm.pc: vm/rulevm.pc.in
 	@sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' $< > $@
 
 # ---- programs ----
-$(RULEC): $(CLI_OBJ) $(COMPILER_OBJ) $(STATIC_LIB)
+$(RULEC): $(CLI_OBJ) $(PROTOCOL_OBJ) $(COMPILER_OBJ) $(STATIC_LIB)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) $(PKG_LIBS) -lm
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(PROTOCOL_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) $(PKG_LIBS) -lm
 
-$(RULESD): $(SERVER_OBJ) $(COMPILER_OBJ) $(STATIC_LIB)
+$(RULESD): $(SERVER_OBJ) $(PROTOCOL_OBJ) $(COMPILER_OBJ) $(STATIC_LIB)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(SERVER_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) $(PKG_LIBS) $(MHD_LIBS) -lpthread -lm
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(SERVER_OBJ) $(PROTOCOL_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) $(PKG_LIBS) $(MHD_LIBS) -lpthread -lm
 
 # The integration tests' (and benchmark's) keep-alive HTTP load generator.
 $(LOADCLIENT): tests/server/loadclient.c

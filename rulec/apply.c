@@ -6,6 +6,7 @@
  * error never leaves a partial document behind.
  */
 #include "cli.h"
+#include "dstack.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -274,74 +275,43 @@ done:
     return rc;
 }
 
-/* Answers one request body; prints the response (one line when compact).
- * Returns 0 allowed, 1 rejected, 2 bad request: then nothing is printed and
- * problem_out says what is wrong. */
+/* Answers one request body through the protocol module (dstack.h), as
+ * rulesd does; prints the response (one line when compact). Returns 0
+ * allowed, 1 rejected, 2 trouble: a bad request (nothing printed) or a
+ * decision that could not be made (answered, as rulesd does, with a
+ * fail-closed rejection); problem_out says what is wrong. */
 static int answer(rv_vm *vm, rv_program *prog, const apply_opts *o, const char *text, size_t len,
-                  bool compact, char *problem_out, size_t problem_size)
+                  bool compact, bool *printed, char *problem_out, size_t problem_size)
 {
+    *printed = false;
     rv_vm_reset(vm);
-    rv_doc *body;
-    rv_error err;
-    const char *problem = NULL;
-    char msg[700];
-    if (rv_vm_parse(vm, text, len, RV_JSON, &body, &err) != RV_OK) {
-        snprintf(msg, sizeof msg, "%s", err.message);
-        problem = msg;
-    } else if (rv_doc_kind(body) != RV_OBJECT) {
-        problem = "the request body must be a JSON object";
-    } else if (!rv_doc_get(body, "spec") || rv_doc_kind(rv_doc_get(body, "spec")) != RV_OBJECT) {
-        problem = "the request body has no \"spec\" object";
-    }
-    if (problem) {
-        snprintf(problem_out, problem_size, "%s", problem);
+    dstack_request rq;
+    if (!dstack_decode(vm, text, len, o->kind, &rq, problem_out, problem_size))
         return EXIT_TROUBLE;
-    }
-    rv_doc *spec = rv_doc_get(body, "spec");
-    const char *user = rv_doc_string(rv_doc_get(body, "user"));
-    const char *project = rv_doc_string(rv_doc_get(body, "project"));
-    rv_request req = {o->kind, user ? user : "", project ? project : ""};
+    rv_request req = {rq.kind, rq.user, rq.project};
     rv_decision d;
-    if (rv_vm_eval(vm, prog, &req, spec, &d, &err) != RV_OK) {
-        snprintf(problem_out, problem_size, "%s", err.message);
-        return EXIT_TROUBLE;
-    }
-    print_warnings(&d);
-    if (o->explain)
-        print_explain(vm, &d, stderr);
-
-    rv_doc *resp = rv_vm_new_object(vm);
-    rv_doc *error = NULL;
-    if (!d.allowed) {
-        /* dstack shows one message: join them all. */
-        size_t total = 1;
-        for (size_t i = 0; i < d.nerrors; i++)
-            total += strlen(d.errors[i].text) + 2;
-        char *joined = malloc(total);
-        if (joined) {
-            joined[0] = '\0';
-            for (size_t i = 0; i < d.nerrors; i++) {
-                if (i)
-                    strcat(joined, "; ");
-                strcat(joined, d.errors[i].text);
-            }
-            error = rv_vm_new_string(vm, joined);
-            free(joined);
-        }
+    rv_error err;
+    char failure[700];
+    bool decided = rv_vm_eval(vm, prog, &req, rq.spec, &d, &err) == RV_OK;
+    if (decided) {
+        print_warnings(&d);
+        if (o->explain)
+            print_explain(vm, &d, stderr);
     } else {
-        error = rv_vm_new_null(vm);
+        snprintf(failure, sizeof failure, DSTACK_FAILED_PREFIX "%s", err.message);
+        snprintf(problem_out, problem_size, "%s", failure);
     }
+    rv_doc *resp = dstack_response(vm, &rq, decided ? &d : NULL, failure);
     const char *out;
     size_t outlen;
-    if (!resp || !error || rv_vm_object_put(vm, resp, "spec", d.spec) != RV_OK ||
-        rv_vm_object_put(vm, resp, "error", error) != RV_OK ||
-        rv_vm_print(vm, resp, RV_JSON, compact ? 0 : RV_PRETTY, &out, &outlen, &err) != RV_OK) {
+    if (!resp || rv_vm_print(vm, resp, RV_JSON, compact ? 0 : RV_PRETTY, &out, &outlen, &err) != RV_OK) {
         snprintf(problem_out, problem_size, "out of memory");
         return EXIT_TROUBLE;
     }
     fwrite(out, 1, outlen, stdout);
     putchar('\n');
-    return d.allowed ? EXIT_ALLOWED : EXIT_REJECTED;
+    *printed = true;
+    return !decided ? EXIT_TROUBLE : d.allowed ? EXIT_ALLOWED : EXIT_REJECTED;
 }
 
 static int apply_requests(rv_program *prog, const apply_opts *o)
@@ -356,7 +326,8 @@ static int apply_requests(rv_program *prog, const apply_opts *o)
         size_t len;
         char *text = cli_read_file(o->request, &len, o->max_input);
         char problem[700];
-        rc = text ? answer(vm, prog, o, text, len, false, problem, sizeof problem) : EXIT_TROUBLE;
+        bool printed;
+        rc = text ? answer(vm, prog, o, text, len, false, &printed, problem, sizeof problem) : EXIT_TROUBLE;
         if (text && rc == EXIT_TROUBLE)
             fprintf(stderr, "rulec: %s: %s\n", o->request, problem);
         free(text);
@@ -380,20 +351,21 @@ static int apply_requests(rv_program *prog, const apply_opts *o)
             size_t len = (size_t)n;
             while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
                 len--;
-            /* One request line, one response line, always: an empty line
-             * is a bad request like any other, or responses would stop
-             * pairing with requests by position. */
-            if (len == 0) {
-                snprintf(problem, sizeof problem, "the line is empty (expected a JSON request body)");
-            } else if (len > o->max_input) {
+            /* One request line, one response line, always: an empty or
+             * blank line is a bad request like any other, or responses
+             * would stop pairing with requests by position. */
+            bool printed = false;
+            if (len > o->max_input) {
                 snprintf(problem, sizeof problem, "the request is larger than the %zu-byte input limit (--max-input-size)", o->max_input);
-            } else if (answer(vm, prog, o, line, len, true, problem, sizeof problem) != EXIT_TROUBLE) {
+            } else if (answer(vm, prog, o, line, len, true, &printed, problem, sizeof problem) != EXIT_TROUBLE) {
                 continue;
             }
-            /* A bad line still gets its response line, so responses stay
-             * aligned with requests; the reason goes to stderr too. */
             rc = EXIT_TROUBLE;
             fprintf(stderr, "rulec: %s:%lu: %s\n", o->request, lineno, problem);
+            if (printed)
+                continue;  /* answered: a fail-closed rejection */
+            /* A bad line still gets its response line, so responses stay
+             * aligned with requests; the reason goes to stderr too. */
             rv_vm_reset(vm);
             rv_doc *resp = rv_vm_new_object(vm);
             char full[800];

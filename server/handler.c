@@ -7,6 +7,7 @@
 #include "handler.h"
 
 #include "buf.h"
+#include "dstack.h"
 #include "log.h"
 #include "metrics.h"
 #include "redact.h"
@@ -22,7 +23,6 @@
 struct rd_worker {
     rv_vm *vm;
     rd_buf out;        /* bodies the handler builds itself */
-    rd_buf joined;     /* the dstack "error": every forbid message, joined */
     rd_buf line;       /* one decision-log line */
     rd_secrets secrets;
 };
@@ -41,11 +41,12 @@ typedef struct route {
     const char *kind;   /* for EP_DSTACK */
 } route;
 
+/* dstack's four plugin paths are the protocol module's (dstack.h). */
 static const route routes[] = {
-    {"/apply_policies/on_run_apply", EP_DSTACK, "run"},
-    {"/apply_policies/on_fleet_apply", EP_DSTACK, "fleet"},
-    {"/apply_policies/on_volume_apply", EP_DSTACK, "volume"},
-    {"/apply_policies/on_gateway_apply", EP_DSTACK, "gateway"},
+    {"/apply_policies/on_run_apply", EP_DSTACK, NULL},
+    {"/apply_policies/on_fleet_apply", EP_DSTACK, NULL},
+    {"/apply_policies/on_volume_apply", EP_DSTACK, NULL},
+    {"/apply_policies/on_gateway_apply", EP_DSTACK, NULL},
     {"/v1/evaluate", EP_EVALUATE, NULL},
     {"/healthz", EP_HEALTH, NULL},
     {"/metrics", EP_METRICS, NULL},
@@ -77,7 +78,6 @@ void rd_worker_free(rd_worker *w)
         return;
     rv_vm_free(w->vm);
     rd_buf_free(&w->out);
-    rd_buf_free(&w->joined);
     rd_buf_free(&w->line);
     free(w);
 }
@@ -275,30 +275,6 @@ static rv_doc *unconst(const rv_doc *d)
     return (rv_doc *)(uintptr_t)d;
 }
 
-static const char *type_word(const rv_doc *v)
-{
-    static const char *const names[] = {"null", "a boolean", "an integer", "a number",
-                                        "a string", "an array", "an object"};
-    return names[rv_doc_kind(v)];
-}
-
-/* Reads an optional string member; false (with detail) if it is another type. */
-static bool optional_string(const rv_doc *body, const char *key, const char **out, char *detail,
-                            size_t size)
-{
-    const rv_doc *v = rv_doc_get(body, key);
-    *out = "";
-    if (!v || rv_doc_kind(v) == RV_NULL)
-        return true;
-    if (rv_doc_kind(v) != RV_STRING || strlen(rv_doc_string(v)) != rv_doc_len(v)) {
-        snprintf(detail, size, "request body: \"%s\" must be a string, got %s", key,
-                 rv_doc_kind(v) == RV_STRING ? "a string with a NUL byte" : type_word(v));
-        return false;
-    }
-    *out = rv_doc_string(v);
-    return true;
-}
-
 static bool put(rv_vm *vm, rv_doc *obj, const char *key, rv_doc *v)
 {
     return v && rv_vm_object_put(vm, obj, key, v) == RV_OK;
@@ -344,95 +320,58 @@ static void decide(rd_worker *w, const rd_request *req, const route *r, rd_respo
     rv_vm_reset(vm);
     w->secrets.n = 0;
     w->secrets.overflow = false;
-    decision_info di = {req, r->kind, "", "", RD_O_INVALID, NULL, NULL, set->revision, 0};
+    const char *path_kind = r->ep == EP_DSTACK ? dstack_kind_of_path(r->path) : NULL;
+    decision_info di = {req, path_kind, "", "", RD_O_INVALID, NULL, NULL, set->revision, 0};
     char detail[800];
-    rv_doc *body = NULL, *spec = NULL;
     rv_error err;
     rv_decision d;
-    const char *kind = r->kind;
-
-    if (req->body_len == 0) {
-        snprintf(detail, sizeof detail, "request body is empty: expected a JSON object with %s",
-                 r->kind ? "\"user\", \"project\" and \"spec\"" : "\"kind\", \"user\", \"project\" and \"spec\"");
-        goto invalid;
+    dstack_request rq;
+    if (!dstack_decode(vm, req->body, req->body_len, path_kind, &rq, detail, sizeof detail)) {
+        rd_error_response(w, 400, detail, resp);
+        di.detail = detail;
+        di.ns = rd_now_ns() - req->start_ns;
+        rd_metrics_decision(path_kind ? rd_kind_of(path_kind) : RD_K_OTHER, RD_O_INVALID, di.ns);
+        log_decision(w, &di);
+        rd_log(RD_DEBUG, "request %s: 400: %s", req->id, detail);
+        rd_set_release(set);
+        return;
     }
-    if (rv_vm_parse(vm, req->body, req->body_len, RV_JSON, &body, &err) != RV_OK) {
-        snprintf(detail, sizeof detail, "request body: %s", err.message);
-        goto invalid;
-    }
-    if (rv_doc_kind(body) != RV_OBJECT) {
-        snprintf(detail, sizeof detail, "request body: expected a JSON object, got %s", type_word(body));
-        goto invalid;
-    }
-    if (!r->kind) {
-        const rv_doc *k = rv_doc_get(body, "kind");
-        if (!k || rv_doc_kind(k) != RV_STRING || rv_doc_len(k) == 0 ||
-            strlen(rv_doc_string(k)) != rv_doc_len(k)) {
-            snprintf(detail, sizeof detail, "request body: \"kind\" must be a non-empty string "
-                     "(run, fleet, volume, gateway, ...), got %s", k ? type_word(k) : "nothing");
-            goto invalid;
-        }
-        kind = di.kind = rv_doc_string(k);
-    }
-    if (!optional_string(body, "user", &di.user, detail, sizeof detail) ||
-        !optional_string(body, "project", &di.project, detail, sizeof detail))
-        goto invalid;
-    spec = rv_doc_get(body, "spec");
-    if (!spec) {
-        snprintf(detail, sizeof detail, "request body: missing \"spec\" (the %s spec object)",
-                 kind);
-        goto invalid;
-    }
-    if (rv_doc_kind(spec) != RV_OBJECT) {
-        snprintf(detail, sizeof detail, "request body: \"spec\" must be an object, got %s", type_word(spec));
-        goto invalid;
-    }
+    const char *kind = di.kind = rq.kind;
+    di.user = rq.user;
+    di.project = rq.project;
     if (rd_declog_enabled())
-        rd_secrets_collect(&w->secrets, spec);
+        rd_secrets_collect(&w->secrets, rq.spec);
 
-    rv_request rq = {kind, di.user, di.project};
-    rv_status st = rv_vm_eval(vm, set->prog, &rq, spec, &d, &err);
-    rv_doc *error;
-    if (st != RV_OK) {
-        /* Fail closed, but as a rejection dstack can show: a non-2xx
-         * status would reach the user only as "Request to the plugin
-         * service failed". The spec was restored to its input. */
-        snprintf(detail, sizeof detail, "rulesd: the policies could not be evaluated: %s", err.message);
+    rv_request vrq = {kind, rq.user, rq.project};
+    rv_status st = rv_vm_eval(vm, set->prog, &vrq, rq.spec, &d, &err);
+    bool decided = st == RV_OK;
+    if (!decided) {
+        /* Fail closed, but as a rejection dstack can show (dstack.h). The
+         * spec was restored to its input. */
+        snprintf(detail, sizeof detail, "rulesd: " DSTACK_FAILED_PREFIX "%s", err.message);
         rd_log(RD_ERROR, "request %s (%s): %s", req->id, kind, err.message);
         di.outcome = RD_O_ERROR;
         di.detail = detail;
-        error = rv_vm_new_string(vm, detail);
-    } else if (!d.allowed) {
-        di.outcome = RD_O_REJECTED;
-        di.d = &d;
-        rd_buf_clear(&w->joined);
-        for (size_t i = 0; i < d.nerrors; i++) {
-            if (i)
-                rd_buf_puts(&w->joined, "; ");
-            rd_buf_puts(&w->joined, d.errors[i].text);
-        }
-        error = w->joined.oom ? NULL : rv_vm_new_string(vm, w->joined.data ? w->joined.data : "");
-        spec = d.spec;
     } else {
-        di.outcome = RD_O_ALLOWED;
+        di.outcome = d.allowed ? RD_O_ALLOWED : RD_O_REJECTED;
         di.d = &d;
-        error = rv_vm_new_null(vm);
-        spec = d.spec;
     }
 
-    rv_doc *out = rv_vm_new_object(vm);
-    bool ok = out != NULL;
+    rv_doc *out;
+    bool ok;
     if (r->ep == EP_EVALUATE) {
-        bool decided = st == RV_OK;
-        ok = ok && put(vm, out, "allowed", rv_vm_new_bool(vm, decided && d.allowed)) &&
-             put(vm, out, "error", error) && put(vm, out, "spec", spec) &&
+        out = rv_vm_new_object(vm);
+        ok = out && put(vm, out, "allowed", rv_vm_new_bool(vm, decided && d.allowed)) &&
+             put(vm, out, "error", dstack_error(vm, decided ? &d : NULL, detail)) &&
+             put(vm, out, "spec", decided ? d.spec : rq.spec) &&
              put(vm, out, "errors", decided ? messages_doc(vm, d.errors, d.nerrors) : rv_vm_new_array(vm)) &&
              put(vm, out, "warnings", decided ? messages_doc(vm, d.warnings, d.nwarnings) : rv_vm_new_array(vm)) &&
              put(vm, out, "changes", decided ? changes_doc(vm, d.changes, d.nchanges) : rv_vm_new_array(vm)) &&
              put(vm, out, "instructions", rv_vm_new_int(vm, decided ? (int64_t)d.instructions : 0)) &&
              put(vm, out, "revision", rv_vm_new_int(vm, (int64_t)set->revision));
     } else {
-        ok = ok && put(vm, out, "spec", spec) && put(vm, out, "error", error);
+        out = dstack_response(vm, &rq, decided ? &d : NULL, detail);
+        ok = out != NULL;
     }
     const char *text;
     size_t len;
@@ -446,16 +385,6 @@ static void decide(rd_worker *w, const rd_request *req, const route *r, rd_respo
     di.ns = rd_now_ns() - req->start_ns;
     rd_metrics_decision(rd_kind_of(kind), di.outcome, di.ns);
     log_decision(w, &di);
-    rd_set_release(set);
-    return;
-
-invalid:
-    rd_error_response(w, 400, detail, resp);
-    di.detail = detail;
-    di.ns = rd_now_ns() - req->start_ns;
-    rd_metrics_decision(kind ? rd_kind_of(kind) : RD_K_OTHER, RD_O_INVALID, di.ns);
-    log_decision(w, &di);
-    rd_log(RD_DEBUG, "request %s: 400: %s", req->id, detail);
     rd_set_release(set);
 }
 

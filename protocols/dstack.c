@@ -1,0 +1,146 @@
+/* dstack.c - dstack's REST plugin protocol (dstack.h): request bodies in,
+ * response bodies out. Every check a body must pass lives here, so that
+ * `rulec apply --request` and rulesd answer bad input the same way.
+ */
+#include "dstack.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *path, *kind;
+} plugin_paths[] = {
+    {"/apply_policies/on_run_apply", "run"},
+    {"/apply_policies/on_fleet_apply", "fleet"},
+    {"/apply_policies/on_volume_apply", "volume"},
+    {"/apply_policies/on_gateway_apply", "gateway"},
+};
+
+const char *dstack_kind_of_path(const char *path)
+{
+    for (size_t i = 0; i < sizeof plugin_paths / sizeof *plugin_paths; i++)
+        if (strcmp(path, plugin_paths[i].path) == 0)
+            return plugin_paths[i].kind;
+    return NULL;
+}
+
+static const char *type_word(const rv_doc *v)
+{
+    static const char *const names[] = {"null", "a boolean", "an integer", "a number",
+                                        "a string", "an array", "an object"};
+    return names[rv_doc_kind(v)];
+}
+
+/* A string with no NUL inside: the VM's strings are NUL-terminated, so an
+ * embedded NUL would silently cut a user or kind name short. */
+static bool plain_string(const rv_doc *v)
+{
+    return rv_doc_kind(v) == RV_STRING && strlen(rv_doc_string(v)) == rv_doc_len(v);
+}
+
+/* An optional string member: absent or null reads as "". */
+static bool optional_string(const rv_doc *body, const char *key, const char **out, char *problem,
+                            size_t size)
+{
+    const rv_doc *v = rv_doc_get(body, key);
+    *out = "";
+    if (!v || rv_doc_kind(v) == RV_NULL)
+        return true;
+    if (!plain_string(v)) {
+        snprintf(problem, size, "request body: \"%s\" must be a string, got %s", key,
+                 rv_doc_kind(v) == RV_STRING ? "a string with a NUL byte" : type_word(v));
+        return false;
+    }
+    *out = rv_doc_string(v);
+    return true;
+}
+
+bool dstack_decode(rv_vm *vm, const char *body, size_t len, const char *kind,
+                   dstack_request *out, char *problem, size_t size)
+{
+    memset(out, 0, sizeof *out);
+    if (len == 0 || strspn(body, " \t\r\n") >= len) {
+        snprintf(problem, size, "request body is empty: expected a JSON object with %s",
+                 kind ? "\"user\", \"project\" and \"spec\""
+                      : "\"kind\", \"user\", \"project\" and \"spec\"");
+        return false;
+    }
+    rv_doc *doc;
+    rv_error err;
+    if (rv_vm_parse(vm, body, len, RV_JSON, &doc, &err) != RV_OK) {
+        snprintf(problem, size, "request body: %s", err.message);
+        return false;
+    }
+    if (rv_doc_kind(doc) != RV_OBJECT) {
+        snprintf(problem, size, "request body: expected a JSON object, got %s", type_word(doc));
+        return false;
+    }
+    if (!kind) {
+        const rv_doc *k = rv_doc_get(doc, "kind");
+        if (!k || !plain_string(k) || rv_doc_len(k) == 0) {
+            snprintf(problem, size, "request body: \"kind\" must be a non-empty string (run, fleet, volume, "
+                     "gateway, ...), got %s", k ? type_word(k) : "nothing");
+            return false;
+        }
+        kind = rv_doc_string(k);
+    }
+    out->kind = kind;
+    if (!optional_string(doc, "user", &out->user, problem, size) ||
+        !optional_string(doc, "project", &out->project, problem, size))
+        return false;
+    out->spec = rv_doc_get(doc, "spec");
+    if (!out->spec) {
+        snprintf(problem, size, "request body: missing \"spec\" (the %s spec object)", kind);
+        return false;
+    }
+    if (rv_doc_kind(out->spec) != RV_OBJECT) {
+        snprintf(problem, size, "request body: \"spec\" must be an object, got %s", type_word(out->spec));
+        return false;
+    }
+    return true;
+}
+
+rv_doc *dstack_error(rv_vm *vm, const rv_decision *d, const char *failure)
+{
+    if (!d)
+        return rv_vm_new_string(vm, failure ? failure : DSTACK_FAILED_PREFIX "unknown error");
+    if (d->allowed)
+        return rv_vm_new_null(vm);
+    size_t total = 1;
+    for (size_t i = 0; i < d->nerrors; i++)
+        total += strlen(d->errors[i].text) + 2;
+    /* The VM copies the text: a stack buffer serves the usual case. */
+    char small[1024];
+    char *joined = total <= sizeof small ? small : malloc(total);
+    if (!joined)
+        return NULL;
+    size_t at = 0;
+    for (size_t i = 0; i < d->nerrors; i++) {
+        size_t n = strlen(d->errors[i].text);
+        if (i) {
+            memcpy(joined + at, "; ", 2);
+            at += 2;
+        }
+        memcpy(joined + at, d->errors[i].text, n);
+        at += n;
+    }
+    joined[at] = '\0';
+    rv_doc *s = rv_vm_new_string(vm, joined);
+    if (joined != small)
+        free(joined);
+    return s;
+}
+
+rv_doc *dstack_response(rv_vm *vm, const dstack_request *req, const rv_decision *d,
+                        const char *failure)
+{
+    rv_doc *out = rv_vm_new_object(vm);
+    rv_doc *spec = d ? d->spec : req->spec;
+    rv_doc *error = dstack_error(vm, d, failure);
+    if (!out || !spec || !error || rv_vm_object_put(vm, out, "spec", spec) != RV_OK ||
+        rv_vm_object_put(vm, out, "error", error) != RV_OK)
+        return NULL;
+    return out;
+}
