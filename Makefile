@@ -45,6 +45,7 @@ OPT ?= -O2 -g
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -MMD -MP \
               -Ivm -Icompiler -I$(BUILD)/grammar $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL := $(LDFLAGS)
+CFLAGS_ALL  += $(CPPFLAGS)
 ifeq ($(SANITIZE),1)
 CFLAGS_ALL  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS_ALL += -fsanitize=address,undefined
@@ -54,10 +55,16 @@ endif
 GEN_CFLAGS := $(filter-out -Wmissing-prototypes -Wcast-qual -Wundef -Werror,$(CFLAGS_ALL)) \
               -Wno-unused-function -Wno-sign-compare
 
-# Fail early and clearly when the libraries are not installed.
-ifeq ($(filter deps clean demo,$(MAKECMDGOALS)),)
-ifneq ($(shell pkg-config --exists $(PKGS) cmocka 2>/dev/null && echo yes),yes)
-$(error missing build dependencies (libcjson, libyaml, libpcre2, cmocka): run 'make deps')
+# Fail early and clearly when the libraries are not installed. cmocka is
+# needed only by the unit tests (`make test`, `make unit`).
+ifeq ($(filter deps clean uninstall demo,$(MAKECMDGOALS)),)
+ifneq ($(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes),yes)
+$(error missing build dependencies (libcjson, libyaml, libpcre2): run 'make deps')
+endif
+endif
+ifneq ($(filter test unit,$(MAKECMDGOALS)),)
+ifneq ($(shell pkg-config --exists cmocka 2>/dev/null && echo yes),yes)
+$(error the unit tests need cmocka (Debian: libcmocka-dev), which pkg-config cannot find: run 'make deps')
 endif
 endif
 
@@ -222,7 +229,8 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' vm/rulevm.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/rulevm.pc
 
+# `make clean BUILD=DIR` removes DIR only; plain `make clean` all three.
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf $(if $(filter file,$(origin BUILD)),build build-san build-fuzz,$(BUILD))
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
