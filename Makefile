@@ -25,7 +25,14 @@ DESTDIR ?=
 FLEX    ?= flex
 BISON   ?= bison
 
-SOVERSION := 0
+# The version is read from the public header (see its RV_VERSION_* macros);
+# the shared library's SONAME is librulevm.so.MAJOR.
+version_part = $(shell sed -n 's/^.define RV_VERSION_$(1)  *\([0-9][0-9]*\).*/\1/p' vm/rulevm.h)
+VERSION   := $(call version_part,MAJOR).$(call version_part,MINOR).$(call version_part,PATCH)
+ifneq ($(words $(subst ., ,$(VERSION))),3)
+$(error cannot read RV_VERSION_MAJOR/MINOR/PATCH from vm/rulevm.h (got '$(VERSION)'))
+endif
+SOVERSION := $(call version_part,MAJOR)
 LIBNAME   := librulevm
 
 PKGS := libcjson yaml-0.1 libpcre2-8
@@ -87,7 +94,7 @@ SERVER_OBJ   := $(SERVER_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 STATIC_LIB := $(BUILD)/$(LIBNAME).a
-SHARED_LIB := $(BUILD)/$(LIBNAME).so.$(SOVERSION)
+SHARED_LIB := $(BUILD)/$(LIBNAME).so.$(VERSION)
 RULEC      := $(BUILD)/rulec
 RULESD     := $(BUILD)/rulesd
 LOADCLIENT := $(BUILD)/tests/loadclient
@@ -133,10 +140,11 @@ $(SHARED_LIB): $(VM_OBJ) vm/rulevm.map
 	@echo "  LD      $@"
 	$(Q)$(CC) -shared -Wl,-soname,$(LIBNAME).so.$(SOVERSION) -Wl,--version-script=vm/rulevm.map \
 	    $(LDFLAGS_ALL) -o $@ $(VM_OBJ) $(PKG_LIBS) -lm
+	$(Q)ln -sf $(LIBNAME).so.$(VERSION) $(BUILD)/$(LIBNAME).so.$(SOVERSION)
 	$(Q)ln -sf $(LIBNAME).so.$(SOVERSION) $(BUILD)/$(LIBNAME).so
 
-$(BUILD)/rulevm.pc: vm/rulevm.pc.in
-	@sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' $< > $@
+$(BUILD)/rulevm.pc: vm/rulevm.pc.in vm/rulevm.h
+	@sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
 # ---- programs ----
 $(RULEC): $(CLI_OBJ) $(COMPILER_OBJ) $(STATIC_LIB)
@@ -226,7 +234,7 @@ install: all
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf $(LIBNAME).so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/$(LIBNAME).so
 	install -m 644 vm/rulevm.h $(DESTDIR)$(PREFIX)/include/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' vm/rulevm.pc.in \
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' vm/rulevm.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/rulevm.pc
 
 # `make clean BUILD=DIR` removes DIR only; plain `make clean` all three.
