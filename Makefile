@@ -22,6 +22,14 @@ endif
 CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
+# Install directories (the header comment says why these defaults).
+BINDIR         ?= $(PREFIX)/bin
+LIBDIR         ?= $(PREFIX)/lib
+INCLUDEDIR     ?= $(PREFIX)/include
+PKGCONFIGDIR   ?= $(LIBDIR)/pkgconfig
+SYSCONFDIR     ?= $(if $(filter /usr /usr/local,$(PREFIX)),/etc,$(PREFIX)/etc)
+DOCDIR         ?= $(PREFIX)/share/doc/rules
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 FLEX    ?= flex
 BISON   ?= bison
 
@@ -143,8 +151,10 @@ $(SHARED_LIB): $(VM_OBJ) vm/rulevm.map
 	$(Q)ln -sf $(LIBNAME).so.$(VERSION) $(BUILD)/$(LIBNAME).so.$(SOVERSION)
 	$(Q)ln -sf $(LIBNAME).so.$(SOVERSION) $(BUILD)/$(LIBNAME).so
 
+PC_SED := -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+          -e 's|@VERSION@|$(VERSION)|g'
 $(BUILD)/rulevm.pc: vm/rulevm.pc.in vm/rulevm.h
-	@sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+	@sed $(PC_SED) $< > $@
 
 # ---- programs ----
 $(RULEC): $(CLI_OBJ) $(COMPILER_OBJ) $(STATIC_LIB)
@@ -226,16 +236,45 @@ demo:
 deps:
 	@sh tests/deps.sh
 
+# ---- install, uninstall (the directories are in the header comment) ----
+# INSTALLED is every path install writes (under DESTDIR); uninstall removes
+# exactly those, then the project's own folders if that left them empty.
+DOCS      := README.md $(wildcard docs/*.md)
+INSTALLED := $(BINDIR)/rulec $(LIBDIR)/$(LIBNAME).a $(LIBDIR)/$(LIBNAME).so.$(VERSION) \
+             $(LIBDIR)/$(LIBNAME).so.$(SOVERSION) $(LIBDIR)/$(LIBNAME).so $(INCLUDEDIR)/rulevm.h \
+             $(PKGCONFIGDIR)/rulevm.pc $(addprefix $(DOCDIR)/,$(DOCS))
+ifneq ($(SERVER_SRC),)
+INSTALLED += $(BINDIR)/rulesd $(SYSTEMDUNITDIR)/rulesd.service $(SYSCONFDIR)/rulesd/rulesd.example.yaml
+endif
+# The unit names the installed paths instead of the /usr/local and /etc
+# ones it carries for a copy by hand.
+UNIT_SED := -e 's|/usr/local/bin/rulesd|$(BINDIR)/rulesd|g' \
+            -e 's|/etc/rulesd/rulesd.yaml|$(SYSCONFDIR)/rulesd/rulesd.yaml|g' \
+            -e 's|file:///usr/local/share/doc/rulesd/rulesd.md|file://$(DOCDIR)/docs/rulesd.md|g'
+
+.PHONY: uninstall
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
-	    $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 755 $(RULEC) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf $(LIBNAME).so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/$(LIBNAME).so
-	install -m 644 vm/rulevm.h $(DESTDIR)$(PREFIX)/include/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' vm/rulevm.pc.in \
-	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/rulevm.pc
+	install -d $(sort $(dir $(addprefix $(DESTDIR),$(INSTALLED))))
+	install -m 755 $(RULEC) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(LIBNAME).so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIBNAME).so.$(SOVERSION)
+	ln -sf $(LIBNAME).so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/$(LIBNAME).so
+	install -m 644 vm/rulevm.h $(DESTDIR)$(INCLUDEDIR)/
+	sed $(PC_SED) vm/rulevm.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/rulevm.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/rulevm.pc
+	install -m 644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 644 $(filter docs/%,$(DOCS)) $(DESTDIR)$(DOCDIR)/docs/
+ifneq ($(SERVER_SRC),)
+	install -m 755 $(RULESD) $(DESTDIR)$(BINDIR)/
+	sed $(UNIT_SED) server/rulesd.service > $(DESTDIR)$(SYSTEMDUNITDIR)/rulesd.service
+	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/rulesd.service
+	install -m 644 server/rulesd.example.yaml $(DESTDIR)$(SYSCONFDIR)/rulesd/
+endif
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	rmdir $(DESTDIR)$(SYSCONFDIR)/rulesd $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 # `make clean BUILD=DIR` removes DIR only; plain `make clean` all three.
 clean:
