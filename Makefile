@@ -1,16 +1,45 @@
 # Makefile - builds librulevm (static and shared), rulec, rulesd and the tests.
 #
-#   make            build everything into $(BUILD)/
-#   make test       unit tests, golden tests, rule tests
+#   make            build the libraries, rulec and rulesd into $(BUILD)/
+#                   (needs libcjson, libyaml, libpcre2, libmicrohttpd)
+#   make test       every suite in tests/ (run-all.sh): unit (cmocka, needed
+#                   only here), golden, cli, badinput, ruletests, server,
+#                   build, version, install; ends with "N passed, M failed"
 #   make deps       install the Debian packages that are missing
 #   make WERROR=1   warnings are errors (CI)
 #   make SANITIZE=1 AddressSanitizer + UBSan build in build-san/
 #   make V=1        show the commands
+#   make CPPFLAGS=... CFLAGS=... LDFLAGS=...   added to every compile / link
 #   make demo       install what is missing, build, run the main job
 #   make fuzz       libFuzzer targets for FUZZ_SECONDS each (clang)
 #   make bench      benchmarks against jq, Python, pydantic, FastAPI
+#   make install    see below; make uninstall removes exactly those files
+#   make clean      removes build/, build-san/ and build-fuzz/, or only
+#                   $(BUILD) when BUILD is given (make clean BUILD=/tmp/x)
 #
 # Every output, generated flex/bison sources included, goes under $(BUILD).
+#
+# The version is RV_VERSION_MAJOR/MINOR/PATCH in vm/rulevm.h and nowhere
+# else: rulec/rulesd --version, rulevm.pc and librulevm.so.MAJOR.MINOR.PATCH
+# (SONAME librulevm.so.MAJOR) follow it.
+#
+# make install [DESTDIR=/stage] [PREFIX=/usr/local] writes (each directory
+# can be set on its own):
+#   BINDIR=PREFIX/bin                  rulec, rulesd
+#   LIBDIR=PREFIX/lib                  librulevm.a, librulevm.so.VERSION and
+#                                      the links librulevm.so.MAJOR, .so
+#   INCLUDEDIR=PREFIX/include          rulevm.h
+#   PKGCONFIGDIR=LIBDIR/pkgconfig      rulevm.pc
+#   SYSTEMDUNITDIR=PREFIX/lib/systemd/system
+#                                      rulesd.service, its paths rewritten to
+#                                      BINDIR, SYSCONFDIR and DOCDIR
+#   SYSCONFDIR=/etc (PREFIX/etc unless PREFIX is /usr or /usr/local)
+#                                      rulesd/rulesd.example.yaml, beside the
+#                                      rulesd.yaml the unit reads (that file
+#                                      is the administrator's: never written)
+#   DOCDIR=PREFIX/share/doc/rules      README.md, docs/*.md
+# /etc for the system prefixes because systemd and the docs expect
+# /etc/rulesd; an unprivileged PREFIX (~/.local, /opt/x) stays inside PREFIX.
 
 SANITIZE ?= 0
 ifeq ($(SANITIZE),1)
