@@ -1,16 +1,45 @@
 # Makefile - builds librulevm (static and shared), rulec, rulesd and the tests.
 #
-#   make            build everything into $(BUILD)/
-#   make test       unit tests, golden tests, rule tests
+#   make            build the libraries, rulec and rulesd into $(BUILD)/
+#                   (needs libcjson, libyaml, libpcre2, libmicrohttpd)
+#   make test       every suite in tests/ (run-all.sh): unit (cmocka, needed
+#                   only here), golden, cli, badinput, ruletests, server,
+#                   build, version, install; ends with "N passed, M failed"
 #   make deps       install the Debian packages that are missing
 #   make WERROR=1   warnings are errors (CI)
 #   make SANITIZE=1 AddressSanitizer + UBSan build in build-san/
 #   make V=1        show the commands
+#   make CPPFLAGS=... CFLAGS=... LDFLAGS=...   added to every compile / link
 #   make demo       install what is missing, build, run the main job
 #   make fuzz       libFuzzer targets for FUZZ_SECONDS each (clang)
 #   make bench      benchmarks against jq, Python, pydantic, FastAPI
+#   make install    see below; make uninstall removes exactly those files
+#   make clean      removes build/, build-san/ and build-fuzz/, or only
+#                   $(BUILD) when BUILD is given (make clean BUILD=/tmp/x)
 #
 # Every output, generated flex/bison sources included, goes under $(BUILD).
+#
+# The version is RV_VERSION_MAJOR/MINOR/PATCH in vm/rulevm.h and nowhere
+# else: rulec/rulesd --version, rulevm.pc and librulevm.so.MAJOR.MINOR.PATCH
+# (SONAME librulevm.so.MAJOR) follow it.
+#
+# make install [DESTDIR=/stage] [PREFIX=/usr/local] writes (each directory
+# can be set on its own):
+#   BINDIR=PREFIX/bin                  rulec, rulesd
+#   LIBDIR=PREFIX/lib                  librulevm.a, librulevm.so.VERSION and
+#                                      the links librulevm.so.MAJOR, .so
+#   INCLUDEDIR=PREFIX/include          rulevm.h
+#   PKGCONFIGDIR=LIBDIR/pkgconfig      rulevm.pc
+#   SYSTEMDUNITDIR=PREFIX/lib/systemd/system
+#                                      rulesd.service, its paths rewritten to
+#                                      BINDIR, SYSCONFDIR and DOCDIR
+#   SYSCONFDIR=/etc (PREFIX/etc unless PREFIX is /usr or /usr/local)
+#                                      rulesd/rulesd.example.yaml, beside the
+#                                      rulesd.yaml the unit reads (that file
+#                                      is the administrator's: never written)
+#   DOCDIR=PREFIX/share/doc/rules      README.md, docs/*.md
+# /etc for the system prefixes because systemd and the docs expect
+# /etc/rulesd; an unprivileged PREFIX (~/.local, /opt/x) stays inside PREFIX.
 
 SANITIZE ?= 0
 ifeq ($(SANITIZE),1)
@@ -22,10 +51,25 @@ endif
 CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
+# Install directories (the header comment says why these defaults).
+BINDIR         ?= $(PREFIX)/bin
+LIBDIR         ?= $(PREFIX)/lib
+INCLUDEDIR     ?= $(PREFIX)/include
+PKGCONFIGDIR   ?= $(LIBDIR)/pkgconfig
+SYSCONFDIR     ?= $(if $(filter /usr /usr/local,$(PREFIX)),/etc,$(PREFIX)/etc)
+DOCDIR         ?= $(PREFIX)/share/doc/rules
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 FLEX    ?= flex
 BISON   ?= bison
 
-SOVERSION := 0
+# The version is read from the public header (see its RV_VERSION_* macros);
+# the shared library's SONAME is librulevm.so.MAJOR.
+version_part = $(shell sed -n 's/^.define RV_VERSION_$(1)  *\([0-9][0-9]*\).*/\1/p' vm/rulevm.h)
+VERSION   := $(call version_part,MAJOR).$(call version_part,MINOR).$(call version_part,PATCH)
+ifneq ($(words $(subst ., ,$(VERSION))),3)
+$(error cannot read RV_VERSION_MAJOR/MINOR/PATCH from vm/rulevm.h (got '$(VERSION)'))
+endif
+SOVERSION := $(call version_part,MAJOR)
 LIBNAME   := librulevm
 
 PKGS := libcjson yaml-0.1 libpcre2-8
@@ -45,6 +89,7 @@ OPT ?= -O2 -g
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -MMD -MP \
               -Ivm -Icompiler -Iprotocols -Irulec -Irulec/ruletest -I$(BUILD)/grammar $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL := $(LDFLAGS)
+CFLAGS_ALL  += $(CPPFLAGS)
 ifeq ($(SANITIZE),1)
 CFLAGS_ALL  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS_ALL += -fsanitize=address,undefined
@@ -54,10 +99,16 @@ endif
 GEN_CFLAGS := $(filter-out -Wmissing-prototypes -Wcast-qual -Wundef -Werror,$(CFLAGS_ALL)) \
               -Wno-unused-function -Wno-sign-compare
 
-# Fail early and clearly when the libraries are not installed.
-ifeq ($(filter deps clean demo,$(MAKECMDGOALS)),)
-ifneq ($(shell pkg-config --exists $(PKGS) cmocka 2>/dev/null && echo yes),yes)
-$(error missing build dependencies (libcjson, libyaml, libpcre2, cmocka): run 'make deps')
+# Fail early and clearly when the libraries are not installed. cmocka is
+# needed only by the unit tests (`make test`, `make unit`).
+ifeq ($(filter deps clean uninstall demo,$(MAKECMDGOALS)),)
+ifneq ($(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes),yes)
+$(error missing build dependencies (libcjson, libyaml, libpcre2): run 'make deps')
+endif
+endif
+ifneq ($(filter test unit,$(MAKECMDGOALS)),)
+ifneq ($(shell pkg-config --exists cmocka 2>/dev/null && echo yes),yes)
+$(error the unit tests need cmocka (Debian: libcmocka-dev), which pkg-config cannot find: run 'make deps')
 endif
 endif
 
@@ -82,7 +133,7 @@ PROTOCOL_OBJ := $(PROTOCOL_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 STATIC_LIB := $(BUILD)/$(LIBNAME).a
-SHARED_LIB := $(BUILD)/$(LIBNAME).so.$(SOVERSION)
+SHARED_LIB := $(BUILD)/$(LIBNAME).so.$(VERSION)
 RULEC      := $(BUILD)/rulec
 RULESD     := $(BUILD)/rulesd
 LOADCLIENT := $(BUILD)/tests/loadclient
@@ -128,10 +179,13 @@ $(SHARED_LIB): $(VM_OBJ) vm/rulevm.map
 	@echo "  LD      $@"
 	$(Q)$(CC) -shared -Wl,-soname,$(LIBNAME).so.$(SOVERSION) -Wl,--version-script=vm/rulevm.map \
 	    $(LDFLAGS_ALL) -o $@ $(VM_OBJ) $(PKG_LIBS) -lm
+	$(Q)ln -sf $(LIBNAME).so.$(VERSION) $(BUILD)/$(LIBNAME).so.$(SOVERSION)
 	$(Q)ln -sf $(LIBNAME).so.$(SOVERSION) $(BUILD)/$(LIBNAME).so
 
-$(BUILD)/rulevm.pc: vm/rulevm.pc.in
-	@sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' $< > $@
+PC_SED := -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+          -e 's|@VERSION@|$(VERSION)|g'
+$(BUILD)/rulevm.pc: vm/rulevm.pc.in vm/rulevm.h
+	@sed $(PC_SED) $< > $@
 
 # ---- programs ----
 $(RULEC): $(CLI_OBJ) $(PROTOCOL_OBJ) $(COMPILER_OBJ) $(STATIC_LIB)
@@ -213,18 +267,48 @@ demo:
 deps:
 	@sh tests/deps.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
-	    $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 755 $(RULEC) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf $(LIBNAME).so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/$(LIBNAME).so
-	install -m 644 vm/rulevm.h $(DESTDIR)$(PREFIX)/include/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' vm/rulevm.pc.in \
-	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/rulevm.pc
+# ---- install, uninstall (the directories are in the header comment) ----
+# INSTALLED is every path install writes (under DESTDIR); uninstall removes
+# exactly those, then the project's own folders if that left them empty.
+DOCS      := README.md $(wildcard docs/*.md)
+INSTALLED := $(BINDIR)/rulec $(LIBDIR)/$(LIBNAME).a $(LIBDIR)/$(LIBNAME).so.$(VERSION) \
+             $(LIBDIR)/$(LIBNAME).so.$(SOVERSION) $(LIBDIR)/$(LIBNAME).so $(INCLUDEDIR)/rulevm.h \
+             $(PKGCONFIGDIR)/rulevm.pc $(addprefix $(DOCDIR)/,$(DOCS))
+ifneq ($(SERVER_SRC),)
+INSTALLED += $(BINDIR)/rulesd $(SYSTEMDUNITDIR)/rulesd.service $(SYSCONFDIR)/rulesd/rulesd.example.yaml
+endif
+# The unit names the installed paths instead of the /usr/local and /etc
+# ones it carries for a copy by hand.
+UNIT_SED := -e 's|/usr/local/bin/rulesd|$(BINDIR)/rulesd|g' \
+            -e 's|/etc/rulesd/rulesd.yaml|$(SYSCONFDIR)/rulesd/rulesd.yaml|g' \
+            -e 's|file:///usr/local/share/doc/rulesd/rulesd.md|file://$(DOCDIR)/docs/rulesd.md|g'
 
+.PHONY: uninstall
+install: all
+	install -d $(sort $(dir $(addprefix $(DESTDIR),$(INSTALLED))))
+	install -m 755 $(RULEC) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(LIBNAME).so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIBNAME).so.$(SOVERSION)
+	ln -sf $(LIBNAME).so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/$(LIBNAME).so
+	install -m 644 vm/rulevm.h $(DESTDIR)$(INCLUDEDIR)/
+	sed $(PC_SED) vm/rulevm.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/rulevm.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/rulevm.pc
+	install -m 644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 644 $(filter docs/%,$(DOCS)) $(DESTDIR)$(DOCDIR)/docs/
+ifneq ($(SERVER_SRC),)
+	install -m 755 $(RULESD) $(DESTDIR)$(BINDIR)/
+	sed $(UNIT_SED) server/rulesd.service > $(DESTDIR)$(SYSTEMDUNITDIR)/rulesd.service
+	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/rulesd.service
+	install -m 644 server/rulesd.example.yaml $(DESTDIR)$(SYSCONFDIR)/rulesd/
+endif
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	rmdir $(DESTDIR)$(SYSCONFDIR)/rulesd $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+
+# `make clean BUILD=DIR` removes DIR only; plain `make clean` all three.
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf $(if $(filter file,$(origin BUILD)),build build-san build-fuzz,$(BUILD))
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -225,7 +225,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "--version") == 0) {
-        printf("rulec %d.%d\n", RV_VERSION_MAJOR, RV_VERSION_MINOR);
+        printf("rulec %d.%d.%d\n", RV_VERSION_MAJOR, RV_VERSION_MINOR, RV_VERSION_PATCH);
         return 0;
     }
     if (strcmp(cmd, "check") == 0)

@@ -119,7 +119,7 @@ int main(int argc, char **argv)
             status = 0;
             goto out_args;
         case OPT_VERSION:
-            printf("rulesd %d.%d\n", RV_VERSION_MAJOR, RV_VERSION_MINOR);
+            printf("rulesd %d.%d.%d\n", RV_VERSION_MAJOR, RV_VERSION_MINOR, RV_VERSION_PATCH);
             status = 0;
             goto out_args;
         default:

@@ -6,12 +6,10 @@
 set -u
 BUILD=${BUILD:-build}
 RULEC=${RULEC:-$BUILD/rulec}
-pass=0; fail=0
+SUITE=badinput; . "$(dirname "$0")/lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-ok()  { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL badinput: $*"; }
 
 # expect STATUS PATTERN -- rulec ARGS: the exit status, a pattern in stderr,
 # and nothing at all on stdout.
@@ -19,10 +17,10 @@ expect() {
     want=$1; pattern=$2; shift 3
     "$RULEC" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
     got=$?
-    if [ "$got" -ne "$want" ]; then bad "$* -> exit $got, wanted $want: $(head -c 300 "$tmp/err")"; return; fi
-    if ! grep -q -- "$pattern" "$tmp/err"; then bad "$* -> stderr lacks '$pattern': $(head -c 300 "$tmp/err")"; return; fi
-    if [ -s "$tmp/out" ]; then bad "$* -> wrote to stdout on error"; return; fi
-    ok
+    if [ "$got" -ne "$want" ]; then fail "$* -> exit $got, wanted $want: $(head -c 300 "$tmp/err")"; return; fi
+    if ! grep -q -- "$pattern" "$tmp/err"; then fail "$* -> stderr lacks '$pattern': $(head -c 300 "$tmp/err")"; return; fi
+    if [ -s "$tmp/out" ]; then fail "$* -> wrote to stdout on error"; return; fi
+    pass
 }
 
 # A 100 MB spec: refused by the input limit, naming the file.
@@ -37,7 +35,7 @@ sys.stdout.write(']}}')
 expect 2 "huge.json' is larger than the 67108864-byte input limit" -- apply rules/example.rules "$tmp/huge.json" --kind run
 # ... and read in full when the limit allows it (the decision still works).
 "$RULEC" apply rules/example.rules "$tmp/huge.json" --kind run --max-input-size 200000000 >"$tmp/out" 2>"$tmp/err"
-if [ $? -eq 0 ] && grep -q '"max_price": 2.0' "$tmp/out"; then ok; else bad "100 MB spec with a raised limit: $(head -c 300 "$tmp/err")"; fi
+if [ $? -eq 0 ] && grep -q '"max_price": 2.0' "$tmp/out"; then pass; else fail "100 MB spec with a raised limit: $(head -c 300 "$tmp/err")"; fi
 
 # Nested 100,000 deep: a clear limit error with its position, no recursion.
 python3 -c "print('{\"a\": ' + '[' * 100000 + ']' * 100000 + '}')" >"$tmp/deep.json"
@@ -55,7 +53,7 @@ expect 2 "binary.yml: invalid YAML" -- apply rules/example.rules "$tmp/binary.ym
 
 # Every byte of a small compiled bundle flipped, and every truncation: the
 # verifier rejects it (exit 2 with a message) or it runs safely (0/1).
-"$RULEC" compile rules/example.rules -o "$tmp/ex.rbc" || bad "compile example"
+"$RULEC" compile rules/example.rules -o "$tmp/ex.rbc" || fail "compile example"
 spec=tests/golden/apply/inputs/task.spec.json
 size=$(wc -c <"$tmp/ex.rbc")
 mkdir "$tmp/mut"
@@ -93,8 +91,7 @@ for f in "$tmp"/mut/cut*.rbc; do
     st=$?
     if [ "$st" -ne 2 ] || [ -s "$tmp/out" ]; then crashes=$((crashes + 1)); echo "  $(basename "$f"): exit $st"; fi
 done
-if [ "$crashes" -eq 0 ] && [ "$refused" -gt 0 ]; then ok; else bad "$crashes bad outcomes over $size flipped/cut bundles"; fi
+if [ "$crashes" -eq 0 ] && [ "$refused" -gt 0 ]; then pass; else fail "$crashes bad outcomes over $size flipped/cut bundles"; fi
 echo "  (every byte of a $size-byte bundle flipped, with and without a fixed checksum: $refused refused with an error, $accepted ran; every cut refused)"
 
-echo "badinput: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

@@ -9,7 +9,7 @@
 set -u
 BUILD=${BUILD:-build}
 RULEC=${RULEC:-$BUILD/rulec}
-pass=0; fail=0
+SUITE=golden; . "$(dirname "$0")/lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -28,10 +28,9 @@ run_case() {  # $1 = expected file, rest = rulec arguments
         cp "$tmp/actual" "$expected"
     fi
     if [ -f "$expected" ] && cmp -s "$expected" "$tmp/actual"; then
-        pass=$((pass + 1))
+        pass
     else
-        fail=$((fail + 1))
-        echo "FAIL golden: $expected"
+        fail "$expected"
         if [ -f "$expected" ]; then
             diff -u "$expected" "$tmp/actual" | head -40
         else
@@ -53,5 +52,4 @@ for f in tests/golden/apply/*.cmd; do
     # shellcheck disable=SC2046
     run_case "${f%.cmd}.out" $(cat "$f")
 done
-echo "golden: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

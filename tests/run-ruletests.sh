@@ -8,12 +8,10 @@ set -u
 BUILD=${BUILD:-build}
 RULEC=${RULEC:-$BUILD/rulec}
 G=tests/golden/ruletest
-pass=0; fail=0
+SUITE=ruletests; . "$(dirname "$0")/lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-ok()  { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL ruletests: $*"; }
 
 # 1. rules/: every case counts, and the coverage gate counts once more. The
 # output is indented so that only this script's tally reads as one.
@@ -22,17 +20,17 @@ status=$?
 sed 's/^/  /' "$tmp/rules.out"
 tally=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$tmp/rules.out" | tail -1)
 if [ -z "$tally" ]; then
-    bad "rulec test rules/ printed no closing line"
+    fail "rulec test rules/ printed no closing line"
 else
     p=${tally%% passed*}; f=${tally#*passed, }; f=${f%% failed*}
-    pass=$((pass + p)); fail=$((fail + f))
-    [ "$p" -gt 0 ] || bad "rulec test rules/ ran no case"
+    count "$p" "$f"
+    [ "$p" -gt 0 ] || fail "rulec test rules/ ran no case"
 fi
-if [ "$status" -eq 0 ]; then ok; else bad "rulec test rules/ --min-coverage 90 exited $status"; fi
+if [ "$status" -eq 0 ]; then pass; else fail "rulec test rules/ --min-coverage 90 exited $status"; fi
 # Every policy in rules/ has a test file that names it.
 for r in rules/*.rules; do
     name=$(basename "$r")
-    if grep -qs -- "$name" rules/*.test.yaml; then ok; else bad "$r has no test file naming it"; fi
+    if grep -qs -- "$name" rules/*.test.yaml; then pass; else fail "$r has no test file naming it"; fi
 done
 
 # 2. Pinned outputs.
@@ -51,9 +49,9 @@ for cmd in "$G"/*.cmd; do
     } >"$tmp/actual"
     [ "${UPDATE:-0}" = 1 ] && cp "$tmp/actual" "$expected"
     if [ -f "$expected" ] && cmp -s "$expected" "$tmp/actual"; then
-        ok
+        pass
     else
-        bad "$cmd (output differs from $expected)"
+        fail "$cmd (output differs from $expected)"
         if [ -f "$expected" ]; then diff -u "$expected" "$tmp/actual" | head -40; fi
     fi
 done
@@ -66,9 +64,9 @@ if grep -q '^  cover (.*): statements 4/7 57.1%, condition outcomes 2/6 33.3%$' 
    grep -q '^      condition never true: line 13$' "$tmp/cov" &&
    grep -q '^      condition never false: line 8$' "$tmp/cov" &&
    grep -q '^  untested (.*): statements 0/2 0.0%' "$tmp/cov"; then
-    ok
+    pass
 else
-    bad "coverage figures of $G/discover are not the known answer:"; cat "$tmp/cov"
+    fail "coverage figures of $G/discover are not the known answer:"; cat "$tmp/cov"
 fi
 
 # 4. JUnit XML: pinned, well formed, written atomically (no temporary file
@@ -77,24 +75,24 @@ mkdir "$tmp/junit"
 "$RULEC" test "$G/failing.fixture.yaml" --junit "$tmp/junit/report.xml" >/dev/null 2>&1
 status=$?
 if [ "$status" -eq 1 ] && cmp -s "$G/junit.xml" "$tmp/junit/report.xml"; then
-    ok
+    pass
 else
-    bad "--junit: exit $status, or the XML differs from $G/junit.xml"
+    fail "--junit: exit $status, or the XML differs from $G/junit.xml"
     [ -f "$tmp/junit/report.xml" ] && diff -u "$G/junit.xml" "$tmp/junit/report.xml" | head -40
     [ "${UPDATE:-0}" = 1 ] && cp "$tmp/junit/report.xml" "$G/junit.xml"
 fi
-if [ "$(ls "$tmp/junit")" = "report.xml" ]; then ok; else bad "--junit left files behind: $(ls "$tmp/junit")"; fi
+if [ "$(ls "$tmp/junit")" = "report.xml" ]; then pass; else fail "--junit left files behind: $(ls "$tmp/junit")"; fi
 if python3 -c 'import sys, xml.dom.minidom as m
 d = m.parse(sys.argv[1]).documentElement
 assert d.tagName == "testsuites" and d.getAttribute("tests") == "7" and d.getAttribute("failures") == "5", d.toxml()[:200]
 assert len(d.getElementsByTagName("failure")) == 5' "$tmp/junit/report.xml"; then
-    ok
+    pass
 else
-    bad "--junit output is not the expected JUnit XML"
+    fail "--junit output is not the expected JUnit XML"
 fi
 "$RULEC" test "$G/failing.fixture.yaml" --junit "$tmp/no/such/dir/report.xml" >/dev/null 2>"$tmp/err"
 status=$?
-if [ "$status" -eq 2 ] && grep -q "cannot write" "$tmp/err"; then ok; else bad "--junit to a missing folder: exit $status"; fi
+if [ "$status" -eq 2 ] && grep -q "cannot write" "$tmp/err"; then pass; else fail "--junit to a missing folder: exit $status"; fi
 
 # 5. --json is valid JSON whose counts agree with the cases.
 "$RULEC" test "$G/failing.fixture.yaml" --json >"$tmp/json" 2>/dev/null
@@ -104,10 +102,9 @@ assert d["passed"] == 2 and d["failed"] == 5, d
 assert sum(c["passed"] for c in d["cases"]) == 2
 bad = [c for c in d["cases"] if not c["passed"]]
 assert all(c["failures"] and c["ran"] for c in bad)' "$tmp/json"; then
-    ok
+    pass
 else
-    bad "--json output is not the expected document"
+    fail "--json output is not the expected document"
 fi
 
-echo "ruletests: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

@@ -12,7 +12,7 @@ LOAD=${LOAD:-$BUILD/tests/loadclient}
 SPECS=${RULES_SPECS_DIR:-tests/data/dstack}/requests
 ROOT=$(pwd)
 FIX=$ROOT/tests/server
-pass=0; fail=0
+SUITE=server; . "$(dirname "$0")/lib.sh"
 tmp=$(mktemp -d)
 PIDS=""
 
@@ -23,15 +23,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-ok()  { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL server: $*"; }
-check() {  # check NAME COMMAND...: passes when the command succeeds
-    name=$1; shift
-    if out=$("$@" 2>&1); then ok; else bad "$name: $(printf '%s' "$out" | head -c 400)"; fi
-}
-
 for f in "$RULESD" "$RULEC" "$LOAD"; do
-    [ -x "$f" ] || { echo "run-server: $f is not built"; echo "server: 0 passed, 1 failed"; exit 1; }
+    [ -x "$f" ] || { fail "$f is not built"; summary; exit 1; }
 done
 
 # start NAME ARGS...: starts rulesd, waits (at most 20 s) for its port.
@@ -48,7 +41,7 @@ start() {
         sleep 0.1; i=$((i + 1))
     done
     if [ ! -s "$tmp/$name.port" ]; then
-        bad "$name: rulesd did not start: $(head -c 600 "$tmp/$name.log")"
+        fail "$name: rulesd did not start: $(head -c 600 "$tmp/$name.log")"
         eval "PORT_$name=0"
         return 1
     fi
@@ -65,11 +58,11 @@ stop() {
     while kill -0 "$pid" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
     if kill -0 "$pid" 2>/dev/null; then
         kill -9 "$pid" 2>/dev/null
-        bad "$name: did not exit within 20 s of SIGTERM"
+        fail "$name: did not exit within 20 s of SIGTERM"
     fi
     wait "$pid"
     st=$?
-    if [ "$st" -eq 0 ]; then ok; else bad "$name: exit status $st after SIGTERM: $(tail -c 1500 "$tmp/$name.log")"; fi
+    if [ "$st" -eq 0 ]; then pass; else fail "$name: exit status $st after SIGTERM: $(tail -c 1500 "$tmp/$name.log")"; fi
 }
 
 # req NAME METHOD PATH [curl args...]: the status code on stdout, the body
@@ -84,13 +77,13 @@ req() {
 expect_status() {  # expect_status WANT NAME METHOD PATH [curl args]
     want=$1; shift
     got=$(req "$@")
-    if [ "$got" = "$want" ]; then ok; else bad "$2 $3 -> $got, want $want: $(head -c 300 "$tmp/body")"; fi
+    if [ "$got" = "$want" ]; then pass; else fail "$2 $3 -> $got, want $want: $(head -c 300 "$tmp/body")"; fi
 }
 
 detail_has() {  # the last body is {"detail":"..."} (one line) containing TEXT
     if head -c 9 "$tmp/body" | grep -q '^{"detail"' && [ "$(wc -l <"$tmp/body")" -eq 1 ] &&
-        sed 's/\\"/"/g' "$tmp/body" | grep -qF -- "$1"; then ok
-    else bad "detail lacks '$1': $(head -c 300 "$tmp/body")"; fi
+        sed 's/\\"/"/g' "$tmp/body" | grep -qF -- "$1"; then pass
+    else fail "detail lacks '$1': $(head -c 300 "$tmp/body")"; fi
 }
 
 kind_of() {
@@ -127,8 +120,8 @@ config_error() {  # config_error PATTERN ARGS...: --check exits 1 and says PATTE
     pattern=$1; shift
     "$RULESD" --check "$@" >"$tmp/out" 2>&1
     st=$?
-    if [ "$st" -eq 1 ] && grep -qF -- "$pattern" "$tmp/out"; then ok
-    else bad "config error '$pattern': status $st: $(head -c 400 "$tmp/out")"; fi
+    if [ "$st" -eq 1 ] && grep -qF -- "$pattern" "$tmp/out"; then pass
+    else fail "config error '$pattern': status $st: $(head -c 400 "$tmp/out")"; fi
 }
 config_error "bad-param.yaml: policies[1].params.max_price: no policy in '$ROOT/rules/gpu-limits.rules' ('gpu-limits') declares a parameter 'max_price'" --config "$tmp/bad-param.yaml"
 config_error "bad-key.yaml: limits.max_body_byte: unknown key" --config "$tmp/bad-key.yaml"
@@ -137,14 +130,14 @@ config_error "broken.rules:3:" --policy "$tmp/broken.rules"
 config_error "--param nosuch.max_gpus" --policy rules/ --param nosuch.max_gpus=1
 config_error "cannot read '$tmp/missing.rules'" --policy "$tmp/missing.rules"
 RULESD_CONFIG="$tmp/bad-key.yaml" "$RULESD" --check >"$tmp/out" 2>&1
-if [ $? -eq 1 ] && grep -q "limits.max_body_byte" "$tmp/out"; then ok; else bad "RULESD_CONFIG is not read"; fi
+if [ $? -eq 1 ] && grep -q "limits.max_body_byte" "$tmp/out"; then pass; else fail "RULESD_CONFIG is not read"; fi
 # Relative paths in a configuration file are relative to that file, whatever
 # the working directory (systemd starts services in /).
 mkdir -p "$tmp/etc/policies"
 cp rules/example.rules "$tmp/etc/policies/"
 printf 'policies:\n  - policies/\n' >"$tmp/etc/rel.yaml"
 (rulesd_abs=$(cd "$(dirname "$RULESD")" && pwd)/$(basename "$RULESD"); cd / && "$rulesd_abs" --check --config "$tmp/etc/rel.yaml") >"$tmp/out" 2>&1
-if [ $? -eq 0 ]; then ok; else bad "config-relative policy path: $(head -c 300 "$tmp/out")"; fi
+if [ $? -eq 0 ]; then pass; else fail "config-relative policy path: $(head -c 300 "$tmp/out")"; fi
 
 # ---------------------------------------------------------------- server A
 # The example policies (plus a fixture with two forbids and secret-printing
@@ -179,17 +172,17 @@ for f in "$SPECS"/*.request.json; do
         --request "$tmp/req$n.json" --kind "$kind" --ndjson >"$tmp/want$n.json" 2>/dev/null
     echo "/apply_policies/on_${kind}_apply $tmp/req$n.json $tmp/want$n.json" >>"$tmp/jobs"
     got=$(req a POST "/apply_policies/on_${kind}_apply" -H 'Content-Type: application/json' --data-binary @"$tmp/req$n.json")
-    if [ "$got" != 200 ]; then bad "$(basename "$f") -> $got"; continue; fi
-    if ! grep -qi '^content-type: application/json' "$tmp/headers"; then bad "$(basename "$f"): content type"; continue; fi
+    if [ "$got" != 200 ]; then fail "$(basename "$f") -> $got"; continue; fi
+    if ! grep -qi '^content-type: application/json' "$tmp/headers"; then fail "$(basename "$f"): content type"; continue; fi
     cp "$tmp/body" "$tmp/got$n.json"
     echo "$(basename "$f")($kind) $tmp/req$n.json $tmp/got$n.json $tmp/want$n.json $kind" >>"$tmp/checks"
 done
 python3 "$FIX/check.py" dstack-batch "$tmp/checks" >"$tmp/checks.out" 2>&1
 while read -r verdict rest; do
-    if [ "$verdict" = PASS ]; then ok; else bad "$rest"; fi
+    if [ "$verdict" = PASS ]; then pass; else fail "$rest"; fi
 done <"$tmp/checks.out"
-[ "$(grep -c '^PASS' "$tmp/checks.out")" -eq "$n" ] || bad "field-by-field checks: $(head -c 300 "$tmp/checks.out")"
-[ "$n" -ge 30 ] && ok || bad "only $n request bodies in $SPECS"
+[ "$(grep -c '^PASS' "$tmp/checks.out")" -eq "$n" ] || fail "field-by-field checks: $(head -c 300 "$tmp/checks.out")"
+[ "$n" -ge 30 ] && pass || fail "only $n request bodies in $SPECS"
 # A run request (privileged: false) and its answer, for the tests below.
 tr -d '\n' <"$SPECS/examples_.dstack.yml.request.json" >"$tmp/run.json"
 "$RULEC" apply rules/example.rules --request "$tmp/run.json" --kind run --ndjson >"$tmp/run.want" 2>/dev/null
@@ -254,7 +247,7 @@ expect_status 404 a GET /nope
 detail_has "no such endpoint: /nope"
 expect_status 404 a POST /apply_policies/on_cluster_apply -d '{}'
 expect_status 405 a GET /apply_policies/on_run_apply
-grep -qi '^allow: POST' "$tmp/headers" && ok || bad "405 without Allow: POST"
+grep -qi '^allow: POST' "$tmp/headers" && pass || fail "405 without Allow: POST"
 expect_status 405 a POST /metrics -d '{}'
 expect_status 405 a DELETE /v1/policies
 # The slow cases run side by side (each takes the 2-second limit or more).
@@ -263,7 +256,7 @@ for mode in idle stall drip garbage; do
     eval "raw_$mode=\$!"
 done
 for mode in idle stall drip garbage; do
-    eval "wait \$raw_$mode" && ok || bad "slow/garbage connection ($mode): $(head -c 300 "$tmp/raw.$mode")"
+    eval "wait \$raw_$mode" && pass || fail "slow/garbage connection ($mode): $(head -c 300 "$tmp/raw.$mode")"
 done
 expect_status 200 a GET /healthz
 
@@ -284,7 +277,7 @@ done
 wait $loadpid
 st=$?
 echo "load: $(cat "$tmp/load.out")"
-if [ $st -eq 0 ] && grep -q 'errors 0 ' "$tmp/load.out"; then ok; else bad "load test: $(head -c 600 "$tmp/load.out")"; fi
+if [ $st -eq 0 ] && grep -q 'errors 0 ' "$tmp/load.out"; then pass; else fail "load test: $(head -c 600 "$tmp/load.out")"; fi
 
 # Metrics after all that.
 expect_status 200 a GET /metrics
@@ -307,17 +300,17 @@ assert "# TYPE rulesd_decision_duration_seconds histogram" in t' "$tmp/body"
 # Redaction: a rejection whose message prints env values and the registry
 # password reaches the client in full, but never the decision log.
 expect_status 200 a POST /apply_policies/on_run_apply --data-binary @"$tmp/leak.json"
-grep -q 'hf_SuperSecretValue123' "$tmp/body" && ok || bad "the client should see its own message"
+grep -q 'hf_SuperSecretValue123' "$tmp/body" && pass || fail "the client should see its own message"
 stop a
 check "decision log redacted" python3 "$FIX/check.py" declog "$tmp/decisions.jsonl" \
     hf_SuperSecretValue123 'P@ssw0rd-Secret!' 'a\"b-secret-with-quote' 'b-secret-with-quote'
-if grep -q 'SuperSecret\|P@ssw0rd' "$tmp/a.log"; then bad "the server log holds a secret"; else ok; fi
+if grep -q 'SuperSecret\|P@ssw0rd' "$tmp/a.log"; then fail "the server log holds a secret"; else pass; fi
 
 # ---------------------------------------------------------------- auth
 printf 'test-token-0123456789abcdef\n' >"$tmp/token"
 start b --port 0 --policy rules/example.rules --token-file "$tmp/token" --decision-log "$tmp/b.jsonl"
 expect_status 401 b POST /apply_policies/on_run_apply --data-binary @"$tmp/run.json"
-grep -qi '^www-authenticate: Bearer' "$tmp/headers" && ok || bad "401 without WWW-Authenticate"
+grep -qi '^www-authenticate: Bearer' "$tmp/headers" && pass || fail "401 without WWW-Authenticate"
 detail_has "missing 'Authorization: Bearer <token>' header"
 expect_status 401 b POST /apply_policies/on_run_apply -H 'Authorization: Bearer wrong-token-0123456789ab' --data-binary @"$tmp/run.json"
 detail_has "invalid bearer token"
@@ -327,10 +320,10 @@ expect_status 401 b GET /v1/policies
 expect_status 401 b GET /nope
 expect_status 200 b GET /healthz
 expect_status 200 b POST /apply_policies/on_run_apply -H 'Authorization: Bearer test-token-0123456789abcdef' --data-binary @"$tmp/run.json"
-[ "$(cat "$tmp/body")" = "$(cat "$tmp/run.want")" ] && ok || bad "authorized request answered wrongly"
+[ "$(cat "$tmp/body")" = "$(cat "$tmp/run.want")" ] && pass || fail "authorized request answered wrongly"
 expect_status 200 b GET /metrics -H 'authorization: bearer test-token-0123456789abcdef'
 stop b
-if grep -q 'test-token-0123456789abcdef' "$tmp/b.log" "$tmp/b.jsonl"; then bad "a log holds the token"; else ok; fi
+if grep -q 'test-token-0123456789abcdef' "$tmp/b.log" "$tmp/b.jsonl"; then fail "a log holds the token"; else pass; fi
 
 # ---------------------------------------------------------------- reload
 # Policies in a folder that is edited while 10 clients keep asking: every
@@ -351,7 +344,7 @@ watch:
 EOF2
 "$RULEC" apply "$tmp/pol/example.rules" rules/gpu-limits.rules --param gpu-limits.max_gpus=2 --request "$tmp/run.json" --kind run --ndjson >"$tmp/old.json" 2>/dev/null
 "$RULEC" apply "$tmp/example3.rules" rules/gpu-limits.rules --param gpu-limits.max_gpus=2 --request "$tmp/run.json" --kind run --ndjson >"$tmp/new.json" 2>/dev/null
-cmp -s "$tmp/old.json" "$tmp/new.json" && bad "reload fixture: old and new answers are the same"
+cmp -s "$tmp/old.json" "$tmp/new.json" && fail "reload fixture: old and new answers are the same"
 start c --config "$tmp/c.yaml"
 expect_status 200 c GET /v1/policies
 check "priority and param overrides" python3 -c '
@@ -375,33 +368,33 @@ wait_revision() {  # wait_revision N: at most 10 s for revision N or later
 "$LOAD" --port "$PORT_c" --clients 10 --seconds 4 /apply_policies/on_run_apply "$tmp/run.json" "$tmp/old.json,$tmp/new.json" >"$tmp/load2.out" 2>&1 &
 loadpid=$!
 sleep 0.5
-[ "$(revision)" = 1 ] && ok || bad "revision before any reload is not 1"
+[ "$(revision)" = 1 ] && pass || fail "revision before any reload is not 1"
 # A good edit, written the way editors do (new file, then rename).
 cp "$tmp/example3.rules" "$tmp/pol/.example.tmp" && mv "$tmp/pol/.example.tmp" "$tmp/pol/example.rules"
-wait_revision 2 && ok || bad "the edited policy was not reloaded: $(tail -5 "$tmp/c.log")"
+wait_revision 2 && pass || fail "the edited policy was not reloaded: $(tail -5 "$tmp/c.log")"
 sleep 0.3
 rev=$(revision)
-[ "$rev" = 2 ] && ok || bad "one edit caused $((rev - 1)) reloads"
+[ "$rev" = 2 ] && pass || fail "one edit caused $((rev - 1)) reloads"
 expect_status 200 c POST /apply_policies/on_run_apply --data-binary @"$tmp/run.json"
-[ "$(cat "$tmp/body")" = "$(cat "$tmp/new.json")" ] && ok || bad "after reload, the answer is not the new set's"
+[ "$(cat "$tmp/body")" = "$(cat "$tmp/new.json")" ] && pass || fail "after reload, the answer is not the new set's"
 # A broken edit: refused, diagnostics logged, the previous set keeps serving.
 printf 'policy "example";\non run { set configuration.max_price = ; }\n' >"$tmp/pol/example.rules"
 i=0
 while ! grep -q 'reload failed' "$tmp/c.log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-grep -q "reload failed: .*example.rules:2:" "$tmp/c.log" && ok || bad "no diagnostics for the broken policy: $(tail -5 "$tmp/c.log")"
+grep -q "reload failed: .*example.rules:2:" "$tmp/c.log" && pass || fail "no diagnostics for the broken policy: $(tail -5 "$tmp/c.log")"
 expect_status 200 c POST /apply_policies/on_run_apply --data-binary @"$tmp/run.json"
-[ "$(cat "$tmp/body")" = "$(cat "$tmp/new.json")" ] && ok || bad "after a failed reload, the previous set is not serving"
+[ "$(cat "$tmp/body")" = "$(cat "$tmp/new.json")" ] && pass || fail "after a failed reload, the previous set is not serving"
 expect_status 200 c GET /metrics
-grep -q '^rulesd_reload_failures_total 1$' "$tmp/body" && grep -q "^rulesd_policy_set_revision $rev\$" "$tmp/body" && ok \
-    || bad "metrics after a failed reload: $(grep -E 'reload|revision' "$tmp/body" | grep -v '#')"
+grep -q '^rulesd_reload_failures_total 1$' "$tmp/body" && grep -q "^rulesd_policy_set_revision $rev\$" "$tmp/body" && pass \
+    || fail "metrics after a failed reload: $(grep -E 'reload|revision' "$tmp/body" | grep -v '#')"
 # Fixed again, and SIGHUP: reloads (the watch may get there first).
 cp rules/example.rules "$tmp/pol/example.rules"
 eval "kill -HUP \$PID_c"
-wait_revision $((rev + 1)) && ok || bad "no reload after the fix and SIGHUP: $(tail -5 "$tmp/c.log")"
+wait_revision $((rev + 1)) && pass || fail "no reload after the fix and SIGHUP: $(tail -5 "$tmp/c.log")"
 wait $loadpid
 st=$?
 echo "reload load: $(cat "$tmp/load2.out")"
-if [ $st -eq 0 ] && grep -q 'errors 0 ' "$tmp/load2.out"; then ok; else bad "requests failed during reloads: $(head -c 600 "$tmp/load2.out")"; fi
+if [ $st -eq 0 ] && grep -q 'errors 0 ' "$tmp/load2.out"; then pass; else fail "requests failed during reloads: $(head -c 600 "$tmp/load2.out")"; fi
 stop c
 
 # ---------------------------------------------------------------- shutdown
@@ -411,5 +404,4 @@ eval "dpid=\$PID_d"
 check "in-flight request finishes after SIGTERM" python3 "$FIX/rawclient.py" inflight "$PORT_d" "$dpid" "$tmp/run.json"
 stop d
 
-echo "server: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

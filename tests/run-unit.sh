@@ -1,10 +1,25 @@
 #!/bin/sh
-# run-unit.sh - runs each cmocka unit test binary given; prints its output
-# and a closing tally. Exit 1 if any failed.
+# run-unit.sh - runs each cmocka unit test binary given and prints its
+# output; counts every individual test (cmocka's "[  PASSED  ] N test(s)."
+# and "[  FAILED  ] N test(s)" lines). A binary that fails without a count
+# of failed tests (it died on a signal, or before its summary) counts as
+# one failure more.
 set -u
-pass=0; fail=0; failed=""
+SUITE=unit; . "$(dirname "$0")/lib.sh"
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 for t in "$@"; do
-    if "$t"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed="$failed $t"; fi
+    echo "== $t"
+    "$t" >"$out" 2>&1
+    rc=$?
+    cat "$out"
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' "$out" | awk '{s+=$1} END {print s+0}')
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below:/\1/p' "$out" | awk '{s+=$1} END {print s+0}')
+    count "$p" "$f"
+    if [ "$rc" -gt 127 ]; then
+        fail "$t crashed (status $rc)"
+    elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        fail "$t exited $rc without reporting a failed test"
+    fi
 done
-echo "unit: $pass test programs passed, $fail failed${failed:+ ($failed )}"
-[ "$fail" -eq 0 ]
+summary

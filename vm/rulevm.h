@@ -31,8 +31,12 @@
 extern "C" {
 #endif
 
+/* The one place the version lives: rulec and rulesd print it, and the
+ * Makefile reads these three lines for rulevm.pc and the shared library's
+ * file name and SONAME (librulevm.so.MAJOR). */
 #define RV_VERSION_MAJOR 0
 #define RV_VERSION_MINOR 1
+#define RV_VERSION_PATCH 0
 
 /* Shaped like lua_Alloc: nsize == 0 frees ptr and returns NULL; otherwise
  * behaves as realloc(ptr, nsize) (osize is the old size, 0 for new blocks). */

@@ -1,0 +1,48 @@
+# lib.sh - the one pass/fail counter of the test suites. Each tests/run-*.sh
+# sets SUITE and sources this file; it counts through these functions only
+# and ends with `summary`, whose line run-all.sh adds up.
+#
+#   SUITE=golden; . tests/lib.sh
+#   pass                    one assertion held
+#   fail MESSAGE...         one assertion failed: prints "FAIL SUITE: MESSAGE"
+#   check NAME COMMAND...   runs COMMAND: pass if it succeeds, else fail with
+#                           NAME and the start of its output
+#   count P F               adds P passes and F failures counted by another
+#                           runner (rulec test, a cmocka binary, a suite)
+#   tally_of FILE           prints "P F" from the last "[name: ]P passed,
+#                           F failed" line of FILE; nothing if it has none
+#   summary                 prints "SUITE: P passed, F failed" (without
+#                           "SUITE: " when SUITE is empty); returns 1 if
+#                           anything failed
+#
+# POSIX sh; the counters are named lib_* so suites keep their own names.
+
+lib_passed=0
+lib_failed=0
+
+pass() { lib_passed=$((lib_passed + 1)); }
+
+fail() {
+    lib_failed=$((lib_failed + 1))
+    echo "FAIL${SUITE:+ $SUITE}: $*"
+}
+
+check() {
+    lib_name=$1; shift
+    if lib_out=$("$@" 2>&1); then pass; else fail "$lib_name: $(printf '%s' "$lib_out" | head -c 400)"; fi
+}
+
+count() {
+    lib_passed=$((lib_passed + $1))
+    lib_failed=$((lib_failed + $2))
+}
+
+tally_of() {
+    grep -E '^([a-z]+: )?[0-9]+ passed, [0-9]+ failed' "$1" | tail -1 |
+        sed -E 's/^([a-z]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2 \3/'
+}
+
+summary() {
+    echo "${SUITE:+$SUITE: }$lib_passed passed, $lib_failed failed"
+    [ "$lib_failed" -eq 0 ]
+}

@@ -1,0 +1,60 @@
+#!/bin/sh
+# run-version.sh - the version lives in one place, vm/rulevm.h's
+# RV_VERSION_MAJOR/MINOR/PATCH: rulec --version, rulesd --version, the
+# generated rulevm.pc and the shared library's file name and SONAME
+# (librulevm.so.MAJOR) must all say the same, and the Makefile must follow
+# the header when it changes.
+set -u
+BUILD=${BUILD:-build}
+RULEC=${RULEC:-$BUILD/rulec}
+RULESD=${RULESD:-$BUILD/rulesd}
+SUITE=version; . "$(dirname "$0")/lib.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# The version as the C preprocessor sees it.
+printf '#include "rulevm.h"\nrv_version RV_VERSION_MAJOR.RV_VERSION_MINOR.RV_VERSION_PATCH\n' >"$tmp/v.c"
+v=$(${CC:-cc} -E -P -Ivm "$tmp/v.c" | sed -n 's/^rv_version //p' | tr -d ' ')
+major=${v%%.*}
+if echo "$v" | grep -qE '^[0-9]+\.[0-9]+\.[0-9]+$'; then pass; else fail "RV_VERSION_* in vm/rulevm.h read as '$v'"; fi
+
+[ "$("$RULEC" --version)" = "rulec $v" ] && pass || fail "rulec --version says '$("$RULEC" --version)', the header $v"
+if [ -x "$RULESD" ]; then
+    [ "$("$RULESD" --version)" = "rulesd $v" ] && pass || fail "rulesd --version says '$("$RULESD" --version)', the header $v"
+fi
+got=$(sed -n 's/^Version: //p' "$BUILD/rulevm.pc")
+[ "$got" = "$v" ] && pass || fail "$BUILD/rulevm.pc says Version: $got, the header $v"
+got=$(PKG_CONFIG_PATH=$BUILD pkg-config --modversion rulevm 2>&1)
+[ "$got" = "$v" ] && pass || fail "pkg-config --modversion rulevm (from $BUILD): $got"
+
+# librulevm.so.M.m.p, with SONAME librulevm.so.M, and the links to it.
+lib=$BUILD/librulevm.so.$v
+soname=$(readelf -d "$lib" 2>/dev/null | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p')
+[ "$soname" = "librulevm.so.$major" ] && pass || fail "$lib: SONAME '$soname', want librulevm.so.$major"
+[ "$(readlink "$BUILD/librulevm.so.$major")" = "librulevm.so.$v" ] &&
+    [ "$(readlink "$BUILD/librulevm.so")" = "librulevm.so.$major" ] && pass ||
+    fail "links: librulevm.so.$major -> $(readlink "$BUILD/librulevm.so.$major"), librulevm.so -> $(readlink "$BUILD/librulevm.so")"
+
+# No second copy: no literal version in the build files.
+if grep -nE '[0-9]+\.[0-9]+\.[0-9]+' Makefile vm/rulevm.pc.in >"$tmp/lit"; then
+    fail "a literal version in the build files: $(head -3 "$tmp/lit")"
+else
+    pass
+fi
+
+# The Makefile follows the header: with the macros set to 7.3.9 (in a
+# scratch copy), it names librulevm.so.7.3.9 with SONAME librulevm.so.7 and
+# writes 7.3.9 into rulevm.pc.
+mkdir -p "$tmp/tree/vm"
+cp Makefile "$tmp/tree/"
+cp vm/rulevm.pc.in vm/rulevm.map "$tmp/tree/vm/"
+sed -e 's/^#define RV_VERSION_MAJOR .*/#define RV_VERSION_MAJOR 7/' \
+    -e 's/^#define RV_VERSION_MINOR .*/#define RV_VERSION_MINOR 3/' \
+    -e 's/^#define RV_VERSION_PATCH .*/#define RV_VERSION_PATCH 9/' vm/rulevm.h >"$tmp/tree/vm/rulevm.h"
+(cd "$tmp/tree" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD make --no-print-directory -n -k all BUILD=out) >"$tmp/dry" 2>&1
+if grep -q -- '-soname,librulevm.so.7 ' "$tmp/dry" && grep -q -- '-o out/librulevm.so.7.3.9' "$tmp/dry" &&
+   grep -q -- 'ln -sf librulevm.so.7.3.9 out/librulevm.so.7$' "$tmp/dry" &&
+   grep -q "@VERSION@|7.3.9|" "$tmp/dry"; then pass
+else fail "the Makefile does not follow the header's version: $(grep -E 'soname|VERSION|rror' "$tmp/dry" | head -3)"; fi
+
+summary
