@@ -378,7 +378,11 @@ rev=$(revision)
 expect_status 200 c POST /apply_policies/on_run_apply --data-binary @"$tmp/run.json"
 [ "$(cat "$tmp/body")" = "$(cat "$tmp/new.json")" ] && pass || fail "after reload, the answer is not the new set's"
 # A broken edit: refused, diagnostics logged, the previous set keeps serving.
-printf 'policy "example";\non run { set configuration.max_price = ; }\n' >"$tmp/pol/example.rules"
+# Written whole and renamed in, like the good edit: a file truncated and
+# then written in place can be seen empty by the watcher (a valid, empty
+# policy), which would make this an extra good reload, not the broken one.
+printf 'policy "example";\non run { set configuration.max_price = ; }\n' >"$tmp/pol/.example.tmp"
+mv "$tmp/pol/.example.tmp" "$tmp/pol/example.rules"
 i=0
 while ! grep -q 'reload failed' "$tmp/c.log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 grep -q "reload failed: .*example.rules:2:" "$tmp/c.log" && pass || fail "no diagnostics for the broken policy: $(tail -5 "$tmp/c.log")"
