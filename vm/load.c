@@ -76,16 +76,17 @@ const char *rv_status_name(rv_status s)
     return "RV_E?";
 }
 
-/* ---- PCRE2 memory through the program's allocator ----
+/* ---- PCRE2 memory through the configured allocator ----
  * PCRE2's free hook is not told the block size, but rv_alloc_fn promises
- * the old size to the allocator, so each block carries its size in front. */
+ * the old size to the allocator, so each block carries its size in front.
+ * Programs (compiled codes) and VMs (match data and context) both use these. */
 
 typedef union re_hdr {
     max_align_t align;
     size_t size;
 } re_hdr;
 
-static void *re_malloc(size_t size, void *ud)
+void *rv_pcre2_malloc(size_t size, void *ud)
 {
     const rv_config *c = ud;
     if (size > SIZE_MAX - sizeof(re_hdr))
@@ -97,7 +98,7 @@ static void *re_malloc(size_t size, void *ud)
     return h + 1;
 }
 
-static void re_free(void *p, void *ud)
+void rv_pcre2_free(void *p, void *ud)
 {
     const rv_config *c = ud;
     if (!p)
@@ -915,7 +916,7 @@ rv_status rv_program_load(const rv_blob *blobs, size_t n, const rv_config *cfg,
     rv_buf_init(&l.buf, c.alloc, c.alloc_ud);
     /* The codes keep a copy of the memory hooks and &prog->cfg, which lives
      * exactly as long as they do. */
-    l.gctx = pcre2_general_context_create(re_malloc, re_free, &prog->cfg);
+    l.gctx = pcre2_general_context_create(rv_pcre2_malloc, rv_pcre2_free, &prog->cfg);
     l.cctx = l.gctx ? pcre2_compile_context_create(l.gctx) : NULL;
 
     bool ok;

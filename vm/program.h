@@ -137,6 +137,12 @@ void rv_path_write(rv_buf *b, const rv_seg *segs, uint32_t n);
  * with its default. */
 void rv_config_resolve(rv_config *out, const rv_config *in);
 
+/* PCRE2 general-context memory hooks over an rv_config's allocator (ud is
+ * the const rv_config *, which must outlive every PCRE2 object made with
+ * them). Each block records its size so frees pass the true old size. */
+void *rv_pcre2_malloc(size_t size, void *ud);
+void rv_pcre2_free(void *p, void *ud);
+
 /* CRC-32 (IEEE 802.3, the zlib polynomial). */
 uint32_t rv_crc32(const void *data, size_t len);
 
