@@ -919,8 +919,12 @@ rv_status rv_program_load(const rv_blob *blobs, size_t n, const rv_config *cfg,
     l.gctx = pcre2_general_context_create(rv_pcre2_malloc, rv_pcre2_free, &prog->cfg);
     l.cctx = l.gctx ? pcre2_compile_context_create(l.gctx) : NULL;
 
+    prog->sealed = rv_arena_alloc(&prog->arena, sizeof *prog->sealed);
+    if (prog->sealed)
+        atomic_init(prog->sealed, false);
+
     bool ok;
-    if (!l.cctx)
+    if (!l.cctx || !prog->sealed)
         ok = fail_here(&l, RV_ENOMEM, "out of memory");
     else
         ok = load_all(&l, blobs, n);
@@ -945,6 +949,14 @@ rv_status rv_program_load(const rv_blob *blobs, size_t n, const rv_config *cfg,
 
 /* ---- Introspection and overrides ---- */
 
+void rv_program_seal(const rv_program *prog)
+{
+    /* Read first: once sealed, evaluations on many threads only share the
+     * cache line, they do not fight over it. */
+    if (!atomic_load_explicit(prog->sealed, memory_order_relaxed))
+        atomic_store_explicit(prog->sealed, true, memory_order_release);
+}
+
 static bool find_param(const rv_policy *p, const char *name, uint32_t *j)
 {
     for (uint32_t k = 0; k < p->nparams; k++) {
@@ -967,7 +979,7 @@ rv_status rv_program_set_param(rv_program *prog, const char *policy, const char 
         rv_set_error(err, RV_EINPUT, "rv_program_set_param: missing program, name or value");
         return RV_EINPUT;
     }
-    if (prog->sealed) {
+    if (atomic_load_explicit(prog->sealed, memory_order_acquire)) {
         rv_set_error(err, RV_EINPUT,
                      "parameter '%s': the program has been evaluated and can no longer change",
                      param);

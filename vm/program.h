@@ -30,6 +30,7 @@
 #include "rulevm.h"
 #include "value.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #define RV_MAGIC "\x7f" "RBC"
@@ -117,8 +118,15 @@ struct rv_program {
     rv_kind_list *kinds;   /* sorted by kind name, for binary search */
     rv_kind_list any_kind; /* for kinds no policy names: the "on *" ones */
     uint32_t nsegs;        /* path segments in all policies (rv_seg.slot) */
-    bool sealed;           /* set by the first evaluation: no more overrides */
+    /* Set by the first rv_vm_eval (which sees the program as const, and may
+     * run on any thread): from then on rv_program_set_param refuses. A
+     * pointer to a flag in the arena, so evaluation writes no field of the
+     * program itself. */
+    atomic_bool *sealed;
 };
+
+/* Marks prog as evaluated: parameters are fixed from now on. */
+void rv_program_seal(const rv_program *prog);
 
 /* The run list for a kind (never NULL). */
 const rv_kind_list *rv_program_kind_list(const rv_program *prog, const char *kind);

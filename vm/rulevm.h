@@ -88,7 +88,10 @@ void rv_program_free(rv_program *prog);
 
 /* Overrides a parameter. policy may be NULL: then every policy that declares
  * the parameter gets the value, and it is an error if none does. value_json
- * is a JSON value; if it does not parse as JSON it is taken as a string. */
+ * is a JSON value; if it does not parse as JSON it is taken as a string.
+ * Once rv_vm_eval has been called with the program (on any thread, whatever
+ * it returned), parameters are fixed and this returns RV_EINPUT. Not
+ * thread-safe: make every override before sharing the program. */
 rv_status rv_program_set_param(rv_program *prog, const char *policy, const char *param,
                                const char *value_json, rv_error *err);
 

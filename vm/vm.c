@@ -251,5 +251,11 @@ rv_status rv_vm_eval(rv_vm *vm, const rv_program *prog, const rv_request *req, r
 {
     if (err)
         err->status = RV_OK;
+    if (!prog) {
+        memset(out, 0, sizeof *out);
+        rv_set_error(err, RV_EINPUT, "rv_vm_eval: no program");
+        return RV_EINPUT;
+    }
+    rv_program_seal(prog);
     return rv_interp_eval(vm, prog, req, spec, out, err);
 }

@@ -1140,8 +1140,22 @@ static void test_set_param(void **state)
     assert_int_equal(rv_program_set_param(prog, NULL, "budget", "1", &err), RV_EPARAM);
     assert_non_null(strstr(err.message, "'budget'"));
 
-    prog->sealed = true;
+    /* The first evaluation fixes the parameters, whatever it decides. */
+    rv_config vc = test_config();
+    rv_vm *vm;
+    rv_doc *spec;
+    rv_decision d;
+    rv_request req = {"run", "u", "p"};
+    assert_int_equal(rv_vm_new(&vc, &vm), RV_OK);
+    assert_int_equal(rv_vm_parse(vm, "{}", 2, RV_JSON, &spec, &err), RV_OK);
+    assert_int_equal(rv_program_set_param(prog, NULL, "team", "before", &err), RV_OK);
+    (void)rv_vm_eval(vm, prog, &req, spec, &d, &err);
     assert_int_equal(rv_program_set_param(prog, NULL, "team", "x", &err), RV_EINPUT);
+    assert_string_equal(err.message,
+                        "parameter 'team': the program has been evaluated and can no longer change");
+    rv_program_param(prog, 0, 1, &name, &v);
+    assert_string_equal(v, "\"before\"");
+    rv_vm_free(vm);
 
     rv_program_free(prog);
     rv_buf_free(&buf);
