@@ -4,7 +4,7 @@
  * path, regex, builtin, jump target) so a listing reads without the tables.
  */
 #include "opcodes.h"
-#include "program.h"
+#include "vm_impl.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -192,37 +192,33 @@ static void put_policy(rv_buf *b, const rv_program *prog, size_t pi)
         put_instruction(b, prog, pi, pc);
 }
 
-rv_status rv_program_disasm(const rv_program *prog, char **out, size_t *len, rv_error *err)
+rv_status rv_program_disasm(const rv_program *prog, rv_vm *vm, const char **out, size_t *len,
+                            rv_error *err)
 {
     if (out)
         *out = NULL;
     if (len)
         *len = 0;
-    if (!prog || !out) {
-        rv_set_error(err, RV_EINPUT, "rv_program_disasm: no program or no place for the text");
+    if (!prog || !vm || !out) {
+        rv_set_error(err, RV_EINPUT, "rv_program_disasm: no program, no VM or no place for the text");
         return RV_EINPUT;
     }
-    rv_buf b;
-    rv_buf_init(&b, prog->cfg.alloc, prog->cfg.alloc_ud);
+    /* The VM's print buffer: printed text of every kind follows one rule. */
+    rv_buf *b = &vm->out;
+    b->len = 0;
+    b->oom = false;
     for (size_t i = 0; i < prog->npolicies; i++) {
         if (i)
-            rv_buf_putc(&b, '\n');
-        put_policy(&b, prog, i);
+            rv_buf_putc(b, '\n');
+        put_policy(b, prog, i);
     }
-    rv_buf_terminate(&b);
-    /* Shrink to exactly len + 1 bytes: the caller frees with
-     * rv_free(prog, text, len + 1), and allocators shaped like lua_Alloc may
-     * rely on being told the true size. */
-    char *text = NULL;
-    if (!b.oom && b.data)
-        text = prog->cfg.alloc(prog->cfg.alloc_ud, b.data, b.cap, b.len + 1);
-    if (!text) {
-        rv_buf_free(&b);
+    rv_buf_terminate(b);
+    if (b->oom || !b->data) {
         rv_set_error(err, RV_ENOMEM, "out of memory writing the listing");
         return RV_ENOMEM;
     }
-    *out = text;
+    *out = b->data;
     if (len)
-        *len = b.len;
+        *len = b->len;
     return RV_OK;
 }

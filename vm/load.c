@@ -1102,13 +1102,3 @@ uint32_t rv_program_line(const rv_program *prog, size_t policy, uint32_t pc)
     }
     return lo ? p->lines[lo - 1].line : 0;
 }
-
-void rv_free(const rv_program *prog, void *p, size_t size)
-{
-    if (!p)
-        return;
-    if (prog)
-        prog->cfg.alloc(prog->cfg.alloc_ud, p, size, 0);
-    else
-        rv_default_alloc(NULL, p, size, 0);
-}

@@ -11,10 +11,12 @@
  * number of threads, each with its own rv_vm. An rv_vm is not thread-safe.
  * Everything an rv_vm hands out -- documents (rv_doc), decisions, printed
  * text -- lives in the VM's scratch memory and stays valid until the next
- * rv_vm_reset() or rv_vm_free() on that VM; the caller never frees it. Two
- * exceptions: a decision's message and change arrays are reused by the next
- * rv_vm_eval, and printed text by the next rv_vm_print. The library's own
- * memory comes from the allocator in rv_config (malloc/free by default).
+ * rv_vm_reset() or rv_vm_free() on that VM; the caller never frees anything
+ * the library hands out. Two exceptions: a decision's message and change
+ * arrays are reused by the next rv_vm_eval, and printed text (rv_vm_print,
+ * rv_program_disasm: NUL-terminated, in one buffer per VM) by the next
+ * print on that VM. The library's own memory comes from the allocator in
+ * rv_config (malloc/free by default).
  * The parsers of the dependencies allocate on their own: cJSON builds its
  * temporary parse tree and libyaml its parser state with malloc/free while
  * a text is read (cJSON's allocator hooks are process-wide, so a library
@@ -72,6 +74,7 @@ void rv_config_init(rv_config *cfg);
 /* ---- Programs: verified, immutable policy sets ---- */
 
 typedef struct rv_program rv_program;
+typedef struct rv_vm rv_vm;    /* an evaluator: see VMs and documents below */
 
 typedef struct rv_blob {
     const void *data;
@@ -113,15 +116,14 @@ void rv_program_policy(const rv_program *prog, size_t i, rv_policy_info *info);
 void rv_program_param(const rv_program *prog, size_t i, size_t j, const char **name,
                       const char **value_json);
 
-/* Writes a readable listing of the whole set (policies, parameters,
- * constants, instructions with source lines) as NUL-terminated text.
- * *out is allocated with the program's allocator; release with rv_free. */
-rv_status rv_program_disasm(const rv_program *prog, char **out, size_t *len, rv_error *err);
-void rv_free(const rv_program *prog, void *p, size_t size);
+/* Prints a readable listing of the whole set (policies, parameters,
+ * constants, instructions with source lines). The text is printed text of
+ * vm, like rv_vm_print's (see OWNERSHIP). */
+rv_status rv_program_disasm(const rv_program *prog, rv_vm *vm, const char **out, size_t *len,
+                            rv_error *err);
 
 /* ---- VMs and documents ---- */
 
-typedef struct rv_vm rv_vm;
 typedef struct rv_doc rv_doc;    /* a node of a parsed or built document */
 
 typedef enum rv_format { RV_AUTO = 0, RV_JSON, RV_YAML } rv_format;
@@ -141,8 +143,8 @@ void rv_vm_reset(rv_vm *vm);
 rv_status rv_vm_parse(rv_vm *vm, const char *text, size_t len, rv_format fmt,
                       rv_doc **out, rv_error *err);
 
-/* Prints a document. flags: RV_PRETTY indents (2 spaces in JSON). The text
- * is NUL-terminated and owned by the VM. YAML output keeps key order. */
+/* Prints a document. flags: RV_PRETTY indents (2 spaces in JSON). YAML
+ * output keeps key order. The text is printed text (see OWNERSHIP). */
 #define RV_PRETTY 1
 rv_status rv_vm_print(rv_vm *vm, const rv_doc *doc, rv_format fmt, int flags,
                       const char **out, size_t *len, rv_error *err);
