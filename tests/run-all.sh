@@ -1,7 +1,7 @@
 #!/bin/sh
 # run-all.sh - `make test`: the cmocka unit test programs given as
 # arguments, then the script suites tests/run-{golden,badinput,ruletests,
-# server}.sh (and run-cli.sh) that exist; ends with one "N passed, M failed" line that counts
+# server,symbols}.sh (and run-cli.sh) that exist; ends with one "N passed, M failed" line that counts
 # every individual test.
 set -u
 BUILD=${BUILD:-build}
@@ -30,7 +30,7 @@ unit_fail=$((unit_fail + crashed))
 # Script suites: each ends with a line "[name: ]N passed, M failed". A suite
 # that prints no such line counts as one failure.
 suite_pass=0; suite_fail=0
-for suite in golden cli badinput ruletests server; do
+for suite in golden cli badinput ruletests server symbols; do
     script=tests/run-$suite.sh
     [ -f "$script" ] || continue
     echo "== $suite"
