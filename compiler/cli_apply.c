@@ -192,7 +192,10 @@ static int apply_spec(rv_program *prog, const apply_opts *o)
     rv_decision d;
     rv_request req = {o->kind, o->user, o->project};
     if (rv_vm_parse(vm, text, len, in, &spec, &err) != RV_OK) {
-        fprintf(stderr, "rulec: %s: %s\n", path, err.message);
+        if (err.line)
+            fprintf(stderr, "rulec: %s:%lu:%lu: %s\n", path, err.line, err.column, err.message);
+        else
+            fprintf(stderr, "rulec: %s: %s\n", path, err.message);
         goto done;
     }
     if (rv_doc_kind(spec) != RV_OBJECT) {
@@ -235,11 +238,13 @@ done:
 }
 
 /* Answers one request body; prints the response (one line when compact).
- * Returns 0 allowed, 1 rejected, 2 bad request: then nothing is printed and
- * problem_out says what is wrong. */
+ * Returns 0 allowed, 1 rejected, 2 bad request: then nothing is printed,
+ * problem_out says what is wrong and at[0], at[1] where in the body (line,
+ * column; 0 when it is not about a place in the text). */
 static int answer(rv_vm *vm, rv_program *prog, const apply_opts *o, const char *text, size_t len,
-                  bool compact, char *problem_out, size_t problem_size)
+                  bool compact, char *problem_out, size_t problem_size, unsigned long at[2])
 {
+    at[0] = at[1] = 0;
     rv_vm_reset(vm);
     rv_doc *body;
     rv_error err;
@@ -248,6 +253,8 @@ static int answer(rv_vm *vm, rv_program *prog, const apply_opts *o, const char *
     if (rv_vm_parse(vm, text, len, RV_JSON, &body, &err) != RV_OK) {
         snprintf(msg, sizeof msg, "%s", err.message);
         problem = msg;
+        at[0] = err.line;
+        at[1] = err.column;
     } else if (rv_doc_kind(body) != RV_OBJECT) {
         problem = "the request body must be a JSON object";
     } else if (!rv_doc_get(body, "spec") || rv_doc_kind(rv_doc_get(body, "spec")) != RV_OBJECT) {
@@ -316,8 +323,11 @@ static int apply_requests(rv_program *prog, const apply_opts *o)
         size_t len;
         char *text = cli_read_file(o->request, &len, o->max_input);
         char problem[700];
-        rc = text ? answer(vm, prog, o, text, len, false, problem, sizeof problem) : EXIT_TROUBLE;
-        if (text && rc == EXIT_TROUBLE)
+        unsigned long at[2];
+        rc = text ? answer(vm, prog, o, text, len, false, problem, sizeof problem, at) : EXIT_TROUBLE;
+        if (text && rc == EXIT_TROUBLE && at[0])
+            fprintf(stderr, "rulec: %s:%lu:%lu: %s\n", o->request, at[0], at[1], problem);
+        else if (text && rc == EXIT_TROUBLE)
             fprintf(stderr, "rulec: %s: %s\n", o->request, problem);
         free(text);
     } else {
@@ -335,6 +345,7 @@ static int apply_requests(rv_program *prog, const apply_opts *o)
         ssize_t n;
         unsigned long lineno = 0;
         char problem[700];
+        unsigned long at[2];
         while ((n = getline(&line, &cap, in)) >= 0) {
             lineno++;
             size_t len = (size_t)n;
@@ -342,19 +353,27 @@ static int apply_requests(rv_program *prog, const apply_opts *o)
                 len--;
             if (len == 0)
                 continue;
+            at[0] = at[1] = 0;
             if (len > o->max_input) {
                 snprintf(problem, sizeof problem, "the request is larger than the %zu-byte input limit (--max-input-size)", o->max_input);
-            } else if (answer(vm, prog, o, line, len, true, problem, sizeof problem) != EXIT_TROUBLE) {
+            } else if (answer(vm, prog, o, line, len, true, problem, sizeof problem, at) != EXIT_TROUBLE) {
                 continue;
             }
             /* A bad line still gets its response line, so responses stay
              * aligned with requests; the reason goes to stderr too. */
             rc = EXIT_TROUBLE;
-            fprintf(stderr, "rulec: %s:%lu: %s\n", o->request, lineno, problem);
+            /* A request is one line of the file: its column is the file's. */
+            char where[64] = "";
+            if (at[0])
+                snprintf(where, sizeof where, ", column %lu", at[1]);
+            if (at[0])
+                fprintf(stderr, "rulec: %s:%lu:%lu: %s\n", o->request, lineno, at[1], problem);
+            else
+                fprintf(stderr, "rulec: %s:%lu: %s\n", o->request, lineno, problem);
             rv_vm_reset(vm);
             rv_doc *resp = rv_vm_new_object(vm);
             char full[800];
-            snprintf(full, sizeof full, "invalid request on line %lu: %s", lineno, problem);
+            snprintf(full, sizeof full, "invalid request on line %lu%s: %s", lineno, where, problem);
             rv_doc *msg = rv_vm_new_string(vm, full);
             const char *out;
             size_t outlen;

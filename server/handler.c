@@ -357,7 +357,11 @@ static void decide(rd_worker *w, const rd_request *req, const route *r, rd_respo
         goto invalid;
     }
     if (rv_vm_parse(vm, req->body, req->body_len, RV_JSON, &body, &err) != RV_OK) {
-        snprintf(detail, sizeof detail, "request body: %s", err.message);
+        if (err.line)
+            snprintf(detail, sizeof detail, "request body at line %lu, column %lu: %s", err.line,
+                     err.column, err.message);
+        else
+            snprintf(detail, sizeof detail, "request body: %s", err.message);
         goto invalid;
     }
     if (rv_doc_kind(body) != RV_OBJECT) {

@@ -1021,6 +1021,8 @@ rv_status rv_program_set_param(rv_program *prog, const char *policy, const char 
         if (perr.status != RV_EPARSE) {
             rv_set_error(err, perr.status ? perr.status : RV_ENOMEM, "parameter '%s': %s", param,
                          perr.message);
+            err->line = perr.line;  /* where in value_json */
+            err->column = perr.column;
             return err->status;
         }
         /* Not JSON: the text itself is the value (team=ml, not team="ml"). */

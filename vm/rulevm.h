@@ -52,8 +52,10 @@ typedef enum rv_status {
     RV_EINPUT    /* anything else wrong with what the caller passed */
 } rv_status;
 
-/* Filled on failure. line/column are 1-based positions in the input text
- * (spec or value) when known, 0 otherwise. */
+/* Filled on failure. line/column are the 1-based position in the input
+ * text (a spec, or a parameter's value) when known, 0 otherwise. The
+ * position is in these fields only, never in message: a caller that prints
+ * the error composes it, e.g. "file:line:col: message". */
 typedef struct rv_error {
     rv_status status;
     unsigned long line, column;
