@@ -149,10 +149,13 @@ static rv_program *compile_once(const rc_input *srcs, size_t n, const rv_config 
         die("policies", "do not compile");
     }
     double t1 = now_ns();
-    void *bundle;
+    const void *bundle;
     size_t size;
     rv_error err;
-    if (rv_program_save(prog, &bundle, &size, &err) != RV_OK)
+    rv_vm *vm;
+    if (rv_vm_new(cfg, &vm) != RV_OK)
+        die("bundle", "out of memory");
+    if (rv_program_save(prog, vm, &bundle, &size, &err) != RV_OK)
         die("bundle", err.message);
     double t2 = now_ns();
     rv_blob blob = {bundle, size, "bench"};
@@ -168,7 +171,7 @@ static rv_program *compile_once(const rc_input *srcs, size_t n, const rv_config 
         t->front_ns = 0;
     t->npolicies = rv_program_policy_count(prog);
     t->bundle_bytes = size;
-    rv_free(prog, bundle, size);
+    rv_vm_free(vm);
     rc_report_free(report);
     return prog;
 }

@@ -421,19 +421,23 @@ rc_result rc_load(rc_report *r, const rc_input *inputs, size_t ninputs, const rv
                 r->coverage[i] = compiled.maps[k];
     }
     if (flags & RC_BUNDLE) {
-        void *bytes;
+        /* The saved bytes live in a VM's print buffer: the report keeps a
+         * copy of its own. */
+        rv_vm *vm = NULL;
+        const void *bytes;
         size_t size;
-        st = rv_program_save(prog, &bytes, &size, &err);
-        /* The saved bytes belong to the program's allocator, which may be
-         * the caller's: the report keeps a copy of its own. */
-        if (st == RV_OK && !(r->bundle = malloc(size ? size : 1)))
+        st = rv_vm_new(cfg, &vm);
+        if (st == RV_OK)
+            st = rv_program_save(prog, vm, &bytes, &size, &err);
+        else
             snprintf(err.message, sizeof err.message, "out of memory");
-        if (st == RV_OK && r->bundle) {
+        if (st == RV_OK && (r->bundle = malloc(size ? size : 1))) {
             memcpy(r->bundle, bytes, size);
             r->bundle_size = size;
+        } else if (st == RV_OK) {
+            snprintf(err.message, sizeof err.message, "out of memory");
         }
-        if (st == RV_OK)
-            rv_free(prog, bytes, size);
+        rv_vm_free(vm);
         if (!r->bundle) {
             rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "%s", err.message);
             result = RC_FAILED;

@@ -37,10 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rv_decision d;
         rv_vm_eval(vm, prog, &req, spec, &d, &err);
     }
-    char *text;
+    const char *text;
     size_t len;
-    if (rv_program_disasm(prog, &text, &len, &err) == RV_OK)
-        rv_free(prog, text, len + 1);
+    (void)rv_program_disasm(prog, vm, &text, &len, &err);
     rv_vm_free(vm);
     rv_program_free(prog);
     return 0;

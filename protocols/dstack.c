@@ -70,7 +70,11 @@ bool dstack_decode(rv_vm *vm, const char *body, size_t len, const char *kind,
     rv_doc *doc;
     rv_error err;
     if (rv_vm_parse(vm, body, len, RV_JSON, &doc, &err) != RV_OK) {
-        snprintf(problem, size, "request body: %s", err.message);
+        if (err.line)
+            snprintf(problem, size, "request body at line %lu, column %lu: %s", err.line, err.column,
+                     err.message);
+        else
+            snprintf(problem, size, "request body: %s", err.message);
         return false;
     }
     if (rv_doc_kind(doc) != RV_OBJECT) {

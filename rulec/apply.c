@@ -233,7 +233,10 @@ static int apply_spec(rv_program *prog, const apply_opts *o)
     rv_decision d;
     rv_request req = {o->kind, o->user, o->project};
     if (rv_vm_parse(vm, text, len, in, &spec, &err) != RV_OK) {
-        fprintf(stderr, "rulec: %s: %s\n", path, err.message);
+        if (err.line)
+            fprintf(stderr, "rulec: %s:%lu:%lu: %s\n", path, err.line, err.column, err.message);
+        else
+            fprintf(stderr, "rulec: %s: %s\n", path, err.message);
         goto done;
     }
     if (rv_doc_kind(spec) != RV_OBJECT) {

@@ -150,17 +150,21 @@ int cli_disasm(int argc, char **argv)
     rv_program *prog = cli_load_program(argv + first, argc - first, NULL, 0);
     if (!prog)
         return EXIT_TROUBLE;
-    char *text;
+    const char *text;
     size_t len;
     rv_error err;
     int rc = 0;
-    if (rv_program_disasm(prog, &text, &len, &err) != RV_OK) {
+    rv_vm *vm = NULL;
+    if (rv_vm_new(NULL, &vm) != RV_OK) {
+        fprintf(stderr, "rulec: out of memory\n");
+        rc = EXIT_TROUBLE;
+    } else if (rv_program_disasm(prog, vm, &text, &len, &err) != RV_OK) {
         fprintf(stderr, "rulec: %s\n", err.message);
         rc = EXIT_TROUBLE;
     } else {
         fwrite(text, 1, len, stdout);
-        rv_free(prog, text, len + 1);
     }
+    rv_vm_free(vm);
     rv_program_free(prog);
     return rc;
 }

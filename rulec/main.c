@@ -205,7 +205,11 @@ rv_program *cli_load_program(char **args, int nargs, const cli_param *params, si
     for (size_t i = 0; i < nparams; i++) {
         if (rv_program_set_param(prog, params[i].policy, params[i].name, params[i].value,
                                  &err) != RV_OK) {
-            fprintf(stderr, "rulec: --param: %s\n", err.message);
+            if (err.line)
+                fprintf(stderr, "rulec: --param: %s (value line %lu, column %lu)\n", err.message,
+                        err.line, err.column);
+            else
+                fprintf(stderr, "rulec: --param: %s\n", err.message);
             rv_program_free(prog);
             return NULL;
         }

@@ -441,7 +441,11 @@ static bool parse_file(const char *path, rd_config *cfg, char *err, size_t errsi
     }
     rv_doc *root;
     rv_error perr;
-    if (rv_vm_parse(p.vm, text, len, RV_YAML, &root, &perr) != RV_OK)
+    if (rv_vm_parse(p.vm, text, len, RV_YAML, &root, &perr) != RV_OK && perr.line) {
+        char at[64];
+        snprintf(at, sizeof at, "line %lu, column %lu", perr.line, perr.column);
+        fail(&p, at, "%s", perr.message);
+    } else if (!root)
         fail(&p, "", "%s", perr.message);
     else if (len == 0 || rv_doc_kind(root) == RV_NULL)
         fail(&p, "", "the file is empty");

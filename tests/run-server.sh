@@ -228,7 +228,7 @@ expect_status 413 a POST /apply_policies/on_run_apply --data-binary @"$tmp/huge.
 detail_has "over the 65536-byte limit"
 expect_status 413 a POST /apply_policies/on_run_apply -H 'Transfer-Encoding: chunked' --data-binary @"$tmp/huge.json"
 expect_status 400 a POST /apply_policies/on_run_apply -d 'this is not json'
-detail_has "invalid JSON at line 1, column 1"
+detail_has "request body at line 1, column 1: invalid JSON"
 expect_status 400 a POST /apply_policies/on_run_apply -d '{"user":"a","project":"b"}'
 detail_has 'missing "spec"'
 expect_status 400 a POST /apply_policies/on_run_apply -d '{"user":"a","spec":[1]}'

@@ -4,6 +4,7 @@
  * written, which keeps the writer a single forward pass.
  */
 #include "program.h"
+#include "vm_impl.h"
 
 #include <string.h>
 
@@ -195,28 +196,29 @@ bool rv_bundle_write(rv_buf *out, rv_policy *const *policies, size_t n)
     return true;
 }
 
-rv_status rv_program_save(const rv_program *prog, void **out, size_t *size, rv_error *err)
+rv_status rv_program_save(const rv_program *prog, rv_vm *vm, const void **out, size_t *size,
+                          rv_error *err)
 {
-    *out = NULL;
-    *size = 0;
-    rv_buf b;
-    rv_buf_init(&b, prog->cfg.alloc, prog->cfg.alloc_ud);
-    if (!rv_bundle_write(&b, prog->policies, prog->npolicies) || b.oom) {
-        bool too_big = !b.oom;
-        rv_buf_free(&b);
+    if (out)
+        *out = NULL;
+    if (size)
+        *size = 0;
+    if (!prog || !vm || !out || !size) {
+        rv_set_error(err, RV_EINPUT, "rv_program_save: no program, no VM or no place for the bytes");
+        return RV_EINPUT;
+    }
+    /* The VM's print buffer: everything a VM writes out follows one rule. */
+    rv_buf *b = &vm->out;
+    b->len = 0;
+    b->oom = false;
+    if (!rv_bundle_write(b, prog->policies, prog->npolicies) || b->oom) {
+        bool too_big = !b->oom;
         rv_set_error(err, too_big ? RV_ELIMIT : RV_ENOMEM, "%s",
                      too_big ? "the policy set is too large for one bundle"
                              : "out of memory while writing the bundle");
-        return err->status;
+        return err ? err->status : (too_big ? RV_ELIMIT : RV_ENOMEM);
     }
-    /* Hand out exactly len bytes, so rv_free's size is the real one. */
-    void *data = prog->cfg.alloc(prog->cfg.alloc_ud, b.data, b.cap, b.len ? b.len : 1);
-    if (!data) {
-        rv_buf_free(&b);
-        rv_set_error(err, RV_ENOMEM, "out of memory while writing the bundle");
-        return err->status;
-    }
-    *out = data;
-    *size = b.len;
+    *out = b->data;
+    *size = b->len;
     return RV_OK;
 }

@@ -4,7 +4,7 @@
  * path, regex, builtin, jump target) so a listing reads without the tables.
  */
 #include "opcodes.h"
-#include "program.h"
+#include "vm_impl.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -108,56 +108,47 @@ static void put_instruction(rv_buf *b, const rv_program *prog, size_t pi, uint32
     rv_buf_printf(b, " %-8s ; ", operand);
 
     size_t mark = b->len;
-    switch ((rv_opcode)op) {
-    case RV_OP_CONST:
+    switch ((rv_operand)rv_opcode_operands[op]) {
+    case RV_OPND_CONST:
         if (ax < p->nconsts)
             put_const_comment(b, p->consts[ax]);
         break;
-    case RV_OP_CTX:
+    case RV_OPND_CTX:
         if (ax < RV_CTX__COUNT)
             rv_buf_puts(b, ctx_names[ax]);
         break;
-    case RV_OP_PARAM:
+    case RV_OPND_PARAM:
         if (ax < p->nparams)
             rv_buf_printf(b, "$%s", p->params[ax].name);
         break;
-    case RV_OP_GET:
-    case RV_OP_WALK:
-    case RV_OP_SET:
-    case RV_OP_DEFAULT:
-    case RV_OP_UNSET:
-    case RV_OP_APPEND:
-    case RV_OP_TAG:
+    case RV_OPND_PATH:
+    case RV_OPND_WPATH:
         if (ax < p->npaths)
             rv_buf_puts(b, path_text(&p->paths[ax]));
         break;
-    case RV_OP_MATCH:
-    case RV_OP_NMATCH:
+    case RV_OPND_REGEX:
         if (ax < p->nregex)
             put_regex(b, &p->regex[ax]);
         break;
-    case RV_OP_CALL:
+    case RV_OPND_BUILTIN:
         if (ax < RV_BI__COUNT)
             rv_buf_printf(b, "%s/%u", rv_builtin_names[ax], rv_builtin_arity[ax]);
         break;
-    case RV_OP_JMP:
-    case RV_OP_JFALSE:
-    case RV_OP_JTRUE:
-    case RV_OP_JNOTNULL:
+    case RV_OPND_JUMP:
         rv_buf_printf(b, "-> %lu", (unsigned long)pc + 1 + ax);
         break;
-    case RV_OP_ANY_BEGIN:
-    case RV_OP_ALL_BEGIN:
+    case RV_OPND_LOOP_EXIT:
         rv_buf_printf(b, "L[%u], empty -> %lu", a, (unsigned long)pc + 1 + bx);
         break;
-    case RV_OP_ANY_NEXT:
-    case RV_OP_ALL_NEXT:
+    case RV_OPND_LOOP_BACK:
         rv_buf_printf(b, "L[%u], loop -> %ld", a, (long)pc - (long)bx);
         break;
-    case RV_OP_LOCAL:
+    case RV_OPND_SLOT:
         rv_buf_printf(b, "L[%u]", ax);
         break;
-    default:
+    case RV_OPND_NONE:
+    case RV_OPND_NVALUES:
+    case RV_OPND_NPAIRS:
         break;
     }
     if (!b->oom && b->len == mark)
@@ -201,37 +192,33 @@ static void put_policy(rv_buf *b, const rv_program *prog, size_t pi)
         put_instruction(b, prog, pi, pc);
 }
 
-rv_status rv_program_disasm(const rv_program *prog, char **out, size_t *len, rv_error *err)
+rv_status rv_program_disasm(const rv_program *prog, rv_vm *vm, const char **out, size_t *len,
+                            rv_error *err)
 {
     if (out)
         *out = NULL;
     if (len)
         *len = 0;
-    if (!prog || !out) {
-        rv_set_error(err, RV_EINPUT, "rv_program_disasm: no program or no place for the text");
+    if (!prog || !vm || !out) {
+        rv_set_error(err, RV_EINPUT, "rv_program_disasm: no program, no VM or no place for the text");
         return RV_EINPUT;
     }
-    rv_buf b;
-    rv_buf_init(&b, prog->cfg.alloc, prog->cfg.alloc_ud);
+    /* The VM's print buffer: printed text of every kind follows one rule. */
+    rv_buf *b = &vm->out;
+    b->len = 0;
+    b->oom = false;
     for (size_t i = 0; i < prog->npolicies; i++) {
         if (i)
-            rv_buf_putc(&b, '\n');
-        put_policy(&b, prog, i);
+            rv_buf_putc(b, '\n');
+        put_policy(b, prog, i);
     }
-    rv_buf_terminate(&b);
-    /* Shrink to exactly len + 1 bytes: the caller frees with
-     * rv_free(prog, text, len + 1), and allocators shaped like lua_Alloc may
-     * rely on being told the true size. */
-    char *text = NULL;
-    if (!b.oom && b.data)
-        text = prog->cfg.alloc(prog->cfg.alloc_ud, b.data, b.cap, b.len + 1);
-    if (!text) {
-        rv_buf_free(&b);
+    rv_buf_terminate(b);
+    if (b->oom || !b->data) {
         rv_set_error(err, RV_ENOMEM, "out of memory writing the listing");
         return RV_ENOMEM;
     }
-    *out = text;
+    *out = b->data;
     if (len)
-        *len = b.len;
+        *len = b->len;
     return RV_OK;
 }

@@ -206,10 +206,11 @@ static void parse_error(rv_error *err, rv_status st, const char *t, size_t len, 
     position(t, len, off, &line, &col);
     if (!err)
         return;
+    /* The position goes in the fields only (see rv_error). */
     if (st == RV_ELIMIT)
-        rv_set_error(err, st, "%s at line %lu, column %lu", what, line, col);
+        rv_set_error(err, st, "%s", what);
     else
-        rv_set_error(err, st, "invalid JSON at line %lu, column %lu: %s", line, col, what);
+        rv_set_error(err, st, "invalid JSON: %s", what);
     err->line = line;
     err->column = col;
 }

@@ -209,12 +209,11 @@ static void fail_at(yparse *p, rv_status st, yaml_mark_t m, const char *what)
     if (p->failed)
         return;
     p->failed = true;
+    /* The position goes in the fields only (see rv_error). */
     if (st == RV_EPARSE)
-        rv_set_error(p->err, st, "invalid YAML at line %lu, column %lu: %s",
-                     (unsigned long)m.line + 1, (unsigned long)m.column + 1, what);
+        rv_set_error(p->err, st, "invalid YAML: %s", what);
     else
-        rv_set_error(p->err, st, "%s at line %lu, column %lu", what, (unsigned long)m.line + 1,
-                     (unsigned long)m.column + 1);
+        rv_set_error(p->err, st, "%s", what);
     if (p->err) {
         p->err->line = m.line + 1;
         p->err->column = m.column + 1;

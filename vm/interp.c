@@ -878,7 +878,7 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
 
 #ifdef RV_COMPUTED_GOTO
     static const void *const dispatch_table[RV_OP__COUNT] = {
-#define RV_OP_LABEL(name, fmt, pops, pushes, doc) &&L_##name,
+#define RV_OP_LABEL(name, opnd, pops, pushes, doc) &&L_##name,
         RV_OPCODES(RV_OP_LABEL)
 #undef RV_OP_LABEL
     };

@@ -76,16 +76,17 @@ const char *rv_status_name(rv_status s)
     return "RV_E?";
 }
 
-/* ---- PCRE2 memory through the program's allocator ----
+/* ---- PCRE2 memory through the configured allocator ----
  * PCRE2's free hook is not told the block size, but rv_alloc_fn promises
- * the old size to the allocator, so each block carries its size in front. */
+ * the old size to the allocator, so each block carries its size in front.
+ * Programs (compiled codes) and VMs (match data and context) both use these. */
 
 typedef union re_hdr {
     max_align_t align;
     size_t size;
 } re_hdr;
 
-static void *re_malloc(size_t size, void *ud)
+void *rv_pcre2_malloc(size_t size, void *ud)
 {
     const rv_config *c = ud;
     if (size > SIZE_MAX - sizeof(re_hdr))
@@ -97,7 +98,7 @@ static void *re_malloc(size_t size, void *ud)
     return h + 1;
 }
 
-static void re_free(void *p, void *ud)
+void rv_pcre2_free(void *p, void *ud)
 {
     const rv_config *c = ud;
     if (!p)
@@ -882,11 +883,15 @@ rv_status rv_program_load(const rv_blob *blobs, size_t n, const rv_config *cfg,
     rv_buf_init(&l.buf, c.alloc, c.alloc_ud);
     /* The codes keep a copy of the memory hooks and &prog->cfg, which lives
      * exactly as long as they do. */
-    l.gctx = pcre2_general_context_create(re_malloc, re_free, &prog->cfg);
+    l.gctx = pcre2_general_context_create(rv_pcre2_malloc, rv_pcre2_free, &prog->cfg);
     l.cctx = l.gctx ? pcre2_compile_context_create(l.gctx) : NULL;
 
+    prog->sealed = rv_arena_alloc(&prog->arena, sizeof *prog->sealed);
+    if (prog->sealed)
+        atomic_init(prog->sealed, false);
+
     bool ok;
-    if (!l.cctx)
+    if (!l.cctx || !prog->sealed)
         ok = fail_here(&l, RV_ENOMEM, "out of memory");
     else
         ok = load_all(&l, blobs, n);
@@ -911,6 +916,14 @@ rv_status rv_program_load(const rv_blob *blobs, size_t n, const rv_config *cfg,
 
 /* ---- Introspection and overrides ---- */
 
+void rv_program_seal(const rv_program *prog)
+{
+    /* Read first: once sealed, evaluations on many threads only share the
+     * cache line, they do not fight over it. */
+    if (!atomic_load_explicit(prog->sealed, memory_order_relaxed))
+        atomic_store_explicit(prog->sealed, true, memory_order_release);
+}
+
 static bool find_param(const rv_policy *p, const char *name, uint32_t *j)
 {
     for (uint32_t k = 0; k < p->nparams; k++) {
@@ -933,7 +946,7 @@ rv_status rv_program_set_param(rv_program *prog, const char *policy, const char 
         rv_set_error(err, RV_EINPUT, "rv_program_set_param: missing program, name or value");
         return RV_EINPUT;
     }
-    if (prog->sealed) {
+    if (atomic_load_explicit(prog->sealed, memory_order_acquire)) {
         rv_set_error(err, RV_EINPUT,
                      "parameter '%s': the program has been evaluated and can no longer change",
                      param);
@@ -975,6 +988,8 @@ rv_status rv_program_set_param(rv_program *prog, const char *policy, const char 
         if (perr.status != RV_EPARSE) {
             rv_set_error(err, perr.status ? perr.status : RV_ENOMEM, "parameter '%s': %s", param,
                          perr.message);
+            err->line = perr.line;  /* where in value_json */
+            err->column = perr.column;
             return err->status;
         }
         /* Not JSON: the text itself is the value (team=ml, not team="ml"). */
@@ -1056,14 +1071,4 @@ uint32_t rv_program_line(const rv_program *prog, size_t policy, uint32_t pc)
             hi = mid;
     }
     return lo ? p->lines[lo - 1].line : 0;
-}
-
-void rv_free(const rv_program *prog, void *p, size_t size)
-{
-    if (!p)
-        return;
-    if (prog)
-        prog->cfg.alloc(prog->cfg.alloc_ud, p, size, 0);
-    else
-        rv_default_alloc(NULL, p, size, 0);
 }

@@ -1,35 +1,46 @@
 /* opcodes.c - per-opcode and per-builtin tables, generated from the X-macros
  * in opcodes.h so that the verifier, the disassembler and the interpreter can
- * never disagree about names, operand formats or stack effects.
+ * never disagree about names, operand kinds and formats, or stack effects.
  */
 #include "opcodes.h"
 
 const char *const rv_opcode_names[RV_OP__COUNT] = {
-#define X(name, fmt, pops, pushes, doc) #name,
+#define X(name, opnd, pops, pushes, doc) #name,
     RV_OPCODES(X)
 #undef X
 };
 
+#define FORMAT_OF(opnd)                                                         \
+    ((opnd) == RV_OPND_NONE ? RV_FMT_NONE                                       \
+     : (opnd) == RV_OPND_LOOP_EXIT || (opnd) == RV_OPND_LOOP_BACK ? RV_FMT_ABX  \
+     : RV_FMT_AX)
+
 const uint8_t rv_opcode_formats[RV_OP__COUNT] = {
-#define X(name, fmt, pops, pushes, doc) fmt,
+#define X(name, opnd, pops, pushes, doc) FORMAT_OF(opnd),
+    RV_OPCODES(X)
+#undef X
+};
+
+const uint8_t rv_opcode_operands[RV_OP__COUNT] = {
+#define X(name, opnd, pops, pushes, doc) opnd,
     RV_OPCODES(X)
 #undef X
 };
 
 const int8_t rv_opcode_pops[RV_OP__COUNT] = {
-#define X(name, fmt, pops, pushes, doc) pops,
+#define X(name, opnd, pops, pushes, doc) pops,
     RV_OPCODES(X)
 #undef X
 };
 
 const int8_t rv_opcode_pushes[RV_OP__COUNT] = {
-#define X(name, fmt, pops, pushes, doc) pushes,
+#define X(name, opnd, pops, pushes, doc) pushes,
     RV_OPCODES(X)
 #undef X
 };
 
 const char *const rv_opcode_docs[RV_OP__COUNT] = {
-#define X(name, fmt, pops, pushes, doc) doc,
+#define X(name, opnd, pops, pushes, doc) doc,
     RV_OPCODES(X)
 #undef X
 };

@@ -1,7 +1,8 @@
 /* opcodes.h - the instruction set, defined once (internal).
  *
  * One X-macro list generates the opcode enum, the name table, the operand
- * format and stack effect the verifier checks, and the disassembler. The VM
+ * kind (hence format) and stack effect the verifier checks, and the
+ * disassembler's operand comments. The VM
  * is a stack machine; every instruction is one 32-bit little-endian word:
  *
  *    31                     8 7        0
@@ -24,61 +25,83 @@
 
 #include <stdint.h>
 
-/* Operand formats. */
+/* Operand formats: how the bits above the opcode split (the bit diagram). */
 enum { RV_FMT_NONE, RV_FMT_AX, RV_FMT_ABX };
 
-/* Marker for a variable stack effect (computed by the verifier from Ax). */
+/* Operand kinds: what an instruction's operand means, and so which table it
+ * indexes and how the verifier bounds it and the disassembler resolves it.
+ * The format follows from the kind: NONE has none, LOOP_* are A,Bx, the
+ * rest Ax. */
+typedef enum rv_operand {
+    RV_OPND_NONE,       /* no operand: all operand bits are zero */
+    RV_OPND_CONST,      /* Ax indexes K */
+    RV_OPND_CTX,        /* Ax indexes C (RV_CTX_*) */
+    RV_OPND_PARAM,      /* Ax indexes the policy's parameters */
+    RV_OPND_PATH,       /* Ax indexes P, read */
+    RV_OPND_WPATH,      /* Ax indexes P, written: the path must not be empty */
+    RV_OPND_SLOT,       /* Ax names a quantifier slot open at this point */
+    RV_OPND_REGEX,      /* Ax indexes R */
+    RV_OPND_BUILTIN,    /* Ax indexes the builtins; pops its arity */
+    RV_OPND_NVALUES,    /* Ax is a count: pops Ax values */
+    RV_OPND_NPAIRS,     /* Ax is a count: pops Ax key/value pairs */
+    RV_OPND_JUMP,       /* Ax is a forward offset from the next instruction */
+    RV_OPND_LOOP_EXIT,  /* A opens slot L[A]; Bx is the forward offset to the exit */
+    RV_OPND_LOOP_BACK   /* A closes slot L[A]; Bx is the offset back to the body start */
+} rv_operand;
+
+/* Marker for a variable stack effect (the verifier computes it from the
+ * operand kind and Ax). */
 #define RV_VAR (-1)
 
-/* X(name, format, pops, pushes, description) */
-#define RV_OPCODES(X)                                                                   \
-    X(HALT,      RV_FMT_NONE, 0, 0, "end of the policy")                                \
-    X(POP,       RV_FMT_NONE, 1, 0, "pop")                                              \
-    X(CONST,     RV_FMT_AX,   0, 1, "push K[Ax]")                                       \
-    X(CTX,       RV_FMT_AX,   0, 1, "push C[Ax]  (0 $user, 1 $project, 2 $kind)")       \
-    X(PARAM,     RV_FMT_AX,   0, 1, "push parameter Ax")                                \
-    X(GET,       RV_FMT_AX,   0, 1, "push spec at path P[Ax], null if missing")         \
-    X(LOCAL,     RV_FMT_AX,   0, 1, "push current element of L[Ax]")                    \
-    X(WALK,      RV_FMT_AX,   1, 1, "S[-1] := S[-1] at path P[Ax]")                     \
-    X(NOT,       RV_FMT_NONE, 1, 1, "S[-1] := not truthy(S[-1])")                       \
-    X(TRUTH,     RV_FMT_NONE, 1, 1, "S[-1] := truthy(S[-1])")                           \
-    X(NEG,       RV_FMT_NONE, 1, 1, "S[-1] := -S[-1]")                                  \
-    X(ADD,       RV_FMT_NONE, 2, 1, "S[-2] := S[-2] + S[-1]")                           \
-    X(SUB,       RV_FMT_NONE, 2, 1, "S[-2] := S[-2] - S[-1]")                           \
-    X(MUL,       RV_FMT_NONE, 2, 1, "S[-2] := S[-2] * S[-1]")                           \
-    X(DIV,       RV_FMT_NONE, 2, 1, "S[-2] := S[-2] / S[-1]")                           \
-    X(MOD,       RV_FMT_NONE, 2, 1, "S[-2] := S[-2] % S[-1]")                           \
-    X(EQ,        RV_FMT_NONE, 2, 1, "S[-2] := S[-2] == S[-1]")                          \
-    X(NE,        RV_FMT_NONE, 2, 1, "S[-2] := S[-2] != S[-1]")                          \
-    X(LT,        RV_FMT_NONE, 2, 1, "S[-2] := S[-2] < S[-1]")                           \
-    X(LE,        RV_FMT_NONE, 2, 1, "S[-2] := S[-2] <= S[-1]")                          \
-    X(GT,        RV_FMT_NONE, 2, 1, "S[-2] := S[-2] > S[-1]")                           \
-    X(GE,        RV_FMT_NONE, 2, 1, "S[-2] := S[-2] >= S[-1]")                          \
-    X(IN,        RV_FMT_NONE, 2, 1, "S[-2] := S[-2] in S[-1]")                          \
-    X(MATCH,     RV_FMT_AX,   1, 1, "S[-1] := S[-1] =~ R[Ax]")                          \
-    X(NMATCH,    RV_FMT_AX,   1, 1, "S[-1] := S[-1] !~ R[Ax]")                          \
-    X(CALL,      RV_FMT_AX,   RV_VAR, 1, "call builtin Ax on its arguments")            \
-    X(MKLIST,    RV_FMT_AX,   RV_VAR, 1, "pop Ax values, push them as a list")          \
-    X(MKMAP,     RV_FMT_AX,   RV_VAR, 1, "pop Ax key/value pairs, push a map")          \
-    X(FORMAT,    RV_FMT_AX,   RV_VAR, 1, "pop Ax values, push their message text")      \
-    X(JMP,       RV_FMT_AX,   0, 0, "pc += Ax")                                         \
-    X(JFALSE,    RV_FMT_AX,   1, 0, "pop; if falsy pc += Ax")                           \
-    X(JTRUE,     RV_FMT_AX,   1, 0, "pop; if truthy pc += Ax")                          \
-    X(JNOTNULL,  RV_FMT_AX,   1, 1, "if S[-1] is not null pc += Ax, else pop")          \
-    X(ANY_BEGIN, RV_FMT_ABX,  1, 0, "pop collection into L[A]; empty: push false, pc += Bx") \
-    X(ALL_BEGIN, RV_FMT_ABX,  1, 0, "pop collection into L[A]; empty: push true, pc += Bx")  \
-    X(ANY_NEXT,  RV_FMT_ABX,  1, 1, "pop c; c or last: push c, else next, pc := this pc - Bx") \
-    X(ALL_NEXT,  RV_FMT_ABX,  1, 1, "pop c; !c or last: push c, else next, pc := this pc - Bx") \
-    X(SET,       RV_FMT_AX,   1, 0, "spec at P[Ax] := pop")                             \
-    X(DEFAULT,   RV_FMT_AX,   1, 0, "spec at P[Ax] := pop, if missing or null")         \
-    X(UNSET,     RV_FMT_AX,   0, 0, "remove spec at P[Ax]")                             \
-    X(APPEND,    RV_FMT_AX,   1, 0, "append pop to the list at P[Ax]")                  \
-    X(TAG,       RV_FMT_AX,   2, 0, "map at P[Ax][S[-2]] := str(S[-1]); pop 2")         \
-    X(FORBID,    RV_FMT_NONE, 1, 0, "record violation with message pop")                \
-    X(WARN,      RV_FMT_NONE, 1, 0, "record warning with message pop")
+/* X(name, operand kind, pops, pushes, description) */
+#define RV_OPCODES(X)                                                                               \
+    X(HALT,      RV_OPND_NONE,      0, 0, "end of the policy")                                      \
+    X(POP,       RV_OPND_NONE,      1, 0, "pop")                                                    \
+    X(CONST,     RV_OPND_CONST,     0, 1, "push K[Ax]")                                             \
+    X(CTX,       RV_OPND_CTX,       0, 1, "push C[Ax]  (0 $user, 1 $project, 2 $kind)")             \
+    X(PARAM,     RV_OPND_PARAM,     0, 1, "push parameter Ax")                                      \
+    X(GET,       RV_OPND_PATH,      0, 1, "push spec at path P[Ax], null if missing")               \
+    X(LOCAL,     RV_OPND_SLOT,      0, 1, "push current element of L[Ax]")                          \
+    X(WALK,      RV_OPND_PATH,      1, 1, "S[-1] := S[-1] at path P[Ax]")                           \
+    X(NOT,       RV_OPND_NONE,      1, 1, "S[-1] := not truthy(S[-1])")                             \
+    X(TRUTH,     RV_OPND_NONE,      1, 1, "S[-1] := truthy(S[-1])")                                 \
+    X(NEG,       RV_OPND_NONE,      1, 1, "S[-1] := -S[-1]")                                        \
+    X(ADD,       RV_OPND_NONE,      2, 1, "S[-2] := S[-2] + S[-1]")                                 \
+    X(SUB,       RV_OPND_NONE,      2, 1, "S[-2] := S[-2] - S[-1]")                                 \
+    X(MUL,       RV_OPND_NONE,      2, 1, "S[-2] := S[-2] * S[-1]")                                 \
+    X(DIV,       RV_OPND_NONE,      2, 1, "S[-2] := S[-2] / S[-1]")                                 \
+    X(MOD,       RV_OPND_NONE,      2, 1, "S[-2] := S[-2] % S[-1]")                                 \
+    X(EQ,        RV_OPND_NONE,      2, 1, "S[-2] := S[-2] == S[-1]")                                \
+    X(NE,        RV_OPND_NONE,      2, 1, "S[-2] := S[-2] != S[-1]")                                \
+    X(LT,        RV_OPND_NONE,      2, 1, "S[-2] := S[-2] < S[-1]")                                 \
+    X(LE,        RV_OPND_NONE,      2, 1, "S[-2] := S[-2] <= S[-1]")                                \
+    X(GT,        RV_OPND_NONE,      2, 1, "S[-2] := S[-2] > S[-1]")                                 \
+    X(GE,        RV_OPND_NONE,      2, 1, "S[-2] := S[-2] >= S[-1]")                                \
+    X(IN,        RV_OPND_NONE,      2, 1, "S[-2] := S[-2] in S[-1]")                                \
+    X(MATCH,     RV_OPND_REGEX,     1, 1, "S[-1] := S[-1] =~ R[Ax]")                                \
+    X(NMATCH,    RV_OPND_REGEX,     1, 1, "S[-1] := S[-1] !~ R[Ax]")                                \
+    X(CALL,      RV_OPND_BUILTIN,   RV_VAR, 1, "call builtin Ax on its arguments")                  \
+    X(MKLIST,    RV_OPND_NVALUES,   RV_VAR, 1, "pop Ax values, push them as a list")                \
+    X(MKMAP,     RV_OPND_NPAIRS,    RV_VAR, 1, "pop Ax key/value pairs, push a map")                \
+    X(FORMAT,    RV_OPND_NVALUES,   RV_VAR, 1, "pop Ax values, push their message text")            \
+    X(JMP,       RV_OPND_JUMP,      0, 0, "pc += Ax")                                               \
+    X(JFALSE,    RV_OPND_JUMP,      1, 0, "pop; if falsy pc += Ax")                                 \
+    X(JTRUE,     RV_OPND_JUMP,      1, 0, "pop; if truthy pc += Ax")                                \
+    X(JNOTNULL,  RV_OPND_JUMP,      1, 1, "if S[-1] is not null pc += Ax, else pop")                \
+    X(ANY_BEGIN, RV_OPND_LOOP_EXIT, 1, 0, "pop collection into L[A]; empty: push false, pc += Bx")  \
+    X(ALL_BEGIN, RV_OPND_LOOP_EXIT, 1, 0, "pop collection into L[A]; empty: push true, pc += Bx")   \
+    X(ANY_NEXT,  RV_OPND_LOOP_BACK, 1, 1, "pop c; c or last: push c, else next, pc := this pc - Bx") \
+    X(ALL_NEXT,  RV_OPND_LOOP_BACK, 1, 1, "pop c; !c or last: push c, else next, pc := this pc - Bx") \
+    X(SET,       RV_OPND_WPATH,     1, 0, "spec at P[Ax] := pop")                                   \
+    X(DEFAULT,   RV_OPND_WPATH,     1, 0, "spec at P[Ax] := pop, if missing or null")               \
+    X(UNSET,     RV_OPND_WPATH,     0, 0, "remove spec at P[Ax]")                                   \
+    X(APPEND,    RV_OPND_WPATH,     1, 0, "append pop to the list at P[Ax]")                        \
+    X(TAG,       RV_OPND_WPATH,     2, 0, "map at P[Ax][S[-2]] := str(S[-1]); pop 2")               \
+    X(FORBID,    RV_OPND_NONE,      1, 0, "record violation with message pop")                      \
+    X(WARN,      RV_OPND_NONE,      1, 0, "record warning with message pop")
 
 typedef enum rv_opcode {
-#define RV_OP_ENUM(name, fmt, pops, pushes, doc) RV_OP_##name,
+#define RV_OP_ENUM(name, opnd, pops, pushes, doc) RV_OP_##name,
     RV_OPCODES(RV_OP_ENUM)
 #undef RV_OP_ENUM
     RV_OP__COUNT
@@ -118,7 +141,8 @@ enum { RV_CTX_USER, RV_CTX_PROJECT, RV_CTX_KIND, RV_CTX__COUNT };
 
 /* Per-opcode tables (opcodes.c). */
 extern const char *const rv_opcode_names[RV_OP__COUNT];
-extern const uint8_t rv_opcode_formats[RV_OP__COUNT];
+extern const uint8_t rv_opcode_formats[RV_OP__COUNT];   /* RV_FMT_*, from the kind */
+extern const uint8_t rv_opcode_operands[RV_OP__COUNT];  /* rv_operand */
 extern const int8_t rv_opcode_pops[RV_OP__COUNT];
 extern const int8_t rv_opcode_pushes[RV_OP__COUNT];
 extern const char *const rv_opcode_docs[RV_OP__COUNT];

@@ -30,6 +30,7 @@
 #include "rulevm.h"
 #include "value.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #define RV_MAGIC "\x7f" "RBC"
@@ -118,8 +119,15 @@ struct rv_program {
     rv_kind_list *kinds;   /* sorted by kind name, for binary search */
     rv_kind_list any_kind; /* for kinds no policy names: the "on *" ones */
     uint32_t nsegs;        /* path segments in all policies (rv_seg.slot) */
-    bool sealed;           /* set by the first evaluation: no more overrides */
+    /* Set by the first rv_vm_eval (which sees the program as const, and may
+     * run on any thread): from then on rv_program_set_param refuses. A
+     * pointer to a flag in the arena, so evaluation writes no field of the
+     * program itself. */
+    atomic_bool *sealed;
 };
+
+/* Marks prog as evaluated: parameters are fixed from now on. */
+void rv_program_seal(const rv_program *prog);
 
 /* The run list for a kind (never NULL). */
 const rv_kind_list *rv_program_kind_list(const rv_program *prog, const char *kind);
@@ -152,6 +160,12 @@ void rv_path_write(rv_buf *b, const rv_seg *segs, uint32_t n);
 /* Copies in (or the defaults, if NULL) to out, filling every zero field
  * with its default. */
 void rv_config_resolve(rv_config *out, const rv_config *in);
+
+/* PCRE2 general-context memory hooks over an rv_config's allocator (ud is
+ * the const rv_config *, which must outlive every PCRE2 object made with
+ * them). Each block records its size so frees pass the true old size. */
+void *rv_pcre2_malloc(size_t size, void *ud);
+void rv_pcre2_free(void *p, void *ud);
 
 /* CRC-32 (IEEE 802.3, the zlib polynomial). */
 uint32_t rv_crc32(const void *data, size_t len);

@@ -11,10 +11,12 @@
  * number of threads, each with its own rv_vm. An rv_vm is not thread-safe.
  * Everything an rv_vm hands out -- documents (rv_doc), decisions, printed
  * text -- lives in the VM's scratch memory and stays valid until the next
- * rv_vm_reset() or rv_vm_free() on that VM; the caller never frees it. Two
- * exceptions: a decision's message and change arrays are reused by the next
- * rv_vm_eval, and printed text by the next rv_vm_print. The library's own
- * memory comes from the allocator in rv_config (malloc/free by default).
+ * rv_vm_reset() or rv_vm_free() on that VM; the caller never frees anything
+ * the library hands out. Two exceptions: a decision's message and change
+ * arrays are reused by the next rv_vm_eval, and printed text (rv_vm_print,
+ * rv_program_disasm: NUL-terminated, in one buffer per VM) by the next
+ * print on that VM. The library's own memory comes from the allocator in
+ * rv_config (malloc/free by default).
  * The parsers of the dependencies allocate on their own: cJSON builds its
  * temporary parse tree and libyaml its parser state with malloc/free while
  * a text is read (cJSON's allocator hooks are process-wide, so a library
@@ -54,8 +56,10 @@ typedef enum rv_status {
     RV_EINPUT    /* anything else wrong with what the caller passed */
 } rv_status;
 
-/* Filled on failure. line/column are 1-based positions in the input text
- * (spec or value) when known, 0 otherwise. */
+/* Filled on failure. line/column are the 1-based position in the input
+ * text (a spec, or a parameter's value) when known, 0 otherwise. The
+ * position is in these fields only, never in message: a caller that prints
+ * the error composes it, e.g. "file:line:col: message". */
 typedef struct rv_error {
     rv_status status;
     unsigned long line, column;
@@ -76,6 +80,7 @@ void rv_config_init(rv_config *cfg);
 /* ---- Programs: verified, immutable policy sets ---- */
 
 typedef struct rv_program rv_program;
+typedef struct rv_vm rv_vm;    /* an evaluator: see VMs and documents below */
 
 typedef struct rv_blob {
     const void *data;
@@ -92,7 +97,10 @@ void rv_program_free(rv_program *prog);
 
 /* Overrides a parameter. policy may be NULL: then every policy that declares
  * the parameter gets the value, and it is an error if none does. value_json
- * is a JSON value; if it does not parse as JSON it is taken as a string. */
+ * is a JSON value; if it does not parse as JSON it is taken as a string.
+ * Once rv_vm_eval has been called with the program (on any thread, whatever
+ * it returned), parameters are fixed and this returns RV_EINPUT. Not
+ * thread-safe: make every override before sharing the program. */
 rv_status rv_program_set_param(rv_program *prog, const char *policy, const char *param,
                                const char *value_json, rv_error *err);
 
@@ -115,21 +123,21 @@ void rv_program_policy(const rv_program *prog, size_t i, rv_policy_info *info);
 void rv_program_param(const rv_program *prog, size_t i, size_t j, const char **name,
                       const char **value_json);
 
-/* Writes a readable listing of the whole set (policies, parameters,
- * constants, instructions with source lines) as NUL-terminated text.
- * *out is allocated with the program's allocator; release with rv_free. */
-rv_status rv_program_disasm(const rv_program *prog, char **out, size_t *len, rv_error *err);
-void rv_free(const rv_program *prog, void *p, size_t size);
+/* Prints a readable listing of the whole set (policies, parameters,
+ * constants, instructions with source lines). The text is printed text of
+ * vm, like rv_vm_print's (see OWNERSHIP). */
+rv_status rv_program_disasm(const rv_program *prog, rv_vm *vm, const char **out, size_t *len,
+                            rv_error *err);
 
 /* Writes the whole set (the policies that run, in run order, with their
  * current parameter values) as one bundle that rv_program_load accepts:
- * several bundles merged into one. *out is allocated with the program's
- * allocator; release with rv_free(prog, *out, *size). */
-rv_status rv_program_save(const rv_program *prog, void **out, size_t *size, rv_error *err);
+ * several bundles merged into one. The bytes are in vm's print buffer,
+ * like printed text (see OWNERSHIP): valid until the next print on vm. */
+rv_status rv_program_save(const rv_program *prog, rv_vm *vm, const void **out, size_t *size,
+                          rv_error *err);
 
 /* ---- VMs and documents ---- */
 
-typedef struct rv_vm rv_vm;
 typedef struct rv_doc rv_doc;    /* a node of a parsed or built document */
 
 typedef enum rv_format { RV_AUTO = 0, RV_JSON, RV_YAML } rv_format;
@@ -149,8 +157,8 @@ void rv_vm_reset(rv_vm *vm);
 rv_status rv_vm_parse(rv_vm *vm, const char *text, size_t len, rv_format fmt,
                       rv_doc **out, rv_error *err);
 
-/* Prints a document. flags: RV_PRETTY indents (2 spaces in JSON). The text
- * is NUL-terminated and owned by the VM. YAML output keeps key order. */
+/* Prints a document. flags: RV_PRETTY indents (2 spaces in JSON). YAML
+ * output keeps key order. The text is printed text (see OWNERSHIP). */
 #define RV_PRETTY 1
 rv_status rv_vm_print(rv_vm *vm, const rv_doc *doc, rv_format fmt, int flags,
                       const char **out, size_t *len, rv_error *err);

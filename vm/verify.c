@@ -58,7 +58,7 @@ static bool fail(verifier *v, int64_t pc, const char *fmt, ...)
 
 static bool is_jump(uint32_t op)
 {
-    return op == RV_OP_JMP || op == RV_OP_JFALSE || op == RV_OP_JTRUE || op == RV_OP_JNOTNULL;
+    return rv_opcode_operands[op] == RV_OPND_JUMP;
 }
 
 static bool is_statement(uint32_t op)
@@ -94,44 +94,38 @@ static bool check_structure(verifier *v)
             return fail(v, pc, "not allowed inside a quantifier body (opened at pc %u)",
                         open[nopen - 1].begin);
 
-        switch ((rv_opcode)op) {
-        case RV_OP_CONST:
+        switch ((rv_operand)rv_opcode_operands[op]) {
+        case RV_OPND_CONST:
             if (ax >= p->nconsts)
                 return fail(v, pc, "constant %u out of range (%u constants)", ax, p->nconsts);
             break;
-        case RV_OP_CTX:
+        case RV_OPND_CTX:
             if (ax >= RV_CTX__COUNT)
                 return fail(v, pc, "context index %u out of range (%u)", ax, RV_CTX__COUNT);
             break;
-        case RV_OP_PARAM:
+        case RV_OPND_PARAM:
             if (ax >= p->nparams)
                 return fail(v, pc, "parameter %u out of range (%u parameters)", ax, p->nparams);
             break;
-        case RV_OP_GET:
-        case RV_OP_WALK:
+        case RV_OPND_PATH:
             if (ax >= p->npaths)
                 return fail(v, pc, "path %u out of range (%u paths)", ax, p->npaths);
             break;
-        case RV_OP_SET:
-        case RV_OP_DEFAULT:
-        case RV_OP_UNSET:
-        case RV_OP_APPEND:
-        case RV_OP_TAG:
+        case RV_OPND_WPATH:
             if (ax >= p->npaths)
                 return fail(v, pc, "path %u out of range (%u paths)", ax, p->npaths);
             if (p->paths[ax].nseg == 0)
                 return fail(v, pc, "writes through path %u, which is empty", ax);
             break;
-        case RV_OP_MATCH:
-        case RV_OP_NMATCH:
+        case RV_OPND_REGEX:
             if (ax >= p->nregex)
                 return fail(v, pc, "regex %u out of range (%u regexes)", ax, p->nregex);
             break;
-        case RV_OP_CALL:
+        case RV_OPND_BUILTIN:
             if (ax >= RV_BI__COUNT)
                 return fail(v, pc, "builtin %u out of range (%u builtins)", ax, RV_BI__COUNT);
             break;
-        case RV_OP_LOCAL: {
+        case RV_OPND_SLOT: {
             bool found = false;
             for (uint32_t i = 0; i < nopen; i++)
                 found |= open[i].slot == ax;
@@ -139,18 +133,14 @@ static bool check_structure(verifier *v)
                 return fail(v, pc, "slot %u is not open here", ax);
             break;
         }
-        case RV_OP_JMP:
-        case RV_OP_JFALSE:
-        case RV_OP_JTRUE:
-        case RV_OP_JNOTNULL: {
+        case RV_OPND_JUMP: {
             uint64_t t = (uint64_t)pc + 1 + ax;
             if (t > p->ncode - 1)
                 return fail(v, pc, "jump target %llu out of range (last pc %u; jumps go forward)",
                             (unsigned long long)t, p->ncode - 1);
             break;
         }
-        case RV_OP_ANY_BEGIN:
-        case RV_OP_ALL_BEGIN: {
+        case RV_OPND_LOOP_EXIT: {
             if (a >= p->nslots)
                 return fail(v, pc, "slot %u out of range (%u slots)", a, p->nslots);
             for (uint32_t i = 0; i < nopen; i++)
@@ -165,8 +155,7 @@ static bool check_structure(verifier *v)
             open[nopen++] = (vloop){pc, (uint32_t)t, a, op == RV_OP_ANY_BEGIN};
             break;
         }
-        case RV_OP_ANY_NEXT:
-        case RV_OP_ALL_NEXT: {
+        case RV_OPND_LOOP_BACK: {
             if (nopen == 0)
                 return fail(v, pc, "no open quantifier to close");
             vloop *l = &open[nopen - 1];
@@ -185,7 +174,9 @@ static bool check_structure(verifier *v)
             nopen--;
             break;
         }
-        default:
+        case RV_OPND_NONE:
+        case RV_OPND_NVALUES:
+        case RV_OPND_NPAIRS:
             break;
         }
     }
@@ -253,12 +244,14 @@ static bool check_stack(verifier *v)
         live = true;
 
         int64_t pops = rv_opcode_pops[op];
-        if (op == RV_OP_CALL)
-            pops = rv_builtin_arity[ax];
-        else if (op == RV_OP_MKLIST || op == RV_OP_FORMAT)
-            pops = ax;
-        else if (op == RV_OP_MKMAP)
-            pops = 2 * (int64_t)ax;
+        if (pops == RV_VAR) {
+            switch (rv_opcode_operands[op]) {
+            case RV_OPND_BUILTIN: pops = rv_builtin_arity[ax]; break;
+            case RV_OPND_NVALUES: pops = ax; break;
+            case RV_OPND_NPAIRS: pops = 2 * (int64_t)ax; break;
+            default: return fail(v, pc, "no stack effect defined"); /* an opcodes.h slip */
+            }
+        }
         if (pops > d)
             return fail(v, pc, "stack underflow: needs %lld values, has %d", (long long)pops, d);
         int64_t nd = d - pops + rv_opcode_pushes[op];

@@ -8,19 +8,6 @@
 #include <pcre2.h>
 #include <string.h>
 
-static void *pcre2_alloc_shim(size_t size, void *ud)
-{
-    rv_vm *vm = ud;
-    return vm->cfg.alloc(vm->cfg.alloc_ud, NULL, 0, size);
-}
-
-static void pcre2_free_shim(void *p, void *ud)
-{
-    rv_vm *vm = ud;
-    if (p)
-        vm->cfg.alloc(vm->cfg.alloc_ud, p, 0, 0);
-}
-
 rv_status rv_vm_new(const rv_config *cfg, rv_vm **out)
 {
     rv_config c;
@@ -40,7 +27,8 @@ rv_status rv_vm_new(const rv_config *cfg, rv_vm **out)
     vm->errors.elem = sizeof(rv_message);
     vm->warnings.elem = sizeof(rv_message);
 
-    pcre2_general_context *gctx = pcre2_general_context_create(pcre2_alloc_shim, pcre2_free_shim, vm);
+    /* The match objects keep &vm->cfg for their frees; it lives as long. */
+    pcre2_general_context *gctx = pcre2_general_context_create(rv_pcre2_malloc, rv_pcre2_free, &vm->cfg);
     if (gctx) {
         vm->match_ctx = pcre2_match_context_create(gctx);
         /* One ovector pair is enough: the VM only asks whether it matched. */
@@ -263,5 +251,11 @@ rv_status rv_vm_eval(rv_vm *vm, const rv_program *prog, const rv_request *req, r
 {
     if (err)
         err->status = RV_OK;
+    if (!prog) {
+        memset(out, 0, sizeof *out);
+        rv_set_error(err, RV_EINPUT, "rv_vm_eval: no program");
+        return RV_EINPUT;
+    }
+    rv_program_seal(prog);
     return rv_interp_eval(vm, prog, req, spec, out, err);
 }

@@ -594,7 +594,8 @@ static bool run_case(loaded *L, const tt_case *tc, rv_program *prog, rv_vm *vm, 
     rv_doc *spec;
     const rv_node *input = rv_json_parse(scratch, tc->spec_json, strlen(tc->spec_json), 0, &err);
     if (!input || rv_vm_parse(vm, tc->spec_json, strlen(tc->spec_json), RV_JSON, &spec, &err) != RV_OK) {
-        rv_buf_printf(fails, "cannot load the spec: %s\n", err.message);
+        rv_buf_printf(fails, "cannot load the spec at line %lu, column %lu: %s\n", err.line,
+                      err.column, err.message);
         return false;
     }
     rv_request req = {tc->kind, tc->user, tc->project};

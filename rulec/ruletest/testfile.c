@@ -32,22 +32,6 @@ void tt_error(tt_errors *e, const char *file, tt_loc loc, const char *fmt, ...)
     e->count++;
 }
 
-/* The library's messages carry "at line L, column C"; a located error
- * already says where, so that part goes. */
-static const char *without_position(const char *msg, char *buf, size_t size)
-{
-    const char *at = strstr(msg, " at line ");
-    if (!at)
-        return msg;
-    const char *rest = strstr(at, ", column ");
-    if (!rest)
-        return msg;
-    rest += strlen(", column ");
-    while (*rest >= '0' && *rest <= '9')
-        rest++;
-    snprintf(buf, size, "%.*s%s", (int)(at - msg), msg, rest);
-    return buf;
-}
 
 /* ---- positions: a skeleton of the document from libyaml's events ---- */
 
@@ -399,7 +383,10 @@ static const rv_node *spec_file(reader *r, cur c, const rv_node **body)
                      (text[i] == '{' || text[i] == '['));
         v = json ? rv_json_parse(&r->f->arena, text, b.len, 0, &err)
                  : rv_yaml_parse(&r->f->arena, text, b.len, 0, &err);
-        if (!v)
+        if (!v && err.line)
+            fail(r, c, "spec '%s' is not valid at line %lu, column %lu: %s", path, err.line,
+                 err.column, err.message);
+        else if (!v)
             fail(r, c, "spec '%s' is not valid: %s", path, err.message);
     }
     rv_buf_free(&b);
@@ -869,7 +856,7 @@ bool tt_file_read(const char *path, tt_file *f, tt_errors *errs)
     if (!root) {
         char buf[600];
         tt_loc at = {err.line ? err.line : 1, err.line ? err.column : 1};
-        const char *msg = without_position(err.message, buf, sizeof buf);
+        const char *msg = err.message;  /* the position is in err.line/column only */
         /* The library points at the mapping; the author wants the repeat. */
         const char *dup = strstr(err.message, "duplicate key ");
         tt_loc l = dup ? repeated_key(proot, at, 0) : (tt_loc){0, 0};

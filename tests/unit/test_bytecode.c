@@ -517,6 +517,20 @@ static void test_truncated(void **state)
     assert_int_equal(live_blocks, 0);
 }
 
+/* Disassembles prog with a VM of its own on the checking allocator. */
+static void print_listing(const rv_program *prog)
+{
+    rv_config c = test_config();
+    rv_vm *vm;
+    rv_error err;
+    const char *text;
+    size_t len;
+    assert_int_equal(rv_vm_new(&c, &vm), RV_OK);
+    assert_int_equal(rv_program_disasm(prog, vm, &text, &len, &err), RV_OK);
+    assert_int_equal(strlen(text), len);
+    rv_vm_free(vm);
+}
+
 /* Corrupts every byte three ways, with and without a fixed-up CRC (so the
  * decoder and the verifier see the damage). Whatever happens must be a
  * clean OK or a clean error; the checking allocator and ASan catch the rest. */
@@ -544,10 +558,7 @@ static void test_flip_every_byte(void **state)
                 if (st == RV_OK) {
                     loaded++;
                     /* Whatever loaded must also print. */
-                    char *text;
-                    size_t len;
-                    assert_int_equal(rv_program_disasm(prog, &text, &len, &err), RV_OK);
-                    rv_free(prog, text, len + 1);
+                    print_listing(prog);
                     rv_program_free(prog);
                 } else {
                     failed++;
@@ -593,10 +604,7 @@ static void test_random_mutations(void **state)
         rv_error err;
         if (load_bytes(d, n, "m.rbc", &prog, &err) == RV_OK) {
             loaded++;
-            char *text;
-            size_t len;
-            assert_int_equal(rv_program_disasm(prog, &text, &len, &err), RV_OK);
-            rv_free(prog, text, len + 1);
+            print_listing(prog);
             rv_program_free(prog);
         } else {
             assert_null(prog);
@@ -1140,8 +1148,22 @@ static void test_set_param(void **state)
     assert_int_equal(rv_program_set_param(prog, NULL, "budget", "1", &err), RV_EPARAM);
     assert_non_null(strstr(err.message, "'budget'"));
 
-    prog->sealed = true;
+    /* The first evaluation fixes the parameters, whatever it decides. */
+    rv_config vc = test_config();
+    rv_vm *vm;
+    rv_doc *spec;
+    rv_decision d;
+    rv_request req = {"run", "u", "p"};
+    assert_int_equal(rv_vm_new(&vc, &vm), RV_OK);
+    assert_int_equal(rv_vm_parse(vm, "{}", 2, RV_JSON, &spec, &err), RV_OK);
+    assert_int_equal(rv_program_set_param(prog, NULL, "team", "before", &err), RV_OK);
+    (void)rv_vm_eval(vm, prog, &req, spec, &d, &err);
     assert_int_equal(rv_program_set_param(prog, NULL, "team", "x", &err), RV_EINPUT);
+    assert_string_equal(err.message,
+                        "parameter 'team': the program has been evaluated and can no longer change");
+    rv_program_param(prog, 0, 1, &name, &v);
+    assert_string_equal(v, "\"before\"");
+    rv_vm_free(vm);
 
     rv_program_free(prog);
     rv_buf_free(&buf);
@@ -1176,9 +1198,12 @@ static void test_disasm(void **state)
     rv_program *prog;
     rv_error err;
     assert_int_equal(load_bytes(buf.data, buf.len, "d.rbc", &prog, &err), RV_OK);
-    char *text;
+    rv_config vc = test_config();
+    rv_vm *vm;
+    assert_int_equal(rv_vm_new(&vc, &vm), RV_OK);
+    const char *text;
     size_t len;
-    assert_int_equal(rv_program_disasm(prog, &text, &len, &err), RV_OK);
+    assert_int_equal(rv_program_disasm(prog, vm, &text, &len, &err), RV_OK);
     assert_int_equal(strlen(text), len);
 
     char head[160];
@@ -1208,7 +1233,13 @@ static void test_disasm(void **state)
     expect_line(text, "    2  -    LOCAL      0        ; L[0]");
     expect_line(text, "    8  -    ALL_NEXT   1,3      ; L[1], loop -> 5");
     expect_line(text, "   15  -    HALT");
-    rv_free(prog, text, len + 1);
+    /* Printed text is the VM's: the next print reuses the buffer. */
+    rv_doc *doc;
+    const char *json;
+    assert_int_equal(rv_vm_parse(vm, "[1]", 3, RV_JSON, &doc, &err), RV_OK);
+    assert_int_equal(rv_vm_print(vm, doc, RV_JSON, 0, &json, &len, &err), RV_OK);
+    assert_string_equal(json, "[1]");
+    rv_vm_free(vm);
     rv_program_free(prog);
     rv_buf_free(&buf);
     pb_done(&a);
