@@ -87,7 +87,7 @@ endif
 
 OPT ?= -O2 -g
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -MMD -MP \
-              -Ivm -Icompiler -Iprotocols -Irulec -Irulec/ruletest -I$(BUILD)/grammar $(PKG_CFLAGS) $(CFLAGS)
+              -Iutil -Ivm -Icompiler -Iprotocols -Irulec -Irulec/ruletest -I$(BUILD)/grammar $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL := $(LDFLAGS)
 CFLAGS_ALL  += $(CPPFLAGS)
 ifeq ($(SANITIZE),1)
@@ -118,7 +118,8 @@ else
 Q := @
 endif
 
-VM_SRC       := $(wildcard vm/*.c)
+UTIL_SRC     := $(wildcard util/*.c)
+VM_SRC       := $(wildcard vm/*.c) $(UTIL_SRC)
 COMPILER_SRC := $(wildcard compiler/*.c)
 CLI_SRC      := $(wildcard rulec/*.c rulec/ruletest/*.c)
 SERVER_SRC   := $(wildcard server/*.c)
@@ -204,11 +205,11 @@ $(LOADCLIENT): tests/server/loadclient.c
 
 # ---- tests ----
 # Unit tests of server modules also link the (MHD-free) server objects they test.
-$(BUILD)/tests/test_server_%: tests/unit/test_server_%.c $(BUILD)/obj/server/redact.o $(BUILD)/obj/server/buf.o \
+$(BUILD)/tests/test_server_%: tests/unit/test_server_%.c $(BUILD)/obj/server/redact.o \
     $(COMPILER_OBJ) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ $< $(BUILD)/obj/server/redact.o $(BUILD)/obj/server/buf.o \
+	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ $< $(BUILD)/obj/server/redact.o \
 	    $(COMPILER_OBJ) $(STATIC_LIB) $(LDFLAGS_ALL) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(COMPILER_OBJ) $(STATIC_LIB)

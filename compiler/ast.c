@@ -9,7 +9,7 @@
 
 void *rc_build_alloc(rc_build *b, size_t size)
 {
-    void *p = rv_arena_alloc(b->arena, size);
+    void *p = ru_arena_alloc(b->arena, size);
     if (!p)
         longjmp(*b->oom, 1);
     memset(p, 0, size);
@@ -18,7 +18,7 @@ void *rc_build_alloc(rc_build *b, size_t size)
 
 char *rc_build_strndup(rc_build *b, const char *s, size_t n)
 {
-    char *p = rv_arena_strndup(b->arena, s, n);
+    char *p = ru_arena_strndup(b->arena, s, n);
     if (!p)
         longjmp(*b->oom, 1);
     return p;

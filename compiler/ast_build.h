@@ -13,7 +13,7 @@
 #include <setjmp.h>
 
 typedef struct rc_build {
-    rv_arena *arena;
+    ru_arena *arena;
     jmp_buf *oom;        /* longjmp(*oom, 1) when an allocation fails */
 } rc_build;
 

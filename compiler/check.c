@@ -24,7 +24,7 @@ typedef struct scope {
 typedef struct checker {
     rc_checked *out;
     const rc_source *src;
-    rv_arena *arena;
+    ru_arena *arena;
     rc_diags *diags;
     scope sc;
 } checker;
@@ -69,7 +69,7 @@ bool rc_is_literal(const rc_expr *e)
     }
 }
 
-rv_node *rc_literal_value(const rc_expr *e, rv_arena *a)
+rv_node *rc_literal_value(const rc_expr *e, ru_arena *a)
 {
     switch (e->kind) {
     case RC_E_NULL: return rv_new_null(a);
@@ -335,45 +335,45 @@ static void check_expr(checker *c, rc_expr *e)
 
 static rc_expr *string_part(checker *c, const char *s, size_t n, rc_loc loc)
 {
-    rc_expr *e = rv_arena_alloc(c->arena, sizeof *e);
+    rc_expr *e = ru_arena_alloc(c->arena, sizeof *e);
     if (!e)
         return NULL;
     memset(e, 0, sizeof *e);
     e->kind = RC_E_STRING;
     e->loc = loc;
-    e->u.str.value = rv_arena_strndup(c->arena, s, n);
+    e->u.str.value = ru_arena_strndup(c->arena, s, n);
     e->u.str.len = n;
     e->u.str.raw = e->u.str.value;
     e->u.str.raw_len = n;
     return e->u.str.value ? e : NULL;
 }
 
-static void put_utf8(rv_buf *b, unsigned long cp)
+static void put_utf8(ru_buf *b, unsigned long cp)
 {
     char u[4];
     if (cp < 0x80) {
-        rv_buf_putc(b, (char)cp);
+        ru_buf_putc(b, (char)cp);
     } else if (cp < 0x800) {
         u[0] = (char)(0xC0 | (cp >> 6));
         u[1] = (char)(0x80 | (cp & 0x3F));
-        rv_buf_put(b, u, 2);
+        ru_buf_put(b, u, 2);
     } else if (cp < 0x10000) {
         u[0] = (char)(0xE0 | (cp >> 12));
         u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
         u[2] = (char)(0x80 | (cp & 0x3F));
-        rv_buf_put(b, u, 3);
+        ru_buf_put(b, u, 3);
     } else {
         u[0] = (char)(0xF0 | (cp >> 18));
         u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
         u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
         u[3] = (char)(0x80 | (cp & 0x3F));
-        rv_buf_put(b, u, 4);
+        ru_buf_put(b, u, 4);
     }
 }
 
 /* Decodes one escape at raw[*i] == '\\' (already validated by the
  * scanner) into b, advancing *i past it. */
-static void decode_escape(rv_buf *b, const char *raw, size_t n, size_t *i)
+static void decode_escape(ru_buf *b, const char *raw, size_t n, size_t *i)
 {
     size_t k = *i + 1;
     if (k >= n) {
@@ -382,9 +382,9 @@ static void decode_escape(rv_buf *b, const char *raw, size_t n, size_t *i)
     }
     char ch = raw[k];
     switch (ch) {
-    case 'n': rv_buf_putc(b, '\n'); break;
-    case 't': rv_buf_putc(b, '\t'); break;
-    case 'r': rv_buf_putc(b, '\r'); break;
+    case 'n': ru_buf_putc(b, '\n'); break;
+    case 't': ru_buf_putc(b, '\t'); break;
+    case 'r': ru_buf_putc(b, '\r'); break;
     case 'u': {
         unsigned long cp = 0;
         size_t j = k + 1;
@@ -398,7 +398,7 @@ static void decode_escape(rv_buf *b, const char *raw, size_t n, size_t *i)
         *i = j;
         return;
     }
-    default: rv_buf_putc(b, ch); break;  /* \" \\ \/ \{ \} */
+    default: ru_buf_putc(b, ch); break;  /* \" \\ \/ \{ \} */
     }
     *i = k + 1;
 }
@@ -412,8 +412,8 @@ static void split_template(checker *c, rc_stmt *s)
     size_t n = m->raw_len;
     rc_expr *parts[256];
     size_t np = 0;
-    rv_buf lit;
-    rv_buf_init(&lit, c->arena->alloc, c->arena->ud);
+    ru_buf lit;
+    ru_buf_init(&lit, c->arena->alloc, c->arena->ud);
     int line = m->loc.first_line, col = m->loc.first_column + 1;  /* after the quote */
     rc_loc lit_loc = m->loc;
     bool failed = false;
@@ -422,13 +422,13 @@ static void split_template(checker *c, rc_stmt *s)
     while (i < n) {
         char ch = raw[i];
         if (ch == '{' && i + 1 < n && raw[i + 1] == '{') {
-            rv_buf_putc(&lit, '{');
+            ru_buf_putc(&lit, '{');
             i += 2;
             col += 2;
             continue;
         }
         if (ch == '}' && i + 1 < n && raw[i + 1] == '}') {
-            rv_buf_putc(&lit, '}');
+            ru_buf_putc(&lit, '}');
             i += 2;
             col += 2;
             continue;
@@ -454,7 +454,7 @@ static void split_template(checker *c, rc_stmt *s)
             } else {
                 col++;
             }
-            rv_buf_putc(&lit, ch);
+            ru_buf_putc(&lit, ch);
             i++;
             continue;
         }
@@ -492,14 +492,14 @@ static void split_template(checker *c, rc_stmt *s)
             lit.len = 0;
         }
         /* Unescape \" and \\ inside the expression text. */
-        rv_buf ex;
-        rv_buf_init(&ex, c->arena->alloc, c->arena->ud);
+        ru_buf ex;
+        ru_buf_init(&ex, c->arena->alloc, c->arena->ud);
         for (size_t k = start; k < end; k++) {
             if (raw[k] == '\\' && k + 1 < end && (raw[k + 1] == '"' || raw[k + 1] == '\\'))
                 k++;
-            rv_buf_putc(&ex, raw[k]);
+            ru_buf_putc(&ex, raw[k]);
         }
-        rv_buf_terminate(&ex);
+        ru_buf_terminate(&ex);
         rc_expr *x = NULL;
         if (end == start) {
             rc_loc at = {line, col, line, col + 2};
@@ -508,7 +508,7 @@ static void split_template(checker *c, rc_stmt *s)
         } else {
             x = rc_parse_expr(c->src, ex.data, ex.len, line, col + 1, c->arena, c->diags);
         }
-        rv_buf_free(&ex);
+        ru_buf_free(&ex);
         if (x) {
             check_expr(c, x);
             if (np < 256)
@@ -521,7 +521,7 @@ static void split_template(checker *c, rc_stmt *s)
     }
     if (lit.len && np < 256)
         parts[np++] = string_part(c, lit.data, lit.len, lit_loc);
-    rv_buf_free(&lit);
+    ru_buf_free(&lit);
     if (failed)
         return;
     if (np >= 256) {
@@ -530,7 +530,7 @@ static void split_template(checker *c, rc_stmt *s)
     }
     if (np == 0)
         parts[np++] = string_part(c, "", 0, m->loc);
-    s->parts = rv_arena_alloc(c->arena, np * sizeof *parts);
+    s->parts = ru_arena_alloc(c->arena, np * sizeof *parts);
     if (!s->parts)
         return;
     memcpy(s->parts, parts, np * sizeof *parts);
@@ -623,16 +623,16 @@ static void check_block(checker *c, rc_stmt *s)
 
 /* The policy name when there is no header: the file name without folders
  * and without its extension. */
-static const char *file_stem(rv_arena *a, const char *path)
+static const char *file_stem(ru_arena *a, const char *path)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     const char *dot = strrchr(base, '.');
     size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-    return rv_arena_strndup(a, base, n);
+    return ru_arena_strndup(a, base, n);
 }
 
-bool rc_check(rc_file *file, rv_arena *arena, rc_diags *diags, rc_checked *out)
+bool rc_check(rc_file *file, ru_arena *arena, rc_diags *diags, rc_checked *out)
 {
     int errors_before = diags->nerrors;
     memset(out, 0, sizeof *out);
@@ -665,8 +665,8 @@ bool rc_check(rc_file *file, rv_arena *arena, rc_diags *diags, rc_checked *out)
     size_t np = 0;
     for (rc_param_decl *p = file->params; p; p = p->next)
         np++;
-    out->params = rv_arena_alloc(arena, (np ? np : 1) * sizeof *out->params);
-    out->param_values = rv_arena_alloc(arena, (np ? np : 1) * sizeof *out->param_values);
+    out->params = ru_arena_alloc(arena, (np ? np : 1) * sizeof *out->params);
+    out->param_values = ru_arena_alloc(arena, (np ? np : 1) * sizeof *out->param_values);
     if (!out->params || !out->param_values)
         return false;
     for (rc_param_decl *p = file->params; p; p = p->next) {

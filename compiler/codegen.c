@@ -11,7 +11,7 @@
 #include <string.h>
 
 typedef struct gen {
-    rv_arena *arena;
+    ru_arena *arena;
     rc_diags *diags;
     const rc_source *src;
     rv_policy *p;
@@ -29,7 +29,7 @@ static void *grow(gen *g, void *data, size_t len, size_t *cap, size_t elem)
     if (len < *cap)
         return data;
     size_t ncap = *cap ? *cap * 2 : 16;
-    void *nd = rv_arena_alloc(g->arena, ncap * elem);
+    void *nd = ru_arena_alloc(g->arena, ncap * elem);
     if (!nd) {
         g->failed = true;
         return NULL;
@@ -91,7 +91,7 @@ static uint32_t add_path(gen *g, const rc_seg *segs, size_t from, size_t n)
     p->paths = paths;
     rv_path *path = &paths[p->npaths];
     path->nseg = (uint32_t)(n - from);
-    path->segs = rv_arena_alloc(g->arena, (path->nseg ? path->nseg : 1) * sizeof *path->segs);
+    path->segs = ru_arena_alloc(g->arena, (path->nseg ? path->nseg : 1) * sizeof *path->segs);
     path->text = NULL;
     if (!path->segs) {
         g->failed = true;
@@ -119,7 +119,7 @@ static uint32_t add_regex(gen *g, const rc_expr *e)
         return 0;
     p->regex = r;
     memset(&r[p->nregex], 0, sizeof *r);
-    r[p->nregex].pattern = rv_arena_strndup(g->arena, e->u.match.pattern, e->u.match.plen);
+    r[p->nregex].pattern = ru_arena_strndup(g->arena, e->u.match.pattern, e->u.match.plen);
     r[p->nregex].flags = e->u.match.flags;
     r[p->nregex].line = (uint32_t)e->u.match.regex_loc.first_line;
     r[p->nregex].column = (uint32_t)e->u.match.regex_loc.first_column;
@@ -452,7 +452,7 @@ static bool collect_kinds(gen *g, const rc_file *f, bool *every)
         }
     if (*every)
         return true;
-    g->p->kinds = rv_arena_alloc(g->arena, (total ? total : 1) * sizeof(char *));
+    g->p->kinds = ru_arena_alloc(g->arena, (total ? total : 1) * sizeof(char *));
     if (!g->p->kinds)
         return false;
     for (const rc_on *on = f->ons; on; on = on->next)
@@ -481,16 +481,16 @@ static bool block_covers_policy(const rc_on *on, const rv_policy *p, bool every)
     return true;
 }
 
-rv_policy *rc_codegen(const rc_checked *c, rv_arena *arena, rc_diags *diags)
+rv_policy *rc_codegen(const rc_checked *c, ru_arena *arena, rc_diags *diags)
 {
     return rc_codegen_map(c, arena, diags, NULL);
 }
 
-rv_policy *rc_codegen_map(const rc_checked *c, rv_arena *arena, rc_diags *diags,
+rv_policy *rc_codegen_map(const rc_checked *c, ru_arena *arena, rc_diags *diags,
                           rc_cover_map *map)
 {
     const rc_file *f = c->file;
-    rv_policy *p = rv_arena_alloc(arena, sizeof *p);
+    rv_policy *p = ru_arena_alloc(arena, sizeof *p);
     if (!p)
         return NULL;
     memset(p, 0, sizeof *p);
@@ -503,7 +503,7 @@ rv_policy *rc_codegen_map(const rc_checked *c, rv_arena *arena, rc_diags *diags,
     p->priority = c->priority;
     p->nslots = c->nslots;
     p->nparams = (uint32_t)c->nparams;
-    p->params = rv_arena_alloc(arena, (c->nparams ? c->nparams : 1) * sizeof *p->params);
+    p->params = ru_arena_alloc(arena, (c->nparams ? c->nparams : 1) * sizeof *p->params);
     if (!p->params)
         return NULL;
     for (size_t i = 0; i < c->nparams; i++) {

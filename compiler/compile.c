@@ -5,49 +5,8 @@
 #include "compile.h"
 #include "parse.h"
 
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-bool rc_read_source(const char *path, rv_arena *arena, rc_diags *diags, rc_source *out)
-{
-    rc_loc none = {0, 0, 0, 0};
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f) {
-        rc_diag(diags, RC_ERROR, NULL, none, "cannot read '%s': %s", path, strerror(errno));
-        return false;
-    }
-    rv_buf b;
-    rv_buf_init(&b, arena->alloc, arena->ud);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        rv_buf_put(&b, chunk, n);
-    bool failed = ferror(f) != 0;
-    int saved = errno;
-    if (f != stdin)
-        fclose(f);
-    if (failed || b.oom) {
-        rc_diag(diags, RC_ERROR, NULL, none, "cannot read '%s': %s", path,
-                b.oom ? "out of memory" : strerror(saved));
-        rv_buf_free(&b);
-        return false;
-    }
-    size_t len = b.len;
-    char *text = rv_arena_strndup(arena, b.data ? b.data : "", len);
-    rv_buf_free(&b);
-    if (!text)
-        return false;
-    if (memchr(text, '\0', len)) {
-        rc_diag(diags, RC_ERROR, NULL, none, "'%s' is not a text file (it holds a NUL byte)", path);
-        return false;
-    }
-    out->name = rv_arena_strndup(arena, path, strlen(path));
-    out->text = text;
-    out->len = len;
-    return out->name != NULL;
-}
 
 typedef struct unit {
     rc_checked checked;
@@ -56,7 +15,7 @@ typedef struct unit {
     size_t source;        /* index among the sources */
 } unit;
 
-bool rc_compile(const rc_source *srcs, size_t nsrcs, rv_arena *arena, rc_diags *diags,
+bool rc_compile(const rc_source *srcs, size_t nsrcs, ru_arena *arena, rc_diags *diags,
                 rv_policy ***policies, size_t *n)
 {
     rc_compiled c;
@@ -66,11 +25,11 @@ bool rc_compile(const rc_source *srcs, size_t nsrcs, rv_arena *arena, rc_diags *
     return ok;
 }
 
-bool rc_compile_set(const rc_source *srcs, size_t nsrcs, rv_arena *arena, rc_diags *diags,
+bool rc_compile_set(const rc_source *srcs, size_t nsrcs, ru_arena *arena, rc_diags *diags,
                     bool want_maps, rc_compiled *out)
 {
     memset(out, 0, sizeof *out);
-    unit **units = rv_arena_alloc(arena, (nsrcs ? nsrcs : 1) * sizeof *units);
+    unit **units = ru_arena_alloc(arena, (nsrcs ? nsrcs : 1) * sizeof *units);
     if (!units)
         return false;
     size_t nunits = 0;
@@ -81,7 +40,7 @@ bool rc_compile_set(const rc_source *srcs, size_t nsrcs, rv_arena *arena, rc_dia
         rc_file *file = rc_parse_file(&srcs[i], arena, diags);
         if (!file)
             return false;
-        unit *u = rv_arena_alloc(arena, sizeof *u);
+        unit *u = ru_arena_alloc(arena, sizeof *u);
         if (!u)
             return false;
         /* Check even after syntax errors: the tree is partial but its
@@ -100,7 +59,7 @@ bool rc_compile_set(const rc_source *srcs, size_t nsrcs, rv_arena *arena, rc_dia
     if (diags->nerrors != errors_before)
         return false;
 
-    rv_set_entry *e = rv_arena_alloc(arena, (nunits ? nunits : 1) * sizeof *e);
+    rv_set_entry *e = ru_arena_alloc(arena, (nunits ? nunits : 1) * sizeof *e);
     if (!e)
         return false;
     for (size_t i = 0; i < nunits; i++)
@@ -115,9 +74,9 @@ bool rc_compile_set(const rc_source *srcs, size_t nsrcs, rv_arena *arena, rc_dia
                 "the other definition is here");
         return false;
     }
-    out->policies = rv_arena_alloc(arena, (kept ? kept : 1) * sizeof *out->policies);
-    out->source = rv_arena_alloc(arena, (kept ? kept : 1) * sizeof *out->source);
-    out->maps = want_maps ? rv_arena_alloc(arena, (kept ? kept : 1) * sizeof *out->maps) : NULL;
+    out->policies = ru_arena_alloc(arena, (kept ? kept : 1) * sizeof *out->policies);
+    out->source = ru_arena_alloc(arena, (kept ? kept : 1) * sizeof *out->source);
+    out->maps = want_maps ? ru_arena_alloc(arena, (kept ? kept : 1) * sizeof *out->maps) : NULL;
     if (!out->policies || !out->source || (want_maps && !out->maps))
         return false;
     for (size_t i = 0; i < kept; i++) {

@@ -27,18 +27,18 @@ typedef struct rc_checked {
 /* Resolves names, checks types it can see, splits message templates and
  * warns about statements that can never run. Annotates the AST in place.
  * Returns false when it reported errors. */
-bool rc_check(rc_file *file, rv_arena *arena, rc_diags *diags, rc_checked *out);
+bool rc_check(rc_file *file, ru_arena *arena, rc_diags *diags, rc_checked *out);
 
 /* Whether an expression is a literal value (scalars, lists and maps of
  * literals, negated numbers), and that value (in the arena). */
 bool rc_is_literal(const rc_expr *e);
-rv_node *rc_literal_value(const rc_expr *e, rv_arena *a);
+rv_node *rc_literal_value(const rc_expr *e, ru_arena *a);
 
 /* Generates one policy from a checked file (NULL on error, reported). */
-rv_policy *rc_codegen(const rc_checked *c, rv_arena *arena, rc_diags *diags);
+rv_policy *rc_codegen(const rc_checked *c, ru_arena *arena, rc_diags *diags);
 
 /* rc_codegen that also fills *map (arena memory) when map is not NULL. */
-rv_policy *rc_codegen_map(const rc_checked *c, rv_arena *arena, rc_diags *diags,
+rv_policy *rc_codegen_map(const rc_checked *c, ru_arena *arena, rc_diags *diags,
                           rc_cover_map *map);
 
 /* What rc_compile_set makes: the policies that run, in run order, and for
@@ -55,14 +55,10 @@ typedef struct rc_compiled {
  * overrides its header's priority), then applies the policy-set rule
  * (rv_set_rule): a clash is reported at both headers. Diagnostics for
  * every file are reported, not only the first failing one. */
-bool rc_compile_set(const rc_source *srcs, size_t nsrcs, rv_arena *arena, rc_diags *diags,
+bool rc_compile_set(const rc_source *srcs, size_t nsrcs, ru_arena *arena, rc_diags *diags,
                     bool want_maps, rc_compiled *out);
 /* The same, handing back only the policies. */
-bool rc_compile(const rc_source *srcs, size_t nsrcs, rv_arena *arena, rc_diags *diags,
+bool rc_compile(const rc_source *srcs, size_t nsrcs, ru_arena *arena, rc_diags *diags,
                 rv_policy ***policies, size_t *n);
-
-/* Reads a whole file into the arena as an rc_source. false (with a
- * diagnostic naming the file and the OS error) when it cannot be read. */
-bool rc_read_source(const char *path, rv_arena *arena, rc_diags *diags, rc_source *out);
 
 #endif

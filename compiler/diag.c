@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void rc_diags_init(rc_diags *d, rv_arena *arena)
+void rc_diags_init(rc_diags *d, ru_arena *arena)
 {
     d->arena = arena;
     d->head = d->tail = NULL;
@@ -34,8 +34,8 @@ void rc_diag(rc_diags *d, rc_severity sev, const rc_source *src, rc_loc loc,
     if (n < 0)
         return;
 
-    rc_diag_rec *r = rv_arena_alloc(d->arena, sizeof *r);
-    char *msg = rv_arena_alloc(d->arena, (size_t)n + 1);
+    rc_diag_rec *r = ru_arena_alloc(d->arena, sizeof *r);
+    char *msg = ru_arena_alloc(d->arena, (size_t)n + 1);
     if (!r || !msg)
         return;
     va_start(ap, fmt);

@@ -26,12 +26,12 @@ typedef struct rc_diag {
 } rc_diag_rec;
 
 typedef struct rc_diags {
-    rv_arena *arena;        /* records live here */
+    ru_arena *arena;        /* records live here */
     rc_diag_rec *head, *tail;
     int nerrors, nwarnings;
 } rc_diags;
 
-void rc_diags_init(rc_diags *d, rv_arena *arena);
+void rc_diags_init(rc_diags *d, ru_arena *arena);
 void rc_diag(rc_diags *d, rc_severity sev, const rc_source *src, rc_loc loc,
              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Prints every record in order (see the file comment). */

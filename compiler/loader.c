@@ -5,9 +5,10 @@
  * freshly compiled code passes the same verifier as a file from disk.
  */
 #include "compile.h"
+#include "dir.h"
+#include "file.h"
 #include "rulec.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,7 +19,7 @@
 #define DEFAULT_MAX_BYTES ((size_t)64 << 20)
 
 struct rc_report {
-    rv_arena arena;            /* records, sources, names */
+    ru_arena arena;            /* records, sources, names */
     rc_diags diags;
     rc_input *inputs;          /* what rc_read_inputs read (data malloc'd) */
     size_t ninputs, cap_inputs;
@@ -46,7 +47,7 @@ rc_report *rc_report_new(void)
     rc_report *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
-    rv_arena_init(&r->arena, NULL, NULL);
+    ru_arena_init(&r->arena, NULL, NULL);
     rc_diags_init(&r->diags, &r->arena);
     r->records_of = r->text_of = -1;
     return r;
@@ -78,7 +79,7 @@ void rc_report_free(rc_report *r)
     free(r->inputs);
     free(r->records);
     free(r->text);
-    rv_arena_free(&r->arena);
+    ru_arena_free(&r->arena);
     free(r);
 }
 
@@ -87,9 +88,9 @@ static void file_error(rc_report *r, const char *file, const char *message)
 {
     rc_source *src = NULL;
     if (file) {
-        src = rv_arena_alloc(&r->arena, sizeof *src);
+        src = ru_arena_alloc(&r->arena, sizeof *src);
         if (src)
-            *src = (rc_source){rv_arena_strndup(&r->arena, file, strlen(file)), NULL, 0, false, 0};
+            *src = (rc_source){ru_arena_strndup(&r->arena, file, strlen(file)), NULL, 0, false, 0};
     }
     rc_diag(&r->diags, RC_ERROR, src, no_loc, "%s", message);
 }
@@ -104,124 +105,34 @@ static bool is_policy_file(const char *name)
     return (n > 6 && strcmp(name + n - 6, ".rules") == 0) || (n > 4 && strcmp(name + n - 4, ".rbc") == 0);
 }
 
-static int by_string(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 void rc_free_paths(char **paths, size_t count)
 {
-    for (size_t i = 0; paths && i < count; i++)
-        free(paths[i]);
-    free(paths);
+    ru_free_paths(paths, count);
+}
+
+static bool keep_policy_file(const char *name, void *ud)
+{
+    (void)ud;
+    return is_policy_file(name);
 }
 
 int rc_list_folder(const char *dir, char ***paths, size_t *count)
 {
-    *paths = NULL;
-    *count = 0;
-    DIR *d = opendir(dir);
-    if (!d)
-        return errno;
-    size_t n = 0, cap = 0;
-    char **out = NULL;
-    size_t dlen = strlen(dir);
-    bool slash = dlen && dir[dlen - 1] == '/';
-    int failure = 0;
-    struct dirent *de;
-    errno = 0;
-    while ((de = readdir(d))) {
-        if (!is_policy_file(de->d_name))
-            continue;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            char **no = realloc(out, ncap * sizeof *out);
-            if (!no) {
-                failure = ENOMEM;
-                break;
-            }
-            out = no;
-            cap = ncap;
-        }
-        size_t len = dlen + strlen(de->d_name) + 2;
-        if (!(out[n] = malloc(len))) {
-            failure = ENOMEM;
-            break;
-        }
-        snprintf(out[n++], len, "%s%s%s", dir, slash ? "" : "/", de->d_name);
-    }
-    if (!failure && errno)
-        failure = errno;
-    closedir(d);
-    if (failure) {
-        rc_free_paths(out, n);
-        return failure;
-    }
-    if (n > 1)
-        qsort(out, n, sizeof *out, by_string);
-    *paths = out;
-    *count = n;
-    return 0;
-}
-
-/* Reads a whole file ("-": standard input) into malloc'd memory with a NUL
- * after the data. Returns NULL with *why set. */
-static char *read_whole(const char *path, size_t max_bytes, size_t *len, const char **why)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f) {
-        *why = strerror(errno);
-        return NULL;
-    }
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap + 1);
-    *why = NULL;
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n > max_bytes) {
-            *why = "too large";
-            break;
-        }
-        if (n < cap) {
-            if (ferror(f))
-                *why = strerror(errno);
-            break;
-        }
-        char *nb = cap * 2 > cap ? realloc(buf, cap * 2 + 1) : NULL;
-        if (!nb) {
-            *why = "out of memory";
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    if (!buf)
-        *why = "out of memory";
-    if (f != stdin)
-        fclose(f);
-    if (*why) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
+    return ru_list_dir(dir, keep_policy_file, NULL, paths, count);
 }
 
 static bool add_input(rc_report *r, const char *path, size_t tag, size_t max_bytes)
 {
     size_t len = 0;
-    const char *why;
-    char *data = read_whole(path, max_bytes, &len, &why);
-    if (!data) {
-        if (strcmp(why, "too large") == 0) {
-            char limit[64];
-            snprintf(limit, sizeof limit, "%zu", max_bytes);
-            rc_diag(&r->diags, RC_ERROR, NULL, no_loc,
-                    "'%s' is larger than the %s-byte input limit", path, limit);
-        } else {
-            rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "cannot read '%s': %s", path, why);
-        }
+    char *data;
+    int e = ru_read_file(path, max_bytes, &data, &len);
+    if (e == EFBIG) {
+        rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "'%s' is larger than the %zu-byte input limit",
+                path, max_bytes);
+        return false;
+    }
+    if (e) {
+        rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "cannot read '%s': %s", path, strerror(e));
         return false;
     }
     if (r->ninputs == r->cap_inputs) {
@@ -235,7 +146,7 @@ static bool add_input(rc_report *r, const char *path, size_t tag, size_t max_byt
         r->inputs = ni;
         r->cap_inputs = ncap;
     }
-    char *name = rv_arena_strndup(&r->arena, path, strlen(path));
+    char *name = ru_arena_strndup(&r->arena, path, strlen(path));
     if (!name) {
         free(data);
         return false;
@@ -300,11 +211,11 @@ rc_result rc_load(rc_report *r, const rc_input *inputs, size_t ninputs, const rv
 {
     *out = NULL;
     forget_load(r);
-    rc_source *srcs = rv_arena_alloc(&r->arena, (ninputs ? ninputs : 1) * sizeof *srcs);
-    size_t *src_input = rv_arena_alloc(&r->arena, (ninputs ? ninputs : 1) * sizeof *src_input);
+    rc_source *srcs = ru_arena_alloc(&r->arena, (ninputs ? ninputs : 1) * sizeof *srcs);
+    size_t *src_input = ru_arena_alloc(&r->arena, (ninputs ? ninputs : 1) * sizeof *src_input);
     rv_blob *blobs = calloc(ninputs ? ninputs : 1, sizeof *blobs);
     origin *blob_origin = calloc(ninputs ? ninputs : 1, sizeof *blob_origin);
-    rv_buf *bundles = calloc(ninputs ? ninputs : 1, sizeof *bundles);
+    ru_buf *bundles = calloc(ninputs ? ninputs : 1, sizeof *bundles);
     size_t nsrcs = 0, nblobs = 0, nbundles = 0;
     rc_result result = RC_OK;
     rv_program *prog = NULL;
@@ -334,8 +245,8 @@ rc_result rc_load(rc_report *r, const rc_input *inputs, size_t ninputs, const rv
             continue;
         }
         /* The parser wants NUL-terminated text that outlives the records. */
-        char *text = rv_arena_strndup(&r->arena, in->data, in->size);
-        char *copy = rv_arena_strndup(&r->arena, name, strlen(name));
+        char *text = ru_arena_strndup(&r->arena, in->data, in->size);
+        char *copy = ru_arena_strndup(&r->arena, name, strlen(name));
         if (!text || !copy) {
             rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "out of memory");
             result = RC_FAILED;
@@ -373,8 +284,8 @@ rc_result rc_load(rc_report *r, const rc_input *inputs, size_t ninputs, const rv
                 mine[nmine++] = compiled.policies[k];  /* one policy per source */
         if (nmine == 0)
             continue;  /* overridden by a higher priority of its name */
-        rv_buf *b = &bundles[nbundles++];
-        rv_buf_init(b, NULL, NULL);
+        ru_buf *b = &bundles[nbundles++];
+        ru_buf_init(b, NULL, NULL);
         if (!rv_bundle_write(b, mine, nmine) || b->oom) {
             rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "out of memory");
             result = RC_FAILED;
@@ -447,7 +358,7 @@ rc_result rc_load(rc_report *r, const rc_input *inputs, size_t ninputs, const rv
 
 done:
     for (size_t i = 0; i < nbundles; i++)
-        rv_buf_free(&bundles[i]);
+        ru_buf_free(&bundles[i]);
     free(bundles);
     free(blobs);
     free(blob_origin);

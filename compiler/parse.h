@@ -12,12 +12,12 @@
 
 /* Parses one policy file. Returns the tree (partial when there were syntax
  * errors; check diags->nerrors), NULL only when memory ran out. */
-rc_file *rc_parse_file(const rc_source *src, rv_arena *arena, rc_diags *diags);
+rc_file *rc_parse_file(const rc_source *src, ru_arena *arena, rc_diags *diags);
 
 /* Parses one expression from text that sits inside src at line/col (the
  * expression part of a message template `{...}`): locations in the result
  * and in diagnostics point into src. NULL on a syntax error (reported). */
 rc_expr *rc_parse_expr(const rc_source *src, const char *text, size_t len, int line, int col,
-                       rv_arena *arena, rc_diags *diags);
+                       ru_arena *arena, rc_diags *diags);
 
 #endif

@@ -773,7 +773,7 @@ static int run(rc_parser *p, const char *text, size_t len, yyscan_t *sc)
     return r;
 }
 
-static void init(rc_parser *p, const rc_source *src, rv_arena *arena, rc_diags *diags,
+static void init(rc_parser *p, const rc_source *src, ru_arena *arena, rc_diags *diags,
                  int start, int line, int col)
 {
     memset(p, 0, sizeof *p);
@@ -787,12 +787,12 @@ static void init(rc_parser *p, const rc_source *src, rv_arena *arena, rc_diags *
     p->prev_end_line = p->prev_end_col = 0;
 }
 
-rc_file *rc_parse_file(const rc_source *src, rv_arena *arena, rc_diags *diags)
+rc_file *rc_parse_file(const rc_source *src, ru_arena *arena, rc_diags *diags)
 {
     rc_parser p;
     yyscan_t sc = NULL;
     init(&p, src, arena, diags, TOK_START_FILE, 1, 1);
-    p.file = rv_arena_alloc(arena, sizeof *p.file);
+    p.file = ru_arena_alloc(arena, sizeof *p.file);
     if (!p.file) {
         rc_loc none = { 0, 0, 0, 0 };
         rc_diag(diags, RC_ERROR, NULL, none, "out of memory");
@@ -809,7 +809,7 @@ rc_file *rc_parse_file(const rc_source *src, rv_arena *arena, rc_diags *diags)
 }
 
 rc_expr *rc_parse_expr(const rc_source *src, const char *text, size_t len, int line, int col,
-                       rv_arena *arena, rc_diags *diags)
+                       ru_arena *arena, rc_diags *diags)
 {
     rc_parser p;
     yyscan_t sc = NULL;

@@ -61,7 +61,10 @@ bool dstack_decode(rv_vm *vm, const char *body, size_t len, const char *kind,
                    dstack_request *out, char *problem, size_t size)
 {
     memset(out, 0, sizeof *out);
-    if (len == 0 || strspn(body, " \t\r\n") >= len) {
+    size_t blank = 0;  /* the body need not be NUL-terminated */
+    while (blank < len && strchr(" \t\r\n", body[blank]) && body[blank])
+        blank++;
+    if (blank == len) {
         snprintf(problem, size, "request body is empty: expected a JSON object with %s",
                  kind ? "\"user\", \"project\" and \"spec\""
                       : "\"kind\", \"user\", \"project\" and \"spec\"");

@@ -3,6 +3,7 @@
  * policy arguments through the compiler library, parameter overrides).
  */
 #include "cli.h"
+#include "file.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -33,107 +34,23 @@ static const char usage_text[] =
 
 char *cli_read_file(const char *path, size_t *len, size_t limit)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "rulec: cannot read '%s': %s\n", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (limit && n > limit) {
-            fprintf(stderr, "rulec: '%s' is larger than the %zu-byte input limit (--max-input-size)\n",
-                    path, limit);
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        if (n < cap) {
-            if (ferror(f)) {
-                fprintf(stderr, "rulec: cannot read '%s': %s\n", path, strerror(errno));
-                free(buf);
-                buf = NULL;
-            }
-            break;
-        }
-        cap *= 2;
-        char *nb = realloc(buf, cap + 1);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            fprintf(stderr, "rulec: cannot read '%s': out of memory\n", path);
-            break;
-        }
-        buf = nb;
-    }
-    if (f != stdin)
-        fclose(f);
-    if (!buf)
-        return NULL;
-    buf[n] = '\0';
-    *len = n;
-    return buf;
+    char *data;
+    int e = ru_read_file(path, limit, &data, len);
+    if (e == EFBIG)
+        fprintf(stderr, "rulec: '%s' is larger than the %zu-byte input limit (--max-input-size)\n",
+                path, limit);
+    else if (e)
+        fprintf(stderr, "rulec: cannot read '%s': %s\n", path, strerror(e));
+    return data;
 }
 
 bool cli_write_atomically(const char *path, const void *data, size_t len)
 {
-    if (strcmp(path, "-") == 0) {
-        if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
-            fprintf(stderr, "rulec: cannot write to standard output: %s\n", strerror(errno));
-            return false;
-        }
-        return true;
-    }
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    if (!tmp) {
-        fprintf(stderr, "rulec: cannot write '%s': out of memory\n", path);
-        return false;
-    }
-    snprintf(tmp, n, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        fprintf(stderr, "rulec: cannot write '%s': %s\n", path, strerror(errno));
-        free(tmp);
-        return false;
-    }
-    /* mkstemp makes the file private; what we write is not secret, so give
-     * it the permissions a plain create would (0666 less the umask). */
-    mode_t mask = umask(0);
-    umask(mask);
-    bool ok = fchmod(fd, 0666 & ~mask) == 0;
-    const char *p = data;
-    size_t left = len;
-    while (ok && left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            ok = false;
-            break;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (ok && fsync(fd) != 0)
-        ok = false;
-    int saved = errno;
-    if (close(fd) != 0 && ok) {
-        ok = false;
-        saved = errno;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        ok = false;
-        saved = errno;
-    }
-    if (!ok) {
-        fprintf(stderr, "rulec: cannot write '%s': %s\n", path, strerror(saved));
-        unlink(tmp);
-    }
-    free(tmp);
-    return ok;
+    int e = ru_write_file_atomic(path, data, len);
+    if (e)
+        fprintf(stderr, "rulec: cannot write '%s': %s\n", strcmp(path, "-") ? path : "standard output",
+                strerror(e));
+    return e == 0;
 }
 
 bool cli_parse_param(char *arg, cli_param *p)

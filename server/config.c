@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include "file.h"
+
 #include "log.h"
 #include "rulevm.h"
 
@@ -406,24 +408,12 @@ static void parse_root(parser *p, rd_config *cfg, const rv_doc *root)
 
 static char *read_config(const char *path, size_t *len, char *err, size_t errsize)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errsize, "%s: cannot read the configuration: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = malloc(CONFIG_MAX_BYTES + 1);
-    size_t n = buf ? fread(buf, 1, CONFIG_MAX_BYTES + 1, f) : 0;
-    bool bad = !buf || ferror(f);
-    fclose(f);
-    if (bad || n > CONFIG_MAX_BYTES) {
-        snprintf(err, errsize, "%s: %s", path,
-                 !buf ? "out of memory" : n > CONFIG_MAX_BYTES ? "larger than 1 MiB: not a configuration file?"
-                                                              : "read error");
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
+    char *buf;
+    int e = ru_read_file(path, CONFIG_MAX_BYTES, &buf, len);
+    if (e == EFBIG)
+        snprintf(err, errsize, "%s: larger than 1 MiB: not a configuration file?", path);
+    else if (e)
+        snprintf(err, errsize, "%s: cannot read the configuration: %s", path, strerror(e));
     return buf;
 }
 

@@ -22,8 +22,8 @@
 
 struct rd_worker {
     rv_vm *vm;
-    rd_buf out;        /* bodies the handler builds itself */
-    rd_buf line;       /* one decision-log line */
+    ru_buf out;        /* bodies the handler builds itself */
+    ru_buf line;       /* one decision-log line */
     rd_secrets secrets;
 };
 
@@ -77,8 +77,8 @@ void rd_worker_free(rd_worker *w)
     if (!w)
         return;
     rv_vm_free(w->vm);
-    rd_buf_free(&w->out);
-    rd_buf_free(&w->line);
+    ru_buf_free(&w->out);
+    ru_buf_free(&w->line);
     free(w);
 }
 
@@ -104,10 +104,10 @@ static bool method_ok(const route *r, const char *method)
 
 void rd_error_response(rd_worker *w, int status, const char *detail, rd_response *resp)
 {
-    rd_buf_clear(&w->out);
-    rd_buf_puts(&w->out, "{\"detail\":");
-    rd_buf_json_string(&w->out, detail, strlen(detail));
-    rd_buf_puts(&w->out, "}\n");
+    ru_buf_clear(&w->out);
+    ru_buf_puts(&w->out, "{\"detail\":");
+    ru_buf_json_string(&w->out, detail, strlen(detail));
+    ru_buf_puts(&w->out, "}\n");
     memset(resp, 0, sizeof *resp);
     resp->status = status;
     resp->content_type = "application/json";
@@ -199,18 +199,18 @@ static void json_response(rd_response *resp, const char *text, size_t len)
 
 /* ---- the decision log ---- */
 
-static void log_messages(rd_buf *b, const char *severity, const rv_message *m, size_t n,
+static void log_messages(ru_buf *b, const char *severity, const rv_message *m, size_t n,
                          const rd_secrets *sec, bool *first)
 {
     for (size_t i = 0; i < n; i++) {
-        rd_buf_puts(b, *first ? "{\"severity\":\"" : ",{\"severity\":\"");
+        ru_buf_puts(b, *first ? "{\"severity\":\"" : ",{\"severity\":\"");
         *first = false;
-        rd_buf_puts(b, severity);
-        rd_buf_puts(b, "\",\"text\":");
+        ru_buf_puts(b, severity);
+        ru_buf_puts(b, "\",\"text\":");
         rd_redact_json_string(b, m[i].text, strlen(m[i].text), sec);
-        rd_buf_puts(b, ",\"policy\":");
-        rd_buf_json_string(b, m[i].policy, strlen(m[i].policy));
-        rd_buf_printf(b, ",\"line\":%u}", (unsigned)m[i].line);
+        ru_buf_puts(b, ",\"policy\":");
+        ru_buf_json_string(b, m[i].policy, strlen(m[i].policy));
+        ru_buf_printf(b, ",\"line\":%u}", (unsigned)m[i].line);
     }
 }
 
@@ -228,37 +228,37 @@ static void log_decision(rd_worker *w, const decision_info *di)
 {
     if (!rd_declog_enabled())
         return;
-    rd_buf *b = &w->line;
+    ru_buf *b = &w->line;
     char when[32];
     rd_time_iso(when, sizeof when);
-    rd_buf_clear(b);
-    rd_buf_printf(b, "{\"time\":\"%s\",\"id\":", when);
-    rd_buf_json_string(b, di->req->id, strlen(di->req->id));
-    rd_buf_puts(b, ",\"kind\":");
-    rd_buf_json_string(b, di->kind ? di->kind : "", di->kind ? strlen(di->kind) : 0);
-    rd_buf_puts(b, ",\"user\":");
-    rd_buf_json_string(b, di->user ? di->user : "", di->user ? strlen(di->user) : 0);
-    rd_buf_puts(b, ",\"project\":");
-    rd_buf_json_string(b, di->project ? di->project : "", di->project ? strlen(di->project) : 0);
-    rd_buf_printf(b, ",\"outcome\":\"%s\",\"revision\":%llu,\"messages\":[", rd_outcome_name(di->outcome),
+    ru_buf_clear(b);
+    ru_buf_printf(b, "{\"time\":\"%s\",\"id\":", when);
+    ru_buf_json_string(b, di->req->id, strlen(di->req->id));
+    ru_buf_puts(b, ",\"kind\":");
+    ru_buf_json_string(b, di->kind ? di->kind : "", di->kind ? strlen(di->kind) : 0);
+    ru_buf_puts(b, ",\"user\":");
+    ru_buf_json_string(b, di->user ? di->user : "", di->user ? strlen(di->user) : 0);
+    ru_buf_puts(b, ",\"project\":");
+    ru_buf_json_string(b, di->project ? di->project : "", di->project ? strlen(di->project) : 0);
+    ru_buf_printf(b, ",\"outcome\":\"%s\",\"revision\":%llu,\"messages\":[", rd_outcome_name(di->outcome),
                   (unsigned long long)di->revision);
     bool first = true;
     if (di->d) {
         log_messages(b, "error", di->d->errors, di->d->nerrors, &w->secrets, &first);
         log_messages(b, "warning", di->d->warnings, di->d->nwarnings, &w->secrets, &first);
     } else if (di->detail) {
-        rd_buf_puts(b, "{\"severity\":\"error\",\"text\":");
+        ru_buf_puts(b, "{\"severity\":\"error\",\"text\":");
         rd_redact_json_string(b, di->detail, strlen(di->detail), &w->secrets);
-        rd_buf_putc(b, '}');
+        ru_buf_putc(b, '}');
     }
-    rd_buf_puts(b, "],\"changed\":[");
+    ru_buf_puts(b, "],\"changed\":[");
     /* A rejected spec goes back unchanged, whatever the policies tried. */
     for (size_t i = 0; di->d && di->d->allowed && i < di->d->nchanges; i++) {
         if (i)
-            rd_buf_putc(b, ',');
+            ru_buf_putc(b, ',');
         rd_redact_json_string(b, di->d->changes[i].path, strlen(di->d->changes[i].path), &w->secrets);
     }
-    rd_buf_printf(b, "],\"latency_ms\":%.3f}\n", (double)di->ns / 1e6);
+    ru_buf_printf(b, "],\"latency_ms\":%.3f}\n", (double)di->ns / 1e6);
     if (b->oom) {
         rd_log(RD_ERROR, "decision log: out of memory for request %s", di->req->id);
         return;
@@ -404,8 +404,8 @@ void rd_handle(rd_worker *w, const rd_request *req, rd_response *resp)
         return;
     case EP_HEALTH:
         set = rd_current_acquire();
-        rd_buf_clear(&w->out);
-        rd_buf_printf(&w->out, "{\"status\":\"%s\",\"revision\":%llu,\"policies\":%zu}\n",
+        ru_buf_clear(&w->out);
+        ru_buf_printf(&w->out, "{\"status\":\"%s\",\"revision\":%llu,\"policies\":%zu}\n",
                       set ? "ok" : "no policies", set ? (unsigned long long)set->revision : 0ull,
                       set ? set->npolicies : 0);
         json_response(resp, w->out.data, w->out.len);
@@ -415,7 +415,7 @@ void rd_handle(rd_worker *w, const rd_request *req, rd_response *resp)
         return;
     case EP_METRICS:
         set = rd_current_acquire();
-        rd_buf_clear(&w->out);
+        ru_buf_clear(&w->out);
         rd_metrics_render(&w->out, set ? set->revision : 0, set ? set->npolicies : 0, rd_in_flight());
         rd_set_release(set);
         json_response(resp, w->out.data, w->out.len);
@@ -423,9 +423,9 @@ void rd_handle(rd_worker *w, const rd_request *req, rd_response *resp)
         break;
     case EP_POLICIES:
         set = rd_current_acquire();
-        rd_buf_clear(&w->out);
+        ru_buf_clear(&w->out);
         if (set)
-            rd_buf_put(&w->out, set->policies_json, set->policies_json_len);
+            ru_buf_put(&w->out, set->policies_json, set->policies_json_len);
         rd_set_release(set);
         if (!set) {
             rd_error_response(w, 503, "no policy set is loaded", resp);

@@ -30,8 +30,8 @@
 #define KEEP_BUFFER_BYTES (256u << 10)
 
 typedef struct conn {
-    rd_buf body;
-    rd_buf out;
+    ru_buf body;
+    ru_buf out;
     bool too_large;     /* a body without Content-Length grew past the limit */
     bool refused;       /* answered from the headers; the body is discarded */
     bool has_body;      /* the request announced a body (length or chunked) */
@@ -97,8 +97,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
         conn *cx = *socket_context;
         if (cx) {
-            rd_buf_free(&cx->body);
-            rd_buf_free(&cx->out);
+            ru_buf_free(&cx->body);
+            ru_buf_free(&cx->out);
             free(cx);
         }
         *socket_context = NULL;
@@ -115,7 +115,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (!cx)
         return;
     if (cx->body.cap > KEEP_BUFFER_BYTES)
-        rd_buf_free(&cx->body);
+        ru_buf_free(&cx->body);
     *con_cls = NULL;
     atomic_fetch_sub_explicit(&in_flight, 1, memory_order_relaxed);
 }
@@ -123,8 +123,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 static enum MHD_Result send_response(struct MHD_Connection *c, conn *cx, const rd_response *r)
 {
     rd_metrics_http(r->status);
-    rd_buf_clear(&cx->out);
-    rd_buf_put(&cx->out, r->body, r->len);
+    ru_buf_clear(&cx->out);
+    ru_buf_put(&cx->out, r->body, r->len);
     const char *body = cx->out.data;
     size_t len = cx->out.len;
     int status = r->status;
@@ -184,7 +184,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         /* Headers complete: a new request on this connection. */
         *con_cls = cx;
         atomic_fetch_add_explicit(&in_flight, 1, memory_order_relaxed);
-        rd_buf_clear(&cx->body);
+        ru_buf_clear(&cx->body);
         cx->too_large = cx->refused = false;
         cx->start_ns = rd_now_ns();
         snprintf(cx->id, sizeof cx->id, "%lx-%llu", boot_id,
@@ -227,7 +227,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             cx->too_large = true;
             return MHD_YES;
         }
-        rd_buf_put(&cx->body, upload_data, n);
+        ru_buf_put(&cx->body, upload_data, n);
         return MHD_YES;
     }
 

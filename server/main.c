@@ -4,6 +4,7 @@
  * the file-watch poll all run on this one thread, never inside a handler.
  */
 #include "config.h"
+#include "file.h"
 #include "http.h"
 #include "log.h"
 #include "policyset.h"
@@ -71,13 +72,13 @@ static const struct option options[] = {
 
 static bool write_port_file(const char *path, unsigned port)
 {
-    /* Written to a temporary name and renamed, so a reader never sees a
+    /* Written whole and renamed into place: a reader never sees a
      * half-written number. */
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f || fprintf(f, "%u\n", port) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
-        rd_log(RD_ERROR, "cannot write the port file '%s': %s", path, strerror(errno));
+    char text[16];
+    int n = snprintf(text, sizeof text, "%u\n", port);
+    int e = ru_write_file_atomic(path, text, (size_t)n);
+    if (e) {
+        rd_log(RD_ERROR, "cannot write the port file '%s': %s", path, strerror(e));
         return false;
     }
     return true;
@@ -153,17 +154,17 @@ int main(int argc, char **argv)
     }
     rd_log_set_level((rd_level)rl.cfg.log_level);
     rl.fingerprint = rd_inputs_fingerprint(&rl.cfg);
-    rd_buf diag = {0};
+    ru_buf diag = {0};
     rd_set *set = rd_set_build(&rl.cfg, 1, &diag);
     if (!set) {
         rd_log_lines(RD_ERROR, "", diag.data ? diag.data : "", diag.len);
         rd_log(RD_ERROR, "no policy set could be loaded: not starting");
-        rd_buf_free(&diag);
+        ru_buf_free(&diag);
         goto out_cfg;
     }
     if (diag.len)
         rd_log_lines(RD_WARN, "", diag.data, diag.len);
-    rd_buf_free(&diag);
+    ru_buf_free(&diag);
     rl.revision = set->revision;
     if (check_only) {
         printf("rulesd: configuration and %zu policies OK\n", set->npolicies);

@@ -69,32 +69,32 @@ static unsigned long get(atomic_ulong *a)
     return atomic_load_explicit(a, memory_order_relaxed);
 }
 
-void rd_metrics_render(rd_buf *o, uint64_t revision, size_t npolicies, long in_flight)
+void rd_metrics_render(ru_buf *o, uint64_t revision, size_t npolicies, long in_flight)
 {
-    rd_buf_puts(o, "# HELP rulesd_decisions_total Policy decisions by request kind and outcome.\n"
+    ru_buf_puts(o, "# HELP rulesd_decisions_total Policy decisions by request kind and outcome.\n"
                    "# TYPE rulesd_decisions_total counter\n");
     for (int k = 0; k < RD_NKINDS; k++)
         for (int x = 0; x < RD_NOUTCOMES; x++)
-            rd_buf_printf(o, "rulesd_decisions_total{kind=\"%s\",outcome=\"%s\"} %lu\n", kind_names[k],
+            ru_buf_printf(o, "rulesd_decisions_total{kind=\"%s\",outcome=\"%s\"} %lu\n", kind_names[k],
                           outcome_names[x], get(&decisions[k][x]));
-    rd_buf_puts(o, "# HELP rulesd_decision_duration_seconds Time from a complete request body to its response.\n"
+    ru_buf_puts(o, "# HELP rulesd_decision_duration_seconds Time from a complete request body to its response.\n"
                    "# TYPE rulesd_decision_duration_seconds histogram\n");
     unsigned long cum = 0;
     for (size_t b = 0; b < NBUCKETS; b++) {
         cum += get(&buckets[b]);
-        rd_buf_printf(o, "rulesd_decision_duration_seconds_bucket{le=\"%g\"} %lu\n", bucket_le[b], cum);
+        ru_buf_printf(o, "rulesd_decision_duration_seconds_bucket{le=\"%g\"} %lu\n", bucket_le[b], cum);
     }
     cum += get(&buckets[NBUCKETS]);
-    rd_buf_printf(o, "rulesd_decision_duration_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
-    rd_buf_printf(o, "rulesd_decision_duration_seconds_sum %.9f\n",
+    ru_buf_printf(o, "rulesd_decision_duration_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
+    ru_buf_printf(o, "rulesd_decision_duration_seconds_sum %.9f\n",
                   (double)atomic_load_explicit(&latency_sum_ns, memory_order_relaxed) / 1e9);
-    rd_buf_printf(o, "rulesd_decision_duration_seconds_count %lu\n", get(&latency_count));
-    rd_buf_puts(o, "# HELP rulesd_http_responses_total HTTP responses by status code.\n"
+    ru_buf_printf(o, "rulesd_decision_duration_seconds_count %lu\n", get(&latency_count));
+    ru_buf_puts(o, "# HELP rulesd_http_responses_total HTTP responses by status code.\n"
                    "# TYPE rulesd_http_responses_total counter\n");
     for (size_t i = 0; i < NSTATUS; i++)
-        rd_buf_printf(o, "rulesd_http_responses_total{code=\"%d\"} %lu\n", status_codes[i], get(&responses[i]));
-    rd_buf_printf(o, "rulesd_http_responses_total{code=\"other\"} %lu\n", get(&responses[NSTATUS]));
-    rd_buf_printf(o,
+        ru_buf_printf(o, "rulesd_http_responses_total{code=\"%d\"} %lu\n", status_codes[i], get(&responses[i]));
+    ru_buf_printf(o, "rulesd_http_responses_total{code=\"other\"} %lu\n", get(&responses[NSTATUS]));
+    ru_buf_printf(o,
                   "# HELP rulesd_policy_set_revision Revision of the loaded policy set (1 at start, +1 per reload).\n"
                   "# TYPE rulesd_policy_set_revision gauge\n"
                   "rulesd_policy_set_revision %llu\n"

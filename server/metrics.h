@@ -25,6 +25,6 @@ void rd_metrics_decision(rd_kind kind, rd_outcome outcome, uint64_t nanoseconds)
 void rd_metrics_http(int status);
 void rd_metrics_reload(bool ok);
 /* Appends the whole exposition. */
-void rd_metrics_render(rd_buf *out, uint64_t revision, size_t npolicies, long in_flight);
+void rd_metrics_render(ru_buf *out, uint64_t revision, size_t npolicies, long in_flight);
 
 #endif

@@ -7,6 +7,8 @@
  */
 #include "policyset.h"
 
+#include "file.h"
+#include "hash.h"
 #include "log.h"
 #include "rulec.h"
 
@@ -22,7 +24,7 @@
 
 typedef struct builder {
     const rd_config *cfg;
-    rd_buf *diag;
+    ru_buf *diag;
     bool failed;
 } builder;
 
@@ -34,41 +36,9 @@ static void problem(builder *b, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    rd_buf_puts(b->diag, msg);
-    rd_buf_putc(b->diag, '\n');
+    ru_buf_puts(b->diag, msg);
+    ru_buf_putc(b->diag, '\n');
     b->failed = true;
-}
-
-static char *read_file(const char *path, size_t limit, size_t *len, char *why, size_t whysize)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(why, whysize, "%s", strerror(errno));
-        return NULL;
-    }
-    rd_buf b = {0};
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        rd_buf_put(&b, chunk, n);
-        if (b.len > limit)
-            break;
-    }
-    bool err = ferror(f) != 0;
-    fclose(f);
-    if (err || b.oom || b.len > limit) {
-        snprintf(why, whysize, "%s", err ? "read error" : b.oom ? "out of memory" : "larger than the 64 MiB limit");
-        rd_buf_free(&b);
-        return NULL;
-    }
-    if (!b.data)
-        rd_buf_put(&b, "", 0);
-    if (b.oom) {
-        snprintf(why, whysize, "out of memory");
-        return NULL;
-    }
-    *len = b.len;
-    return b.data;
 }
 
 static bool declares(const rv_program *prog, size_t i, const char *param)
@@ -95,26 +65,27 @@ static void apply_overrides(builder *b, rv_program *prog, const rc_report *repor
         for (size_t k = 0; k < pe->nparams; k++) {
             const rd_param_override *o = &pe->params[k];
             bool done = false;
-            rd_buf list = {0};
+            ru_buf list = {0};
             for (size_t i = 0; i < npol; i++) {
                 if (rc_report_policy_tag(report, i) != e)
                     continue;
                 rv_policy_info info;
                 rv_program_policy(prog, i, &info);
-                rd_buf_printf(&list, "%s'%s'", list.len ? ", " : "", info.name);
+                ru_buf_printf(&list, "%s'%s'", list.len ? ", " : "", info.name);
                 if (!declares(prog, i, o->name))
                     continue;
                 if (rv_program_set_param(prog, info.name, o->name, o->value_json, &err) != RV_OK) {
                     problem(b, "%s: %s", o->where, err.message);
-                    rd_buf_free(&list);
+                    ru_buf_free(&list);
                     return;
                 }
                 done = true;
             }
+            ru_buf_terminate(&list);
             if (!done)
                 problem(b, "%s: no policy in '%s' (%s) declares a parameter '%s'", o->where, pe->path,
-                        list.data ? list.data : "none", o->name);
-            rd_buf_free(&list);
+                        list.len ? list.data : "none", o->name);
+            ru_buf_free(&list);
             if (!done)
                 return;
         }
@@ -131,40 +102,40 @@ static void apply_overrides(builder *b, rv_program *prog, const rc_report *repor
 static char *policies_json(const rv_program *prog, uint64_t revision, const char *loaded_at,
                            size_t *len)
 {
-    rd_buf j = {0};
-    rd_buf_printf(&j, "{\"revision\":%llu,\"loaded_at\":\"%s\",\"policies\":[",
+    ru_buf j = {0};
+    ru_buf_printf(&j, "{\"revision\":%llu,\"loaded_at\":\"%s\",\"policies\":[",
                   (unsigned long long)revision, loaded_at);
     for (size_t i = 0; i < rv_program_policy_count(prog); i++) {
         rv_policy_info info;
         rv_program_policy(prog, i, &info);
-        rd_buf_puts(&j, i ? ",{\"name\":" : "{\"name\":");
-        rd_buf_json_string(&j, info.name, strlen(info.name));
-        rd_buf_puts(&j, ",\"source\":");
-        rd_buf_json_string(&j, info.source ? info.source : "", info.source ? strlen(info.source) : 0);
-        rd_buf_printf(&j, ",\"priority\":%d,\"checksum\":\"%08x\",\"instructions\":%zu,\"kinds\":[",
+        ru_buf_puts(&j, i ? ",{\"name\":" : "{\"name\":");
+        ru_buf_json_string(&j, info.name, strlen(info.name));
+        ru_buf_puts(&j, ",\"source\":");
+        ru_buf_json_string(&j, info.source ? info.source : "", info.source ? strlen(info.source) : 0);
+        ru_buf_printf(&j, ",\"priority\":%d,\"checksum\":\"%08x\",\"instructions\":%zu,\"kinds\":[",
                       (int)info.priority, (unsigned)info.checksum, info.ninstructions);
         if (info.nkinds == 0)
-            rd_buf_puts(&j, "\"*\"");
+            ru_buf_puts(&j, "\"*\"");
         for (size_t k = 0; k < info.nkinds; k++) {
             if (k)
-                rd_buf_putc(&j, ',');
-            rd_buf_json_string(&j, info.kinds[k], strlen(info.kinds[k]));
+                ru_buf_putc(&j, ',');
+            ru_buf_json_string(&j, info.kinds[k], strlen(info.kinds[k]));
         }
-        rd_buf_puts(&j, "],\"parameters\":{");
+        ru_buf_puts(&j, "],\"parameters\":{");
         for (size_t k = 0; k < info.nparams; k++) {
             const char *name, *value;
             rv_program_param(prog, i, k, &name, &value);
             if (k)
-                rd_buf_putc(&j, ',');
-            rd_buf_json_string(&j, name, strlen(name));
-            rd_buf_putc(&j, ':');
-            rd_buf_puts(&j, value);  /* already compact JSON */
+                ru_buf_putc(&j, ',');
+            ru_buf_json_string(&j, name, strlen(name));
+            ru_buf_putc(&j, ':');
+            ru_buf_puts(&j, value);  /* already compact JSON */
         }
-        rd_buf_puts(&j, "}}");
+        ru_buf_puts(&j, "}}");
     }
-    rd_buf_puts(&j, "]}\n");
+    ru_buf_puts(&j, "]}\n");
     if (j.oom) {
-        rd_buf_free(&j);
+        ru_buf_free(&j);
         return NULL;
     }
     *len = j.len;
@@ -176,11 +147,12 @@ static bool load_token(builder *b, rd_set *set)
     const char *path = b->cfg->token_file;
     if (!path)
         return true;
-    char why[256];
     size_t len;
-    char *data = read_file(path, TOKEN_MAX_BYTES, &len, why, sizeof why);
-    if (!data) {
-        problem(b, "cannot read the token file '%s': %s", path, why);
+    char *data;
+    int e = ru_read_file(path, TOKEN_MAX_BYTES, &data, &len);
+    if (e) {
+        problem(b, "cannot read the token file '%s': %s", path,
+                e == EFBIG ? "larger than 4096 bytes: not a token file?" : strerror(e));
         return false;
     }
     while (len && (data[len - 1] == '\n' || data[len - 1] == '\r' || data[len - 1] == ' ' ||
@@ -250,7 +222,7 @@ static void read_entries(builder *b, rc_report *report)
     }
 }
 
-rd_set *rd_set_build(const rd_config *cfg, uint64_t revision, rd_buf *diag)
+rd_set *rd_set_build(const rd_config *cfg, uint64_t revision, ru_buf *diag)
 {
     builder b = {cfg, diag, false};
     rd_set *set = calloc(1, sizeof *set);
@@ -269,7 +241,7 @@ rd_set *rd_set_build(const rd_config *cfg, uint64_t revision, rd_buf *diag)
     /* Warnings of a good set are logged too. */
     size_t len;
     const char *text = rc_report_text(report, NULL, &len);
-    rd_buf_put(diag, text, len);
+    ru_buf_put(diag, text, len);
     if (r != RC_OK) {
         b.failed = true;
         goto done;
@@ -319,32 +291,22 @@ void rd_set_free(rd_set *set)
     free(set);
 }
 
-static uint64_t fnv(uint64_t h, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 static uint64_t stat_hash(uint64_t h, const char *path)
 {
     struct stat st;
-    h = fnv(h, path, strlen(path) + 1);
+    h = ru_fnv1a(h, path, strlen(path) + 1);
     if (stat(path, &st) != 0) {
         int e = errno;
-        return fnv(h, &e, sizeof e);
+        return ru_fnv1a(h, &e, sizeof e);
     }
     int64_t f[5] = {(int64_t)st.st_size, (int64_t)st.st_mtim.tv_sec, (int64_t)st.st_mtim.tv_nsec,
                     (int64_t)st.st_ino, (int64_t)st.st_ctim.tv_nsec};
-    return fnv(h, f, sizeof f);
+    return ru_fnv1a(h, f, sizeof f);
 }
 
 uint64_t rd_inputs_fingerprint(const rd_config *cfg)
 {
-    uint64_t h = 14695981039346656037ull;
+    uint64_t h = RU_FNV_OFFSET;
     if (cfg->config_path)
         h = stat_hash(h, cfg->config_path);
     if (cfg->token_file)

@@ -29,7 +29,7 @@ typedef struct rd_set {
 /* Compiles and verifies everything cfg names, off to the side. On failure
  * returns NULL and diag holds every diagnostic (several lines). Compiler
  * warnings of a good set are in diag too. */
-rd_set *rd_set_build(const rd_config *cfg, uint64_t revision, rd_buf *diag);
+rd_set *rd_set_build(const rd_config *cfg, uint64_t revision, ru_buf *diag);
 void rd_set_free(rd_set *set);
 
 /* A hash of what the set is built from: the configuration file, the token

@@ -179,19 +179,19 @@ static size_t secret_at(const char *text, size_t n, size_t i, const rd_secrets *
     return best;
 }
 
-void rd_redact_json_string(rd_buf *b, const char *text, size_t n, const rd_secrets *sec)
+void rd_redact_json_string(ru_buf *b, const char *text, size_t n, const rd_secrets *sec)
 {
     if (sec->overflow) {
-        rd_buf_puts(b, "\"" RD_REDACTED " (too many secrets in the spec to scrub this text)\"");
+        ru_buf_puts(b, "\"" RD_REDACTED " (too many secrets in the spec to scrub this text)\"");
         return;
     }
     if (sec->n == 0) {
-        rd_buf_json_string(b, text, n);
+        ru_buf_json_string(b, text, n);
         return;
     }
     /* Scrub into a stack copy first, then escape the result once. */
     char small[1024];
-    rd_buf big = {0};
+    ru_buf big = {0};
     char *out = small;
     size_t cap = sizeof small, len = 0;
     for (size_t i = 0; i < n;) {
@@ -200,22 +200,22 @@ void rd_redact_json_string(rd_buf *b, const char *text, size_t n, const rd_secre
         size_t plen = m ? sizeof RD_REDACTED - 1 : 1;
         if (len + plen > cap) {
             if (out == small)
-                rd_buf_put(&big, small, len);
-            rd_buf_put(&big, piece, plen);
+                ru_buf_put(&big, small, len);
+            ru_buf_put(&big, piece, plen);
             out = NULL;
         } else if (out) {
             memcpy(out + len, piece, plen);
         } else {
-            rd_buf_put(&big, piece, plen);
+            ru_buf_put(&big, piece, plen);
         }
         len += plen;
         i += m ? m : 1;
     }
     if (out)
-        rd_buf_json_string(b, out, len);
+        ru_buf_json_string(b, out, len);
     else if (big.oom)
-        rd_buf_puts(b, "\"" RD_REDACTED " (out of memory while scrubbing)\"");
+        ru_buf_puts(b, "\"" RD_REDACTED " (out of memory while scrubbing)\"");
     else
-        rd_buf_json_string(b, big.data, big.len);
-    rd_buf_free(&big);
+        ru_buf_json_string(b, big.data, big.len);
+    ru_buf_free(&big);
 }

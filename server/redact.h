@@ -34,6 +34,6 @@ void rd_secrets_collect(rd_secrets *out, const rv_doc *spec);
  * inside {configuration.env}. Secrets shorter than 4 bytes are replaced
  * only where they stand as a whole word, so that a value such as "1" does
  * not shred every number in a message. */
-void rd_redact_json_string(rd_buf *b, const char *text, size_t n, const rd_secrets *sec);
+void rd_redact_json_string(ru_buf *b, const char *text, size_t n, const rd_secrets *sec);
 
 #endif

@@ -93,12 +93,12 @@ bool rd_reload(rd_reloader *r, const char *why)
     }
     /* Taken before building: a change made while building shows next poll. */
     uint64_t fp = rd_inputs_fingerprint(&cfg);
-    rd_buf diag = {0};
+    ru_buf diag = {0};
     rd_set *set = rd_set_build(&cfg, r->revision + 1, &diag);
     if (!set) {
         rd_log_lines(RD_ERROR, "reload failed: ", diag.data ? diag.data : "", diag.len);
         rd_log(RD_ERROR, "reload failed: still serving revision %llu", (unsigned long long)r->revision);
-        rd_buf_free(&diag);
+        ru_buf_free(&diag);
         rd_config_free(&cfg);
         r->fingerprint = fp;
         rd_metrics_reload(false);
@@ -106,7 +106,7 @@ bool rd_reload(rd_reloader *r, const char *why)
     }
     if (diag.len)
         rd_log_lines(RD_WARN, "", diag.data, diag.len);
-    rd_buf_free(&diag);
+    ru_buf_free(&diag);
     warn_restart_only(&r->cfg, &cfg);
     rd_log_set_level((rd_level)cfg.log_level);
     r->revision = set->revision;

@@ -8,26 +8,26 @@
 
 #include <string.h>
 
-static void put_u8(rv_buf *b, uint8_t v)
+static void put_u8(ru_buf *b, uint8_t v)
 {
-    rv_buf_putc(b, (char)v);
+    ru_buf_putc(b, (char)v);
 }
 
-static void put_u32(rv_buf *b, uint32_t v)
+static void put_u32(ru_buf *b, uint32_t v)
 {
     char s[4] = {(char)(v & 0xFF), (char)((v >> 8) & 0xFF), (char)((v >> 16) & 0xFF),
                  (char)(v >> 24)};
-    rv_buf_put(b, s, 4);
+    ru_buf_put(b, s, 4);
 }
 
-static void put_u64(rv_buf *b, uint64_t v)
+static void put_u64(ru_buf *b, uint64_t v)
 {
     put_u32(b, (uint32_t)v);
     put_u32(b, (uint32_t)(v >> 32));
 }
 
 /* Overwrites 4 bytes already written (size and CRC fields). */
-static void patch_u32(rv_buf *b, size_t at, uint32_t v)
+static void patch_u32(ru_buf *b, size_t at, uint32_t v)
 {
     if (b->oom)
         return;
@@ -38,11 +38,11 @@ static void patch_u32(rv_buf *b, size_t at, uint32_t v)
     p[3] = (unsigned char)(v >> 24);
 }
 
-static void put_str(rv_buf *b, const char *s, size_t len)
+static void put_str(ru_buf *b, const char *s, size_t len)
 {
     put_u32(b, (uint32_t)len);
     if (len)
-        rv_buf_put(b, s, len);
+        ru_buf_put(b, s, len);
 }
 
 static bool fits_u32(size_t n)
@@ -50,7 +50,7 @@ static bool fits_u32(size_t n)
     return n <= UINT32_MAX;
 }
 
-static bool put_cstr(rv_buf *b, const char *s)
+static bool put_cstr(ru_buf *b, const char *s)
 {
     size_t n = s ? strlen(s) : 0;
     if (!fits_u32(n))
@@ -61,7 +61,7 @@ static bool put_cstr(rv_buf *b, const char *s)
 
 /* Depth is bounded the same way the loader bounds it, so the writer never
  * produces a bundle the loader would refuse. */
-static bool put_value(rv_buf *b, const rv_node *n, unsigned depth)
+static bool put_value(ru_buf *b, const rv_node *n, unsigned depth)
 {
     if (!n || depth > RV_CONST_DEPTH_MAX)
         return false;
@@ -102,7 +102,7 @@ static bool put_value(rv_buf *b, const rv_node *n, unsigned depth)
     return false;
 }
 
-static bool put_policy(rv_buf *b, const rv_policy *p)
+static bool put_policy(ru_buf *b, const rv_policy *p)
 {
     size_t start = b->len;
     put_u32(b, 0); /* size, patched below */
@@ -173,12 +173,12 @@ static bool put_policy(rv_buf *b, const rv_policy *p)
     return !b->oom;
 }
 
-bool rv_bundle_write(rv_buf *out, rv_policy *const *policies, size_t n)
+bool rv_bundle_write(ru_buf *out, rv_policy *const *policies, size_t n)
 {
     size_t start = out->len;
     if (!fits_u32(n))
         return false;
-    rv_buf_put(out, RV_MAGIC, 4);
+    ru_buf_put(out, RV_MAGIC, 4);
     put_u32(out, RV_FORMAT_VERSION); /* u16 version, u16 flags = 0 */
     put_u32(out, 0);                 /* total size, patched below */
     put_u32(out, 0);                 /* crc32, patched below */
@@ -208,7 +208,7 @@ rv_status rv_program_save(const rv_program *prog, rv_vm *vm, const void **out, s
         return RV_EINPUT;
     }
     /* The VM's print buffer: everything a VM writes out follows one rule. */
-    rv_buf *b = &vm->out;
+    ru_buf *b = &vm->out;
     b->len = 0;
     b->oom = false;
     if (!rv_bundle_write(b, prog->policies, prog->npolicies) || b->oom) {

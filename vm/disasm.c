@@ -13,7 +13,7 @@
  * them whole), keeping one instruction per readable line. */
 #define COMMENT_MAX 60
 
-static void put_json_string(rv_buf *b, const char *s, size_t n)
+static void put_json_string(ru_buf *b, const char *s, size_t n)
 {
     rv_node tmp = {.type = RV_STRING, .len = (uint32_t)n, .u.s = s};
     rv_json_compact(b, &tmp);
@@ -21,35 +21,35 @@ static void put_json_string(rv_buf *b, const char *s, size_t n)
 
 /* /pattern/flags; '/' and control characters escaped so the listing stays
  * one entry per line and reads back as the same regex. */
-static void put_regex(rv_buf *b, const rv_regex *r)
+static void put_regex(ru_buf *b, const rv_regex *r)
 {
     static const char hex[] = "0123456789abcdef";
-    rv_buf_putc(b, '/');
+    ru_buf_putc(b, '/');
     for (const char *s = r->pattern; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '\\' && s[1]) {
-            rv_buf_put(b, s, 2);
+            ru_buf_put(b, s, 2);
             s++;
         } else if (c == '/') {
-            rv_buf_puts(b, "\\/");
+            ru_buf_puts(b, "\\/");
         } else if (c == '\n') {
-            rv_buf_puts(b, "\\n");
+            ru_buf_puts(b, "\\n");
         } else if (c < 0x20 || c == 0x7f) {
             char e[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-            rv_buf_put(b, e, 4);
+            ru_buf_put(b, e, 4);
         } else {
-            rv_buf_putc(b, (char)c);
+            ru_buf_putc(b, (char)c);
         }
     }
-    rv_buf_putc(b, '/');
+    ru_buf_putc(b, '/');
     if (r->flags & RV_RE_I)
-        rv_buf_putc(b, 'i');
+        ru_buf_putc(b, 'i');
     if (r->flags & RV_RE_M)
-        rv_buf_putc(b, 'm');
+        ru_buf_putc(b, 'm');
     if (r->flags & RV_RE_S)
-        rv_buf_putc(b, 's');
+        ru_buf_putc(b, 's');
     if (r->flags & RV_RE_X)
-        rv_buf_putc(b, 'x');
+        ru_buf_putc(b, 'x');
 }
 
 static const char *path_text(const rv_path *p)
@@ -59,7 +59,7 @@ static const char *path_text(const rv_path *p)
 
 /* Compact JSON of a constant, cut after COMMENT_MAX bytes at a UTF-8
  * character boundary. */
-static void put_const_comment(rv_buf *b, const rv_node *n)
+static void put_const_comment(ru_buf *b, const rv_node *n)
 {
     size_t start = b->len;
     rv_json_compact(b, n);
@@ -69,17 +69,17 @@ static void put_const_comment(rv_buf *b, const rv_node *n)
     while (cut > start && ((unsigned char)b->data[cut] & 0xC0) == 0x80)
         cut--;
     b->len = cut;
-    rv_buf_puts(b, "...");
+    ru_buf_puts(b, "...");
 }
 
-static void trim_line(rv_buf *b)
+static void trim_line(ru_buf *b)
 {
     while (!b->oom && b->len && b->data[b->len - 1] == ' ')
         b->len--;
-    rv_buf_putc(b, '\n');
+    ru_buf_putc(b, '\n');
 }
 
-static void put_instruction(rv_buf *b, const rv_program *prog, size_t pi, uint32_t pc)
+static void put_instruction(ru_buf *b, const rv_program *prog, size_t pi, uint32_t pc)
 {
     static const char *const ctx_names[RV_CTX__COUNT] = {"$user", "$project", "$kind"};
     const rv_policy *p = prog->policies[pi];
@@ -87,17 +87,17 @@ static void put_instruction(rv_buf *b, const rv_program *prog, size_t pi, uint32
     uint32_t op = ins & 0xFFu, ax = RV_GET_AX(ins), a = RV_GET_A(ins), bx = RV_GET_BX(ins);
     uint32_t line = rv_program_line(prog, pi, pc);
 
-    rv_buf_printf(b, "%5u  ", pc);
+    ru_buf_printf(b, "%5u  ", pc);
     if (line)
-        rv_buf_printf(b, "L%-3u ", line);
+        ru_buf_printf(b, "L%-3u ", line);
     else
-        rv_buf_puts(b, "-    ");
+        ru_buf_puts(b, "-    ");
     if (op >= RV_OP__COUNT) { /* cannot pass the verifier; shown, not trusted */
-        rv_buf_printf(b, "?%-9u 0x%08x", op, ins);
+        ru_buf_printf(b, "?%-9u 0x%08x", op, ins);
         trim_line(b);
         return;
     }
-    rv_buf_printf(b, "%-10s", rv_opcode_names[op]);
+    ru_buf_printf(b, "%-10s", rv_opcode_names[op]);
     char operand[24];
     if (rv_opcode_formats[op] == RV_FMT_AX)
         snprintf(operand, sizeof operand, "%u", ax);
@@ -105,7 +105,7 @@ static void put_instruction(rv_buf *b, const rv_program *prog, size_t pi, uint32
         snprintf(operand, sizeof operand, "%u,%u", a, bx);
     else
         operand[0] = '\0';
-    rv_buf_printf(b, " %-8s ; ", operand);
+    ru_buf_printf(b, " %-8s ; ", operand);
 
     size_t mark = b->len;
     switch ((rv_operand)rv_opcode_operands[op]) {
@@ -115,16 +115,16 @@ static void put_instruction(rv_buf *b, const rv_program *prog, size_t pi, uint32
         break;
     case RV_OPND_CTX:
         if (ax < RV_CTX__COUNT)
-            rv_buf_puts(b, ctx_names[ax]);
+            ru_buf_puts(b, ctx_names[ax]);
         break;
     case RV_OPND_PARAM:
         if (ax < p->nparams)
-            rv_buf_printf(b, "$%s", p->params[ax].name);
+            ru_buf_printf(b, "$%s", p->params[ax].name);
         break;
     case RV_OPND_PATH:
     case RV_OPND_WPATH:
         if (ax < p->npaths)
-            rv_buf_puts(b, path_text(&p->paths[ax]));
+            ru_buf_puts(b, path_text(&p->paths[ax]));
         break;
     case RV_OPND_REGEX:
         if (ax < p->nregex)
@@ -132,19 +132,19 @@ static void put_instruction(rv_buf *b, const rv_program *prog, size_t pi, uint32
         break;
     case RV_OPND_BUILTIN:
         if (ax < RV_BI__COUNT)
-            rv_buf_printf(b, "%s/%u", rv_builtin_names[ax], rv_builtin_arity[ax]);
+            ru_buf_printf(b, "%s/%u", rv_builtin_names[ax], rv_builtin_arity[ax]);
         break;
     case RV_OPND_JUMP:
-        rv_buf_printf(b, "-> %lu", (unsigned long)pc + 1 + ax);
+        ru_buf_printf(b, "-> %lu", (unsigned long)pc + 1 + ax);
         break;
     case RV_OPND_LOOP_EXIT:
-        rv_buf_printf(b, "L[%u], empty -> %lu", a, (unsigned long)pc + 1 + bx);
+        ru_buf_printf(b, "L[%u], empty -> %lu", a, (unsigned long)pc + 1 + bx);
         break;
     case RV_OPND_LOOP_BACK:
-        rv_buf_printf(b, "L[%u], loop -> %ld", a, (long)pc - (long)bx);
+        ru_buf_printf(b, "L[%u], loop -> %ld", a, (long)pc - (long)bx);
         break;
     case RV_OPND_SLOT:
-        rv_buf_printf(b, "L[%u]", ax);
+        ru_buf_printf(b, "L[%u]", ax);
         break;
     case RV_OPND_NONE:
     case RV_OPND_NVALUES:
@@ -156,37 +156,37 @@ static void put_instruction(rv_buf *b, const rv_program *prog, size_t pi, uint32
     trim_line(b);
 }
 
-static void put_policy(rv_buf *b, const rv_program *prog, size_t pi)
+static void put_policy(ru_buf *b, const rv_program *prog, size_t pi)
 {
     const rv_policy *p = prog->policies[pi];
-    rv_buf_puts(b, "policy ");
+    ru_buf_puts(b, "policy ");
     put_json_string(b, p->name, strlen(p->name));
-    rv_buf_printf(b, " priority %ld  source %s  kinds ", (long)p->priority,
+    ru_buf_printf(b, " priority %ld  source %s  kinds ", (long)p->priority,
                   p->source[0] ? p->source : "-");
     if (p->nkinds == 0)
-        rv_buf_putc(b, '*');
+        ru_buf_putc(b, '*');
     for (uint32_t i = 0; i < p->nkinds; i++) {
         if (i)
-            rv_buf_putc(b, ',');
-        rv_buf_puts(b, p->kinds[i]);
+            ru_buf_putc(b, ',');
+        ru_buf_puts(b, p->kinds[i]);
     }
-    rv_buf_printf(b, "  checksum 0x%08x\n", p->checksum);
+    ru_buf_printf(b, "  checksum 0x%08x\n", p->checksum);
 
     for (uint32_t i = 0; i < p->nparams; i++)
-        rv_buf_printf(b, "  param %s = %s\n", p->params[i].name, p->params[i].json);
+        ru_buf_printf(b, "  param %s = %s\n", p->params[i].name, p->params[i].json);
     for (uint32_t i = 0; i < p->nconsts; i++) {
-        rv_buf_printf(b, "  K[%u] = ", i);
+        ru_buf_printf(b, "  K[%u] = ", i);
         rv_json_compact(b, p->consts[i]);
-        rv_buf_putc(b, '\n');
+        ru_buf_putc(b, '\n');
     }
     for (uint32_t i = 0; i < p->nregex; i++) {
-        rv_buf_printf(b, "  R[%u] = ", i);
+        ru_buf_printf(b, "  R[%u] = ", i);
         put_regex(b, &p->regex[i]);
-        rv_buf_putc(b, '\n');
+        ru_buf_putc(b, '\n');
     }
     for (uint32_t i = 0; i < p->npaths; i++)
-        rv_buf_printf(b, "  P[%u] = %s\n", i, path_text(&p->paths[i]));
-    rv_buf_printf(b, "  code %u instructions, stack %u, slots %u\n", p->ncode, p->max_stack,
+        ru_buf_printf(b, "  P[%u] = %s\n", i, path_text(&p->paths[i]));
+    ru_buf_printf(b, "  code %u instructions, stack %u, slots %u\n", p->ncode, p->max_stack,
                   p->nslots);
     for (uint32_t pc = 0; pc < p->ncode; pc++)
         put_instruction(b, prog, pi, pc);
@@ -204,15 +204,15 @@ rv_status rv_program_disasm(const rv_program *prog, rv_vm *vm, const char **out,
         return RV_EINPUT;
     }
     /* The VM's print buffer: printed text of every kind follows one rule. */
-    rv_buf *b = &vm->out;
+    ru_buf *b = &vm->out;
     b->len = 0;
     b->oom = false;
     for (size_t i = 0; i < prog->npolicies; i++) {
         if (i)
-            rv_buf_putc(b, '\n');
+            ru_buf_putc(b, '\n');
         put_policy(b, prog, i);
     }
-    rv_buf_terminate(b);
+    ru_buf_terminate(b);
     if (b->oom || !b->data) {
         rv_set_error(err, RV_ENOMEM, "out of memory writing the listing");
         return RV_ENOMEM;

@@ -30,7 +30,7 @@ typedef struct tokvec {
 } tokvec;
 
 typedef struct scan {
-    rv_arena *arena;
+    ru_arena *arena;
     tokvec nums, strs;
     bool oom;
     size_t hint;       /* first capacity of the token vectors */
@@ -53,7 +53,7 @@ static void tok_push(scan *s, tokvec *tv, size_t off, size_t len, bool escaped)
         return;
     if (tv->n == tv->cap) {
         size_t ncap = tv->cap ? tv->cap * 2 : s->hint;
-        tok *nv = rv_arena_alloc(s->arena, ncap * sizeof *nv);
+        tok *nv = ru_arena_alloc(s->arena, ncap * sizeof *nv);
         if (!nv) {
             s->oom = true;
             return;
@@ -277,9 +277,9 @@ static size_t put_utf8(char *o, unsigned cp)
 
 /* Decodes the escapes of a string token (cJSON has already accepted it)
  * into the arena. Decoded text is never longer than the escaped text. */
-static char *decode_string(rv_arena *a, const char *s, size_t n, size_t *outlen)
+static char *decode_string(ru_arena *a, const char *s, size_t n, size_t *outlen)
 {
-    char *out = rv_arena_alloc(a, n + 1);
+    char *out = ru_arena_alloc(a, n + 1);
     if (!out)
         return NULL;
     size_t o = 0;
@@ -325,7 +325,7 @@ static char *decode_string(rv_arena *a, const char *s, size_t n, size_t *outlen)
 }
 
 typedef struct conv {
-    rv_arena *a;
+    ru_arena *a;
     const char *text;
     scan *sc;
     size_t ni, si;
@@ -345,7 +345,7 @@ static rv_node *number_node(conv *c)
     char small[64];
     char *z = small;
     if (tk.len >= sizeof small) {
-        z = rv_arena_strndup(c->a, s, tk.len);
+        z = ru_arena_strndup(c->a, s, tk.len);
         if (!z)
             return NULL;
     } else {
@@ -370,7 +370,7 @@ static const char *string_tok(conv *c, size_t *outlen)
     tok tk = c->sc->strs.v[c->si++];
     if (!tk.escaped) {
         *outlen = tk.len;
-        return rv_arena_strndup(c->a, c->text + tk.off, tk.len);
+        return ru_arena_strndup(c->a, c->text + tk.off, tk.len);
     }
     return decode_string(c->a, c->text + tk.off, tk.len, outlen);
 }
@@ -446,7 +446,7 @@ static rv_node *convert(conv *c, const cJSON *j)
     return NULL;
 }
 
-rv_node *rv_json_parse(rv_arena *a, const char *text, size_t len, uint32_t max_nesting,
+rv_node *rv_json_parse(ru_arena *a, const char *text, size_t len, uint32_t max_nesting,
                        rv_error *err)
 {
     if (max_nesting == 0)
@@ -515,7 +515,7 @@ out:
 
 /* ---- Printing ---- */
 
-static void put_key(rv_buf *b, const rv_member *m)
+static void put_key(ru_buf *b, const rv_member *m)
 {
     rv_node k = { .type = RV_STRING, .len = m->klen, .u.s = m->key };
     rv_json_compact(b, &k);
@@ -523,35 +523,35 @@ static void put_key(rv_buf *b, const rv_member *m)
 
 /* Laid out like Python's json.dumps(indent=2): one item per line, ", " never
  * trails a line, empty containers stay [] and {}. */
-static void json_pretty(rv_buf *b, const rv_node *n, unsigned depth)
+static void json_pretty(ru_buf *b, const rv_node *n, unsigned depth)
 {
     if ((n->type != RV_ARRAY && n->type != RV_OBJECT) || n->len == 0) {
         rv_json_compact(b, n);
         return;
     }
     bool obj = n->type == RV_OBJECT;
-    rv_buf_putc(b, obj ? '{' : '[');
+    ru_buf_putc(b, obj ? '{' : '[');
     for (uint32_t i = 0; i < n->len && !b->oom; i++) {
         if (i)
-            rv_buf_putc(b, ',');
-        rv_buf_putc(b, '\n');
+            ru_buf_putc(b, ',');
+        ru_buf_putc(b, '\n');
         for (unsigned k = 0; k <= depth; k++)
-            rv_buf_put(b, "  ", 2);
+            ru_buf_put(b, "  ", 2);
         if (obj) {
             put_key(b, &n->u.members[i]);
-            rv_buf_put(b, ": ", 2);
+            ru_buf_put(b, ": ", 2);
             json_pretty(b, n->u.members[i].value, depth + 1);
         } else {
             json_pretty(b, n->u.items[i], depth + 1);
         }
     }
-    rv_buf_putc(b, '\n');
+    ru_buf_putc(b, '\n');
     for (unsigned k = 0; k < depth; k++)
-        rv_buf_put(b, "  ", 2);
-    rv_buf_putc(b, obj ? '}' : ']');
+        ru_buf_put(b, "  ", 2);
+    ru_buf_putc(b, obj ? '}' : ']');
 }
 
-bool rv_json_write(rv_buf *b, const rv_node *n, bool pretty)
+bool rv_json_write(ru_buf *b, const rv_node *n, bool pretty)
 {
     if (pretty)
         json_pretty(b, n, 0);

@@ -8,6 +8,8 @@
  */
 #include "value.h"
 
+#include "hash.h"
+
 #include <yaml.h>
 
 #include <errno.h>
@@ -23,8 +25,6 @@
 #define ALIAS_MAX_NODES 1000000u
 #define ALIAS_PER_BYTE 100u
 #define ALIAS_FLOOR 10000u
-#define ANCHOR_BUCKETS 256
-
 #define TAG_PREFIX "tag:yaml.org,2002:"
 
 /* ---- Core schema resolution ---- */
@@ -140,7 +140,7 @@ static double float_value(const char *s, size_t n)
     return strtod(s, NULL);
 }
 
-static rv_node *int_node(rv_arena *a, const char *s, size_t n)
+static rv_node *int_node(ru_arena *a, const char *s, size_t n)
 {
     int base = 10;
     const char *digits = s;
@@ -174,7 +174,6 @@ typedef struct anchor {
     rv_node *node;
     size_t count;      /* nodes in the anchored tree */
     uint32_t height;   /* 0 for a scalar, 1 + deepest child for containers */
-    struct anchor *next;
 } anchor;
 
 typedef struct frame {
@@ -189,14 +188,14 @@ typedef struct frame {
 } frame;
 
 typedef struct yparse {
-    rv_arena *a;
+    ru_arena *a;
     rv_error *err;
     const char *text;
     size_t len;
     uint32_t max_nesting;
     frame *stack;
     size_t depth, cap;
-    anchor **buckets;
+    ru_map anchors;        /* name -> anchor; a redefinition replaces */
     size_t created;        /* nodes made so far, alias copies included */
     size_t alias_nodes;    /* nodes made by alias expansion */
     size_t alias_limit;
@@ -228,50 +227,27 @@ static void fail_oom(yparse *p)
     rv_set_error(p->err, RV_ENOMEM, "out of memory while parsing YAML");
 }
 
-static unsigned hash(const char *s)
-{
-    unsigned h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h % ANCHOR_BUCKETS;
-}
-
 static anchor *find_anchor(yparse *p, const char *name)
 {
-    if (!p->buckets)
-        return NULL;
-    /* Newest first: a redefined anchor refers to its latest node. */
-    for (anchor *an = p->buckets[hash(name)]; an; an = an->next)
-        if (strcmp(an->name, name) == 0)
-            return an;
-    return NULL;
+    return ru_map_get(&p->anchors, name, strlen(name));
 }
 
 static void add_anchor(yparse *p, const char *name, rv_node *n, size_t count, uint32_t height)
 {
-    if (!p->buckets) {
-        p->buckets = rv_arena_alloc(p->a, ANCHOR_BUCKETS * sizeof *p->buckets);
-        if (!p->buckets) {
-            fail_oom(p);
-            return;
-        }
-        memset(p->buckets, 0, ANCHOR_BUCKETS * sizeof *p->buckets);
-    }
-    anchor *an = rv_arena_alloc(p->a, sizeof *an);
-    if (!an) {
+    /* A redefined anchor refers to its latest node: put replaces. */
+    anchor *an = ru_arena_alloc(p->a, sizeof *an);
+    if (!an || !ru_map_put(&p->anchors, name, strlen(name), an, NULL)) {
         fail_oom(p);
         return;
     }
-    unsigned h = hash(name);
-    *an = (anchor){ name, n, count, height, p->buckets[h] };
-    p->buckets[h] = an;
+    *an = (anchor){ name, n, count, height };
 }
 
 static const char *arena_name(yparse *p, const yaml_char_t *s)
 {
     if (!s)
         return NULL;
-    const char *c = rv_arena_strndup(p->a, (const char *)s, strlen((const char *)s));
+    const char *c = ru_arena_strndup(p->a, (const char *)s, strlen((const char *)s));
     if (!c)
         fail_oom(p);
     return c;
@@ -315,7 +291,7 @@ static bool expecting_key(yparse *p)
 static void set_key(yparse *p, const char *s, size_t n)
 {
     frame *f = &p->stack[p->depth - 1];
-    f->key = rv_arena_strndup(p->a, s, n);
+    f->key = ru_arena_strndup(p->a, s, n);
     f->klen = n;
     f->have_key = true;
     if (!f->key)
@@ -420,14 +396,14 @@ static void on_alias(yparse *p, const yaml_event_t *ev)
         if (an->node->type == RV_STRING) {
             set_key(p, an->node->u.s, an->node->len);
         } else if (an->node->type != RV_ARRAY && an->node->type != RV_OBJECT) {
-            rv_buf b;
-            rv_buf_init(&b, p->a->alloc, p->a->ud);
+            ru_buf b;
+            ru_buf_init(&b, p->a->alloc, p->a->ud);
             rv_json_compact(&b, an->node);
             if (b.oom)
                 fail_oom(p);
             else
                 set_key(p, b.data, b.len);
-            rv_buf_free(&b);
+            ru_buf_free(&b);
         } else {
             fail_at(p, RV_EPARSE, ev->start_mark, "mapping keys must be scalars");
         }
@@ -541,10 +517,11 @@ static void libyaml_error(yparse *p, const yaml_parser_t *yp)
     fail_at(p, RV_EPARSE, m, what);
 }
 
-rv_node *rv_yaml_parse(rv_arena *a, const char *text, size_t len, uint32_t max_nesting,
+rv_node *rv_yaml_parse(ru_arena *a, const char *text, size_t len, uint32_t max_nesting,
                        rv_error *err)
 {
     yparse p = { .a = a, .err = err, .text = text, .len = len };
+    ru_map_init(&p.anchors, a);
     p.max_nesting = max_nesting ? max_nesting : DEFAULT_NESTING;
     size_t by_size = len > ALIAS_MAX_NODES / ALIAS_PER_BYTE ? ALIAS_MAX_NODES : len * ALIAS_PER_BYTE;
     if (by_size < ALIAS_FLOOR)
@@ -611,15 +588,15 @@ rv_node *rv_yaml_parse(rv_arena *a, const char *text, size_t len, uint32_t max_n
 
 typedef struct ywrite {
     yaml_emitter_t em;
-    rv_buf *b;
+    ru_buf *b;
     rv_error *err;
     bool failed;
 } ywrite;
 
 static int write_handler(void *data, unsigned char *buffer, size_t size)
 {
-    rv_buf *b = data;
-    rv_buf_put(b, (const char *)buffer, size);
+    ru_buf *b = data;
+    ru_buf_put(b, (const char *)buffer, size);
     return !b->oom;
 }
 
@@ -710,18 +687,18 @@ static void emit_node(ywrite *w, const rv_node *n)
         } else if (n->type == RV_FLOAT && isinf(n->u.f)) {
             snprintf(tmp, sizeof tmp, "%s", n->u.f < 0 ? "-.inf" : ".inf");
         } else {
-            rv_buf nb;
-            rv_buf_init(&nb, w->b->alloc, w->b->ud);
+            ru_buf nb;
+            ru_buf_init(&nb, w->b->alloc, w->b->ud);
             rv_format_number(&nb, n);
             if (nb.oom || nb.len >= sizeof tmp) {
-                rv_buf_free(&nb);
+                ru_buf_free(&nb);
                 w->b->oom = true;
                 emit_fail(w, NULL);
                 return;
             }
             memcpy(tmp, nb.data, nb.len);
             tmp[nb.len] = '\0';
-            rv_buf_free(&nb);
+            ru_buf_free(&nb);
         }
         emit_scalar(w, tmp, strlen(tmp), YAML_PLAIN_SCALAR_STYLE, true);
         break;
@@ -762,7 +739,7 @@ static void emit_node(ywrite *w, const rv_node *n)
     }
 }
 
-bool rv_yaml_write(rv_buf *b, const rv_node *n, rv_error *err)
+bool rv_yaml_write(ru_buf *b, const rv_node *n, rv_error *err)
 {
     ywrite w = { .b = b, .err = err };
     if (!yaml_emitter_initialize(&w.em)) {

@@ -272,14 +272,14 @@ static bool slot_remove(ev *e, slot sl)
         return false;
     uint32_t n = c->len - 1;
     if (c->type == RV_OBJECT) {
-        rv_member *m = rv_arena_alloc(&e->vm->arena, (n ? n : 1) * sizeof *m);
+        rv_member *m = ru_arena_alloc(&e->vm->arena, (n ? n : 1) * sizeof *m);
         if (!m)
             return false;
         memcpy(m, c->u.members, sl.index * sizeof *m);
         memcpy(m + sl.index, c->u.members + sl.index + 1, (n - sl.index) * sizeof *m);
         c->u.members = m;
     } else {
-        rv_node **items = rv_arena_alloc(&e->vm->arena, (n ? n : 1) * sizeof *items);
+        rv_node **items = ru_arena_alloc(&e->vm->arena, (n ? n : 1) * sizeof *items);
         if (!items)
             return false;
         memcpy(items, c->u.items, sl.index * sizeof *items);
@@ -385,31 +385,31 @@ static bool same(const rv_node *a, const rv_node *b)
 /* Display form of the first n segments of a path, in the arena. */
 static const char *prefix_text(ev *e, const rv_path *p, uint32_t n)
 {
-    rv_buf *b = &e->vm->scratch;
+    ru_buf *b = &e->vm->scratch;
     b->len = 0;
     rv_path_write(b, p->segs, n);
     if (b->oom)
         return NULL;
-    return rv_arena_strndup(&e->vm->arena, b->data ? b->data : "", b->len);
+    return ru_arena_strndup(&e->vm->arena, b->data ? b->data : "", b->len);
 }
 
 /* Display path of one tag: configuration.tags.team, or tags["cost-centre"]. */
 static const char *tag_path(ev *e, const rv_path *p, const rv_node *key)
 {
-    rv_buf *b = &e->vm->scratch;
+    ru_buf *b = &e->vm->scratch;
     b->len = 0;
-    rv_buf_puts(b, p->text);
+    ru_buf_puts(b, p->text);
     if (rv_is_ident(key->u.s, key->len)) {
-        rv_buf_putc(b, '.');
-        rv_buf_put(b, key->u.s, key->len);
+        ru_buf_putc(b, '.');
+        ru_buf_put(b, key->u.s, key->len);
     } else {
-        rv_buf_putc(b, '[');
+        ru_buf_putc(b, '[');
         rv_json_compact(b, key);
-        rv_buf_putc(b, ']');
+        ru_buf_putc(b, ']');
     }
     if (b->oom)
         return NULL;
-    return rv_arena_strndup(&e->vm->arena, b->data, b->len);
+    return ru_arena_strndup(&e->vm->arena, b->data, b->len);
 }
 
 /* Text of a value as a string node: strings as they are, anything else as
@@ -418,7 +418,7 @@ static const rv_node *as_string(ev *e, const rv_node *v)
 {
     if (v->type == RV_STRING)
         return v;
-    rv_buf *b = &e->vm->scratch;
+    ru_buf *b = &e->vm->scratch;
     b->len = 0;
     rv_message_text(b, v);
     if (b->oom)
@@ -559,13 +559,13 @@ static const rv_node *boolean(bool b)
 static const rv_node *concat(ev *e, const rv_node *a, const rv_node *b)
 {
     if (a->type == RV_STRING) {
-        char *s = rv_arena_alloc(&e->vm->arena, (size_t)a->len + b->len + 1);
+        char *s = ru_arena_alloc(&e->vm->arena, (size_t)a->len + b->len + 1);
         if (!s)
             return NULL;
         memcpy(s, a->u.s, a->len);
         memcpy(s + a->len, b->u.s, b->len);
         s[a->len + b->len] = '\0';
-        rv_node *n = rv_arena_alloc(&e->vm->arena, sizeof *n);
+        rv_node *n = ru_arena_alloc(&e->vm->arena, sizeof *n);
         if (!n)
             return NULL;
         n->type = RV_STRING;
@@ -682,7 +682,7 @@ static const rv_node *case_map(ev *e, const rv_node *s, bool upper)
 {
     if (s->type != RV_STRING)
         return &rv_null_node;
-    char *p = rv_arena_strndup(&e->vm->arena, s->u.s, s->len);
+    char *p = ru_arena_strndup(&e->vm->arena, s->u.s, s->len);
     rv_node *n = rv_new_string(&e->vm->arena, "", 0);
     if (!p || !n)
         return NULL;
@@ -786,7 +786,7 @@ static const rv_node *call_builtin(ev *e, rv_builtin fn, const rv_node **args)
 
 static const rv_node *format(ev *e, const rv_node **parts, uint32_t n)
 {
-    rv_buf *b = &e->vm->scratch;
+    ru_buf *b = &e->vm->scratch;
     b->len = 0;
     for (uint32_t k = 0; k < n; k++)
         rv_message_text(b, parts[k]);

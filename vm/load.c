@@ -33,7 +33,7 @@
 void rv_config_init(rv_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->alloc = rv_default_alloc;
+    cfg->alloc = ru_default_alloc;
     cfg->alloc_ud = NULL;
     cfg->instruction_budget = RV_DEFAULT_BUDGET;
     cfg->regex_match_limit = RV_DEFAULT_MATCH_LIMIT;
@@ -47,7 +47,7 @@ void rv_config_resolve(rv_config *out, const rv_config *in)
     rv_config_init(&def);
     *out = in ? *in : def;
     if (!out->alloc) {
-        out->alloc = rv_default_alloc;
+        out->alloc = ru_default_alloc;
         out->alloc_ud = NULL;
     }
     if (!out->instruction_budget)
@@ -122,7 +122,7 @@ static void free_regex_codes(rv_policy *p)
 typedef struct loader {
     rv_program *prog;
     rv_error *err;
-    rv_buf buf;                  /* scratch text: path display, JSON */
+    ru_buf buf;                  /* scratch text: path display, JSON */
     pcre2_general_context *gctx;
     pcre2_compile_context *cctx;
     rv_policy **all;             /* every policy decoded so far, for cleanup */
@@ -198,7 +198,7 @@ static void *zalloc(loader *l, size_t count, size_t elem)
     if (elem && count > SIZE_MAX / elem)
         return NULL;
     size_t size = count * elem;
-    void *p = rv_arena_alloc(&l->prog->arena, size);
+    void *p = ru_arena_alloc(&l->prog->arena, size);
     if (p)
         memset(p, 0, size ? size : 1);
     return p;
@@ -270,7 +270,7 @@ static bool get_str(loader *l, const char **s, uint32_t *len, bool no_nul, const
     const char *src = (const char *)l->base + l->pos;
     if (no_nul && memchr(src, '\0', n))
         return fail_at(l, RV_EFORMAT, at, "%s contains a NUL byte", what);
-    char *p = rv_arena_strndup(&l->prog->arena, src, n);
+    char *p = ru_arena_strndup(&l->prog->arena, src, n);
     if (!p)
         return oom(l);
     l->pos += n;
@@ -511,7 +511,7 @@ static const char *buf_to_arena(loader *l)
 {
     if (l->buf.oom)
         return NULL;
-    return rv_arena_strndup(&l->prog->arena, l->buf.len ? l->buf.data : "", l->buf.len);
+    return ru_arena_strndup(&l->prog->arena, l->buf.len ? l->buf.data : "", l->buf.len);
 }
 
 bool rv_is_ident(const char *s, size_t n)
@@ -527,21 +527,21 @@ bool rv_is_ident(const char *s, size_t n)
     return true;
 }
 
-void rv_path_write(rv_buf *b, const rv_seg *segs, uint32_t n)
+void rv_path_write(ru_buf *b, const rv_seg *segs, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
         const rv_seg *s = &segs[i];
         if (!s->key) {
-            rv_buf_printf(b, "[%ld]", (long)s->index);
+            ru_buf_printf(b, "[%ld]", (long)s->index);
         } else if (rv_is_ident(s->key, s->klen)) {
             if (i)
-                rv_buf_putc(b, '.');
-            rv_buf_put(b, s->key, s->klen);
+                ru_buf_putc(b, '.');
+            ru_buf_put(b, s->key, s->klen);
         } else {
             rv_node key = {.type = RV_STRING, .len = s->klen, .u.s = s->key};
-            rv_buf_putc(b, '[');
+            ru_buf_putc(b, '[');
             rv_json_compact(b, &key);
-            rv_buf_putc(b, ']');
+            ru_buf_putc(b, ']');
         }
     }
 }
@@ -845,7 +845,7 @@ void rv_program_free(rv_program *prog)
         return;
     for (uint32_t i = 0; i < prog->npolicies; i++)
         free_regex_codes(prog->policies[i]);
-    rv_arena_free(&prog->arena);
+    ru_arena_free(&prog->arena);
     prog->cfg.alloc(prog->cfg.alloc_ud, prog, sizeof *prog, 0);
 }
 
@@ -872,7 +872,7 @@ rv_status rv_program_load(const rv_blob *blobs, size_t n, const rv_config *cfg,
     }
     memset(prog, 0, sizeof *prog);
     prog->cfg = c;
-    rv_arena_init(&prog->arena, c.alloc, c.alloc_ud);
+    ru_arena_init(&prog->arena, c.alloc, c.alloc_ud);
 
     loader l;
     memset(&l, 0, sizeof l);
@@ -880,13 +880,13 @@ rv_status rv_program_load(const rv_blob *blobs, size_t n, const rv_config *cfg,
     l.err = err;
     l.pidx = -1;
     l.blob = "bundle";
-    rv_buf_init(&l.buf, c.alloc, c.alloc_ud);
+    ru_buf_init(&l.buf, c.alloc, c.alloc_ud);
     /* The codes keep a copy of the memory hooks and &prog->cfg, which lives
      * exactly as long as they do. */
     l.gctx = pcre2_general_context_create(rv_pcre2_malloc, rv_pcre2_free, &prog->cfg);
     l.cctx = l.gctx ? pcre2_compile_context_create(l.gctx) : NULL;
 
-    prog->sealed = rv_arena_alloc(&prog->arena, sizeof *prog->sealed);
+    prog->sealed = ru_arena_alloc(&prog->arena, sizeof *prog->sealed);
     if (prog->sealed)
         atomic_init(prog->sealed, false);
 
@@ -896,7 +896,7 @@ rv_status rv_program_load(const rv_blob *blobs, size_t n, const rv_config *cfg,
     else
         ok = load_all(&l, blobs, n);
 
-    rv_buf_free(&l.buf);
+    ru_buf_free(&l.buf);
     if (l.cctx)
         pcre2_compile_context_free(l.cctx);
     if (l.gctx)
@@ -999,11 +999,11 @@ rv_status rv_program_set_param(rv_program *prog, const char *policy, const char 
             return RV_ENOMEM;
         }
     }
-    rv_buf b;
-    rv_buf_init(&b, prog->cfg.alloc, prog->cfg.alloc_ud);
+    ru_buf b;
+    ru_buf_init(&b, prog->cfg.alloc, prog->cfg.alloc_ud);
     rv_json_compact(&b, v);
-    const char *json = b.oom ? NULL : rv_arena_strndup(&prog->arena, b.len ? b.data : "", b.len);
-    rv_buf_free(&b);
+    const char *json = b.oom ? NULL : ru_arena_strndup(&prog->arena, b.len ? b.data : "", b.len);
+    ru_buf_free(&b);
     if (!json) {
         rv_set_error(err, RV_ENOMEM, "out of memory");
         return RV_ENOMEM;

@@ -112,7 +112,7 @@ typedef struct rv_kind_list {
 
 struct rv_program {
     rv_config cfg;
-    rv_arena arena;      /* everything the program owns except PCRE2 codes */
+    ru_arena arena;      /* everything the program owns except PCRE2 codes */
     uint32_t npolicies;
     rv_policy **policies;  /* in run order: priority, then name */
     uint32_t nkinds;
@@ -134,7 +134,7 @@ const rv_kind_list *rv_program_kind_list(const rv_program *prog, const char *kin
 
 /* Serializes policies (filled in by the compiler: every field but checksum,
  * max_stack and regex code) as one bundle, in the given order. */
-bool rv_bundle_write(rv_buf *out, rv_policy *const *policies, size_t n);
+bool rv_bundle_write(ru_buf *out, rv_policy *const *policies, size_t n);
 
 /* The contract's policy-set rule (setrule.c), the one implementation the
  * loader and the compiler share. */
@@ -155,7 +155,7 @@ bool rv_set_rule(rv_set_entry *e, size_t n, size_t *kept, size_t clash[2]);
 bool rv_is_ident(const char *s, size_t n);
 /* Appends the display form of n path segments, as the language writes a
  * path: a.b["odd key"][0]. */
-void rv_path_write(rv_buf *b, const rv_seg *segs, uint32_t n);
+void rv_path_write(ru_buf *b, const rv_seg *segs, uint32_t n);
 
 /* Copies in (or the defaults, if NULL) to out, filling every zero field
  * with its default. */

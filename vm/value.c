@@ -2,11 +2,13 @@
  * the VM and the compiler's constant folding share (truthiness, equality,
  * ordering), and the number/JSON text forms every printer builds on.
  *
- * Nothing here allocates except through an rv_arena or an rv_buf's
+ * Nothing here allocates except through an ru_arena or an ru_buf's
  * allocator, and nothing crashes on OOM: constructors return NULL and a
  * buffer sets its sticky `oom` flag.
  */
 #include "value.h"
+
+#include "hash.h"
 
 #include <float.h>
 #include <math.h>
@@ -19,109 +21,11 @@ const rv_node rv_null_node = { .type = RV_NULL };
 const rv_node rv_true_node = { .type = RV_BOOL, .u.b = 1 };
 const rv_node rv_false_node = { .type = RV_BOOL, .u.b = 0 };
 
-/* ---- Growable output buffer ---- */
-
-void rv_buf_init(rv_buf *b, rv_alloc_fn alloc, void *ud)
-{
-    b->data = NULL;
-    b->len = b->cap = 0;
-    b->alloc = alloc ? alloc : rv_default_alloc;
-    b->ud = ud;
-    b->oom = false;
-}
-
-/* Makes room for `extra` more bytes plus a terminating NUL, so that
- * rv_buf_terminate never has to allocate once anything was written. */
-static bool buf_reserve(rv_buf *b, size_t extra)
-{
-    if (b->oom)
-        return false;
-    if (b->cap > b->len && extra < b->cap - b->len)
-        return true;
-    if (extra > SIZE_MAX - b->len - 1) {
-        b->oom = true;
-        return false;
-    }
-    size_t need = b->len + extra + 1;
-    size_t ncap = b->cap ? b->cap : 64;
-    while (ncap < need)
-        ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
-    char *p = b->alloc(b->ud, b->data, b->cap, ncap);
-    if (!p) {
-        b->oom = true;
-        return false;
-    }
-    b->data = p;
-    b->cap = ncap;
-    return true;
-}
-
-void rv_buf_put_slow(rv_buf *b, const char *s, size_t n)
-{
-    if (!buf_reserve(b, n))
-        return;
-    if (n)
-        memcpy(b->data + b->len, s, n);
-    b->len += n;
-}
-
-void rv_buf_puts(rv_buf *b, const char *s)
-{
-    rv_buf_put(b, s, strlen(s));
-}
-
-
-
-void rv_buf_printf(rv_buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char small[128];
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n < sizeof small) {
-        rv_buf_put(b, small, (size_t)n);
-        return;
-    }
-    if (!buf_reserve(b, (size_t)n))
-        return;
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
-void rv_buf_free(rv_buf *b)
-{
-    if (b->data)
-        b->alloc(b->ud, b->data, b->cap, 0);
-    b->data = NULL;
-    b->len = b->cap = 0;
-    b->oom = false;
-}
-
-void rv_buf_terminate(rv_buf *b)
-{
-    /* buf_reserve always leaves one spare byte, so this only allocates for
-     * a buffer nothing was ever written to. */
-    if (b->data && b->len < b->cap) {
-        b->data[b->len] = '\0';
-        return;
-    }
-    bool was_oom = b->oom;
-    b->oom = false;
-    if (buf_reserve(b, 0))
-        b->data[b->len] = '\0';
-    b->oom = b->oom || was_oom;
-}
-
 /* ---- Node construction ---- */
 
-static rv_node *new_node(rv_arena *a, uint8_t type)
+static rv_node *new_node(ru_arena *a, uint8_t type)
 {
-    rv_node *n = rv_arena_alloc(a, sizeof *n);
+    rv_node *n = ru_arena_alloc(a, sizeof *n);
     if (n) {
         memset(n, 0, sizeof *n);
         n->type = type;
@@ -129,12 +33,12 @@ static rv_node *new_node(rv_arena *a, uint8_t type)
     return n;
 }
 
-rv_node *rv_new_null(rv_arena *a)
+rv_node *rv_new_null(ru_arena *a)
 {
     return new_node(a, RV_NULL);
 }
 
-rv_node *rv_new_bool(rv_arena *a, bool b)
+rv_node *rv_new_bool(ru_arena *a, bool b)
 {
     rv_node *n = new_node(a, RV_BOOL);
     if (n)
@@ -142,7 +46,7 @@ rv_node *rv_new_bool(rv_arena *a, bool b)
     return n;
 }
 
-rv_node *rv_new_int(rv_arena *a, int64_t i)
+rv_node *rv_new_int(ru_arena *a, int64_t i)
 {
     rv_node *n = new_node(a, RV_INT);
     if (n)
@@ -150,7 +54,7 @@ rv_node *rv_new_int(rv_arena *a, int64_t i)
     return n;
 }
 
-rv_node *rv_new_float(rv_arena *a, double f)
+rv_node *rv_new_float(ru_arena *a, double f)
 {
     rv_node *n = new_node(a, RV_FLOAT);
     if (n)
@@ -158,14 +62,14 @@ rv_node *rv_new_float(rv_arena *a, double f)
     return n;
 }
 
-rv_node *rv_new_string(rv_arena *a, const char *s, size_t n)
+rv_node *rv_new_string(ru_arena *a, const char *s, size_t n)
 {
     if (n > UINT32_MAX)
         return NULL;
     rv_node *node = new_node(a, RV_STRING);
     if (!node)
         return NULL;
-    char *copy = rv_arena_strndup(a, s, n);
+    char *copy = ru_arena_strndup(a, s, n);
     if (!copy)
         return NULL;
     node->u.s = copy;
@@ -173,13 +77,13 @@ rv_node *rv_new_string(rv_arena *a, const char *s, size_t n)
     return node;
 }
 
-rv_node *rv_new_array(rv_arena *a, uint32_t cap)
+rv_node *rv_new_array(ru_arena *a, uint32_t cap)
 {
     rv_node *n = new_node(a, RV_ARRAY);
     if (!n)
         return NULL;
     if (cap) {
-        n->u.items = rv_arena_alloc(a, (size_t)cap * sizeof(rv_node *));
+        n->u.items = ru_arena_alloc(a, (size_t)cap * sizeof(rv_node *));
         if (!n->u.items)
             return NULL;
         n->cap = cap;
@@ -187,13 +91,13 @@ rv_node *rv_new_array(rv_arena *a, uint32_t cap)
     return n;
 }
 
-rv_node *rv_new_object(rv_arena *a, uint32_t cap)
+rv_node *rv_new_object(ru_arena *a, uint32_t cap)
 {
     rv_node *n = new_node(a, RV_OBJECT);
     if (!n)
         return NULL;
     if (cap) {
-        n->u.members = rv_arena_alloc(a, (size_t)cap * sizeof(rv_member));
+        n->u.members = ru_arena_alloc(a, (size_t)cap * sizeof(rv_member));
         if (!n->u.members)
             return NULL;
         n->cap = cap;
@@ -211,7 +115,7 @@ static uint32_t grown_cap(uint32_t cap)
     return cap * 2;
 }
 
-bool rv_array_push(rv_arena *a, rv_node *arr, rv_node *v)
+bool rv_array_push(ru_arena *a, rv_node *arr, rv_node *v)
 {
     if (!arr || arr->type != RV_ARRAY || !v)
         return false;
@@ -219,7 +123,7 @@ bool rv_array_push(rv_arena *a, rv_node *arr, rv_node *v)
         uint32_t ncap = grown_cap(arr->cap);
         if (!ncap)
             return false;
-        rv_node **items = rv_arena_alloc(a, (size_t)ncap * sizeof *items);
+        rv_node **items = ru_arena_alloc(a, (size_t)ncap * sizeof *items);
         if (!items)
             return false;
         if (arr->len)
@@ -233,7 +137,7 @@ bool rv_array_push(rv_arena *a, rv_node *arr, rv_node *v)
 
 /* The key is stored as given, not copied: it must live as long as the
  * object (callers pass arena or program memory). */
-bool rv_object_push(rv_arena *a, rv_node *obj, const char *key, size_t klen, rv_node *v)
+bool rv_object_push(ru_arena *a, rv_node *obj, const char *key, size_t klen, rv_node *v)
 {
     if (!obj || obj->type != RV_OBJECT || !v || !key || klen > UINT32_MAX)
         return false;
@@ -241,7 +145,7 @@ bool rv_object_push(rv_arena *a, rv_node *obj, const char *key, size_t klen, rv_
         uint32_t ncap = grown_cap(obj->cap);
         if (!ncap)
             return false;
-        rv_member *members = rv_arena_alloc(a, (size_t)ncap * sizeof *members);
+        rv_member *members = ru_arena_alloc(a, (size_t)ncap * sizeof *members);
         if (!members)
             return false;
         if (obj->len)
@@ -268,7 +172,7 @@ rv_member *rv_object_find(const rv_node *obj, const char *key, size_t klen)
     return NULL;
 }
 
-rv_node *rv_copy(rv_arena *a, const rv_node *n)
+rv_node *rv_copy(ru_arena *a, const rv_node *n)
 {
     if (!n)
         return NULL;
@@ -302,7 +206,7 @@ rv_node *rv_copy(rv_arena *a, const rv_node *n)
             return NULL;
         for (uint32_t i = 0; i < n->len; i++) {
             const rv_member *m = &n->u.members[i];
-            char *key = rv_arena_strndup(a, m->key, m->klen);
+            char *key = ru_arena_strndup(a, m->key, m->klen);
             rv_node *v = rv_copy(a, m->value);
             if (!key || !v)
                 return NULL;
@@ -461,14 +365,14 @@ bool rv_compare(const rv_node *x, const rv_node *y, int *cmp)
 /* Shortest round-trip text of a finite double, laid out as Python's repr:
  * exponent form when the decimal exponent is below -4 or at least 16,
  * else positional with at least one digit after the point. */
-static void format_double(rv_buf *b, double d)
+static void format_double(ru_buf *b, double d)
 {
     if (!isfinite(d)) {
-        rv_buf_puts(b, "null");
+        ru_buf_puts(b, "null");
         return;
     }
     if (d == 0.0) {
-        rv_buf_puts(b, signbit(d) ? "-0.0" : "0.0");
+        ru_buf_puts(b, signbit(d) ? "-0.0" : "0.0");
         return;
     }
     /* Any decimal of at most 15 significant digits round-trips uniquely
@@ -529,12 +433,12 @@ static void format_double(rv_buf *b, double d)
         memcpy(out + o, digits, (size_t)nd);
         o += nd;
     }
-    rv_buf_put(b, out, (size_t)o);
+    ru_buf_put(b, out, (size_t)o);
 }
 
 /* Digits of an integer without printf: numbers are most of what a spec
  * holds, and this is on every printed decision. */
-static void format_int(rv_buf *b, int64_t v)
+static void format_int(ru_buf *b, int64_t v)
 {
     char tmp[24];
     char *p = tmp + sizeof tmp;
@@ -545,10 +449,10 @@ static void format_int(rv_buf *b, int64_t v)
     } while (u);
     if (v < 0)
         *--p = '-';
-    rv_buf_put(b, p, (size_t)(tmp + sizeof tmp - p));
+    ru_buf_put(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
-void rv_format_number(rv_buf *b, const rv_node *n)
+void rv_format_number(ru_buf *b, const rv_node *n)
 {
     if (n->type == RV_INT) {
         format_int(b, n->u.i);
@@ -559,103 +463,61 @@ void rv_format_number(rv_buf *b, const rv_node *n)
          * round-trip form would, without the snprintf/strtod search. */
         if (f == f && f > -1e15 && f < 1e15 && f == (double)(int64_t)f && !(f == 0 && signbit(f))) {
             format_int(b, (int64_t)f);
-            rv_buf_put(b, ".0", 2);
+            ru_buf_put(b, ".0", 2);
         } else {
             format_double(b, f);
         }
     } else {
-        rv_buf_puts(b, "null");
+        ru_buf_puts(b, "null");
     }
 }
 
-/* Bytes a JSON string cannot hold as they are. */
-static const unsigned char json_escape[256] = {
-    [0] = 1, [1] = 1, [2] = 1, [3] = 1, [4] = 1, [5] = 1, [6] = 1, [7] = 1, [8] = 1, [9] =
-    1, [10] = 1, [11] = 1, [12] = 1, [13] = 1, [14] = 1, [15] = 1, [16] = 1, [17] = 1,
-    [18] = 1, [19] = 1, [20] = 1, [21] = 1, [22] = 1, [23] = 1, [24] = 1, [25] = 1, [26] =
-    1, [27] = 1, [28] = 1, [29] = 1, [30] = 1, [31] = 1, ['"'] = 1, ['\\'] = 1,
-};
-
-static void json_string(rv_buf *b, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    rv_buf_putc(b, '"');
-    size_t i = 0;
-    while (i < n) {
-        /* Copy the longest run that needs no escaping in one go. */
-        size_t run = i;
-        while (i < n && !json_escape[(unsigned char)s[i]])
-            i++;
-        rv_buf_put(b, s + run, i - run);
-        if (i >= n)
-            break;
-        unsigned char c = (unsigned char)s[i++];
-        char esc[6] = {'\\', 0};
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        default:
-            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
-            esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
-            rv_buf_put(b, esc, 6);
-            continue;
-        }
-        rv_buf_put(b, esc, 2);
-    }
-    rv_buf_putc(b, '"');
-}
-
-void rv_json_compact(rv_buf *b, const rv_node *n)
+void rv_json_compact(ru_buf *b, const rv_node *n)
 {
     switch (n->type) {
     case RV_NULL:
-        rv_buf_puts(b, "null");
+        ru_buf_puts(b, "null");
         break;
     case RV_BOOL:
-        rv_buf_puts(b, n->u.b ? "true" : "false");
+        ru_buf_puts(b, n->u.b ? "true" : "false");
         break;
     case RV_INT:
     case RV_FLOAT:
         rv_format_number(b, n);
         break;
     case RV_STRING:
-        json_string(b, n->u.s, n->len);
+        ru_buf_json_string(b, n->u.s, n->len);
         break;
     case RV_ARRAY:
-        rv_buf_putc(b, '[');
+        ru_buf_putc(b, '[');
         for (uint32_t i = 0; i < n->len; i++) {
             if (i)
-                rv_buf_putc(b, ',');
+                ru_buf_putc(b, ',');
             rv_json_compact(b, n->u.items[i]);
         }
-        rv_buf_putc(b, ']');
+        ru_buf_putc(b, ']');
         break;
     case RV_OBJECT:
-        rv_buf_putc(b, '{');
+        ru_buf_putc(b, '{');
         for (uint32_t i = 0; i < n->len; i++) {
             const rv_member *m = &n->u.members[i];
             if (i)
-                rv_buf_putc(b, ',');
-            json_string(b, m->key, m->klen);
-            rv_buf_putc(b, ':');
+                ru_buf_putc(b, ',');
+            ru_buf_json_string(b, m->key, m->klen);
+            ru_buf_putc(b, ':');
             rv_json_compact(b, m->value);
         }
-        rv_buf_putc(b, '}');
+        ru_buf_putc(b, '}');
         break;
     default:
-        rv_buf_puts(b, "null");
+        ru_buf_puts(b, "null");
     }
 }
 
-void rv_message_text(rv_buf *b, const rv_node *n)
+void rv_message_text(ru_buf *b, const rv_node *n)
 {
     if (n->type == RV_STRING)
-        rv_buf_put(b, n->u.s, n->len);
+        ru_buf_put(b, n->u.s, n->len);
     else
         rv_json_compact(b, n);
 }
@@ -672,15 +534,7 @@ void rv_set_error(rv_error *err, rv_status st, const char *fmt, ...)
     va_end(ap);
 }
 
-static uint64_t key_hash(const char *k, uint32_t n)
-{
-    uint64_t h = 1469598103934665603u;  /* FNV-1a */
-    for (uint32_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)k[i]) * 1099511628211u;
-    return h;
-}
-
-long rv_object_duplicate(rv_arena *a, const rv_node *obj)
+long rv_object_duplicate(ru_arena *a, const rv_node *obj)
 {
     if (obj->type != RV_OBJECT || obj->len < 2)
         return -1;
@@ -693,22 +547,14 @@ long rv_object_duplicate(rv_arena *a, const rv_node *obj)
                     return (long)i;
         return -1;
     }
-    uint32_t size = 32;
-    while (size < 2 * n)
-        size *= 2;
-    uint32_t *slots = rv_arena_alloc(a, size * sizeof *slots);
-    if (!slots)
-        return -1;  /* out of memory: the caller's next allocation reports it */
-    memset(slots, 0xFF, size * sizeof *slots);
+    ru_map seen;
+    ru_map_init(&seen, a);
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t s = (uint32_t)key_hash(m[i].key, m[i].klen) & (size - 1);
-        while (slots[s] != UINT32_MAX) {
-            const rv_member *o = &m[slots[s]];
-            if (o->klen == m[i].klen && memcmp(o->key, m[i].key, o->klen) == 0)
-                return (long)i;
-            s = (s + 1) & (size - 1);
-        }
-        slots[s] = i;
+        void *before;
+        if (!ru_map_put(&seen, m[i].key, m[i].klen, (void *)(uintptr_t)&m[i], &before))
+            return -1;  /* out of memory: the caller's next allocation reports it */
+        if (before)
+            return (long)i;
     }
     return -1;
 }

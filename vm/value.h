@@ -1,6 +1,6 @@
 /* value.h - the document tree the VM reads and rewrites (internal).
  *
- * A spec is a tree of rv_node allocated from an rv_arena. Objects keep their
+ * A spec is a tree of rv_node allocated from an ru_arena. Objects keep their
  * members in input order (YAML and JSON output must not reorder keys); ints
  * and floats stay distinct so that `2.0` prints back as `2.0` and `86400` as
  * `86400`. Nodes are plain structs: the public rv_doc is this same struct.
@@ -9,6 +9,8 @@
 #define RV_VALUE_H
 
 #include "rulevm.h"
+#include "arena.h"
+#include "buf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -40,87 +42,31 @@ struct rv_doc {
 /* Shared immutable nodes. */
 extern const rv_node rv_null_node, rv_true_node, rv_false_node;
 
-/* ---- Arena: bump allocation, freed or reset in one step ---- */
-
-typedef struct rv_chunk rv_chunk;
-typedef struct rv_arena {
-    rv_alloc_fn alloc;
-    void *ud;
-    rv_chunk *first;   /* chunks are kept across resets for reuse */
-    rv_chunk *cur;
-    size_t used;       /* bytes used in cur */
-} rv_arena;
-
-void rv_arena_init(rv_arena *a, rv_alloc_fn alloc, void *ud);
-void *rv_arena_alloc(rv_arena *a, size_t size);       /* 8-aligned; NULL on OOM */
-char *rv_arena_strndup(rv_arena *a, const char *s, size_t n);
-void rv_arena_reset(rv_arena *a);
-void rv_arena_free(rv_arena *a);
-void *rv_default_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
-
-/* ---- Growable output buffer ---- */
-
-typedef struct rv_buf {
-    char *data;
-    size_t len, cap;
-    rv_alloc_fn alloc;
-    void *ud;
-    bool oom;          /* sticky: set when any append failed */
-} rv_buf;
-
-void rv_buf_init(rv_buf *b, rv_alloc_fn alloc, void *ud);
-void rv_buf_put_slow(rv_buf *b, const char *s, size_t n);  /* grows, then appends */
-void rv_buf_puts(rv_buf *b, const char *s);
-
-/* Appends are inline: printers call them per token. There is always room
- * for the NUL that rv_buf_terminate adds (hence the strict < below). */
-static inline void rv_buf_put(rv_buf *b, const char *s, size_t n)
-{
-    if (b->len + n < b->cap && !b->oom) {
-        memcpy(b->data + b->len, s, n);
-        b->len += n;
-    } else {
-        rv_buf_put_slow(b, s, n);
-    }
-}
-
-static inline void rv_buf_putc(rv_buf *b, char c)
-{
-    if (b->len + 1 < b->cap && !b->oom)
-        b->data[b->len++] = c;
-    else
-        rv_buf_put_slow(b, &c, 1);
-}
-void rv_buf_printf(rv_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void rv_buf_free(rv_buf *b);
-/* Ensures data is NUL-terminated (not counted in len). */
-void rv_buf_terminate(rv_buf *b);
-
 /* ---- Node construction (all in an arena; NULL on OOM) ---- */
 
-rv_node *rv_new_null(rv_arena *a);
-rv_node *rv_new_bool(rv_arena *a, bool b);
-rv_node *rv_new_int(rv_arena *a, int64_t i);
-rv_node *rv_new_float(rv_arena *a, double f);
-rv_node *rv_new_string(rv_arena *a, const char *s, size_t n);     /* copies */
-rv_node *rv_new_array(rv_arena *a, uint32_t cap);
-rv_node *rv_new_object(rv_arena *a, uint32_t cap);
+rv_node *rv_new_null(ru_arena *a);
+rv_node *rv_new_bool(ru_arena *a, bool b);
+rv_node *rv_new_int(ru_arena *a, int64_t i);
+rv_node *rv_new_float(ru_arena *a, double f);
+rv_node *rv_new_string(ru_arena *a, const char *s, size_t n);     /* copies */
+rv_node *rv_new_array(ru_arena *a, uint32_t cap);
+rv_node *rv_new_object(ru_arena *a, uint32_t cap);
 /* Append in place, growing by copying into the arena. false on OOM. */
-bool rv_array_push(rv_arena *a, rv_node *arr, rv_node *v);
-bool rv_object_push(rv_arena *a, rv_node *obj, const char *key, size_t klen, rv_node *v);
+bool rv_array_push(ru_arena *a, rv_node *arr, rv_node *v);
+bool rv_object_push(ru_arena *a, rv_node *obj, const char *key, size_t klen, rv_node *v);
 
 /* Index of the first member whose key repeats an earlier one, or -1.
  * Linear time for large objects (hashing in the arena): parsers call it on
  * every object, since a repeated key would let a spec show a policy one
  * value while the orchestrator, which keeps the last, uses another. */
-long rv_object_duplicate(rv_arena *a, const rv_node *obj);
+long rv_object_duplicate(ru_arena *a, const rv_node *obj);
 
 /* Member lookup (first match); NULL if absent or obj is not an object.
  * Keys passed to rv_object_push are not copied: they must live as long as
  * the object (in the same arena, as a rule). */
 rv_member *rv_object_find(const rv_node *obj, const char *key, size_t klen);
 /* Deep copy into an arena. */
-rv_node *rv_copy(rv_arena *a, const rv_node *n);
+rv_node *rv_copy(ru_arena *a, const rv_node *n);
 
 /* ---- Semantics shared by the VM and the compiler's constant folding ---- */
 
@@ -135,11 +81,11 @@ bool rv_compare(const rv_node *x, const rv_node *y, int *cmp);
 /* Appends a number in JSON form: ints as digits, floats as the shortest text
  * that reads back as the same double, always with a '.' or exponent (2.0,
  * 0.5, 1e+100); NaN and infinities, which JSON cannot hold, print as null. */
-void rv_format_number(rv_buf *b, const rv_node *n);
+void rv_format_number(ru_buf *b, const rv_node *n);
 /* Compact JSON of any node: {"a":1,"b":[true,null]}. */
-void rv_json_compact(rv_buf *b, const rv_node *n);
+void rv_json_compact(ru_buf *b, const rv_node *n);
 /* Message text of a value: strings bare, anything else compact JSON. */
-void rv_message_text(rv_buf *b, const rv_node *n);
+void rv_message_text(ru_buf *b, const rv_node *n);
 
 /* ---- Document I/O ---- */
 
@@ -147,17 +93,17 @@ void rv_message_text(rv_buf *b, const rv_node *n);
  * objects). On failure returns NULL and fills err with RV_EPARSE (or
  * RV_ELIMIT / RV_ENOMEM), a message saying what is wrong and the line and
  * column where known. */
-rv_node *rv_json_parse(rv_arena *a, const char *text, size_t len, uint32_t max_nesting,
+rv_node *rv_json_parse(ru_arena *a, const char *text, size_t len, uint32_t max_nesting,
                        rv_error *err);
-rv_node *rv_yaml_parse(rv_arena *a, const char *text, size_t len, uint32_t max_nesting,
+rv_node *rv_yaml_parse(ru_arena *a, const char *text, size_t len, uint32_t max_nesting,
                        rv_error *err);
 
 /* Print; false (with err) on failure. JSON pretty output indents 2 spaces,
  * "key": value, like Python's json.dumps(indent=2); compact output has no
  * spaces. YAML output is block style, keys in order; strings that would read
  * back as another type are quoted. */
-bool rv_json_write(rv_buf *b, const rv_node *n, bool pretty);
-bool rv_yaml_write(rv_buf *b, const rv_node *n, rv_error *err);
+bool rv_json_write(ru_buf *b, const rv_node *n, bool pretty);
+bool rv_yaml_write(ru_buf *b, const rv_node *n, rv_error *err);
 
 /* Fill an rv_error. */
 void rv_set_error(rv_error *err, rv_status st, const char *fmt, ...)

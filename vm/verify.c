@@ -315,7 +315,7 @@ bool rv_verify_policy_alloc(rv_policy *p, rv_alloc_fn alloc, void *ud, rv_error 
 {
     verifier v = {p, err, NULL, NULL};
     if (!alloc)
-        alloc = rv_default_alloc;
+        alloc = ru_default_alloc;
     if (p->ncode == 0)
         return fail(&v, -1, "no code (a policy ends in HALT)");
     if (p->nslots > RV_SLOTS_MAX)

@@ -19,9 +19,9 @@ rv_status rv_vm_new(const rv_config *cfg, rv_vm **out)
         return RV_ENOMEM;
     memset(vm, 0, sizeof *vm);
     vm->cfg = c;
-    rv_arena_init(&vm->arena, c.alloc, c.alloc_ud);
-    rv_buf_init(&vm->out, c.alloc, c.alloc_ud);
-    rv_buf_init(&vm->scratch, c.alloc, c.alloc_ud);
+    ru_arena_init(&vm->arena, c.alloc, c.alloc_ud);
+    ru_buf_init(&vm->out, c.alloc, c.alloc_ud);
+    ru_buf_init(&vm->scratch, c.alloc, c.alloc_ud);
     vm->undo.elem = sizeof(rv_undo);
     vm->changes.elem = sizeof(rv_change);
     vm->errors.elem = sizeof(rv_message);
@@ -67,15 +67,15 @@ void rv_vm_free(rv_vm *vm)
     vec_free(vm, &vm->changes);
     vec_free(vm, &vm->errors);
     vec_free(vm, &vm->warnings);
-    rv_buf_free(&vm->out);
-    rv_buf_free(&vm->scratch);
-    rv_arena_free(&vm->arena);
+    ru_buf_free(&vm->out);
+    ru_buf_free(&vm->scratch);
+    ru_arena_free(&vm->arena);
     vm->cfg.alloc(vm->cfg.alloc_ud, vm, sizeof *vm, 0);
 }
 
 void rv_vm_reset(rv_vm *vm)
 {
-    rv_arena_reset(&vm->arena);
+    ru_arena_reset(&vm->arena);
     vm->out.len = 0;
     vm->out.oom = false;
     vm->undo.len = vm->changes.len = vm->errors.len = vm->warnings.len = 0;
@@ -115,7 +115,7 @@ rv_status rv_vm_print(rv_vm *vm, const rv_doc *doc, rv_format fmt, int flags, co
     vm->out.oom = false;
     bool ok = fmt == RV_YAML ? rv_yaml_write(&vm->out, doc, err)
                              : rv_json_write(&vm->out, doc, (flags & RV_PRETTY) != 0);
-    rv_buf_terminate(&vm->out);
+    ru_buf_terminate(&vm->out);
     if (!ok || vm->out.oom) {
         if (vm->out.oom || (err && err->status == RV_OK))
             rv_set_error(err, RV_ENOMEM, "out of memory while printing");
@@ -242,7 +242,7 @@ rv_status rv_vm_object_put(rv_vm *vm, rv_doc *obj, const char *key, rv_doc *valu
         return RV_OK;
     }
     size_t klen = strlen(key);
-    char *copy = rv_arena_strndup(&vm->arena, key, klen);
+    char *copy = ru_arena_strndup(&vm->arena, key, klen);
     return copy && rv_object_push(&vm->arena, obj, copy, klen, value) ? RV_OK : RV_ENOMEM;
 }
 

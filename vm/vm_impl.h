@@ -38,9 +38,9 @@ typedef struct rv_iter {
 
 struct rv_vm {
     rv_config cfg;
-    rv_arena arena;
-    rv_buf out;           /* printed documents */
-    rv_buf scratch;       /* message templates, tag paths */
+    ru_arena arena;
+    ru_buf out;           /* printed documents */
+    ru_buf scratch;       /* message templates, tag paths */
     rv_vec undo, changes, errors, warnings;
     void *match_data;     /* pcre2_match_data_8 * */
     void *match_ctx;      /* pcre2_match_context_8 * */

@@ -204,18 +204,18 @@ void tt_cover_stats_free(tt_cover_stats *s)
     s->nlines_not_run = s->nnever_true = s->nnever_false = 0;
 }
 
-void tt_lines_append(rv_buf *b, const uint32_t *lines, size_t n)
+void tt_lines_append(ru_buf *b, const uint32_t *lines, size_t n)
 {
     for (size_t i = 0; i < n;) {
         size_t j = i;
         while (j + 1 < n && lines[j + 1] == lines[j] + 1)
             j++;
         if (i)
-            rv_buf_puts(b, ", ");
+            ru_buf_puts(b, ", ");
         if (j == i)
-            rv_buf_printf(b, "%u", lines[i]);
+            ru_buf_printf(b, "%u", lines[i]);
         else
-            rv_buf_printf(b, "%u-%u", lines[i], lines[j]);
+            ru_buf_printf(b, "%u-%u", lines[i], lines[j]);
         i = j + 1;
     }
 }

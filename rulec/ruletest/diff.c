@@ -7,8 +7,8 @@
 #include <string.h>
 
 typedef struct dctx {
-    rv_buf *out;
-    rv_buf path;               /* the path being compared, canonical form */
+    ru_buf *out;
+    ru_buf path;               /* the path being compared, canonical form */
     const tt_change *changes;
     size_t nchanges;
     bool label;
@@ -29,13 +29,13 @@ static bool related(const char *a, const char *b)
 static void line(dctx *d, const char *what, const rv_node *x, const char *mid, const rv_node *y)
 {
     const char *path = d->path.len ? d->path.data : "spec";
-    rv_buf_puts(d->out, path);
-    rv_buf_puts(d->out, ": ");
-    rv_buf_puts(d->out, what);
+    ru_buf_puts(d->out, path);
+    ru_buf_puts(d->out, ": ");
+    ru_buf_puts(d->out, what);
     if (x)
         rv_json_compact(d->out, x);
     if (mid)
-        rv_buf_puts(d->out, mid);
+        ru_buf_puts(d->out, mid);
     if (y)
         rv_json_compact(d->out, y);
     if (d->label) {
@@ -43,9 +43,9 @@ static void line(dctx *d, const char *what, const rv_node *x, const char *mid, c
         for (size_t i = 0; i < d->nchanges && !expected_change; i++)
             expected_change = related(path, d->changes[i].path);
         if (!expected_change)
-            rv_buf_puts(d->out, " (should be unchanged)");
+            ru_buf_puts(d->out, " (should be unchanged)");
     }
-    rv_buf_putc(d->out, '\n');
+    ru_buf_putc(d->out, '\n');
     d->count++;
 }
 
@@ -57,7 +57,7 @@ static void diff(dctx *d, const rv_node *exp, const rv_node *act)
             const rv_member *m = &exp->u.members[i];
             const rv_member *a = rv_object_find(act, m->key, m->klen);
             tt_path_append_key(&d->path, m->key, m->klen, mark == 0);
-            rv_buf_terminate(&d->path);
+            ru_buf_terminate(&d->path);
             if (!a)
                 line(d, "missing (expected ", m->value, ")", NULL);
             else
@@ -69,37 +69,37 @@ static void diff(dctx *d, const rv_node *exp, const rv_node *act)
             if (rv_object_find(exp, a->key, a->klen))
                 continue;
             tt_path_append_key(&d->path, a->key, a->klen, mark == 0);
-            rv_buf_terminate(&d->path);
+            ru_buf_terminate(&d->path);
             line(d, "not expected, got ", a->value, NULL, NULL);
             d->path.len = mark;
         }
-        rv_buf_terminate(&d->path);
+        ru_buf_terminate(&d->path);
         return;
     }
     /* Lists of the same length compare item by item; otherwise an item
      * went in or out, and the whole lists say more than shifted items. */
     if (exp->type == RV_ARRAY && act->type == RV_ARRAY && exp->len == act->len) {
         for (uint32_t i = 0; i < exp->len; i++) {
-            rv_buf_printf(&d->path, "[%u]", i);
-            rv_buf_terminate(&d->path);
+            ru_buf_printf(&d->path, "[%u]", i);
+            ru_buf_terminate(&d->path);
             diff(d, exp->u.items[i], act->u.items[i]);
             d->path.len = mark;
         }
-        rv_buf_terminate(&d->path);
+        ru_buf_terminate(&d->path);
         return;
     }
     if (!rv_equal(exp, act))
         line(d, "expected ", exp, ", got ", act);
 }
 
-size_t tt_diff(rv_buf *out, const rv_doc *expected, const rv_doc *actual,
+size_t tt_diff(ru_buf *out, const rv_doc *expected, const rv_doc *actual,
                const tt_change *changes, size_t nchanges, bool label_unchanged)
 {
     dctx d = {out, {0}, changes, nchanges, label_unchanged, 0};
-    rv_buf_init(&d.path, NULL, NULL);
-    rv_buf_terminate(&d.path);
+    ru_buf_init(&d.path, NULL, NULL);
+    ru_buf_terminate(&d.path);
     diff(&d, expected, actual);
-    rv_buf_free(&d.path);
+    ru_buf_free(&d.path);
     return d.count;
 }
 
@@ -129,7 +129,7 @@ static void remove_at(rv_node *parent, const tt_seg *g)
     }
 }
 
-rv_doc *tt_apply_changes(rv_arena *a, const rv_doc *input, const tt_change *changes,
+rv_doc *tt_apply_changes(ru_arena *a, const rv_doc *input, const tt_change *changes,
                          size_t nchanges, char *why, size_t whysize)
 {
     rv_node *root = rv_copy(a, input);

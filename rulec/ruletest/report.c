@@ -11,7 +11,7 @@
 void tt_report_init(tt_report *r)
 {
     memset(r, 0, sizeof *r);
-    rv_arena_init(&r->arena, NULL, NULL);
+    ru_arena_init(&r->arena, NULL, NULL);
 }
 
 void tt_report_free(tt_report *r)
@@ -19,13 +19,13 @@ void tt_report_free(tt_report *r)
     free(r->results);
     free(r->files);
     free(r->file_errors);
-    rv_arena_free(&r->arena);
+    ru_arena_free(&r->arena);
     memset(r, 0, sizeof *r);
 }
 
 static const char *keep(tt_report *r, const char *s)
 {
-    return s ? rv_arena_strndup(&r->arena, s, strlen(s)) : NULL;
+    return s ? ru_arena_strndup(&r->arena, s, strlen(s)) : NULL;
 }
 
 bool tt_report_file(tt_report *r, const char *file, const char *error)
@@ -70,7 +70,7 @@ bool tt_report_case(tt_report *r, const tt_result *res)
 /* ---- JSON ---- */
 
 typedef struct jb {
-    rv_arena *a;
+    ru_arena *a;
     bool oom;
 } jb;
 
@@ -132,8 +132,8 @@ static rv_node *jshare(jb *j, size_t part, size_t whole, const char *part_name,
 
 bool tt_report_json(const tt_report *r, const tt_cover *cover, double min_coverage, FILE *out)
 {
-    rv_arena a;
-    rv_arena_init(&a, NULL, NULL);
+    ru_arena a;
+    ru_arena_init(&a, NULL, NULL);
     jb j = {&a, false};
     size_t passed = 0, failed = 0, errors = 0;
     for (size_t i = 0; i < r->nresults; i++)
@@ -192,15 +192,15 @@ bool tt_report_json(const tt_report *r, const tt_cover *cover, double min_covera
         if (min_coverage >= 0)
             put(&j, root, "min_coverage", rv_new_float(&a, min_coverage));
     }
-    rv_buf b;
-    rv_buf_init(&b, NULL, NULL);
+    ru_buf b;
+    ru_buf_init(&b, NULL, NULL);
     bool ok = !j.oom && root && rv_json_write(&b, root, true) && !b.oom;
     if (ok) {
         fwrite(b.data, 1, b.len, out);
         fputc('\n', out);
     }
-    rv_buf_free(&b);
-    rv_arena_free(&a);
+    ru_buf_free(&b);
+    ru_arena_free(&a);
     return ok;
 }
 

@@ -5,7 +5,7 @@
 #define RULETEST_H
 
 #include "cli.h"
-#include "value.h"   /* rv_arena, rv_buf */
+#include "value.h"   /* ru_arena, ru_buf */
 
 /* A position in a test file (1-based), for located errors. */
 typedef struct tt_loc {
@@ -78,7 +78,7 @@ typedef struct tt_policy_ref {
 
 typedef struct tt_file {
     const char *path;
-    rv_arena arena;           /* everything below lives here */
+    ru_arena arena;           /* everything below lives here */
     tt_policy_ref *policies;
     size_t npolicies;
     tt_param *params;
@@ -91,7 +91,7 @@ typedef struct tt_file {
 
 /* Where errors go: stderr, and a copy kept for the reports. */
 typedef struct tt_errors {
-    rv_buf text;
+    ru_buf text;
     int count;
 } tt_errors;
 
@@ -107,7 +107,7 @@ void tt_file_free(tt_file *f);
 /* Whether text matches an expected message. */
 bool tt_msg_matches(const tt_msg *m, const char *text);
 /* Appends a path in the canonical form: a.b["odd key"][0]. */
-void tt_path_append_key(rv_buf *b, const char *key, size_t klen, bool first);
+void tt_path_append_key(ru_buf *b, const char *key, size_t klen, bool first);
 
 /* ---- cli_test_diff.c ---- */
 
@@ -116,11 +116,11 @@ void tt_path_append_key(rv_buf *b, const char *key, size_t klen, bool first);
  * changes, when given, are the fields the case expects to change: a
  * difference anywhere else is labelled "(unchanged)". Returns the number
  * of differences. */
-size_t tt_diff(rv_buf *out, const rv_doc *expected, const rv_doc *actual,
+size_t tt_diff(ru_buf *out, const rv_doc *expected, const rv_doc *actual,
                const tt_change *changes, size_t nchanges, bool label_unchanged);
 /* Builds the expected spec for TT_SPEC_CHANGES: a copy of input with the
  * changes applied. NULL with a reason in why when a path cannot be applied. */
-rv_doc *tt_apply_changes(rv_arena *a, const rv_doc *input, const tt_change *changes,
+rv_doc *tt_apply_changes(ru_arena *a, const rv_doc *input, const tt_change *changes,
                          size_t nchanges, char *why, size_t whysize);
 
 /* ---- cli_test_cover.c ---- */
@@ -153,7 +153,7 @@ void tt_cover_stats_free(tt_cover_stats *s);
 /* Share as a percentage; an empty policy counts as fully covered. */
 double tt_percent(size_t part, size_t whole);
 /* Writes "12-14, 20" for sorted lines. */
-void tt_lines_append(rv_buf *b, const uint32_t *lines, size_t n);
+void tt_lines_append(ru_buf *b, const uint32_t *lines, size_t n);
 
 /* ---- cli_test_report.c ---- */
 
@@ -173,7 +173,7 @@ typedef struct tt_report {
     const char **files;       /* test files in run order */
     const char **file_errors; /* the file's load errors, or NULL */
     size_t nfiles, capfiles;
-    rv_arena arena;           /* strings of the report */
+    ru_arena arena;           /* strings of the report */
 } tt_report;
 
 void tt_report_init(tt_report *r);

@@ -259,7 +259,7 @@ static void print_diags(rc_report *report, tt_errors *errs)
     size_t len;
     const char *text = rc_report_text(report, "rulec", &len);
     fputs(text, stderr);
-    rv_buf_put(&errs->text, text, len);
+    ru_buf_put(&errs->text, text, len);
     errs->count += rc_report_errors(report);
 }
 
@@ -443,7 +443,7 @@ static void on_trace(void *ud, size_t policy, uint32_t pc, int taken)
 }
 
 /* Source line `line` of policy i, trimmed, for context lines. */
-static void source_line(rv_buf *b, const loaded *L, const char *policy, uint32_t line)
+static void source_line(ru_buf *b, const loaded *L, const char *policy, uint32_t line)
 {
     const char *text = NULL;
     size_t len = 0;
@@ -465,16 +465,16 @@ static void source_line(rv_buf *b, const loaded *L, const char *policy, uint32_t
         n--;
     if (n == 0)
         return;
-    rv_buf_puts(b, "   | ");
+    ru_buf_puts(b, "   | ");
     if (n > 72) {
-        rv_buf_put(b, p, 69);
-        rv_buf_puts(b, "...");
+        ru_buf_put(b, p, 69);
+        ru_buf_puts(b, "...");
     } else {
-        rv_buf_put(b, p, n);
+        ru_buf_put(b, p, n);
     }
 }
 
-static void quoted(rv_buf *b, const char *s)
+static void quoted(ru_buf *b, const char *s)
 {
     rv_node str = {0};
     str.type = RV_STRING;
@@ -485,7 +485,7 @@ static void quoted(rv_buf *b, const char *s)
 
 /* Matches expected messages against actual ones, in any order: each
  * expected one takes the first unclaimed actual one it matches. */
-static void check_messages(rv_buf *out, const char *what, const tt_msg *exp, size_t nexp,
+static void check_messages(ru_buf *out, const char *what, const tt_msg *exp, size_t nexp,
                            const rv_message *act, size_t nact)
 {
     unsigned char *used = calloc(nact ? nact : 1, 1);
@@ -499,30 +499,30 @@ static void check_messages(rv_buf *out, const char *what, const tt_msg *exp, siz
             used[k] = 1;
             continue;
         }
-        rv_buf_printf(out, "missing %s", what);
+        ru_buf_printf(out, "missing %s", what);
         if (exp[i].is_regex) {
-            rv_buf_puts(out, " matching /");
-            rv_buf_puts(out, exp[i].text);
-            rv_buf_putc(out, '/');
+            ru_buf_puts(out, " matching /");
+            ru_buf_puts(out, exp[i].text);
+            ru_buf_putc(out, '/');
         } else {
-            rv_buf_puts(out, ": ");
+            ru_buf_puts(out, ": ");
             quoted(out, exp[i].text);
         }
-        rv_buf_putc(out, '\n');
+        ru_buf_putc(out, '\n');
     }
     for (size_t k = 0; k < nact; k++) {
         if (used[k])
             continue;
-        rv_buf_printf(out, "unexpected %s: ", what);
+        ru_buf_printf(out, "unexpected %s: ", what);
         quoted(out, act[k].text);
-        rv_buf_printf(out, " (%s:%u)\n", act[k].policy, act[k].line);
+        ru_buf_printf(out, " (%s:%u)\n", act[k].policy, act[k].line);
     }
     free(used);
 }
 
 /* What ran: the lines per policy, then every change, message and warning
  * with the policy line that made it. */
-static void what_ran(rv_buf *out, const loaded *L, const rv_program *prog, const rv_decision *d)
+static void what_ran(ru_buf *out, const loaded *L, const rv_program *prog, const rv_decision *d)
 {
     bool any = false;
     for (size_t i = 0; i < L->nrun; i++) {
@@ -547,54 +547,54 @@ static void what_ran(rv_buf *out, const loaded *L, const rv_program *prog, const
             if (k == 0 || lines[k - 1] != lines[a])
                 lines[k++] = lines[a];
         if (k) {
-            rv_buf_puts(out, any ? "; " : "");
-            rv_buf_printf(out, "%s line%s ", L->info[i].name, k > 1 ? "s" : "");
+            ru_buf_puts(out, any ? "; " : "");
+            ru_buf_printf(out, "%s line%s ", L->info[i].name, k > 1 ? "s" : "");
             tt_lines_append(out, lines, k);
             any = true;
         }
         free(lines);
     }
-    rv_buf_puts(out, any ? "\n" : "no policy applies to this kind\n");
+    ru_buf_puts(out, any ? "\n" : "no policy applies to this kind\n");
     for (size_t i = 0; i < d->nchanges; i++) {
         const rv_change *c = &d->changes[i];
-        rv_buf_printf(out, "%s:%u: %s: ", c->policy, c->line, c->path);
+        ru_buf_printf(out, "%s:%u: %s: ", c->policy, c->line, c->path);
         if (c->old_value)
             rv_json_compact(out, c->old_value);
         else
-            rv_buf_puts(out, "(missing)");
-        rv_buf_puts(out, " -> ");
+            ru_buf_puts(out, "(missing)");
+        ru_buf_puts(out, " -> ");
         if (c->new_value)
             rv_json_compact(out, c->new_value);
         else
-            rv_buf_puts(out, "(removed)");
+            ru_buf_puts(out, "(removed)");
         source_line(out, L, c->policy, c->line);
-        rv_buf_putc(out, '\n');
+        ru_buf_putc(out, '\n');
     }
     for (int w = 0; w < 2; w++) {
         const rv_message *m = w ? d->warnings : d->errors;
         size_t n = w ? d->nwarnings : d->nerrors;
         for (size_t i = 0; i < n; i++) {
-            rv_buf_printf(out, "%s:%u: %s ", m[i].policy, m[i].line, w ? "warned" : "rejected");
+            ru_buf_printf(out, "%s:%u: %s ", m[i].policy, m[i].line, w ? "warned" : "rejected");
             quoted(out, m[i].text);
             source_line(out, L, m[i].policy, m[i].line);
-            rv_buf_putc(out, '\n');
+            ru_buf_putc(out, '\n');
         }
     }
 }
 
 /* Runs one case; fills fails (what differed) and, on failure, context. */
-static bool run_case(loaded *L, const tt_case *tc, rv_program *prog, rv_vm *vm, rv_arena *scratch,
-                     rv_buf *fails, rv_buf *context)
+static bool run_case(loaded *L, const tt_case *tc, rv_program *prog, rv_vm *vm, ru_arena *scratch,
+                     ru_buf *fails, ru_buf *context)
 {
     for (size_t i = 0; i < L->nrun; i++)
         memset(L->ran[i], 0, L->info[i].ninstructions ? L->info[i].ninstructions : 1);
     rv_vm_reset(vm);
-    rv_arena_reset(scratch);
+    ru_arena_reset(scratch);
     rv_error err;
     rv_doc *spec;
     const rv_node *input = rv_json_parse(scratch, tc->spec_json, strlen(tc->spec_json), 0, &err);
     if (!input || rv_vm_parse(vm, tc->spec_json, strlen(tc->spec_json), RV_JSON, &spec, &err) != RV_OK) {
-        rv_buf_printf(fails, "cannot load the spec at line %lu, column %lu: %s\n", err.line,
+        ru_buf_printf(fails, "cannot load the spec at line %lu, column %lu: %s\n", err.line,
                       err.column, err.message);
         return false;
     }
@@ -604,11 +604,11 @@ static bool run_case(loaded *L, const tt_case *tc, rv_program *prog, rv_vm *vm, 
     rv_status st = rv_vm_eval(vm, prog, &req, spec, &d, &err);
     rv_vm_set_trace(vm, NULL, NULL);
     if (st != RV_OK) {
-        rv_buf_printf(fails, "evaluation stopped: %s\n", err.message);
+        ru_buf_printf(fails, "evaluation stopped: %s\n", err.message);
         return false;
     }
     if (tc->decision >= 0 && d.allowed != tc->decision)
-        rv_buf_printf(fails, "decision: expected %s, got %s\n",
+        ru_buf_printf(fails, "decision: expected %s, got %s\n",
                       tc->decision ? "allowed" : "rejected", d.allowed ? "allowed" : "rejected");
     if (tc->check_messages)
         check_messages(fails, "message", tc->messages, tc->nmessages, d.errors, d.nerrors);
@@ -628,7 +628,7 @@ static bool run_case(loaded *L, const tt_case *tc, rv_program *prog, rv_vm *vm, 
         const rv_node *exp = tt_apply_changes(scratch, input, tc->changes, tc->nchanges, why,
                                               sizeof why);
         if (!exp)
-            rv_buf_printf(fails, "%s\n", why);
+            ru_buf_printf(fails, "%s\n", why);
         else
             tt_diff(fails, exp, d.spec, tc->changes, tc->nchanges, true);
         break;
@@ -692,8 +692,8 @@ static size_t print_coverage(const tt_cover *cover, double min, bool print)
     size_t below = 0;
     if (print)
         printf("coverage (statements run, condition outcomes seen):\n");
-    rv_buf b;
-    rv_buf_init(&b, NULL, NULL);
+    ru_buf b;
+    ru_buf_init(&b, NULL, NULL);
     for (size_t i = 0; i < tt_cover_count(cover); i++) {
         tt_cover_stats s;
         tt_cover_stats_get(cover, i, &s);
@@ -716,13 +716,13 @@ static size_t print_coverage(const tt_cover *cover, double min, bool print)
                     continue;
                 b.len = 0;
                 tt_lines_append(&b, v[k], nv[k]);
-                rv_buf_terminate(&b);
+                ru_buf_terminate(&b);
                 printf("      %s%s %s\n", label[k], nv[k] > 1 ? "s" : "", b.data ? b.data : "");
             }
         }
         tt_cover_stats_free(&s);
     }
-    rv_buf_free(&b);
+    ru_buf_free(&b);
     if (print && below)
         printf("coverage: %zu polic%s below --min-coverage %g%% (statements)\n", below,
                below == 1 ? "y is" : "ies are", min);
@@ -749,7 +749,7 @@ static bool run_file(const char *path, const test_opts *o, rv_vm *vm, tt_cover *
                      tt_report *rep, size_t *passed, size_t *failed)
 {
     tt_errors errs;
-    rv_buf_init(&errs.text, NULL, NULL);
+    ru_buf_init(&errs.text, NULL, NULL);
     errs.count = 0;
     tt_file f;
     loaded L;
@@ -757,14 +757,14 @@ static bool run_file(const char *path, const test_opts *o, rv_vm *vm, tt_cover *
     bool loaded_ok = file_ok && load(&L, &f, o, cover, &errs);
     if (file_ok && !loaded_ok && errs.count == 0)
         tt_error(&errs, path, (tt_loc){0, 0}, "out of memory");
-    rv_buf_terminate(&errs.text);
+    ru_buf_terminate(&errs.text);
     tt_report_file(rep, path, loaded_ok ? NULL : errs.text.data ? errs.text.data : "error");
     if (loaded_ok) {
-        rv_arena scratch;
-        rv_arena_init(&scratch, NULL, NULL);
-        rv_buf fails, context;
-        rv_buf_init(&fails, NULL, NULL);
-        rv_buf_init(&context, NULL, NULL);
+        ru_arena scratch;
+        ru_arena_init(&scratch, NULL, NULL);
+        ru_buf fails, context;
+        ru_buf_init(&fails, NULL, NULL);
+        ru_buf_init(&context, NULL, NULL);
         for (size_t i = 0; i < f.ncases; i++) {
             const tt_case *tc = &f.cases[i];
             if (!wanted(o, tc->name))
@@ -772,8 +772,8 @@ static bool run_file(const char *path, const test_opts *o, rv_vm *vm, tt_cover *
             fails.len = context.len = 0;
             bool ok = run_case(&L, tc, L.case_progs[i] ? L.case_progs[i] : L.prog, vm, &scratch,
                                &fails, &context);
-            rv_buf_terminate(&fails);
-            rv_buf_terminate(&context);
+            ru_buf_terminate(&fails);
+            ru_buf_terminate(&context);
             ok ? (*passed)++ : (*failed)++;
             tt_result res = {path, tc->name, tc->loc.line, ok, ok ? "" : fails.data,
                              ok ? "" : context.data};
@@ -791,15 +791,15 @@ static bool run_file(const char *path, const test_opts *o, rv_vm *vm, tt_cover *
                 print_indented(context.data, "    ");
             }
         }
-        rv_buf_free(&fails);
-        rv_buf_free(&context);
-        rv_arena_free(&scratch);
+        ru_buf_free(&fails);
+        ru_buf_free(&context);
+        ru_arena_free(&scratch);
         rv_vm_reset(vm);
     }
     if (file_ok)
         loaded_free(&L);
     tt_file_free(&f);
-    rv_buf_free(&errs.text);
+    ru_buf_free(&errs.text);
     return loaded_ok;
 }
 
@@ -849,11 +849,11 @@ int cli_test(int argc, char **argv)
             malformed = true;
     if (o.coverage) {
         tt_errors errs;
-        rv_buf_init(&errs.text, NULL, NULL);
+        ru_buf_init(&errs.text, NULL, NULL);
         errs.count = 0;
         if (!cover_untested(&rules, cover, &errs))
             malformed = true;
-        rv_buf_free(&errs.text);
+        ru_buf_free(&errs.text);
     }
     if (!malformed && passed + failed == 0) {
         fprintf(stderr, "rulec test: no case matches -k '%s'\n", o.pattern ? o.pattern : "");

@@ -28,7 +28,7 @@ void tt_error(tt_errors *e, const char *file, tt_loc loc, const char *fmt, ...)
     else
         snprintf(line, sizeof line, "%s: error: %s\n", file, msg);
     fputs(line, stderr);
-    rv_buf_puts(&e->text, line);
+    ru_buf_puts(&e->text, line);
     e->count++;
 }
 
@@ -50,25 +50,25 @@ typedef struct reader {
     bool ok;
 } reader;
 
-static pnode *pnode_new(rv_arena *a, const yaml_event_t *ev)
+static pnode *pnode_new(ru_arena *a, const yaml_event_t *ev)
 {
-    pnode *p = rv_arena_alloc(a, sizeof *p);
+    pnode *p = ru_arena_alloc(a, sizeof *p);
     if (!p)
         return NULL;
     *p = (pnode){{ev->start_mark.line + 1, ev->start_mark.column + 1}, ev->type, NULL, 0, 0, NULL};
     if (ev->type == YAML_SCALAR_EVENT) {
-        p->text = rv_arena_strndup(a, (const char *)ev->data.scalar.value, ev->data.scalar.length);
+        p->text = ru_arena_strndup(a, (const char *)ev->data.scalar.value, ev->data.scalar.length);
         if (!p->text)
             return NULL;
     }
     return p;
 }
 
-static bool pnode_add(rv_arena *a, pnode *parent, pnode *kid)
+static bool pnode_add(ru_arena *a, pnode *parent, pnode *kid)
 {
     if (parent->n == parent->cap) {
         size_t ncap = parent->cap ? parent->cap * 2 : 8;
-        pnode **nk = rv_arena_alloc(a, ncap * sizeof *nk);
+        pnode **nk = ru_arena_alloc(a, ncap * sizeof *nk);
         if (!nk)
             return false;
         if (parent->n)
@@ -82,7 +82,7 @@ static bool pnode_add(rv_arena *a, pnode *parent, pnode *kid)
 
 /* Builds the skeleton. Called only after the library parsed the same text,
  * so the text is valid YAML of bounded nesting. */
-static pnode *positions(rv_arena *a, const char *text, size_t len)
+static pnode *positions(ru_arena *a, const char *text, size_t len)
 {
     yaml_parser_t yp;
     if (!yaml_parser_initialize(&yp))
@@ -248,7 +248,7 @@ static void only_keys(reader *r, cur c, const char *where, const char *const *al
 
 static const char *copy(reader *r, const char *s, size_t n)
 {
-    const char *d = rv_arena_strndup(&r->f->arena, s, n);
+    const char *d = ru_arena_strndup(&r->f->arena, s, n);
     if (!d)
         r->ok = false;
     return d ? d : "";
@@ -265,13 +265,13 @@ static const char *string_of(reader *r, cur c, const char *what)
 
 static const char *json_of(reader *r, const rv_node *v)
 {
-    rv_buf b;
-    rv_buf_init(&b, NULL, NULL);
+    ru_buf b;
+    ru_buf_init(&b, NULL, NULL);
     rv_json_compact(&b, v);
     const char *s = b.oom ? NULL : copy(r, b.data ? b.data : "", b.len);
     if (b.oom)
         r->ok = false;
-    rv_buf_free(&b);
+    ru_buf_free(&b);
     return s;
 }
 
@@ -286,7 +286,7 @@ static const char *resolve(reader *r, const char *path)
     if (path[0] == '/' || !r->dir[0])
         return copy(r, path, strlen(path));
     size_t n = strlen(r->dir) + strlen(path) + 2;
-    char *s = rv_arena_alloc(&r->f->arena, n);
+    char *s = ru_arena_alloc(&r->f->arena, n);
     if (!s) {
         r->ok = false;
         return "";
@@ -304,7 +304,7 @@ static bool read_params(reader *r, cur c, bool qualified, tt_param **out, size_t
         fail(r, c, "params must be a mapping of parameter names to values, not %s", type_name(c.v));
         return false;
     }
-    *out = rv_arena_alloc(&r->f->arena, (c.v->len ? c.v->len : 1) * sizeof **out);
+    *out = ru_arena_alloc(&r->f->arena, (c.v->len ? c.v->len : 1) * sizeof **out);
     if (!*out) {
         r->ok = false;
         return false;
@@ -360,12 +360,12 @@ static const rv_node *spec_file(reader *r, cur c, const rv_node **body)
         fail(r, c, "cannot read spec '%s': %s", path, strerror(errno));
         return NULL;
     }
-    rv_buf b;
-    rv_buf_init(&b, NULL, NULL);
+    ru_buf b;
+    ru_buf_init(&b, NULL, NULL);
     char chunk[65536];
     size_t got;
     while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0 && b.len <= CLI_DEFAULT_MAX_INPUT)
-        rv_buf_put(&b, chunk, got);
+        ru_buf_put(&b, chunk, got);
     bool err_read = ferror(fp) != 0;
     fclose(fp);
     const rv_node *v = NULL;
@@ -389,7 +389,7 @@ static const rv_node *spec_file(reader *r, cur c, const rv_node **body)
         else if (!v)
             fail(r, c, "spec '%s' is not valid: %s", path, err.message);
     }
-    rv_buf_free(&b);
+    ru_buf_free(&b);
     if (!v)
         return NULL;
     *body = NULL;
@@ -426,7 +426,7 @@ static bool read_messages(reader *r, cur c, const char *what, tt_msg **out, size
         return false;
     }
     *n = 0;
-    *out = rv_arena_alloc(&r->f->arena, (c.v->len ? c.v->len : 1) * sizeof **out);
+    *out = ru_arena_alloc(&r->f->arena, (c.v->len ? c.v->len : 1) * sizeof **out);
     if (!*out) {
         r->ok = false;
         return false;
@@ -501,29 +501,29 @@ static bool is_ident(const char *s, size_t n)
     return true;
 }
 
-void tt_path_append_key(rv_buf *b, const char *key, size_t klen, bool first)
+void tt_path_append_key(ru_buf *b, const char *key, size_t klen, bool first)
 {
     if (is_ident(key, klen)) {
         if (!first)
-            rv_buf_putc(b, '.');
-        rv_buf_put(b, key, klen);
+            ru_buf_putc(b, '.');
+        ru_buf_put(b, key, klen);
         return;
     }
-    rv_buf_puts(b, "[\"");
+    ru_buf_puts(b, "[\"");
     for (size_t i = 0; i < klen; i++) {
         if (key[i] == '"' || key[i] == '\\')
-            rv_buf_putc(b, '\\');
-        rv_buf_putc(b, key[i]);
+            ru_buf_putc(b, '\\');
+        ru_buf_putc(b, key[i]);
     }
-    rv_buf_puts(b, "\"]");
+    ru_buf_puts(b, "\"]");
 }
 
 /* Parses a path; false (with a reason) when it is not one. */
 static bool parse_path(reader *r, const char *s, tt_change *ch, const char **why)
 {
     size_t cap = 8, n = 0;
-    tt_seg *segs = rv_arena_alloc(&r->f->arena, cap * sizeof *segs);
-    char *keys = rv_arena_alloc(&r->f->arena, strlen(s) + 1);   /* decoded keys */
+    tt_seg *segs = ru_arena_alloc(&r->f->arena, cap * sizeof *segs);
+    char *keys = ru_arena_alloc(&r->f->arena, strlen(s) + 1);   /* decoded keys */
     size_t kused = 0;
     if (!segs || !keys) {
         r->ok = false;
@@ -533,7 +533,7 @@ static bool parse_path(reader *r, const char *s, tt_change *ch, const char **why
     size_t i = 0, len = strlen(s);
     while (i < len) {
         if (n == cap) {
-            tt_seg *ns = rv_arena_alloc(&r->f->arena, cap * 2 * sizeof *ns);
+            tt_seg *ns = ru_arena_alloc(&r->f->arena, cap * 2 * sizeof *ns);
             if (!ns) {
                 r->ok = false;
                 *why = "out of memory";
@@ -602,16 +602,16 @@ static bool parse_path(reader *r, const char *s, tt_change *ch, const char **why
         *why = "empty path";
         return false;
     }
-    rv_buf b;
-    rv_buf_init(&b, NULL, NULL);
+    ru_buf b;
+    ru_buf_init(&b, NULL, NULL);
     for (size_t k = 0; k < n; k++) {
         if (segs[k].key)
             tt_path_append_key(&b, segs[k].key, segs[k].klen, k == 0);
         else
-            rv_buf_printf(&b, "[%ld]", segs[k].index);
+            ru_buf_printf(&b, "[%ld]", segs[k].index);
     }
     ch->path = b.oom ? "" : copy(r, b.data, b.len);
-    rv_buf_free(&b);
+    ru_buf_free(&b);
     ch->segs = segs;
     ch->nseg = n;
     return true;
@@ -674,7 +674,7 @@ static void read_expect(reader *r, cur e, tt_case *tc)
         fail(r, removed, "removed must be a list of spec paths");
     else if (has_removed)
         total += removed.v->len;
-    tc->changes = rv_arena_alloc(&r->f->arena, (total ? total : 1) * sizeof *tc->changes);
+    tc->changes = ru_arena_alloc(&r->f->arena, (total ? total : 1) * sizeof *tc->changes);
     if (!tc->changes) {
         r->ok = false;
         return;
@@ -785,7 +785,7 @@ static void read_policies(reader *r, cur c)
         fail(r, c, "policies lists no policy");
         return;
     }
-    r->f->policies = rv_arena_alloc(&r->f->arena, n * sizeof *r->f->policies);
+    r->f->policies = ru_arena_alloc(&r->f->arena, n * sizeof *r->f->policies);
     if (!r->f->policies) {
         r->ok = false;
         return;
@@ -823,7 +823,7 @@ static const char *const file_keys[] = {"policies", "params", "cases", NULL};
 bool tt_file_read(const char *path, tt_file *f, tt_errors *errs)
 {
     memset(f, 0, sizeof *f);
-    rv_arena_init(&f->arena, NULL, NULL);
+    ru_arena_init(&f->arena, NULL, NULL);
     f->path = path;
     reader r = {f, errs, "", true};
     const char *slash = strrchr(path, '/');
@@ -835,24 +835,24 @@ bool tt_file_read(const char *path, tt_file *f, tt_errors *errs)
         tt_error(errs, path, (tt_loc){0, 0}, "cannot read test file: %s", strerror(errno));
         return false;
     }
-    rv_buf b;
-    rv_buf_init(&b, NULL, NULL);
+    ru_buf b;
+    ru_buf_init(&b, NULL, NULL);
     char chunk[65536];
     size_t got;
     while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0 && b.len <= CLI_DEFAULT_MAX_INPUT)
-        rv_buf_put(&b, chunk, got);
+        ru_buf_put(&b, chunk, got);
     bool bad = ferror(fp) || b.oom || b.len > CLI_DEFAULT_MAX_INPUT;
     fclose(fp);
     if (bad) {
         tt_error(errs, path, (tt_loc){0, 0}, "cannot read test file (too large, or a read error)");
-        rv_buf_free(&b);
+        ru_buf_free(&b);
         return false;
     }
     const char *text = b.data ? b.data : "";
     rv_error err;
     const rv_node *root = rv_yaml_parse(&f->arena, text, b.len, 0, &err);
     const pnode *proot = positions(&f->arena, text, b.len);
-    rv_buf_free(&b);
+    ru_buf_free(&b);
     if (!root) {
         char buf[600];
         tt_loc at = {err.line ? err.line : 1, err.line ? err.column : 1};
@@ -889,7 +889,7 @@ bool tt_file_read(const char *path, tt_file *f, tt_errors *errs)
     } else if (c.v->type != RV_ARRAY || c.v->len == 0) {
         fail(&r, c, "cases must be a non-empty list");
     } else {
-        f->cases = rv_arena_alloc(&f->arena, c.v->len * sizeof *f->cases);
+        f->cases = ru_arena_alloc(&f->arena, c.v->len * sizeof *f->cases);
         if (!f->cases)
             return false;
         for (uint32_t i = 0; i < c.v->len; i++) {
@@ -905,6 +905,6 @@ void tt_file_free(tt_file *f)
     for (size_t i = 0; i < f->nregexes; i++)
         pcre2_code_free(f->regexes[i]);
     free(f->regexes);
-    rv_arena_free(&f->arena);
+    ru_arena_free(&f->arena);
     memset(f, 0, sizeof *f);
 }

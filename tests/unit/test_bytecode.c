@@ -63,7 +63,7 @@ static rv_config test_config(void)
 
 typedef struct pb {
     rv_policy p;
-    rv_arena arena;
+    ru_arena arena;
     rv_node *consts[16];
     rv_param params[8];
     rv_regex regex[8];
@@ -79,7 +79,7 @@ typedef struct pb {
 static void pb_init(pb *b, const char *name, int32_t priority)
 {
     memset(b, 0, sizeof *b);
-    rv_arena_init(&b->arena, NULL, NULL);
+    ru_arena_init(&b->arena, NULL, NULL);
     b->p.name = name;
     b->p.priority = priority;
     b->p.source = "rules/test.rules";
@@ -94,7 +94,7 @@ static void pb_init(pb *b, const char *name, int32_t priority)
 
 static void pb_done(pb *b)
 {
-    rv_arena_free(&b->arena);
+    ru_arena_free(&b->arena);
 }
 
 static rv_node *json(pb *b, const char *text)
@@ -141,7 +141,7 @@ static uint32_t pb_path(pb *b, const char *spec)
             s->key = NULL;
             s->index = atoi(spec + 1);
         } else {
-            s->key = rv_arena_strndup(&b->arena, spec, n);
+            s->key = ru_arena_strndup(&b->arena, spec, n);
             s->klen = (uint32_t)n;
         }
         p->nseg++;
@@ -172,13 +172,13 @@ static uint32_t emit(pb *b, uint32_t ins)
 
 /* ---- Bundles ---- */
 
-static rv_buf write_bundle(pb **ps, size_t n)
+static ru_buf write_bundle(pb **ps, size_t n)
 {
     rv_policy *pol[8];
     for (size_t i = 0; i < n; i++)
         pol[i] = &ps[i]->p;
-    rv_buf out;
-    rv_buf_init(&out, NULL, NULL);
+    ru_buf out;
+    ru_buf_init(&out, NULL, NULL);
     assert_true(rv_bundle_write(&out, pol, n));
     return out;
 }
@@ -212,7 +212,7 @@ static rv_status load_bytes(const void *data, size_t size, const char *name, rv_
 static rv_status load_policy(pb *b, rv_error *err)
 {
     pb *ps[1] = {b};
-    rv_buf buf = write_bundle(ps, 1);
+    ru_buf buf = write_bundle(ps, 1);
     rv_program *prog = NULL;
     rv_status st = load_bytes(buf.data, buf.len, "t.rbc", &prog, err);
     if (st == RV_OK)
@@ -220,7 +220,7 @@ static rv_status load_policy(pb *b, rv_error *err)
     else
         assert_null(prog);
     rv_program_free(prog);
-    rv_buf_free(&buf);
+    ru_buf_free(&buf);
     return st;
 }
 
@@ -275,7 +275,7 @@ static void test_valid_policy_loads(void **state)
     pb b;
     build_limits(&b, "limits", 10);
     pb *ps[1] = {&b};
-    rv_buf buf = write_bundle(ps, 1);
+    ru_buf buf = write_bundle(ps, 1);
     rv_program *prog = NULL;
     rv_error err;
     assert_int_equal(load_bytes(buf.data, buf.len, "limits.rbc", &prog, &err), RV_OK);
@@ -318,7 +318,7 @@ static void test_valid_policy_loads(void **state)
     assert_int_equal(rv_program_line(prog, 1, 0), 0);
 
     rv_program_free(prog);
-    rv_buf_free(&buf);
+    ru_buf_free(&buf);
     pb_done(&b);
     assert_int_equal(live_blocks, 0);
 }
@@ -336,7 +336,7 @@ static void test_path_text(void **state)
     pb_path(&b, "");
     emit(&b, RV_MAKE_AX(RV_OP_HALT, 0));
     pb *ps[1] = {&b};
-    rv_buf buf = write_bundle(ps, 1);
+    ru_buf buf = write_bundle(ps, 1);
     rv_program *prog = NULL;
     rv_error err;
     assert_int_equal(load_bytes(buf.data, buf.len, "p.rbc", &prog, &err), RV_OK);
@@ -348,7 +348,7 @@ static void test_path_text(void **state)
     assert_string_equal(p->paths[4].text, "[\"a\\\"b\"][-1]");
     assert_string_equal(p->paths[5].text, "");
     rv_program_free(prog);
-    rv_buf_free(&buf);
+    ru_buf_free(&buf);
     pb_done(&b);
 }
 
@@ -369,7 +369,7 @@ static void test_set_rules(void **state)
     halt_only(&d10, "d", 10);
     pb *first[3] = {&a10, &d10, &b10};
     pb *second[2] = {&a20, &c5};
-    rv_buf b1 = write_bundle(first, 3), b2 = write_bundle(second, 2);
+    ru_buf b1 = write_bundle(first, 3), b2 = write_bundle(second, 2);
     rv_blob blobs[2] = {{b1.data, b1.len, "one.rbc"}, {b2.data, b2.len, "two.rbc"}};
     rv_config c = test_config();
     rv_program *prog = NULL;
@@ -391,7 +391,7 @@ static void test_set_rules(void **state)
     pb a10b;
     halt_only(&a10b, "a", 10);
     pb *third[1] = {&a10b};
-    rv_buf b3 = write_bundle(third, 1);
+    ru_buf b3 = write_bundle(third, 1);
     rv_blob dup[2] = {{b1.data, b1.len, "a.rbc"}, {b3.data, b3.len, "b.rbc"}};
     assert_int_equal(rv_program_load(dup, 2, &c, &prog, &err), RV_EPOLICY);
     assert_null(prog);
@@ -406,9 +406,9 @@ static void test_set_rules(void **state)
     assert_int_equal(rv_program_policy_count(prog), 0);
     rv_program_free(prog);
 
-    rv_buf_free(&b1);
-    rv_buf_free(&b2);
-    rv_buf_free(&b3);
+    ru_buf_free(&b1);
+    ru_buf_free(&b2);
+    ru_buf_free(&b3);
     pb_done(&a10); pb_done(&b10); pb_done(&c5); pb_done(&a20); pb_done(&d10); pb_done(&a10b);
     assert_int_equal(live_blocks, 0);
 }
@@ -430,7 +430,7 @@ static void test_bad_headers(void **state)
     pb b;
     build_limits(&b, "limits", 0);
     pb *ps[1] = {&b};
-    rv_buf buf = write_bundle(ps, 1);
+    ru_buf buf = write_bundle(ps, 1);
     size_t n = buf.len;
     unsigned char *d = malloc(n);
 
@@ -479,7 +479,7 @@ static void test_bad_headers(void **state)
 
     free(e);
     free(d);
-    rv_buf_free(&buf);
+    ru_buf_free(&buf);
     pb_done(&b);
     assert_int_equal(live_blocks, 0);
 }
@@ -490,7 +490,7 @@ static void test_truncated(void **state)
     pb b;
     build_limits(&b, "limits", 0);
     pb *ps[1] = {&b};
-    rv_buf buf = write_bundle(ps, 1);
+    ru_buf buf = write_bundle(ps, 1);
     size_t n = buf.len;
     unsigned char *d = malloc(n);
     for (size_t len = 0; len < n; len++) {
@@ -512,7 +512,7 @@ static void test_truncated(void **state)
         }
     }
     free(d);
-    rv_buf_free(&buf);
+    ru_buf_free(&buf);
     pb_done(&b);
     assert_int_equal(live_blocks, 0);
 }
@@ -540,7 +540,7 @@ static void test_flip_every_byte(void **state)
     pb b;
     build_limits(&b, "limits", 0);
     pb *ps[1] = {&b};
-    rv_buf buf = write_bundle(ps, 1);
+    ru_buf buf = write_bundle(ps, 1);
     size_t n = buf.len;
     unsigned char *d = malloc(n);
     static const unsigned char masks[] = {0x01, 0x80, 0xFF, 0x10};
@@ -573,7 +573,7 @@ static void test_flip_every_byte(void **state)
     assert_true(failed > 0);
     assert_true(loaded > 0); /* e.g. flipped bits in a constant's text */
     free(d);
-    rv_buf_free(&buf);
+    ru_buf_free(&buf);
     pb_done(&b);
 }
 
@@ -586,7 +586,7 @@ static void test_random_mutations(void **state)
     build_limits(&a, "limits", 0);
     build_nested(&q);
     pb *ps[2] = {&a, &q};
-    rv_buf buf = write_bundle(ps, 2);
+    ru_buf buf = write_bundle(ps, 2);
     size_t n = buf.len;
     unsigned char *d = malloc(n);
     uint64_t seed = 0x9E3779B97F4A7C15u;
@@ -613,7 +613,7 @@ static void test_random_mutations(void **state)
     }
     assert_true(loaded > 0);
     free(d);
-    rv_buf_free(&buf);
+    ru_buf_free(&buf);
     pb_done(&a);
     pb_done(&q);
 }
@@ -625,7 +625,7 @@ static void test_out_of_memory(void **state)
     pb b;
     build_limits(&b, "limits", 0);
     pb *ps[1] = {&b};
-    rv_buf buf = write_bundle(ps, 1);
+    ru_buf buf = write_bundle(ps, 1);
     for (long k = 0;; k++) {
         rv_program *prog = NULL;
         rv_error err;
@@ -644,7 +644,7 @@ static void test_out_of_memory(void **state)
         assert_int_equal(live_blocks, 0);
     }
     assert_int_equal(live_blocks, 0);
-    rv_buf_free(&buf);
+    ru_buf_free(&buf);
     pb_done(&b);
 }
 
@@ -1117,7 +1117,7 @@ static void test_set_param(void **state)
     build_limits(&b2, "other", 5);
     halt_only(&c, "plain", 1);
     pb *ps[3] = {&a, &b2, &c};
-    rv_buf buf = write_bundle(ps, 3);
+    ru_buf buf = write_bundle(ps, 3);
     rv_program *prog;
     rv_error err;
     assert_int_equal(load_bytes(buf.data, buf.len, "s.rbc", &prog, &err), RV_OK);
@@ -1166,7 +1166,7 @@ static void test_set_param(void **state)
     rv_vm_free(vm);
 
     rv_program_free(prog);
-    rv_buf_free(&buf);
+    ru_buf_free(&buf);
     pb_done(&a);
     pb_done(&b2);
     pb_done(&c);
@@ -1194,7 +1194,7 @@ static void test_disasm(void **state)
     q.p.name = "quant";
     q.p.priority = 20;
     pb *ps[2] = {&q, &a};
-    rv_buf buf = write_bundle(ps, 2);
+    ru_buf buf = write_bundle(ps, 2);
     rv_program *prog;
     rv_error err;
     assert_int_equal(load_bytes(buf.data, buf.len, "d.rbc", &prog, &err), RV_OK);
@@ -1241,7 +1241,7 @@ static void test_disasm(void **state)
     assert_string_equal(json, "[1]");
     rv_vm_free(vm);
     rv_program_free(prog);
-    rv_buf_free(&buf);
+    ru_buf_free(&buf);
     pb_done(&a);
     pb_done(&q);
     assert_int_equal(live_blocks, 0);

@@ -147,16 +147,16 @@ static char *number_tokens(const char *t, size_t len)
 }
 
 typedef struct fixture {
-    rv_arena a;
-    rv_buf b;
+    ru_arena a;
+    ru_buf b;
     rv_error err;
 } fixture;
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    rv_arena_init(&f->a, NULL, NULL);
-    rv_buf_init(&f->b, NULL, NULL);
+    ru_arena_init(&f->a, NULL, NULL);
+    ru_buf_init(&f->b, NULL, NULL);
     *state = f;
     return 0;
 }
@@ -164,8 +164,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    rv_arena_free(&f->a);
-    rv_buf_free(&f->b);
+    ru_arena_free(&f->a);
+    ru_buf_free(&f->b);
     free(f);
     return 0;
 }
@@ -202,7 +202,7 @@ static const char *compact(fixture *f, const rv_node *n)
 {
     f->b.len = 0;
     assert_true(rv_json_write(&f->b, n, false));
-    rv_buf_terminate(&f->b);
+    ru_buf_terminate(&f->b);
     return f->b.data;
 }
 
@@ -211,7 +211,7 @@ static const char *num_text(fixture *f, double d)
     rv_node n = { .type = RV_FLOAT, .u.f = d };
     f->b.len = 0;
     rv_format_number(&f->b, &n);
-    rv_buf_terminate(&f->b);
+    ru_buf_terminate(&f->b);
     return f->b.data;
 }
 
@@ -348,9 +348,9 @@ static void test_format_number(void **state)
     rv_node i2 = { .type = RV_INT, .u.i = INT64_MIN };
     f->b.len = 0;
     rv_format_number(&f->b, &i1);
-    rv_buf_putc(&f->b, ' ');
+    ru_buf_putc(&f->b, ' ');
     rv_format_number(&f->b, &i2);
-    rv_buf_terminate(&f->b);
+    ru_buf_terminate(&f->b);
     assert_string_equal(f->b.data, "86400 -9223372036854775808");
 
     /* Every formatted float reads back as the same double and as a float. */
@@ -398,9 +398,9 @@ static void test_json_strings(void **state)
     /* message text: strings bare, the rest compact JSON */
     f->b.len = 0;
     rv_message_text(&f->b, n->u.members[1].value);
-    rv_buf_putc(&f->b, '|');
+    ru_buf_putc(&f->b, '|');
     rv_message_text(&f->b, must_json(f, "[1, \"x\", {\"a\": null}]"));
-    rv_buf_terminate(&f->b);
+    ru_buf_terminate(&f->b);
     assert_string_equal(f->b.data, "\xc3\xa9\xf0\x9f\x98\x80\xe2\x82\xac|[1,\"x\",{\"a\":null}]");
 }
 
@@ -437,7 +437,7 @@ static void test_json_pretty_layout(void **state)
     rv_node *n = must_json(f, "{\"a\":1,\"b\":[true,null,{}],\"c\":{\"d\":[]},\"e\":2.0,\"z\":\"last\"}");
     f->b.len = 0;
     assert_true(rv_json_write(&f->b, n, true));
-    rv_buf_terminate(&f->b);
+    ru_buf_terminate(&f->b);
     /* Python: json.dumps(obj, indent=2) */
     assert_string_equal(f->b.data, "{\n"
                                    "  \"a\": 1,\n"
@@ -667,7 +667,7 @@ static void test_yaml_quoting(void **state)
         size_t l = strcmp(strs[i], "nul") == 0 ? 5 : strlen(strs[i]);
         assert_true(rv_array_push(&f->a, arr, rv_new_string(&f->a, strs[i], l)));
         /* the same strings as keys */
-        char *k = rv_arena_strndup(&f->a, strs[i], l);
+        char *k = ru_arena_strndup(&f->a, strs[i], l);
         assert_true(rv_object_push(&f->a, obj, k, l, rv_new_int(&f->a, (int64_t)i)));
     }
     rv_node *doc = rv_new_object(&f->a, 0);
@@ -680,7 +680,7 @@ static void test_yaml_quoting(void **state)
     f->b.len = 0;
     if (!rv_yaml_write(&f->b, doc, &f->err))
         fail_msg("yaml write: %s", f->err.message);
-    rv_buf_terminate(&f->b);
+    ru_buf_terminate(&f->b);
     rv_node *back = rv_yaml_parse(&f->a, f->b.data, f->b.len, 512, &f->err);
     if (!back)
         fail_msg("%s\n%s", f->err.message, f->b.data);
@@ -856,53 +856,53 @@ static void *tight_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 static void test_buf_oom(void **state)
 {
     fixture *f = *state;
-    rv_buf b;
-    rv_buf_init(&b, tight_alloc, NULL);
+    ru_buf b;
+    ru_buf_init(&b, tight_alloc, NULL);
     budget = 100;
-    rv_buf_printf(&b, "%s-%d", "abc", 42);
+    ru_buf_printf(&b, "%s-%d", "abc", 42);
     assert_false(b.oom);
     for (int i = 0; i < 100; i++)
-        rv_buf_puts(&b, "0123456789");
+        ru_buf_puts(&b, "0123456789");
     assert_true(b.oom);
     size_t len = b.len;
-    rv_buf_putc(&b, 'x'); /* sticky: nothing more is written */
+    ru_buf_putc(&b, 'x'); /* sticky: nothing more is written */
     assert_int_equal(b.len, len);
-    rv_buf_terminate(&b);
+    ru_buf_terminate(&b);
     assert_memory_equal(b.data, "abc-42", 6);
     assert_int_equal(b.data[b.len], '\0');
-    rv_buf_free(&b);
+    ru_buf_free(&b);
 
-    rv_buf_init(&b, tight_alloc, NULL);
+    ru_buf_init(&b, tight_alloc, NULL);
     budget = 1 << 20;
     char big[600];
     memset(big, 'y', sizeof big - 1);
     big[sizeof big - 1] = '\0';
-    rv_buf_printf(&b, "<%s>", big);
+    ru_buf_printf(&b, "<%s>", big);
     assert_false(b.oom);
     assert_int_equal(b.len, 601);
-    rv_buf_free(&b);
+    ru_buf_free(&b);
 
     /* printers report OOM instead of crashing */
     rv_node *n = must_json(f, "{\"a\": [1, 2, 3, \"a long string value here\"]}");
     budget = 16;
-    rv_buf_init(&b, tight_alloc, NULL);
+    ru_buf_init(&b, tight_alloc, NULL);
     assert_false(rv_json_write(&b, n, true));
-    rv_buf_free(&b);
-    rv_buf_init(&b, tight_alloc, NULL);
+    ru_buf_free(&b);
+    ru_buf_init(&b, tight_alloc, NULL);
     f->err.status = RV_OK;
     assert_false(rv_yaml_write(&b, n, &f->err));
     assert_int_equal(f->err.status, RV_ENOMEM);
-    rv_buf_free(&b);
+    ru_buf_free(&b);
 
     /* parsers report OOM from an arena that cannot grow */
-    rv_arena a;
-    rv_arena_init(&a, tight_alloc, NULL);
+    ru_arena a;
+    ru_arena_init(&a, tight_alloc, NULL);
     budget = 64;
     assert_null(rv_json_parse(&a, "[1]", 3, 512, &f->err));
     assert_int_equal(f->err.status, RV_ENOMEM);
     assert_null(rv_yaml_parse(&a, "[1]", 3, 512, &f->err));
     assert_int_equal(f->err.status, RV_ENOMEM);
-    rv_arena_free(&a);
+    ru_arena_free(&a);
 
     rv_error *none = NULL;
     rv_set_error(none, RV_EINPUT, "ignored %d", 1); /* err may be NULL */

@@ -45,7 +45,7 @@ static const char *kind_of(const rv_node *spec)
 }
 
 /* Sets obj[key] = v in place, appending the key if missing. */
-static void put(rv_arena *a, rv_node *obj, const char *key, rv_node *v)
+static void put(ru_arena *a, rv_node *obj, const char *key, rv_node *v)
 {
     rv_member *m = rv_object_find(obj, key, strlen(key));
     if (m)
@@ -103,8 +103,8 @@ static void check_one(const char *path)
     } else if (strcmp(kind, "run") == 0) {
         assert_true(d.allowed);
         /* The expected spec, patched independently of the VM. */
-        rv_arena a;
-        rv_arena_init(&a, NULL, NULL);
+        ru_arena a;
+        ru_arena_init(&a, NULL, NULL);
         put(&a, conf, "max_price", rv_new_float(&a, 2.0));
         put(&a, conf, "max_duration", rv_new_int(&a, 86400));
         rv_node *tags = rv_doc_get(conf, "tags");
@@ -124,7 +124,7 @@ static void check_one(const char *path)
         assert_non_null(strstr(got, "\"max_duration\": 86400"));
         free(want);
         free(got);
-        rv_arena_free(&a);
+        ru_arena_free(&a);
         assert_true(d.nchanges >= 3);
     } else {
         /* Fleets and volumes are left alone. */

@@ -19,7 +19,7 @@
 /* ---- fixtures ---- */
 
 typedef struct fx {
-    rv_arena arena;
+    ru_arena arena;
     rc_diags diags;
     rc_source src;
 } fx;
@@ -27,7 +27,7 @@ typedef struct fx {
 static int fx_setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
-    rv_arena_init(&f->arena, NULL, NULL);
+    ru_arena_init(&f->arena, NULL, NULL);
     rc_diags_init(&f->diags, &f->arena);
     *state = f;
     return 0;
@@ -36,7 +36,7 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
     fx *f = *state;
-    rv_arena_free(&f->arena);
+    ru_arena_free(&f->arena);
     free(f);
     return 0;
 }
@@ -905,9 +905,9 @@ static void test_out_of_memory(void **state)
     big[n] = '\0';
     int nulls = 0, trees = 0;
     for (int budget = 0; budget < 40; budget++) {
-        rv_arena a;
+        ru_arena a;
         rc_diags d;
-        rv_arena_init(&a, failing_alloc, NULL);
+        ru_arena_init(&a, failing_alloc, NULL);
         rc_diags_init(&d, &a);
         alloc_budget = budget;
         rc_source src = { "big.rules", big, n, false, 0 };
@@ -919,7 +919,7 @@ static void test_out_of_memory(void **state)
             nulls++;
             assert_true(d.nerrors > 0);
         }
-        rv_arena_free(&a);
+        ru_arena_free(&a);
     }
     assert_true(nulls > 0);
     assert_true(trees > 0);

@@ -14,7 +14,7 @@
 #include <string.h>
 
 static rv_vm *vm;
-static rd_buf out;
+static ru_buf out;
 
 static rv_doc *parse(const char *json)
 {
@@ -27,8 +27,9 @@ static rv_doc *parse(const char *json)
 /* The JSON string the log would get for text. */
 static char *scrub(const rd_secrets *sec, const char *text)
 {
-    rd_buf_clear(&out);
+    ru_buf_clear(&out);
     rd_redact_json_string(&out, text, strlen(text), sec);
+    ru_buf_terminate(&out);
     assert_false(out.oom);
     return out.data;
 }
@@ -43,7 +44,7 @@ static int teardown(void **state)
 {
     (void)state;
     rv_vm_free(vm);
-    rd_buf_free(&out);
+    ru_buf_free(&out);
     return 0;
 }
 

@@ -1,23 +1,23 @@
-/* arena.c - bump allocation for documents, programs and compilations.
+/* arena.c - bump allocation for documents, programs and compilations (util).
  *
  * Everything a decision allocates comes from one arena that is reset, not
  * freed, between decisions: after the first few requests a VM runs without
  * calling the allocator at all.
  */
-#include "value.h"
+#include "arena.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-struct rv_chunk {
-    rv_chunk *next;
+struct ru_chunk {
+    ru_chunk *next;
     size_t size;            /* usable bytes after the header */
     max_align_t data[];
 };
 
-#define RV_CHUNK_MIN 16384
+#define RU_CHUNK_MIN 16384
 
-void *rv_default_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+void *ru_default_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     (void)ud;
     (void)osize;
@@ -28,15 +28,15 @@ void *rv_default_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return realloc(ptr, nsize);
 }
 
-void rv_arena_init(rv_arena *a, rv_alloc_fn alloc, void *ud)
+void ru_arena_init(ru_arena *a, ru_alloc_fn alloc, void *ud)
 {
-    a->alloc = alloc ? alloc : rv_default_alloc;
+    a->alloc = alloc ? alloc : ru_default_alloc;
     a->ud = ud;
     a->first = a->cur = NULL;
     a->used = 0;
 }
 
-void *rv_arena_alloc(rv_arena *a, size_t size)
+void *ru_arena_alloc(ru_arena *a, size_t size)
 {
     size = (size + 7) & ~(size_t)7;
     if (size == 0)
@@ -49,17 +49,17 @@ void *rv_arena_alloc(rv_arena *a, size_t size)
     /* Reuse a chunk kept from before a reset if it is big enough; chunks
      * too small for this request are skipped, not lost (they stay in the
      * list and are reused after the next reset). */
-    rv_chunk *prev = a->cur;
-    rv_chunk *c = a->cur ? a->cur->next : a->first;
+    ru_chunk *prev = a->cur;
+    ru_chunk *c = a->cur ? a->cur->next : a->first;
     while (c && c->size < size) {
         prev = c;
         c = c->next;
     }
     if (!c) {
-        size_t want = size > RV_CHUNK_MIN ? size : RV_CHUNK_MIN;
+        size_t want = size > RU_CHUNK_MIN ? size : RU_CHUNK_MIN;
         if (a->cur && a->cur->size * 2 > want && a->cur->size * 2 <= (size_t)1 << 26)
             want = a->cur->size * 2;
-        c = a->alloc(a->ud, NULL, 0, sizeof(rv_chunk) + want);
+        c = a->alloc(a->ud, NULL, 0, sizeof(ru_chunk) + want);
         if (!c)
             return NULL;
         c->size = want;
@@ -74,9 +74,9 @@ void *rv_arena_alloc(rv_arena *a, size_t size)
     return c->data;
 }
 
-char *rv_arena_strndup(rv_arena *a, const char *s, size_t n)
+char *ru_arena_strndup(ru_arena *a, const char *s, size_t n)
 {
-    char *p = rv_arena_alloc(a, n + 1);
+    char *p = ru_arena_alloc(a, n + 1);
     if (p) {
         if (n)
             memcpy(p, s, n);
@@ -85,18 +85,18 @@ char *rv_arena_strndup(rv_arena *a, const char *s, size_t n)
     return p;
 }
 
-void rv_arena_reset(rv_arena *a)
+void ru_arena_reset(ru_arena *a)
 {
     a->cur = NULL;
     a->used = 0;
 }
 
-void rv_arena_free(rv_arena *a)
+void ru_arena_free(ru_arena *a)
 {
-    rv_chunk *c = a->first;
+    ru_chunk *c = a->first;
     while (c) {
-        rv_chunk *next = c->next;
-        a->alloc(a->ud, c, sizeof(rv_chunk) + c->size, 0);
+        ru_chunk *next = c->next;
+        a->alloc(a->ud, c, sizeof(ru_chunk) + c->size, 0);
         c = next;
     }
     a->first = a->cur = NULL;
