@@ -86,8 +86,27 @@ WARN += -Werror
 endif
 
 OPT ?= -O2 -g
-CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -MMD -MP \
-              -Iutil -Ivm -Icompiler -Iprotocols -Irulec -Irulec/ruletest -I$(BUILD)/grammar $(PKG_CFLAGS) $(CFLAGS)
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -MMD -MP $(PKG_CFLAGS) $(CFLAGS)
+
+# Include paths, one set per module: a module sees only the headers its
+# arrows allow (README, "Layout"), so a wrong include fails to compile.
+# Programs see the public headers through $(BUILD)/include, which holds
+# copies of rulevm.h and rulec.h and nothing else; tests/run-layout.sh
+# checks the #include lines themselves too (a relative path gets past -I).
+PUBLIC_INC    := $(BUILD)/include
+PUBLIC_HDRS   := $(PUBLIC_INC)/rulevm.h $(PUBLIC_INC)/rulec.h
+INC_util      := -Iutil
+INC_vm        := -Iutil -Ivm
+INC_grammar   := -I$(PUBLIC_INC) -Iutil -Igrammar -I$(BUILD)/grammar
+INC_compiler  := -I$(PUBLIC_INC) -Iutil -Ivm -Igrammar -I$(BUILD)/grammar -Icompiler
+INC_protocols := -I$(PUBLIC_INC) -Iutil -Iprotocols
+INC_rulec     := -I$(PUBLIC_INC) -Iutil -Iprotocols -Irulec -Irulec/ruletest -Ivm  # -Ivm: until rulec/ruletest is on the public API
+INC_server    := -I$(PUBLIC_INC) -Iutil -Iprotocols -Iserver
+INC_bench     := -I$(PUBLIC_INC) -Iutil
+# Unit tests are white-box: they may reach into any module.
+INC_tests     := $(INC_compiler) -Iprotocols -Iserver -Itests/unit
+# The module of a source: its first folder (rulec/ruletest/x.c -> rulec).
+module_inc = $(INC_$(firstword $(subst /, ,$(1))))
 LDFLAGS_ALL := $(LDFLAGS)
 CFLAGS_ALL  += $(CPPFLAGS)
 ifeq ($(SANITIZE),1)
@@ -120,7 +139,7 @@ endif
 
 UTIL_SRC     := $(wildcard util/*.c)
 VM_SRC       := $(wildcard vm/*.c) $(UTIL_SRC)
-COMPILER_SRC := $(wildcard compiler/*.c)
+COMPILER_SRC := $(wildcard grammar/*.c compiler/*.c)
 CLI_SRC      := $(wildcard rulec/*.c rulec/ruletest/*.c)
 SERVER_SRC   := $(wildcard server/*.c)
 PROTOCOL_SRC := $(wildcard protocols/*.c)
@@ -158,18 +177,26 @@ $(BUILD)/grammar/lexer.c $(BUILD)/grammar/lexer.h &: grammar/lexer.l $(BUILD)/gr
 	@echo "  FLEX    $<"
 	$(Q)$(FLEX) --header-file=$(BUILD)/grammar/lexer.h -o $(BUILD)/grammar/lexer.c $<
 
-$(BUILD)/grammar/%.o: $(BUILD)/grammar/%.c $(BUILD)/grammar/parser.h $(BUILD)/grammar/lexer.h
+$(BUILD)/grammar/%.o: $(BUILD)/grammar/%.c $(BUILD)/grammar/parser.h $(BUILD)/grammar/lexer.h $(PUBLIC_HDRS)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(GEN_CFLAGS) -Igrammar -c -o $@ $<
+	$(Q)$(CC) $(GEN_CFLAGS) $(INC_grammar) -c -o $@ $<
 
 # Compiler sources include the generated headers.
-$(COMPILER_SRC:%.c=$(BUILD)/obj/%.o) $(CLI_OBJ): $(BUILD)/grammar/parser.h $(BUILD)/grammar/lexer.h
+$(COMPILER_SRC:%.c=$(BUILD)/obj/%.o): $(BUILD)/grammar/parser.h $(BUILD)/grammar/lexer.h
+
+# ---- public headers, as programs see them ----
+$(PUBLIC_INC)/rulevm.h: vm/rulevm.h
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+$(PUBLIC_INC)/rulec.h: compiler/rulec.h
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
 
 # ---- objects ----
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c | $(PUBLIC_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS_ALL) $(if $(filter server/%,$<),$(MHD_CFLAGS)) -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS_ALL) $(call module_inc,$<) $(if $(filter server/%,$<),$(MHD_CFLAGS)) -c -o $@ $<
 
 # ---- library ----
 $(STATIC_LIB): $(VM_OBJ)
@@ -198,10 +225,10 @@ $(RULESD): $(SERVER_OBJ) $(PROTOCOL_OBJ) $(COMPILER_OBJ) $(STATIC_LIB)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(SERVER_OBJ) $(PROTOCOL_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) $(PKG_LIBS) $(MHD_LIBS) -lpthread -lm
 
 # The integration tests' (and benchmark's) keep-alive HTTP load generator.
-$(LOADCLIENT): tests/server/loadclient.c
+$(LOADCLIENT): tests/server/loadclient.c util/file.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) -lpthread
+	$(Q)$(CC) $(CFLAGS_ALL) $(INC_util) -o $@ $^ $(LDFLAGS_ALL) -lpthread
 
 # ---- tests ----
 # Unit tests of server modules also link the (MHD-free) server objects they test.
@@ -209,13 +236,13 @@ $(BUILD)/tests/test_server_%: tests/unit/test_server_%.c $(BUILD)/obj/server/red
     $(COMPILER_OBJ) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ $< $(BUILD)/obj/server/redact.o \
+	$(Q)$(CC) $(CFLAGS_ALL) $(INC_tests) -Wno-missing-prototypes -o $@ $< $(BUILD)/obj/server/redact.o \
 	    $(COMPILER_OBJ) $(STATIC_LIB) $(LDFLAGS_ALL) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(COMPILER_OBJ) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ $< $(COMPILER_OBJ) $(STATIC_LIB) \
+	$(Q)$(CC) $(CFLAGS_ALL) $(INC_tests) -Wno-missing-prototypes -o $@ $< $(COMPILER_OBJ) $(STATIC_LIB) \
 	    $(LDFLAGS_ALL) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
 
 unit: $(UNIT_BIN)
@@ -242,10 +269,10 @@ test: all $(UNIT_BIN)
 # `bench-smoke` is a seconds-long version that fails on any difference.
 BENCH_VM := $(BUILD)/bench/bench_vm
 
-$(BENCH_VM): bench/bench_vm.c $(COMPILER_OBJ) $(STATIC_LIB)
+$(BENCH_VM): bench/bench_vm.c $(COMPILER_OBJ) $(STATIC_LIB) $(PUBLIC_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(COMPILER_OBJ) $(STATIC_LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+	$(Q)$(CC) $(CFLAGS_ALL) $(INC_bench) -o $@ $< $(COMPILER_OBJ) $(STATIC_LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
 
 # rulesd is benchmarked when it builds; otherwise the server part is skipped.
 bench-rulesd:
@@ -313,3 +340,8 @@ clean:
 	rm -rf $(if $(filter file,$(origin BUILD)),build build-san build-fuzz,$(BUILD))
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# `make print-VAR` prints a variable (tests/run-layout.sh reads the include
+# flags the build gives a module).
+print-%:
+	@echo $($*)

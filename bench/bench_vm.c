@@ -15,7 +15,8 @@
 #include "rulec.h"
 #include "rulevm.h"
 
-#include <dirent.h>
+#include "file.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,26 +57,11 @@ static void die(const char *what, const char *msg)
 
 static char *slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        die(path, "cannot open");
-    if (fseek(f, 0, SEEK_END) != 0)
-        die(path, "cannot seek");
-    long n = ftell(f);
-    if (n < 0 || fseek(f, 0, SEEK_SET) != 0)
-        die(path, "cannot seek");
-    char *buf = malloc((size_t)n + 1);
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
-        die(path, "cannot read");
-    fclose(f);
-    buf[n] = '\0';
-    *len = (size_t)n;
-    return buf;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    char *data;
+    int e = ru_read_file(path, 0, &data, len);
+    if (e)
+        die(path, strerror(e));
+    return data;
 }
 
 static int cmp_dbl(const void *a, const void *b)
@@ -84,7 +70,7 @@ static int cmp_dbl(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* ---- policy sources ---- */
+/* ---- arguments ---- */
 typedef struct srclist {
     char **paths;
     size_t n, cap;
@@ -99,30 +85,6 @@ static void add_path(srclist *l, const char *p)
             die("policies", "out of memory");
     }
     l->paths[l->n++] = strdup(p);
-}
-
-static void add_policy_arg(srclist *l, const char *arg)
-{
-    DIR *d = opendir(arg);
-    if (!d) {
-        add_path(l, arg);
-        return;
-    }
-    size_t first = l->n;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t n = strlen(e->d_name);
-        if (n > 6 && strcmp(e->d_name + n - 6, ".rules") == 0) {
-            char *p = malloc(strlen(arg) + n + 2);
-            if (!p)
-                die(arg, "out of memory");
-            sprintf(p, "%s/%s", arg, e->d_name);
-            add_path(l, p);
-            free(p);
-        }
-    }
-    closedir(d);
-    qsort(l->paths + first, l->n - first, sizeof *l->paths, cmp_str);
 }
 
 typedef struct compile_times {
@@ -279,7 +241,7 @@ static double clock_overhead(void)
 int main(int argc, char **argv)
 {
     long iters = 2000, reps = 7, compile_reps = 3;
-    srclist pol = {0}, reqs = {0};
+    srclist pol = {0}, reqs = {0};  /* pol: the arguments; folders are read by rulec's rule */
     srclist *cur = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--iters") && i + 1 < argc)
@@ -293,7 +255,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--request"))
             cur = &reqs;
         else if (cur == &pol)
-            add_policy_arg(&pol, argv[i]);
+            add_path(&pol, argv[i]);
         else if (cur == &reqs)
             add_path(&reqs, argv[i]);
         else
@@ -308,15 +270,15 @@ int main(int argc, char **argv)
     cfg.alloc = count_alloc;
 
     /* Sources are read once; compilation is timed from text to program. */
-    rc_input *srcs = calloc(pol.n, sizeof *srcs);
-    char **texts = calloc(pol.n, sizeof *texts);
-    if (!srcs || !texts)
+    rc_report *sources = rc_report_new();
+    if (!sources)
         die("policies", "out of memory");
-    for (size_t i = 0; i < pol.n; i++) {
-        size_t len;
-        texts[i] = slurp(pol.paths[i], &len);
-        srcs[i] = (rc_input){pol.paths[i], texts[i], len, 0, 0, i};
+    if (!rc_read_inputs(sources, (const char *const *)pol.paths, pol.n, 0)) {
+        fputs(rc_report_text(sources, "bench_vm", NULL), stderr);
+        die("policies", "cannot be read");
     }
+    size_t nsrcs;
+    const rc_input *srcs = rc_report_inputs(sources, &nsrcs);
     double *front = calloc((size_t)compile_reps, sizeof(double));
     double *write = calloc((size_t)compile_reps, sizeof(double));
     double *load = calloc((size_t)compile_reps, sizeof(double));
@@ -328,14 +290,14 @@ int main(int argc, char **argv)
     for (long k = 0; k < compile_reps; k++) {
         if (prog)
             rv_program_free(prog);
-        prog = compile_once(srcs, pol.n, &cfg, &ct);
+        prog = compile_once(srcs, nsrcs, &cfg, &ct);
         front[k] = ct.front_ns;
         write[k] = ct.write_ns;
         load[k] = ct.load_ns;
         total[k] = ct.front_ns + ct.write_ns + ct.load_ns;
     }
     printf("{\"files\": %zu, \"policies\": %zu, \"bundle_bytes\": %zu, \"compile_reps\": %ld,\n",
-           pol.n, ct.npolicies, ct.bundle_bytes, compile_reps);
+           nsrcs, ct.npolicies, ct.bundle_bytes, compile_reps);
     printf(" \"compile_ms\": {");
     print_stats("front", front, (size_t)compile_reps, 1e-6);
     printf(", ");
@@ -408,12 +370,9 @@ int main(int argc, char **argv)
 
     rv_vm_free(vm);
     rv_program_free(prog);
-    for (size_t i = 0; i < pol.n; i++)
-        free(texts[i]);
     for (int p = 0; p <= NPHASES; p++)
         free(samples[p]);
-    free(texts);
-    free(srcs);
+    rc_report_free(sources);
     free(front);
     free(write);
     free(load);

@@ -234,10 +234,10 @@ static void check_regex(checker *c, rc_expr *e)
 {
     uint32_t opts = PCRE2_UTF;
     uint32_t f = e->u.match.flags;
-    if (f & RV_RE_I) opts |= PCRE2_CASELESS;
-    if (f & RV_RE_M) opts |= PCRE2_MULTILINE;
-    if (f & RV_RE_S) opts |= PCRE2_DOTALL;
-    if (f & RV_RE_X) opts |= PCRE2_EXTENDED;
+    if (f & RC_RE_I) opts |= PCRE2_CASELESS;
+    if (f & RC_RE_M) opts |= PCRE2_MULTILINE;
+    if (f & RC_RE_S) opts |= PCRE2_DOTALL;
+    if (f & RC_RE_X) opts |= PCRE2_EXTENDED;
     int code;
     PCRE2_SIZE offset;
     pcre2_code *re = pcre2_compile((PCRE2_SPTR)e->u.match.pattern, e->u.match.plen, opts, &code,

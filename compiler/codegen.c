@@ -106,11 +106,19 @@ static uint32_t add_path(gen *g, const rc_seg *segs, size_t from, size_t n)
     return p->npaths++;
 }
 
+/* The bundle's regex flags (program.h) from the source's (ast.h). */
+static uint32_t regex_flags(uint32_t rc)
+{
+    return ((rc & RC_RE_I) ? RV_RE_I : 0) | ((rc & RC_RE_M) ? RV_RE_M : 0) |
+           ((rc & RC_RE_S) ? RV_RE_S : 0) | ((rc & RC_RE_X) ? RV_RE_X : 0);
+}
+
 static uint32_t add_regex(gen *g, const rc_expr *e)
 {
     rv_policy *p = g->p;
+    uint32_t flags = regex_flags(e->u.match.flags);
     for (uint32_t i = 0; i < p->nregex; i++)
-        if (p->regex[i].flags == e->u.match.flags &&
+        if (p->regex[i].flags == flags &&
             strlen(p->regex[i].pattern) == e->u.match.plen &&
             memcmp(p->regex[i].pattern, e->u.match.pattern, e->u.match.plen) == 0)
             return i;
@@ -120,7 +128,7 @@ static uint32_t add_regex(gen *g, const rc_expr *e)
     p->regex = r;
     memset(&r[p->nregex], 0, sizeof *r);
     r[p->nregex].pattern = ru_arena_strndup(g->arena, e->u.match.pattern, e->u.match.plen);
-    r[p->nregex].flags = e->u.match.flags;
+    r[p->nregex].flags = flags;
     r[p->nregex].line = (uint32_t)e->u.match.regex_loc.first_line;
     r[p->nregex].column = (uint32_t)e->u.match.regex_loc.first_column;
     return p->nregex++;

@@ -8,7 +8,7 @@
 #ifndef RC_COMPILE_H
 #define RC_COMPILE_H
 
-#include "../vm/program.h"
+#include "program.h"   /* the bytecode format: what code generation writes */
 #include "ast.h"
 #include "diag.h"
 

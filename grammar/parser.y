@@ -54,7 +54,7 @@ typedef struct rc_name {
 typedef struct rc_regex_tok {
     const char *pattern;  /* arena copy */
     size_t len;
-    uint32_t flags;       /* RV_RE_* */
+    uint32_t flags;       /* RC_RE_* */
 } rc_regex_tok;
 
 /* A path being built: the expression and the capacity of its segments. */

@@ -11,6 +11,9 @@
 #                           runner (rulec test, a cmocka binary, a suite)
 #   tally_of FILE           prints "P F" from the last "[name: ]P passed,
 #                           F failed" line of FILE; nothing if it has none
+#   golden EXPECTED CMD...  runs CMD (stdin empty) and compares its exit
+#                           status, stdout and stderr with the file EXPECTED;
+#                           UPDATE=1 rewrites EXPECTED first (review the diff)
 #   summary                 prints "SUITE: P passed, F failed" (without
 #                           "SUITE: " when SUITE is empty); returns 1 if
 #                           anything failed
@@ -40,6 +43,32 @@ count() {
 tally_of() {
     grep -E '^([a-z]+: )?[0-9]+ passed, [0-9]+ failed' "$1" | tail -1 |
         sed -E 's/^([a-z]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2 \3/'
+}
+
+golden() {
+    lib_expected=$1; shift
+    lib_tmp=$(mktemp -d)
+    "$@" >"$lib_tmp/stdout" 2>"$lib_tmp/stderr" </dev/null
+    lib_status=$?
+    {
+        echo "\$ exit $lib_status"
+        echo "--- stdout"
+        cat "$lib_tmp/stdout"
+        echo "--- stderr"
+        cat "$lib_tmp/stderr"
+    } >"$lib_tmp/actual"
+    [ "${UPDATE:-0}" = 1 ] && cp "$lib_tmp/actual" "$lib_expected"
+    if [ -f "$lib_expected" ] && cmp -s "$lib_expected" "$lib_tmp/actual"; then
+        pass
+    else
+        fail "$lib_expected (output differs)"
+        if [ -f "$lib_expected" ]; then
+            diff -u "$lib_expected" "$lib_tmp/actual" | head -40
+        else
+            echo "  (no expected output file; run with UPDATE=1 to create it)"
+        fi
+    fi
+    rm -rf "$lib_tmp"
 }
 
 summary() {

@@ -1,6 +1,6 @@
 #!/bin/sh
 # run-all.sh - `make test`: the suites tests/run-{unit,golden,cli,sets,badinput,
-# ruletests,server,symbols,build,version,install}.sh that exist (run-unit.sh gets
+# ruletests,server,symbols,layout,build,version,install}.sh that exist (run-unit.sh gets
 # the cmocka binaries given as arguments), each ending with a "NAME: N
 # passed, M failed" line; adds them up (tests/lib.sh) and ends with one
 # "N passed, M failed" line that counts every individual test. A suite that

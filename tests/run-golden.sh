@@ -10,46 +10,17 @@ set -u
 BUILD=${BUILD:-build}
 RULEC=${RULEC:-$BUILD/rulec}
 SUITE=golden; . "$(dirname "$0")/lib.sh"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-run_case() {  # $1 = expected file, rest = rulec arguments
-    expected=$1; shift
-    "$RULEC" "$@" >"$tmp/stdout" 2>"$tmp/stderr" </dev/null
-    status=$?
-    {
-        echo "\$ exit $status"
-        echo "--- stdout"
-        cat "$tmp/stdout"
-        echo "--- stderr"
-        cat "$tmp/stderr"
-    } >"$tmp/actual"
-    if [ "${UPDATE:-0}" = 1 ]; then
-        cp "$tmp/actual" "$expected"
-    fi
-    if [ -f "$expected" ] && cmp -s "$expected" "$tmp/actual"; then
-        pass
-    else
-        fail "$expected"
-        if [ -f "$expected" ]; then
-            diff -u "$expected" "$tmp/actual" | head -40
-        else
-            echo "  (no expected output file; run with UPDATE=1 to create it)"
-        fi
-    fi
-}
-
 for f in tests/golden/check/*.rules; do
     [ -e "$f" ] || continue
-    run_case "${f%.rules}.out" check "$f"
+    golden "${f%.rules}.out" "$RULEC" check "$f"
 done
 for f in tests/golden/disasm/*.rules; do
     [ -e "$f" ] || continue
-    run_case "${f%.rules}.out" disasm "$f"
+    golden "${f%.rules}.out" "$RULEC" disasm "$f"
 done
 for f in tests/golden/apply/*.cmd; do
     [ -e "$f" ] || continue
     # shellcheck disable=SC2046
-    run_case "${f%.cmd}.out" $(cat "$f")
+    golden "${f%.cmd}.out" "$RULEC" $(cat "$f")
 done
 summary

@@ -36,24 +36,8 @@ done
 # 2. Pinned outputs.
 for cmd in "$G"/*.cmd; do
     [ -e "$cmd" ] || continue
-    expected=${cmd%.cmd}.out
     # shellcheck disable=SC2046
-    "$RULEC" $(cat "$cmd") >"$tmp/stdout" 2>"$tmp/stderr" </dev/null
-    status=$?
-    {
-        echo "\$ exit $status"
-        echo "--- stdout"
-        cat "$tmp/stdout"
-        echo "--- stderr"
-        cat "$tmp/stderr"
-    } >"$tmp/actual"
-    [ "${UPDATE:-0}" = 1 ] && cp "$tmp/actual" "$expected"
-    if [ -f "$expected" ] && cmp -s "$expected" "$tmp/actual"; then
-        pass
-    else
-        fail "$cmd (output differs from $expected)"
-        if [ -f "$expected" ]; then diff -u "$expected" "$tmp/actual" | head -40; fi
-    fi
+    golden "${cmd%.cmd}.out" "$RULEC" $(cat "$cmd")
 done
 
 # 3. The coverage figures of the known-answer fixture (also pinned above;

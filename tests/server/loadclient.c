@@ -9,6 +9,8 @@
  * Prints "requests R errors E rps X p50_us A p99_us B max_us C"; exits 1
  * when any request failed. Raw sockets keep it free of extra libraries.
  */
+#include "file.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -54,25 +56,18 @@ typedef struct thread_state {
 
 static char *read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "loadclient: cannot read '%s': %s\n", path, strerror(errno));
+    char *buf;
+    size_t n;
+    int e = ru_read_file(path, 0, &buf, &n);
+    if (e) {
+        fprintf(stderr, "loadclient: cannot read '%s': %s\n", path, strerror(e));
         exit(2);
     }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        fprintf(stderr, "loadclient: cannot read '%s'\n", path);
-        exit(2);
-    }
-    fclose(f);
     /* Trailing newlines are not part of the comparison. */
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         n--;
     buf[n] = '\0';
-    *len = (size_t)n;
+    *len = n;
     return buf;
 }
 

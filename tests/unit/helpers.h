@@ -5,6 +5,7 @@
 #ifndef TEST_HELPERS_H
 #define TEST_HELPERS_H
 
+#include "file.h"
 #include "rulec.h"
 #include "rulevm.h"
 
@@ -20,24 +21,13 @@ static inline const char *specs_dir(void)
 
 static inline char *read_whole_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    char *data;
+    size_t n;
+    if (ru_read_file(path, 0, &data, &n) != 0)
         return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = '\0';
-        if (len)
-            *len = (size_t)n;
-    }
-    return buf;
+    if (len)
+        *len = n;
+    return data;
 }
 
 /* Compiles inputs (sources or bundles) into a verified program through the

@@ -7,7 +7,7 @@
 #ifndef RC_AST_H
 #define RC_AST_H
 
-#include "../vm/value.h"
+#include "arena.h"   /* util: every node lives in the compilation's arena */
 #include "rulec.h"
 
 #include <stdbool.h>
@@ -25,6 +25,13 @@ typedef struct rc_source {
     bool has_priority;  /* override the header's priority (rulesd's per-entry priority) */
     int32_t priority;
 } rc_source;
+
+/* Regex flags as written after the closing slash (/.../imsx). The code
+ * generator maps them to the bundle format's flags. */
+#define RC_RE_I 1u
+#define RC_RE_M 2u
+#define RC_RE_S 4u
+#define RC_RE_X 8u
 
 typedef struct rc_expr rc_expr;
 typedef struct rc_stmt rc_stmt;
@@ -110,7 +117,7 @@ struct rc_expr {
             bool negated;         /* !~ */
             const char *pattern;  /* between the slashes, as written */
             size_t plen;
-            uint32_t flags;       /* RV_RE_* from vm/program.h */
+            uint32_t flags;       /* RC_RE_* */
             rc_loc regex_loc;     /* the /.../flags literal */
         } match;
         struct { const char *name; rc_loc name_loc; rc_expr **args; size_t nargs; } call;
