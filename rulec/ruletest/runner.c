@@ -1,7 +1,8 @@
 /* runner.c - `rulec test`: finds *.test.yaml files, compiles the policies
  * each names, runs every case and says, field by field, where a result
  * differs from the expectation -- with the lines that ran, so the author
- * sees why. Reading, diff, coverage, reports: testfile.c, diff.c, cover.c, report.c. */
+ * sees why. Reading, diff, documents, coverage, reports: testfile.c, diff.c,
+ * doc.c, cover.c, report.c. */
 #include "ruletest.h"
 #include "dir.h"
 
