@@ -8,6 +8,7 @@
 
 typedef struct dctx {
     ru_buf *out;
+    rv_vm *vm;                 /* prints the values */
     ru_buf path;               /* the path being compared, canonical form */
     const tt_change *changes;
     size_t nchanges;
@@ -26,18 +27,18 @@ static bool related(const char *a, const char *b)
     return n == m || longer[k] == '.' || longer[k] == '[';
 }
 
-static void line(dctx *d, const char *what, const rv_node *x, const char *mid, const rv_node *y)
+static void line(dctx *d, const char *what, const rv_doc *x, const char *mid, const rv_doc *y)
 {
     const char *path = d->path.len ? d->path.data : "spec";
     ru_buf_puts(d->out, path);
     ru_buf_puts(d->out, ": ");
     ru_buf_puts(d->out, what);
     if (x)
-        rv_json_compact(d->out, x);
+        tt_doc_json(d->out, d->vm, x);
     if (mid)
         ru_buf_puts(d->out, mid);
     if (y)
-        rv_json_compact(d->out, y);
+        tt_doc_json(d->out, d->vm, y);
     if (d->label) {
         bool expected_change = false;
         for (size_t i = 0; i < d->nchanges && !expected_change; i++)
@@ -49,28 +50,28 @@ static void line(dctx *d, const char *what, const rv_node *x, const char *mid, c
     d->count++;
 }
 
-static void diff(dctx *d, const rv_node *exp, const rv_node *act)
+static void diff(dctx *d, const rv_doc *exp, const rv_doc *act)
 {
     size_t mark = d->path.len;
-    if (exp->type == RV_OBJECT && act->type == RV_OBJECT) {
-        for (uint32_t i = 0; i < exp->len; i++) {
-            const rv_member *m = &exp->u.members[i];
-            const rv_member *a = rv_object_find(act, m->key, m->klen);
-            tt_path_append_key(&d->path, m->key, m->klen, mark == 0);
+    if (rv_doc_kind(exp) == RV_OBJECT && rv_doc_kind(act) == RV_OBJECT) {
+        for (size_t i = 0; i < rv_doc_len(exp); i++) {
+            const char *key = rv_doc_key(exp, i);
+            const rv_doc *a = rv_doc_get(act, key);
+            tt_path_append_key(&d->path, key, strlen(key), mark == 0);
             ru_buf_terminate(&d->path);
             if (!a)
-                line(d, "missing (expected ", m->value, ")", NULL);
+                line(d, "missing (expected ", rv_doc_value(exp, i), ")", NULL);
             else
-                diff(d, m->value, a->value);
+                diff(d, rv_doc_value(exp, i), a);
             d->path.len = mark;
         }
-        for (uint32_t i = 0; i < act->len; i++) {
-            const rv_member *a = &act->u.members[i];
-            if (rv_object_find(exp, a->key, a->klen))
+        for (size_t i = 0; i < rv_doc_len(act); i++) {
+            const char *key = rv_doc_key(act, i);
+            if (rv_doc_get(exp, key))
                 continue;
-            tt_path_append_key(&d->path, a->key, a->klen, mark == 0);
+            tt_path_append_key(&d->path, key, strlen(key), mark == 0);
             ru_buf_terminate(&d->path);
-            line(d, "not expected, got ", a->value, NULL, NULL);
+            line(d, "not expected, got ", rv_doc_value(act, i), NULL, NULL);
             d->path.len = mark;
         }
         ru_buf_terminate(&d->path);
@@ -78,24 +79,25 @@ static void diff(dctx *d, const rv_node *exp, const rv_node *act)
     }
     /* Lists of the same length compare item by item; otherwise an item
      * went in or out, and the whole lists say more than shifted items. */
-    if (exp->type == RV_ARRAY && act->type == RV_ARRAY && exp->len == act->len) {
-        for (uint32_t i = 0; i < exp->len; i++) {
-            ru_buf_printf(&d->path, "[%u]", i);
+    if (rv_doc_kind(exp) == RV_ARRAY && rv_doc_kind(act) == RV_ARRAY &&
+        rv_doc_len(exp) == rv_doc_len(act)) {
+        for (size_t i = 0; i < rv_doc_len(exp); i++) {
+            ru_buf_printf(&d->path, "[%zu]", i);
             ru_buf_terminate(&d->path);
-            diff(d, exp->u.items[i], act->u.items[i]);
+            diff(d, rv_doc_item(exp, i), rv_doc_item(act, i));
             d->path.len = mark;
         }
         ru_buf_terminate(&d->path);
         return;
     }
-    if (!rv_equal(exp, act))
+    if (!tt_doc_equal(exp, act))
         line(d, "expected ", exp, ", got ", act);
 }
 
-size_t tt_diff(ru_buf *out, const rv_doc *expected, const rv_doc *actual,
+size_t tt_diff(ru_buf *out, rv_vm *vm, const rv_doc *expected, const rv_doc *actual,
                const tt_change *changes, size_t nchanges, bool label_unchanged)
 {
-    dctx d = {out, {0}, changes, nchanges, label_unchanged, 0};
+    dctx d = {out, vm, {0}, changes, nchanges, label_unchanged, 0};
     ru_buf_init(&d.path, NULL, NULL);
     ru_buf_terminate(&d.path);
     diff(&d, expected, actual);
@@ -105,96 +107,101 @@ size_t tt_diff(ru_buf *out, const rv_doc *expected, const rv_doc *actual,
 
 /* ---- the expected spec of `changes:` ---- */
 
+typedef struct actx {
+    rv_vm *vm;
+    const tt_change *c;
+    char *why;
+    size_t whysize;
+} actx;
+
 static void describe(char *why, size_t size, const tt_change *c, const char *what)
 {
     snprintf(why, size, "changes: %s: %s", c->path, what);
 }
 
-/* Removes the field or item at the end of c (no-op when absent). */
-static void remove_at(rv_node *parent, const tt_seg *g)
+static rv_doc *oom(actx *a)
 {
-    if (g->key && parent->type == RV_OBJECT) {
-        for (uint32_t i = 0; i < parent->len; i++)
-            if (parent->u.members[i].klen == g->klen &&
-                memcmp(parent->u.members[i].key, g->key, g->klen) == 0) {
-                memmove(&parent->u.members[i], &parent->u.members[i + 1],
-                        (parent->len - i - 1) * sizeof *parent->u.members);
-                parent->len--;
-                return;
-            }
-    } else if (!g->key && parent->type == RV_ARRAY && (uint32_t)g->index < parent->len) {
-        memmove(&parent->u.items[g->index], &parent->u.items[g->index + 1],
-                (parent->len - (uint32_t)g->index - 1) * sizeof *parent->u.items);
-        parent->len--;
-    }
+    snprintf(a->why, a->whysize, "out of memory");
+    return NULL;
 }
 
-rv_doc *tt_apply_changes(ru_arena *a, const rv_doc *input, const tt_change *changes,
-                         size_t nchanges, char *why, size_t whysize)
+/* Applies change a->c from segment k on to cur: returns what takes cur's
+ * place (cur itself when nothing changes there), or NULL with a reason in
+ * a->why. Nothing is changed in place: the containers on the path are
+ * rebuilt (doc.c), everything else is shared. A change writes through
+ * missing fields and non-objects as `set` does, making objects; a removal
+ * of something absent changes nothing below the point where it stops (the
+ * objects it made on the way stay, as they always have). */
+static rv_doc *apply_at(actx *a, rv_doc *cur, size_t k)
 {
-    rv_node *root = rv_copy(a, input);
-    if (!root) {
-        snprintf(why, whysize, "out of memory");
+    const tt_change *c = a->c;
+    const tt_seg *g = &c->segs[k];
+    bool last = k + 1 == c->nseg;
+    rv_doc *out;
+    if (last && !c->value) {
+        if (g->key && rv_doc_kind(cur) == RV_OBJECT)
+            out = tt_doc_without_key(a->vm, cur, g->key);
+        else if (!g->key && rv_doc_kind(cur) == RV_ARRAY)
+            out = tt_doc_without_item(a->vm, cur, (size_t)g->index);
+        else
+            out = cur;
+        return out ? out : oom(a);
+    }
+    if (g->key) {
+        rv_doc *base = cur;
+        if (rv_doc_kind(cur) != RV_OBJECT) {
+            if (!c->value)
+                return cur;
+            base = NULL;   /* writing through a non-object makes one */
+        }
+        rv_doc *child;
+        if (last) {
+            child = c->value;
+        } else {
+            rv_doc *old = base ? rv_doc_get(base, g->key) : NULL;
+            if (!old && !(old = rv_vm_new_object(a->vm)))
+                return oom(a);
+            if (!(child = apply_at(a, old, k + 1)))
+                return NULL;
+        }
+        out = tt_doc_with_key(a->vm, base, g->key, child);
+        return out ? out : oom(a);
+    }
+    if (rv_doc_kind(cur) != RV_ARRAY) {
+        if (!c->value)
+            return cur;
+        describe(a->why, a->whysize, c, "the input holds no list there");
         return NULL;
     }
+    size_t len = rv_doc_len(cur), index = (size_t)g->index;
+    if (index == len && last) {
+        out = tt_doc_with_item(a->vm, cur, len, c->value);
+        return out ? out : oom(a);
+    }
+    if (index >= len) {
+        if (!c->value)
+            return cur;
+        char what[100];
+        snprintf(what, sizeof what, "index %ld is past the end of the list (%u items)", g->index,
+                 (unsigned)len);
+        describe(a->why, a->whysize, c, what);
+        return NULL;
+    }
+    rv_doc *child = last ? c->value : apply_at(a, rv_doc_item(cur, index), k + 1);
+    if (!child)
+        return NULL;
+    out = tt_doc_with_item(a->vm, cur, index, child);
+    return out ? out : oom(a);
+}
+
+const rv_doc *tt_apply_changes(rv_vm *vm, rv_doc *input, const tt_change *changes,
+                               size_t nchanges, char *why, size_t whysize)
+{
+    rv_doc *root = input;   /* never changed: apply_at rebuilds */
     for (size_t i = 0; i < nchanges; i++) {
-        const tt_change *c = &changes[i];
-        rv_node **slot = &root;
-        for (size_t k = 0; k < c->nseg; k++) {
-            const tt_seg *g = &c->segs[k];
-            rv_node *cur = *slot;
-            bool last = k + 1 == c->nseg;
-            if (last && !c->value) {
-                remove_at(cur, g);
-                break;
-            }
-            if (g->key) {
-                /* As `set` does, writing through a non-object makes one. */
-                if (cur->type != RV_OBJECT) {
-                    if (!c->value)
-                        break;
-                    cur = *slot = rv_new_object(a, 4);
-                    if (!cur)
-                        goto oom;
-                }
-                rv_member *m = rv_object_find(cur, g->key, g->klen);
-                if (!m) {
-                    rv_node *fresh = last ? rv_new_null(a) : rv_new_object(a, 4);
-                    if (!fresh || !rv_object_push(a, cur, g->key, g->klen, fresh))
-                        goto oom;
-                    m = rv_object_find(cur, g->key, g->klen);
-                }
-                slot = &m->value;
-            } else {
-                if (cur->type != RV_ARRAY) {
-                    if (!c->value)
-                        break;
-                    describe(why, whysize, c, "the input holds no list there");
-                    return NULL;
-                }
-                if ((uint32_t)g->index == cur->len && last) {
-                    if (!rv_array_push(a, cur, rv_new_null(a)))
-                        goto oom;
-                } else if ((uint32_t)g->index >= cur->len) {
-                    if (!c->value)
-                        break;
-                    char what[100];
-                    snprintf(what, sizeof what, "index %ld is past the end of the list (%u items)",
-                             g->index, cur->len);
-                    describe(why, whysize, c, what);
-                    return NULL;
-                }
-                slot = &cur->u.items[g->index];
-            }
-            if (last) {
-                *slot = rv_copy(a, c->value);
-                if (!*slot)
-                    goto oom;
-            }
-        }
+        actx a = {vm, &changes[i], why, whysize};
+        if (changes[i].nseg && !(root = apply_at(&a, root, 0)))
+            return NULL;
     }
     return root;
-oom:
-    snprintf(why, whysize, "out of memory");
-    return NULL;
 }

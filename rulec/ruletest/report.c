@@ -69,29 +69,36 @@ bool tt_report_case(tt_report *r, const tt_result *res)
 
 /* ---- JSON ---- */
 
+/* The document is built in a VM of its own and printed by it. */
 typedef struct jb {
-    ru_arena *a;
+    rv_vm *vm;
     bool oom;
 } jb;
 
-static rv_node *jstr(jb *j, const char *s)
+static rv_doc *jstr(jb *j, const char *s)
 {
-    rv_node *n = s ? rv_new_string(j->a, s, strlen(s)) : rv_new_null(j->a);
+    rv_doc *n = s ? rv_vm_new_string(j->vm, s) : rv_vm_new_null(j->vm);
     if (!n)
         j->oom = true;
     return n;
 }
 
-static void put(jb *j, rv_node *obj, const char *key, rv_node *v)
+static void put(jb *j, rv_doc *obj, const char *key, rv_doc *v)
 {
-    if (!obj || !v || !rv_object_push(j->a, obj, key, strlen(key), v))
+    if (!obj || !v || rv_vm_object_put(j->vm, obj, key, v) != RV_OK)
+        j->oom = true;
+}
+
+static void push_item(jb *j, rv_doc *arr, rv_doc *v)
+{
+    if (!arr || !v || rv_vm_array_push(j->vm, arr, v) != RV_OK)
         j->oom = true;
 }
 
 /* Splits text into a list of its lines. */
-static rv_node *jlines(jb *j, const char *text)
+static rv_doc *jlines(jb *j, const char *text)
 {
-    rv_node *arr = rv_new_array(j->a, 4);
+    rv_doc *arr = rv_vm_new_array(j->vm);
     if (!arr) {
         j->oom = true;
         return NULL;
@@ -99,81 +106,80 @@ static rv_node *jlines(jb *j, const char *text)
     while (text && *text) {
         const char *nl = strchr(text, '\n');
         size_t n = nl ? (size_t)(nl - text) : strlen(text);
-        rv_node *s = rv_new_string(j->a, text, n);
-        if (!s || !rv_array_push(j->a, arr, s))
-            j->oom = true;
+        char *line = strndup(text, n);
+        push_item(j, arr, line ? rv_vm_new_string(j->vm, line) : NULL);
+        free(line);
         text += n + (nl != NULL);
     }
     return arr;
 }
 
-static rv_node *jline_numbers(jb *j, const uint32_t *v, size_t n)
+static rv_doc *jline_numbers(jb *j, const uint32_t *v, size_t n)
 {
-    rv_node *arr = rv_new_array(j->a, (uint32_t)(n ? n : 1));
+    rv_doc *arr = rv_vm_new_array(j->vm);
     for (size_t i = 0; arr && i < n; i++)
-        if (!rv_array_push(j->a, arr, rv_new_int(j->a, v[i])))
-            j->oom = true;
+        push_item(j, arr, rv_vm_new_int(j->vm, v[i]));
     if (!arr)
         j->oom = true;
     return arr;
 }
 
-static rv_node *jshare(jb *j, size_t part, size_t whole, const char *part_name,
-                       const char *whole_name)
+static rv_doc *jshare(jb *j, size_t part, size_t whole, const char *part_name,
+                      const char *whole_name)
 {
-    rv_node *o = rv_new_object(j->a, 3);
-    put(j, o, whole_name, rv_new_int(j->a, (int64_t)whole));
-    put(j, o, part_name, rv_new_int(j->a, (int64_t)part));
+    rv_doc *o = rv_vm_new_object(j->vm);
+    put(j, o, whole_name, rv_vm_new_int(j->vm, (int64_t)whole));
+    put(j, o, part_name, rv_vm_new_int(j->vm, (int64_t)part));
     /* Nothing to cover has no meaningful share: null, not a made-up 100. */
-    put(j, o, "percent", whole ? rv_new_float(j->a, round(tt_percent(part, whole) * 10.0) / 10.0)
-                               : rv_new_null(j->a));
+    put(j, o, "percent",
+        whole ? rv_vm_new_float(j->vm, round(tt_percent(part, whole) * 10.0) / 10.0)
+              : rv_vm_new_null(j->vm));
     return o;
 }
 
 bool tt_report_json(const tt_report *r, const tt_cover *cover, double min_coverage, FILE *out)
 {
-    ru_arena a;
-    ru_arena_init(&a, NULL, NULL);
-    jb j = {&a, false};
+    jb j = {NULL, false};
+    if (rv_vm_new(NULL, &j.vm) != RV_OK)
+        return false;
+    rv_vm *vm = j.vm;
     size_t passed = 0, failed = 0, errors = 0;
     for (size_t i = 0; i < r->nresults; i++)
         r->results[i].passed ? passed++ : failed++;
     for (size_t i = 0; i < r->nfiles; i++)
         errors += r->file_errors[i] != NULL;
 
-    rv_node *root = rv_new_object(&a, 6);
-    put(&j, root, "passed", rv_new_int(&a, (int64_t)passed));
-    put(&j, root, "failed", rv_new_int(&a, (int64_t)failed));
-    put(&j, root, "errors", rv_new_int(&a, (int64_t)errors));
-    rv_node *files = rv_new_array(&a, 8);
+    rv_doc *root = rv_vm_new_object(vm);
+    put(&j, root, "passed", rv_vm_new_int(vm, (int64_t)passed));
+    put(&j, root, "failed", rv_vm_new_int(vm, (int64_t)failed));
+    put(&j, root, "errors", rv_vm_new_int(vm, (int64_t)errors));
+    rv_doc *files = rv_vm_new_array(vm);
     for (size_t i = 0; files && i < r->nfiles; i++) {
-        rv_node *f = rv_new_object(&a, 2);
+        rv_doc *f = rv_vm_new_object(vm);
         put(&j, f, "file", jstr(&j, r->files[i]));
         put(&j, f, "errors", jlines(&j, r->file_errors[i]));
-        if (!rv_array_push(&a, files, f))
-            j.oom = true;
+        push_item(&j, files, f);
     }
     put(&j, root, "files", files);
-    rv_node *cases = rv_new_array(&a, 16);
+    rv_doc *cases = rv_vm_new_array(vm);
     for (size_t i = 0; cases && i < r->nresults; i++) {
         const tt_result *res = &r->results[i];
-        rv_node *c = rv_new_object(&a, 6);
+        rv_doc *c = rv_vm_new_object(vm);
         put(&j, c, "file", jstr(&j, res->file));
-        put(&j, c, "line", rv_new_int(&a, (int64_t)res->line));
+        put(&j, c, "line", rv_vm_new_int(vm, (int64_t)res->line));
         put(&j, c, "name", jstr(&j, res->name));
-        put(&j, c, "passed", rv_new_bool(&a, res->passed));
+        put(&j, c, "passed", rv_vm_new_bool(vm, res->passed));
         put(&j, c, "failures", jlines(&j, res->failures));
         put(&j, c, "ran", jlines(&j, res->context));
-        if (!rv_array_push(&a, cases, c))
-            j.oom = true;
+        push_item(&j, cases, c);
     }
     put(&j, root, "cases", cases);
     if (cover) {
-        rv_node *cov = rv_new_array(&a, 8);
+        rv_doc *cov = rv_vm_new_array(vm);
         for (size_t i = 0; cov && i < tt_cover_count(cover); i++) {
             tt_cover_stats s;
             tt_cover_stats_get(cover, i, &s);
-            rv_node *p = rv_new_object(&a, 8);
+            rv_doc *p = rv_vm_new_object(vm);
             put(&j, p, "policy", jstr(&j, s.name));
             put(&j, p, "source", jstr(&j, s.source));
             put(&j, p, "statements", jshare(&j, s.stmts_run, s.stmts, "run", "total"));
@@ -183,24 +189,23 @@ bool tt_report_json(const tt_report *r, const tt_cover *cover, double min_covera
             put(&j, p, "conditions_never_false", jline_numbers(&j, s.never_false, s.nnever_false));
             if (min_coverage >= 0)
                 put(&j, p, "below_minimum",
-                    rv_new_bool(&a, tt_percent(s.stmts_run, s.stmts) < min_coverage));
+                    rv_vm_new_bool(vm, tt_percent(s.stmts_run, s.stmts) < min_coverage));
             tt_cover_stats_free(&s);
-            if (!rv_array_push(&a, cov, p))
-                j.oom = true;
+            push_item(&j, cov, p);
         }
         put(&j, root, "coverage", cov);
         if (min_coverage >= 0)
-            put(&j, root, "min_coverage", rv_new_float(&a, min_coverage));
+            put(&j, root, "min_coverage", rv_vm_new_float(vm, min_coverage));
     }
-    ru_buf b;
-    ru_buf_init(&b, NULL, NULL);
-    bool ok = !j.oom && root && rv_json_write(&b, root, true) && !b.oom;
+    const char *text;
+    size_t len;
+    rv_error err;
+    bool ok = !j.oom && root && rv_vm_print(vm, root, RV_JSON, RV_PRETTY, &text, &len, &err) == RV_OK;
     if (ok) {
-        fwrite(b.data, 1, b.len, out);
+        fwrite(text, 1, len, out);
         fputc('\n', out);
     }
-    ru_buf_free(&b);
-    ru_arena_free(&a);
+    rv_vm_free(vm);
     return ok;
 }
 

@@ -1,11 +1,20 @@
 /* ruletest.h - what the modules of `rulec test` share: test files read into
- * cases (testfile.c), expected-against-actual diffs (diff.c), coverage
- * (cover.c) and reports (report.c); runner.c drives them. */
+ * cases (testfile.c), expected-against-actual diffs (diff.c), document
+ * helpers (doc.c), coverage (cover.c) and reports (report.c); runner.c
+ * drives them. Like every program, the runner sees only public headers:
+ * documents are rv_doc (rulevm.h), parsed into and built in VMs the runner
+ * owns, and read through the rv_doc_* accessors. */
 #ifndef RULETEST_H
 #define RULETEST_H
 
-#include "cli.h"
-#include "value.h"   /* ru_arena, ru_buf */
+#include "cli.h"     /* rulec.h, rulevm.h */
+#include "arena.h"
+#include "buf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 /* A position in a test file (1-based), for located errors. */
 typedef struct tt_loc {
@@ -33,7 +42,7 @@ typedef struct tt_change {
     tt_seg *segs;
     size_t nseg;
     const char *path;    /* canonical text, as the diff prints paths */
-    const rv_doc *value; /* NULL: the field must be gone */
+    rv_doc *value;       /* NULL: the field must be gone (never changed) */
     tt_loc loc;
 } tt_change;
 
@@ -78,7 +87,9 @@ typedef struct tt_policy_ref {
 
 typedef struct tt_file {
     const char *path;
-    ru_arena arena;           /* everything below lives here */
+    rv_vm *vm;                /* the file's documents (specs, expected values)
+                                 live in this VM until tt_file_free */
+    ru_arena arena;           /* everything else below lives here */
     tt_policy_ref *policies;
     size_t npolicies;
     tt_param *params;
@@ -98,7 +109,7 @@ typedef struct tt_errors {
 void tt_error(tt_errors *e, const char *file, tt_loc loc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* ---- cli_test_file.c ---- */
+/* ---- testfile.c ---- */
 
 /* Reads and checks a test file. false after reporting every problem found
  * (file:line:col); *f is then still initialised and must be freed. */
@@ -109,21 +120,41 @@ bool tt_msg_matches(const tt_msg *m, const char *text);
 /* Appends a path in the canonical form: a.b["odd key"][0]. */
 void tt_path_append_key(ru_buf *b, const char *key, size_t klen, bool first);
 
-/* ---- cli_test_diff.c ---- */
+/* ---- diff.c ---- */
 
 /* Lines saying how actual differs from expected, field by field, appended
  * to out (one "path: expected X, got Y" per line, each ending in '\n').
  * changes, when given, are the fields the case expects to change: a
- * difference anywhere else is labelled "(unchanged)". Returns the number
- * of differences. */
-size_t tt_diff(ru_buf *out, const rv_doc *expected, const rv_doc *actual,
+ * difference anywhere else is labelled "(unchanged)". Values are printed
+ * with vm (its print buffer is reused). Returns the number of differences. */
+size_t tt_diff(ru_buf *out, rv_vm *vm, const rv_doc *expected, const rv_doc *actual,
                const tt_change *changes, size_t nchanges, bool label_unchanged);
-/* Builds the expected spec for TT_SPEC_CHANGES: a copy of input with the
- * changes applied. NULL with a reason in why when a path cannot be applied. */
-rv_doc *tt_apply_changes(ru_arena *a, const rv_doc *input, const tt_change *changes,
-                         size_t nchanges, char *why, size_t whysize);
+/* Builds the expected spec for TT_SPEC_CHANGES: input with the changes
+ * applied, built in vm (input and the change values are not modified; the
+ * result shares their unchanged parts, so it is valid while they are).
+ * NULL with a reason in why when a path cannot be applied. */
+const rv_doc *tt_apply_changes(rv_vm *vm, rv_doc *input, const tt_change *changes,
+                               size_t nchanges, char *why, size_t whysize);
 
-/* ---- cli_test_cover.c ---- */
+/* ---- doc.c ---- */
+
+/* Deep equality with the VM's semantics (rv_equal): ints and floats by
+ * value, exactly (1 == 1.0); NaN equals nothing; key order does not matter. */
+bool tt_doc_equal(const rv_doc *x, const rv_doc *y);
+/* Appends doc's compact JSON, printed with vm; false (and b->oom) when
+ * out of memory. */
+bool tt_doc_json(ru_buf *b, rv_vm *vm, const rv_doc *doc);
+/* New containers in vm, sharing the values of the old ones, which are
+ * never changed (NULL: out of memory). with_key: obj (NULL: an empty
+ * object) with obj[key] = value, replaced in place or appended. with_item:
+ * arr with item i = value (i == length appends). The without_ forms return
+ * the input itself when there is nothing to remove. */
+rv_doc *tt_doc_with_key(rv_vm *vm, const rv_doc *obj, const char *key, rv_doc *value);
+rv_doc *tt_doc_without_key(rv_vm *vm, rv_doc *obj, const char *key);
+rv_doc *tt_doc_with_item(rv_vm *vm, const rv_doc *arr, size_t i, rv_doc *value);
+rv_doc *tt_doc_without_item(rv_vm *vm, rv_doc *arr, size_t i);
+
+/* ---- cover.c ---- */
 
 typedef struct tt_cover tt_cover;     /* coverage of every policy seen */
 typedef struct tt_cover_pol tt_cover_pol;
@@ -155,7 +186,7 @@ double tt_percent(size_t part, size_t whole);
 /* Writes "12-14, 20" for sorted lines. */
 void tt_lines_append(ru_buf *b, const uint32_t *lines, size_t n);
 
-/* ---- cli_test_report.c ---- */
+/* ---- report.c ---- */
 
 /* What one case produced, for the reports. */
 typedef struct tt_result {

@@ -1,13 +1,14 @@
 /* runner.c - `rulec test`: finds *.test.yaml files, compiles the policies
  * each names, runs every case and says, field by field, where a result
  * differs from the expectation -- with the lines that ran, so the author
- * sees why. Reading, diff, coverage, reports: testfile.c, diff.c, cover.c, report.c. */
+ * sees why. Reading, diff, documents, coverage, reports: testfile.c, diff.c,
+ * doc.c, cover.c, report.c. */
 #include "ruletest.h"
+#include "dir.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,21 +148,10 @@ static bool has_suffix(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static int by_string(const void *a, const void *b)
+static bool not_hidden(const char *name, void *ud)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static char *join(const char *dir, const char *name)
-{
-    /* "./x" reads worse than "x" in every line of output. */
-    if (strcmp(dir, ".") == 0)
-        return strdup(name);
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *s = malloc(n);
-    if (s)
-        snprintf(s, n, "%s%s%s", dir, has_suffix(dir, "/") ? "" : "/", name);
-    return s;
+    (void)ud;
+    return name[0] != '.';
 }
 
 /* Collects test files under dir (sorted, recursively; hidden folders and
@@ -170,36 +160,29 @@ static char *join(const char *dir, const char *name)
  * coverage reports them even when no test loads them. */
 static bool walk(const char *dir, int depth, strlist *tests, strlist *rules)
 {
-    DIR *d = opendir(dir);
-    if (!d) {
-        fprintf(stderr, "rulec test: cannot open folder '%s': %s\n", dir, strerror(errno));
+    char **names;   /* "dir/name", sorted by name */
+    size_t nnames;
+    int e = ru_list_dir(dir, not_hidden, NULL, &names, &nnames);
+    if (e) {
+        fprintf(stderr, "rulec test: cannot open folder '%s': %s\n", dir, strerror(e));
         return false;
     }
-    strlist names = {0};
-    struct dirent *de;
-    bool ok = true;
-    while (ok && (de = readdir(d)))
-        if (de->d_name[0] != '.')
-            ok = push(&names, strdup(de->d_name));
-    closedir(d);
-    if (!ok) {
-        strlist_free(&names);
-        return false;
-    }
-    if (names.n)
-        qsort(names.v, names.n, sizeof *names.v, by_string);
+    /* "./x" reads worse than "x" in every line of output. */
+    size_t skip = strcmp(dir, ".") == 0 ? 2 : 0;
     strlist subdirs = {0}, local_rules = {0};
     size_t tests_before = tests->n;
-    for (size_t i = 0; ok && i < names.n; i++) {
-        char *path = join(dir, names.v[i]);
+    bool ok = true;
+    for (size_t i = 0; ok && i < nnames; i++) {
+        const char *name = strrchr(names[i], '/') + 1;
+        char *path = strdup(names[i] + skip);
         struct stat st;
         if (!path) {
             ok = false;
         } else if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
             ok = push(&subdirs, path);
-        } else if (has_suffix(names.v[i], ".test.yaml") || has_suffix(names.v[i], ".test.yml")) {
+        } else if (has_suffix(name, ".test.yaml") || has_suffix(name, ".test.yml")) {
             ok = push(tests, path);
-        } else if (has_suffix(names.v[i], ".rules")) {
+        } else if (has_suffix(name, ".rules")) {
             ok = push(&local_rules, path);
         } else {
             free(path);
@@ -218,7 +201,7 @@ static bool walk(const char *dir, int depth, strlist *tests, strlist *rules)
             ok = walk(subdirs.v[i], depth + 1, tests, rules);
         }
     }
-    strlist_free(&names);
+    ru_free_paths(names, nnames);
     strlist_free(&subdirs);
     strlist_free(&local_rules);
     return ok;
@@ -476,11 +459,7 @@ static void source_line(ru_buf *b, const loaded *L, const char *policy, uint32_t
 
 static void quoted(ru_buf *b, const char *s)
 {
-    rv_node str = {0};
-    str.type = RV_STRING;
-    str.len = (uint32_t)strlen(s);
-    str.u.s = s;
-    rv_json_compact(b, &str);
+    ru_buf_json_string(b, s, strlen(s));
 }
 
 /* Matches expected messages against actual ones, in any order: each
@@ -522,7 +501,8 @@ static void check_messages(ru_buf *out, const char *what, const tt_msg *exp, siz
 
 /* What ran: the lines per policy, then every change, message and warning
  * with the policy line that made it. */
-static void what_ran(ru_buf *out, const loaded *L, const rv_program *prog, const rv_decision *d)
+static void what_ran(ru_buf *out, const loaded *L, const rv_program *prog, rv_vm *vm,
+                     const rv_decision *d)
 {
     bool any = false;
     for (size_t i = 0; i < L->nrun; i++) {
@@ -559,12 +539,12 @@ static void what_ran(ru_buf *out, const loaded *L, const rv_program *prog, const
         const rv_change *c = &d->changes[i];
         ru_buf_printf(out, "%s:%u: %s: ", c->policy, c->line, c->path);
         if (c->old_value)
-            rv_json_compact(out, c->old_value);
+            tt_doc_json(out, vm, c->old_value);
         else
             ru_buf_puts(out, "(missing)");
         ru_buf_puts(out, " -> ");
         if (c->new_value)
-            rv_json_compact(out, c->new_value);
+            tt_doc_json(out, vm, c->new_value);
         else
             ru_buf_puts(out, "(removed)");
         source_line(out, L, c->policy, c->line);
@@ -582,18 +562,22 @@ static void what_ran(ru_buf *out, const loaded *L, const rv_program *prog, const
     }
 }
 
-/* Runs one case; fills fails (what differed) and, on failure, context. */
-static bool run_case(loaded *L, const tt_case *tc, rv_program *prog, rv_vm *vm, ru_arena *scratch,
-                     ru_buf *fails, ru_buf *context)
+/* Runs one case in vm (reset first; everything the case parses, builds
+ * and prints lives there); fills fails (what differed) and, on failure,
+ * context. */
+static bool run_case(loaded *L, const tt_case *tc, rv_program *prog, rv_vm *vm, ru_buf *fails,
+                     ru_buf *context)
 {
     for (size_t i = 0; i < L->nrun; i++)
         memset(L->ran[i], 0, L->info[i].ninstructions ? L->info[i].ninstructions : 1);
     rv_vm_reset(vm);
-    ru_arena_reset(scratch);
     rv_error err;
-    rv_doc *spec;
-    const rv_node *input = rv_json_parse(scratch, tc->spec_json, strlen(tc->spec_json), 0, &err);
-    if (!input || rv_vm_parse(vm, tc->spec_json, strlen(tc->spec_json), RV_JSON, &spec, &err) != RV_OK) {
+    /* The input twice: once to evaluate (rewritten in place), once kept as
+     * it came for `unchanged` and `changes`. */
+    rv_doc *input, *spec;
+    size_t len = strlen(tc->spec_json);
+    if (rv_vm_parse(vm, tc->spec_json, len, RV_JSON, &input, &err) != RV_OK ||
+        rv_vm_parse(vm, tc->spec_json, len, RV_JSON, &spec, &err) != RV_OK) {
         ru_buf_printf(fails, "cannot load the spec at line %lu, column %lu: %s\n", err.line,
                       err.column, err.message);
         return false;
@@ -618,25 +602,24 @@ static bool run_case(loaded *L, const tt_case *tc, rv_program *prog, rv_vm *vm, 
     case TT_SPEC_ANY:
         break;
     case TT_SPEC_WHOLE:
-        tt_diff(fails, tc->expect_spec, d.spec, NULL, 0, false);
+        tt_diff(fails, vm, tc->expect_spec, d.spec, NULL, 0, false);
         break;
     case TT_SPEC_UNCHANGED:
-        tt_diff(fails, input, d.spec, NULL, 0, true);
+        tt_diff(fails, vm, input, d.spec, NULL, 0, true);
         break;
     case TT_SPEC_CHANGES: {
         char why[300];
-        const rv_node *exp = tt_apply_changes(scratch, input, tc->changes, tc->nchanges, why,
-                                              sizeof why);
+        const rv_doc *exp = tt_apply_changes(vm, input, tc->changes, tc->nchanges, why, sizeof why);
         if (!exp)
             ru_buf_printf(fails, "%s\n", why);
         else
-            tt_diff(fails, exp, d.spec, tc->changes, tc->nchanges, true);
+            tt_diff(fails, vm, exp, d.spec, tc->changes, tc->nchanges, true);
         break;
     }
     }
     if (fails->len == 0)
         return true;
-    what_ran(context, L, prog, &d);
+    what_ran(context, L, prog, vm, &d);
     return false;
 }
 
@@ -760,8 +743,6 @@ static bool run_file(const char *path, const test_opts *o, rv_vm *vm, tt_cover *
     ru_buf_terminate(&errs.text);
     tt_report_file(rep, path, loaded_ok ? NULL : errs.text.data ? errs.text.data : "error");
     if (loaded_ok) {
-        ru_arena scratch;
-        ru_arena_init(&scratch, NULL, NULL);
         ru_buf fails, context;
         ru_buf_init(&fails, NULL, NULL);
         ru_buf_init(&context, NULL, NULL);
@@ -770,8 +751,8 @@ static bool run_file(const char *path, const test_opts *o, rv_vm *vm, tt_cover *
             if (!wanted(o, tc->name))
                 continue;
             fails.len = context.len = 0;
-            bool ok = run_case(&L, tc, L.case_progs[i] ? L.case_progs[i] : L.prog, vm, &scratch,
-                               &fails, &context);
+            bool ok = run_case(&L, tc, L.case_progs[i] ? L.case_progs[i] : L.prog, vm, &fails,
+                               &context);
             ru_buf_terminate(&fails);
             ru_buf_terminate(&context);
             ok ? (*passed)++ : (*failed)++;
@@ -793,7 +774,6 @@ static bool run_file(const char *path, const test_opts *o, rv_vm *vm, tt_cover *
         }
         ru_buf_free(&fails);
         ru_buf_free(&context);
-        ru_arena_free(&scratch);
         rv_vm_reset(vm);
     }
     if (file_ok)

@@ -1,8 +1,10 @@
 /* testfile.c - reads a `rulec test` file (YAML) into cases. Values come
- * from the library's YAML reader, so scalars are typed exactly as in a dstack
- * YAML spec; a pass over libyaml's events records where each node sits, so
- * every problem (all of them, not the first) is reported as file:line:col. */
+ * from the library's YAML reader (rv_vm_parse, into the file's own VM), so
+ * scalars are typed exactly as in a dstack YAML spec; a pass over libyaml's
+ * events records where each node sits, so every problem (all of them, not
+ * the first) is reported as file:line:col. */
 #include "ruletest.h"
+#include "file.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -156,7 +158,7 @@ static tt_loc repeated_key(const pnode *p, tt_loc at, int depth)
 /* A value with its position. Under an alias the skeleton stops; positions
  * below it are the alias's own. */
 typedef struct cur {
-    const rv_node *v;
+    rv_doc *v;
     const pnode *p;
 } cur;
 
@@ -167,13 +169,13 @@ static const pnode *kid(const pnode *p, size_t i)
 
 static cur item(cur c, size_t i)
 {
-    return (cur){c.v->u.items[i],
+    return (cur){rv_doc_item(c.v, i),
                  c.p && c.p->kind == YAML_SEQUENCE_START_EVENT ? kid(c.p, i) : c.p};
 }
 
 static cur member_value(cur c, size_t i)
 {
-    return (cur){c.v->u.members[i].value,
+    return (cur){rv_doc_value(c.v, i),
                  c.p && c.p->kind == YAML_MAPPING_START_EVENT ? kid(c.p, 2 * i + 1) : c.p};
 }
 
@@ -200,9 +202,9 @@ static void fail(reader *r, cur at, const char *fmt, ...)
     r->ok = false;
 }
 
-static const char *type_name(const rv_node *v)
+static const char *type_name(const rv_doc *v)
 {
-    switch (v->type) {
+    switch (rv_doc_kind(v)) {
     case RV_NULL: return "null";
     case RV_BOOL: return "a boolean";
     case RV_INT: return "an integer";
@@ -216,8 +218,8 @@ static const char *type_name(const rv_node *v)
 /* Looks up key in mapping c; false when absent. */
 static bool get(cur c, const char *key, cur *out)
 {
-    for (uint32_t i = 0; i < c.v->len; i++)
-        if (strcmp(c.v->u.members[i].key, key) == 0) {
+    for (size_t i = 0; i < rv_doc_len(c.v); i++)
+        if (strcmp(rv_doc_key(c.v, i), key) == 0) {
             *out = member_value(c, i);
             return true;
         }
@@ -228,8 +230,8 @@ static bool get(cur c, const char *key, cur *out)
  * must not silently turn a check off). */
 static void only_keys(reader *r, cur c, const char *where, const char *const *allowed)
 {
-    for (uint32_t i = 0; i < c.v->len; i++) {
-        const char *k = c.v->u.members[i].key;
+    for (size_t i = 0; i < rv_doc_len(c.v); i++) {
+        const char *k = rv_doc_key(c.v, i);
         bool known = false;
         for (size_t j = 0; allowed[j] && !known; j++)
             known = strcmp(k, allowed[j]) == 0;
@@ -256,23 +258,25 @@ static const char *copy(reader *r, const char *s, size_t n)
 
 static const char *string_of(reader *r, cur c, const char *what)
 {
-    if (c.v->type != RV_STRING) {
+    if (rv_doc_kind(c.v) != RV_STRING) {
         fail(r, c, "%s must be a string, not %s", what, type_name(c.v));
         return NULL;
     }
-    return c.v->u.s;
+    return rv_doc_string(c.v);
 }
 
-static const char *json_of(reader *r, const rv_node *v)
+/* Compact JSON of v, kept in the file's arena (the VM's printed text is
+ * reused by its next print). */
+static const char *json_of(reader *r, const rv_doc *v)
 {
-    ru_buf b;
-    ru_buf_init(&b, NULL, NULL);
-    rv_json_compact(&b, v);
-    const char *s = b.oom ? NULL : copy(r, b.data ? b.data : "", b.len);
-    if (b.oom)
+    const char *text;
+    size_t len;
+    rv_error err;
+    if (rv_vm_print(r->f->vm, v, RV_JSON, 0, &text, &len, &err) != RV_OK) {
         r->ok = false;
-    ru_buf_free(&b);
-    return s;
+        return NULL;
+    }
+    return copy(r, text, len);
 }
 
 /* A path relative to the test file's folder (absolute paths stay). */
@@ -300,18 +304,19 @@ static const char *resolve(reader *r, const char *path)
 /* NAME or POLICY.NAME (split at the last dot, as --param does) -> value. */
 static bool read_params(reader *r, cur c, bool qualified, tt_param **out, size_t *n)
 {
-    if (c.v->type != RV_OBJECT) {
+    if (rv_doc_kind(c.v) != RV_OBJECT) {
         fail(r, c, "params must be a mapping of parameter names to values, not %s", type_name(c.v));
         return false;
     }
-    *out = ru_arena_alloc(&r->f->arena, (c.v->len ? c.v->len : 1) * sizeof **out);
+    size_t len = rv_doc_len(c.v);
+    *out = ru_arena_alloc(&r->f->arena, (len ? len : 1) * sizeof **out);
     if (!*out) {
         r->ok = false;
         return false;
     }
     *n = 0;
-    for (uint32_t i = 0; i < c.v->len; i++) {
-        const char *key = c.v->u.members[i].key;
+    for (size_t i = 0; i < len; i++) {
+        const char *key = rv_doc_key(c.v, i);
         tt_param *p = &(*out)[(*n)++];
         p->loc = member_key_loc(c, i);
         p->policy = NULL;
@@ -326,6 +331,20 @@ static bool read_params(reader *r, cur c, bool qualified, tt_param **out, size_t
     return true;
 }
 
+/* ---- files ---- */
+
+/* Reads a whole file, refusing more than the input limit. A test file names
+ * files, so "-" is the file of that name here, never standard input.
+ * Returns 0, or an errno value with *opened set when the file was opened
+ * and then could not be read whole (a read error -- EISDIR for a folder --
+ * too large, or out of memory) rather than not opened at all. */
+static int read_whole(const char *path, char **data, size_t *len, bool *opened)
+{
+    int e = ru_read_file(strcmp(path, "-") == 0 ? "./-" : path, CLI_DEFAULT_MAX_INPUT, data, len);
+    *opened = e == EFBIG || e == ENOMEM || e == EISDIR || e == EIO;
+    return e;
+}
+
 /* ---- specs ---- */
 
 static bool has_suffix(const char *s, const char *suffix)
@@ -335,15 +354,14 @@ static bool has_suffix(const char *s, const char *suffix)
 }
 
 /* Whether a document is a dstack REST plugin request body. */
-static bool is_request_body(const rv_node *v)
+static bool is_request_body(const rv_doc *v)
 {
-    if (v->type != RV_OBJECT)
+    if (rv_doc_kind(v) != RV_OBJECT)
         return false;
-    rv_member *spec = rv_object_find(v, "spec", 4);
-    if (!spec || spec->value->type != RV_OBJECT)
+    if (rv_doc_kind(rv_doc_get(v, "spec")) != RV_OBJECT)
         return false;
-    for (uint32_t i = 0; i < v->len; i++) {
-        const char *k = v->u.members[i].key;
+    for (size_t i = 0; i < rv_doc_len(v); i++) {
+        const char *k = rv_doc_key(v, i);
         if (strcmp(k, "spec") && strcmp(k, "user") && strcmp(k, "project"))
             return false;
     }
@@ -352,65 +370,60 @@ static bool is_request_body(const rv_node *v)
 
 /* Reads a spec file named at c: JSON or YAML; a request body gives its
  * "spec" (and, through body, its user and project). */
-static const rv_node *spec_file(reader *r, cur c, const rv_node **body)
+static const rv_doc *spec_file(reader *r, cur c, const rv_doc **body)
 {
-    const char *path = resolve(r, c.v->u.s);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        fail(r, c, "cannot read spec '%s': %s", path, strerror(errno));
+    const char *path = resolve(r, rv_doc_string(c.v));
+    char *text;
+    size_t len;
+    bool opened;
+    int e = read_whole(path, &text, &len, &opened);
+    if (e && !opened) {
+        fail(r, c, "cannot read spec '%s': %s", path, strerror(e));
         return NULL;
     }
-    ru_buf b;
-    ru_buf_init(&b, NULL, NULL);
-    char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0 && b.len <= CLI_DEFAULT_MAX_INPUT)
-        ru_buf_put(&b, chunk, got);
-    bool err_read = ferror(fp) != 0;
-    fclose(fp);
-    const rv_node *v = NULL;
+    rv_doc *v = NULL;
     rv_error err;
-    if (err_read || b.oom || b.len > CLI_DEFAULT_MAX_INPUT) {
+    if (e) {
         fail(r, c, "cannot read spec '%s': %s", path,
-             err_read ? "read error" : b.oom ? "out of memory" : "larger than the input limit");
+             e == EFBIG ? "larger than the input limit" : e == ENOMEM ? "out of memory" : "read error");
     } else {
-        const char *text = b.data ? b.data : "";
         size_t i = 0;
-        while (i < b.len && strchr(" \t\r\n", text[i]))
+        while (i < len && strchr(" \t\r\n", text[i]))
             i++;
         bool json = has_suffix(path, ".json") ||
-                    (!has_suffix(path, ".yml") && !has_suffix(path, ".yaml") && i < b.len &&
+                    (!has_suffix(path, ".yml") && !has_suffix(path, ".yaml") && i < len &&
                      (text[i] == '{' || text[i] == '['));
-        v = json ? rv_json_parse(&r->f->arena, text, b.len, 0, &err)
-                 : rv_yaml_parse(&r->f->arena, text, b.len, 0, &err);
+        if (rv_vm_parse(r->f->vm, text, len, json ? RV_JSON : RV_YAML, &v, &err) != RV_OK)
+            v = NULL;
         if (!v && err.line)
             fail(r, c, "spec '%s' is not valid at line %lu, column %lu: %s", path, err.line,
                  err.column, err.message);
         else if (!v)
             fail(r, c, "spec '%s' is not valid: %s", path, err.message);
     }
-    ru_buf_free(&b);
+    free(text);
     if (!v)
         return NULL;
     *body = NULL;
+    const rv_doc *spec = v;
     if (is_request_body(v)) {
         *body = v;
-        v = rv_object_find(v, "spec", 4)->value;
+        spec = rv_doc_get(v, "spec");
     }
-    if (v->type != RV_OBJECT) {
-        fail(r, c, "spec '%s' must hold a mapping, not %s", path, type_name(v));
+    if (rv_doc_kind(spec) != RV_OBJECT) {
+        fail(r, c, "spec '%s' must hold a mapping, not %s", path, type_name(spec));
         return NULL;
     }
-    return v;
+    return spec;
 }
 
 /* A spec given inline (a mapping) or as a path. */
-static const rv_node *read_spec(reader *r, cur c, const char *what, const rv_node **body)
+static const rv_doc *read_spec(reader *r, cur c, const char *what, const rv_doc **body)
 {
     *body = NULL;
-    if (c.v->type == RV_OBJECT)
+    if (rv_doc_kind(c.v) == RV_OBJECT)
         return c.v;
-    if (c.v->type == RV_STRING)
+    if (rv_doc_kind(c.v) == RV_STRING)
         return spec_file(r, c, body);
     fail(r, c, "%s must be a mapping or the path of a JSON/YAML file, not %s", what,
          type_name(c.v));
@@ -421,35 +434,36 @@ static const rv_node *read_spec(reader *r, cur c, const char *what, const rv_nod
 
 static bool read_messages(reader *r, cur c, const char *what, tt_msg **out, size_t *n)
 {
-    if (c.v->type != RV_ARRAY) {
+    if (rv_doc_kind(c.v) != RV_ARRAY) {
         fail(r, c, "%s must be a list (of texts, or {regex: PATTERN})", what);
         return false;
     }
     *n = 0;
-    *out = ru_arena_alloc(&r->f->arena, (c.v->len ? c.v->len : 1) * sizeof **out);
+    size_t len = rv_doc_len(c.v);
+    *out = ru_arena_alloc(&r->f->arena, (len ? len : 1) * sizeof **out);
     if (!*out) {
         r->ok = false;
         return false;
     }
-    for (uint32_t i = 0; i < c.v->len; i++) {
+    for (size_t i = 0; i < len; i++) {
         cur it = item(c, i);
         tt_msg *m = &(*out)[*n];
         memset(m, 0, sizeof *m);
         m->loc = loc_of(it);
-        if (it.v->type == RV_STRING) {
-            m->text = it.v->u.s;
+        if (rv_doc_kind(it.v) == RV_STRING) {
+            m->text = rv_doc_string(it.v);
             (*n)++;
             continue;
         }
         cur re;
-        if (it.v->type != RV_OBJECT || it.v->len != 1 || !get(it, "regex", &re) ||
-            re.v->type != RV_STRING) {
+        if (rv_doc_kind(it.v) != RV_OBJECT || rv_doc_len(it.v) != 1 || !get(it, "regex", &re) ||
+            rv_doc_kind(re.v) != RV_STRING) {
             fail(r, it, "each of %s is a text or {regex: PATTERN}", what);
             continue;
         }
         int code;
         PCRE2_SIZE off;
-        pcre2_code *pc = pcre2_compile((PCRE2_SPTR)re.v->u.s, re.v->len, PCRE2_UTF, &code, &off, NULL);
+        pcre2_code *pc = pcre2_compile((PCRE2_SPTR)rv_doc_string(re.v), rv_doc_len(re.v), PCRE2_UTF, &code, &off, NULL);
         if (!pc) {
             PCRE2_UCHAR buf[256];
             pcre2_get_error_message(code, buf, sizeof buf);
@@ -468,7 +482,7 @@ static bool read_messages(reader *r, cur c, const char *what, tt_msg **out, size
             r->f->cap_regexes = ncap;
         }
         r->f->regexes[r->f->nregexes++] = pc;
-        m->text = re.v->u.s;
+        m->text = rv_doc_string(re.v);
         m->is_regex = true;
         m->re = pc;
         (*n)++;
@@ -624,7 +638,7 @@ static const char *const expect_keys[] = {"decision", "messages", "warnings", "s
 
 static void read_expect(reader *r, cur e, tt_case *tc)
 {
-    if (e.v->type != RV_OBJECT) {
+    if (rv_doc_kind(e.v) != RV_OBJECT) {
         fail(r, e, "expect must be a mapping (decision, messages, warnings, spec, changes, "
                    "removed, unchanged), not %s", type_name(e.v));
         return;
@@ -633,9 +647,9 @@ static void read_expect(reader *r, cur e, tt_case *tc)
     cur c;
     if (!get(e, "decision", &c)) {
         fail(r, e, "expect needs 'decision: allowed' or 'decision: rejected'");
-    } else if (c.v->type == RV_STRING && strcmp(c.v->u.s, "allowed") == 0) {
+    } else if (rv_doc_string(c.v) && strcmp(rv_doc_string(c.v), "allowed") == 0) {
         tc->decision = 1;
-    } else if (c.v->type == RV_STRING && strcmp(c.v->u.s, "rejected") == 0) {
+    } else if (rv_doc_string(c.v) && strcmp(rv_doc_string(c.v), "rejected") == 0) {
         tc->decision = 0;
     } else {
         fail(r, c, "decision is 'allowed' or 'rejected'");
@@ -653,12 +667,12 @@ static void read_expect(reader *r, cur e, tt_case *tc)
         return;
     }
     if (has_spec) {
-        const rv_node *body;
+        const rv_doc *body;
         tc->expect_spec = read_spec(r, spec, "expect.spec", &body);
         tc->spec_mode = TT_SPEC_WHOLE;
     }
     if (has_unchanged) {
-        if (unchanged.v->type != RV_BOOL || !unchanged.v->u.b)
+        if (rv_doc_kind(unchanged.v) != RV_BOOL || !rv_doc_bool(unchanged.v))
             fail(r, unchanged, "unchanged takes only 'true' (leave it out to not check the spec)");
         tc->spec_mode = TT_SPEC_UNCHANGED;
     }
@@ -666,43 +680,46 @@ static void read_expect(reader *r, cur e, tt_case *tc)
         return;
     tc->spec_mode = TT_SPEC_CHANGES;
     size_t total = 0;
-    if (has_changes && changes.v->type != RV_OBJECT)
+    bool changes_ok = has_changes && rv_doc_kind(changes.v) == RV_OBJECT;
+    bool removed_ok = has_removed && rv_doc_kind(removed.v) == RV_ARRAY;
+    if (has_changes && !changes_ok)
         fail(r, changes, "changes must be a mapping of spec paths to their new values");
     else if (has_changes)
-        total += changes.v->len;
-    if (has_removed && removed.v->type != RV_ARRAY)
+        total += rv_doc_len(changes.v);
+    if (has_removed && !removed_ok)
         fail(r, removed, "removed must be a list of spec paths");
     else if (has_removed)
-        total += removed.v->len;
+        total += rv_doc_len(removed.v);
     tc->changes = ru_arena_alloc(&r->f->arena, (total ? total : 1) * sizeof *tc->changes);
     if (!tc->changes) {
         r->ok = false;
         return;
     }
     const char *why;
-    for (uint32_t i = 0; has_changes && changes.v->type == RV_OBJECT && i < changes.v->len; i++) {
+    for (size_t i = 0; changes_ok && i < rv_doc_len(changes.v); i++) {
         tt_change *ch = &tc->changes[tc->nchanges];
         ch->loc = member_key_loc(changes, i);
         ch->value = member_value(changes, i).v;
-        if (parse_path(r, changes.v->u.members[i].key, ch, &why))
+        if (parse_path(r, rv_doc_key(changes.v, i), ch, &why))
             tc->nchanges++;
         else {
             tt_error(r->errs, r->f->path, ch->loc, "'%s' is not a spec path: %s",
-                     changes.v->u.members[i].key, why);
+                     rv_doc_key(changes.v, i), why);
             r->ok = false;
         }
     }
-    for (uint32_t i = 0; has_removed && removed.v->type == RV_ARRAY && i < removed.v->len; i++) {
+    for (size_t i = 0; removed_ok && i < rv_doc_len(removed.v); i++) {
         cur it = item(removed, i);
         tt_change *ch = &tc->changes[tc->nchanges];
         ch->loc = loc_of(it);
         ch->value = NULL;
-        if (it.v->type != RV_STRING)
+        const char *path = rv_doc_string(it.v);
+        if (!path)
             fail(r, it, "removed lists spec paths (strings), not %s", type_name(it.v));
-        else if (parse_path(r, it.v->u.s, ch, &why))
+        else if (parse_path(r, path, ch, &why))
             tc->nchanges++;
         else
-            fail(r, it, "'%s' is not a spec path: %s", it.v->u.s, why);
+            fail(r, it, "'%s' is not a spec path: %s", path, why);
     }
 }
 
@@ -716,7 +733,7 @@ static void read_case(reader *r, cur c, tt_case *tc, size_t index)
     memset(tc, 0, sizeof *tc);
     tc->loc = loc_of(c);
     tc->decision = -1;
-    if (c.v->type != RV_OBJECT) {
+    if (rv_doc_kind(c.v) != RV_OBJECT) {
         fail(r, c, "case %zu must be a mapping (name, kind, spec, expect, ...), not %s", index + 1,
              type_name(c.v));
         return;
@@ -743,22 +760,22 @@ static void read_case(reader *r, cur c, tt_case *tc, size_t index)
         fail(r, c, "case '%s' has no kind (run, fleet, volume, gateway, ...)", tc->name);
     else
         tc->kind = string_of(r, v, "kind");
-    const rv_node *body = NULL;
+    const rv_doc *body = NULL;
     if (!get(c, "spec", &v)) {
         fail(r, c, "case '%s' has no spec (a mapping, or the path of a JSON/YAML file)", tc->name);
     } else {
-        const rv_node *spec = read_spec(r, v, "spec", &body);
+        const rv_doc *spec = read_spec(r, v, "spec", &body);
         if (spec)
             tc->spec_json = json_of(r, spec);
     }
     const char *user = "", *project = "";
     if (body) {
-        rv_member *m = rv_object_find(body, "user", 4);
-        if (m && m->value->type == RV_STRING)
-            user = m->value->u.s;
-        m = rv_object_find(body, "project", 7);
-        if (m && m->value->type == RV_STRING)
-            project = m->value->u.s;
+        const char *s = rv_doc_string(rv_doc_get(body, "user"));
+        if (s)
+            user = s;
+        s = rv_doc_string(rv_doc_get(body, "project"));
+        if (s)
+            project = s;
     }
     if (get(c, "user", &v))
         user = string_of(r, v, "user");
@@ -780,8 +797,9 @@ static const char *const ref_keys[] = {"path", "params", NULL};
 
 static void read_policies(reader *r, cur c)
 {
-    size_t n = c.v->type == RV_ARRAY ? c.v->len : 1;
-    if (c.v->type == RV_ARRAY && n == 0) {
+    bool list = rv_doc_kind(c.v) == RV_ARRAY;
+    size_t n = list ? rv_doc_len(c.v) : 1;
+    if (list && n == 0) {
         fail(r, c, "policies lists no policy");
         return;
     }
@@ -791,14 +809,14 @@ static void read_policies(reader *r, cur c)
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        cur it = c.v->type == RV_ARRAY ? item(c, i) : c;
+        cur it = list ? item(c, i) : c;
         tt_policy_ref *ref = &r->f->policies[r->f->npolicies];
         memset(ref, 0, sizeof *ref);
         ref->loc = loc_of(it);
         const char *path = NULL;
-        if (it.v->type == RV_STRING) {
-            path = it.v->u.s;
-        } else if (it.v->type == RV_OBJECT) {
+        if (rv_doc_kind(it.v) == RV_STRING) {
+            path = rv_doc_string(it.v);
+        } else if (rv_doc_kind(it.v) == RV_OBJECT) {
             only_keys(r, it, "a policies entry", ref_keys);
             cur p;
             if (!get(it, "path", &p))
@@ -829,30 +847,29 @@ bool tt_file_read(const char *path, tt_file *f, tt_errors *errs)
     const char *slash = strrchr(path, '/');
     if (slash)
         r.dir = copy(&r, path, slash == path ? 1 : (size_t)(slash - path));
+    if (rv_vm_new(NULL, &f->vm) != RV_OK) {
+        tt_error(errs, path, (tt_loc){0, 0}, "out of memory");
+        return false;
+    }
 
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        tt_error(errs, path, (tt_loc){0, 0}, "cannot read test file: %s", strerror(errno));
+    char *text;
+    size_t len;
+    bool opened;
+    int e = read_whole(path, &text, &len, &opened);
+    if (e && !opened) {
+        tt_error(errs, path, (tt_loc){0, 0}, "cannot read test file: %s", strerror(e));
         return false;
     }
-    ru_buf b;
-    ru_buf_init(&b, NULL, NULL);
-    char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0 && b.len <= CLI_DEFAULT_MAX_INPUT)
-        ru_buf_put(&b, chunk, got);
-    bool bad = ferror(fp) || b.oom || b.len > CLI_DEFAULT_MAX_INPUT;
-    fclose(fp);
-    if (bad) {
+    if (e) {
         tt_error(errs, path, (tt_loc){0, 0}, "cannot read test file (too large, or a read error)");
-        ru_buf_free(&b);
         return false;
     }
-    const char *text = b.data ? b.data : "";
     rv_error err;
-    const rv_node *root = rv_yaml_parse(&f->arena, text, b.len, 0, &err);
-    const pnode *proot = positions(&f->arena, text, b.len);
-    ru_buf_free(&b);
+    rv_doc *root;
+    if (rv_vm_parse(f->vm, text, len, RV_YAML, &root, &err) != RV_OK)
+        root = NULL;
+    const pnode *proot = positions(&f->arena, text, len);
+    free(text);
     if (!root) {
         char buf[600];
         tt_loc at = {err.line ? err.line : 1, err.line ? err.column : 1};
@@ -871,7 +888,7 @@ bool tt_file_read(const char *path, tt_file *f, tt_errors *errs)
         return false;
     }
     cur top = {root, proot};
-    if (root->type != RV_OBJECT) {
+    if (rv_doc_kind(root) != RV_OBJECT) {
         tt_error(errs, path, loc_of(top).line ? loc_of(top) : (tt_loc){1, 1},
                  "a test file is a mapping with 'policies' and 'cases', not %s", type_name(root));
         return false;
@@ -886,13 +903,13 @@ bool tt_file_read(const char *path, tt_file *f, tt_errors *errs)
         read_params(&r, c, true, &f->params, &f->nparams);
     if (!get(top, "cases", &c)) {
         fail(&r, top, "the test file has no cases");
-    } else if (c.v->type != RV_ARRAY || c.v->len == 0) {
+    } else if (rv_doc_kind(c.v) != RV_ARRAY || rv_doc_len(c.v) == 0) {
         fail(&r, c, "cases must be a non-empty list");
     } else {
-        f->cases = ru_arena_alloc(&f->arena, c.v->len * sizeof *f->cases);
+        f->cases = ru_arena_alloc(&f->arena, rv_doc_len(c.v) * sizeof *f->cases);
         if (!f->cases)
             return false;
-        for (uint32_t i = 0; i < c.v->len; i++) {
+        for (size_t i = 0; i < rv_doc_len(c.v); i++) {
             read_case(&r, item(c, i), &f->cases[i], i);
             f->ncases++;
         }
@@ -905,6 +922,7 @@ void tt_file_free(tt_file *f)
     for (size_t i = 0; i < f->nregexes; i++)
         pcre2_code_free(f->regexes[i]);
     free(f->regexes);
+    rv_vm_free(f->vm);
     ru_arena_free(&f->arena);
     memset(f, 0, sizeof *f);
 }

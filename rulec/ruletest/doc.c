@@ -1,0 +1,203 @@
+/* doc.c - what `rulec test` needs of documents beyond rulevm.h's accessors,
+ * written over the public API only:
+ *
+ * - tt_doc_equal: deep equality with the VM's own semantics (rv_equal in
+ *   vm/value.c), so that a test passes exactly when a policy's `==` would
+ *   say the values are equal: ints and floats compare by value and exactly
+ *   (1 == 1.0, but 2^53 + 1 != 2^53 as a float), NaN equals nothing, bools
+ *   by truth, strings bytewise (NUL bytes included), lists item by item,
+ *   mappings member by member in any key order.
+ * - tt_doc_json: a document's compact JSON appended to a buffer (printed
+ *   by a VM, whose print buffer the next print reuses, so it is copied).
+ * - Copies with one member or item set or removed. The public API builds
+ *   documents but has no way to remove a member or to replace an item, so
+ *   the expected spec of `changes:` is built without changing any document
+ *   in place: each change rebuilds the containers on its path (shallow
+ *   copies: a new container holding the same values) and shares everything
+ *   else. That gives the tree the internal deep copy and in-place edits
+ *   gave, and the input spec and the test file's values stay untouched.
+ *
+ * Keys are C strings here (rv_doc_key gives no length): a key holding a
+ * NUL byte, which JSON can spell as \u0000, is seen up to that byte.
+ */
+#include "ruletest.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- equality ---- */
+
+static bool is_number(const rv_doc *n)
+{
+    rv_doc_type k = rv_doc_kind(n);
+    return k == RV_INT || k == RV_FLOAT;
+}
+
+/* Exact comparison of an int64 with a double, without rounding the int to
+ * a double. false when f is NaN. (As cmp_int_float in vm/value.c.) */
+static bool cmp_int_float(int64_t i, double f, int *cmp)
+{
+    if (isnan(f))
+        return false;
+    /* -2^63 is exactly representable; 2^63 is the first double above range. */
+    if (f >= 9223372036854775808.0) {
+        *cmp = -1;
+        return true;
+    }
+    if (f < -9223372036854775808.0) {
+        *cmp = 1;
+        return true;
+    }
+    double t = trunc(f);
+    int64_t ti = (int64_t)t;
+    if (i != ti)
+        *cmp = i < ti ? -1 : 1;
+    else
+        *cmp = f > t ? -1 : f < t ? 1 : 0;
+    return true;
+}
+
+/* rv_doc_int is exact for ints, rv_doc_number for floats. */
+static bool cmp_numbers(const rv_doc *x, const rv_doc *y, int *cmp)
+{
+    bool xi = rv_doc_kind(x) == RV_INT, yi = rv_doc_kind(y) == RV_INT;
+    if (xi && yi) {
+        int64_t a = rv_doc_int(x), b = rv_doc_int(y);
+        *cmp = a < b ? -1 : a > b;
+        return true;
+    }
+    if (xi)
+        return cmp_int_float(rv_doc_int(x), rv_doc_number(y), cmp);
+    if (yi) {
+        if (!cmp_int_float(rv_doc_int(y), rv_doc_number(x), cmp))
+            return false;
+        *cmp = -*cmp;
+        return true;
+    }
+    double a = rv_doc_number(x), b = rv_doc_number(y);
+    if (isnan(a) || isnan(b))
+        return false;
+    *cmp = a < b ? -1 : a > b;
+    return true;
+}
+
+bool tt_doc_equal(const rv_doc *x, const rv_doc *y)
+{
+    if (x == y)
+        return true;
+    if (!x || !y)
+        return false;
+    if (is_number(x) && is_number(y)) {
+        int c;
+        return cmp_numbers(x, y, &c) && c == 0;
+    }
+    if (rv_doc_kind(x) != rv_doc_kind(y))
+        return false;
+    size_t n = rv_doc_len(x);
+    switch (rv_doc_kind(x)) {
+    case RV_NULL:
+        return true;
+    case RV_BOOL:
+        return rv_doc_bool(x) == rv_doc_bool(y);
+    case RV_STRING:
+        return n == rv_doc_len(y) && (n == 0 || memcmp(rv_doc_string(x), rv_doc_string(y), n) == 0);
+    case RV_ARRAY:
+        if (n != rv_doc_len(y))
+            return false;
+        for (size_t i = 0; i < n; i++)
+            if (!tt_doc_equal(rv_doc_item(x, i), rv_doc_item(y, i)))
+                return false;
+        return true;
+    case RV_OBJECT:
+        if (n != rv_doc_len(y))
+            return false;
+        for (size_t i = 0; i < n; i++) {
+            const char *key = rv_doc_key(x, i);
+            /* Same key at the same place is the common case: O(n) then. */
+            const rv_doc *o = strcmp(rv_doc_key(y, i), key) == 0 ? rv_doc_value(y, i)
+                                                                 : rv_doc_get(y, key);
+            if (!o || !tt_doc_equal(rv_doc_value(x, i), o))
+                return false;
+        }
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* ---- text ---- */
+
+bool tt_doc_json(ru_buf *b, rv_vm *vm, const rv_doc *doc)
+{
+    const char *text;
+    size_t len;
+    rv_error err;
+    if (rv_vm_print(vm, doc, RV_JSON, 0, &text, &len, &err) != RV_OK) {
+        b->oom = true;
+        return false;
+    }
+    ru_buf_put(b, text, len);
+    return !b->oom;
+}
+
+/* ---- copies with one member or item set or removed ---- */
+
+/* Index of obj's member key (the one rv_doc_get finds), or -1. */
+static long member_index(const rv_doc *obj, const char *key)
+{
+    const rv_doc *v = rv_doc_get(obj, key);
+    for (size_t i = 0; v && i < rv_doc_len(obj); i++)
+        if (rv_doc_value(obj, i) == v && strcmp(rv_doc_key(obj, i), key) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* A new object with obj's members (obj NULL: none) but member skip
+ * (-1: none). */
+static rv_doc *object_copy(rv_vm *vm, const rv_doc *obj, long skip)
+{
+    rv_doc *o = rv_vm_new_object(vm);
+    for (size_t i = 0; o && obj && i < rv_doc_len(obj); i++)
+        if ((long)i != skip && rv_vm_object_put(vm, o, rv_doc_key(obj, i), rv_doc_value(obj, i)) != RV_OK)
+            return NULL;
+    return o;
+}
+
+rv_doc *tt_doc_with_key(rv_vm *vm, const rv_doc *obj, const char *key, rv_doc *value)
+{
+    rv_doc *o = object_copy(vm, obj, -1);
+    /* Replaces the member in place, or appends it. */
+    if (!o || rv_vm_object_put(vm, o, key, value) != RV_OK)
+        return NULL;
+    return o;
+}
+
+rv_doc *tt_doc_without_key(rv_vm *vm, rv_doc *obj, const char *key)
+{
+    long at = member_index(obj, key);
+    return at < 0 ? obj : object_copy(vm, obj, at);
+}
+
+/* A new list of arr's items, item `set` replaced by value (value NULL:
+ * left out; set == length: value appended). */
+static rv_doc *array_copy(rv_vm *vm, const rv_doc *arr, size_t set, rv_doc *value)
+{
+    rv_doc *a = rv_vm_new_array(vm);
+    size_t n = rv_doc_len(arr);
+    for (size_t i = 0; a && i <= n; i++) {
+        rv_doc *v = i == set ? value : i < n ? rv_doc_item(arr, i) : NULL;
+        if (v && rv_vm_array_push(vm, a, v) != RV_OK)
+            return NULL;
+    }
+    return a;
+}
+
+rv_doc *tt_doc_with_item(rv_vm *vm, const rv_doc *arr, size_t i, rv_doc *value)
+{
+    return array_copy(vm, arr, i, value);
+}
+
+rv_doc *tt_doc_without_item(rv_vm *vm, rv_doc *arr, size_t i)
+{
+    return i < rv_doc_len(arr) ? array_copy(vm, arr, i, NULL) : arr;
+}
