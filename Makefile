@@ -100,7 +100,7 @@ INC_vm        := -Iutil -Ivm
 INC_grammar   := -I$(PUBLIC_INC) -Iutil -Igrammar -I$(BUILD)/grammar
 INC_compiler  := -I$(PUBLIC_INC) -Iutil -Ivm -Igrammar -I$(BUILD)/grammar -Icompiler
 INC_protocols := -I$(PUBLIC_INC) -Iutil -Iprotocols
-INC_rulec     := -I$(PUBLIC_INC) -Iutil -Iprotocols -Irulec -Irulec/ruletest -Ivm  # -Ivm: until rulec/ruletest is on the public API
+INC_rulec     := -I$(PUBLIC_INC) -Iutil -Iprotocols -Irulec -Irulec/ruletest
 INC_server    := -I$(PUBLIC_INC) -Iutil -Iprotocols -Iserver
 INC_bench     := -I$(PUBLIC_INC) -Iutil
 # Unit tests are white-box: they may reach into any module.

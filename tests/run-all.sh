@@ -13,7 +13,7 @@ SUITE=; . "$(dirname "$0")/lib.sh"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-for suite in unit golden cli sets badinput ruletests server symbols build version install; do
+for suite in unit golden cli sets badinput ruletests server symbols layout build version install; do
     script=tests/run-$suite.sh
     [ -f "$script" ] || continue
     echo "== $suite"
