@@ -10,6 +10,7 @@
 #include <pcre2.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -48,51 +49,67 @@ static int usage(FILE *out)
     return EXIT_TROUBLE;
 }
 
-static bool parse_opts(int argc, char **argv, test_opts *o)
+enum { OPT_COVERAGE = 256, OPT_MIN_COVERAGE, OPT_JSON, OPT_JUNIT };
+
+/* Parses the options (getopt_long, like every rulec command); *help is set
+ * for -h/--help. */
+static bool parse_opts(int argc, char **argv, test_opts *o, bool *help)
 {
+    static const struct option longopts[] = {
+        {"coverage", no_argument, NULL, OPT_COVERAGE},
+        {"min-coverage", required_argument, NULL, OPT_MIN_COVERAGE},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"junit", required_argument, NULL, OPT_JUNIT},
+        {"help", no_argument, NULL, 'h'},
+        {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
+    *help = false;
     o->min_coverage = -1;
     o->paths = calloc((size_t)argc + 1, sizeof *o->paths);
     if (!o->paths)
         return false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--coverage") == 0) {
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":hk:", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_COVERAGE:
             o->coverage = true;
-        } else if (strcmp(a, "--json") == 0) {
+            break;
+        case OPT_JSON:
             o->json = true;
-        } else if (strcmp(a, "--min-coverage") == 0 || strcmp(a, "-k") == 0 ||
-                   strcmp(a, "--junit") == 0) {
-            if (!next) {
-                fprintf(stderr, "rulec test: %s needs a value\n", a);
+            break;
+        case 'k':
+            o->pattern = optarg;
+            break;
+        case OPT_JUNIT:
+            o->junit = optarg;
+            break;
+        case OPT_MIN_COVERAGE: {
+            char *end;
+            double v = strtod(optarg, &end);
+            if (end == optarg || *end || !(v >= 0 && v <= 100)) {
+                fprintf(stderr, "rulec test: --min-coverage takes a percentage (0-100), not '%s'\n",
+                        optarg);
                 return false;
             }
-            i++;
-            if (a[1] == 'k') {
-                o->pattern = next;
-            } else if (a[2] == 'j') {
-                o->junit = next;
-            } else {
-                char *end;
-                double v = strtod(next, &end);
-                if (end == next || *end || !(v >= 0 && v <= 100)) {
-                    fprintf(stderr, "rulec test: --min-coverage takes a percentage (0-100), not '%s'\n",
-                            next);
-                    return false;
-                }
-                o->min_coverage = v;
-                o->coverage = true;
-            }
-        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            o->min_coverage = v;
+            o->coverage = true;
+            break;
+        }
+        case 'h':
+            *help = true;
             return false;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "rulec test: unknown option '%s'\n", a);
+        case ':':
+            fprintf(stderr, "rulec test: %s needs a value\n", argv[optind - 1]);
             return false;
-        } else {
-            o->paths[o->npaths++] = argv[i];
+        default:
+            fprintf(stderr, "rulec test: unknown option '%s'\n", argv[optind - 1]);
+            return false;
         }
     }
+    for (int i = optind; i < argc; i++)
+        o->paths[o->npaths++] = argv[i];
     if (o->pattern) {
         int code;
         PCRE2_SIZE off;
@@ -792,10 +809,8 @@ int cli_test(int argc, char **argv)
     rv_vm *vm = NULL;
     tt_report rep;
     tt_report_init(&rep);
-    if (!parse_opts(argc, argv, &o)) {
-        bool help = false;
-        for (int i = 1; i < argc; i++)
-            help = help || strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0;
+    bool help;
+    if (!parse_opts(argc, argv, &o, &help)) {
         usage(help ? stdout : stderr);
         rc = help ? 0 : EXIT_TROUBLE;
         goto out;

@@ -1,0 +1,1 @@
+test --min-coverage=101 rules/
