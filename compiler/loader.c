@@ -10,6 +10,7 @@
 #include "rulec.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,18 +122,38 @@ int rc_list_folder(const char *dir, char ***paths, size_t *count)
     return ru_list_dir(dir, keep_policy_file, NULL, paths, count);
 }
 
-static bool add_input(rc_report *r, const char *path, size_t tag, size_t max_bytes)
+/* Where reading reports a problem: a record, and the caller's hook. */
+typedef struct reading {
+    rc_report *r;
+    rc_problem_fn on_problem;
+    void *ud;
+} reading;
+
+static void read_problem(reading *rd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void read_problem(reading *rd, const char *fmt, ...)
 {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    rc_diag(&rd->r->diags, RC_ERROR, NULL, no_loc, "%s", msg);
+    if (rd->on_problem)
+        rd->on_problem(rd->ud, msg);
+}
+
+static bool add_input(reading *rd, const char *path, size_t tag, size_t max_bytes)
+{
+    rc_report *r = rd->r;
     size_t len = 0;
     char *data;
     int e = ru_read_file(path, max_bytes, &data, &len);
     if (e == EFBIG) {
-        rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "'%s' is larger than the %zu-byte input limit",
-                path, max_bytes);
+        read_problem(rd, "'%s' is larger than the %zu-byte input limit", path, max_bytes);
         return false;
     }
     if (e) {
-        rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "cannot read '%s': %s", path, strerror(e));
+        read_problem(rd, "cannot read '%s': %s", path, strerror(e));
         return false;
     }
     if (r->ninputs == r->cap_inputs) {
@@ -140,7 +161,7 @@ static bool add_input(rc_report *r, const char *path, size_t tag, size_t max_byt
         rc_input *ni = realloc(r->inputs, ncap * sizeof *ni);
         if (!ni) {
             free(data);
-            rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "out of memory");
+            read_problem(rd, "out of memory");
             return false;
         }
         r->inputs = ni;
@@ -149,41 +170,45 @@ static bool add_input(rc_report *r, const char *path, size_t tag, size_t max_byt
     char *name = ru_arena_strndup(&r->arena, path, strlen(path));
     if (!name) {
         free(data);
+        read_problem(rd, "out of memory");
         return false;
     }
     r->inputs[r->ninputs++] = (rc_input){name, data, len, 0, 0, tag};
     return true;
 }
 
-int rc_read_inputs(rc_report *r, const char *const *args, size_t nargs, size_t max_bytes)
+int rc_read_input(rc_report *r, const char *arg, size_t tag, size_t max_bytes,
+                  rc_problem_fn on_problem, void *ud)
 {
+    reading rd = {r, on_problem, ud};
     if (!max_bytes)
         max_bytes = DEFAULT_MAX_BYTES;
-    bool ok = true;
-    for (size_t i = 0; i < nargs; i++) {
-        struct stat st;
-        if (strcmp(args[i], "-") == 0 || stat(args[i], &st) != 0 || !S_ISDIR(st.st_mode)) {
-            ok = add_input(r, args[i], i, max_bytes) && ok;
-            continue;
-        }
-        char **paths;
-        size_t n;
-        int e = rc_list_folder(args[i], &paths, &n);
-        if (e) {
-            rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "cannot open folder '%s': %s", args[i],
-                    strerror(e));
-            ok = false;
-            continue;
-        }
-        if (n == 0) {
-            rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "folder '%s' holds no .rules or .rbc files",
-                    args[i]);
-            ok = false;
-        }
-        for (size_t k = 0; k < n; k++)
-            ok = add_input(r, paths[k], i, max_bytes) && ok;
-        rc_free_paths(paths, n);
+    struct stat st;
+    if (strcmp(arg, "-") == 0 || stat(arg, &st) != 0 || !S_ISDIR(st.st_mode))
+        return add_input(&rd, arg, tag, max_bytes);
+    char **paths;
+    size_t n;
+    int e = rc_list_folder(arg, &paths, &n);
+    if (e) {
+        read_problem(&rd, "cannot open folder '%s': %s", arg, strerror(e));
+        return 0;
     }
+    bool ok = true;
+    if (n == 0) {
+        read_problem(&rd, "folder '%s' holds no .rules or .rbc files", arg);
+        ok = false;
+    }
+    for (size_t k = 0; k < n; k++)
+        ok = add_input(&rd, paths[k], tag, max_bytes) && ok;
+    rc_free_paths(paths, n);
+    return ok;
+}
+
+int rc_read_inputs(rc_report *r, const char *const *args, size_t nargs, size_t max_bytes)
+{
+    bool ok = true;
+    for (size_t i = 0; i < nargs; i++)
+        ok = rc_read_input(r, args[i], i, max_bytes, NULL, NULL) && ok;
     return ok;
 }
 

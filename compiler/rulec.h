@@ -65,6 +65,15 @@ void rc_free_paths(char **paths, size_t count);
  * too large, a NUL byte in a non-bundle) is an error record naming the
  * file; the others are still read. Returns 1 when all were read. */
 int rc_read_inputs(rc_report *report, const char *const *args, size_t nargs, size_t max_bytes);
+
+/* Told of each problem as it is recorded (message as in the record), so a
+ * host can say where the argument came from (a configuration entry, a
+ * test file's line). */
+typedef void (*rc_problem_fn)(void *ud, const char *message);
+/* rc_read_inputs for one argument, whose inputs all get tag; on_problem
+ * (may be NULL) hears each problem too. Returns 1 when all was read. */
+int rc_read_input(rc_report *report, const char *arg, size_t tag, size_t max_bytes,
+                  rc_problem_fn on_problem, void *ud);
 /* The inputs rc_read_inputs read, in order (owned by the report; a caller
  * may set has_priority/priority on them before rc_load). */
 rc_input *rc_report_inputs(rc_report *report, size_t *count);

@@ -198,26 +198,31 @@ static void warm_up(builder *b, rv_program *prog)
 /* Reads every entry's files into report, tagged with the entry and
  * carrying its priority override. A problem is reported with the entry's
  * place in the configuration. */
+typedef struct entry_reading {
+    builder *b;
+    const rd_policy_entry *pe;
+} entry_reading;
+
+static void entry_problem(void *ud, const char *message)
+{
+    entry_reading *er = ud;
+    problem(er->b, "%s: %s", er->pe->where, message);
+}
+
+/* Reads every entry's files into report, tagged with the entry and
+ * carrying its priority override. A problem is reported with the entry's
+ * place in the configuration. */
 static void read_entries(builder *b, rc_report *report)
 {
     for (size_t e = 0; e < b->cfg->npolicies; e++) {
-        const rd_policy_entry *pe = &b->cfg->policies[e];
+        entry_reading er = {b, &b->cfg->policies[e]};
         size_t before, after;
         rc_report_inputs(report, &before);
-        size_t nrec_before;
-        rc_report_diagnostics(report, &nrec_before);
-        const char *arg = pe->path;
-        if (!rc_read_inputs(report, &arg, 1, POLICY_MAX_BYTES)) {
-            size_t nrec;
-            const rc_diagnostic *rec = rc_report_diagnostics(report, &nrec);
-            for (size_t i = nrec_before; i < nrec; i++)
-                problem(b, "%s: %s", pe->where, rec[i].message);
-        }
+        rc_read_input(report, er.pe->path, e, POLICY_MAX_BYTES, entry_problem, &er);
         rc_input *in = rc_report_inputs(report, &after);
         for (size_t i = before; i < after; i++) {
-            in[i].tag = e;
-            in[i].has_priority = pe->has_priority;
-            in[i].priority = pe->priority;
+            in[i].has_priority = er.pe->has_priority;
+            in[i].priority = er.pe->priority;
         }
     }
 }

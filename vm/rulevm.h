@@ -173,6 +173,11 @@ double rv_doc_number(const rv_doc *doc);                 /* ints and floats */
 size_t rv_doc_len(const rv_doc *doc);    /* array items, object members, string bytes */
 rv_doc *rv_doc_item(const rv_doc *arr, size_t i);        /* NULL out of range */
 const char *rv_doc_key(const rv_doc *obj, size_t i);     /* member i's key */
+/* Whether two documents are equal as the language's `==` sees them: ints
+ * and floats by exact value (1 == 1.0), NaN equal to nothing, strings
+ * bytewise, lists item by item, objects member by member in any key order.
+ * 1 or 0. */
+int rv_doc_equal(const rv_doc *a, const rv_doc *b);
 rv_doc *rv_doc_value(const rv_doc *obj, size_t i);       /* member i's value */
 
 /* Building documents (for responses). The results live in the VM like

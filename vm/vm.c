@@ -127,6 +127,11 @@ rv_status rv_vm_print(rv_vm *vm, const rv_doc *doc, rv_format fmt, int flags, co
     return RV_OK;
 }
 
+int rv_doc_equal(const rv_doc *a, const rv_doc *b)
+{
+    return a && b && rv_equal(a, b);
+}
+
 rv_doc_type rv_doc_kind(const rv_doc *doc)
 {
     return doc ? (rv_doc_type)doc->type : RV_NULL;

@@ -90,7 +90,7 @@ static void diff(dctx *d, const rv_doc *exp, const rv_doc *act)
         ru_buf_terminate(&d->path);
         return;
     }
-    if (!tt_doc_equal(exp, act))
+    if (!rv_doc_equal(exp, act))
         line(d, "expected ", exp, ", got ", act);
 }
 

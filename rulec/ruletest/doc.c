@@ -1,12 +1,6 @@
 /* doc.c - what `rulec test` needs of documents beyond rulevm.h's accessors,
  * written over the public API only:
  *
- * - tt_doc_equal: deep equality with the VM's own semantics (rv_equal in
- *   vm/value.c), so that a test passes exactly when a policy's `==` would
- *   say the values are equal: ints and floats compare by value and exactly
- *   (1 == 1.0, but 2^53 + 1 != 2^53 as a float), NaN equals nothing, bools
- *   by truth, strings bytewise (NUL bytes included), lists item by item,
- *   mappings member by member in any key order.
  * - tt_doc_json: a document's compact JSON appended to a buffer (printed
  *   by a VM, whose print buffer the next print reuses, so it is copied).
  * - Copies with one member or item set or removed. The public API builds
@@ -24,106 +18,6 @@
 
 #include <math.h>
 #include <string.h>
-
-/* ---- equality ---- */
-
-static bool is_number(const rv_doc *n)
-{
-    rv_doc_type k = rv_doc_kind(n);
-    return k == RV_INT || k == RV_FLOAT;
-}
-
-/* Exact comparison of an int64 with a double, without rounding the int to
- * a double. false when f is NaN. (As cmp_int_float in vm/value.c.) */
-static bool cmp_int_float(int64_t i, double f, int *cmp)
-{
-    if (isnan(f))
-        return false;
-    /* -2^63 is exactly representable; 2^63 is the first double above range. */
-    if (f >= 9223372036854775808.0) {
-        *cmp = -1;
-        return true;
-    }
-    if (f < -9223372036854775808.0) {
-        *cmp = 1;
-        return true;
-    }
-    double t = trunc(f);
-    int64_t ti = (int64_t)t;
-    if (i != ti)
-        *cmp = i < ti ? -1 : 1;
-    else
-        *cmp = f > t ? -1 : f < t ? 1 : 0;
-    return true;
-}
-
-/* rv_doc_int is exact for ints, rv_doc_number for floats. */
-static bool cmp_numbers(const rv_doc *x, const rv_doc *y, int *cmp)
-{
-    bool xi = rv_doc_kind(x) == RV_INT, yi = rv_doc_kind(y) == RV_INT;
-    if (xi && yi) {
-        int64_t a = rv_doc_int(x), b = rv_doc_int(y);
-        *cmp = a < b ? -1 : a > b;
-        return true;
-    }
-    if (xi)
-        return cmp_int_float(rv_doc_int(x), rv_doc_number(y), cmp);
-    if (yi) {
-        if (!cmp_int_float(rv_doc_int(y), rv_doc_number(x), cmp))
-            return false;
-        *cmp = -*cmp;
-        return true;
-    }
-    double a = rv_doc_number(x), b = rv_doc_number(y);
-    if (isnan(a) || isnan(b))
-        return false;
-    *cmp = a < b ? -1 : a > b;
-    return true;
-}
-
-bool tt_doc_equal(const rv_doc *x, const rv_doc *y)
-{
-    if (x == y)
-        return true;
-    if (!x || !y)
-        return false;
-    if (is_number(x) && is_number(y)) {
-        int c;
-        return cmp_numbers(x, y, &c) && c == 0;
-    }
-    if (rv_doc_kind(x) != rv_doc_kind(y))
-        return false;
-    size_t n = rv_doc_len(x);
-    switch (rv_doc_kind(x)) {
-    case RV_NULL:
-        return true;
-    case RV_BOOL:
-        return rv_doc_bool(x) == rv_doc_bool(y);
-    case RV_STRING:
-        return n == rv_doc_len(y) && (n == 0 || memcmp(rv_doc_string(x), rv_doc_string(y), n) == 0);
-    case RV_ARRAY:
-        if (n != rv_doc_len(y))
-            return false;
-        for (size_t i = 0; i < n; i++)
-            if (!tt_doc_equal(rv_doc_item(x, i), rv_doc_item(y, i)))
-                return false;
-        return true;
-    case RV_OBJECT:
-        if (n != rv_doc_len(y))
-            return false;
-        for (size_t i = 0; i < n; i++) {
-            const char *key = rv_doc_key(x, i);
-            /* Same key at the same place is the common case: O(n) then. */
-            const rv_doc *o = strcmp(rv_doc_key(y, i), key) == 0 ? rv_doc_value(y, i)
-                                                                 : rv_doc_get(y, key);
-            if (!o || !tt_doc_equal(rv_doc_value(x, i), o))
-                return false;
-        }
-        return true;
-    default:
-        return false;
-    }
-}
 
 /* ---- text ---- */
 

@@ -138,9 +138,6 @@ const rv_doc *tt_apply_changes(rv_vm *vm, rv_doc *input, const tt_change *change
 
 /* ---- doc.c ---- */
 
-/* Deep equality with the VM's semantics (rv_equal): ints and floats by
- * value, exactly (1 == 1.0); NaN equals nothing; key order does not matter. */
-bool tt_doc_equal(const rv_doc *x, const rv_doc *y);
 /* Appends doc's compact JSON, printed with vm; false (and b->oom) when
  * out of memory. */
 bool tt_doc_json(ru_buf *b, rv_vm *vm, const rv_doc *doc);

@@ -266,23 +266,29 @@ static void print_diags(rc_report *report, tt_errors *errs)
 /* Reads the files a `policies:` entry names (a file, or a folder by the
  * library's one rule), tagged with the entry. A problem is reported at the
  * entry's line in the test file. */
+typedef struct ref_reading {
+    const tt_file *f;
+    const tt_policy_ref *r;
+    tt_errors *errs;
+} ref_reading;
+
+static void ref_problem(void *ud, const char *message)
+{
+    ref_reading *rr = ud;
+    tt_error(rr->errs, rr->f->path, rr->r->loc, "%s", message);
+}
+
 static bool read_ref(loaded *L, const tt_file *f, size_t ref, tt_errors *errs)
 {
-    const tt_policy_ref *r = &f->policies[ref];
-    size_t before, after, nrec_before, nrec;
+    ref_reading rr = {f, &f->policies[ref], errs};
+    size_t before, after;
     rc_report_inputs(L->report, &before);
-    rc_report_diagnostics(L->report, &nrec_before);
-    const char *arg = r->path;
-    bool ok = rc_read_inputs(L->report, &arg, 1, 0);
-    const rc_diagnostic *rec = rc_report_diagnostics(L->report, &nrec);
-    for (size_t i = nrec_before; i < nrec; i++)
-        tt_error(errs, f->path, r->loc, "%s", rec[i].message);
+    bool ok = rc_read_input(L->report, rr.r->path, ref, 0, ref_problem, &rr);
     rc_input *in = rc_report_inputs(L->report, &after);
     for (size_t i = before; i < after; i++) {
-        in[i].tag = ref;
         /* A test is about the source its lines refer to. */
         if (in[i].size >= 4 && memcmp(in[i].data, "\x7f" "RBC", 4) == 0) {
-            tt_error(errs, f->path, r->loc, "'%s' is a compiled bundle; a test names .rules sources",
+            tt_error(errs, f->path, rr.r->loc, "'%s' is a compiled bundle; a test names .rules sources",
                      in[i].name);
             ok = false;
         }

@@ -264,6 +264,30 @@ static void test_equal(void **state)
     assert_false(rv_equal(nan, rv_new_float(&f->a, NAN)));
 }
 
+/* The public rv_doc_equal is the same relation, over documents a VM parsed. */
+static void test_doc_equal_public(void **state)
+{
+    (void)state;
+    rv_vm *vm;
+    assert_int_equal(rv_vm_new(NULL, &vm), RV_OK);
+    static const char *const pairs[][3] = {
+        {"1", "1.0", "1"}, {"[1,{\"a\":2}]", "[1.0,{\"a\":2.0}]", "1"},
+        {"{\"a\":1,\"b\":[true]}", "{\"b\":[true],\"a\":1}", "1"},
+        {"9007199254740993", "9007199254740992.0", "0"}, {"1", "\"1\"", "0"},
+        {"[1,2]", "[2,1]", "0"}, {"null", "false", "0"},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++) {
+        rv_doc *a, *b;
+        rv_error err;
+        assert_int_equal(rv_vm_parse(vm, pairs[i][0], strlen(pairs[i][0]), RV_JSON, &a, &err), RV_OK);
+        assert_int_equal(rv_vm_parse(vm, pairs[i][1], strlen(pairs[i][1]), RV_JSON, &b, &err), RV_OK);
+        assert_int_equal(rv_doc_equal(a, b), pairs[i][2][0] == '1');
+        assert_int_equal(rv_doc_equal(b, a), pairs[i][2][0] == '1');
+    }
+    assert_false(rv_doc_equal(NULL, NULL));
+    rv_vm_free(vm);
+}
+
 static void test_compare(void **state)
 {
     fixture *f = *state;
@@ -917,6 +941,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_truthy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_equal, setup, teardown),
+        cmocka_unit_test(test_doc_equal_public),
         cmocka_unit_test_setup_teardown(test_compare, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_and_find, setup, teardown),
         cmocka_unit_test_setup_teardown(test_format_number, setup, teardown),
