@@ -263,9 +263,7 @@ static void print_diags(rc_report *report, tt_errors *errs)
     errs->count += rc_report_errors(report);
 }
 
-/* Reads the files a `policies:` entry names (a file, or a folder by the
- * library's one rule), tagged with the entry. A problem is reported at the
- * entry's line in the test file. */
+/* A problem reading a `policies:` entry is reported at its line. */
 typedef struct ref_reading {
     const tt_file *f;
     const tt_policy_ref *r;
@@ -278,6 +276,8 @@ static void ref_problem(void *ud, const char *message)
     tt_error(rr->errs, rr->f->path, rr->r->loc, "%s", message);
 }
 
+/* Reads the files a `policies:` entry names (a file, or a folder by the
+ * library's one rule), tagged with the entry. */
 static bool read_ref(loaded *L, const tt_file *f, size_t ref, tt_errors *errs)
 {
     ref_reading rr = {f, &f->policies[ref], errs};
