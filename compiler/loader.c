@@ -289,6 +289,19 @@ rc_result rc_load(rc_report *r, const rc_input *inputs, size_t ninputs, const rv
     if (result != RC_OK)
         goto done;
 
+    /* Each source compiles to one policy: which one, if it survived the
+     * set rule (SIZE_MAX: overridden by a higher priority of its name). */
+    size_t *compiled_of = ru_arena_alloc(&r->arena, (nsrcs ? nsrcs : 1) * sizeof *compiled_of);
+    if (!compiled_of) {
+        rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "out of memory");
+        result = RC_FAILED;
+        goto done;
+    }
+    for (size_t s = 0; s < nsrcs; s++)
+        compiled_of[s] = SIZE_MAX;
+    for (size_t k = 0; k < compiled.n; k++)
+        compiled_of[compiled.source[k]] = k;
+
     /* Blobs in input order, one bundle per source (its surviving policy):
      * the VM then names the right file in any message, and each program
      * policy's bundle index leads back to its input. */
@@ -302,16 +315,11 @@ rc_result rc_load(rc_report *r, const rc_input *inputs, size_t ninputs, const rv
             s++;
         if (s == nsrcs || src_input[s] != i)
             continue;  /* refused above */
-        rv_policy *mine[1];
-        size_t nmine = 0;
-        for (size_t k = 0; k < compiled.n; k++)
-            if (compiled.source[k] == s)
-                mine[nmine++] = compiled.policies[k];  /* one policy per source */
-        if (nmine == 0)
+        if (compiled_of[s] == SIZE_MAX)
             continue;  /* overridden by a higher priority of its name */
         ru_buf *b = &bundles[nbundles++];
         ru_buf_init(b, NULL, NULL);
-        if (!rv_bundle_write(b, mine, nmine) || b->oom) {
+        if (!rv_bundle_write(b, &compiled.policies[compiled_of[s]], 1) || b->oom) {
             rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "out of memory");
             result = RC_FAILED;
             goto done;
@@ -352,9 +360,8 @@ rc_result rc_load(rc_report *r, const rc_input *inputs, size_t ninputs, const rv
             continue;
         r->policy_text[i] = srcs[o->source].text;
         r->policy_text_len[i] = srcs[o->source].len;
-        for (size_t k = 0; compiled.maps && k < compiled.n; k++)
-            if (compiled.source[k] == o->source)
-                r->coverage[i] = compiled.maps[k];
+        if (compiled.maps)
+            r->coverage[i] = compiled.maps[compiled_of[o->source]];
     }
     if (flags & RC_BUNDLE) {
         /* The saved bytes live in a VM's print buffer: the report keeps a
@@ -458,17 +465,18 @@ const char *rc_report_text(rc_report *r, const char *program, size_t *len)
     if (m) {
         size_t n;
         const rc_diag_rec **sorted = rc_diags_sorted(&r->diags, &n);
-        for (size_t i = 0; i < n; i++) {
-            if (!sorted || !sorted[i]->src) {
-                const rc_diag_rec *d = sorted ? sorted[i] : NULL;
-                if (!d)
-                    break;
-                fprintf(m, "%s%s%s: %s\n", program ? program : "", program ? ": " : "",
-                        d->severity == RC_ERROR ? "error" : d->severity == RC_WARNING ? "warning" : "note",
-                        d->message);
+        if (n && !sorted)
+            fprintf(m, "%s%sout of memory while sorting %zu diagnostics\n", program ? program : "",
+                    program ? ": " : "", n);
+        for (size_t i = 0; sorted && i < n; i++) {
+            const rc_diag_rec *d = sorted[i];
+            if (d->src) {
+                rc_diag_print(d, m);  /* file:line:col: ..., the line, the carets */
                 continue;
             }
-            rc_diag_print(sorted[i], m);
+            fprintf(m, "%s%s%s: %s\n", program ? program : "", program ? ": " : "",
+                    d->severity == RC_ERROR ? "error" : d->severity == RC_WARNING ? "warning" : "note",
+                    d->message);
         }
         free(sorted);
         if (fclose(m) != 0) {
@@ -476,15 +484,11 @@ const char *rc_report_text(rc_report *r, const char *program, size_t *len)
             r->text = NULL;
         }
     }
-    if (!r->text) {
+    if (!r->text)
         r->text_len = 0;
-        if (len)
-            *len = 0;
-        return "";
-    }
     if (len)
         *len = r->text_len;
-    return r->text;
+    return r->text ? r->text : "";
 }
 
 const void *rc_report_bundle(const rc_report *r, size_t *size)
