@@ -221,6 +221,13 @@ static void read_entries(builder *b, rc_report *report)
         rc_read_input(report, er.pe->path, e, POLICY_MAX_BYTES, entry_problem, &er);
         rc_input *in = rc_report_inputs(report, &after);
         for (size_t i = before; i < after; i++) {
+            if (er.pe->has_priority && in[i].size >= 4 && memcmp(in[i].data, "\x7f" "RBC", 4) == 0) {
+                /* Said here, where the configuration's place is known. */
+                problem(b, "%s.priority: '%s' is a compiled bundle; its priorities are fixed "
+                           "(recompile it, or override the priority on its .rules source)",
+                        er.pe->where, in[i].name);
+                continue;
+            }
             in[i].has_priority = er.pe->has_priority;
             in[i].priority = er.pe->priority;
         }

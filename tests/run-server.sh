@@ -129,6 +129,11 @@ config_error "bad-type.yaml: limits.max_body_bytes: expected an integer, got a s
 config_error "broken.rules:3:" --policy "$tmp/broken.rules"
 config_error "--param nosuch.max_gpus" --policy rules/ --param nosuch.max_gpus=1
 config_error "cannot read '$tmp/missing.rules'" --policy "$tmp/missing.rules"
+# A priority override names a source; a bundle's priorities are fixed (told
+# by content: this bundle is called .rules).
+"$RULEC" compile rules/example.rules -o "$tmp/bundle-named.rules"
+printf 'policies:\n  - path: %s\n    priority: 5\n' "$tmp/bundle-named.rules" >"$tmp/bundle-prio.yaml"
+config_error "bundle-prio.yaml: policies[0].priority: '$tmp/bundle-named.rules' is a compiled bundle; its priorities are fixed" --config "$tmp/bundle-prio.yaml"
 RULESD_CONFIG="$tmp/bad-key.yaml" "$RULESD" --check >"$tmp/out" 2>&1
 if [ $? -eq 1 ] && grep -q "limits.max_body_byte" "$tmp/out"; then pass; else fail "RULESD_CONFIG is not read"; fi
 # Relative paths in a configuration file are relative to that file, whatever
