@@ -10,9 +10,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "dir.h"
+#include "file.h"
 #include "value.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,24 +29,24 @@ static const char *specs_dir(void)
 
 static char *slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    size_t got = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    buf[got] = '\0';
-    *len = got;
-    return buf;
+    char *data;
+    return ru_read_file(path, 0, &data, len) == 0 ? data : NULL;
 }
 
-static int cmp_str(const void *a, const void *b)
+typedef struct suffixes {
+    const char *a, *b;
+} suffixes;
+
+static bool has_suffix(const char *name, void *ud)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    const suffixes *s = ud;
+    size_t l = strlen(name);
+    for (int k = 0; k < 2; k++) {
+        const char *suf = k ? s->b : s->a;
+        if (suf && l > strlen(suf) && strcmp(name + l - strlen(suf), suf) == 0)
+            return true;
+    }
+    return false;
 }
 
 /* Sorted full paths of the files in specs_dir()/sub ending with one of the
@@ -54,33 +55,13 @@ static char **list_files(const char *sub, const char *suf1, const char *suf2, si
 {
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/%s", specs_dir(), sub);
-    DIR *d = opendir(dir);
-    if (!d)
+    suffixes want = {suf1, suf2};
+    char **v;
+    if (ru_list_dir(dir, has_suffix, &want, &v, count) != 0)
         fail_msg("cannot open %s (set RULES_SPECS_DIR)", dir);
-    size_t n = 0, cap = 16;
-    char **v = malloc(cap * sizeof *v);
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t l = strlen(e->d_name);
-        bool match = false;
-        for (int k = 0; k < 2; k++) {
-            const char *suf = k ? suf2 : suf1;
-            if (suf && l > strlen(suf) && strcmp(e->d_name + l - strlen(suf), suf) == 0)
-                match = true;
-        }
-        if (!match)
-            continue;
-        if (n + 1 >= cap)
-            v = realloc(v, (cap *= 2) * sizeof *v);
-        size_t pl = strlen(dir) + l + 2;
-        v[n] = malloc(pl);
-        snprintf(v[n], pl, "%s/%s", dir, e->d_name);
-        n++;
-    }
-    closedir(d);
-    qsort(v, n, sizeof *v, cmp_str);
-    v[n] = NULL;
-    *count = n;
+    v = realloc(v, (*count + 1) * sizeof *v);
+    assert_non_null(v);
+    v[*count] = NULL;
     return v;
 }
 

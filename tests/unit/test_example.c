@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 
+#include "dir.h"
 #include "helpers.h"
 #include "value.h"
 
@@ -140,9 +140,10 @@ static void check_one(const char *path)
     checked++;
 }
 
-static int compare_names(const void *a, const void *b)
+static bool is_json(const char *name, void *ud)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    (void)ud;
+    return strstr(name, ".json") != NULL;
 }
 
 static void test_every_request(void **state)
@@ -150,23 +151,13 @@ static void test_every_request(void **state)
     (void)state;
     char dir[512];
     snprintf(dir, sizeof dir, "%s/requests", specs_dir());
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    char *names[256];
-    size_t n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) && n < 256)
-        if (strstr(de->d_name, ".json"))
-            names[n++] = strdup(de->d_name);
-    closedir(d);
-    qsort(names, n, sizeof *names, compare_names);
+    char **paths;
+    size_t n;
+    assert_int_equal(ru_list_dir(dir, is_json, NULL, &paths, &n), 0);
     assert_true(n >= 30);
-    for (size_t i = 0; i < n; i++) {
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        check_one(path);
-        free(names[i]);
-    }
+    for (size_t i = 0; i < n; i++)
+        check_one(paths[i]);
+    ru_free_paths(paths, n);
     assert_int_equal(checked, (int)n);
 }
 
