@@ -41,19 +41,6 @@ static void problem(builder *b, const char *fmt, ...)
     b->failed = true;
 }
 
-static bool declares(const rv_program *prog, size_t i, const char *param)
-{
-    rv_policy_info info;
-    rv_program_policy(prog, i, &info);
-    for (size_t j = 0; j < info.nparams; j++) {
-        const char *name, *value;
-        rv_program_param(prog, i, j, &name, &value);
-        if (strcmp(name, param) == 0)
-            return true;
-    }
-    return false;
-}
-
 /* Per-entry overrides go to the policies that entry contributed (the
  * report tags each program policy with its entry); then the global ones. */
 static void apply_overrides(builder *b, rv_program *prog, const rc_report *report)
@@ -72,7 +59,7 @@ static void apply_overrides(builder *b, rv_program *prog, const rc_report *repor
                 rv_policy_info info;
                 rv_program_policy(prog, i, &info);
                 ru_buf_printf(&list, "%s'%s'", list.len ? ", " : "", info.name);
-                if (!declares(prog, i, o->name))
+                if (!rv_program_declares(prog, i, o->name))
                     continue;
                 if (rv_program_set_param(prog, info.name, o->name, o->value_json, &err) != RV_OK) {
                     problem(b, "%s: %s", o->where, err.message);

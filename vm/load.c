@@ -935,6 +935,12 @@ static bool find_param(const rv_policy *p, const char *name, uint32_t *j)
     return false;
 }
 
+int rv_program_declares(const rv_program *prog, size_t i, const char *name)
+{
+    uint32_t j;
+    return prog && name && i < prog->npolicies && find_param(prog->policies[i], name, &j);
+}
+
 rv_status rv_program_set_param(rv_program *prog, const char *policy, const char *param,
                                const char *value_json, rv_error *err)
 {

@@ -122,6 +122,8 @@ void rv_program_policy(const rv_program *prog, size_t i, rv_policy_info *info);
  * (valid as long as the program). */
 void rv_program_param(const rv_program *prog, size_t i, size_t j, const char **name,
                       const char **value_json);
+/* Whether policy i declares a parameter called name: 1 or 0. */
+int rv_program_declares(const rv_program *prog, size_t i, const char *name);
 
 /* Prints a readable listing of the whole set (policies, parameters,
  * constants, instructions with source lines). The text is printed text of

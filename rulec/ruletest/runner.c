@@ -296,19 +296,6 @@ static bool read_ref(loaded *L, const tt_file *f, size_t ref, tt_errors *errs)
     return ok;
 }
 
-static bool declares(const rv_program *prog, size_t i, const char *param)
-{
-    rv_policy_info info;
-    rv_program_policy(prog, i, &info);
-    for (size_t j = 0; j < info.nparams; j++) {
-        const char *name, *value;
-        rv_program_param(prog, i, j, &name, &value);
-        if (strcmp(name, param) == 0)
-            return true;
-    }
-    return false;
-}
-
 /* Applies the overrides of the policies entries and the file, then the
  * case's. report: whether problems are reported (once, for the file's own
  * program; per-case programs repeat the same shared overrides). */
@@ -323,7 +310,7 @@ static bool apply_params(loaded *L, const tt_file *f, const tt_case *tc, rv_prog
             const tt_param *p = &ref->params[k];
             bool any = false;
             for (size_t j = 0; j < L->nrun; j++) {
-                if (rc_report_policy_tag(L->report, j) != r || !declares(prog, j, p->name))
+                if (rc_report_policy_tag(L->report, j) != r || !rv_program_declares(prog, j, p->name))
                     continue;
                 any = true;
                 if (rv_program_set_param(prog, L->info[j].name, p->name, p->json, &err) != RV_OK) {

@@ -145,12 +145,28 @@ static void test_replaced_values_are_changes(void **state)
     rv_program_free(prog);
 }
 
+/* rv_program_declares: what hosts ask before a per-policy override. */
+static void test_declares(void **state)
+{
+    (void)state;
+    rv_program *prog = compile_text("param team = \"a\";\nparam cap = 2;\non * { set t = $team; }\n");
+    assert_non_null(prog);
+    assert_int_equal(rv_program_declares(prog, 0, "team"), 1);
+    assert_int_equal(rv_program_declares(prog, 0, "cap"), 1);
+    assert_int_equal(rv_program_declares(prog, 0, "other"), 0);
+    assert_int_equal(rv_program_declares(prog, 1, "team"), 0);   /* no policy 1 */
+    assert_int_equal(rv_program_declares(prog, 0, NULL), 0);
+    assert_int_equal(rv_program_declares(NULL, 0, "team"), 0);
+    rv_program_free(prog);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kind_lists_keep_priority_order),
         cmocka_unit_test(test_lookup_hints_never_mislead),
         cmocka_unit_test(test_replaced_values_are_changes),
+        cmocka_unit_test(test_declares),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
