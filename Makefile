@@ -118,6 +118,16 @@ endif
 GEN_CFLAGS := $(filter-out -Wmissing-prototypes -Wcast-qual -Wundef -Werror,$(CFLAGS_ALL)) \
               -Wno-unused-function -Wno-sign-compare
 
+# Everything built depends on the flags it was built with, recorded in
+# $(BUILD)/.flags: `make WERROR=1` after a plain `make` rebuilds (and so
+# checks) instead of saying there is nothing to do.
+FLAGS_STAMP := $(BUILD)/.flags
+FLAGS_NOW   := $(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL)
+ifeq ($(filter clean uninstall deps print-%,$(MAKECMDGOALS)),)
+$(shell mkdir -p $(BUILD) && { [ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" = '$(FLAGS_NOW)' ] || \
+    printf '%s\n' '$(FLAGS_NOW)' >$(FLAGS_STAMP); })
+endif
+
 # Fail early and clearly when the libraries are not installed. cmocka is
 # needed only by the unit tests (`make test`, `make unit`).
 ifeq ($(filter deps clean uninstall demo,$(MAKECMDGOALS)),)
@@ -177,7 +187,8 @@ $(BUILD)/grammar/lexer.c $(BUILD)/grammar/lexer.h &: grammar/lexer.l $(BUILD)/gr
 	@echo "  FLEX    $<"
 	$(Q)$(FLEX) --header-file=$(BUILD)/grammar/lexer.h -o $(BUILD)/grammar/lexer.c $<
 
-$(BUILD)/grammar/%.o: $(BUILD)/grammar/%.c $(BUILD)/grammar/parser.h $(BUILD)/grammar/lexer.h $(PUBLIC_HDRS)
+$(BUILD)/grammar/%.o: $(BUILD)/grammar/%.c $(BUILD)/grammar/parser.h $(BUILD)/grammar/lexer.h $(PUBLIC_HDRS) \
+    $(FLAGS_STAMP)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(GEN_CFLAGS) $(INC_grammar) -c -o $@ $<
 
@@ -193,7 +204,7 @@ $(PUBLIC_INC)/rulec.h: compiler/rulec.h
 	$(Q)cp $< $@
 
 # ---- objects ----
-$(BUILD)/obj/%.o: %.c | $(PUBLIC_HDRS)
+$(BUILD)/obj/%.o: %.c $(FLAGS_STAMP) | $(PUBLIC_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS_ALL) $(call module_inc,$<) $(if $(filter server/%,$<),$(MHD_CFLAGS)) -c -o $@ $<
@@ -203,7 +214,7 @@ $(STATIC_LIB): $(VM_OBJ)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(SHARED_LIB): $(VM_OBJ) vm/rulevm.map
+$(SHARED_LIB): $(VM_OBJ) vm/rulevm.map $(FLAGS_STAMP)
 	@echo "  LD      $@"
 	$(Q)$(CC) -shared -Wl,-soname,$(LIBNAME).so.$(SOVERSION) -Wl,--version-script=vm/rulevm.map \
 	    $(LDFLAGS_ALL) -o $@ $(VM_OBJ) $(PKG_LIBS) -lm
@@ -216,11 +227,11 @@ $(BUILD)/rulevm.pc: vm/rulevm.pc.in vm/rulevm.h
 	@sed $(PC_SED) $< > $@
 
 # ---- programs ----
-$(RULEC): $(CLI_OBJ) $(PROTOCOL_OBJ) $(COMPILER_OBJ) $(STATIC_LIB)
+$(RULEC): $(CLI_OBJ) $(PROTOCOL_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) $(FLAGS_STAMP)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(PROTOCOL_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) $(PKG_LIBS) -lm
 
-$(RULESD): $(SERVER_OBJ) $(PROTOCOL_OBJ) $(COMPILER_OBJ) $(STATIC_LIB)
+$(RULESD): $(SERVER_OBJ) $(PROTOCOL_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) $(FLAGS_STAMP)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(SERVER_OBJ) $(PROTOCOL_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) $(PKG_LIBS) $(MHD_LIBS) -lpthread -lm
 
@@ -239,7 +250,7 @@ $(BUILD)/tests/test_server_%: tests/unit/test_server_%.c $(BUILD)/obj/server/red
 	$(Q)$(CC) $(CFLAGS_ALL) $(INC_tests) -Wno-missing-prototypes -o $@ $< $(BUILD)/obj/server/redact.o \
 	    $(COMPILER_OBJ) $(STATIC_LIB) $(LDFLAGS_ALL) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(COMPILER_OBJ) $(STATIC_LIB)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(COMPILER_OBJ) $(STATIC_LIB) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS_ALL) $(INC_tests) -Wno-missing-prototypes -o $@ $< $(COMPILER_OBJ) $(STATIC_LIB) \
@@ -309,7 +320,7 @@ endif
 # ones it carries for a copy by hand.
 UNIT_SED := -e 's|/usr/local/bin/rulesd|$(BINDIR)/rulesd|g' \
             -e 's|/etc/rulesd/rulesd.yaml|$(SYSCONFDIR)/rulesd/rulesd.yaml|g' \
-            -e 's|file:///usr/local/share/doc/rulesd/rulesd.md|file://$(DOCDIR)/docs/rulesd.md|g'
+            -e 's|file:///usr/local/share/doc/rules/docs/rulesd.md|file://$(DOCDIR)/docs/rulesd.md|g'
 
 .PHONY: uninstall
 install: all

@@ -88,7 +88,9 @@ bool dstack_decode(rv_vm *vm, const char *body, size_t len, const char *kind,
         const rv_doc *k = rv_doc_get(doc, "kind");
         if (!k || !plain_string(k) || rv_doc_len(k) == 0) {
             snprintf(problem, size, "request body: \"kind\" must be a non-empty string (run, fleet, volume, "
-                     "gateway, ...), got %s", k ? type_word(k) : "nothing");
+                     "gateway, ...), got %s",
+                     !k ? "nothing" : rv_doc_kind(k) == RV_STRING ? "an empty string or one with a NUL byte"
+                                                                  : type_word(k));
             return false;
         }
         kind = rv_doc_string(k);

@@ -123,10 +123,16 @@ static bool parse_opts(int argc, char **argv, apply_opts *o)
             o->ndjson = true;
             break;
         case ':':
-            fprintf(stderr, "rulec apply: %s needs a value\n", argv[optind - 1]);
+        case '?': {
+            char name[64];
+            cli_bad_option(argv, c, name, sizeof name);
+            if (c == ':')
+                fprintf(stderr, "rulec apply: %s needs a value\n", name);
+            else
+                fprintf(stderr, "rulec apply: unknown option '%s'\n", name);
             return false;
+        }
         default:
-            fprintf(stderr, "rulec apply: unknown option '%s'\n", argv[optind - 1]);
             return false;
         }
     }

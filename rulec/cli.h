@@ -52,6 +52,10 @@ rv_program *cli_load_program(char **args, int nargs, const cli_param *params, si
 /* Parses "NAME=VALUE" into p (pointers into arg, which is modified). */
 bool cli_parse_param(char *arg, cli_param *p);
 
+/* The option getopt_long just refused (c: its ':' or '?'), as the user
+ * wrote it ("-z", "--bogus"), in buf. */
+const char *cli_bad_option(char **argv, int c, char *buf, size_t size);
+
 /* Parses a positive byte count; false (with a message naming option) when
  * text is not one. */
 bool cli_parse_size(const char *option, const char *text, size_t *out);

@@ -15,7 +15,7 @@ static const char check_usage[] =
     "usage: rulec check POLICY...\n"
     "\n"
     "Checks policies (.rules sources; .rbc bundles are verified) and prints every\n"
-    "diagnostic, sorted by file and position, then a count.\n"
+    "diagnostic, sorted by file and position, then (when there were any) a count.\n"
     "exit status: 0 clean (warnings allowed), 1 errors in the policies, 2 an input\n"
     "cannot be read or used\n";
 
@@ -33,7 +33,8 @@ static const char disasm_usage[] =
     "\n"
     "Prints a readable listing of the bytecode of the loaded set: each policy's\n"
     "name, priority, source, kinds, parameters, constants, regexes, paths and\n"
-    "instructions with their source lines.\n";
+    "instructions with their source lines.\n"
+    "exit status: 0 listed, 1 errors in the policies, 2 usage or input error\n";
 
 /* Parses a subcommand that takes only -h/--help (and what opts adds). On a
  * problem prints it with the usage and returns -1; on --help returns -2;
@@ -50,14 +51,21 @@ static int parse_simple(int argc, char **argv, const char *usage, const char *sh
             fputs(usage, stdout);
             return -2;
         case 'o':
+            if (*output) {
+                fprintf(stderr, "rulec %s: -o given twice ('%s', then '%s')\n", argv[0], *output, optarg);
+                return -1;
+            }
             *output = optarg;
             break;
-        case ':':
-            fprintf(stderr, "rulec %s: %s needs a value\n%s", argv[0], argv[optind - 1], usage);
+        default: {
+            char name[64];
+            cli_bad_option(argv, c, name, sizeof name);
+            if (c == ':')
+                fprintf(stderr, "rulec %s: %s needs a value\n%s", argv[0], name, usage);
+            else
+                fprintf(stderr, "rulec %s: unknown option '%s'\n%s", argv[0], name, usage);
             return -1;
-        default:
-            fprintf(stderr, "rulec %s: unknown option '%s'\n%s", argv[0], argv[optind - 1], usage);
-            return -1;
+        }
         }
     }
     return optind;
@@ -147,13 +155,13 @@ int cli_disasm(int argc, char **argv)
         fputs(disasm_usage, stderr);
         return EXIT_TROUBLE;
     }
-    rv_program *prog = cli_load_program(argv + first, argc - first, NULL, 0);
-    if (!prog)
-        return EXIT_TROUBLE;
+    rv_program *prog;
+    int rc = cli_load(argv + first, argc - first, 0, &prog, NULL);
+    if (rc != 0)
+        return rc;  /* 1: the policies have errors, as check says */
     const char *text;
     size_t len;
     rv_error err;
-    int rc = 0;
     rv_vm *vm = NULL;
     if (rv_vm_new(NULL, &vm) != RV_OK) {
         fprintf(stderr, "rulec: out of memory\n");

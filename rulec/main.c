@@ -22,7 +22,7 @@ static const char usage_text[] =
     "  apply POLICY... SPEC --kind K [--user U] [--project P] [--param NAME=VALUE]...\n"
     "        [--output json|yaml] [--explain] [--max-input-size BYTES]\n"
     "                                     apply policies to a spec (JSON or YAML, '-' = stdin)\n"
-    "  apply POLICY... --request FILE --kind K [--ndjson]\n"
+    "  apply POLICY... --request FILE --kind K [--ndjson] [--param NAME=VALUE]... [--explain]\n"
     "                                     answer dstack REST plugin request bodies\n"
     "  test [PATH...] [--coverage] [--min-coverage N] [-k PATTERN] [--json] [--junit FILE]\n"
     "                                     run the *.test.yaml policy tests under PATHs\n"
@@ -70,6 +70,22 @@ bool cli_parse_param(char *arg, cli_param *p)
         p->name = arg;
     }
     return true;
+}
+
+const char *cli_bad_option(char **argv, int c, char *buf, size_t size)
+{
+    /* An unknown short option may sit inside a group ("-zq") that optind
+     * has not passed yet: only optopt names it. An unknown long option
+     * leaves optopt 0 and is the element just passed. */
+    const char *last = argv[optind - 1];
+    bool long_opt = strncmp(last, "--", 2) == 0;
+    if (c == '?' && optopt > 0 && optopt < 256)
+        snprintf(buf, size, "-%c", optopt);
+    else if (c == ':' && !long_opt && optopt > 0 && optopt < 256)
+        snprintf(buf, size, "-%c", optopt);
+    else
+        snprintf(buf, size, "%.*s", (int)strcspn(last, "="), last);
+    return buf;
 }
 
 bool cli_parse_size(const char *option, const char *text, size_t *out)

@@ -129,6 +129,14 @@ config_error "bad-type.yaml: limits.max_body_bytes: expected an integer, got a s
 config_error "broken.rules:3:" --policy "$tmp/broken.rules"
 config_error "--param nosuch.max_gpus" --policy rules/ --param nosuch.max_gpus=1
 config_error "cannot read '$tmp/missing.rules'" --policy "$tmp/missing.rules"
+# The example configuration, laid out as the README's install steps say
+# (paths moved under $tmp), loads.
+mkdir -p "$tmp/ex/policies" "$tmp/ex/site" "$tmp/ex/log"
+cp rules/*.rules "$tmp/ex/policies/"
+cp rules/gpu-limits.rules "$tmp/ex/site/"
+sed -e "s#/etc/rulesd/#$tmp/ex/#g" -e "s#/var/log/rulesd/#$tmp/ex/log/#g" server/rulesd.example.yaml >"$tmp/ex/rulesd.yaml"
+"$RULESD" --check --config "$tmp/ex/rulesd.yaml" >"$tmp/out" 2>&1
+if [ $? -eq 0 ] && grep -q "6 policies OK" "$tmp/out"; then pass; else fail "the example configuration does not load: $(head -c 400 "$tmp/out")"; fi
 # A priority override names a source; a bundle's priorities are fixed (told
 # by content: this bundle is called .rules).
 "$RULEC" compile rules/example.rules -o "$tmp/bundle-named.rules"

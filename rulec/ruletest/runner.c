@@ -101,10 +101,16 @@ static bool parse_opts(int argc, char **argv, test_opts *o, bool *help)
             *help = true;
             return false;
         case ':':
-            fprintf(stderr, "rulec test: %s needs a value\n", argv[optind - 1]);
+        case '?': {
+            char name[64];
+            cli_bad_option(argv, c, name, sizeof name);
+            if (c == ':')
+                fprintf(stderr, "rulec test: %s needs a value\n", name);
+            else
+                fprintf(stderr, "rulec test: unknown option '%s'\n", name);
             return false;
+        }
         default:
-            fprintf(stderr, "rulec test: unknown option '%s'\n", argv[optind - 1]);
             return false;
         }
     }

@@ -1,0 +1,1 @@
+compile -o /tmp/never-a.rbc -o /tmp/never-b.rbc rules/

@@ -1,0 +1,1 @@
+disasm tests/golden/apply/inputs/broken.rules
