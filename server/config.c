@@ -10,6 +10,7 @@
 #include "log.h"
 #include "rulevm.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -173,6 +174,14 @@ static bool parse_listen(const char *s, char **addr, unsigned *port, char *why, 
         char *a = strndup(host, hostlen);
         if (!a) {
             snprintf(why, whysize, "out of memory");
+            return false;
+        }
+        /* Numeric only, as listening takes it: checked here so that
+         * --check (the unit's ExecStartPre) refuses it too. */
+        unsigned char probe[sizeof(struct in6_addr)];
+        if (inet_pton(AF_INET, a, probe) != 1 && inet_pton(AF_INET6, a, probe) != 1) {
+            snprintf(why, whysize, "'%s' is not a numeric IPv4 or IPv6 address", a);
+            free(a);
             return false;
         }
         free(*addr);
@@ -463,8 +472,11 @@ static bool cli_uint(const char *flag, const char *s, unsigned long long min, un
 static bool apply_cli(const rd_cli *cli, rd_config *cfg, char *err, size_t errsize)
 {
     unsigned long long n;
-    if (cli->listen && !parse_listen(cli->listen, &cfg->address, &cfg->port, err, errsize))
+    char why[300];
+    if (cli->listen && !parse_listen(cli->listen, &cfg->address, &cfg->port, why, sizeof why)) {
+        snprintf(err, errsize, "--listen: %s", why);
         return false;
+    }
     if (cli->port) {
         if (!cli_uint("--port", cli->port, 0, 65535, &n, err, errsize))
             return false;

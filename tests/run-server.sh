@@ -129,6 +129,8 @@ config_error "bad-type.yaml: limits.max_body_bytes: expected an integer, got a s
 config_error "broken.rules:3:" --policy "$tmp/broken.rules"
 config_error "--param nosuch.max_gpus" --policy rules/ --param nosuch.max_gpus=1
 config_error "cannot read '$tmp/missing.rules'" --policy "$tmp/missing.rules"
+config_error "'nothost' is not a numeric IPv4 or IPv6 address" --policy rules/ --listen nothost:80
+config_error "'999.1.1.1' is not a numeric IPv4 or IPv6 address" --policy rules/ --listen 999.1.1.1:80
 # The example configuration, laid out as the README's install steps say
 # (paths moved under $tmp), loads.
 mkdir -p "$tmp/ex/policies" "$tmp/ex/site" "$tmp/ex/log"
