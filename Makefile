@@ -150,13 +150,15 @@ endif
 UTIL_SRC     := $(wildcard util/*.c)
 VM_SRC       := $(wildcard vm/*.c) $(UTIL_SRC)
 COMPILER_SRC := $(wildcard grammar/*.c compiler/*.c)
+SCHEMA_FILES := $(wildcard schemas/*/*.json)
 CLI_SRC      := $(wildcard rulec/*.c rulec/ruletest/*.c)
 SERVER_SRC   := $(wildcard server/*.c)
 PROTOCOL_SRC := $(wildcard protocols/*.c)
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 
 VM_OBJ       := $(VM_SRC:%.c=$(BUILD)/obj/%.o)
-COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/grammar/parser.o $(BUILD)/grammar/lexer.o
+COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/compiler/schemas.o \
+                $(BUILD)/grammar/parser.o $(BUILD)/grammar/lexer.o
 CLI_OBJ      := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 SERVER_OBJ   := $(SERVER_SRC:%.c=$(BUILD)/obj/%.o)
 PROTOCOL_OBJ := $(PROTOCOL_SRC:%.c=$(BUILD)/obj/%.o)
@@ -208,6 +210,13 @@ $(BUILD)/obj/%.o: %.c $(FLAGS_STAMP) | $(PUBLIC_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS_ALL) $(call module_inc,$<) $(if $(filter server/%,$<),$(MHD_CFLAGS)) -c -o $@ $<
+
+# The targets' schemas, built into the compiler (.incbin reads them from
+# the repository root, where make runs).
+$(BUILD)/obj/compiler/schemas.o: compiler/schemas.S $(SCHEMA_FILES) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 # ---- library ----
 $(STATIC_LIB): $(VM_OBJ)

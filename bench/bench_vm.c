@@ -106,7 +106,7 @@ static rv_program *compile_once(const rc_input *srcs, size_t n, const rv_config 
         die("policies", "out of memory");
     rv_program *prog;
     double t0 = now_ns();
-    if (rc_load(report, srcs, n, cfg, 0, &prog) != RC_OK) {
+    if (rc_load(report, srcs, n, &(rc_options){cfg, 0, NULL}, &prog) != RC_OK) {
         fputs(rc_report_text(report, "bench_vm", NULL), stderr);
         die("policies", "do not compile");
     }

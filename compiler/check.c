@@ -9,6 +9,8 @@
 #include "compile.h"
 #include "opcodes.h"
 #include "parse.h"
+#include "schema.h"
+#include "suggest.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -16,8 +18,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#define MAX_KINDS 16   /* kinds of one target */
+
 typedef struct scope {
     const char *vars[RV_SLOTS_MAX];
+    rc_shape *shapes[RV_SLOTS_MAX];   /* per block kind: what the variable visits */
     uint32_t depth;
 } scope;
 
@@ -27,6 +32,13 @@ typedef struct checker {
     ru_arena *arena;
     rc_diags *diags;
     scope sc;
+    const rc_check_env *env;
+    const rc_target *target;
+    /* The kinds the current `on` block applies to, and the shape of each
+     * one's whole document (none when the target has no schemas). */
+    const rc_target_kind *kinds[MAX_KINDS];
+    rc_shape roots[MAX_KINDS];
+    size_t nkinds;
 } checker;
 
 static const char *const ctx_names[RV_CTX__COUNT] = {"user", "project", "kind"};
@@ -191,6 +203,84 @@ static bool find_param(const rc_checked *out, const char *name, uint32_t *index)
     return false;
 }
 
+/* Appends a path's display form up to segment n (not included). */
+static void path_text(ru_buf *b, const rc_expr *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const rc_seg *g = &e->u.path.segs[i];
+        if (g->is_index)
+            ru_buf_printf(b, "[%lld]", (long long)g->index);
+        else if (rv_is_ident(g->key, g->klen))
+            ru_buf_printf(b, "%s%s", i ? "." : "", g->key);
+        else {
+            ru_buf_puts(b, "[");
+            ru_buf_json_string(b, g->key, g->klen);
+            ru_buf_puts(b, "]");
+        }
+    }
+}
+
+/* Walks e's segments through the shapes of each block kind; out[k] gets
+ * the shape at the end. With report, an impossible step is an error at the
+ * segment, once per path (at the first kind it fails in). Returns false
+ * when a step failed. */
+static bool path_shapes(checker *c, const rc_expr *e, rc_shape *out, bool report)
+{
+    size_t first;
+    for (size_t k = 0; k < c->nkinds; k++) {
+        if (e->root == RC_ROOT_SPEC) {
+            out[k] = c->roots[k];
+            first = 0;
+        } else if (e->root == RC_ROOT_LOCAL && c->sc.shapes[e->index]) {
+            out[k] = c->sc.shapes[e->index][k];
+            first = 1;
+        } else {
+            out[k] = rc_shape_any();
+            continue;
+        }
+        for (size_t i = first; i < e->u.path.nseg && !out[k].any; i++) {
+            const rc_seg *g = &e->u.path.segs[i];
+            rc_shape next = rc_shape_step(&out[k], g->is_index ? NULL : g->key, g->klen, c->arena);
+            if (next.any || next.n) {
+                out[k] = next;
+                continue;
+            }
+            if (report) {
+                ru_buf where;
+                ru_buf_init(&where, c->arena->alloc, c->arena->ud);
+                path_text(&where, e, i);
+                ru_buf_terminate(&where);
+                const char *at = where.len ? where.data : NULL;
+                const char *kind = c->kinds[k]->name;
+                if (!g->is_index && rc_shape_has_fields(&out[k])) {
+                    const char *names[256];
+                    size_t nn = rc_shape_fields(&out[k], names, 256);
+                    const char *hint = rc_suggest(g->key, names, nn);
+                    bool vowel = strchr("aeiou", kind[0]) != NULL;
+                    error(c, g->loc, "unknown field '%s' in %s%s%s %s spec%s%s%s", g->key, at ? at : "",
+                          at ? " of " : "", vowel ? "an" : "a", kind, hint ? "; did you mean '" : "",
+                          hint ? hint : "", hint ? "'?" : "");
+                } else {
+                    ru_buf what;
+                    ru_buf_init(&what, c->arena->alloc, c->arena->ud);
+                    rc_shape_describe(&out[k], &what);
+                    ru_buf_terminate(&what);
+                    if (g->is_index)
+                        error(c, g->loc, "cannot index %s with [%lld]: in a %s spec it is %s, not a list",
+                              at ? at : "the spec", (long long)g->index, kind, what.data);
+                    else
+                        error(c, g->loc, "'%s' cannot be a field of %s: in a %s spec it is %s", g->key,
+                              at ? at : "the spec", kind, what.data);
+                    ru_buf_free(&what);
+                }
+                ru_buf_free(&where);
+            }
+            return false;
+        }
+    }
+    return true;
+}
+
 static void check_path(checker *c, rc_expr *e)
 {
     if (e->u.path.dollar) {
@@ -211,13 +301,15 @@ static void check_path(checker *c, rc_expr *e)
         return;
     }
     const rc_seg *root = &e->u.path.segs[0];
+    e->root = RC_ROOT_SPEC;
     for (uint32_t d = c->sc.depth; d-- > 0;)
         if (!root->is_index && strcmp(c->sc.vars[d], root->key) == 0) {
             e->root = RC_ROOT_LOCAL;
             e->index = d;
-            return;
+            break;
         }
-    e->root = RC_ROOT_SPEC;
+    rc_shape shapes[MAX_KINDS];
+    path_shapes(c, e, shapes, true);
 }
 
 static bool builtin_index(const char *name, uint32_t *index)
@@ -322,6 +414,16 @@ static void check_expr(checker *c, rc_expr *e)
             return;
         }
         e->index = c->sc.depth;
+        c->sc.shapes[c->sc.depth] = NULL;
+        if (c->nkinds && e->u.quant.over->kind == RC_E_PATH && !e->u.quant.over->u.path.dollar) {
+            rc_shape over[MAX_KINDS];
+            rc_shape *elems = ru_arena_alloc(c->arena, c->nkinds * sizeof *elems);
+            if (elems && path_shapes(c, e->u.quant.over, over, false)) {
+                for (size_t k = 0; k < c->nkinds; k++)
+                    elems[k] = rc_shape_elements(&over[k], c->arena);
+                c->sc.shapes[c->sc.depth] = elems;
+            }
+        }
         c->sc.vars[c->sc.depth++] = e->u.quant.var;
         if (c->sc.depth > c->out->nslots)
             c->out->nslots = c->sc.depth;
@@ -632,12 +734,104 @@ static const char *file_stem(ru_arena *a, const char *path)
     return ru_arena_strndup(a, base, n);
 }
 
-bool rc_check(rc_file *file, ru_arena *arena, rc_diags *diags, rc_checked *out)
+/* The target names, for messages and suggestions. */
+static void target_names(const char **names, size_t *n, ru_buf *list)
+{
+    *n = 0;
+    for (const rc_target *t; (t = rc_target_at(*n)); (*n)++) {
+        names[*n] = t->name;
+        ru_buf_printf(list, "%s%s", *n ? ", " : "", t->name);
+    }
+    ru_buf_terminate(list);
+}
+
+/* Resolves the policy's target: the header's, else the environment's. */
+static void resolve_target(checker *c, const rc_header *h)
+{
+    const char *name = h && h->target ? h->target
+                       : c->env && c->env->default_target ? c->env->default_target
+                       : RC_DEFAULT_TARGET;
+    c->target = rc_target_find(name);
+    if (c->target)
+        return;
+    const char *names[16];
+    size_t n;
+    ru_buf list;
+    ru_buf_init(&list, c->arena->alloc, c->arena->ud);
+    target_names(names, &n, &list);
+    const char *hint = rc_suggest(name, names, n);
+    rc_loc at = h && h->target ? h->target_loc : (rc_loc){0, 0, 0, 0};
+    if (h && h->target)
+        error(c, at, "unknown target '%s' (targets: %s)%s%s%s", name, list.data, hint ? "; did you mean '" : "",
+              hint ? hint : "", hint ? "'?" : "");
+    else
+        rc_diag(c->diags, RC_ERROR, NULL, at, "unknown default target '%s' (targets: %s)", name, list.data);
+    ru_buf_free(&list);
+}
+
+/* The kinds an `on` block names, checked against the target; sets up the
+ * block's kinds and their documents' shapes. */
+static void enter_block(checker *c, const rc_on *on)
+{
+    c->nkinds = 0;
+    c->sc.depth = 0;
+    if (!c->target || !c->target->nkinds)
+        return;  /* "any", or an unknown target (reported) */
+    const char *names[MAX_KINDS];
+    ru_buf list;
+    ru_buf_init(&list, c->arena->alloc, c->arena->ud);
+    for (size_t k = 0; k < c->target->nkinds && k < MAX_KINDS; k++) {
+        names[k] = c->target->kinds[k].name;
+        ru_buf_printf(&list, "%s%s", k ? ", " : "", names[k]);
+    }
+    ru_buf_terminate(&list);
+    bool every = false;
+    for (size_t i = 0; i < on->nkinds; i++) {
+        const rc_kind_name *kn = &on->kinds[i];
+        if (strcmp(kn->name, "*") == 0) {
+            every = true;
+            continue;
+        }
+        int k = rc_target_kind_index(c->target, kn->name);
+        if (k < 0) {
+            const char *hint = rc_suggest(kn->name, names, c->target->nkinds);
+            error(c, kn->loc, "unknown kind '%s' for target %s (kinds: %s)%s%s%s", kn->name,
+                  c->target->name, list.data, hint ? "; did you mean '" : "", hint ? hint : "",
+                  hint ? "'?" : "");
+            continue;
+        }
+        bool seen = false;
+        for (size_t j = 0; j < c->nkinds && !seen; j++)
+            seen = c->kinds[j] == &c->target->kinds[k];
+        if (!seen && c->nkinds < MAX_KINDS)
+            c->kinds[c->nkinds++] = &c->target->kinds[k];
+    }
+    ru_buf_free(&list);
+    if (every) {
+        c->nkinds = 0;
+        for (size_t k = 0; k < c->target->nkinds && k < MAX_KINDS; k++)
+            c->kinds[c->nkinds++] = &c->target->kinds[k];
+    }
+    for (size_t k = 0; k < c->nkinds; k++) {
+        const rv_node *schema = rc_schema_of(c->env->schemas, c->kinds[k]);
+        c->roots[k] = schema ? rc_shape_root(schema, c->arena) : rc_shape_any();
+    }
+}
+
+bool rc_check(rc_file *file, const rc_check_env *env, ru_arena *arena, rc_diags *diags,
+              rc_checked *out)
 {
     int errors_before = diags->nerrors;
     memset(out, 0, sizeof *out);
     out->file = file;
-    checker c = {out, file->src, arena, diags, {{0}, 0}};
+    checker c;
+    memset(&c, 0, sizeof c);
+    c.out = out;
+    c.src = file->src;
+    c.arena = arena;
+    c.diags = diags;
+    c.env = env;
+    resolve_target(&c, file->headers);
 
     /* Header: at most one. */
     out->name = file_stem(arena, file->src->name);
@@ -691,7 +885,9 @@ bool rc_check(rc_file *file, ru_arena *arena, rc_diags *diags, rc_checked *out)
         out->nparams++;
     }
 
-    for (rc_on *on = file->ons; on; on = on->next)
+    for (rc_on *on = file->ons; on; on = on->next) {
+        enter_block(&c, on);
         check_block(&c, on->body);
+    }
     return diags->nerrors == errors_before;
 }

@@ -19,15 +19,18 @@ bool rc_compile(const rc_source *srcs, size_t nsrcs, ru_arena *arena, rc_diags *
                 rv_policy ***policies, size_t *n)
 {
     rc_compiled c;
-    bool ok = rc_compile_set(srcs, nsrcs, arena, diags, false, &c);
+    bool ok = rc_compile_set(srcs, nsrcs, NULL, arena, diags, false, &c);
     *policies = c.policies;
     *n = c.n;
     return ok;
 }
 
-bool rc_compile_set(const rc_source *srcs, size_t nsrcs, ru_arena *arena, rc_diags *diags,
-                    bool want_maps, rc_compiled *out)
+bool rc_compile_set(const rc_source *srcs, size_t nsrcs, const char *default_target,
+                    ru_arena *arena, rc_diags *diags, bool want_maps, rc_compiled *out)
 {
+    rc_schemas schemas;
+    rc_schemas_init(&schemas, arena);
+    rc_check_env env = {default_target, &schemas};
     memset(out, 0, sizeof *out);
     unit **units = ru_arena_alloc(arena, (nsrcs ? nsrcs : 1) * sizeof *units);
     if (!units)
@@ -45,7 +48,7 @@ bool rc_compile_set(const rc_source *srcs, size_t nsrcs, ru_arena *arena, rc_dia
             return false;
         /* Check even after syntax errors: the tree is partial but its
          * remaining problems are still worth reporting in the same run. */
-        bool ok = rc_check(file, arena, diags, &u->checked) && diags->nerrors == before;
+        bool ok = rc_check(file, &env, arena, diags, &u->checked) && diags->nerrors == before;
         if (!ok)
             continue;
         u->policy = rc_codegen_map(&u->checked, arena, diags, want_maps ? &u->map : NULL);

@@ -11,6 +11,7 @@
 #include "program.h"   /* the bytecode format: what code generation writes */
 #include "ast.h"
 #include "diag.h"
+#include "target.h"
 
 /* What the checker learns about a file, for code generation. */
 typedef struct rc_checked {
@@ -24,10 +25,19 @@ typedef struct rc_checked {
     uint32_t nslots;         /* deepest quantifier nesting */
 } rc_checked;
 
-/* Resolves names, checks types it can see, splits message templates and
- * warns about statements that can never run. Annotates the AST in place.
- * Returns false when it reported errors. */
-bool rc_check(rc_file *file, ru_arena *arena, rc_diags *diags, rc_checked *out);
+/* What the checker needs beyond the file: the target of policies that name
+ * none, and the compilation's parsed schemas (target.h). */
+typedef struct rc_check_env {
+    const char *default_target;   /* NULL: RC_DEFAULT_TARGET */
+    rc_schemas *schemas;
+} rc_check_env;
+
+/* Resolves names, checks types it can see, resolves kinds and paths
+ * against the policy's target, splits message templates and warns about
+ * statements that can never run. Annotates the AST in place. Returns false
+ * when it reported errors. */
+bool rc_check(rc_file *file, const rc_check_env *env, ru_arena *arena, rc_diags *diags,
+              rc_checked *out);
 
 /* Whether an expression is a literal value (scalars, lists and maps of
  * literals, negated numbers), and that value (in the arena). */
@@ -55,8 +65,8 @@ typedef struct rc_compiled {
  * overrides its header's priority), then applies the policy-set rule
  * (rv_set_rule): a clash is reported at both headers. Diagnostics for
  * every file are reported, not only the first failing one. */
-bool rc_compile_set(const rc_source *srcs, size_t nsrcs, ru_arena *arena, rc_diags *diags,
-                    bool want_maps, rc_compiled *out);
+bool rc_compile_set(const rc_source *srcs, size_t nsrcs, const char *default_target,
+                    ru_arena *arena, rc_diags *diags, bool want_maps, rc_compiled *out);
 /* The same, handing back only the policies. */
 bool rc_compile(const rc_source *srcs, size_t nsrcs, ru_arena *arena, rc_diags *diags,
                 rv_policy ***policies, size_t *n);

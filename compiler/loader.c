@@ -231,9 +231,13 @@ typedef struct origin {
     size_t source;     /* index among the sources, or SIZE_MAX for a bundle */
 } origin;
 
-rc_result rc_load(rc_report *r, const rc_input *inputs, size_t ninputs, const rv_config *cfg,
-                  unsigned flags, rv_program **out)
+rc_result rc_load(rc_report *r, const rc_input *inputs, size_t ninputs, const rc_options *options,
+                  rv_program **out)
 {
+    static const rc_options defaults = {NULL, 0, NULL};
+    const rc_options *opt = options ? options : &defaults;
+    const rv_config *cfg = opt->vm;
+    unsigned flags = opt->flags;
     *out = NULL;
     forget_load(r);
     rc_source *srcs = ru_arena_alloc(&r->arena, (ninputs ? ninputs : 1) * sizeof *srcs);
@@ -280,7 +284,8 @@ rc_result rc_load(rc_report *r, const rc_input *inputs, size_t ninputs, const rv
         src_input[nsrcs] = i;
         srcs[nsrcs++] = (rc_source){copy, text, in->size, in->has_priority != 0, in->priority};
     }
-    if (!rc_compile_set(srcs, nsrcs, &r->arena, &r->diags, (flags & RC_COVERAGE) != 0, &compiled)) {
+    if (!rc_compile_set(srcs, nsrcs, opt->target, &r->arena, &r->diags, (flags & RC_COVERAGE) != 0,
+                        &compiled)) {
         if (result == RC_OK)
             result = r->diags.nerrors ? RC_INVALID : RC_FAILED;
         if (!r->diags.nerrors)

@@ -90,13 +90,22 @@ typedef enum rc_result {
                        bundle, a clash between bundles, out of memory */
 } rc_result;
 
-/* Compiles every source, checks the set, loads sources and bundles as one
- * verified program with the VM configuration cfg (NULL: defaults).
- * Diagnostics of every input are reported, not only the first failing
- * one. On RC_OK *out is the program; otherwise *out is NULL and the report
- * says why. */
+/* How to load. A zeroed struct (or NULL) means the defaults. */
+typedef struct rc_options {
+    const rv_config *vm;        /* the program's VM configuration; NULL: defaults */
+    unsigned flags;             /* RC_BUNDLE, RC_COVERAGE */
+    const char *target;         /* for sources whose header names none; NULL:
+                                   "dstack". "any" checks no kinds or paths
+                                   (documents no schema describes). */
+} rc_options;
+
+/* Compiles every source, checking its kinds and paths against its
+ * target's schemas, checks the set, loads sources and bundles as one
+ * verified program. Diagnostics of every input are reported, not only the
+ * first failing one. On RC_OK *out is the program; otherwise *out is NULL
+ * and the report says why. */
 rc_result rc_load(rc_report *report, const rc_input *inputs, size_t ninputs,
-                  const rv_config *cfg, unsigned flags, rv_program **out);
+                  const rc_options *options, rv_program **out);
 
 /* ---- The report ---- */
 

@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc_input src = {"fuzz.rules", text, size, 0, 0, 0};
     rc_report *report = rc_report_new();
     rv_program *prog;
-    rc_result r = rc_load(report, &src, 1, NULL, RC_BUNDLE | RC_COVERAGE, &prog);
+    rc_result r = rc_load(report, &src, 1, &(rc_options){NULL, RC_BUNDLE | RC_COVERAGE, "any"}, &prog);
     /* Printing diagnostics exercises the caret code on hostile text. */
     size_t len;
     const char *diag = rc_report_text(report, "fuzz", &len);

@@ -175,6 +175,8 @@ typedef struct rc_header {
     bool has_priority;
     int64_t priority;
     rc_loc priority_loc;
+    const char *target;    /* `target NAME`; NULL: the default */
+    rc_loc target_loc;
     rc_loc loc;
     struct rc_header *next;
 } rc_header;

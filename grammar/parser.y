@@ -63,6 +63,15 @@ typedef struct rc_path_acc {
     size_t cap;
 } rc_path_acc;
 
+/* The options after a header's name: `priority N`, `target NAME`. */
+typedef struct rc_header_opts {
+    bool has_priority;
+    int64_t priority;
+    rc_loc priority_loc;
+    const char *target;   /* NULL: none named */
+    rc_loc target_loc;
+} rc_header_opts;
+
 /* A statement list being built. */
 typedef struct rc_stmt_list {
     rc_stmt *head, *tail;
@@ -239,6 +248,7 @@ static rc_stmt *write_stmt(rc_parser *p, rc_stmt_kind kind, rc_expr *path, rc_ex
 %type <rc_stmt *> block stmt match
 %type <rc_name> name keyword key
 %type <int64_t> signed_int
+%type <rc_header_opts> header_opts
 
 %%
 
@@ -253,21 +263,15 @@ items:
 ;
 
 item:
-  KW_POLICY STRING ';'
+  KW_POLICY STRING header_opts ';'
     {
       rc_header *h = rc_build_alloc(B, sizeof *h);
       h->name = $2;
-      h->loc = @$;
-      *p->header_tail = h;
-      p->header_tail = &h->next;
-    }
-| KW_POLICY STRING KW_PRIORITY signed_int ';'
-    {
-      rc_header *h = rc_build_alloc(B, sizeof *h);
-      h->name = $2;
-      h->has_priority = true;
-      h->priority = $4;
-      h->priority_loc = @4;
+      h->has_priority = $3.has_priority;
+      h->priority = $3.priority;
+      h->priority_loc = $3.priority_loc;
+      h->target = $3.target;
+      h->target_loc = $3.target_loc;
       h->loc = @$;
       *p->header_tail = h;
       p->header_tail = &h->next;
@@ -546,6 +550,36 @@ path:
 | path '[' INT ']'                { $$ = $1; rc_path_push(B, $$.e, &$$.cap, seg_index($3, seg_loc(@2, @4))); }
 | path '[' '-' INT ']'            { $$ = $1; rc_path_push(B, $$.e, &$$.cap, seg_index(-$4, seg_loc(@2, @5))); }
 | path '[' STRING ']'             { $$ = $1; rc_path_push(B, $$.e, &$$.cap, seg_key(p, $3.value, $3.len, seg_loc(@2, @4))); }
+;
+
+/* `priority N` and `target NAME`, in either order. `target` is no keyword
+ * (a spec may well have a field called target): it is an identifier that
+ * the action recognises. */
+header_opts:
+  %empty { memset(&$$, 0, sizeof $$); }
+| header_opts KW_PRIORITY signed_int
+    {
+      $$ = $1;
+      if ($$.has_priority)
+          rc_diag(p->diags, RC_ERROR, p->src, @2, "the header names a priority twice");
+      $$.has_priority = true;
+      $$.priority = $3;
+      $$.priority_loc = @3;
+    }
+| header_opts IDENT name
+    {
+      $$ = $1;
+      if ($2.len != 6 || memcmp($2.s, "target", 6) != 0) {
+          rc_diag(p->diags, RC_ERROR, p->src, @2,
+                  "unknown header option '%.*s' (a header takes: priority N, target NAME)",
+                  (int)$2.len, $2.s);
+      } else {
+          if ($$.target)
+              rc_diag(p->diags, RC_ERROR, p->src, @2, "the header names a target twice");
+          $$.target = rc_build_strndup(B, $3.s, $3.len);
+          $$.target_loc = @3;
+      }
+    }
 ;
 
 /* A name after '.' or as a map key: any keyword reads as a plain name

@@ -103,7 +103,7 @@ int cli_check(int argc, char **argv)
     if (rc_read_inputs(report, (const char *const *)argv + first, (size_t)(argc - first), 0)) {
         size_t n;
         rc_input *inputs = rc_report_inputs(report, &n);
-        rc_result r = rc_load(report, inputs, n, NULL, 0, &prog);
+        rc_result r = rc_load(report, inputs, n, NULL, &prog);
         rc = r == RC_OK ? 0 : r == RC_INVALID ? EXIT_REJECTED : EXIT_TROUBLE;
         if (r == RC_OK)
             rv_program_free(prog);

@@ -118,7 +118,7 @@ int cli_load(char **args, int nargs, unsigned flags, rv_program **prog, rc_repor
     if (rc_read_inputs(report, (const char *const *)args, (size_t)nargs, 0)) {
         size_t n;
         rc_input *inputs = rc_report_inputs(report, &n);
-        rc_result r = rc_load(report, inputs, n, NULL, flags, prog);
+        rc_result r = rc_load(report, inputs, n, &(rc_options){NULL, flags, NULL}, prog);
         rc = r == RC_OK ? 0 : r == RC_INVALID ? EXIT_REJECTED : EXIT_TROUBLE;
     }
     fputs(rc_report_text(report, "rulec", NULL), stderr);

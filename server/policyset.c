@@ -236,7 +236,7 @@ rd_set *rd_set_build(const rd_config *cfg, uint64_t revision, ru_buf *diag)
         goto done;
     size_t n;
     rc_input *inputs = rc_report_inputs(report, &n);
-    rc_result r = rc_load(report, inputs, n, NULL, 0, &prog);
+    rc_result r = rc_load(report, inputs, n, NULL, &prog);
     /* Warnings of a good set are logged too. */
     size_t len;
     const char *text = rc_report_text(report, NULL, &len);

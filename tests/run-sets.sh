@@ -14,8 +14,8 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 d=$tmp/policies
 mkdir "$d"
-printf 'policy "a" priority 1;\non * { set a = 1; }\n' >"$d/a.rules"
-printf 'policy "b" priority 2;\non * { set b = a + 1; }\n' >"$tmp/b.rules"
+printf 'policy "a" priority 1 target any;\non * { set a = 1; }\n' >"$d/a.rules"
+printf 'policy "b" priority 2 target any;\non * { set b = a + 1; }\n' >"$tmp/b.rules"
 "$RULEC" compile "$tmp/b.rules" -o "$d/b.rbc" || fail "cannot compile the fixture bundle"
 # An editor's leftovers and a hidden policy: loaded, each would change the
 # answer or break the set.

@@ -380,8 +380,8 @@ static bool load(loaded *L, const tt_file *f, const test_opts *o, tt_cover *cove
         return false;
     size_t n;
     rc_input *inputs = rc_report_inputs(L->report, &n);
-    ok = rc_load(L->report, inputs, n, NULL, RC_BUNDLE | (o->coverage ? RC_COVERAGE : 0),
-                 &L->prog) == RC_OK;
+    ok = rc_load(L->report, inputs, n,
+                 &(rc_options){NULL, RC_BUNDLE | (o->coverage ? RC_COVERAGE : 0), NULL}, &L->prog) == RC_OK;
     print_diags(L->report, errs);
     if (!ok)
         return false;
@@ -665,7 +665,7 @@ static bool cover_untested(const strlist *rules, tt_cover *cover, tt_errors *err
             return false;
         bool read = rc_read_inputs(report, &arg, 1, 0);
         rc_input *inputs = rc_report_inputs(report, &n);
-        if (read && rc_load(report, inputs, n, NULL, RC_COVERAGE, &prog) == RC_OK) {
+        if (read && rc_load(report, inputs, n, &(rc_options){NULL, RC_COVERAGE, NULL}, &prog) == RC_OK) {
             for (size_t j = 0; j < rv_program_policy_count(prog); j++) {
                 rv_policy_info info;
                 rv_program_policy(prog, j, &info);

@@ -40,7 +40,7 @@ static inline rv_program *compile_sources(const rc_input *inputs, size_t n, char
     rv_program *prog = NULL;
     if (!report)
         return NULL;
-    rc_result r = rc_load(report, inputs, n, NULL, 0, &prog);
+    rc_result r = rc_load(report, inputs, n, &(rc_options){NULL, 0, "any"}, &prog);
     const char *text = rc_report_text(report, "test", NULL);
     if (diag_text)
         *diag_text = strdup(text);

@@ -66,7 +66,7 @@ static char *compile_bundle(const char *text, size_t *len)
     rc_input in = {"alloc.rules", text, strlen(text), 0, 0, 0};
     rv_program *prog;
     char *bytes = NULL;
-    if (report && rc_load(report, &in, 1, NULL, RC_BUNDLE, &prog) == RC_OK) {
+    if (report && rc_load(report, &in, 1, &(rc_options){NULL, RC_BUNDLE, "any"}, &prog) == RC_OK) {
         size_t n;
         const void *bundle = rc_report_bundle(report, &n);
         if ((bytes = malloc(n))) {

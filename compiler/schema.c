@@ -1,0 +1,276 @@
+/* schema.c - shapes: the schemas a path may be at (schema.h). */
+#include "schema.h"
+
+#include <string.h>
+
+#define MAX_NODES 64   /* members one path can be at; more is "any" */
+
+static const rv_node *member(const rv_node *obj, const char *key)
+{
+    if (!obj || obj->type != RV_OBJECT)
+        return NULL;
+    rv_member *m = rv_object_find(obj, key, strlen(key));
+    return m ? m->value : NULL;
+}
+
+/* "#/$defs/Name" in the root document. */
+static const rv_node *deref(const rv_node *root, const rv_node *ref)
+{
+    if (!ref || ref->type != RV_STRING || strncmp(ref->u.s, "#/$defs/", 8) != 0)
+        return NULL;
+    const rv_node *defs = member(root, "$defs");
+    if (!defs || defs->type != RV_OBJECT)
+        return NULL;
+    rv_member *m = rv_object_find(defs, ref->u.s + 8, ref->len - 8);
+    return m ? m->value : NULL;
+}
+
+typedef struct acc {
+    const rv_node *nodes[MAX_NODES];
+    size_t n;
+    bool any;
+} acc;
+
+static void add(acc *x, const rv_node *n)
+{
+    for (size_t i = 0; i < x->n; i++)
+        if (x->nodes[i] == n)
+            return;
+    if (x->n == MAX_NODES)
+        x->any = true;  /* too many to follow: say nothing rather than wrong */
+    else
+        x->nodes[x->n++] = n;
+}
+
+/* Whether a schema node constrains structure at all. */
+static bool structural(const rv_node *n)
+{
+    return member(n, "type") || member(n, "properties") || member(n, "items") ||
+           member(n, "additionalProperties") || member(n, "enum") || member(n, "const");
+}
+
+/* Adds the concrete members of n: references followed, unions flattened. */
+static void expand(const rv_node *root, const rv_node *n, acc *x, int depth)
+{
+    if (x->any)
+        return;
+    if (!n || depth > 32) {
+        x->any = true;
+        return;
+    }
+    if (n->type == RV_BOOL) {  /* true: anything; false: nothing */
+        if (n->u.b)
+            x->any = true;
+        return;
+    }
+    if (n->type != RV_OBJECT) {
+        x->any = true;
+        return;
+    }
+    const rv_node *ref = member(n, "$ref");
+    if (ref) {
+        expand(root, deref(root, ref), x, depth + 1);
+        return;
+    }
+    static const char *const unions[] = {"anyOf", "oneOf", "allOf"};
+    bool united = false;
+    for (size_t u = 0; u < 3; u++) {
+        const rv_node *list = member(n, unions[u]);
+        if (!list || list->type != RV_ARRAY)
+            continue;
+        united = true;
+        for (uint32_t i = 0; i < list->len; i++)
+            expand(root, list->u.items[i], x, depth + 1);
+    }
+    if (united && !structural(n))
+        return;
+    if (!structural(n)) {
+        x->any = true;  /* {} or only descriptions: any value */
+        return;
+    }
+    add(x, n);
+}
+
+static rc_shape finish(const rv_node *root, const acc *x, ru_arena *a)
+{
+    rc_shape s = {root, NULL, 0, x->any};
+    if (x->any || x->n == 0)
+        return s;
+    const rv_node **v = ru_arena_alloc(a, x->n * sizeof *v);
+    if (!v) {
+        s.any = true;  /* out of memory: check nothing further */
+        return s;
+    }
+    memcpy(v, x->nodes, x->n * sizeof *v);
+    s.nodes = v;
+    s.n = x->n;
+    return s;
+}
+
+rc_shape rc_shape_any(void)
+{
+    return (rc_shape){NULL, NULL, 0, true};
+}
+
+rc_shape rc_shape_root(const rv_node *schema, ru_arena *a)
+{
+    if (!schema)
+        return rc_shape_any();
+    acc x = {{0}, 0, false};
+    expand(schema, schema, &x, 0);
+    return finish(schema, &x, a);
+}
+
+/* Whether type (a string or a list of strings) names t. */
+static bool has_type(const rv_node *n, const char *t)
+{
+    const rv_node *type = member(n, "type");
+    if (!type)
+        return false;
+    if (type->type == RV_STRING)
+        return strcmp(type->u.s, t) == 0;
+    if (type->type == RV_ARRAY)
+        for (uint32_t i = 0; i < type->len; i++)
+            if (type->u.items[i]->type == RV_STRING && strcmp(type->u.items[i]->u.s, t) == 0)
+                return true;
+    return false;
+}
+
+static bool objectish(const rv_node *n)
+{
+    return has_type(n, "object") || member(n, "properties") || member(n, "additionalProperties");
+}
+
+static bool arrayish(const rv_node *n)
+{
+    return has_type(n, "array") || member(n, "items");
+}
+
+rc_shape rc_shape_step(const rc_shape *in, const char *key, size_t klen, ru_arena *a)
+{
+    if (in->any)
+        return *in;
+    acc x = {{0}, 0, false};
+    for (size_t i = 0; i < in->n; i++) {
+        const rv_node *n = in->nodes[i];
+        if (key) {
+            if (!objectish(n))
+                continue;
+            const rv_node *props = member(n, "properties");
+            rv_member *m = props && props->type == RV_OBJECT ? rv_object_find(props, key, klen) : NULL;
+            if (m) {
+                expand(in->root, m->value, &x, 0);
+                continue;
+            }
+            if (member(n, "patternProperties")) {
+                x.any = true;
+                continue;
+            }
+            const rv_node *extra = member(n, "additionalProperties");
+            if (!extra)
+                x.any = true;  /* JSON Schema's default: other keys are allowed */
+            else
+                expand(in->root, extra, &x, 0);  /* false adds nothing */
+        } else {
+            if (!arrayish(n))
+                continue;
+            const rv_node *items = member(n, "items");
+            if (items)
+                expand(in->root, items, &x, 0);
+            else
+                x.any = true;
+        }
+    }
+    return finish(in->root, &x, a);
+}
+
+rc_shape rc_shape_elements(const rc_shape *in, ru_arena *a)
+{
+    if (in->any)
+        return *in;
+    acc x = {{0}, 0, false};
+    for (size_t i = 0; i < in->n; i++) {
+        const rv_node *n = in->nodes[i];
+        if (arrayish(n)) {
+            const rv_node *items = member(n, "items");
+            if (items)
+                expand(in->root, items, &x, 0);
+            else
+                x.any = true;
+        }
+        if (objectish(n)) {
+            /* A map's values: its declared fields' schemas and the rest. */
+            const rv_node *props = member(n, "properties");
+            for (uint32_t k = 0; props && props->type == RV_OBJECT && k < props->len; k++)
+                expand(in->root, props->u.members[k].value, &x, 0);
+            const rv_node *extra = member(n, "additionalProperties");
+            if (!extra)
+                x.any = true;
+            else
+                expand(in->root, extra, &x, 0);
+        }
+    }
+    return finish(in->root, &x, a);
+}
+
+bool rc_shape_has_fields(const rc_shape *s)
+{
+    if (s->any)
+        return true;
+    for (size_t i = 0; i < s->n; i++)
+        if (objectish(s->nodes[i]))
+            return true;
+    return false;
+}
+
+size_t rc_shape_fields(const rc_shape *s, const char **names, size_t max)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const rv_node *props = member(s->nodes[i], "properties");
+        for (uint32_t j = 0; props && props->type == RV_OBJECT && j < props->len && k < max; j++) {
+            const char *name = props->u.members[j].key;
+            bool seen = false;
+            for (size_t q = 0; q < k && !seen; q++)
+                seen = strcmp(names[q], name) == 0;
+            if (!seen)
+                names[k++] = name;
+        }
+    }
+    return k;
+}
+
+void rc_shape_describe(const rc_shape *s, ru_buf *b)
+{
+    if (s->any) {
+        ru_buf_puts(b, "any value");
+        return;
+    }
+    static const char *const kinds[][2] = {
+        {"object", "an object"}, {"array", "a list"}, {"string", "a string"},
+        {"integer", "an integer"}, {"number", "a number"}, {"boolean", "a boolean"},
+        {"null", "null"},
+    };
+    const char *seen[8];
+    size_t n = 0;
+    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
+        for (size_t i = 0; i < s->n; i++) {
+            const rv_node *node = s->nodes[i];
+            bool is = has_type(node, kinds[k][0]) || (k == 0 && objectish(node)) ||
+                      (k == 1 && arrayish(node)) ||
+                      (k == 2 && !member(node, "type") && (member(node, "enum") || member(node, "const")));
+            if (is) {
+                seen[n++] = kinds[k][1];
+                break;
+            }
+        }
+    if (n == 0) {
+        ru_buf_puts(b, "nothing");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            ru_buf_puts(b, i + 1 == n ? " or " : ", ");
+        ru_buf_puts(b, seen[i]);
+    }
+}
