@@ -107,6 +107,14 @@ typedef struct rc_options {
 rc_result rc_load(rc_report *report, const rc_input *inputs, size_t ninputs,
                   const rc_options *options, rv_program **out);
 
+/* Whether kind is one of target's kinds (target NULL: "dstack"; every kind
+ * name is one of "any"'s; kind NULL: only whether the target exists). 1
+ * when it is; 0 with why filled (NUL-terminated, at most size bytes): an
+ * unknown target or kind, with the known names and the closest one. For
+ * the kinds a request names (`rulec apply --kind`, test cases, rulesd's
+ * /v1/evaluate). */
+int rc_target_has_kind(const char *target, const char *kind, char *why, size_t size);
+
 /* ---- The report ---- */
 
 typedef enum rc_severity { RC_ERROR, RC_WARNING, RC_NOTE } rc_severity;

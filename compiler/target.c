@@ -1,6 +1,11 @@
 /* target.c - the table of targets and their kinds (target.h). */
 #include "target.h"
 
+#include "rulec.h"
+#include "suggest.h"
+
+#include <stdio.h>
+
 #include <string.h>
 
 /* The schema bytes, from schemas.S. */
@@ -62,4 +67,36 @@ const rv_node *rc_schema_of(rc_schemas *s, const rc_target_kind *kind)
     if (s->n < sizeof s->slots / sizeof *s->slots)
         s->slots[s->n++] = (struct rc_schema_slot){kind, root};
     return root;
+}
+
+int rc_target_has_kind(const char *target, const char *kind, char *why, size_t size)
+{
+    const char *name = target ? target : RC_DEFAULT_TARGET;
+    const rc_target *t = rc_target_find(name);
+    const char *names[16];
+    size_t n = 0;
+    char list[256] = "";
+    size_t used = 0;
+    if (!t) {
+        for (const rc_target *x; (x = rc_target_at(n)) && n < 16; n++) {
+            names[n] = x->name;
+            used += (size_t)snprintf(list + used, used < sizeof list ? sizeof list - used : 0, "%s%s",
+                                     n ? ", " : "", x->name);
+        }
+        const char *hint = rc_suggest(name, names, n);
+        snprintf(why, size, "unknown target '%s' (targets: %s)%s%s%s", name, list,
+                 hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+        return 0;
+    }
+    if (!kind || !t->nkinds || rc_target_kind_index(t, kind) >= 0)
+        return 1;
+    for (; n < t->nkinds && n < 16; n++) {
+        names[n] = t->kinds[n].name;
+        used += (size_t)snprintf(list + used, used < sizeof list ? sizeof list - used : 0, "%s%s",
+                                 n ? ", " : "", names[n]);
+    }
+    const char *hint = rc_suggest(kind, names, n);
+    snprintf(why, size, "unknown kind '%s' for target %s (kinds: %s)%s%s%s", kind, t->name, list,
+             hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+    return 0;
 }

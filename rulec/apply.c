@@ -14,6 +14,7 @@
 
 typedef struct apply_opts {
     const char *kind, *user, *project;
+    const char *target;        /* --target: of policies naming none; and the kinds */
     const char *request;       /* --request FILE */
     bool ndjson, explain, help;
     int output;                /* RV_AUTO: same as the input */
@@ -36,7 +37,10 @@ static const char apply_details[] =
     "\n"
     "Applies policies to a spec (JSON or YAML, '-' is standard input) and prints the\n"
     "rewritten spec, or every rejection message.\n"
-    "  -k, --kind K            the spec's kind: run, fleet, volume, gateway, ...\n"
+    "  -k, --kind K            the spec's kind, one of the target's (dstack: run, fleet,\n"
+    "                          volume, gateway)\n"
+    "      --target NAME       the target of policies whose header names none, and of\n"
+    "                          --kind (default dstack; 'any': every kind, no schema)\n"
     "  -u, --user U            $user (default empty)\n"
     "  -p, --project P         $project (default empty)\n"
     "      --param NAME=VALUE  override a parameter (NAME or POLICY.NAME; VALUE is JSON,\n"
@@ -51,7 +55,7 @@ static const char apply_details[] =
     "                          each (an empty line is a bad request too)\n"
     "exit status: 0 allowed, 1 rejected, 2 usage or input error (or a bad request)\n";
 
-enum { OPT_PARAM = 256, OPT_EXPLAIN, OPT_MAX_INPUT, OPT_REQUEST, OPT_NDJSON };
+enum { OPT_PARAM = 256, OPT_EXPLAIN, OPT_MAX_INPUT, OPT_REQUEST, OPT_NDJSON, OPT_TARGET };
 
 static bool parse_opts(int argc, char **argv, apply_opts *o)
 {
@@ -65,6 +69,7 @@ static bool parse_opts(int argc, char **argv, apply_opts *o)
         {"max-input-size", required_argument, NULL, OPT_MAX_INPUT},
         {"request", required_argument, NULL, OPT_REQUEST},
         {"ndjson", no_argument, NULL, OPT_NDJSON},
+        {"target", required_argument, NULL, OPT_TARGET},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
@@ -122,6 +127,9 @@ static bool parse_opts(int argc, char **argv, apply_opts *o)
         case OPT_NDJSON:
             o->ndjson = true;
             break;
+        case OPT_TARGET:
+            o->target = optarg;
+            break;
         case ':':
         case '?': {
             char name[64];
@@ -141,6 +149,14 @@ static bool parse_opts(int argc, char **argv, apply_opts *o)
     if (!o->kind || !*o->kind) {
         fprintf(stderr, "rulec apply: --kind %s (run, fleet, volume, gateway, ...)\n",
                 o->kind ? "must not be empty" : "is required");
+        return false;
+    }
+    /* A kind the target does not have would match no `on` block: the
+     * policies would silently do nothing. */
+    char why[400];
+    if (!rc_target_has_kind(o->target, o->kind, why, sizeof why)) {
+        fprintf(stderr, "rulec apply: %s: %s\n", strncmp(why, "unknown target", 14) == 0 ? "--target" : "--kind",
+                why);
         return false;
     }
     if (o->ndjson && !o->request) {
@@ -414,7 +430,7 @@ int cli_apply(int argc, char **argv)
         goto out;
     }
     int npolicies = o.request ? o.npositional : o.npositional - 1;
-    rv_program *prog = cli_load_program(o.positional, npolicies, o.params, o.nparams);
+    rv_program *prog = cli_load_program(o.positional, npolicies, o.target, o.params, o.nparams);
     if (!prog)
         goto out;
     rc = o.request ? apply_requests(prog, &o) : apply_spec(prog, &o);

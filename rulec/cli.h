@@ -39,15 +39,18 @@ char *cli_read_file(const char *path, size_t *len, size_t limit);
 bool cli_write_atomically(const char *path, const void *data, size_t len);
 
 /* Reads policy arguments (sources, bundles, folders) and loads them with
- * rc_load(flags), printing the diagnostics to stderr. Returns the exit code
+ * rc_load(flags; target for sources whose header names none, NULL: dstack),
+ * printing the diagnostics to stderr. Returns the exit code
  * the outcome means (0 loaded; 1 the policies have errors; 2 an input
  * cannot be used) and, on 0, the program (caller frees) and the report
  * (caller frees, may be NULL when report is NULL). */
-int cli_load(char **args, int nargs, unsigned flags, rv_program **prog, rc_report **report);
+int cli_load(char **args, int nargs, unsigned flags, const char *target, rv_program **prog,
+             rc_report **report);
 
 /* Loads policy arguments and applies the overrides. Prints diagnostics to
  * stderr. NULL on any error. */
-rv_program *cli_load_program(char **args, int nargs, const cli_param *params, size_t nparams);
+rv_program *cli_load_program(char **args, int nargs, const char *target, const cli_param *params,
+                             size_t nparams);
 
 /* Parses "NAME=VALUE" into p (pointers into arg, which is modified). */
 bool cli_parse_param(char *arg, cli_param *p);

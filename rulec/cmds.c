@@ -12,24 +12,28 @@
 #include <string.h>
 
 static const char check_usage[] =
-    "usage: rulec check POLICY...\n"
+    "usage: rulec check [--target NAME] POLICY...\n"
     "\n"
     "Checks policies (.rules sources; .rbc bundles are verified) and prints every\n"
     "diagnostic, sorted by file and position, then (when there were any) a count.\n"
+    "  --target NAME   the target of policies whose header names none (default\n"
+    "                  dstack; 'any' checks no kinds or paths)\n"
     "exit status: 0 clean (warnings allowed), 1 errors in the policies, 2 an input\n"
     "cannot be read or used\n";
 
 static const char compile_usage[] =
-    "usage: rulec compile POLICY... -o BUNDLE.rbc\n"
+    "usage: rulec compile [--target NAME] POLICY... -o BUNDLE.rbc\n"
     "\n"
     "Compiles policies into one verified bytecode bundle: the policy-set rules\n"
     "(priority order, same-name override) applied across sources and bundles.\n"
     "  -o, --output FILE   where to write it ('-': standard output); written through\n"
     "                      a temporary file renamed into place\n"
+    "  --target NAME       the target of policies whose header names none (default\n"
+    "                      dstack; 'any' checks no kinds or paths)\n"
     "exit status: 0 written, 1 errors in the policies, 2 usage or input error\n";
 
 static const char disasm_usage[] =
-    "usage: rulec disasm POLICY...\n"
+    "usage: rulec disasm [--target NAME] POLICY...\n"
     "\n"
     "Prints a readable listing of the bytecode of the loaded set: each policy's\n"
     "name, priority, source, kinds, parameters, constants, regexes, paths and\n"
@@ -39,9 +43,17 @@ static const char disasm_usage[] =
 /* Parses a subcommand that takes only -h/--help (and what opts adds). On a
  * problem prints it with the usage and returns -1; on --help returns -2;
  * else the index of the first operand. */
+typedef struct simple_opts {
+    const char *output;   /* -o */
+    const char *target;   /* --target */
+} simple_opts;
+
+enum { OPT_TARGET = 256 };
+
 static int parse_simple(int argc, char **argv, const char *usage, const char *shortopts,
-                        const struct option *longopts, const char **output)
+                        const struct option *longopts, simple_opts *so)
 {
+    memset(so, 0, sizeof *so);
     optind = 1;
     opterr = 0;
     int c;
@@ -51,12 +63,22 @@ static int parse_simple(int argc, char **argv, const char *usage, const char *sh
             fputs(usage, stdout);
             return -2;
         case 'o':
-            if (*output) {
-                fprintf(stderr, "rulec %s: -o given twice ('%s', then '%s')\n", argv[0], *output, optarg);
+            if (so->output) {
+                fprintf(stderr, "rulec %s: -o given twice ('%s', then '%s')\n", argv[0], so->output,
+                        optarg);
                 return -1;
             }
-            *output = optarg;
+            so->output = optarg;
             break;
+        case OPT_TARGET: {
+            char why[400];
+            if (!rc_target_has_kind(optarg, NULL, why, sizeof why)) {
+                fprintf(stderr, "rulec %s: --target: %s\n", argv[0], why);
+                return -1;
+            }
+            so->target = optarg;
+            break;
+        }
         default: {
             char name[64];
             cli_bad_option(argv, c, name, sizeof name);
@@ -71,7 +93,8 @@ static int parse_simple(int argc, char **argv, const char *usage, const char *sh
     return optind;
 }
 
-static const struct option help_only[] = {{"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+static const struct option help_only[] = {
+    {"target", required_argument, NULL, OPT_TARGET}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
 
 static void print_summary(const rc_report *r)
 {
@@ -82,7 +105,8 @@ static void print_summary(const rc_report *r)
 
 int cli_check(int argc, char **argv)
 {
-    int first = parse_simple(argc, argv, check_usage, ":h", help_only, NULL);
+    simple_opts so;
+    int first = parse_simple(argc, argv, check_usage, ":h", help_only, &so);
     if (first == -2)
         return 0;
     if (first < 0)
@@ -103,7 +127,7 @@ int cli_check(int argc, char **argv)
     if (rc_read_inputs(report, (const char *const *)argv + first, (size_t)(argc - first), 0)) {
         size_t n;
         rc_input *inputs = rc_report_inputs(report, &n);
-        rc_result r = rc_load(report, inputs, n, NULL, &prog);
+        rc_result r = rc_load(report, inputs, n, &(rc_options){NULL, 0, so.target}, &prog);
         rc = r == RC_OK ? 0 : r == RC_INVALID ? EXIT_REJECTED : EXIT_TROUBLE;
         if (r == RC_OK)
             rv_program_free(prog);
@@ -117,9 +141,11 @@ int cli_check(int argc, char **argv)
 int cli_compile(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
-    const char *output = NULL;
-    int first = parse_simple(argc, argv, compile_usage, ":ho:", longopts, &output);
+        {"output", required_argument, NULL, 'o'}, {"target", required_argument, NULL, OPT_TARGET},
+        {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+    simple_opts so;
+    int first = parse_simple(argc, argv, compile_usage, ":ho:", longopts, &so);
+    const char *output = so.output;
     if (first == -2)
         return 0;
     if (first < 0)
@@ -131,7 +157,7 @@ int cli_compile(int argc, char **argv)
     }
     rv_program *prog;
     rc_report *report;
-    int rc = cli_load(argv + first, argc - first, RC_BUNDLE, &prog, &report);
+    int rc = cli_load(argv + first, argc - first, RC_BUNDLE, so.target, &prog, &report);
     if (rc != 0)
         return rc;
     print_summary(report);
@@ -146,7 +172,8 @@ int cli_compile(int argc, char **argv)
 
 int cli_disasm(int argc, char **argv)
 {
-    int first = parse_simple(argc, argv, disasm_usage, ":h", help_only, NULL);
+    simple_opts so;
+    int first = parse_simple(argc, argv, disasm_usage, ":h", help_only, &so);
     if (first == -2)
         return 0;
     if (first < 0)
@@ -156,7 +183,7 @@ int cli_disasm(int argc, char **argv)
         return EXIT_TROUBLE;
     }
     rv_program *prog;
-    int rc = cli_load(argv + first, argc - first, 0, &prog, NULL);
+    int rc = cli_load(argv + first, argc - first, 0, so.target, &prog, NULL);
     if (rc != 0)
         return rc;  /* 1: the policies have errors, as check says */
     const char *text;

@@ -104,7 +104,8 @@ bool cli_parse_size(const char *option, const char *text, size_t *out)
     return true;
 }
 
-int cli_load(char **args, int nargs, unsigned flags, rv_program **prog, rc_report **report_out)
+int cli_load(char **args, int nargs, unsigned flags, const char *target, rv_program **prog,
+             rc_report **report_out)
 {
     *prog = NULL;
     if (report_out)
@@ -118,7 +119,7 @@ int cli_load(char **args, int nargs, unsigned flags, rv_program **prog, rc_repor
     if (rc_read_inputs(report, (const char *const *)args, (size_t)nargs, 0)) {
         size_t n;
         rc_input *inputs = rc_report_inputs(report, &n);
-        rc_result r = rc_load(report, inputs, n, &(rc_options){NULL, flags, NULL}, prog);
+        rc_result r = rc_load(report, inputs, n, &(rc_options){NULL, flags, target}, prog);
         rc = r == RC_OK ? 0 : r == RC_INVALID ? EXIT_REJECTED : EXIT_TROUBLE;
     }
     fputs(rc_report_text(report, "rulec", NULL), stderr);
@@ -129,10 +130,11 @@ int cli_load(char **args, int nargs, unsigned flags, rv_program **prog, rc_repor
     return rc;
 }
 
-rv_program *cli_load_program(char **args, int nargs, const cli_param *params, size_t nparams)
+rv_program *cli_load_program(char **args, int nargs, const char *target, const cli_param *params,
+                             size_t nparams)
 {
     rv_program *prog;
-    if (cli_load(args, nargs, 0, &prog, NULL) != 0)
+    if (cli_load(args, nargs, 0, target, &prog, NULL) != 0)
         return NULL;
     rv_error err;
     for (size_t i = 0; i < nparams; i++) {

@@ -1,0 +1,1 @@
+check --target any tests/golden/check/schema_errors.rules
