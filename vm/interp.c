@@ -39,6 +39,7 @@ typedef struct ev {
     uint32_t pc;          /* of the instruction being executed */
     rv_node *spec;
     rv_error *err;
+    bool failed;          /* an evaluation error (RV_EEVAL) is in err */
 } ev;
 
 /* ---- small growable logs ---- */
@@ -65,6 +66,35 @@ static rv_status oom(ev *e)
 static uint32_t cur_line(const ev *e)
 {
     return rv_program_line(e->prog, e->pol_index, e->pc);
+}
+
+/* An operator or function given values it has no meaning for. There is no
+ * null to fall back on: a null written into the spec would delete what was
+ * there, and a null in a condition would let a forbid-if pass, so the
+ * decision stops (fail closed) with a message naming the policy, the line,
+ * the operator and the operands. Returns NULL, as the value helpers do on
+ * failure; e->failed tells it from running out of memory. b may be NULL
+ * (one operand); why adds a reason. */
+static const rv_node *cannot_apply(ev *e, const char *op, const rv_node *a, const rv_node *b,
+                                   const char *why)
+{
+    ru_buf *sb = &e->vm->scratch;
+    sb->len = 0;
+    ru_buf_printf(sb, "%s:%u: cannot apply %s to ", e->pol->name, cur_line(e), op);
+    rv_describe(sb, a);
+    if (b) {
+        ru_buf_puts(sb, " and ");
+        rv_describe(sb, b);
+    }
+    if (why) {
+        ru_buf_puts(sb, ": ");
+        ru_buf_puts(sb, why);
+    }
+    if (sb->oom)
+        return NULL;
+    rv_set_error(e->err, RV_EEVAL, "%.*s", (int)sb->len, sb->data);
+    e->failed = true;
+    return NULL;
 }
 
 /* ---- the undo log ---- */
@@ -585,13 +615,63 @@ static const rv_node *concat(ev *e, const rv_node *a, const rv_node *b)
     return n;
 }
 
-/* Returns NULL only when memory ran out; type mismatches give null. */
+/* a + b of two maps: a's members in order, a value from b replacing a's
+ * under the same key (b wins, as in Python's a | b), then b's other members
+ * in order. Neither operand changes. */
+static const rv_node *merge(ev *e, const rv_node *a, const rv_node *b)
+{
+    rv_node *n = rv_new_object(&e->vm->arena, a->len + b->len ? a->len + b->len : 1);
+    if (!n)
+        return NULL;
+    if (a->len)
+        memcpy(n->u.members, a->u.members, a->len * sizeof *n->u.members);
+    n->len = a->len;
+    for (uint32_t k = 0; k < b->len; k++) {
+        const rv_member *m = &b->u.members[k];
+        rv_member *old = a->len ? rv_object_find(n, m->key, m->klen) : NULL;
+        if (old)
+            old->value = m->value;
+        else if (!rv_object_push(&e->vm->arena, n, m->key, m->klen, m->value))
+            return NULL;
+    }
+    return n;
+}
+
+static const char *arith_name(rv_opcode op)
+{
+    switch (op) {
+    case RV_OP_ADD: return "'+'";
+    case RV_OP_SUB: return "'-'";
+    case RV_OP_MUL: return "'*'";
+    case RV_OP_DIV: return "'/'";
+    default: return "'%'";
+    }
+}
+
+static bool is_collection(const rv_node *n)
+{
+    return n->type == RV_ARRAY || n->type == RV_OBJECT;
+}
+
+/* Returns NULL when memory ran out or the operator does not apply (then
+ * e->failed is set: see cannot_apply). */
 static const rv_node *arith(ev *e, rv_opcode op, const rv_node *a, const rv_node *b)
 {
-    if (op == RV_OP_ADD && a->type == b->type && (a->type == RV_STRING || a->type == RV_ARRAY))
-        return concat(e, a, b);
+    if (op == RV_OP_ADD) {
+        if (a->type == b->type && (a->type == RV_STRING || a->type == RV_ARRAY))
+            return concat(e, a, b);
+        if (a->type == RV_OBJECT && b->type == RV_OBJECT)
+            return merge(e, a, b);
+        /* A null list or map is an empty one, as append and append-tags
+         * take it: `configuration.env + {K: V}` works on a spec whose env
+         * is null or missing. */
+        if (a->type == RV_NULL && is_collection(b))
+            return b;
+        if (b->type == RV_NULL && is_collection(a))
+            return a;
+    }
     if (!is_num(a) || !is_num(b))
-        return &rv_null_node;
+        return cannot_apply(e, arith_name(op), a, b, NULL);
     if (a->type == RV_INT && b->type == RV_INT) {
         int64_t x = a->u.i, y = b->u.i, r;
         switch (op) {
@@ -609,13 +689,13 @@ static const rv_node *arith(ev *e, rv_opcode op, const rv_node *a, const rv_node
             break;
         case RV_OP_DIV:
             if (y == 0)
-                return &rv_null_node;
+                return cannot_apply(e, arith_name(op), a, b, "division by zero");
             if (!(x == INT64_MIN && y == -1) && x % y == 0)
                 return new_int(e, x / y);
             break;
         case RV_OP_MOD:
             if (y == 0)
-                return &rv_null_node;
+                return cannot_apply(e, arith_name(op), a, b, "division by zero");
             if (y == -1)
                 return new_int(e, 0);
             r = x % y;
@@ -634,12 +714,12 @@ static const rv_node *arith(ev *e, rv_opcode op, const rv_node *a, const rv_node
     case RV_OP_MUL: r = x * y; break;
     case RV_OP_DIV:
         if (y == 0)
-            return &rv_null_node;
+            return cannot_apply(e, arith_name(op), a, b, "division by zero");
         r = x / y;
         break;
     case RV_OP_MOD:
         if (y == 0)
-            return &rv_null_node;
+            return cannot_apply(e, arith_name(op), a, b, "division by zero");
         r = fmod(x, y);
         if (r != 0 && ((r < 0) != (y < 0)))
             r += y;
@@ -647,8 +727,11 @@ static const rv_node *arith(ev *e, rv_opcode op, const rv_node *a, const rv_node
             r = copysign(0.0, y);  /* Python: a zero result takes the divisor's sign */
         break;
     default:
-        return &rv_null_node;
+        return cannot_apply(e, arith_name(op), a, b, NULL);
     }
+    /* JSON cannot hold an infinity or NaN: it would print as null. */
+    if (!isfinite(r))
+        return cannot_apply(e, arith_name(op), a, b, "the result is not a finite number");
     return new_float(e, r);
 }
 
@@ -681,7 +764,7 @@ static size_t utf8_length(const char *s, size_t n)
 static const rv_node *case_map(ev *e, const rv_node *s, bool upper)
 {
     if (s->type != RV_STRING)
-        return &rv_null_node;
+        return cannot_apply(e, upper ? "upper()" : "lower()", s, NULL, NULL);
     char *p = ru_arena_strndup(&e->vm->arena, s->u.s, s->len);
     rv_node *n = rv_new_string(&e->vm->arena, "", 0);
     if (!p || !n)
@@ -706,7 +789,7 @@ static const rv_node *to_int(ev *e, const rv_node *v)
         return new_int(e, v->u.b ? 1 : 0);
     case RV_FLOAT:
         if (isnan(v->u.f) || v->u.f >= 9223372036854775808.0 || v->u.f < -9223372036854775808.0)
-            return &rv_null_node;
+            return cannot_apply(e, "int()", v, NULL, "out of the integer range");
         return new_int(e, (int64_t)v->u.f);
     case RV_STRING: {
         /* Plain decimal text only: strtoll/strtod would also take leading
@@ -714,11 +797,12 @@ static const rv_node *to_int(ev *e, const rv_node *v)
         const char *t = v->u.s;
         size_t k = (t[0] == '-' || t[0] == '+') ? 1 : 0;
         if (!(t[k] >= '0' && t[k] <= '9'))
-            return &rv_null_node;
+            return cannot_apply(e, "int()", v, NULL, "not a decimal number in the integer range");
         for (size_t j = k; t[j]; j++)
             if (!((t[j] >= '0' && t[j] <= '9') || t[j] == '.' || t[j] == 'e' || t[j] == 'E' ||
                   t[j] == '-' || t[j] == '+'))
-                return &rv_null_node;
+                return cannot_apply(e, "int()", v, NULL,
+                                    "not a decimal number in the integer range");
         char *end;
         errno = 0;
         long long i = strtoll(v->u.s, &end, 10);
@@ -728,14 +812,14 @@ static const rv_node *to_int(ev *e, const rv_node *v)
         if (end != v->u.s && *end == '\0' && !isnan(d) && d < 9223372036854775808.0 &&
             d >= -9223372036854775808.0)
             return new_int(e, (int64_t)d);
-        return &rv_null_node;
+        return cannot_apply(e, "int()", v, NULL, "not a decimal number in the integer range");
     }
     default:
-        return &rv_null_node;
+        return cannot_apply(e, "int()", v, NULL, NULL);
     }
 }
 
-static const rv_node *min_max(const rv_node *a, const rv_node *b, bool want_max)
+static const rv_node *min_max(ev *e, const rv_node *a, const rv_node *b, bool want_max)
 {
     if (a->type == RV_NULL)
         return b;
@@ -743,7 +827,7 @@ static const rv_node *min_max(const rv_node *a, const rv_node *b, bool want_max)
         return a;
     int c;
     if (!rv_compare(a, b, &c))
-        return &rv_null_node;
+        return cannot_apply(e, want_max ? "max()" : "min()", a, b, NULL);
     return (want_max ? c >= 0 : c <= 0) ? a : b;
 }
 
@@ -757,7 +841,7 @@ static const rv_node *call_builtin(ev *e, rv_builtin fn, const rv_node **args)
         case RV_ARRAY:
         case RV_OBJECT: return new_int(e, a->len);
         case RV_NULL: return new_int(e, 0);
-        default: return &rv_null_node;
+        default: return cannot_apply(e, "len()", a, NULL, NULL);
         }
     case RV_BI_lower:
         return case_map(e, a, false);
@@ -770,9 +854,9 @@ static const rv_node *call_builtin(ev *e, rv_builtin fn, const rv_node **args)
         return boolean(a->type == RV_STRING && args[1]->type == RV_STRING && args[1]->len <= a->len &&
                        memcmp(a->u.s + a->len - args[1]->len, args[1]->u.s, args[1]->len) == 0);
     case RV_BI_min:
-        return min_max(a, args[1], false);
+        return min_max(e, a, args[1], false);
     case RV_BI_max:
-        return min_max(a, args[1], true);
+        return min_max(e, a, args[1], true);
     case RV_BI_int:
         return to_int(e, a);
     case RV_BI_str:
@@ -944,10 +1028,11 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
             const rv_node *a = sp[-1];
             if (a->type == RV_INT && a->u.i != INT64_MIN)
                 CHECK(new_int(e, -a->u.i));
-            else if (is_num(a))
+            else if (is_num(a) && isfinite(num(a)))
                 CHECK(new_float(e, -num(a)));
             else
-                r = &rv_null_node;
+                CHECK(cannot_apply(e, "unary '-'", a, NULL,
+                                   is_num(a) ? "the result is not a finite number" : NULL));
             sp[-1] = r;
             vmbreak;
         }
@@ -1114,7 +1199,8 @@ out_of_budget:
                  (unsigned long long)vm->cfg.instruction_budget, p->name, p->source, cur_line(e));
     return RV_ELIMIT;
 out_of_memory:
-    return oom(e);
+    /* or an evaluation error: the helpers return NULL for both */
+    return e->failed ? RV_EEVAL : oom(e);
 fail:
     return st;
 #undef CHECK
@@ -1155,7 +1241,7 @@ rv_status rv_interp_eval(rv_vm *vm, const rv_program *prog, const rv_request *re
         vm->nhints = prog->nsegs;
     }
 
-    ev e = {vm, prog, NULL, 0, 0, spec, err};
+    ev e = {vm, prog, NULL, 0, 0, spec, err, false};
     uint64_t budget = vm->cfg.instruction_budget;
     const rv_kind_list *run = rv_program_kind_list(prog, kind);
     for (uint32_t r = 0; r < run->n; r++) {

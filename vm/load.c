@@ -72,6 +72,7 @@ const char *rv_status_name(rv_status s)
     case RV_EPARAM: return "RV_EPARAM";
     case RV_EPOLICY: return "RV_EPOLICY";
     case RV_EINPUT: return "RV_EINPUT";
+    case RV_EEVAL: return "RV_EEVAL";
     }
     return "RV_E?";
 }

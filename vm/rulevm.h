@@ -53,7 +53,10 @@ typedef enum rv_status {
     RV_ELIMIT,   /* a limit was hit: instruction budget, regex work, nesting */
     RV_EPARAM,   /* a parameter override names no such policy or parameter */
     RV_EPOLICY,  /* a policy set is inconsistent (duplicate name and priority) */
-    RV_EINPUT    /* anything else wrong with what the caller passed */
+    RV_EINPUT,   /* anything else wrong with what the caller passed */
+    RV_EEVAL     /* evaluation: an operator or function cannot apply to its
+                  * operands (types, division by zero); the message names the
+                  * policy, line, operator and operands */
 } rv_status;
 
 /* Filled on failure. line/column are the 1-based position in the input
@@ -228,8 +231,11 @@ typedef struct rv_decision {
 
 /* Evaluates every policy of prog that applies to req->kind, in order, on
  * spec (which must be an object and is rewritten in place). On RV_OK the
- * decision is filled. On any error (a limit) the spec is restored to its
- * input state and no decision is made. */
+ * decision is filled. On any error (RV_ELIMIT: a limit; RV_EEVAL: an
+ * operator or function given values it is not defined for, such as
+ * "example:12: cannot apply '+' to a string (\"off\") and an integer
+ * (3600)") the spec is restored to its input state and no decision is made:
+ * a host must then fail closed (rulesd rejects; rulec apply exits 2). */
 rv_status rv_vm_eval(rv_vm *vm, const rv_program *prog, const rv_request *req,
                      rv_doc *spec, rv_decision *out, rv_error *err);
 

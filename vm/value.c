@@ -522,6 +522,39 @@ void rv_message_text(ru_buf *b, const rv_node *n)
         rv_json_compact(b, n);
 }
 
+void rv_describe(ru_buf *b, const rv_node *n)
+{
+    switch (n->type) {
+    case RV_NULL:
+        ru_buf_puts(b, "null");
+        return;
+    case RV_BOOL:
+        ru_buf_puts(b, n->u.b ? "a bool (true)" : "a bool (false)");
+        return;
+    case RV_INT:
+    case RV_FLOAT:
+        ru_buf_puts(b, n->type == RV_INT ? "an integer (" : "a float (");
+        rv_format_number(b, n);
+        ru_buf_putc(b, ')');
+        return;
+    case RV_STRING:
+        if (n->len > RV_DESCRIBE_MAX) {
+            ru_buf_printf(b, "a string of %u bytes", n->len);
+            return;
+        }
+        ru_buf_puts(b, "a string (");
+        rv_json_compact(b, n);
+        ru_buf_putc(b, ')');
+        return;
+    case RV_ARRAY:
+        ru_buf_puts(b, "a list");
+        return;
+    default:
+        ru_buf_puts(b, "a map");
+        return;
+    }
+}
+
 void rv_set_error(rv_error *err, rv_status st, const char *fmt, ...)
 {
     if (!err)

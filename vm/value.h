@@ -86,6 +86,13 @@ void rv_format_number(ru_buf *b, const rv_node *n);
 void rv_json_compact(ru_buf *b, const rv_node *n);
 /* Message text of a value: strings bare, anything else compact JSON. */
 void rv_message_text(ru_buf *b, const rv_node *n);
+/* A value as an evaluation error names it: its type with an article, and
+ * its value when that is a scalar short enough to read ("a string
+ * (\"off\")", "an integer (3600)", "a list", "null"). A string longer than
+ * RV_DESCRIBE_MAX bytes is named by its length only: the text may end up in
+ * logs, and a long string is more likely a credential than a setting. */
+#define RV_DESCRIBE_MAX 32
+void rv_describe(ru_buf *b, const rv_node *n);
 
 /* ---- Document I/O ---- */
 
