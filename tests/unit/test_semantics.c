@@ -921,6 +921,12 @@ static void test_units(void **state)
     assert_string_equal(V("2TB"), "2048.0");
     assert_string_equal(V("24GB == 24"), "true");
     assert_string_equal(V("512MB < 1GB"), "true");
+    /* exponents are floats, never units */
+    assert_string_equal(V("1e3"), "1000.0");
+    assert_string_equal(V("1.5e-2"), "0.015");
+    assert_string_equal(V("2E+6"), "2000000.0");
+    assert_string_equal(V("1e3 == 1000"), "true");
+    assert_string_equal(V("-1e3 + 1d"), "85400.0");
 }
 
 /* ------------------------------------------------------------------ */
