@@ -233,7 +233,8 @@ static bool builtin_index(const char *name, uint32_t *index)
 
 static void check_regex(checker *c, rc_expr *e)
 {
-    uint32_t opts = PCRE2_UTF;
+    /* The options vm/load.c compiles with (`$` is the end of the text). */
+    uint32_t opts = PCRE2_UTF | PCRE2_DOLLAR_ENDONLY;
     uint32_t f = e->u.match.flags;
     if (f & RC_RE_I) opts |= PCRE2_CASELESS;
     if (f & RC_RE_M) opts |= PCRE2_MULTILINE;

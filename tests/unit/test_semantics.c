@@ -680,6 +680,18 @@ static void test_regex(void **state)
     assert_string_equal(V("\"ABC\" =~ /abc/i"), "true");
     assert_string_equal(V("\"a\\nb\" =~ /^b$/"), "false");
     assert_string_equal(V("\"a\\nb\" =~ /^b$/m"), "true");
+    /* `$` is the end of the text, as in RE2, not "before a final newline";
+     * multiline (the m flag or (?m)) keeps line anchors */
+    assert_string_equal(V("\"CC-1234\" =~ /^CC-[0-9]{4}$/"), "true");
+    assert_string_equal(V("\"CC-1234\\n\" =~ /^CC-[0-9]{4}$/"), "false");
+    assert_string_equal(V("\"CC-1234\\n\" =~ /^CC-[0-9]{4}$/i"), "false");
+    assert_string_equal(V("\"CC-1234\\n\" =~ /^CC-[0-9]{4}$/m"), "true");
+    assert_string_equal(V("\"CC-1234\\n\" =~ /(?m)^CC-[0-9]{4}$/"), "true");
+    assert_string_equal(V("\"a\\nb\" =~ /(?m)^a$/"), "true");
+    assert_string_equal(V("\"a\\nb\" =~ /^a$/"), "false");
+    assert_string_equal(V("\"CC-1234\\n\" =~ /^CC-[0-9]{4}\\n$/"), "true");
+    assert_string_equal(V("\"CC-1234\\n\" =~ /^CC-[0-9]{4}\\Z/"), "true");   /* asked for */
+    assert_string_equal(V("\"CC-1234\\n\" !~ /^CC-[0-9]{4}$/"), "true");
     assert_string_equal(V("\"a\\nb\" =~ /a.b/"), "false");
     assert_string_equal(V("\"a\\nb\" =~ /a.b/s"), "true");
     assert_string_equal(V("\"ab\" =~ /a b/"), "false");
