@@ -7,6 +7,7 @@
  * about statements that can never run. Message templates are split here.
  */
 #include "compile.h"
+#include "escape.h"
 #include "opcodes.h"
 #include "parse.h"
 #include "schema.h"
@@ -324,7 +325,8 @@ static bool builtin_index(const char *name, uint32_t *index)
 
 static void check_regex(checker *c, rc_expr *e)
 {
-    uint32_t opts = PCRE2_UTF;
+    /* The options vm/load.c compiles with (`$` is the end of the text). */
+    uint32_t opts = PCRE2_UTF | PCRE2_DOLLAR_ENDONLY;
     uint32_t f = e->u.match.flags;
     if (f & RC_RE_I) opts |= PCRE2_CASELESS;
     if (f & RC_RE_M) opts |= PCRE2_MULTILINE;
@@ -450,59 +452,21 @@ static rc_expr *string_part(checker *c, const char *s, size_t n, rc_loc loc)
     return e->u.str.value ? e : NULL;
 }
 
-static void put_utf8(ru_buf *b, unsigned long cp)
-{
-    char u[4];
-    if (cp < 0x80) {
-        ru_buf_putc(b, (char)cp);
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        ru_buf_put(b, u, 2);
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        ru_buf_put(b, u, 3);
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        ru_buf_put(b, u, 4);
-    }
-}
-
-/* Decodes one escape at raw[*i] == '\\' (already validated by the
- * scanner) into b, advancing *i past it. */
+/* Decodes the escape at raw[*i] == '\\' with the scanner's own decoder
+ * (grammar/escape.h) into b, advancing *i past it. The scanner decoded the
+ * whole message as a string literal first and reported any bad escape at
+ * its span, so a bad one is only skipped here, as the scanner skipped it. */
 static void decode_escape(ru_buf *b, const char *raw, size_t n, size_t *i)
 {
-    size_t k = *i + 1;
-    if (k >= n) {
-        *i = k;
+    if (*i + 1 >= n) {
+        *i = n;
         return;
     }
-    char ch = raw[k];
-    switch (ch) {
-    case 'n': ru_buf_putc(b, '\n'); break;
-    case 't': ru_buf_putc(b, '\t'); break;
-    case 'r': ru_buf_putc(b, '\r'); break;
-    case 'u': {
-        unsigned long cp = 0;
-        size_t j = k + 1;
-        for (; j < n && j < k + 5; j++) {
-            char h = raw[j];
-            cp = cp * 16 + (unsigned long)(h >= '0' && h <= '9' ? h - '0'
-                                          : h >= 'a' && h <= 'f' ? h - 'a' + 10
-                                                                 : h - 'A' + 10);
-        }
-        put_utf8(b, cp);
-        *i = j;
-        return;
-    }
-    default: ru_buf_putc(b, ch); break;  /* \" \\ \/ \{ \} */
-    }
-    *i = k + 1;
+    rc_escape e;
+    rc_escape_decode(raw, n, *i, &e);
+    if (e.status == RC_ESC_OK)
+        ru_buf_put(b, e.out, e.out_len);
+    *i += e.len;
 }
 
 /* Splits `"text {expr} more"` into parts. `{{` and `}}` are literal braces;

@@ -567,7 +567,11 @@ static const char *compact_json(loader *l, const rv_node *n)
 static bool compile_regex(loader *l, rv_policy *p, uint32_t i)
 {
     rv_regex *r = &p->regex[i];
-    uint32_t opts = PCRE2_UTF;
+    /* `$` is the end of the text, as in RE2 (CEL, Rego, Kyverno), not also
+     * "before a final newline" ("CC-1234\n" must not pass /^CC-[0-9]{4}$/).
+     * PCRE2 ignores this in multiline mode (the m flag or (?m)), where `$`
+     * keeps its line meaning. compiler/check.c compiles with the same. */
+    uint32_t opts = PCRE2_UTF | PCRE2_DOLLAR_ENDONLY;
 #ifdef PCRE2_MATCH_INVALID_UTF
     /* Spec strings are not guaranteed valid UTF-8; with this a bad sequence
      * simply never matches instead of making pcre2_match fail. */

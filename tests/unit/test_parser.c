@@ -532,6 +532,43 @@ static void test_literals(void **state)
     assert_int_equal(e->u.i, INT64_MAX);
 }
 
+/* Exponents are floats; a unit suffix is still a unit, and a suffix that
+ * is neither keeps its own error. */
+static void test_exponent_literals(void **state)
+{
+    fx *f = *state;
+    const rc_expr *e = value_of(f, "[1e3, 1.5e-2, 2E+6, 1E0, 25e-1]");
+    double want[] = { 1000.0, 0.015, 2000000.0, 1.0, 2.5 };
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(e->u.list.items[i]->kind, RC_E_FLOAT);
+        assert_true(e->u.list.items[i]->u.f == want[i]);
+    }
+    e = value_of(f, "[1d, 24GB, 512MB, 90s, 2w, 1.5e1]");
+    assert_int_equal(e->u.list.items[0]->kind, RC_E_INT);
+    assert_int_equal(e->u.list.items[0]->u.i, 86400);
+    assert_true(e->u.list.items[1]->u.f == 24.0);
+    assert_true(e->u.list.items[2]->u.f == 0.5);
+    assert_int_equal(e->u.list.items[3]->u.i, 90);
+    assert_int_equal(e->u.list.items[4]->u.i, 1209600);
+    assert_true(e->u.list.items[5]->u.f == 15.0);
+    assert_no_diags(f);
+
+    parse(f, "on run {\n  set a = 1e + 2ex + 1e3x + 1e999;\n}\n");
+    assert_diags(f,
+        "t.rules:2:12: error: unknown unit suffix 'e' (expected s, m, h, d, w, MB, GB or TB)\n"
+        "  set a = 1e + 2ex + 1e3x + 1e999;\n"
+        "           ^\n"
+        "t.rules:2:17: error: unknown unit suffix 'ex' (expected s, m, h, d, w, MB, GB or TB)\n"
+        "  set a = 1e + 2ex + 1e3x + 1e999;\n"
+        "                ^~\n"
+        "t.rules:2:23: error: unknown unit suffix 'e3x' (expected s, m, h, d, w, MB, GB or TB)\n"
+        "  set a = 1e + 2ex + 1e3x + 1e999;\n"
+        "                      ^~~\n"
+        "t.rules:2:29: error: number out of range\n"
+        "  set a = 1e + 2ex + 1e3x + 1e999;\n"
+        "                            ^~~~~\n");
+}
+
 static void test_string_escapes(void **state)
 {
     fx *f = *state;
@@ -951,6 +988,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_match_else_chain, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_header_negative_priority, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_literals, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_exponent_literals, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_string_escapes, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_precedence, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_comparisons, fx_setup, fx_teardown),

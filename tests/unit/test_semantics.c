@@ -10,6 +10,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -702,6 +703,18 @@ static void test_regex(void **state)
     assert_string_equal(V("\"ABC\" =~ /abc/i"), "true");
     assert_string_equal(V("\"a\\nb\" =~ /^b$/"), "false");
     assert_string_equal(V("\"a\\nb\" =~ /^b$/m"), "true");
+    /* `$` is the end of the text, as in RE2, not "before a final newline";
+     * multiline (the m flag or (?m)) keeps line anchors */
+    assert_string_equal(V("\"CC-1234\" =~ /^CC-[0-9]{4}$/"), "true");
+    assert_string_equal(V("\"CC-1234\\n\" =~ /^CC-[0-9]{4}$/"), "false");
+    assert_string_equal(V("\"CC-1234\\n\" =~ /^CC-[0-9]{4}$/i"), "false");
+    assert_string_equal(V("\"CC-1234\\n\" =~ /^CC-[0-9]{4}$/m"), "true");
+    assert_string_equal(V("\"CC-1234\\n\" =~ /(?m)^CC-[0-9]{4}$/"), "true");
+    assert_string_equal(V("\"a\\nb\" =~ /(?m)^a$/"), "true");
+    assert_string_equal(V("\"a\\nb\" =~ /^a$/"), "false");
+    assert_string_equal(V("\"CC-1234\\n\" =~ /^CC-[0-9]{4}\\n$/"), "true");
+    assert_string_equal(V("\"CC-1234\\n\" =~ /^CC-[0-9]{4}\\Z/"), "true");   /* asked for */
+    assert_string_equal(V("\"CC-1234\\n\" !~ /^CC-[0-9]{4}$/"), "true");
     assert_string_equal(V("\"a\\nb\" =~ /a.b/"), "false");
     assert_string_equal(V("\"a\\nb\" =~ /a.b/s"), "true");
     assert_string_equal(V("\"ab\" =~ /a b/"), "false");
@@ -1092,6 +1105,12 @@ static void test_units(void **state)
     assert_string_equal(V("2TB"), "2048.0");
     assert_string_equal(V("24GB == 24"), "true");
     assert_string_equal(V("512MB < 1GB"), "true");
+    /* exponents are floats, never units */
+    assert_string_equal(V("1e3"), "1000.0");
+    assert_string_equal(V("1.5e-2"), "0.015");
+    assert_string_equal(V("2E+6"), "2000000.0");
+    assert_string_equal(V("1e3 == 1000"), "true");
+    assert_string_equal(V("-1e3 + 1d"), "85400.0");
 }
 
 /* ------------------------------------------------------------------ */
@@ -1465,6 +1484,75 @@ static void test_templates(void **state)
     /* the template sees the spec as modified so far */
     res r = run("on * { set i = i + 1; forbid \"i is {i}\"; }", "run", "u", s);
     assert_string_equal(r.d.errors[0].text, "i is 3");
+}
+
+static bool valid_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        size_t n = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2
+                 : (*p & 0xF8) == 0xF0 ? 3 : 9;
+        if (n == 9)
+            return false;
+        unsigned long cp = n == 0 ? *p : n == 1 ? (*p & 0x1Fu) : n == 2 ? (*p & 0x0Fu) : (*p & 0x07u);
+        for (size_t i = 1; i <= n; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return false;
+            cp = cp << 6 | (p[i] & 0x3Fu);
+        }
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+            (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+            return false;
+        p += n + 1;
+    }
+    return true;
+}
+
+/* One decoder reads every string: a message's text and a plain string
+ * literal give the same bytes for the same escapes. */
+static void test_template_escapes(void **state)
+{
+    (void)state;
+    res r = run("on * {\n"
+                "  forbid \"\\uD83D\\uDE2C {$user} \\u00e9\\n\\{\";\n"
+                "  forbid \"{\\\"\\uD83D\\uDE2C \\\" + $user + \\\" \\u00e9\\n\\{\\\"}\";\n"
+                "}\n",
+                "run", "alice", "{}");
+    assert_int_equal(r.d.nerrors, 2);
+    assert_true(valid_utf8(r.d.errors[0].text));
+    assert_string_equal(r.d.errors[0].text, "\xf0\x9f\x98\xac alice \xc3\xa9\n{");
+    assert_string_equal(r.d.errors[0].text, r.d.errors[1].text);
+    assert_string_equal(VS("\"\\uD83D\\uDE2C\"", "{}"), "\"\xf0\x9f\x98\xac\"");
+}
+
+/* A bad escape in a message is one error at its own position, as in a
+ * plain string, and costs nothing else (no stray brace errors). */
+static void test_template_escape_errors(void **state)
+{
+    (void)state;
+    const char *pol = "on * {\n"
+                      "  forbid \"a \\uD83D {$user}\";\n"
+                      "  forbid \"b \\uZZ {$user}\";\n"
+                      "  set x = \"a \\uD83D b\" + \"\\uZZ {\";\n"
+                      "}\n";
+    rc_input in = {"t.rules", pol, strlen(pol), 0, 0, 0};
+    char *text = NULL;
+    rv_program *p = compile_sources(&in, 1, &text);
+    assert_null(p);
+    assert_string_equal(text,
+        "t.rules:2:13: error: invalid \\u escape: unpaired surrogate\n"
+        "  forbid \"a \\uD83D {$user}\";\n"
+        "            ^~~~~~\n"
+        "t.rules:3:13: error: invalid \\u escape: expected 4 hex digits\n"
+        "  forbid \"b \\uZZ {$user}\";\n"
+        "            ^~~~~~\n"
+        "t.rules:4:14: error: invalid \\u escape: unpaired surrogate\n"
+        "  set x = \"a \\uD83D b\" + \"\\uZZ {\";\n"
+        "             ^~~~~~\n"
+        "t.rules:4:27: error: invalid \\u escape: expected 4 hex digits\n"
+        "  set x = \"a \\uD83D b\" + \"\\uZZ {\";\n"
+        "                          ^~~~~~\n");
+    free(text);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1936,6 +2024,8 @@ int main(void)
         cmocka_unit_test(test_context_names),
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_templates),
+        cmocka_unit_test(test_template_escapes),
+        cmocka_unit_test(test_template_escape_errors),
         cmocka_unit_test(test_order_and_visibility),
         cmocka_unit_test(test_rejection_rolls_back),
         cmocka_unit_test(test_changes),
