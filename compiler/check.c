@@ -168,10 +168,16 @@ static void check_literal_types(checker *c, rc_expr *e)
     case RC_OP_LT: case RC_OP_LE: case RC_OP_GT: case RC_OP_GE:
         bad = strcmp(lt, rt) != 0 || (strcmp(lt, "number") != 0 && strcmp(lt, "string") != 0);
         break;
-    case RC_OP_ADD:
-        bad = strcmp(lt, rt) != 0 ||
-              (strcmp(lt, "number") != 0 && strcmp(lt, "string") != 0 && strcmp(lt, "list") != 0);
+    case RC_OP_ADD: {
+        /* As the VM defines +: numbers, strings, lists and maps (merged)
+         * with their own kind; null with a list or a map gives that. */
+        bool collection_and_null = (strcmp(lt, "null") == 0 && (strcmp(rt, "list") == 0 || strcmp(rt, "map") == 0)) ||
+                                   (strcmp(rt, "null") == 0 && (strcmp(lt, "list") == 0 || strcmp(lt, "map") == 0));
+        bad = !collection_and_null &&
+              (strcmp(lt, rt) != 0 || (strcmp(lt, "number") != 0 && strcmp(lt, "string") != 0 &&
+                                       strcmp(lt, "list") != 0 && strcmp(lt, "map") != 0));
         break;
+    }
     case RC_OP_SUB: case RC_OP_MUL: case RC_OP_DIV: case RC_OP_MOD:
         bad = strcmp(lt, "number") != 0 || strcmp(rt, "number") != 0;
         break;
