@@ -115,6 +115,30 @@ rc_result rc_load(rc_report *report, const rc_input *inputs, size_t ninputs,
  * /v1/evaluate). */
 int rc_target_has_kind(const char *target, const char *kind, char *why, size_t size);
 
+/* ---- Parameter overrides ---- */
+
+/* Reads text written in the language's literal syntax -- `1h`, `24GB`,
+ * `2.0`, `-3`, `"text"`, `true`, `null`, `["a", "b"]`, `{a: 1}` -- with
+ * the compiler's own scanner and parser, so a value means exactly what it
+ * means as a `param` default (`1h` is the int 3600, `24GB` the float 24.0).
+ * Returns 1 with *json the value as compact JSON (malloc'd: the caller
+ * frees it); 0 when the text is not a literal (a bare word such as `ml`,
+ * an expression, a syntax error), with *json NULL; -1 when memory ran out.
+ * why (may be NULL) gets a NUL-terminated reason when 0 is returned, such
+ * as "column 3: unknown unit suffix 'x'". */
+int rc_literal_json(const char *text, size_t len, char **json, char *why, size_t whysize);
+
+/* Overrides a parameter from text written as in a policy: the one way
+ * rulec's --param, rulesd's configuration and --param and rule test files
+ * read an override. A literal (rc_literal_json) is its value; any other
+ * text is taken as a string (`team=ml`). Then rv_program_set_param checks
+ * the value against the type of the parameter's declared default, so a
+ * bare word is accepted only where the default is a string (or null), and
+ * `intern_max_gpus=two` is RV_EPARAM. err->message names policy.param, the
+ * type and the value; the caller adds where the override came from. */
+rv_status rc_set_param(rv_program *prog, const char *policy, const char *param, const char *text,
+                       rv_error *err);
+
 /* ---- The report ---- */
 
 typedef enum rc_severity { RC_ERROR, RC_WARNING, RC_NOTE } rc_severity;

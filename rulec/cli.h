@@ -19,7 +19,7 @@ enum { EXIT_ALLOWED = 0, EXIT_REJECTED = 1, EXIT_TROUBLE = 2 };
 typedef struct cli_param {
     const char *policy;   /* NULL: every policy declaring it */
     const char *name;
-    const char *value;    /* JSON text, or a bare string */
+    const char *value;    /* as in a policy: 1h, "text", [1, 2] (rc_set_param) */
 } cli_param;
 
 /* Inputs larger than this are refused unless --max-input-size says

@@ -138,8 +138,7 @@ rv_program *cli_load_program(char **args, int nargs, const char *target, const c
         return NULL;
     rv_error err;
     for (size_t i = 0; i < nparams; i++) {
-        if (rv_program_set_param(prog, params[i].policy, params[i].name, params[i].value,
-                                 &err) != RV_OK) {
+        if (rc_set_param(prog, params[i].policy, params[i].name, params[i].value, &err) != RV_OK) {
             if (err.line)
                 fprintf(stderr, "rulec: --param: %s (value line %lu, column %lu)\n", err.message,
                         err.line, err.column);

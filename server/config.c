@@ -195,7 +195,7 @@ static void free_params(rd_param_override *ps, size_t n)
     for (size_t i = 0; i < n; i++) {
         free(ps[i].policy);
         free(ps[i].name);
-        free(ps[i].value_json);
+        free(ps[i].value);
         free(ps[i].where);
     }
     free(ps);
@@ -235,14 +235,21 @@ static void parse_params(parser *p, rd_policy_entry *e, const rv_doc *v, const c
         const char *key = rv_doc_key(v, i);
         o->where = format_where("%s: %s.%s", p->file, where, key);
         o->name = xstrdup(p, key);
+        /* A YAML string is override text, as after --param (max_idle: 1h);
+         * YAML's numbers, booleans, lists and maps are values already. */
+        const rv_doc *val = rv_doc_value(v, i);
         const char *json;
         size_t len;
         rv_error err;
-        if (rv_vm_print(p->vm, rv_doc_value(v, i), RV_JSON, 0, &json, &len, &err) != RV_OK) {
+        if (rv_doc_kind(val) == RV_STRING) {
+            o->value = xstrdup(p, rv_doc_string(val));
+        } else if (rv_vm_print(p->vm, val, RV_JSON, 0, &json, &len, &err) != RV_OK) {
             fail(p, o->where ? o->where : where, "%s", err.message);
             return;
+        } else {
+            o->value = xstrdup(p, json);
+            o->json = true;
         }
-        o->value_json = xstrdup(p, json);
         if (!o->where)
             fail(p, where, "out of memory");
     }
@@ -560,9 +567,9 @@ static bool apply_cli(const rd_cli *cli, rd_config *cfg, char *err, size_t errsi
             } else {
                 o->name = strndup(a, (size_t)(eq - a));
             }
-            o->value_json = strdup(eq + 1);
+            o->value = strdup(eq + 1);
             o->where = format_where("--param %.*s", (int)(eq - a), a);
-            if (!o->name || !o->value_json || !o->where || (dot && dot != a && dot + 1 != eq && !o->policy)) {
+            if (!o->name || !o->value || !o->where || (dot && dot != a && dot + 1 != eq && !o->policy)) {
                 snprintf(err, errsize, "out of memory");
                 return false;
             }

@@ -13,7 +13,8 @@
 typedef struct rd_param_override {
     char *policy;      /* NULL: the policies of the entry (or, from --param, every policy) */
     char *name;
-    char *value_json;  /* JSON text; a bare word is taken as a string by the library */
+    char *value;       /* as written (--param, a YAML string): read by rc_set_param */
+    bool json;         /* value is another YAML value (a number, a list...) as JSON */
     char *where;       /* "rulesd.yaml: policies[1].params.max_price" or "--param" */
 } rd_param_override;
 

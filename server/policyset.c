@@ -41,6 +41,13 @@ static void problem(builder *b, const char *fmt, ...)
     b->failed = true;
 }
 
+static rv_status set_override(rv_program *prog, const char *policy, const rd_param_override *o,
+                              rv_error *err)
+{
+    return o->json ? rv_program_set_param(prog, policy, o->name, o->value, err)
+                   : rc_set_param(prog, policy, o->name, o->value, err);
+}
+
 /* Per-entry overrides go to the policies that entry contributed (the
  * report tags each program policy with its entry); then the global ones. */
 static void apply_overrides(builder *b, rv_program *prog, const rc_report *report)
@@ -61,7 +68,7 @@ static void apply_overrides(builder *b, rv_program *prog, const rc_report *repor
                 ru_buf_printf(&list, "%s'%s'", list.len ? ", " : "", info.name);
                 if (!rv_program_declares(prog, i, o->name))
                     continue;
-                if (rv_program_set_param(prog, info.name, o->name, o->value_json, &err) != RV_OK) {
+                if (set_override(prog, info.name, o, &err) != RV_OK) {
                     problem(b, "%s: %s", o->where, err.message);
                     ru_buf_free(&list);
                     return;
@@ -79,7 +86,7 @@ static void apply_overrides(builder *b, rv_program *prog, const rc_report *repor
     }
     for (size_t k = 0; k < b->cfg->nparams; k++) {
         const rd_param_override *o = &b->cfg->params[k];
-        if (rv_program_set_param(prog, o->policy, o->name, o->value_json, &err) != RV_OK) {
+        if (set_override(prog, o->policy, o, &err) != RV_OK) {
             problem(b, "%s: %s", o->where, err.message);
             return;
         }

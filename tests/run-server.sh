@@ -105,6 +105,19 @@ policies:
       max_gpus: 4
       max_price: 3.0
 EOF2
+# Overrides are typed: a value must have its default's type.
+cat >"$tmp/bad-param-type.yaml" <<EOF2
+policies:
+  - path: $ROOT/rules/gpu-limits.rules
+    params:
+      max_gpus: two
+EOF2
+cat >"$tmp/bad-param-float.yaml" <<EOF2
+policies:
+  - $ROOT/rules/example.rules
+  - path: $ROOT/rules/dev-idle.rules
+    params: {max_idle: 1.5}
+EOF2
 cat >"$tmp/bad-key.yaml" <<EOF2
 policies: [$ROOT/rules/example.rules]
 limits:
@@ -128,6 +141,11 @@ config_error "bad-key.yaml: limits.max_body_byte: unknown key" --config "$tmp/ba
 config_error "bad-type.yaml: limits.max_body_bytes: expected an integer, got a string" --config "$tmp/bad-type.yaml"
 config_error "broken.rules:3:" --policy "$tmp/broken.rules"
 config_error "--param nosuch.max_gpus" --policy rules/ --param nosuch.max_gpus=1
+config_error "bad-param-type.yaml: policies[0].params.max_gpus: parameter 'gpu-limits.max_gpus' takes an int (its default is 8), not a string \"two\"" --config "$tmp/bad-param-type.yaml"
+config_error "bad-param-float.yaml: policies[1].params.max_idle: parameter 'dev-idle.max_idle' takes an int (its default is 7200), not a float 1.5" --config "$tmp/bad-param-float.yaml"
+config_error "--param intern_max_gpus: parameter 'gpu-limits.intern_max_gpus' takes an int (its default is 1), not a string \"two\"" --policy rules/ --param intern_max_gpus=two
+"$RULESD" --check --policy rules/ --param max_idle=90m --param gpu-limits.max_gpus=4 --param 'backends=["aws"]' >"$tmp/out" 2>&1
+if [ $? -eq 0 ]; then pass; else fail "typed --param values refused: $(head -c 300 "$tmp/out")"; fi
 config_error "cannot read '$tmp/missing.rules'" --policy "$tmp/missing.rules"
 config_error "'nothost' is not a numeric IPv4 or IPv6 address" --policy rules/ --listen nothost:80
 config_error "'999.1.1.1' is not a numeric IPv4 or IPv6 address" --policy rules/ --listen 999.1.1.1:80
@@ -354,18 +372,21 @@ policies:
   - path: $ROOT/rules/gpu-limits.rules
     priority: 3
     params: {max_gpus: 2}
+  - path: $ROOT/rules/dev-idle.rules
+    params: {max_idle: 1h}
 watch:
   interval_ms: 100
 EOF2
-"$RULEC" apply "$tmp/pol/example.rules" rules/gpu-limits.rules --param gpu-limits.max_gpus=2 --request "$tmp/run.json" --kind run --ndjson >"$tmp/old.json" 2>/dev/null
-"$RULEC" apply "$tmp/example3.rules" rules/gpu-limits.rules --param gpu-limits.max_gpus=2 --request "$tmp/run.json" --kind run --ndjson >"$tmp/new.json" 2>/dev/null
+"$RULEC" apply "$tmp/pol/example.rules" rules/gpu-limits.rules rules/dev-idle.rules --param gpu-limits.max_gpus=2 --param dev-idle.max_idle=1h --request "$tmp/run.json" --kind run --ndjson >"$tmp/old.json" 2>/dev/null
+"$RULEC" apply "$tmp/example3.rules" rules/gpu-limits.rules rules/dev-idle.rules --param gpu-limits.max_gpus=2 --param dev-idle.max_idle=1h --request "$tmp/run.json" --kind run --ndjson >"$tmp/new.json" 2>/dev/null
 cmp -s "$tmp/old.json" "$tmp/new.json" && fail "reload fixture: old and new answers are the same"
 start c --config "$tmp/c.yaml"
 expect_status 200 c GET /v1/policies
 check "priority and param overrides" python3 -c '
 import json, sys
 ps = {p["name"]: p for p in json.load(open(sys.argv[1]))["policies"]}
-assert ps["gpu-limits"]["priority"] == 3 and ps["gpu-limits"]["parameters"]["max_gpus"] == 2, ps["gpu-limits"]' "$tmp/body"
+assert ps["gpu-limits"]["priority"] == 3 and ps["gpu-limits"]["parameters"]["max_gpus"] == 2, ps["gpu-limits"]
+assert ps["dev-idle"]["parameters"]["max_idle"] == 3600, ps["dev-idle"]' "$tmp/body"
 
 revision() {  # the revision /healthz reports now
     req c GET /healthz >/dev/null

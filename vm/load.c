@@ -436,10 +436,12 @@ static bool get_policy_body(loader *l, rv_policy *p)
     p->params = zalloc(l, n, sizeof *p->params);
     if (!p->params)
         return oom(l);
-    for (uint32_t i = 0; i < n; i++)
+    for (uint32_t i = 0; i < n; i++) {
         if (!get_str(l, &p->params[i].name, NULL, true, "parameter name") ||
             !get_value(l, &p->params[i].value, 1))
             return false;
+        p->params[i].type = p->params[i].value->type;
+    }
     p->nparams = n;
 
     if (!get_count(l, &n, MIN_REGEX, "regexes"))
@@ -614,9 +616,11 @@ static bool finish_policy(loader *l, rv_policy *p)
     for (uint32_t i = 0; i < p->npaths; i++)
         if (!path_text(l, &p->paths[i]))
             return false;
-    for (uint32_t i = 0; i < p->nparams; i++)
+    for (uint32_t i = 0; i < p->nparams; i++) {
         if (!(p->params[i].json = compact_json(l, p->params[i].value)))
             return oom(l);
+        p->params[i].default_json = p->params[i].json;
+    }
     rv_error verr;
     if (rv_verify_policy_alloc(p, l->prog->cfg.alloc, l->prog->cfg.alloc_ud, &verr))
         return true;
@@ -946,6 +950,74 @@ int rv_program_declares(const rv_program *prog, size_t i, const char *name)
     return prog && name && i < prog->npolicies && find_param(prog->policies[i], name, &j);
 }
 
+/* Compact JSON of v, in the program's arena; NULL when memory ran out. */
+static const char *compact_json_text(rv_program *prog, const rv_node *v)
+{
+    ru_buf b;
+    ru_buf_init(&b, prog->cfg.alloc, prog->cfg.alloc_ud);
+    rv_json_compact(&b, v);
+    const char *json = b.oom ? NULL : ru_arena_strndup(&prog->arena, b.len ? b.data : "", b.len);
+    ru_buf_free(&b);
+    return json;
+}
+
+/* The type names of the language (docs/language.md), with an article. */
+static const char *type_phrase(uint8_t t)
+{
+    switch (t) {
+    case RV_NULL: return "null";
+    case RV_BOOL: return "a bool";
+    case RV_INT: return "an int";
+    case RV_FLOAT: return "a float";
+    case RV_STRING: return "a string";
+    case RV_ARRAY: return "a list";
+    default: return "a map";
+    }
+}
+
+/* Whether a value of type got may override a parameter declared with a
+ * default of type want: the same type; any value for a null default (it
+ * declares no type); an int for a float (it becomes one: sizes and prices
+ * are written either way, `2` or `2.0`). */
+static bool param_type_fits(uint8_t want, uint8_t got)
+{
+    return want == RV_NULL || want == got || (want == RV_FLOAT && got == RV_INT);
+}
+
+/* Compact JSON of v in b, cut short (with "...") past max bytes: a
+ * message quotes the value, whatever its size. */
+static void json_excerpt(ru_buf *b, const rv_node *v, size_t max)
+{
+    rv_json_compact(b, v);
+    if (!b->oom && b->len > max) {
+        b->len = max;
+        ru_buf_puts(b, "...");
+    }
+    ru_buf_terminate(b);
+}
+
+/* The refusal of a value of the wrong type: names policy.param, the type
+ * its default declares (and the default as loaded), and the value. */
+static rv_status param_type_error(const rv_program *prog, const rv_policy *p, const rv_param *pa,
+                                  const rv_node *v, rv_error *err)
+{
+    ru_buf got;
+    ru_buf_init(&got, prog->cfg.alloc, prog->cfg.alloc_ud);
+    json_excerpt(&got, v, 160);
+    size_t dlen = strlen(pa->default_json);
+    if (got.oom)
+        rv_set_error(err, RV_ENOMEM, "out of memory");
+    else
+        rv_set_error(err, RV_EPARAM,
+                     "parameter '%s.%s' takes %s%s (its default is %.*s%s), not %s%s%s", p->name,
+                     pa->name, type_phrase(pa->type), pa->type == RV_FLOAT ? " or an int" : "",
+                     dlen > 80 ? 80 : (int)dlen, pa->default_json, dlen > 80 ? "..." : "",
+                     v->type == RV_NULL ? "" : type_phrase(v->type), v->type == RV_NULL ? "" : " ",
+                     got.data);
+    ru_buf_free(&got);
+    return err->status;
+}
+
 rv_status rv_program_set_param(rv_program *prog, const char *policy, const char *param,
                                const char *value_json, rv_error *err)
 {
@@ -964,7 +1036,6 @@ rv_status rv_program_set_param(rv_program *prog, const char *policy, const char 
         return RV_EINPUT;
     }
 
-    size_t hits = 0;
     if (policy) {
         const rv_policy *found = NULL;
         for (uint32_t i = 0; i < prog->npolicies && !found; i++)
@@ -980,8 +1051,8 @@ rv_status rv_program_set_param(rv_program *prog, const char *policy, const char 
             rv_set_error(err, RV_EPARAM, "policy '%s' has no parameter '%s'", policy, param);
             return RV_EPARAM;
         }
-        hits = 1;
     } else {
+        size_t hits = 0;
         uint32_t j;
         for (uint32_t i = 0; i < prog->npolicies; i++)
             hits += find_param(prog->policies[i], param, &j);
@@ -1003,32 +1074,50 @@ rv_status rv_program_set_param(rv_program *prog, const char *policy, const char 
             err->column = perr.column;
             return err->status;
         }
-        /* Not JSON: the text itself is the value (team=ml, not team="ml"). */
+        /* Not JSON: the text itself is the value (team=ml, not team="ml");
+         * only a string (or null) default takes it, below. */
         v = rv_new_string(&prog->arena, value_json, len);
         if (!v) {
             rv_set_error(err, RV_ENOMEM, "out of memory");
             return RV_ENOMEM;
         }
     }
-    ru_buf b;
-    ru_buf_init(&b, prog->cfg.alloc, prog->cfg.alloc_ud);
-    rv_json_compact(&b, v);
-    const char *json = b.oom ? NULL : ru_arena_strndup(&prog->arena, b.len ? b.data : "", b.len);
-    ru_buf_free(&b);
-    if (!json) {
-        rv_set_error(err, RV_ENOMEM, "out of memory");
-        return RV_ENOMEM;
+
+    /* Every policy the override reaches must take the value before any
+     * gets it: a refused override changes nothing. */
+    for (uint32_t i = 0; i < prog->npolicies; i++) {
+        const rv_policy *p = prog->policies[i];
+        uint32_t j;
+        if ((policy && strcmp(p->name, policy) != 0) || !find_param(p, param, &j))
+            continue;
+        if (!param_type_fits(p->params[j].type, v->type))
+            return param_type_error(prog, p, &p->params[j], v, err);
     }
 
+    /* An int for a float parameter becomes a float, so the parameter keeps
+     * its declared type wherever the policy writes it into a spec. */
+    rv_node *as_float = NULL;
+    if (v->type == RV_INT) {
+        as_float = rv_new_float(&prog->arena, (double)v->u.i);
+        if (!as_float) {
+            rv_set_error(err, RV_ENOMEM, "out of memory");
+            return RV_ENOMEM;
+        }
+    }
+    const char *json = NULL, *float_json = NULL;
     for (uint32_t i = 0; i < prog->npolicies; i++) {
         rv_policy *p = prog->policies[i];
         uint32_t j;
-        if (policy && strcmp(p->name, policy) != 0)
+        if ((policy && strcmp(p->name, policy) != 0) || !find_param(p, param, &j))
             continue;
-        if (find_param(p, param, &j)) {
-            p->params[j].value = v;
-            p->params[j].json = json;
+        bool to_float = as_float && p->params[j].type == RV_FLOAT;
+        const char **text = to_float ? &float_json : &json;
+        if (!*text && !(*text = compact_json_text(prog, to_float ? as_float : v))) {
+            rv_set_error(err, RV_ENOMEM, "out of memory");
+            return RV_ENOMEM;
         }
+        p->params[j].value = to_float ? as_float : v;
+        p->params[j].json = *text;
     }
     return RV_OK;
 }

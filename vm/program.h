@@ -64,6 +64,8 @@ typedef struct rv_param {
     const char *name;
     rv_node *value;      /* the default, or the override */
     const char *json;    /* compact JSON of value, for introspection */
+    uint8_t type;        /* the default's rv_doc_type: what an override must be */
+    const char *default_json;  /* the default as loaded, for messages */
 } rv_param;
 
 typedef struct rv_regex {

@@ -51,7 +51,8 @@ typedef enum rv_status {
     RV_EVERIFY,  /* bytecode: well formed but fails verification */
     RV_EPARSE,   /* a spec or value text is not valid JSON/YAML */
     RV_ELIMIT,   /* a limit was hit: instruction budget, regex work, nesting */
-    RV_EPARAM,   /* a parameter override names no such policy or parameter */
+    RV_EPARAM,   /* a parameter override names no such policy or parameter,
+                    or its value is not of the parameter's type */
     RV_EPOLICY,  /* a policy set is inconsistent (duplicate name and priority) */
     RV_EINPUT,   /* anything else wrong with what the caller passed */
     RV_EEVAL     /* evaluation: an operator or function cannot apply to its
@@ -101,6 +102,16 @@ void rv_program_free(rv_program *prog);
 /* Overrides a parameter. policy may be NULL: then every policy that declares
  * the parameter gets the value, and it is an error if none does. value_json
  * is a JSON value; if it does not parse as JSON it is taken as a string.
+ * (Text in the language's own literal syntax -- `1h`, `24GB` -- is read by
+ * the compiler library: rc_set_param in rulec.h.)
+ * The value must have the type of the parameter's declared default: an int
+ * for an int, a float or an int for a float (an int becomes a float: 3 ->
+ * 3.0), a string, a bool, a list or a map likewise; a null default declares
+ * no type and takes any value. Anything else is RV_EPARAM with a message
+ * naming policy.param, the type, the default and the value, and changes
+ * nothing (with policy NULL, every policy that declares the parameter must
+ * take the value). The declared type is the default's as loaded, so an
+ * earlier override never changes what a later one must be.
  * Once rv_vm_eval has been called with the program (on any thread, whatever
  * it returned), parameters are fixed and this returns RV_EINPUT. Not
  * thread-safe: make every override before sharing the program. */

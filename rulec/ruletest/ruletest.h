@@ -49,7 +49,8 @@ typedef struct tt_change {
 /* A parameter override: policy NULL means every policy that declares it. */
 typedef struct tt_param {
     const char *policy, *name;
-    const char *json;    /* the value as compact JSON */
+    const char *value;   /* a YAML string as written, read by rc_set_param (1h) */
+    bool json;           /* value is any other YAML value as compact JSON */
     tt_loc loc;
 } tt_param;
 

@@ -302,6 +302,13 @@ static bool read_ref(loaded *L, const tt_file *f, size_t ref, tt_errors *errs)
     return ok;
 }
 
+static rv_status set_override(rv_program *prog, const char *policy, const tt_param *p,
+                              rv_error *err)
+{
+    return p->json ? rv_program_set_param(prog, policy, p->name, p->value, err)
+                   : rc_set_param(prog, policy, p->name, p->value, err);
+}
+
 /* Applies the overrides of the policies entries and the file, then the
  * case's. report: whether problems are reported (once, for the file's own
  * program; per-case programs repeat the same shared overrides). */
@@ -319,7 +326,7 @@ static bool apply_params(loaded *L, const tt_file *f, const tt_case *tc, rv_prog
                 if (rc_report_policy_tag(L->report, j) != r || !rv_program_declares(prog, j, p->name))
                     continue;
                 any = true;
-                if (rv_program_set_param(prog, L->info[j].name, p->name, p->json, &err) != RV_OK) {
+                if (set_override(prog, L->info[j].name, p, &err) != RV_OK) {
                     if (report)
                         tt_error(errs, f->path, p->loc, "%s", err.message);
                     ok = false;
@@ -335,7 +342,7 @@ static bool apply_params(loaded *L, const tt_file *f, const tt_case *tc, rv_prog
     }
     for (size_t k = 0; k < f->nparams; k++) {
         const tt_param *p = &f->params[k];
-        if (rv_program_set_param(prog, p->policy, p->name, p->json, &err) != RV_OK) {
+        if (set_override(prog, p->policy, p, &err) != RV_OK) {
             if (report)
                 tt_error(errs, f->path, p->loc, "%s", err.message);
             ok = false;
@@ -343,7 +350,7 @@ static bool apply_params(loaded *L, const tt_file *f, const tt_case *tc, rv_prog
     }
     for (size_t k = 0; tc && k < tc->nparams; k++) {
         const tt_param *p = &tc->params[k];
-        if (rv_program_set_param(prog, p->policy, p->name, p->json, &err) != RV_OK) {
+        if (set_override(prog, p->policy, p, &err) != RV_OK) {
             tt_error(errs, f->path, p->loc, "%s", err.message);
             ok = false;
         }

@@ -326,7 +326,11 @@ static bool read_params(reader *r, cur c, bool qualified, tt_param **out, size_t
             p->policy = copy(r, key, (size_t)(dot - key));
             p->name = dot + 1;
         }
-        p->json = json_of(r, member_value(c, i).v);
+        /* A string is override text, as after --param (max_idle: 1h);
+         * YAML's numbers, booleans, lists and maps are values already. */
+        const rv_doc *v = member_value(c, i).v;
+        p->json = rv_doc_kind(v) != RV_STRING;
+        p->value = p->json ? json_of(r, v) : copy(r, rv_doc_string(v), rv_doc_len(v));
     }
     return true;
 }

@@ -1124,9 +1124,10 @@ static void test_set_param(void **state)
     /* Run order: limits(0), plain(1), other(5). */
     const char *name, *v;
 
+    /* An int for a float parameter becomes a float. */
     assert_int_equal(rv_program_set_param(prog, "other", "max_price", "3", &err), RV_OK);
     rv_program_param(prog, 2, 0, &name, &v);
-    assert_string_equal(v, "3");
+    assert_string_equal(v, "3.0");
     rv_program_param(prog, 0, 0, &name, &v);
     assert_string_equal(v, "2.0");
 
@@ -1137,9 +1138,13 @@ static void test_set_param(void **state)
     assert_string_equal(v, "\"ml-infra\"");
     assert_int_equal(prog->policies[2]->params[1].value->type, RV_STRING);
 
-    assert_int_equal(rv_program_set_param(prog, NULL, "team", " {\"a\": [1, 2.5]} ", &err), RV_OK);
+    /* A value of another type is refused, and changes nothing. */
+    assert_int_equal(rv_program_set_param(prog, NULL, "team", " {\"a\": [1, 2.5]} ", &err),
+                     RV_EPARAM);
+    assert_string_equal(err.message, "parameter 'limits.team' takes a string (its default is "
+                                     "\"ml\"), not a map {\"a\":[1,2.5]}");
     rv_program_param(prog, 0, 1, &name, &v);
-    assert_string_equal(v, "{\"a\":[1,2.5]}");
+    assert_string_equal(v, "\"ml-infra\"");
 
     assert_int_equal(rv_program_set_param(prog, "nope", "team", "1", &err), RV_EPARAM);
     assert_non_null(strstr(err.message, "'nope'"));

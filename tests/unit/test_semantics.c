@@ -1391,10 +1391,10 @@ static void test_params(void **state)
     set_cur(must_compile(pol));
     assert_int_equal(rv_program_set_param(cur, "lim", "max_price", "5", &err), RV_OK);
     assert_int_equal(rv_program_set_param(cur, "lim", "team", "\"infra\"", &err), RV_OK);
-    assert_int_equal(rv_program_set_param(cur, "lim", "gpus", "{\"a\":null}", &err), RV_OK);
+    assert_int_equal(rv_program_set_param(cur, "lim", "gpus", "[{\"a\":null}]", &err), RV_OK);
     res r = eval_prog(cur, "run", "u", "{}");
     assert_int_equal(r.st, RV_OK);
-    assert_string_equal(r.out, "{\"p\":5,\"t\":\"infra\",\"g\":{\"a\":null}}");
+    assert_string_equal(r.out, "{\"p\":5.0,\"t\":\"infra\",\"g\":[{\"a\":null}]}");
 
     /* NULL policy; a value that is not JSON becomes a string */
     set_cur(must_compile(pol));
@@ -1409,17 +1409,18 @@ static void test_params(void **state)
     r = eval_prog(cur, "run", "u", "{}");
     assert_string_equal(r.out, "{\"p\":2.0,\"t\":\"{not json\",\"g\":[1,2]}");
 
+    /* A value must have its default's type (tests/unit/test_params.c has more). */
     set_cur(must_compile(pol));
     assert_int_equal(rv_program_set_param(cur, "lim", "team", "a: b", &err), RV_OK);  /* YAML, not JSON */
-    assert_int_equal(rv_program_set_param(cur, "lim", "gpus", "5 6", &err), RV_OK);
-    assert_int_equal(rv_program_set_param(cur, "lim", "max_price", " true ", &err), RV_OK);
+    assert_int_equal(rv_program_set_param(cur, "lim", "gpus", "5 6", &err), RV_EPARAM);
+    assert_int_equal(rv_program_set_param(cur, "lim", "max_price", " true ", &err), RV_EPARAM);
     r = eval_prog(cur, "run", "u", "{}");
-    assert_string_equal(r.out, "{\"p\":true,\"t\":\"a: b\",\"g\":\"5 6\"}");
+    assert_string_equal(r.out, "{\"p\":2.0,\"t\":\"a: b\",\"g\":[1,2]}");
     set_cur(must_compile(pol));
     assert_int_equal(rv_program_set_param(cur, "lim", "team", "", &err), RV_OK);
-    assert_int_equal(rv_program_set_param(cur, "lim", "gpus", "null", &err), RV_OK);
+    assert_int_equal(rv_program_set_param(cur, "lim", "gpus", "null", &err), RV_EPARAM);
     r = eval_prog(cur, "run", "u", "{}");
-    assert_string_equal(r.out, "{\"p\":2.0,\"t\":\"\",\"g\":null}");
+    assert_string_equal(r.out, "{\"p\":2.0,\"t\":\"\",\"g\":[1,2]}");
 
     /* unknown parameter or policy */
     set_cur(must_compile(pol));

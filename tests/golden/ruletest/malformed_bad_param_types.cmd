@@ -1,0 +1,1 @@
+test tests/golden/ruletest/malformed/bad_param_types.fixture.yaml

@@ -1,0 +1,1 @@
+test tests/golden/ruletest/typed_params.fixture.yaml
