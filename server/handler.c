@@ -349,7 +349,15 @@ static void decide(rd_worker *w, const rd_request *req, const route *r, rd_respo
         /* Fail closed, but as a rejection dstack can show (dstack.h). The
          * spec was restored to its input. */
         snprintf(detail, sizeof detail, "rulesd: " DSTACK_FAILED_PREFIX "%s", err.message);
-        rd_log(RD_ERROR, "request %s (%s): %s", req->id, kind, err.message);
+        /* The message may quote a value from the spec (an evaluation
+         * error names its operands): the server log gets it scrubbed of
+         * the spec's secrets, as the decision log does. */
+        if (!rd_declog_enabled())
+            rd_secrets_collect(&w->secrets, rq.spec);
+        ru_buf_clear(&w->line);
+        rd_redact_json_string(&w->line, err.message, strlen(err.message), &w->secrets);
+        ru_buf_terminate(&w->line);
+        rd_log(RD_ERROR, "request %s (%s): %s", req->id, kind, w->line.oom ? "(out of memory)" : w->line.data);
         di.outcome = RD_O_ERROR;
         di.detail = detail;
     } else {

@@ -224,7 +224,7 @@ tr -d '\n' <"$SPECS/examples_.dstack.yml.request.json" >"$tmp/run.json"
 # Run requests with configuration.name set and secrets in env and registry_auth.
 python3 - "$SPECS/synthetic_task_limits.request.json" "$tmp" <<'PY'
 import json, sys
-for name, out in (("two-forbids", "two.json"), ("leak", "leak.json")):
+for name, out in (("two-forbids", "two.json"), ("leak", "leak.json"), ("eval-error", "evalerr.json")):
     d = json.load(open(sys.argv[1]))
     c = d["spec"]["configuration"]
     c["name"] = name
@@ -334,6 +334,11 @@ assert "# TYPE rulesd_decision_duration_seconds histogram" in t' "$tmp/body"
 # password reaches the client in full, but never the decision log.
 expect_status 200 a POST /apply_policies/on_run_apply --data-binary @"$tmp/leak.json"
 grep -q 'hf_SuperSecretValue123' "$tmp/body" && pass || fail "the client should see its own message"
+# An evaluation error quoting a secret: the client is told (fail closed),
+# the server log gets the message scrubbed.
+expect_status 200 a POST /apply_policies/on_run_apply --data-binary @"$tmp/evalerr.json"
+check "evaluation error answered as a rejection" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["error"].startswith("rulesd: the policies could not be evaluated: multi:"), d["error"]' "$tmp/body"
+grep -q 'could not be evaluated\|multi:1[0-9]: cannot apply' "$tmp/a.log" && pass || fail "the server log does not record the evaluation error: $(tail -3 "$tmp/a.log")"
 stop a
 check "decision log redacted" python3 "$FIX/check.py" declog "$tmp/decisions.jsonl" \
     hf_SuperSecretValue123 'P@ssw0rd-Secret!' 'a\"b-secret-with-quote' 'b-secret-with-quote'
