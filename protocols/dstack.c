@@ -4,6 +4,8 @@
  */
 #include "dstack.h"
 
+#include "rulec.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +96,13 @@ bool dstack_decode(rv_vm *vm, const char *body, size_t len, const char *kind,
             return false;
         }
         kind = rv_doc_string(k);
+        /* A kind dstack does not have would match no policy: the request
+         * would pass unjudged. */
+        char why[400];
+        if (!rc_target_has_kind("dstack", kind, why, sizeof why)) {
+            snprintf(problem, size, "request body: \"kind\": %s", why);
+            return false;
+        }
     }
     out->kind = kind;
     if (!optional_string(doc, "user", &out->user, problem, size) ||

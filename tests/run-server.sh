@@ -236,6 +236,11 @@ PY
 expect_status 200 a POST /apply_policies/on_run_apply --data-binary @"$tmp/two.json"
 check "two forbids joined" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["error"]=="first reason; second reason", d["error"]; assert d["spec"]==json.load(open(sys.argv[2]))["spec"], "spec not echoed unchanged"' "$tmp/body" "$tmp/two.json"
 
+# /v1/evaluate: a kind dstack does not have is refused with the closest one.
+expect_status 400 a POST /v1/evaluate -d '{"kind":"flet","spec":{}}'
+grep -q "unknown kind 'flet' for target dstack (kinds: run, fleet, volume, gateway); did you mean 'fleet'?" "$tmp/body" && pass ||
+    fail "evaluate with an unknown kind: $(cat "$tmp/body")"
+
 # /v1/evaluate: the full decision.
 expect_status 200 a POST /v1/evaluate -d '{"kind":"run","user":"bob","project":"p","spec":{"configuration":{"type":"service"}}}'
 check "evaluate decision" python3 "$FIX/check.py" evaluate "$tmp/body"

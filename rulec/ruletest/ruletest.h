@@ -91,6 +91,8 @@ typedef struct tt_file {
     rv_vm *vm;                /* the file's documents (specs, expected values)
                                  live in this VM until tt_file_free */
     ru_arena arena;           /* everything else below lives here */
+    const char *target;       /* `target:`: of policies naming none, and of
+                                 the cases' kinds; NULL: dstack */
     tt_policy_ref *policies;
     size_t npolicies;
     tt_param *params;

@@ -388,7 +388,8 @@ static bool load(loaded *L, const tt_file *f, const test_opts *o, tt_cover *cove
     size_t n;
     rc_input *inputs = rc_report_inputs(L->report, &n);
     ok = rc_load(L->report, inputs, n,
-                 &(rc_options){NULL, RC_BUNDLE | (o->coverage ? RC_COVERAGE : 0), NULL}, &L->prog) == RC_OK;
+                 &(rc_options){NULL, RC_BUNDLE | (o->coverage ? RC_COVERAGE : 0), f->target},
+                 &L->prog) == RC_OK;
     print_diags(L->report, errs);
     if (!ok)
         return false;

@@ -760,10 +760,11 @@ static void read_case(reader *r, cur c, tt_case *tc, size_t index)
         snprintf(buf, sizeof buf, "case %zu", index + 1);
         tc->name = copy(r, buf, strlen(buf));
     }
+    char why[400];
     if (!get(c, "kind", &v))
         fail(r, c, "case '%s' has no kind (run, fleet, volume, gateway, ...)", tc->name);
-    else
-        tc->kind = string_of(r, v, "kind");
+    else if ((tc->kind = string_of(r, v, "kind")) && !rc_target_has_kind(r->f->target, tc->kind, why, sizeof why))
+        fail(r, v, "%s", why);  /* no policy would run: the case could not fail */
     const rv_doc *body = NULL;
     if (!get(c, "spec", &v)) {
         fail(r, c, "case '%s' has no spec (a mapping, or the path of a JSON/YAML file)", tc->name);
@@ -840,7 +841,7 @@ static void read_policies(reader *r, cur c)
     }
 }
 
-static const char *const file_keys[] = {"policies", "params", "cases", NULL};
+static const char *const file_keys[] = {"target", "policies", "params", "cases", NULL};
 
 bool tt_file_read(const char *path, tt_file *f, tt_errors *errs)
 {
@@ -899,6 +900,14 @@ bool tt_file_read(const char *path, tt_file *f, tt_errors *errs)
     }
     only_keys(&r, top, "a test file", file_keys);
     cur c;
+    if (get(top, "target", &c)) {
+        const char *t = string_of(&r, c, "target");
+        char why[400];
+        if (t && !rc_target_has_kind(t, NULL, why, sizeof why))
+            fail(&r, c, "%s", why);
+        else if (t)
+            f->target = copy(&r, t, strlen(t));
+    }
     if (!get(top, "policies", &c))
         fail(&r, top, "the test file names no policies (policies: [FILE.rules or FOLDER, ...])");
     else
