@@ -27,6 +27,17 @@ typedef struct scope {
     uint32_t depth;
 } scope;
 
+/* Inside `match PATH == "v" { ... }` (and its else), the object holding
+ * PATH's last field is narrowed to the members of its union whose field
+ * can (cannot) be "v", the way TypeScript narrows a discriminated union. */
+#define MAX_NARROW 16
+typedef struct narrowing {
+    const rc_expr *path;      /* the compared path; its parent is narrowed */
+    const char *value;
+    bool negated;             /* the else branch */
+    rc_shape shapes[MAX_KINDS];
+} narrowing;
+
 typedef struct checker {
     rc_checked *out;
     const rc_source *src;
@@ -40,6 +51,8 @@ typedef struct checker {
     const rc_target_kind *kinds[MAX_KINDS];
     rc_shape roots[MAX_KINDS];
     size_t nkinds;
+    narrowing narrow[MAX_NARROW];
+    size_t nnarrow;
 } checker;
 
 static const char *const ctx_names[RV_CTX__COUNT] = {"user", "project", "kind"};
@@ -227,6 +240,41 @@ static void path_text(ru_buf *b, const rc_expr *e, size_t n)
     }
 }
 
+/* Whether two paths' first n segments are the same keys and indices. */
+static bool same_prefix(const rc_expr *a, const rc_expr *b, size_t n)
+{
+    if (a->u.path.nseg < n || b->u.path.nseg < n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        const rc_seg *x = &a->u.path.segs[i], *y = &b->u.path.segs[i];
+        if (x->is_index != y->is_index || (x->is_index ? x->index != y->index
+                                                       : x->klen != y->klen || memcmp(x->key, y->key, x->klen)))
+            return false;
+    }
+    return true;
+}
+
+/* The innermost narrowing of the object e reaches after i segments. */
+static const narrowing *narrowed(const checker *c, const rc_expr *e, size_t i)
+{
+    for (size_t n = c->nnarrow; n-- > 0;) {
+        const narrowing *nw = &c->narrow[n];
+        if (nw->path->u.path.nseg == i + 1 && same_prefix(nw->path, e, i))
+            return nw;
+    }
+    return NULL;
+}
+
+static void narrowing_text(checker *c, const narrowing *nw, char *out, size_t size)
+{
+    ru_buf b;
+    ru_buf_init(&b, c->arena->alloc, c->arena->ud);
+    path_text(&b, nw->path, nw->path->u.path.nseg);
+    ru_buf_terminate(&b);
+    snprintf(out, size, " where %s %s \"%s\"", b.data ? b.data : "", nw->negated ? "!=" : "==", nw->value);
+    ru_buf_free(&b);
+}
+
 /* Walks e's segments through the shapes of each block kind; out[k] gets
  * the shape at the end. With report, an impossible step is an error at the
  * segment, once per path (at the first kind it fails in). Returns false
@@ -245,8 +293,16 @@ static bool path_shapes(checker *c, const rc_expr *e, rc_shape *out, bool report
             out[k] = rc_shape_any();
             continue;
         }
+        const narrowing *by = NULL;
         for (size_t i = first; i < e->u.path.nseg && !out[k].any; i++) {
             const rc_seg *g = &e->u.path.segs[i];
+            if (e->root == RC_ROOT_SPEC) {
+                const narrowing *nw = narrowed(c, e, i);
+                if (nw) {
+                    out[k] = nw->shapes[k];
+                    by = nw;
+                }
+            }
             rc_shape next = rc_shape_step(&out[k], g->is_index ? NULL : g->key, g->klen, c->arena);
             if (next.any || next.n) {
                 out[k] = next;
@@ -264,9 +320,13 @@ static bool path_shapes(checker *c, const rc_expr *e, rc_shape *out, bool report
                     size_t nn = rc_shape_fields(&out[k], names, 256);
                     const char *hint = rc_suggest(g->key, names, nn);
                     bool vowel = strchr("aeiou", kind[0]) != NULL;
-                    error(c, g->loc, "unknown field '%s' in %s%s%s %s spec%s%s%s", g->key, at ? at : "",
-                          at ? " of " : "", vowel ? "an" : "a", kind, hint ? "; did you mean '" : "",
-                          hint ? hint : "", hint ? "'?" : "");
+                    char where_narrowed[300] = "";
+                    if (by)
+                        narrowing_text(c, by, where_narrowed, sizeof where_narrowed);
+                    error(c, g->loc, "unknown field '%s' in %s%s%s %s spec%s%s%s%s%s", g->key, at ? at : "",
+                          at ? " of " : "", vowel ? "an" : "a", kind, where_narrowed,
+                          hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "",
+                          by && !hint ? "; it is not there in that form" : "");
                 } else {
                     ru_buf what;
                     ru_buf_init(&what, c->arena->alloc, c->arena->ud);
@@ -317,6 +377,139 @@ static void check_path(checker *c, rc_expr *e)
         }
     rc_shape shapes[MAX_KINDS];
     path_shapes(c, e, shapes, true);
+}
+
+/* ---- values against the schema ---- */
+
+/* The type of e when the checker knows it for sure: literals, and
+ * parameters (an override must have its default's type); 0 otherwise. */
+static unsigned known_type(const checker *c, const rc_expr *e)
+{
+    switch (e->kind) {
+    case RC_E_NULL: return RC_T_NULL;
+    case RC_E_BOOL: return RC_T_BOOL;
+    case RC_E_INT: return RC_T_INT;
+    case RC_E_FLOAT: return RC_T_FLOAT;
+    case RC_E_STRING: return RC_T_STRING;
+    case RC_E_LIST: return RC_T_LIST;
+    case RC_E_MAP: return RC_T_MAP;
+    case RC_E_UNARY:
+        return rc_is_literal(e) ? known_type(c, e->u.op.lhs) : 0;
+    case RC_E_PATH:
+        if (e->root == RC_ROOT_PARAM && e->u.path.nseg == 0 && e->index < c->out->nparams) {
+            const rv_node *v = c->out->param_values[e->index];
+            static const unsigned bits[] = {RC_T_NULL, RC_T_BOOL, RC_T_INT, RC_T_FLOAT,
+                                            RC_T_STRING, RC_T_LIST, RC_T_MAP};
+            /* A null default takes any override. */
+            return v && v->type != RV_NULL && v->type < 7 ? bits[v->type] : 0;
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static void path_display(checker *c, const rc_expr *path, ru_buf *b)
+{
+    ru_buf_init(b, c->arena->alloc, c->arena->ud);
+    path_text(b, path, path->u.path.nseg);
+    ru_buf_terminate(b);
+}
+
+/* A string literal compared with, or written to, a path whose strings are
+ * enumerated must be one of them: `spot_policy == "spott"` would never be
+ * true. Returns false when it reported. */
+static bool check_enum(checker *c, const rc_expr *path, const rc_shape *shapes, const rc_expr *lit,
+                       bool write)
+{
+    for (size_t k = 0; k < c->nkinds; k++) {
+        bool enumerated;
+        const char *names[64];
+        size_t nn;
+        if (rc_shape_admits_string(&shapes[k], lit->u.str.value, lit->u.str.len, &enumerated, names, 64,
+                                   &nn) || !enumerated)
+            continue;
+        ru_buf where, list;
+        path_display(c, path, &where);
+        ru_buf_init(&list, c->arena->alloc, c->arena->ud);
+        for (size_t i = 0; i < nn; i++) {
+            ru_buf_puts(&list, i ? ", " : "");
+            ru_buf_json_string(&list, names[i], strlen(names[i]));
+        }
+        ru_buf_terminate(&list);
+        const char *hint = rc_suggest(lit->u.str.value, names, nn);
+        error(c, lit->loc, "%s of a %s spec %s one of %s, not \"%s\"%s%s%s", where.data,
+              c->kinds[k]->name, write ? "takes" : "is", list.data, lit->u.str.value,
+              hint ? "; did you mean \"" : "", hint ? hint : "", hint ? "\"?" : "");
+        ru_buf_free(&where);
+        ru_buf_free(&list);
+        return false;
+    }
+    return true;
+}
+
+/* A write of a value whose type the schema cannot accept. */
+static void check_write_value(checker *c, const rc_expr *path, const rc_expr *value)
+{
+    if (!c->nkinds || path->kind != RC_E_PATH || path->root != RC_ROOT_SPEC)
+        return;
+    unsigned vt = known_type(c, value);
+    if (!vt)
+        return;
+    rc_shape shapes[MAX_KINDS];
+    if (!path_shapes(c, path, shapes, false))
+        return;  /* the path itself was reported */
+    for (size_t k = 0; k < c->nkinds; k++) {
+        unsigned ok = rc_shape_types(&shapes[k]);
+        if (vt & ok)
+            continue;
+        ru_buf where, want;
+        path_display(c, path, &where);
+        ru_buf_init(&want, c->arena->alloc, c->arena->ud);
+        rc_types_describe(ok, &want);
+        ru_buf_terminate(&want);
+        ru_buf got;
+        ru_buf_init(&got, c->arena->alloc, c->arena->ud);
+        rc_types_describe(vt, &got);
+        ru_buf_terminate(&got);
+        error(c, value->loc, "%s of a %s spec takes %s, not %s", where.data, c->kinds[k]->name,
+              want.data, got.data);
+        ru_buf_free(&where);
+        ru_buf_free(&want);
+        ru_buf_free(&got);
+        return;
+    }
+    if (value->kind == RC_E_STRING)
+        check_enum(c, path, shapes, value, true);
+}
+
+/* `PATH == "s"`, `PATH != "s"` and `PATH in ["s", ...]` against an
+ * enumerated field. */
+static void check_compared_strings(checker *c, const rc_expr *e)
+{
+    if (!c->nkinds)
+        return;
+    rc_op op = e->u.op.op;
+    const rc_expr *path = e->u.op.lhs, *other = e->u.op.rhs;
+    if ((op == RC_OP_EQ || op == RC_OP_NE) && path->kind != RC_E_PATH) {
+        path = e->u.op.rhs;
+        other = e->u.op.lhs;
+    }
+    if (path->kind != RC_E_PATH || (path->root != RC_ROOT_SPEC && path->root != RC_ROOT_LOCAL) ||
+        path->u.path.dollar)
+        return;
+    rc_shape shapes[MAX_KINDS];
+    if ((op == RC_OP_EQ || op == RC_OP_NE) && other->kind == RC_E_STRING) {
+        if (path_shapes(c, path, shapes, false))
+            check_enum(c, path, shapes, other, false);
+    } else if (op == RC_OP_IN && other->kind == RC_E_LIST && path == e->u.op.lhs) {
+        if (!path_shapes(c, path, shapes, false))
+            return;
+        for (size_t i = 0; i < other->u.list.n; i++)
+            if (other->u.list.items[i]->kind == RC_E_STRING &&
+                !check_enum(c, path, shapes, other->u.list.items[i], false))
+                return;
+    }
 }
 
 static bool builtin_index(const char *name, uint32_t *index)
@@ -384,6 +577,7 @@ static void check_expr(checker *c, rc_expr *e)
         check_expr(c, e->u.op.lhs);
         check_expr(c, e->u.op.rhs);
         check_literal_types(c, e);
+        check_compared_strings(c, e);
         return;
     case RC_E_MATCH: {
         check_expr(c, e->u.match.lhs);
@@ -642,12 +836,48 @@ static bool truthy_literal(const rc_expr *e, bool *value)
 
 static void check_block(checker *c, rc_stmt *s);
 
+/* For `match PATH == "v"` (either order): narrows PATH's parent object for
+ * the body (negated: for the else). Returns whether it pushed one. */
+static bool push_narrowing(checker *c, const rc_expr *cond, bool negated)
+{
+    if (!c->nkinds || c->nnarrow == MAX_NARROW || cond->kind != RC_E_BINARY || cond->u.op.op != RC_OP_EQ)
+        return false;
+    const rc_expr *path = cond->u.op.lhs, *lit = cond->u.op.rhs;
+    if (path->kind != RC_E_PATH) {
+        path = cond->u.op.rhs;
+        lit = cond->u.op.lhs;
+    }
+    if (path->kind != RC_E_PATH || path->root != RC_ROOT_SPEC || lit->kind != RC_E_STRING ||
+        path->u.path.nseg == 0 || path->u.path.segs[path->u.path.nseg - 1].is_index)
+        return false;
+    /* The parent: the same path without its last field. */
+    rc_expr parent = *path;
+    parent.u.path.nseg--;
+    rc_shape shapes[MAX_KINDS];
+    if (!path_shapes(c, &parent, shapes, false))
+        return false;
+    narrowing *nw = &c->narrow[c->nnarrow];
+    const rc_seg *last = &path->u.path.segs[path->u.path.nseg - 1];
+    for (size_t k = 0; k < c->nkinds; k++)
+        nw->shapes[k] = rc_shape_narrow(&shapes[k], last->key, last->klen, lit->u.str.value, lit->u.str.len,
+                                        !negated, c->arena);
+    nw->path = path;
+    nw->value = lit->u.str.value;
+    nw->negated = negated;
+    c->nnarrow++;
+    return true;
+}
+
 static void check_stmt(checker *c, rc_stmt *s)
 {
     bool v;
     switch (s->kind) {
     case RC_S_SET:
     case RC_S_DEFAULT:
+        check_target(c, s->path);
+        check_expr(c, s->value);
+        check_write_value(c, s->path, s->value);
+        return;
     case RC_S_APPEND:
         check_target(c, s->path);
         check_expr(c, s->value);
@@ -681,8 +911,18 @@ static void check_stmt(checker *c, rc_stmt *s)
                 rc_diag(c->diags, RC_WARNING, c->src, s->else_body->loc,
                         "this else block can never run: the match condition is always true");
         }
-        check_block(c, s->body);
-        check_block(c, s->else_body);
+        if (push_narrowing(c, s->cond, false)) {
+            check_block(c, s->body);
+            c->nnarrow--;
+        } else {
+            check_block(c, s->body);
+        }
+        if (push_narrowing(c, s->cond, true)) {
+            check_block(c, s->else_body);
+            c->nnarrow--;
+        } else {
+            check_block(c, s->else_body);
+        }
         return;
     }
 }
@@ -744,6 +984,7 @@ static void resolve_target(checker *c, const rc_header *h)
 static void enter_block(checker *c, const rc_on *on)
 {
     c->nkinds = 0;
+    c->nnarrow = 0;
     c->sc.depth = 0;
     if (!c->target || !c->target->nkinds)
         return;  /* "any", or an unknown target (reported) */

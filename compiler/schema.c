@@ -274,3 +274,168 @@ void rc_shape_describe(const rc_shape *s, ru_buf *b)
         ru_buf_puts(b, seen[i]);
     }
 }
+
+/* The types a JSON Schema "type" word stands for. */
+static unsigned type_bits(const char *t)
+{
+    static const struct { const char *name; unsigned bits; } words[] = {
+        {"null", RC_T_NULL}, {"boolean", RC_T_BOOL}, {"integer", RC_T_INT},
+        {"number", RC_T_INT | RC_T_FLOAT}, {"string", RC_T_STRING}, {"array", RC_T_LIST},
+        {"object", RC_T_MAP},
+    };
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (strcmp(t, words[i].name) == 0)
+            return words[i].bits;
+    return 0;
+}
+
+static unsigned value_bits(const rv_node *v)
+{
+    switch (v->type) {
+    case RV_NULL: return RC_T_NULL;
+    case RV_BOOL: return RC_T_BOOL;
+    case RV_INT: return RC_T_INT;
+    case RV_FLOAT: return RC_T_FLOAT;
+    case RV_STRING: return RC_T_STRING;
+    case RV_ARRAY: return RC_T_LIST;
+    default: return RC_T_MAP;
+    }
+}
+
+/* What one concrete schema accepts. */
+static unsigned node_types(const rv_node *n)
+{
+    const rv_node *type = member(n, "type");
+    unsigned bits = 0;
+    if (type && type->type == RV_STRING)
+        bits = type_bits(type->u.s);
+    else if (type && type->type == RV_ARRAY)
+        for (uint32_t i = 0; i < type->len; i++)
+            if (type->u.items[i]->type == RV_STRING)
+                bits |= type_bits(type->u.items[i]->u.s);
+    if (type)
+        return bits;
+    const rv_node *en = member(n, "enum"), *cn = member(n, "const");
+    if (cn)
+        return value_bits(cn);
+    if (en && en->type == RV_ARRAY) {
+        for (uint32_t i = 0; i < en->len; i++)
+            bits |= value_bits(en->u.items[i]);
+        return bits;
+    }
+    if (objectish(n))
+        return RC_T_MAP;
+    if (arrayish(n))
+        return RC_T_LIST;
+    return RC_T_ANY;
+}
+
+unsigned rc_shape_types(const rc_shape *s)
+{
+    if (s->any)
+        return RC_T_ANY;
+    unsigned bits = 0;
+    for (size_t i = 0; i < s->n; i++)
+        bits |= node_types(s->nodes[i]);
+    return bits;
+}
+
+bool rc_shape_admits_string(const rc_shape *s, const char *str, size_t len, bool *enumerated,
+                            const char **names, size_t max, size_t *nnames)
+{
+    *enumerated = false;
+    *nnames = 0;
+    if (s->any)
+        return true;
+    bool any_string = false;
+    for (size_t i = 0; i < s->n; i++) {
+        const rv_node *n = s->nodes[i];
+        if (!(node_types(n) & RC_T_STRING))
+            continue;
+        const rv_node *cn = member(n, "const"), *en = member(n, "enum");
+        if (!cn && !(en && en->type == RV_ARRAY)) {
+            any_string = true;  /* a free string */
+            continue;
+        }
+        *enumerated = true;
+        const rv_node *one[1] = {cn};
+        const rv_node *const *vals = cn ? one : (const rv_node *const *)en->u.items;
+        uint32_t nv = cn ? 1 : en->len;
+        for (uint32_t k = 0; k < nv; k++) {
+            const rv_node *v = vals[k];
+            if (v->type != RV_STRING)
+                continue;
+            if (v->len == len && memcmp(v->u.s, str, len) == 0)
+                return true;
+            bool seen = false;
+            for (size_t q = 0; q < *nnames && !seen; q++)
+                seen = strcmp(names[q], v->u.s) == 0;
+            if (!seen && *nnames < max)
+                names[(*nnames)++] = v->u.s;
+        }
+    }
+    if (any_string)
+        *enumerated = false;
+    return any_string;
+}
+
+void rc_types_describe(unsigned mask, ru_buf *b)
+{
+    if (mask == RC_T_ANY) {
+        ru_buf_puts(b, "any value");
+        return;
+    }
+    static const struct { unsigned bits; const char *text; } names[] = {
+        {RC_T_MAP, "an object"}, {RC_T_LIST, "a list"}, {RC_T_STRING, "a string"},
+        {RC_T_INT | RC_T_FLOAT, "a number"}, {RC_T_INT, "an integer"}, {RC_T_FLOAT, "a float"},
+        {RC_T_BOOL, "a boolean"}, {RC_T_NULL, "null"},
+    };
+    const char *seen[8];
+    size_t n = 0;
+    unsigned left = mask;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if ((left & names[i].bits) == names[i].bits) {
+            seen[n++] = names[i].text;
+            left &= ~names[i].bits;
+        }
+    if (n == 0) {
+        ru_buf_puts(b, "nothing");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            ru_buf_puts(b, i + 1 == n ? " or " : ", ");
+        ru_buf_puts(b, seen[i]);
+    }
+}
+
+rc_shape rc_shape_narrow(const rc_shape *s, const char *key, size_t klen, const char *str, size_t len,
+                         bool keep_matching, ru_arena *a)
+{
+    if (s->any || s->n < 2)
+        return *s;
+    acc x = {{0}, 0, false};
+    for (size_t i = 0; i < s->n; i++) {
+        rc_shape one = {s->root, &s->nodes[i], 1, false};
+        rc_shape field = rc_shape_step(&one, key, klen, a);
+        bool keep;
+        if (keep_matching) {
+            bool enumerated;
+            const char *names[1];
+            size_t nn;
+            keep = field.any || (field.n && rc_shape_admits_string(&field, str, len, &enumerated, names, 0, &nn));
+        } else {
+            /* Dropped only when the field can be nothing but str. */
+            keep = true;
+            if (!field.any && field.n == 1) {
+                const rv_node *cn = member(field.nodes[0], "const");
+                keep = !(cn && cn->type == RV_STRING && cn->len == len && memcmp(cn->u.s, str, len) == 0);
+            }
+        }
+        if (keep)
+            add(&x, s->nodes[i]);
+    }
+    if (x.n == 0 && !x.any)
+        return *s;  /* never true here: no narrowing rather than errors everywhere */
+    return finish(s->root, &x, a);
+}

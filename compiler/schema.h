@@ -47,6 +47,35 @@ bool rc_shape_has_fields(const rc_shape *s);
  * (at most max; returns how many). */
 size_t rc_shape_fields(const rc_shape *s, const char **names, size_t max);
 
+/* Value types, as bits: what a schema accepts or an expression yields. */
+enum {
+    RC_T_NULL = 1, RC_T_BOOL = 2, RC_T_INT = 4, RC_T_FLOAT = 8, RC_T_STRING = 16,
+    RC_T_LIST = 32, RC_T_MAP = 64,
+    RC_T_ANY = 127
+};
+
+/* The types the shape accepts ("integer" is RC_T_INT, "number" RC_T_INT |
+ * RC_T_FLOAT, an enum the types of its values); RC_T_ANY when any value
+ * goes. */
+unsigned rc_shape_types(const rc_shape *s);
+
+/* For a string: whether the shape admits it. A shape whose strings are all
+ * enumerated (enum, const) admits only those; *enumerated says whether
+ * that was the case, and names (up to max) get the allowed strings for a
+ * suggestion (*nnames of them). */
+bool rc_shape_admits_string(const rc_shape *s, const char *str, size_t len, bool *enumerated,
+                            const char **names, size_t max, size_t *nnames);
+
+/* The members of a shape (an object's possible forms) whose field key can
+ * hold the string str (keep_matching), or those where it cannot be
+ * anything else (its schema is the const str) dropped (!keep_matching):
+ * how `match obj.key == "str"` and its else narrow obj. */
+rc_shape rc_shape_narrow(const rc_shape *s, const char *key, size_t klen, const char *str, size_t len,
+                         bool keep_matching, ru_arena *a);
+
+/* Appends the types in mask, for messages: "a number or null". */
+void rc_types_describe(unsigned mask, ru_buf *b);
+
 /* Appends what the shape can be, for messages: "an object", "a number or
  * null", "a list", ... */
 void rc_shape_describe(const rc_shape *s, ru_buf *b);
