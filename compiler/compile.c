@@ -15,16 +15,6 @@ typedef struct unit {
     size_t source;        /* index among the sources */
 } unit;
 
-bool rc_compile(const rc_source *srcs, size_t nsrcs, ru_arena *arena, rc_diags *diags,
-                rv_policy ***policies, size_t *n)
-{
-    rc_compiled c;
-    bool ok = rc_compile_set(srcs, nsrcs, NULL, arena, diags, false, &c);
-    *policies = c.policies;
-    *n = c.n;
-    return ok;
-}
-
 bool rc_compile_set(const rc_source *srcs, size_t nsrcs, const char *default_target,
                     ru_arena *arena, rc_diags *diags, bool want_maps, rc_compiled *out)
 {

@@ -67,8 +67,4 @@ typedef struct rc_compiled {
  * every file are reported, not only the first failing one. */
 bool rc_compile_set(const rc_source *srcs, size_t nsrcs, const char *default_target,
                     ru_arena *arena, rc_diags *diags, bool want_maps, rc_compiled *out);
-/* The same, handing back only the policies. */
-bool rc_compile(const rc_source *srcs, size_t nsrcs, ru_arena *arena, rc_diags *diags,
-                rv_policy ***policies, size_t *n);
-
 #endif
