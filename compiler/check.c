@@ -483,6 +483,93 @@ static void check_write_value(checker *c, const rc_expr *path, const rc_expr *va
         check_enum(c, path, shapes, value, true);
 }
 
+/* The types e can have, as far as the checker can tell (RC_T_ANY when it
+ * cannot): literals, parameters, $ names, paths from the target's schemas
+ * (plus null: a missing path reads as null), and what operators and
+ * functions return. */
+static unsigned expr_types(checker *c, const rc_expr *e)
+{
+    unsigned t = known_type(c, e);
+    if (t)
+        return t;
+    switch (e->kind) {
+    case RC_E_UNARY:
+        return e->u.op.op == RC_OP_NOT ? RC_T_BOOL : RC_T_INT | RC_T_FLOAT;
+    case RC_E_MATCH:
+    case RC_E_QUANT:
+        return RC_T_BOOL;
+    case RC_E_BINARY:
+        switch (e->u.op.op) {
+        case RC_OP_SUB: case RC_OP_MUL: case RC_OP_DIV: case RC_OP_MOD:
+            return RC_T_INT | RC_T_FLOAT;
+        case RC_OP_ADD:
+            return RC_T_ANY;
+        case RC_OP_COALESCE: {
+            unsigned l = expr_types(c, e->u.op.lhs), r = expr_types(c, e->u.op.rhs);
+            return l == RC_T_ANY || r == RC_T_ANY ? RC_T_ANY : (l & ~RC_T_NULL) | r;
+        }
+        default:
+            return RC_T_BOOL;  /* comparisons, in, and, or */
+        }
+    case RC_E_CALL:
+        switch (e->index) {
+        case RV_BI_len: case RV_BI_int: return RC_T_INT;
+        case RV_BI_lower: case RV_BI_upper: case RV_BI_str: return RC_T_STRING;
+        case RV_BI_starts_with: case RV_BI_ends_with: case RV_BI_exists: return RC_T_BOOL;
+        default: return RC_T_ANY;
+        }
+    case RC_E_PATH: {
+        if (e->root == RC_ROOT_CTX)
+            return e->u.path.nseg ? RC_T_ANY : RC_T_STRING;
+        if ((e->root != RC_ROOT_SPEC && e->root != RC_ROOT_LOCAL) || !c->nkinds)
+            return RC_T_ANY;
+        rc_shape shapes[MAX_KINDS];
+        if (!path_shapes(c, e, shapes, false))
+            return RC_T_ANY;
+        unsigned u = RC_T_NULL;
+        for (size_t k = 0; k < c->nkinds; k++)
+            u |= rc_shape_types(&shapes[k]);
+        return u;
+    }
+    default:
+        return RC_T_ANY;
+    }
+}
+
+/* An arithmetic operator whose operands' types can never combine (as the
+ * VM defines them: docs/language.md, "Operators and types") is an error at
+ * check time; at run time it would stop every decision it is reached in. */
+static void check_operand_types(checker *c, const rc_expr *e)
+{
+    rc_op op = e->u.op.op;
+    if (op != RC_OP_ADD && op != RC_OP_SUB && op != RC_OP_MUL && op != RC_OP_DIV && op != RC_OP_MOD)
+        return;
+    if (rc_is_literal(e->u.op.lhs) && rc_is_literal(e->u.op.rhs))
+        return;  /* check_literal_types said it */
+    unsigned l = expr_types(c, e->u.op.lhs), r = expr_types(c, e->u.op.rhs);
+    if (l == RC_T_ANY || r == RC_T_ANY)
+        return;
+    const unsigned num = RC_T_INT | RC_T_FLOAT;
+    bool possible = ((l & num) && (r & num));
+    if (op == RC_OP_ADD)
+        possible = possible || ((l & RC_T_STRING) && (r & RC_T_STRING)) || ((l & RC_T_LIST) && (r & RC_T_LIST)) ||
+                   ((l & RC_T_MAP) && (r & RC_T_MAP)) || ((l & RC_T_NULL) && (r & (RC_T_LIST | RC_T_MAP))) ||
+                   ((r & RC_T_NULL) && (l & (RC_T_LIST | RC_T_MAP)));
+    if (possible)
+        return;
+    ru_buf lt, rt;
+    ru_buf_init(&lt, c->arena->alloc, c->arena->ud);
+    ru_buf_init(&rt, c->arena->alloc, c->arena->ud);
+    rc_types_describe(l, &lt);
+    rc_types_describe(r, &rt);
+    ru_buf_terminate(&lt);
+    ru_buf_terminate(&rt);
+    error(c, e->loc, "type error: '%s' can never apply here: the left side is %s, the right side %s",
+          op_text(op), lt.data, rt.data);
+    ru_buf_free(&lt);
+    ru_buf_free(&rt);
+}
+
 /* `PATH == "s"`, `PATH != "s"` and `PATH in ["s", ...]` against an
  * enumerated field. */
 static void check_compared_strings(checker *c, const rc_expr *e)
@@ -578,6 +665,7 @@ static void check_expr(checker *c, rc_expr *e)
         check_expr(c, e->u.op.rhs);
         check_literal_types(c, e);
         check_compared_strings(c, e);
+        check_operand_types(c, e);
         return;
     case RC_E_MATCH: {
         check_expr(c, e->u.match.lhs);
