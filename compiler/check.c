@@ -8,6 +8,7 @@
  */
 #include "compile.h"
 #include "escape.h"
+#include "lint.h"
 #include "opcodes.h"
 #include "parse.h"
 #include "schema.h"
@@ -1188,5 +1189,7 @@ bool rc_check(rc_file *file, const rc_check_env *env, ru_arena *arena, rc_diags 
         enter_block(&c, on);
         check_block(&c, on->body);
     }
+    if (diags->nerrors == errors_before)
+        rc_lint(out, c.target, env, arena, diags);
     return diags->nerrors == errors_before;
 }

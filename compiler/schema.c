@@ -213,6 +213,36 @@ rc_shape rc_shape_elements(const rc_shape *in, ru_arena *a)
     return finish(in->root, &x, a);
 }
 
+bool rc_shape_always_has(const rc_shape *in, const char *key, size_t klen)
+{
+    if (in->any || in->n == 0)
+        return false;
+    for (size_t i = 0; i < in->n; i++) {
+        const rv_node *n = in->nodes[i];
+        const rv_node *type = member(n, "type");
+        if (!type || type->type != RV_STRING || strcmp(type->u.s, "object") != 0)
+            return false;  /* may be something other than an object */
+        const rv_node *props = member(n, "properties");
+        rv_member *m = props && props->type == RV_OBJECT ? rv_object_find(props, key, klen) : NULL;
+        const rv_node *req = member(n, "required");
+        bool required = false;
+        for (uint32_t j = 0; req && req->type == RV_ARRAY && j < req->len && !required; j++) {
+            const rv_node *r = req->u.items[j];
+            required = r->type == RV_STRING && r->len == klen && memcmp(r->u.s, key, klen) == 0;
+        }
+        if (!m || !required)
+            return false;
+        acc x = {{0}, 0, false};
+        expand(in->root, m->value, &x, 0);
+        if (x.any || x.n == 0)
+            return false;
+        for (size_t j = 0; j < x.n; j++)
+            if (!member(x.nodes[j], "type") || has_type(x.nodes[j], "null"))
+                return false;
+    }
+    return true;
+}
+
 bool rc_shape_has_fields(const rc_shape *s)
 {
     if (s->any)

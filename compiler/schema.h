@@ -39,6 +39,13 @@ rc_shape rc_shape_step(const rc_shape *in, const char *key, size_t klen, ru_aren
 /* What a quantifier visits: list items and map values. */
 rc_shape rc_shape_elements(const rc_shape *in, ru_arena *a);
 
+/* Whether field key is certainly present and not null wherever the shape
+ * is an object: every member is an object schema that lists key in
+ * "required", and every form key's schema can take (its union flattened)
+ * names a type other than null. Anything less certain (an "any" shape, a
+ * member that may be another type, no "type") is false. */
+bool rc_shape_always_has(const rc_shape *in, const char *key, size_t klen);
+
 /* Whether the shape can hold an object with named fields (properties), or
  * a map (any key). */
 bool rc_shape_has_fields(const rc_shape *s);

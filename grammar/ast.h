@@ -95,6 +95,7 @@ typedef enum rc_root {
 struct rc_expr {
     rc_expr_kind kind;
     rc_loc loc;
+    bool parens;         /* written as `( expr )` (loc leaves them out): for lints */
     /* Filled by the checker: */
     rc_root root;        /* PATH */
     uint32_t index;      /* PATH: slot, ctx or param index; CALL: builtin; QUANT: slot */

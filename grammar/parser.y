@@ -472,7 +472,7 @@ primary:
   literal
 | path                            { $$ = $1.e; }
 | call
-| '(' expr ')'                    { $$ = $2; }
+| '(' expr ')'                    { $$ = $2; $$->parens = true; }
 | '[' exprs_opt ']'
     {
       $$ = rc_expr_new(B, RC_E_LIST, @$);
