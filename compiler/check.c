@@ -620,8 +620,11 @@ static void split_template(checker *c, rc_stmt *s)
         }
         ru_buf_terminate(&ex);
         rc_expr *x = NULL;
-        if (end == start) {
-            rc_loc at = {line, col, line, col + 2};
+        size_t blank = start;
+        while (blank < end && strchr(" \t", raw[blank]))
+            blank++;
+        if (blank == end) {  /* `{}` or `{ }` */
+            rc_loc at = {line, col, line, col + (int)(end - start) + 2};
             error(c, at, "empty '{}' in message (write '{{' for a literal brace)");
             failed = true;
         } else {
