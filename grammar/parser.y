@@ -407,6 +407,9 @@ stmt:
  * '}' may close a map literal rather than the block, and what follows
  * would be noise. */
 | error                           { $$ = NULL; }
+/* A bad statement that owns a block (`if x { ... }`, `} esle { ... }`):
+ * the block is skipped whole, so its '}' does not close the enclosing one. */
+| error block                     { $$ = NULL; }
 ;
 
 /* `else match` chains: the else-body is the nested match statement. */
