@@ -2,8 +2,9 @@
  *
  * Actions only build the tree (compiler/ast_build.h); names, types and
  * templates are the checker's business. Syntax errors say what was expected
- * (parse.error custom + LAC, as nftables does) and recovery at ';' and '}'
- * lets one run report several of them. Two entry points share the grammar
+ * (parse.error custom + LAC, as nftables does), with hints for misspelt
+ * keywords, other languages' spellings and unclosed delimiters; recovery
+ * at statement boundaries lets one run report several of them. Two entry points share the grammar
  * through a start token the scanner emits first (the "multiple start
  * symbols" trick from bison's manual and jq): a whole file, or one
  * expression of a message template.
