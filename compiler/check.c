@@ -349,6 +349,25 @@ static bool path_shapes(checker *c, const rc_expr *e, rc_shape *out, bool report
     return true;
 }
 
+/* An unknown `$name`: the closest of $user, $project, $kind and the
+ * policy's parameters, when one is close (`$usr`, `$max_gpu`). */
+static void unknown_dollar(checker *c, const rc_expr *e)
+{
+    const char *names[RV_CTX__COUNT + 64];
+    size_t n = 0;
+    for (uint32_t i = 0; i < RV_CTX__COUNT; i++)
+        names[n++] = ctx_names[i];
+    for (size_t i = 0; i < c->out->nparams && n < sizeof names / sizeof *names; i++)
+        names[n++] = c->out->params[i]->name;
+    const char *hint = rc_suggest(e->u.path.dollar, names, n);
+    if (hint)
+        error(c, e->u.path.dollar_loc, "unknown name '$%s'; did you mean '$%s'?", e->u.path.dollar, hint);
+    else
+        error(c, e->u.path.dollar_loc,
+              "unknown name '$%s' (known: $user, $project, $kind and this policy's parameters)",
+              e->u.path.dollar);
+}
+
 static void check_path(checker *c, rc_expr *e)
 {
     if (e->u.path.dollar) {
@@ -363,9 +382,7 @@ static void check_path(checker *c, rc_expr *e)
             e->root = RC_ROOT_PARAM;
             return;
         }
-        error(c, e->u.path.dollar_loc,
-              "unknown name '$%s' (known: $user, $project, $kind and this policy's parameters)",
-              name);
+        unknown_dollar(c, e);
         return;
     }
     const rc_seg *root = &e->u.path.segs[0];
@@ -610,6 +627,39 @@ static bool builtin_index(const char *name, uint32_t *index)
     return false;
 }
 
+/* An unknown function: the closest builtin, also through the names other
+ * languages use for it (`length`, `lenght` -> len; `startswith` ->
+ * starts_with; `tostring` -> str). */
+static void unknown_function(checker *c, const rc_expr *e)
+{
+    static const char *const aliases[][2] = {
+        {"length", "len"}, {"size", "len"}, {"count", "len"},
+        {"lowercase", "lower"}, {"tolower", "lower"}, {"uppercase", "upper"}, {"toupper", "upper"},
+        {"startswith", "starts_with"}, {"startsWith", "starts_with"}, {"hasprefix", "starts_with"},
+        {"endswith", "ends_with"}, {"endsWith", "ends_with"}, {"hassuffix", "ends_with"},
+        {"string", "str"}, {"tostring", "str"}, {"toString", "str"},
+        {"integer", "int"}, {"toint", "int"}, {"exist", "exists"}, {"defined", "exists"},
+    };
+    const size_t nal = sizeof aliases / sizeof *aliases;
+    const char *names[RV_BI__COUNT + sizeof aliases / sizeof *aliases];
+    size_t n = 0;
+    for (uint32_t i = 0; i < RV_BI__COUNT; i++)
+        names[n++] = rv_builtin_names[i];
+    for (size_t i = 0; i < nal; i++)
+        names[n++] = aliases[i][0];
+    const char *hint = rc_suggest(e->u.call.name, names, n);
+    for (size_t i = 0; hint && i < nal; i++)
+        if (hint == aliases[i][0])
+            hint = aliases[i][1];
+    for (size_t i = 0; !hint && i < nal; i++)
+        if (strcmp(e->u.call.name, aliases[i][0]) == 0)
+            hint = aliases[i][1];
+    error(c, e->u.call.name_loc,
+          "unknown function '%s' (functions: exists, len, lower, upper, starts_with, "
+          "ends_with, min, max, int, str)%s%s%s",
+          e->u.call.name, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+}
+
 static void check_regex(checker *c, rc_expr *e)
 {
     /* The options vm/load.c compiles with (`$` is the end of the text). */
@@ -680,10 +730,7 @@ static void check_expr(checker *c, rc_expr *e)
         for (size_t i = 0; i < e->u.call.nargs; i++)
             check_expr(c, e->u.call.args[i]);
         if (!builtin_index(e->u.call.name, &e->index)) {
-            error(c, e->u.call.name_loc,
-                  "unknown function '%s' (functions: exists, len, lower, upper, starts_with, "
-                  "ends_with, min, max, int, str)",
-                  e->u.call.name);
+            unknown_function(c, e);
             return;
         }
         unsigned arity = rv_builtin_arity[e->index];
@@ -856,8 +903,11 @@ static void split_template(checker *c, rc_stmt *s)
         }
         ru_buf_terminate(&ex);
         rc_expr *x = NULL;
-        if (end == start) {
-            rc_loc at = {line, col, line, col + 2};
+        size_t blank = start;
+        while (blank < end && strchr(" \t", raw[blank]))
+            blank++;
+        if (blank == end) {  /* `{}` or `{ }` */
+            rc_loc at = {line, col, line, col + (int)(end - start) + 2};
             error(c, at, "empty '{}' in message (write '{{' for a literal brace)");
             failed = true;
         } else {

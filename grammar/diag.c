@@ -84,6 +84,8 @@ static int find_line(const rc_source *src, int line, const char **start, size_t 
     }
     if (p == end && line > 1)
         return 0;   /* the empty "line" after a final newline */
+    if (line == 1 && end - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+        p += 3;     /* a byte-order mark: the parser skips it, columns start after it */
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
     if (n && p[n - 1] == '\r')

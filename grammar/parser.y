@@ -2,8 +2,9 @@
  *
  * Actions only build the tree (compiler/ast_build.h); names, types and
  * templates are the checker's business. Syntax errors say what was expected
- * (parse.error custom + LAC, as nftables does) and recovery at ';' and '}'
- * lets one run report several of them. Two entry points share the grammar
+ * (parse.error custom + LAC, as nftables does), with hints for misspelt
+ * keywords, other languages' spellings and unclosed delimiters; recovery
+ * at statement boundaries lets one run report several of them. Two entry points share the grammar
  * through a start token the scanner emits first (the "multiple start
  * symbols" trick from bison's manual and jq): a whole file, or one
  * expression of a message template.
@@ -35,6 +36,9 @@
 #include "diag.h"
 
 #include <setjmp.h>
+
+/* Open delimiters remembered for notes; deeper nesting is only counted. */
+#define RC_MAX_OPEN 64
 
 /* flex's opaque scanner type, declared the way flex's header guards it. */
 #ifndef YY_TYPEDEF_YY_SCANNER_T
@@ -96,6 +100,17 @@ typedef struct rc_parser {
     rc_param_decl **param_tail;
     rc_on **on_tail;
     rc_expr *expr;                /* START_EXPR result */
+    bool expr_mode;               /* parsing a template's {...}: its end is a '}' */
+    /* Open delimiters ('(', '[', '{') not closed yet, innermost last, for
+     * "unclosed '(' opened here" notes. The scanner keeps it; the effect
+     * of each token is applied when the next one is scanned, so that at a
+     * syntax error the stack still shows what the offending token found. */
+    struct { char ch; rc_loc loc; } open[RC_MAX_OPEN];
+    int nopen;
+    int open_lost;                /* openers beyond RC_MAX_OPEN, not recorded */
+    char delim_pending;           /* last token, when it was a delimiter or ';' */
+    rc_loc delim_pending_loc;
+    int open_noted_line, open_noted_col;  /* last opener a note was given for */
 } rc_parser;
 }
 
@@ -103,9 +118,16 @@ typedef struct rc_parser {
 #include "lexer.h"
 #include "parse.h"
 
+#include "suggest.h"
+
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 static void yyerror(const rc_loc *loc, yyscan_t scanner, rc_parser *p, const char *msg);
+static void missing_semicolon(rc_parser *p, rc_loc before, int lookahead, const rc_loc *la);
+static void report(rc_parser *p, rc_loc at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void chained(rc_parser *p, rc_loc at, const rc_expr *first, const char *op);
 
 /* The parser stack never grows past its initial arrays: no hidden malloc
  * (nothing to leak when an out-of-memory longjmp leaves yyparse), and a
@@ -241,13 +263,14 @@ static rc_stmt *write_stmt(rc_parser *p, rc_stmt_kind kind, rc_expr *path, rc_ex
 %precedence LIST_ITEM
 %precedence ']'
 
-%type <rc_expr *> expr quant coalesce or and not cmp sum prod unary primary literal call
+%type <rc_expr *> expr quant coalesce or and not cmp cmp_chain compare sum prod unary primary literal call
 %type <rc_path_acc> path
 %type <rc_vec> kinds kind_list entries entries_opt exprs exprs_opt
 %type <rc_stmt_list> stmts
 %type <rc_stmt *> block stmt match
 %type <rc_name> name keyword key
 %type <int64_t> signed_int
+%type <const char *> cmp_op
 %type <rc_header_opts> header_opts
 
 %%
@@ -263,7 +286,7 @@ items:
 ;
 
 item:
-  KW_POLICY STRING header_opts ';'
+  KW_POLICY STRING header_opts end
     {
       rc_header *h = rc_build_alloc(B, sizeof *h);
       h->name = $2;
@@ -276,7 +299,7 @@ item:
       *p->header_tail = h;
       p->header_tail = &h->next;
     }
-| KW_PARAM IDENT '=' expr ';'
+| KW_PARAM IDENT '=' expr end
     {
       rc_param_decl *d = rc_build_alloc(B, sizeof *d);
       d->name = rc_build_strndup(B, $2.s, $2.len);
@@ -298,6 +321,17 @@ item:
     }
 | error ';'
 | error '}'
+| error
+;
+
+/* The ';' that ends a header, a parameter or a statement. When it is
+ * missing but the next token starts something new (a statement, '}', an
+ * item: in the grammar's follow set), the error is reported and parsing
+ * goes on as if it were there, so the statement is kept (and checked) and
+ * every missing ';' of a file is reported. */
+end:
+  ';'
+| %empty                          { missing_semicolon(p, @$, yychar, &yylloc); }
 ;
 
 signed_int:
@@ -333,11 +367,8 @@ kind_list:
     }
 ;
 
-/* `error '}'`: a bad statement just before the closing brace (a missing
- * ';') must not take the brace with it. */
 block:
   '{' stmts '}'                   { $$ = $2.head; }
-| '{' stmts error '}'             { $$ = $2.head; }
 ;
 
 stmts:
@@ -346,29 +377,40 @@ stmts:
 ;
 
 stmt:
-  KW_SET path '=' expr ';'        { $$ = write_stmt(p, RC_S_SET, $2.e, $4, @$); }
-| KW_DEFAULT path '=' expr ';'    { $$ = write_stmt(p, RC_S_DEFAULT, $2.e, $4, @$); }
-| KW_UNSET path ';'               { $$ = write_stmt(p, RC_S_UNSET, $2.e, NULL, @$); }
-| KW_APPEND path expr ';'         { $$ = write_stmt(p, RC_S_APPEND, $2.e, $3, @$); }
-| KW_APPEND_TAGS '{' entries_opt '}' ';'
+  KW_SET path '=' expr end        { $$ = write_stmt(p, RC_S_SET, $2.e, $4, @$); }
+| KW_DEFAULT path '=' expr end    { $$ = write_stmt(p, RC_S_DEFAULT, $2.e, $4, @$); }
+| KW_UNSET path end               { $$ = write_stmt(p, RC_S_UNSET, $2.e, NULL, @$); }
+| KW_APPEND path expr end         { $$ = write_stmt(p, RC_S_APPEND, $2.e, $3, @$); }
+| KW_APPEND_TAGS '{' entries_opt '}' end
     {
       $$ = rc_stmt_new(B, RC_S_TAGS, @$);
       $$->tags = $3.data;
       $$->ntags = $3.n;
     }
-| KW_APPEND_TAGS path '{' entries_opt '}' ';'
+| KW_APPEND_TAGS path '{' entries_opt '}' end
     {
       $$ = rc_stmt_new(B, RC_S_TAGS, @$);
       $$->path = $2.e;
       $$->tags = $4.data;
       $$->ntags = $4.n;
     }
-| KW_FORBID_IF expr ':' STRING ';' { $$ = msg_stmt(p, RC_S_FORBID, $2, $4, @$); }
-| KW_FORBID STRING ';'            { $$ = msg_stmt(p, RC_S_FORBID, NULL, $2, @$); }
-| KW_WARN_IF expr ':' STRING ';'  { $$ = msg_stmt(p, RC_S_WARN, $2, $4, @$); }
-| KW_WARN STRING ';'              { $$ = msg_stmt(p, RC_S_WARN, NULL, $2, @$); }
+| KW_FORBID_IF expr ':' STRING end { $$ = msg_stmt(p, RC_S_FORBID, $2, $4, @$); }
+| KW_FORBID STRING end            { $$ = msg_stmt(p, RC_S_FORBID, NULL, $2, @$); }
+| KW_WARN_IF expr ':' STRING end  { $$ = msg_stmt(p, RC_S_WARN, $2, $4, @$); }
+| KW_WARN STRING end              { $$ = msg_stmt(p, RC_S_WARN, NULL, $2, @$); }
 | match                           { $$ = $1; }
-| error ';'                       { $$ = NULL; }
+| error ';'                       { $$ = NULL; yyerrok; }
+/* After a ';' the next statement's errors are its own: report them even
+ * within bison's three tokens of quiet after an error (yyerrok).
+ * Without a ';': recovery stops before the next statement or a '}' (LAC
+ * only reduces this when what follows can start one), so an error costs
+ * one statement, not everything up to the next ';'. Not yyerrok here: the
+ * '}' may close a map literal rather than the block, and what follows
+ * would be noise. */
+| error                           { $$ = NULL; }
+/* A bad statement that owns a block (`if x { ... }`, `} esle { ... }`):
+ * the block is skipped whole, so its '}' does not close the enclosing one. */
+| error block                     { $$ = NULL; }
 ;
 
 /* `else match` chains: the else-body is the nested match statement. */
@@ -436,10 +478,49 @@ not:
 | cmp
 ;
 
-/* Comparisons do not chain: `a == b == c` is a syntax error. */
+/* Comparisons do not chain: `a == b == c` is an error, reported with
+ * what to write instead. So are what other languages spell differently:
+ * `a = b` and `a not in b`. These rules only report; the tree they build
+ * means what the user most likely meant, so checking goes on. */
 cmp:
   sum
-| sum "==" sum                    { $$ = rc_expr_binary(B, RC_OP_EQ, $1, $3, @$); }
+| compare
+| cmp_chain
+| sum '=' sum
+    {
+      report(p, @2, "'=' is not a comparison: write '==' to compare");
+      $$ = rc_expr_binary(B, RC_OP_EQ, $1, $3, @$);
+    }
+| sum KW_NOT KW_IN sum
+    {
+      rc_loc at = { @2.first_line, @2.first_column, @3.last_line, @3.last_column };
+      report(p, at, "there is no 'not in' operator: write 'not (x in y)'");
+      $$ = rc_expr_unary(B, RC_OP_NOT, rc_expr_binary(B, RC_OP_IN, $1, $4, @$), @$);
+    }
+;
+
+/* The first link of a chain is reported; further links only extend it. */
+cmp_chain:
+  compare cmp_op sum
+    {
+      chained(p, @2, $1, $2);
+      $$ = rc_expr_binary(B, RC_OP_AND, $1, $3, @$);
+    }
+| cmp_chain cmp_op sum            { $$ = rc_expr_binary(B, RC_OP_AND, $1, $3, @$); }
+;
+
+cmp_op:
+  "=="                            { $$ = "=="; }
+| "!="                            { $$ = "!="; }
+| '<'                             { $$ = "<"; }
+| "<="                            { $$ = "<="; }
+| '>'                             { $$ = ">"; }
+| ">="                            { $$ = ">="; }
+| KW_IN                           { $$ = "in"; }
+;
+
+compare:
+  sum "==" sum                    { $$ = rc_expr_binary(B, RC_OP_EQ, $1, $3, @$); }
 | sum "!=" sum                    { $$ = rc_expr_binary(B, RC_OP_NE, $1, $3, @$); }
 | sum '<' sum                     { $$ = rc_expr_binary(B, RC_OP_LT, $1, $3, @$); }
 | sum "<=" sum                    { $$ = rc_expr_binary(B, RC_OP_LE, $1, $3, @$); }
@@ -637,6 +718,118 @@ static const char *token_name(yysymbol_kind_t k, char *buf, size_t size)
     return buf;
 }
 
+/* A keyword's spelling, without bison's quotes ("forbid-if"). */
+static const char *keyword_text(yysymbol_kind_t k, char *buf, size_t size)
+{
+    const char *n = yysymbol_name(k);
+    size_t len = strlen(n);
+    if (len >= 2 && n[0] == '"' && n[len - 1] == '"') {
+        n++;
+        len -= 2;
+    }
+    snprintf(buf, size, "%.*s", (int)len, n);
+    return buf;
+}
+
+/* The offending token as a message shows it: "identifier 'x'", "number
+ * '3'", "'$x'", "keyword 'set'"; the end of a template's {...} is its '}'. */
+static void describe_token(const rc_parser *p, yysymbol_kind_t tok, char *buf, size_t size)
+{
+    char nbuf[64];
+    int tl = (int)(p->tok_len < 32 ? p->tok_len : 32);
+    switch (tok) {
+    case YYSYMBOL_IDENT:
+        snprintf(buf, size, "identifier '%.*s'", tl, p->tok_text);
+        break;
+    case YYSYMBOL_INT:
+    case YYSYMBOL_FLOAT:
+        snprintf(buf, size, "number '%.*s'", tl, p->tok_text);
+        break;
+    case YYSYMBOL_DOLLAR:
+        snprintf(buf, size, "'%.*s'", tl, p->tok_text);
+        break;
+    case YYSYMBOL_YYEOF:
+        snprintf(buf, size, "%s", p->expr_mode ? "'}'" : "end of file");
+        break;
+    default:
+        snprintf(buf, size, "%s", token_name(tok, nbuf, sizeof nbuf));
+        break;
+    }
+}
+
+static void report(rc_parser *p, rc_loc at, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    rc_diag(p->diags, RC_ERROR, p->src, at, "%s", msg);
+}
+
+/* The operator of a comparison node, for the "do not chain" hint. */
+static const char *compare_text(const rc_expr *e)
+{
+    if (e->kind == RC_E_MATCH)
+        return e->u.match.negated ? "!~" : "=~";
+    switch (e->u.op.op) {
+    case RC_OP_EQ: return "==";
+    case RC_OP_NE: return "!=";
+    case RC_OP_LT: return "<";
+    case RC_OP_LE: return "<=";
+    case RC_OP_GT: return ">";
+    case RC_OP_GE: return ">=";
+    default: return "in";
+    }
+}
+
+static void chained(rc_parser *p, rc_loc at, const rc_expr *first, const char *op)
+{
+    report(p, at, "comparisons do not chain: write 'a %s b and b %s c'", compare_text(first), op);
+}
+
+/* `end: %empty`: the ';' is missing, and what follows (the lookahead, at
+ * la) starts a new statement or item. Reported where the ';' belongs: at
+ * the end of what came before it, as gcc does, naming what was found. */
+static void missing_semicolon(rc_parser *p, rc_loc before, int lookahead, const rc_loc *la)
+{
+    rc_loc at = { before.last_line, before.last_column, before.last_line, before.last_column + 1 };
+    char found[96];
+    if (lookahead == TOK_YYEMPTY) {
+        report(p, at, "syntax error: expected ';'");
+        return;
+    }
+    describe_token(p, YYTRANSLATE(lookahead), found, sizeof found);
+    if (la->first_line > at.first_line)
+        report(p, at, "syntax error: expected ';' (found %s on line %d)", found, la->first_line);
+    else
+        report(p, at, "syntax error: expected ';' before %s", found);
+}
+
+/* "unclosed '(' opened here": when the innermost open delimiter's closer
+ * is what the parser wanted, and the error is far from it (end of file,
+ * a ';' or another closer; a later line for '(' and '[', the next item
+ * for a '{'), point at where it opened. */
+static void unclosed_note(rc_parser *p, yysymbol_kind_t tok, const rc_loc *loc, const unsigned char *in)
+{
+    if (p->nopen == 0 || p->open_lost)
+        return;
+    char open = p->open[p->nopen - 1].ch;
+    const rc_loc *at = &p->open[p->nopen - 1].loc;
+    yysymbol_kind_t closer = YYTRANSLATE(open == '(' ? ')' : open == '[' ? ']' : '}');
+    if (!in[closer])
+        return;
+    int item = tok == YYSYMBOL_KW_ON || tok == YYSYMBOL_KW_PARAM || tok == YYSYMBOL_KW_POLICY;
+    int far = tok == YYSYMBOL_YYEOF || tok == YYTRANSLATE(';') || tok == YYTRANSLATE(')') ||
+              tok == YYTRANSLATE(']') || tok == YYTRANSLATE('}') ||
+              (loc->first_line > at->first_line && (open != '{' || item));
+    if (!far || (p->open_noted_line == at->first_line && p->open_noted_col == at->first_column))
+        return;
+    p->open_noted_line = at->first_line;
+    p->open_noted_col = at->first_column;
+    rc_diag(p->diags, RC_NOTE, p->src, *at, "unclosed '%c' opened here", open);
+}
+
 static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, rc_parser *p)
 {
     (void)scanner;
@@ -653,25 +846,10 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, rc_p
     p->err_line = loc->first_line;
     p->err_col = loc->first_column;
 
-    char msg[512], nbuf[64];
+    char msg[512], found[96];
     size_t n = 0;
-    n += (size_t)snprintf(msg, sizeof msg, "syntax error: unexpected ");
-    size_t tl = p->tok_len < 32 ? p->tok_len : 32;
-    switch (tok) {
-    case YYSYMBOL_IDENT:
-        n += (size_t)snprintf(msg + n, sizeof msg - n, "identifier '%.*s'", (int)tl, p->tok_text);
-        break;
-    case YYSYMBOL_INT:
-    case YYSYMBOL_FLOAT:
-        n += (size_t)snprintf(msg + n, sizeof msg - n, "number '%.*s'", (int)tl, p->tok_text);
-        break;
-    case YYSYMBOL_DOLLAR:
-        n += (size_t)snprintf(msg + n, sizeof msg - n, "'%.*s'", (int)tl, p->tok_text);
-        break;
-    default:
-        n += (size_t)snprintf(msg + n, sizeof msg - n, "%s", token_name(tok, nbuf, sizeof nbuf));
-        break;
-    }
+    describe_token(p, tok, found, sizeof found);
+    n += (size_t)snprintf(msg, sizeof msg, "syntax error: unexpected %s", found);
 
     /* What was expected, in words. Raw LAC sets are long (after `set a =
      * 1` every binary operator may follow), so they are folded first:
@@ -688,6 +866,25 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, rc_p
     memset(in, 0, sizeof in);
     for (int i = 0; i < na; i++)
         in[all[i]] = 1;
+
+    /* An identifier where a keyword may stand is most likely a misspelt
+     * keyword (`sett`, `forbidif`, `defualt`, `esle`): the closest keyword
+     * that may come here, if one is close. Read before the folding below. */
+    const char *kw_hint = NULL;
+    char kw_buf[YYNTOKENS][24];
+    if (tok == YYSYMBOL_IDENT && p->tok_len < 24) {
+        const char *cands[YYNTOKENS];
+        size_t nc = 0;
+        for (int k = YYSYMBOL_KW_POLICY; k <= YYSYMBOL_KW_FALSE; k++)
+            if (in[k]) {
+                cands[nc] = keyword_text((yysymbol_kind_t)k, kw_buf[nc], sizeof kw_buf[nc]);
+                nc++;
+            }
+        char word[24];
+        snprintf(word, sizeof word, "%.*s", (int)p->tok_len, p->tok_text);
+        kw_hint = rc_suggest(word, cands, nc);
+    }
+    int is_if = tok == YYSYMBOL_IDENT && p->tok_len == 2 && memcmp(p->tok_text, "if", 2) == 0;
 
     /* Character tokens have no stable symbol names; map them. */
 #define SYM(c) YYTRANSLATE(c)
@@ -707,12 +904,15 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, rc_p
         SYM('<'), SYM('>'), SYM('+'), SYM('-'), SYM('*'), SYM('/'), SYM('%'), SYM('.'),
         SYM('['), SYM('('),
     };
+    unsigned char raw_in[YYNTOKENS];
+    memcpy(raw_in, in, sizeof in);
     const char *words[YYNTOKENS + 3];
     char wbuf[YYNTOKENS][64];
     int nw = 0;
     int has_expr = in[YYSYMBOL_IDENT] && in[YYSYMBOL_INT] && in[YYSYMBOL_STRING] && in[SYM('(')];
-    int has_stmt = in[YYSYMBOL_KW_SET] && in[YYSYMBOL_KW_FORBID];
     int names_kw = in[YYSYMBOL_IDENT] && in[YYSYMBOL_KW_POLICY] && in[YYSYMBOL_KW_ELSE];
+    /* After '.', statement keywords are names: that is "identifier". */
+    int has_stmt = in[YYSYMBOL_KW_SET] && in[YYSYMBOL_KW_FORBID] && !names_kw;
     if (has_expr) {
         for (size_t i = 0; i < sizeof expr_start / sizeof *expr_start; i++)
             in[expr_start[i]] = 0;
@@ -726,6 +926,12 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, rc_p
     if (names_kw)
         for (int k = YYSYMBOL_KW_POLICY; k <= YYSYMBOL_KW_FALSE; k++)
             in[k] = 0;
+    /* After an expression, '=' and 'not' are only there for the rules that
+     * explain `a = b` and `a not in b`: not worth listing. */
+    if (in[YYSYMBOL_OP_EQ]) {
+        in[SYM('=')] = 0;
+        in[YYSYMBOL_KW_NOT] = 0;
+    }
     int others = nw;
     for (int k = 0; k < YYNTOKENS; k++) {
         int cont = 0;
@@ -737,28 +943,37 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, rc_p
         for (size_t i = 0; i < sizeof continuation / sizeof *continuation; i++)
             in[continuation[i]] = 0;
     for (int k = 0; k < YYNTOKENS; k++)
-        if (in[k])
-            words[nw++] = token_name((yysymbol_kind_t)k, wbuf[k], sizeof wbuf[k]);
+        if (in[k]) {
+            if (k == YYSYMBOL_YYEOF && p->expr_mode)
+                words[nw++] = "'}'";
+            else
+                words[nw++] = token_name((yysymbol_kind_t)k, wbuf[k], sizeof wbuf[k]);
+        }
     for (int i = 0; nw <= 4 && i < nw && n < sizeof msg; i++) {
         const char *sep = i == 0 ? ", expected " : i == nw - 1 ? " or " : ", ";
         n += (size_t)snprintf(msg + n, sizeof msg - n, "%s%s", sep, words[i]);
     }
     if (has_expr && (tok == YYSYMBOL_KW_ANY || tok == YYSYMBOL_KW_ALL) && n < sizeof msg)
-        snprintf(msg + n, sizeof msg - n, " (a quantifier here needs parentheses)");
+        n += (size_t)snprintf(msg + n, sizeof msg - n, " (a quantifier here needs parentheses)");
+    /* What users of other languages write. */
+    if (is_if && raw_in[YYSYMBOL_KW_MATCH] && !has_stmt && n < sizeof msg)
+        n += (size_t)snprintf(msg + n, sizeof msg - n, "; write 'else match COND { ... }'");
+    else if (is_if && has_stmt && n < sizeof msg)
+        n += (size_t)snprintf(msg + n, sizeof msg - n,
+                              "; there is no 'if': write 'match COND { ... }' or 'forbid-if COND: \"...\";'");
+    else if (kw_hint && n < sizeof msg)
+        n += (size_t)snprintf(msg + n, sizeof msg - n, "; did you mean '%s'?", kw_hint);
+
     /* A ';' forgotten at the end of a line: point where it belongs, not at
      * the next line's first token, as gcc does. */
-    if (nw == 1 && in[SYM(';')] && p->prev_end_line > 0 && loc->first_line > p->prev_end_line) {
-        char found[96];
-        size_t skip = strlen("syntax error: unexpected ");
-        const char *comma = strstr(msg, ", expected");
-        int flen = comma ? (int)(comma - msg - (ptrdiff_t)skip) : 0;
-        snprintf(found, sizeof found, "%.*s", flen > 0 ? flen : 0, msg + skip);
+    if (raw_in[SYM(';')] && !kw_hint && !is_if && p->prev_end_line > 0 &&
+        loc->first_line > p->prev_end_line) {
         rc_loc at = {p->prev_end_line, p->prev_end_col, p->prev_end_line, p->prev_end_col + 1};
-        rc_diag(p->diags, RC_ERROR, p->src, at, "syntax error: expected ';' (found %s on line %d)",
-                found, loc->first_line);
+        report(p, at, "syntax error: expected ';' (found %s on line %d)", found, loc->first_line);
         return 0;
     }
     rc_diag(p->diags, RC_ERROR, p->src, *loc, "%s", msg);
+    unclosed_note(p, tok, loc, raw_in);
     return 0;
 }
 
@@ -837,7 +1052,11 @@ rc_file *rc_parse_file(const rc_source *src, ru_arena *arena, rc_diags *diags)
     p.header_tail = &p.file->headers;
     p.param_tail = &p.file->params;
     p.on_tail = &p.file->ons;
-    if (run(&p, src->text, src->len, &sc) < 0)
+    /* A UTF-8 byte-order mark (some Windows editors write one) is no part
+     * of the policy; columns count from after it, as diag.c prints line 1
+     * without it. */
+    size_t skip = src->len >= 3 && memcmp(src->text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    if (run(&p, src->text + skip, src->len - skip, &sc) < 0)
         return NULL;
     return p.file;
 }
@@ -848,6 +1067,7 @@ rc_expr *rc_parse_expr(const rc_source *src, const char *text, size_t len, int l
     rc_parser p;
     yyscan_t sc = NULL;
     init(&p, src, arena, diags, TOK_START_EXPR, line, col);
+    p.expr_mode = true;
     int nerr = diags->nerrors;
     if (run(&p, text, len, &sc) != 0 || diags->nerrors != nerr)
         return NULL;

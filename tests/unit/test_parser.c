@@ -734,7 +734,7 @@ static void test_syntax_error_wordings(void **state)
         "quantifier here needs parentheses)\n"
         "on run { set a = not any v in x: v; }\n"
         "                     ^~~\n"
-        "t.rules:8:25: error: syntax error: unexpected '==', expected ';'\n"
+        "t.rules:8:25: error: comparisons do not chain: write 'a == b and b == c'\n"
         "on run { set a = 1 == 2 == 3; }\n"
         "                        ^~\n"
         "t.rules:9:7: error: syntax error: unexpected '=', expected identifier\n"
@@ -745,7 +745,10 @@ static void test_syntax_error_wordings(void **state)
         "       ^~~\n"
         "t.rules:11:9: error: syntax error: unexpected end of file, expected statement or '}'\n"
         "on run {\n"
-        "        ^\n");
+        "        ^\n"
+        "t.rules:11:8: note: unclosed '{' opened here\n"
+        "on run {\n"
+        "       ^\n");
     assert_int_equal(f->diags.nerrors, 11);
 }
 
@@ -757,7 +760,10 @@ static void test_unexpected_end_of_file(void **state)
     assert_diags(f, "t.rules:2:13: error: syntax error: unexpected end of file, expected "
                     "statement or '}'\n"
                     "  set a = 1; # done\n"
-                    "            ^\n");
+                    "            ^\n"
+                    "t.rules:1:8: note: unclosed '{' opened here\n"
+                    "on run {\n"
+                    "       ^\n");
 }
 
 static void test_lexical_errors(void **state)
@@ -844,10 +850,10 @@ static void test_parse_expr_offset(void **state)
     assert_null(rc_parse_expr(&f->src, "a +", 3, 2, 18, &f->arena, &f->diags));
     assert_null(rc_parse_expr(&f->src, "a b", 3, 2, 18, &f->arena, &f->diags));
     assert_diags(f,
-        "t.rules:2:20: error: syntax error: unexpected identifier 'b', expected end of file\n"
+        "t.rules:2:20: error: syntax error: unexpected identifier 'b', expected '}'\n"
         "  warn \"size is {a.b + 1}\";\n"
         "                   ^\n"
-        "t.rules:2:21: error: syntax error: unexpected end of file, expected expression\n"
+        "t.rules:2:21: error: syntax error: unexpected '}', expected expression\n"
         "  warn \"size is {a.b + 1}\";\n"
         "                    ^\n");
 

@@ -1,5 +1,6 @@
 /* suggest.h - "did you mean ...?": the closest known name to a misspelt
- * one (internal to the compiler). */
+ * one (internal to the compiler; it lives in grammar/ so syntax errors
+ * can suggest keywords too). */
 #ifndef RC_SUGGEST_H
 #define RC_SUGGEST_H
 
