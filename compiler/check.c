@@ -158,18 +158,6 @@ static const char *literal_type(const rc_expr *e)
     }
 }
 
-static const char *op_text(rc_op op)
-{
-    static const char *const names[] = {
-        [RC_OP_COALESCE] = "??", [RC_OP_OR] = "or", [RC_OP_AND] = "and", [RC_OP_NOT] = "not",
-        [RC_OP_EQ] = "==", [RC_OP_NE] = "!=", [RC_OP_LT] = "<", [RC_OP_LE] = "<=",
-        [RC_OP_GT] = ">", [RC_OP_GE] = ">=", [RC_OP_IN] = "in", [RC_OP_ADD] = "+",
-        [RC_OP_SUB] = "-", [RC_OP_MUL] = "*", [RC_OP_DIV] = "/", [RC_OP_MOD] = "%",
-        [RC_OP_NEG] = "-",
-    };
-    return names[op];
-}
-
 /* Literal type errors the checker can see: an operation on two literals
  * whose types can never work (`"a" < 3`, `"a" - 1`, `1 in 2`). */
 static void check_literal_types(checker *c, rc_expr *e)
@@ -206,7 +194,7 @@ static void check_literal_types(checker *c, rc_expr *e)
         return;
     char msg[160];
     snprintf(msg, sizeof msg, "type error: '%s' cannot be applied to a %s and a %s",
-             op_text(e->u.op.op), lt, rt);
+             rc_op_text(e->u.op.op), lt, rt);
     rc_diag(c->diags, RC_ERROR, c->src, e->loc, "%s", msg);
 }
 
@@ -583,7 +571,7 @@ static void check_operand_types(checker *c, const rc_expr *e)
     ru_buf_terminate(&lt);
     ru_buf_terminate(&rt);
     error(c, e->loc, "type error: '%s' can never apply here: the left side is %s, the right side %s",
-          op_text(op), lt.data, rt.data);
+          rc_op_text(op), lt.data, rt.data);
     ru_buf_free(&lt);
     ru_buf_free(&rt);
 }
@@ -1083,17 +1071,6 @@ static const char *file_stem(ru_arena *a, const char *path)
     return ru_arena_strndup(a, base, n);
 }
 
-/* The target names, for messages and suggestions. */
-static void target_names(const char **names, size_t *n, ru_buf *list)
-{
-    *n = 0;
-    for (const rc_target *t; (t = rc_target_at(*n)); (*n)++) {
-        names[*n] = t->name;
-        ru_buf_printf(list, "%s%s", *n ? ", " : "", t->name);
-    }
-    ru_buf_terminate(list);
-}
-
 /* Resolves the policy's target: the header's, else the environment's. */
 static void resolve_target(checker *c, const rc_header *h)
 {
@@ -1103,19 +1080,12 @@ static void resolve_target(checker *c, const rc_header *h)
     c->target = rc_target_find(name);
     if (c->target)
         return;
-    const char *names[16];
-    size_t n;
-    ru_buf list;
-    ru_buf_init(&list, c->arena->alloc, c->arena->ud);
-    target_names(names, &n, &list);
-    const char *hint = rc_suggest(name, names, n);
-    rc_loc at = h && h->target ? h->target_loc : (rc_loc){0, 0, 0, 0};
+    char why[400];
+    rc_target_has_kind(name, NULL, why, sizeof why);  /* names the targets and the closest */
     if (h && h->target)
-        error(c, at, "unknown target '%s' (targets: %s)%s%s%s", name, list.data, hint ? "; did you mean '" : "",
-              hint ? hint : "", hint ? "'?" : "");
+        error(c, h->target_loc, "%s", why);
     else
-        rc_diag(c->diags, RC_ERROR, NULL, at, "unknown default target '%s' (targets: %s)", name, list.data);
-    ru_buf_free(&list);
+        rc_diag(c->diags, RC_ERROR, NULL, (rc_loc){0, 0, 0, 0}, "default %s", why);
 }
 
 /* The kinds an `on` block names, checked against the target; sets up the
@@ -1127,41 +1097,17 @@ static void enter_block(checker *c, const rc_on *on)
     c->sc.depth = 0;
     if (!c->target || !c->target->nkinds)
         return;  /* "any", or an unknown target (reported) */
-    const char *names[MAX_KINDS];
-    ru_buf list;
-    ru_buf_init(&list, c->arena->alloc, c->arena->ud);
-    for (size_t k = 0; k < c->target->nkinds && k < MAX_KINDS; k++) {
-        names[k] = c->target->kinds[k].name;
-        ru_buf_printf(&list, "%s%s", k ? ", " : "", names[k]);
-    }
-    ru_buf_terminate(&list);
-    bool every = false;
+    const char *wanted[MAX_KINDS * 4];
+    size_t nwanted = 0;
     for (size_t i = 0; i < on->nkinds; i++) {
         const rc_kind_name *kn = &on->kinds[i];
-        if (strcmp(kn->name, "*") == 0) {
-            every = true;
-            continue;
-        }
-        int k = rc_target_kind_index(c->target, kn->name);
-        if (k < 0) {
-            const char *hint = rc_suggest(kn->name, names, c->target->nkinds);
-            error(c, kn->loc, "unknown kind '%s' for target %s (kinds: %s)%s%s%s", kn->name,
-                  c->target->name, list.data, hint ? "; did you mean '" : "", hint ? hint : "",
-                  hint ? "'?" : "");
-            continue;
-        }
-        bool seen = false;
-        for (size_t j = 0; j < c->nkinds && !seen; j++)
-            seen = c->kinds[j] == &c->target->kinds[k];
-        if (!seen && c->nkinds < MAX_KINDS)
-            c->kinds[c->nkinds++] = &c->target->kinds[k];
+        if (nwanted < sizeof wanted / sizeof *wanted)
+            wanted[nwanted++] = kn->name;
+        char why[400];
+        if (strcmp(kn->name, "*") != 0 && !rc_target_has_kind(c->target->name, kn->name, why, sizeof why))
+            error(c, kn->loc, "%s", why);  /* names the target's kinds and the closest */
     }
-    ru_buf_free(&list);
-    if (every) {
-        c->nkinds = 0;
-        for (size_t k = 0; k < c->target->nkinds && k < MAX_KINDS; k++)
-            c->kinds[c->nkinds++] = &c->target->kinds[k];
-    }
+    c->nkinds = rc_target_block_kinds(c->target, wanted, nwanted, c->kinds, MAX_KINDS);
     for (size_t k = 0; k < c->nkinds; k++) {
         const rv_node *schema = rc_schema_of(c->env->schemas, c->kinds[k]);
         c->roots[k] = schema ? rc_shape_root(schema, c->arena) : rc_shape_any();

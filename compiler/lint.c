@@ -29,18 +29,6 @@ typedef struct linter {
     bool in_template;   /* spans in a message template are not quotable */
 } linter;
 
-static const char *op_text(rc_op op)
-{
-    static const char *const names[] = {
-        [RC_OP_COALESCE] = "??", [RC_OP_OR] = "or", [RC_OP_AND] = "and", [RC_OP_NOT] = "not",
-        [RC_OP_EQ] = "==", [RC_OP_NE] = "!=", [RC_OP_LT] = "<", [RC_OP_LE] = "<=",
-        [RC_OP_GT] = ">", [RC_OP_GE] = ">=", [RC_OP_IN] = "in", [RC_OP_ADD] = "+",
-        [RC_OP_SUB] = "-", [RC_OP_MUL] = "*", [RC_OP_DIV] = "/", [RC_OP_MOD] = "%",
-        [RC_OP_NEG] = "-",
-    };
-    return names[op];
-}
-
 /* "a number", "a string or null": what a type set can be, for messages. */
 static const char *types_text(unsigned t, char *buf, size_t size)
 {
@@ -207,7 +195,7 @@ static void lint_coalesce_rhs(linter *l, const rc_expr *e)
         return;
     if (r->kind == RC_E_BINARY) {
         rl = r->u.op.lhs;
-        op = op_text(r->u.op.op);
+        op = rc_op_text(r->u.op.op);
     } else if (r->kind == RC_E_MATCH) {
         rl = r->u.match.lhs;
         op = r->u.match.negated ? "!~" : "=~";
@@ -250,7 +238,7 @@ static void lint_coalesce_lhs(linter *l, const rc_expr *e)
         offset_of(l->src, inner->loc.first_line, inner->loc.first_column, &is) &&
         rewrite(l, e->loc, is, e_end, rw, sizeof rw))
         snprintf(fix, sizeof fix, "write '%s' to apply '?\?' to the right operand of '%s'", rw,
-                 op_text(lhs->u.op.op));
+                 rc_op_text(lhs->u.op.op));
     else
         snprintf(fix, sizeof fix, "remove '?\? %s'", quote(l, e->u.op.rhs, "...", q, sizeof q));
     rc_diag(l->diags, RC_WARNING, l->src, e->u.op.rhs->loc,
@@ -288,14 +276,14 @@ static void lint_compare(linter *l, const rc_expr *e)
             rc_diag(l->diags, RC_WARNING, l->src, e->loc,
                     "this comparison is always false: '%s' orders two numbers or two strings, and "
                     "%s is neither; %s",
-                    op_text(e->u.op.op), types_text(odd, ta, sizeof ta),
+                    rc_op_text(e->u.op.op), types_text(odd, ta, sizeof ta),
                     odd == T_NULL ? "to test for null write '== null', or give a default with '?\?'"
                                   : "compare two numbers or two strings");
         else
             rc_diag(l->diags, RC_WARNING, l->src, e->loc,
                     "this comparison is always false: '%s' orders two numbers or two strings, not "
                     "%s and %s; convert one side with int() or str()",
-                    op_text(e->u.op.op), types_text(at, ta, sizeof ta), types_text(bt, tb, sizeof tb));
+                    rc_op_text(e->u.op.op), types_text(at, ta, sizeof ta), types_text(bt, tb, sizeof tb));
         return;
     }
     case RC_OP_IN:
@@ -526,23 +514,13 @@ static void lint_fixed(linter *l, const rc_stmt *s)
 static size_t block_shapes(const rc_on *on, const rc_target *t, const rc_check_env *env,
                            ru_arena *a, const rc_target_kind **kinds, rc_shape *roots)
 {
-    size_t n = 0;
     if (!t || !t->nkinds || !env || !env->schemas)
         return 0;
-    for (size_t i = 0; i < on->nkinds; i++) {
-        if (strcmp(on->kinds[i].name, "*") == 0) {
-            n = 0;
-            for (size_t k = 0; k < t->nkinds && k < MAX_KINDS; k++)
-                kinds[n++] = &t->kinds[k];
-            break;
-        }
-        int k = rc_target_kind_index(t, on->kinds[i].name);
-        bool seen = k < 0;
-        for (size_t j = 0; j < n && !seen; j++)
-            seen = kinds[j] == &t->kinds[k];
-        if (!seen && n < MAX_KINDS)
-            kinds[n++] = &t->kinds[k];
-    }
+    const char *names[MAX_KINDS * 4];
+    size_t nn = 0;
+    for (size_t i = 0; i < on->nkinds && nn < sizeof names / sizeof *names; i++)
+        names[nn++] = on->kinds[i].name;
+    size_t n = rc_target_block_kinds(t, names, nn, kinds, MAX_KINDS);
     for (size_t k = 0; k < n; k++) {
         const rv_node *schema = rc_schema_of(env->schemas, kinds[k]);
         if (!schema)

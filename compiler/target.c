@@ -50,6 +50,29 @@ int rc_target_kind_index(const rc_target *t, const char *kind)
     return -1;
 }
 
+size_t rc_target_block_kinds(const rc_target *t, const char *const *names, size_t n,
+                             const rc_target_kind **out, size_t max)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(names[i], "*") == 0) {
+            count = 0;
+            for (size_t k = 0; k < t->nkinds && count < max; k++)
+                out[count++] = &t->kinds[k];
+            return count;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        int k = rc_target_kind_index(t, names[i]);
+        bool seen = k < 0;
+        for (size_t j = 0; j < count && !seen; j++)
+            seen = out[j] == &t->kinds[k];
+        if (!seen && count < max)
+            out[count++] = &t->kinds[k];
+    }
+    return count;
+}
+
 void rc_schemas_init(rc_schemas *s, ru_arena *arena)
 {
     memset(s, 0, sizeof *s);

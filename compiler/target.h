@@ -35,6 +35,12 @@ const rc_target *rc_target_at(size_t i);
 /* The index of kind in t, or -1. */
 int rc_target_kind_index(const rc_target *t, const char *kind);
 
+/* The kinds of t that an `on` block naming names[0..n) applies to ("*":
+ * all of them; names t does not have are skipped: the checker reports
+ * them), without repeats, in out (at most max). Returns how many. */
+size_t rc_target_block_kinds(const rc_target *t, const char *const *names, size_t n,
+                             const rc_target_kind **out, size_t max);
+
 /* Parsed schemas, one per (target, kind), parsed on first use into arena
  * and kept for the compilation. */
 typedef struct rc_schemas {

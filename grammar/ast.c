@@ -105,3 +105,15 @@ rc_stmt *rc_stmt_new(rc_build *b, rc_stmt_kind kind, rc_loc loc)
     s->loc = loc;
     return s;
 }
+
+const char *rc_op_text(rc_op op)
+{
+    static const char *const names[] = {
+        [RC_OP_COALESCE] = "??", [RC_OP_OR] = "or", [RC_OP_AND] = "and", [RC_OP_NOT] = "not",
+        [RC_OP_EQ] = "==", [RC_OP_NE] = "!=", [RC_OP_LT] = "<", [RC_OP_LE] = "<=",
+        [RC_OP_GT] = ">", [RC_OP_GE] = ">=", [RC_OP_IN] = "in", [RC_OP_ADD] = "+",
+        [RC_OP_SUB] = "-", [RC_OP_MUL] = "*", [RC_OP_DIV] = "/", [RC_OP_MOD] = "%",
+        [RC_OP_NEG] = "-",
+    };
+    return names[op];
+}

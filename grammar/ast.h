@@ -58,6 +58,9 @@ typedef enum rc_op {
     RC_OP_ADD, RC_OP_SUB, RC_OP_MUL, RC_OP_DIV, RC_OP_MOD, RC_OP_NEG
 } rc_op;
 
+/* The operator as a policy writes it ("??", "and", "<=", ...). */
+const char *rc_op_text(rc_op op);
+
 /* A path segment: .name, ["quoted key"] or [index]. */
 typedef struct rc_seg {
     bool is_index;
