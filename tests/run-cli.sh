@@ -61,4 +61,47 @@ if [ "$st" = 2 ] && grep -q "holds no .rules or .rbc files" "$tmp/err"; then pas
 "$RULEC" disasm "$tmp/all.rbc" >"$tmp/a.txt" && "$RULEC" disasm rules/ >"$tmp/b.txt" &&
     [ "$(grep -c '^policy ' "$tmp/a.txt")" = 6 ] && pass || fail "disasm of bundle vs sources"
 
+# rulec check --format: json and sarif go to standard output and nothing
+# else does; the exit status is the text format's; both documents hold the
+# text's records and keep to their shapes (tests/diagformat.py).
+version=$("$RULEC" --version | sed 's/^rulec //')
+check_formats() {   # NAME STATUS POLICY...: all three formats exit STATUS
+    name=$1 want=$2
+    shift 2
+    "$RULEC" check "$@" >"$tmp/t.out" 2>"$tmp/t.err"; ts=$?
+    "$RULEC" check --format json "$@" >"$tmp/j.out" 2>"$tmp/j.err"; js=$?
+    "$RULEC" check --format sarif "$@" >"$tmp/s.out" 2>"$tmp/s.err"; ss=$?
+    if [ "$ts $js $ss" = "$want $want $want" ] && [ ! -s "$tmp/t.out" ] && [ ! -s "$tmp/j.err" ] &&
+       [ ! -s "$tmp/s.err" ]; then pass; else
+        fail "check --format, $name: exit $ts/$js/$ss (want $want), stderr: $(cat "$tmp/j.err" "$tmp/s.err")"
+    fi
+    check "check --format, $name" python3 tests/diagformat.py "$tmp/t.err" "$tmp/j.out" "$tmp/s.out" "$version"
+}
+check_formats "errors, notes and warnings" 1 tests/golden/check/header_param_errors.rules \
+    tests/golden/check/unreachable_warnings.rules tests/golden/check/check_errors.rules \
+    tests/golden/check/many_errors.rules tests/golden/check/syntax_errors.rules
+check_formats "warnings only" 0 tests/golden/check/unreachable_warnings.rules
+check_formats clean 0 rules/
+check_formats "an unreadable file" 2 rules/example.rules "$tmp/no-such.rules"
+check_formats "a corrupt bundle" 2 tests/golden/apply/inputs/corrupt.rbc
+# A path may hold any bytes (here a quote, '%', ':' and one that is not
+# UTF-8), a source any UTF-8: the json stays UTF-8 (U+FFFD for the bad
+# byte), the sarif uri keeps the bytes percent-encoded, and sarif columns
+# count code points where json's count bytes, as the text's do.
+weird=$(printf '%s/we"ird %%20: \376.rules' "$tmp")
+printf 'on run {\n    set configuration.max_price = len("\303\251\303\251") + nosuch(1);\n}\n' >"$weird"
+check_formats "any bytes in a path, UTF-8 in a source" 1 "$weird"
+check "check --format, columns and uri" python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1], encoding="utf-8"))["diagnostics"]
+s = json.load(open(sys.argv[2], encoding="utf-8"))["runs"][0]["results"]
+rec = [r for r in j if r["message"].startswith("unknown function")][0]
+res = [r for r in s if r["message"]["text"] == rec["message"]][0]
+loc = res["locations"][0]["physicalLocation"]
+assert rec["file"].endswith("/we\"ird %20: \ufffd.rules"), rec["file"]
+assert loc["artifactLocation"]["uri"].endswith("/we%22ird%20%2520%3A%20%FE.rules"), loc
+assert rec["span"]["start"]["column"] == 49 and loc["region"]["startColumn"] == 47, (rec, loc)
+assert rec["span"]["end"]["column"] == 55 and loc["region"]["endColumn"] == 53, (rec, loc)
+' "$tmp/j.out" "$tmp/s.out"
+
 summary

@@ -1,0 +1,1 @@
+check --format json tests/golden/check/header_param_errors.rules

@@ -1,0 +1,1 @@
+check --format sarif tests/golden/check/header_param_errors.rules tests/golden/check/unreachable_warnings.rules

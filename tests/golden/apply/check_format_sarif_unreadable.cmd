@@ -1,0 +1,1 @@
+check --format sarif tests/golden/apply/no_such_folder/
