@@ -272,37 +272,7 @@ size_t rc_shape_fields(const rc_shape *s, const char **names, size_t max)
 
 void rc_shape_describe(const rc_shape *s, ru_buf *b)
 {
-    if (s->any) {
-        ru_buf_puts(b, "any value");
-        return;
-    }
-    static const char *const kinds[][2] = {
-        {"object", "an object"}, {"array", "a list"}, {"string", "a string"},
-        {"integer", "an integer"}, {"number", "a number"}, {"boolean", "a boolean"},
-        {"null", "null"},
-    };
-    const char *seen[8];
-    size_t n = 0;
-    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
-        for (size_t i = 0; i < s->n; i++) {
-            const rv_node *node = s->nodes[i];
-            bool is = has_type(node, kinds[k][0]) || (k == 0 && objectish(node)) ||
-                      (k == 1 && arrayish(node)) ||
-                      (k == 2 && !member(node, "type") && (member(node, "enum") || member(node, "const")));
-            if (is) {
-                seen[n++] = kinds[k][1];
-                break;
-            }
-        }
-    if (n == 0) {
-        ru_buf_puts(b, "nothing");
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            ru_buf_puts(b, i + 1 == n ? " or " : ", ");
-        ru_buf_puts(b, seen[i]);
-    }
+    rc_types_describe(rc_shape_types(s), b);
 }
 
 /* The types a JSON Schema "type" word stands for. */
