@@ -454,39 +454,127 @@ static bool check_enum(checker *c, const rc_expr *path, const rc_shape *shapes, 
     return true;
 }
 
-/* A write of a value whose type the schema cannot accept. */
-static void check_write_value(checker *c, const rc_expr *path, const rc_expr *value)
+static unsigned expr_types(checker *c, const rc_expr *e);
+
+/* Reports a value that cannot go where shapes (one per block kind) say:
+ * its type, an enumerated string, and for list and map literals every item
+ * and member, recursively (a map literal's key must be a field there).
+ * what names the place ("configuration.max_price"). Returns false when it
+ * reported. */
+static bool check_value_fits(checker *c, const char *what, const rc_shape *shapes, const rc_expr *value)
 {
-    if (!c->nkinds || path->kind != RC_E_PATH || path->root != RC_ROOT_SPEC)
-        return;
-    unsigned vt = known_type(c, value);
-    if (!vt)
-        return;
+    unsigned vt = expr_types(c, value);
+    if (vt == RC_T_ANY || (vt & RC_T_NULL && value->kind != RC_E_NULL))
+        return true;  /* not known for sure (a path may be missing: null) */
+    for (size_t k = 0; k < c->nkinds; k++) {
+        unsigned ok = rc_shape_types(&shapes[k]);
+        if (ok == RC_T_ANY)
+            continue;
+        if (!(vt & ok)) {
+            ru_buf want, got;
+            ru_buf_init(&want, c->arena->alloc, c->arena->ud);
+            ru_buf_init(&got, c->arena->alloc, c->arena->ud);
+            rc_types_describe(ok, &want);
+            rc_types_describe(vt, &got);
+            ru_buf_terminate(&want);
+            ru_buf_terminate(&got);
+            error(c, value->loc, "%s of a %s spec takes %s, not %s", what, c->kinds[k]->name, want.data,
+                  got.data);
+            ru_buf_free(&want);
+            ru_buf_free(&got);
+            return false;
+        }
+        if (value->kind == RC_E_STRING) {
+            bool enumerated;
+            const char *names[64];
+            size_t nn;
+            if (!rc_shape_admits_string(&shapes[k], value->u.str.value, value->u.str.len, &enumerated, names,
+                                        64, &nn) && enumerated) {
+                ru_buf list;
+                ru_buf_init(&list, c->arena->alloc, c->arena->ud);
+                for (size_t i = 0; i < nn; i++) {
+                    ru_buf_puts(&list, i ? ", " : "");
+                    ru_buf_json_string(&list, names[i], strlen(names[i]));
+                }
+                ru_buf_terminate(&list);
+                const char *hint = rc_suggest(value->u.str.value, names, nn);
+                error(c, value->loc, "%s of a %s spec takes one of %s, not \"%s\"%s%s%s", what,
+                      c->kinds[k]->name, list.data, value->u.str.value, hint ? "; did you mean \"" : "",
+                      hint ? hint : "", hint ? "\"?" : "");
+                ru_buf_free(&list);
+                return false;
+            }
+        }
+    }
+    char inner[512];
+    if (value->kind == RC_E_LIST) {
+        rc_shape items[MAX_KINDS];
+        for (size_t k = 0; k < c->nkinds; k++)
+            items[k] = rc_shape_step(&shapes[k], NULL, 0, c->arena);
+        for (size_t i = 0; i < value->u.list.n; i++) {
+            snprintf(inner, sizeof inner, "an item of %s", what);
+            if (!check_value_fits(c, inner, items, value->u.list.items[i]))
+                return false;
+        }
+    } else if (value->kind == RC_E_MAP) {
+        for (size_t i = 0; i < value->u.map.n; i++) {
+            const rc_map_entry *m = &value->u.map.entries[i];
+            rc_shape member[MAX_KINDS];
+            for (size_t k = 0; k < c->nkinds; k++) {
+                member[k] = rc_shape_step(&shapes[k], m->key, m->klen, c->arena);
+                if (member[k].any || member[k].n || !rc_shape_has_fields(&shapes[k]))
+                    continue;
+                const char *names[256];
+                size_t nn = rc_shape_fields(&shapes[k], names, 256);
+                const char *hint = rc_suggest(m->key, names, nn);
+                error(c, m->key_loc, "unknown field '%s' in %s of a %s spec%s%s%s", m->key, what,
+                      c->kinds[k]->name, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+                return false;
+            }
+            snprintf(inner, sizeof inner, "%s.%s", what, m->key);
+            if (!check_value_fits(c, inner, member, m->value))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* A write of a value the schema cannot accept. */
+static void check_write_value(checker *c, const rc_expr *path, const rc_expr *value, bool append)
+{
+    if (!c->nkinds || path->kind != RC_E_PATH || path->u.path.dollar || path->root != RC_ROOT_SPEC)
+        return;  /* a write to a $ name was reported; other roots have no schema */
     rc_shape shapes[MAX_KINDS];
     if (!path_shapes(c, path, shapes, false))
         return;  /* the path itself was reported */
-    for (size_t k = 0; k < c->nkinds; k++) {
-        unsigned ok = rc_shape_types(&shapes[k]);
-        if (vt & ok)
-            continue;
-        ru_buf where, want;
-        path_display(c, path, &where);
-        ru_buf_init(&want, c->arena->alloc, c->arena->ud);
-        rc_types_describe(ok, &want);
-        ru_buf_terminate(&want);
-        ru_buf got;
-        ru_buf_init(&got, c->arena->alloc, c->arena->ud);
-        rc_types_describe(vt, &got);
-        ru_buf_terminate(&got);
-        error(c, value->loc, "%s of a %s spec takes %s, not %s", where.data, c->kinds[k]->name,
-              want.data, got.data);
-        ru_buf_free(&where);
-        ru_buf_free(&want);
-        ru_buf_free(&got);
-        return;
+    ru_buf where;
+    path_display(c, path, &where);
+    if (append) {
+        /* append adds one item: the path must be able to be a list. */
+        for (size_t k = 0; k < c->nkinds; k++) {
+            unsigned ok = rc_shape_types(&shapes[k]);
+            if (ok == RC_T_ANY || (ok & RC_T_LIST))
+                continue;
+            ru_buf want;
+            ru_buf_init(&want, c->arena->alloc, c->arena->ud);
+            rc_types_describe(ok, &want);
+            ru_buf_terminate(&want);
+            error(c, path->loc, "cannot append to %s: in a %s spec it is %s, not a list", where.data,
+                  c->kinds[k]->name, want.data);
+            ru_buf_free(&want);
+            ru_buf_free(&where);
+            return;
+        }
+        rc_shape items[MAX_KINDS];
+        for (size_t k = 0; k < c->nkinds; k++)
+            items[k] = rc_shape_step(&shapes[k], NULL, 0, c->arena);
+        char what[512];
+        snprintf(what, sizeof what, "an item of %s", where.data);
+        check_value_fits(c, what, items, value);
+    } else {
+        check_value_fits(c, where.data, shapes, value);
     }
-    if (value->kind == RC_E_STRING)
-        check_enum(c, path, shapes, value, true);
+    ru_buf_free(&where);
 }
 
 /* The types e can have, as far as the checker can tell (RC_T_ANY when it
@@ -1003,11 +1091,12 @@ static void check_stmt(checker *c, rc_stmt *s)
     case RC_S_DEFAULT:
         check_target(c, s->path);
         check_expr(c, s->value);
-        check_write_value(c, s->path, s->value);
+        check_write_value(c, s->path, s->value, false);
         return;
     case RC_S_APPEND:
         check_target(c, s->path);
         check_expr(c, s->value);
+        check_write_value(c, s->path, s->value, true);
         return;
     case RC_S_UNSET:
         check_target(c, s->path);
