@@ -308,6 +308,18 @@ static bool path_shapes(checker *c, const rc_expr *e, rc_shape *out, bool report
                     const char *names[256];
                     size_t nn = rc_shape_fields(&out[k], names, 256);
                     const char *hint = rc_suggest(g->key, names, nn);
+                    /* A field of another form of a narrowed union: say so,
+                     * rather than suggest a look-alike of this form. */
+                    if (by) {
+                        rc_shape whole = c->roots[k];
+                        for (size_t j = 0; j < i && (whole.any || whole.n); j++) {
+                            const rc_seg *h = &e->u.path.segs[j];
+                            whole = rc_shape_step(&whole, h->is_index ? NULL : h->key, h->klen, c->arena);
+                        }
+                        rc_shape there = rc_shape_step(&whole, g->key, g->klen, c->arena);
+                        if (there.any || there.n)
+                            hint = NULL;
+                    }
                     bool vowel = strchr("aeiou", kind[0]) != NULL;
                     char where_narrowed[300] = "";
                     if (by)
@@ -664,6 +676,49 @@ static void check_operand_types(checker *c, const rc_expr *e)
     ru_buf_free(&rt);
 }
 
+/* A comparison of a spec field with a literal of a type the field never
+ * has (nor null) is decided before it runs: `configuration.privileged ==
+ * "true"` is always false. A warning, with the fix. */
+static void check_compared_types(checker *c, const rc_expr *e)
+{
+    rc_op op = e->u.op.op;
+    if (!c->nkinds || (op != RC_OP_EQ && op != RC_OP_NE && op != RC_OP_LT && op != RC_OP_LE &&
+                       op != RC_OP_GT && op != RC_OP_GE))
+        return;
+    const rc_expr *path = e->u.op.lhs, *lit = e->u.op.rhs;
+    if (path->kind != RC_E_PATH) {
+        path = e->u.op.rhs;
+        lit = e->u.op.lhs;
+    }
+    if (path->kind != RC_E_PATH || path->u.path.dollar ||
+        (path->root != RC_ROOT_SPEC && path->root != RC_ROOT_LOCAL) || !rc_is_literal(lit) ||
+        lit->kind == RC_E_NULL)
+        return;
+    unsigned pt = expr_types(c, path), lt = known_type(c, lit);
+    if (pt == RC_T_ANY || !lt || (pt & lt))
+        return;
+    if ((lt & (RC_T_INT | RC_T_FLOAT)) && (pt & (RC_T_INT | RC_T_FLOAT)))
+        return;
+    ru_buf what, has;
+    path_display(c, path, &what);
+    ru_buf_init(&has, c->arena->alloc, c->arena->ud);
+    rc_types_describe(pt, &has);
+    ru_buf_terminate(&has);
+    const char *always = op == RC_OP_NE ? "true" : "false";
+    const char *fix = "";
+    if ((pt & RC_T_BOOL) && lit->kind == RC_E_STRING &&
+        (strcmp(lit->u.str.value, "true") == 0 || strcmp(lit->u.str.value, "false") == 0))
+        fix = lit->u.str.value[0] == 't' ? "; compare with true, not \"true\"" : "; compare with false, not \"false\"";
+    else if ((pt & (RC_T_INT | RC_T_FLOAT)) && lit->kind == RC_E_STRING)
+        fix = "; compare with a number, without quotes";
+    rc_diag(c->diags, RC_WARNING, c->src, e->loc,
+            "this comparison is always %s: %s is %s, never a %s%s", always, what.data, has.data,
+            lit->kind == RC_E_STRING ? "string" : lit->kind == RC_E_BOOL ? "boolean"
+            : lit->kind == RC_E_LIST ? "list" : lit->kind == RC_E_MAP ? "map" : "number", fix);
+    ru_buf_free(&what);
+    ru_buf_free(&has);
+}
+
 /* `PATH == "s"`, `PATH != "s"` and `PATH in ["s", ...]` against an
  * enumerated field. */
 static void check_compared_strings(checker *c, const rc_expr *e)
@@ -792,6 +847,7 @@ static void check_expr(checker *c, rc_expr *e)
         check_expr(c, e->u.op.rhs);
         check_literal_types(c, e);
         check_compared_strings(c, e);
+        check_compared_types(c, e);
         check_operand_types(c, e);
         return;
     case RC_E_MATCH: {

@@ -143,6 +143,19 @@ static rc_name kw(const char *s)
     return n;
 }
 
+/* A header option that is neither `priority` nor `target`, with the
+ * closer of the two when it is a likely slip. */
+static void unknown_header_option(rc_parser *p, rc_name word, rc_loc loc)
+{
+    static const char *const options[] = {"priority", "target"};
+    char w[64];
+    snprintf(w, sizeof w, "%.*s", (int)(word.len < 63 ? word.len : 63), word.s);
+    const char *hint = rc_suggest(w, options, 2);
+    rc_diag(p->diags, RC_ERROR, p->src, loc,
+            "unknown header option '%s' (a header takes: priority N, target NAME)%s%s%s", w,
+            hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+}
+
 static rc_seg seg_key(rc_parser *p, const char *s, size_t len, rc_loc loc)
 {
     rc_seg g;
@@ -647,13 +660,16 @@ header_opts:
       $$.priority = $3;
       $$.priority_loc = @3;
     }
+| header_opts IDENT signed_int
+    {
+      $$ = $1;
+      unknown_header_option(p, $2, @2);   /* a misspelt `priority N` */
+    }
 | header_opts IDENT name
     {
       $$ = $1;
       if ($2.len != 6 || memcmp($2.s, "target", 6) != 0) {
-          rc_diag(p->diags, RC_ERROR, p->src, @2,
-                  "unknown header option '%.*s' (a header takes: priority N, target NAME)",
-                  (int)$2.len, $2.s);
+          unknown_header_option(p, $2, @2);
       } else {
           if ($$.target)
               rc_diag(p->diags, RC_ERROR, p->src, @2, "the header names a target twice");
