@@ -215,6 +215,9 @@ static void print_explain(rv_vm *vm, const rv_decision *d, FILE *out)
         fprintf(out, "no changes\n");
         return;
     }
+    /* A rejected spec goes back as it came: say that these were undone. */
+    if (!d->allowed)
+        fprintf(out, "(rejected: the spec is returned unchanged; these changes were made, then undone)\n");
     for (size_t i = 0; i < d->nchanges; i++) {
         const rv_change *c = &d->changes[i];
         fprintf(out, "%s: ", c->path);
@@ -233,6 +236,30 @@ static void print_warnings(const rv_decision *d)
     for (size_t i = 0; i < d->nwarnings; i++)
         fprintf(stderr, "warning: %s (%s:%u)\n", d->warnings[i].text, d->warnings[i].policy,
                 d->warnings[i].line);
+}
+
+/* A dstack spec carries the configuration under "configuration", with a
+ * type that matches its kind. A configuration file (the YAML a user runs
+ * `dstack apply` on) given as the spec would pass every policy unjudged, so
+ * say so (a note: the target may be "any", where anything goes). */
+static void note_unlike_spec(const char *path, const rv_doc *spec, const apply_opts *o)
+{
+    if ((o->target && strcmp(o->target, "dstack") != 0) || rv_doc_len(spec) == 0)
+        return;
+    const rv_doc *conf = rv_doc_get(spec, "configuration");
+    if (!conf) {
+        fprintf(stderr, "rulec: note: %s has no \"configuration\": a dstack %s spec holds the "
+                        "configuration under it (policies read configuration.privileged, ...); is this a "
+                        "configuration file rather than the spec dstack sends?\n", path, o->kind);
+        return;
+    }
+    const char *type = rv_doc_string(rv_doc_get(conf, "type"));
+    bool run_type = type && (strcmp(type, "task") == 0 || strcmp(type, "service") == 0 ||
+                             strcmp(type, "dev-environment") == 0);
+    bool fits = !type || (strcmp(o->kind, "run") == 0 ? run_type : strcmp(type, o->kind) == 0);
+    if (!fits)
+        fprintf(stderr, "rulec: note: %s is a \"%s\" configuration, but --kind is %s: the %s "
+                        "policies judge it\n", path, type, o->kind, o->kind);
 }
 
 static int apply_spec(rv_program *prog, const apply_opts *o)
@@ -269,6 +296,8 @@ static int apply_spec(rv_program *prog, const apply_opts *o)
         rv_doc_get(spec, "project"))
         fprintf(stderr, "rulec: note: %s looks like a dstack request body ({user, project, spec}); "
                         "use --request %s to answer it as dstack's REST plugin would\n", path, path);
+    else
+        note_unlike_spec(path, spec, o);
     if (rv_vm_eval(vm, prog, &req, spec, &d, &err) != RV_OK) {
         fprintf(stderr, "rulec: %s: %s\n", path, err.message);
         goto done;
