@@ -63,6 +63,23 @@ def placement:
         then forbid("region \($r | fmt) is not allowed (allowed: \($regions | fmt))") else . end
     else . end;
 
+# The elements `any g in configuration.FIELD` visits: a list's items, a map's values.
+def groups($f): (.spec | rd(["configuration", $f])) | if type == "array" or type == "object" then [.[]] else [] end;
+
+def privileged:
+  if $kind != "run" then . else
+    (groups("replicas")) as $reps
+    | if (.spec | rd(["configuration", "docker"])) == true
+      then forbid("docker: true runs the container privileged (Docker-in-Docker), which is forbidden") else . end
+    | if any($reps[]; type == "object" and .privileged == true)
+      then forbid("a replica group asks for a privileged container, which is forbidden") else . end
+    | if any($reps[]; type == "object" and .docker == true)
+      then forbid("a replica group sets docker: true (a privileged container), which is forbidden") else . end
+  end;
+
+# Whether any group of configuration.FIELD asks for more than $cap GPUs.
+def group_gpus_over($f; $cap): any(groups($f)[]; rd(["resources", "gpu", "count", "min"]) | gt($cap));
+
 def gpu_limits:
   if $kind != "run" then . else
     ["configuration", "resources", "gpu", "count", "min"] as $minp
@@ -70,11 +87,17 @@ def gpu_limits:
     | (.spec | rd($minp)) as $min
     | if (.user | test("^intern-")) then
         (if ($min | gt(1)) then forbid("interns may request at most 1 GPU (asked for \($min | fmt))") else . end)
+        | (if group_gpus_over("replicas"; 1) then forbid("interns may request at most 1 GPU in a replica group") else . end)
+        | (if group_gpus_over("groups"; 1) then forbid("interns may request at most 1 GPU in a node group") else . end)
         | .spec |= wr($maxp; vmin(rd($maxp) // 1; 1))
       elif (.user | test("^(contractor|ext)-"; "i")) then
-        if ($min | gt(4)) then forbid("contractors may request at most 4 GPUs (asked for \($min | fmt))") else . end
+        (if ($min | gt(4)) then forbid("contractors may request at most 4 GPUs (asked for \($min | fmt))") else . end)
+        | (if group_gpus_over("replicas"; 4) then forbid("contractors may request at most 4 GPUs in a replica group") else . end)
+        | (if group_gpus_over("groups"; 4) then forbid("contractors may request at most 4 GPUs in a node group") else . end)
       else
-        if ($min | gt(8)) then forbid("runs may request at most 8 GPUs (asked for \($min | fmt))") else . end
+        (if ($min | gt(8)) then forbid("runs may request at most 8 GPUs (asked for \($min | fmt))") else . end)
+        | (if group_gpus_over("replicas"; 8) then forbid("runs may request at most 8 GPUs in a replica group") else . end)
+        | (if group_gpus_over("groups"; 8) then forbid("runs may request at most 8 GPUs in a node group") else . end)
       end
   end;
 
@@ -111,6 +134,6 @@ def project_defaults:
 | ((.project | strings) // "") as $project
 | {spec: .spec, errors: [], user: $user, project: $project}
 | if $policy == "example" then example
-  else example | placement | gpu_limits | registry | dev_idle | project_defaults end
+  else example | privileged | placement | gpu_limits | registry | dev_idle | project_defaults end
 | if (.errors | length) > 0 then {spec: $req.spec, error: (.errors | join("; "))}
   else {spec: .spec, error: null} end

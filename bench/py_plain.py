@@ -133,8 +133,31 @@ def placement(spec, ctx, kind):
             ctx.errors.append("region %s is not allowed (allowed: %s)" % (fmt(region), fmt(REGIONS)))
 
 
+def groups_of(spec, field):
+    """The elements a policy's `any g in configuration.FIELD` visits."""
+    v = get(spec, "configuration", field)
+    return v if isinstance(v, list) else list(v.values()) if isinstance(v, dict) else []
+
+
+def privileged(spec, ctx, kind):
+    if kind != "run":
+        return
+    if get(spec, "configuration", "docker") is True:
+        ctx.errors.append("docker: true runs the container privileged (Docker-in-Docker), which is forbidden")
+    groups = groups_of(spec, "replicas")
+    if any(isinstance(g, dict) and g.get("privileged") is True for g in groups):
+        ctx.errors.append("a replica group asks for a privileged container, which is forbidden")
+    if any(isinstance(g, dict) and g.get("docker") is True for g in groups):
+        ctx.errors.append("a replica group sets docker: true (a privileged container), which is forbidden")
+
+
 INTERN = re.compile(r"^intern-")
 CONTRACTOR = re.compile(r"^(contractor|ext)-", re.I)
+
+
+def group_gpus_over(spec, field, cap):
+    return any(isinstance(g, dict) and gt(get(g, "resources", "gpu", "count", "min"), cap)
+               for g in groups_of(spec, field))
 
 
 def gpu_limits(spec, ctx, kind):
@@ -144,13 +167,26 @@ def gpu_limits(spec, ctx, kind):
     if INTERN.search(ctx.user):
         if gt(gmin, 1):
             ctx.errors.append("interns may request at most 1 GPU (asked for %s)" % fmt(gmin))
+        if group_gpus_over(spec, "replicas", 1):
+            ctx.errors.append("interns may request at most 1 GPU in a replica group")
+        if group_gpus_over(spec, "groups", 1):
+            ctx.errors.append("interns may request at most 1 GPU in a node group")
         gmax = get(spec, "configuration", "resources", "gpu", "count", "max")
         obj(spec, "configuration", "resources", "gpu", "count")["max"] = vmin(1 if gmax is None else gmax, 1)
     elif CONTRACTOR.search(ctx.user):
         if gt(gmin, 4):
             ctx.errors.append("contractors may request at most 4 GPUs (asked for %s)" % fmt(gmin))
-    elif gt(gmin, 8):
-        ctx.errors.append("runs may request at most 8 GPUs (asked for %s)" % fmt(gmin))
+        if group_gpus_over(spec, "replicas", 4):
+            ctx.errors.append("contractors may request at most 4 GPUs in a replica group")
+        if group_gpus_over(spec, "groups", 4):
+            ctx.errors.append("contractors may request at most 4 GPUs in a node group")
+    else:
+        if gt(gmin, 8):
+            ctx.errors.append("runs may request at most 8 GPUs (asked for %s)" % fmt(gmin))
+        if group_gpus_over(spec, "replicas", 8):
+            ctx.errors.append("runs may request at most 8 GPUs in a replica group")
+        if group_gpus_over(spec, "groups", 8):
+            ctx.errors.append("runs may request at most 8 GPUs in a node group")
 
 
 APPROVED = ["docker.io/library/", "nvcr.io/nvidia/", "ghcr.io/dstackai/", "python:", "rocm/",
@@ -197,7 +233,7 @@ def project_defaults(spec, ctx, kind):
 POLICIES = {
     "example": [example],
     # rules/ in rulec's order: priority, then name.
-    "rules": [example, placement, gpu_limits, registry, dev_idle, project_defaults],
+    "rules": [example, privileged, placement, gpu_limits, registry, dev_idle, project_defaults],
 }
 
 

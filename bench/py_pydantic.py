@@ -279,6 +279,38 @@ class PlacementPolicy:
     on_gateway_apply = on_volume_apply
 
 
+def _groups(conf, field):
+    """The elements `any g in configuration.FIELD` visits (extra fields stay raw JSON)."""
+    v = getattr(conf, field, None)
+    return v if isinstance(v, list) else list(v.values()) if isinstance(v, dict) else []
+
+
+def _num_over(v, cap):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v > cap
+
+
+def _group_gpus_over(conf, field, cap):
+    for g in _groups(conf, field):
+        c = g.get("resources") if isinstance(g, dict) else None
+        c = c.get("gpu") if isinstance(c, dict) else None
+        c = c.get("count") if isinstance(c, dict) else None
+        if isinstance(c, dict) and _num_over(c.get("min"), cap):
+            return True
+    return False
+
+
+class PrivilegedPolicy:
+    def on_run_apply(self, user, project, spec, errors, warnings):
+        conf = spec.configuration
+        if getattr(conf, "docker", None) is True:
+            errors.append("docker: true runs the container privileged (Docker-in-Docker), which is forbidden")
+        reps = _groups(conf, "replicas")
+        if any(isinstance(g, dict) and g.get("privileged") is True for g in reps):
+            errors.append("a replica group asks for a privileged container, which is forbidden")
+        if any(isinstance(g, dict) and g.get("docker") is True for g in reps):
+            errors.append("a replica group sets docker: true (a privileged container), which is forbidden")
+
+
 INTERN = re.compile(r"^intern-")
 CONTRACTOR = re.compile(r"^(contractor|ext)-", re.I)
 
@@ -290,6 +322,10 @@ class GpuLimitsPolicy:
         if INTERN.search(user):
             if gmin is not None and gmin > 1:
                 errors.append("interns may request at most 1 GPU (asked for %d)" % gmin)
+            if _group_gpus_over(spec.configuration, "replicas", 1):
+                errors.append("interns may request at most 1 GPU in a replica group")
+            if _group_gpus_over(spec.configuration, "groups", 1):
+                errors.append("interns may request at most 1 GPU in a node group")
             if count is None:
                 spec.configuration.resources.gpu = GPUSpec(count=IntRange(max=1))
             else:
@@ -297,8 +333,17 @@ class GpuLimitsPolicy:
         elif CONTRACTOR.search(user):
             if gmin is not None and gmin > 4:
                 errors.append("contractors may request at most 4 GPUs (asked for %d)" % gmin)
-        elif gmin is not None and gmin > 8:
-            errors.append("runs may request at most 8 GPUs (asked for %d)" % gmin)
+            if _group_gpus_over(spec.configuration, "replicas", 4):
+                errors.append("contractors may request at most 4 GPUs in a replica group")
+            if _group_gpus_over(spec.configuration, "groups", 4):
+                errors.append("contractors may request at most 4 GPUs in a node group")
+        else:
+            if gmin is not None and gmin > 8:
+                errors.append("runs may request at most 8 GPUs (asked for %d)" % gmin)
+            if _group_gpus_over(spec.configuration, "replicas", 8):
+                errors.append("runs may request at most 8 GPUs in a replica group")
+            if _group_gpus_over(spec.configuration, "groups", 8):
+                errors.append("runs may request at most 8 GPUs in a node group")
 
 
 APPROVED = ("docker.io/library/", "nvcr.io/nvidia/", "ghcr.io/dstackai/", "python:", "rocm/",
@@ -344,8 +389,8 @@ class ProjectDefaultsPolicy:
 
 POLICIES = {
     "example": [ExamplePolicy()],
-    "rules": [ExamplePolicy(), PlacementPolicy(), GpuLimitsPolicy(), RegistryPolicy(), DevIdlePolicy(),
-              ProjectDefaultsPolicy()],
+    "rules": [ExamplePolicy(), PrivilegedPolicy(), PlacementPolicy(), GpuLimitsPolicy(), RegistryPolicy(),
+              DevIdlePolicy(), ProjectDefaultsPolicy()],
 }
 
 

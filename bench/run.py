@@ -428,7 +428,9 @@ def stop(p):
 # ---- part 4: generated policy sets ----------------------------------------------
 def gen_policies(n, regex, applying_every=1000):
     """n policies; policy i applies to runs when i % 1000 == 0 (so 1,000
-    policies hold one that applies), the others to made-up kinds."""
+    policies hold one that applies), the others to made-up kinds (their
+    target is "any", which takes any kind name; the ones for runs are
+    checked against dstack's schemas, like every real policy)."""
     d = os.path.join(OUT, "scale", "%d-%s" % (n, "regex" if regex else "plain"))
     if os.path.isdir(d) and len(os.listdir(d)) == n:
         return d
@@ -437,7 +439,7 @@ def gen_policies(n, regex, applying_every=1000):
     for i in range(n):
         kind = "run" if i % applying_every == 0 else "kind%d" % (i % 97)
         body = [
-            'policy "gen-%05d" priority %d;' % (i, i % 50),
+            'policy "gen-%05d" priority %d%s;' % (i, i % 50, "" if kind == "run" else " target any"),
             "param max_gpus = %d;" % (i % 8 + 1),
             "on %s {" % kind,
             "    set configuration.max_price = 2.0;",
