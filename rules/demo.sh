@@ -33,12 +33,7 @@ grep '"error"' /tmp/rules-demo.$$
 
 say "Every real request through the whole policy set in rules/"
 for f in "$SPECS"/*.json; do
-    case $(basename "$f") in
-        *gateway*) kind=gateway ;;
-        *volume*) kind=volume ;;
-        *fleet*) kind=fleet ;;
-        *) kind=run ;;
-    esac
+    kind=$(sh tests/kind-of.sh "$f")
     out=$("$RULEC" apply rules/ --request "$f" --kind "$kind" --explain 2>/tmp/rules-demo.$$)
     st=$?
     changes=$(grep -c ' -> ' /tmp/rules-demo.$$)

@@ -14,8 +14,7 @@ trap 'rm -rf "$tmp"' EXIT
 # sources do (same output, same exit status).
 "$RULEC" compile rules/ -o "$tmp/all.rbc" || fail "compile rules/"
 for f in "$SPECS"/*.json; do
-    kind=run
-    case $(basename "$f") in *gateway*) kind=gateway ;; *volume*) kind=volume ;; *fleet*) kind=fleet ;; esac
+    kind=$(sh tests/kind-of.sh "$f")
     "$RULEC" apply rules/ --request "$f" --kind "$kind" --explain >"$tmp/src.out" 2>&1; a=$?
     "$RULEC" apply "$tmp/all.rbc" --request "$f" --kind "$kind" --explain >"$tmp/rbc.out" 2>&1; b=$?
     if [ "$a" = "$b" ] && cmp -s "$tmp/src.out" "$tmp/rbc.out"; then pass; else fail "bundle differs from sources on $(basename "$f")"; fi

@@ -86,14 +86,7 @@ detail_has() {  # the last body is {"detail":"..."} (one line) containing TEXT
     else fail "detail lacks '$1': $(head -c 300 "$tmp/body")"; fi
 }
 
-kind_of() {
-    case $(basename "$1") in
-        *gateway*) echo gateway ;;
-        *volume*) echo volume ;;
-        *fleet*) echo fleet ;;
-        *) echo run ;;
-    esac
-}
+kind_of() { sh tests/kind-of.sh "$1"; }
 
 # ---------------------------------------------------------------- config
 # Start-up refuses bad configurations, naming file and key.
