@@ -165,12 +165,12 @@ PROTOCOL_OBJ := $(PROTOCOL_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 STATIC_LIB := $(BUILD)/$(LIBNAME).a
-SHARED_LIB := $(BUILD)/$(LIBNAME).so.$(VERSION)
+DYNAMIC_LIB := $(BUILD)/$(LIBNAME).so.$(VERSION)
 RULEC      := $(BUILD)/rulec
 RULESD     := $(BUILD)/rulesd
 LOADCLIENT := $(BUILD)/tests/loadclient
 
-TARGETS := $(STATIC_LIB) $(SHARED_LIB) $(RULEC) $(BUILD)/rulevm.pc
+TARGETS := $(STATIC_LIB) $(DYNAMIC_LIB) $(RULEC) $(BUILD)/rulevm.pc
 ifneq ($(SERVER_SRC),)
 TARGETS += $(RULESD) $(LOADCLIENT)
 endif
@@ -223,7 +223,7 @@ $(STATIC_LIB): $(VM_OBJ)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(SHARED_LIB): $(VM_OBJ) vm/rulevm.map $(FLAGS_STAMP)
+$(DYNAMIC_LIB): $(VM_OBJ) vm/rulevm.map $(FLAGS_STAMP)
 	@echo "  LD      $@"
 	$(Q)$(CC) -shared -Wl,-soname,$(LIBNAME).so.$(SOVERSION) -Wl,--version-script=vm/rulevm.map \
 	    $(LDFLAGS_ALL) -o $@ $(VM_OBJ) $(PKG_LIBS) -lm
@@ -336,7 +336,7 @@ install: all
 	install -d $(sort $(dir $(addprefix $(DESTDIR),$(INSTALLED))))
 	install -m 755 $(RULEC) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
-	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(DYNAMIC_LIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(LIBNAME).so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIBNAME).so.$(SOVERSION)
 	ln -sf $(LIBNAME).so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/$(LIBNAME).so
 	install -m 644 vm/rulevm.h $(DESTDIR)$(INCLUDEDIR)/
