@@ -28,9 +28,8 @@ struct rc_report {
     rc_diagnostic *records;
     size_t nrecords;
     int records_of;            /* diags count the cache was made from */
-    char *text;
+    char *text;                /* the last rc_report_text */
     size_t text_len;
-    int text_of;
     /* From the last rc_load. */
     void *bundle;              /* malloc'd */
     size_t bundle_size;
@@ -50,7 +49,7 @@ rc_report *rc_report_new(void)
         return NULL;
     ru_arena_init(&r->arena, NULL, NULL);
     rc_diags_init(&r->diags, &r->arena);
-    r->records_of = r->text_of = -1;
+    r->records_of = -1;
     return r;
 }
 
