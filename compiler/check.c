@@ -622,6 +622,11 @@ static unsigned expr_types(checker *c, const rc_expr *e)
         case RV_BI_len: case RV_BI_int: return RC_T_INT;
         case RV_BI_lower: case RV_BI_upper: case RV_BI_str: return RC_T_STRING;
         case RV_BI_starts_with: case RV_BI_ends_with: case RV_BI_exists: return RC_T_BOOL;
+        case RV_BI_keys: case RV_BI_values: return RC_T_LIST;
+        case RV_BI_type: return RC_T_STRING;
+        case RV_BI_contains: return RC_T_BOOL;
+        case RV_BI_at_least: return RC_T_INT | RC_T_FLOAT | RC_T_NULL;
+        case RV_BI_accelerators: return RC_T_MAP;
         default: return RC_T_ANY;
         }
     case RC_E_PATH: {
@@ -758,6 +763,47 @@ static bool builtin_index(const char *name, uint32_t *index)
     return false;
 }
 
+/* The argument types a builtin has a meaning for (0: any value), where a
+ * call whose argument can never be one would stop every decision it is
+ * reached in (docs/language.md, "Functions"). For the functions added with
+ * keys(); the older ones are checked at run time only. */
+static unsigned builtin_arg_types(uint32_t fn, size_t arg)
+{
+    switch (fn) {
+    case RV_BI_keys: case RV_BI_values: return RC_T_MAP | RC_T_NULL;
+    case RV_BI_contains: return arg == 0 ? RC_T_STRING | RC_T_NULL : RC_T_STRING;
+    case RV_BI_at_least: return RC_T_INT | RC_T_FLOAT | RC_T_STRING | RC_T_NULL;
+    case RV_BI_accelerators: return RC_T_STRING | RC_T_MAP | RC_T_LIST | RC_T_NULL;
+    default: return 0;
+    }
+}
+
+static void check_call_args(checker *c, const rc_expr *e)
+{
+    static const char *const nth[] = {"its first argument", "its second argument"};
+    for (size_t i = 0; i < e->u.call.nargs && i < 2; i++) {
+        unsigned want = builtin_arg_types(e->index, i);
+        unsigned got = want ? expr_types(c, e->u.call.args[i]) : RC_T_ANY;
+        /* Null counts when it is all the argument can be: a field that has
+         * a value only of a type the function refuses is an error even
+         * though it reads as null when missing (keys(configuration.name)). */
+        unsigned some = got & ~(unsigned)RC_T_NULL ? got & ~(unsigned)RC_T_NULL : got;
+        if (got == RC_T_ANY || (some & want))
+            continue;
+        ru_buf gt, wt;
+        ru_buf_init(&gt, c->arena->alloc, c->arena->ud);
+        ru_buf_init(&wt, c->arena->alloc, c->arena->ud);
+        rc_types_describe(got, &gt);
+        rc_types_describe(want, &wt);
+        ru_buf_terminate(&gt);
+        ru_buf_terminate(&wt);
+        error(c, e->u.call.args[i]->loc, "type error: %s() can never apply here: %s is %s; it takes %s",
+              e->u.call.name, e->u.call.nargs == 1 ? "its argument" : nth[i], gt.data, wt.data);
+        ru_buf_free(&gt);
+        ru_buf_free(&wt);
+    }
+}
+
 /* An unknown function: the closest builtin, also through the names other
  * languages use for it (`length`, `lenght` -> len; `startswith` ->
  * starts_with; `tostring` -> str). */
@@ -770,6 +816,10 @@ static void unknown_function(checker *c, const rc_expr *e)
         {"endswith", "ends_with"}, {"endsWith", "ends_with"}, {"hassuffix", "ends_with"},
         {"string", "str"}, {"tostring", "str"}, {"toString", "str"},
         {"integer", "int"}, {"toint", "int"}, {"exist", "exists"}, {"defined", "exists"},
+        {"has", "contains"}, {"includes", "contains"},
+        {"typeof", "type"}, {"type_of", "type"}, {"kind", "type"},
+        {"keySet", "keys"}, {"vals", "values"},
+        {"gpus", "accelerators"}, {"minimum", "at_least"}, {"atleast", "at_least"},
     };
     const size_t nal = sizeof aliases / sizeof *aliases;
     const char *names[RV_BI__COUNT + sizeof aliases / sizeof *aliases];
@@ -785,10 +835,20 @@ static void unknown_function(checker *c, const rc_expr *e)
     for (size_t i = 0; !hint && i < nal; i++)
         if (strcmp(e->u.call.name, aliases[i][0]) == 0)
             hint = aliases[i][1];
-    error(c, e->u.call.name_loc,
-          "unknown function '%s' (functions: exists, len, lower, upper, starts_with, "
-          "ends_with, min, max, int, str)%s%s%s",
-          e->u.call.name, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+    /* The list in the message is the builtin table's, exists first (the
+     * order the reference gives). */
+    ru_buf list;
+    ru_buf_init(&list, c->arena->alloc, c->arena->ud);
+    ru_buf_puts(&list, rv_builtin_names[RV_BI_exists]);
+    for (uint32_t i = 0; i < RV_BI__COUNT; i++)
+        if (i != RV_BI_exists) {
+            ru_buf_puts(&list, ", ");
+            ru_buf_puts(&list, rv_builtin_names[i]);
+        }
+    ru_buf_terminate(&list);
+    error(c, e->u.call.name_loc, "unknown function '%s' (functions: %s)%s%s%s", e->u.call.name,
+          list.data ? list.data : "", hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+    ru_buf_free(&list);
 }
 
 static void check_regex(checker *c, rc_expr *e)
@@ -875,6 +935,7 @@ static void check_expr(checker *c, rc_expr *e)
         }
         if (e->index == RV_BI_exists && e->u.call.args[0]->kind != RC_E_PATH)
             error(c, e->u.call.args[0]->loc, "exists() takes a path");
+        check_call_args(c, e);
         return;
     }
     case RC_E_QUANT:

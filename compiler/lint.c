@@ -176,6 +176,16 @@ static unsigned type_of(const linter *l, const rc_expr *e)
             return T_STRING;
         if (!strcmp(n, "min") || !strcmp(n, "max"))
             return T_NUMBER | T_STRING | T_NULL;
+        if (!strcmp(n, "contains"))
+            return T_BOOL;
+        if (!strcmp(n, "type"))
+            return T_STRING;
+        if (!strcmp(n, "keys") || !strcmp(n, "values"))
+            return T_LIST;
+        if (!strcmp(n, "accelerators"))
+            return T_MAP;
+        if (!strcmp(n, "at_least"))
+            return T_NUMBER | T_NULL;
         return T_ANY;
     }
     }

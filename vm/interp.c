@@ -831,6 +831,193 @@ static const rv_node *min_max(ev *e, const rv_node *a, const rv_node *b, bool wa
     return (want_max ? c >= 0 : c <= 0) ? a : b;
 }
 
+/* keys(m) / values(m): a map's keys or values as a list, in the map's
+ * order; null is an empty map. */
+static const rv_node *map_parts(ev *e, const rv_node *m, bool want_keys)
+{
+    if (m->type == RV_NULL)
+        return rv_new_array(&e->vm->arena, 0);
+    if (m->type != RV_OBJECT)
+        return cannot_apply(e, want_keys ? "keys()" : "values()", m, NULL, "not a map");
+    rv_node *l = rv_new_array(&e->vm->arena, m->len ? m->len : 1);
+    if (!l)
+        return NULL;
+    for (uint32_t k = 0; k < m->len; k++) {
+        const rv_member *mb = &m->u.members[k];
+        l->u.items[k] = want_keys ? rv_new_string(&e->vm->arena, mb->key, mb->klen) : mb->value;
+        if (!l->u.items[k])
+            return NULL;
+    }
+    l->len = m->len;
+    return l;
+}
+
+static const rv_node *type_name(ev *e, const rv_node *v)
+{
+    static const char *const names[] = {"null", "bool", "int", "float", "string", "list", "map"};
+    const char *t = names[v->type < 7 ? v->type : 0];
+    return rv_new_string(&e->vm->arena, t, strlen(t));
+}
+
+/* contains(s, sub): a substring test that, unlike `sub in s`, does not
+ * read a non-string as "no": a number or list where text was meant is an
+ * error (fail closed), and only a null s (a field not given) is false. */
+static const rv_node *contains_fn(ev *e, const rv_node *s, const rv_node *sub)
+{
+    if (sub->type != RV_STRING || (s->type != RV_STRING && s->type != RV_NULL))
+        return cannot_apply(e, "contains()", s, sub, "it takes a string and a substring");
+    return boolean(s->type == RV_STRING && contains(sub, s));
+}
+
+/* A decimal number at t[*k] (digits, at most one '.', at least one digit):
+ * its value in *out, and whether it had a '.', in *frac. false if none. */
+static bool decimal(const char *t, uint32_t n, uint32_t *k, double *out, bool *frac)
+{
+    uint32_t start = *k, digits = 0;
+    *frac = false;
+    for (; *k < n; (*k)++) {
+        if (t[*k] >= '0' && t[*k] <= '9')
+            digits++;
+        else if (t[*k] == '.' && !*frac)
+            *frac = true;
+        else
+            break;
+    }
+    if (!digits || *k - start > 40)
+        return false;
+    char buf[48];
+    memcpy(buf, t + start, *k - start);
+    buf[*k - start] = '\0';
+    *out = strtod(buf, NULL);
+    return isfinite(*out);
+}
+
+/* A number as an int when it is whole and written without a '.', else a
+ * float. */
+static const rv_node *count_node(ev *e, double d, bool as_float)
+{
+    if (!as_float && d < 9007199254740992.0)
+        return new_int(e, (int64_t)d);
+    return new_float(e, d);
+}
+
+/* at_least(x): the minimum in SkyPilot's resource counts (`cpus: 4`,
+ * `cpus: "4+"`, `memory: "32+"`, `memory: "32GB+"`): a number as it is; a
+ * string of a decimal number, with an optional size unit (KB, MB, GB, TB,
+ * PB, or just K, M, G, T, P; the result is then a float in gigabytes, as
+ * the language's size literals are) and an optional final '+' ("or more"),
+ * as that number; null as null (nothing asked for). */
+static const rv_node *at_least(ev *e, const rv_node *v)
+{
+    static const char why[] = "not a count such as 4, \"4\", \"4+\" or \"32GB+\"";
+    if (v->type == RV_NULL || is_num(v))
+        return v;
+    if (v->type != RV_STRING)
+        return cannot_apply(e, "at_least()", v, NULL, why);
+    const char *t = v->u.s;
+    uint32_t n = v->len, k = 0;
+    double d;
+    bool frac;
+    if (n && t[n - 1] == '+')
+        n--;
+    if (!decimal(t, n, &k, &d, &frac))
+        return cannot_apply(e, "at_least()", v, NULL, why);
+    if (k == n)
+        return count_node(e, d, frac);
+    static const char units[] = "KMGTP";
+    const char *u = t[k] ? strchr(units, t[k] >= 'a' ? t[k] - 'a' + 'A' : t[k]) : NULL;
+    if (!u || !(k + 1 == n || (k + 2 == n && (t[k + 1] == 'B' || t[k + 1] == 'b'))))
+        return cannot_apply(e, "at_least()", v, NULL, why);
+    return new_float(e, d * pow(1024.0, (double)(u - units) - 2));
+}
+
+/* One accelerator request, "NAME" or "NAME:COUNT", added to map m; on a
+ * name already there the larger count stays (the alternatives of a list
+ * are capped by the largest). */
+static bool add_accelerator(ev *e, rv_node *m, const rv_node *whole, const char *t, uint32_t n,
+                            const rv_node *count)
+{
+    static const char why[] = "not an accelerator such as \"A100\", \"A100:8\" or {\"A100\": 8}";
+    uint32_t colon = n;
+    for (uint32_t k = 0; k < n; k++)
+        if (t[k] == ':')
+            colon = k;
+    if (colon == 0 || (count && colon != n)) {
+        cannot_apply(e, "accelerators()", whole, NULL, why);
+        return false;
+    }
+    if (!count && colon == n)
+        count = new_int(e, 1);
+    else if (!count) {
+        uint32_t k = colon + 1;
+        double d;
+        bool frac;
+        if (!decimal(t, n, &k, &d, &frac) || k != n) {
+            cannot_apply(e, "accelerators()", whole, NULL, why);
+            return false;
+        }
+        count = count_node(e, d, frac);
+    }
+    if (!count)
+        return false;
+    rv_member *old = rv_object_find(m, t, colon);
+    if (old) {
+        int c;
+        if (rv_compare(count, old->value, &c) && c > 0)
+            old->value = shared(count);
+        return true;
+    }
+    char *key = ru_arena_strndup(&e->vm->arena, t, colon);
+    return key && rv_object_push(&e->vm->arena, m, key, colon, shared(count));
+}
+
+/* accelerators(x): SkyPilot's accelerator forms as one map from name to
+ * count: "A100" -> {"A100": 1}, "A100:8" -> {"A100": 8}, {"A100": 8} as it
+ * is, YAML's set form {A100:8, H100:8} (keys with null values) and a list
+ * of alternatives merged; null -> {}. */
+static bool add_accelerators(ev *e, rv_node *m, const rv_node *v, bool in_list)
+{
+    static const char why[] = "not an accelerator such as \"A100\", \"A100:8\" or {\"A100\": 8}";
+    switch (v->type) {
+    case RV_NULL:
+        return true;
+    case RV_STRING:
+        return add_accelerator(e, m, v, v->u.s, v->len, NULL);
+    case RV_OBJECT:
+        for (uint32_t k = 0; k < v->len; k++) {
+            const rv_member *mb = &v->u.members[k];
+            const rv_node *c = mb->value;
+            if (c->type != RV_NULL && !(is_num(c) && num(c) >= 0)) {
+                cannot_apply(e, "accelerators()", v, NULL, why);
+                return false;
+            }
+            if (!add_accelerator(e, m, v, mb->key, mb->klen, c->type == RV_NULL ? NULL : c))
+                return false;
+        }
+        return true;
+    case RV_ARRAY:
+        /* A list in a list is no accelerator. */
+        for (uint32_t k = 0; k < v->len && !in_list; k++)
+            if (!add_accelerators(e, m, v->u.items[k], true))
+                return false;
+        if (!in_list)
+            return true;
+        cannot_apply(e, "accelerators()", v, NULL, why);
+        return false;
+    default:
+        cannot_apply(e, "accelerators()", v, NULL, why);
+        return false;
+    }
+}
+
+static const rv_node *accelerators(ev *e, const rv_node *v)
+{
+    rv_node *m = rv_new_object(&e->vm->arena, 1);
+    if (!m || !add_accelerators(e, m, v, false))
+        return NULL;
+    return m;
+}
+
 static const rv_node *call_builtin(ev *e, rv_builtin fn, const rv_node **args)
 {
     const rv_node *a = args[0];
@@ -863,6 +1050,18 @@ static const rv_node *call_builtin(ev *e, rv_builtin fn, const rv_node **args)
         return as_string(e, a);
     case RV_BI_exists:
         return boolean(a->type != RV_NULL);
+    case RV_BI_keys:
+        return map_parts(e, a, true);
+    case RV_BI_values:
+        return map_parts(e, a, false);
+    case RV_BI_type:
+        return type_name(e, a);
+    case RV_BI_contains:
+        return contains_fn(e, a, args[1]);
+    case RV_BI_at_least:
+        return at_least(e, a);
+    case RV_BI_accelerators:
+        return accelerators(e, a);
     default:
         return &rv_null_node;
     }

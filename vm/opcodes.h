@@ -118,7 +118,13 @@ typedef enum rv_opcode {
     X(max, 2)            \
     X(int, 1)            \
     X(str, 1)            \
-    X(exists, 1)
+    X(exists, 1)         \
+    X(keys, 1)           \
+    X(values, 1)         \
+    X(type, 1)           \
+    X(contains, 2)       \
+    X(at_least, 1)       \
+    X(accelerators, 1)
 
 typedef enum rv_builtin {
 #define RV_BI_ENUM(name, arity) RV_BI_##name,

@@ -739,7 +739,11 @@ static void test_verify_operands(void **state)
     OPX(CALL, RV_BI__COUNT);
     OP(POP);
     OP(HALT);
-    expect_verify(b, "pc 0 (CALL): builtin 10 out of range");
+    {
+        char want[64];
+        snprintf(want, sizeof want, "pc 0 (CALL): builtin %d out of range", (int)RV_BI__COUNT);
+        expect_verify(b, want);
+    }
 
     pb_init(b, "v", 0);
     pb_path(b, "");

@@ -1982,6 +1982,143 @@ static void test_root_must_be_object(void **state)
     assert_string_equal(r.out, "{\"a\":1}");
 }
 
+/* keys(), values(), type(), contains(), at_least(), accelerators()
+ * (issue 10): each type, null, and the errors with their exact text. */
+static void test_map_functions(void **state)
+{
+    (void)state;
+    const char *env = "{\"env\":{\"B\":1,\"A\":[2],\"C\":null}}";
+    assert_string_equal(VS("keys(env)", env), "[\"B\",\"A\",\"C\"]");   /* the map's order */
+    assert_string_equal(VS("values(env)", env), "[1,[2],null]");
+    assert_string_equal(V("keys({})"), "[]");
+    assert_string_equal(V("values({})"), "[]");
+    assert_string_equal(VS("keys(nope)", "{}"), "[]");                  /* null: [] */
+    assert_string_equal(VS("values(nope)", "{}"), "[]");
+    assert_int_equal(TS("any k in keys(env): k =~ /^A$/", env), 1);
+    assert_int_equal(TS("\"C\" in keys(env)", env), 1);
+    assert_string_equal(ES("keys(l)", "{\"l\":[1]}"), "test:3: cannot apply keys() to a list: not a map");
+    assert_string_equal(ES("values(s)", "{\"s\":\"a\"}"),
+                        "test:3: cannot apply values() to a string (\"a\"): not a map");
+    assert_string_equal(ES("keys(n)", "{\"n\":1}"), "test:3: cannot apply keys() to an integer (1): not a map");
+    /* + extends lists and merges maps (the right side wins); no function
+     * duplicates it */
+    assert_string_equal(VS("setup + [\"b\"]", "{\"setup\":[\"a\"]}"), "[\"a\",\"b\"]");
+    assert_string_equal(VS("env + {B: 2}", env), "{\"B\":2,\"A\":[2],\"C\":null}");
+}
+
+static void test_type_function(void **state)
+{
+    (void)state;
+    const char *doc = "{\"a\":null,\"b\":true,\"i\":3,\"f\":2.5,\"s\":\"x\",\"l\":[],\"m\":{}}";
+    assert_string_equal(VS("type(a)", doc), "\"null\"");
+    assert_string_equal(VS("type(missing)", doc), "\"null\"");
+    assert_string_equal(VS("type(b)", doc), "\"bool\"");
+    assert_string_equal(VS("type(i)", doc), "\"int\"");
+    assert_string_equal(VS("type(f)", doc), "\"float\"");
+    assert_string_equal(VS("type(s)", doc), "\"string\"");
+    assert_string_equal(VS("type(l)", doc), "\"list\"");
+    assert_string_equal(VS("type(m)", doc), "\"map\"");
+    assert_string_equal(V("type(24GB)"), "\"float\"");
+    /* the volume rule a string defeated: `all n in "my-vol"` is true */
+    assert_int_equal(TS("type(v) == \"list\" and (all n in v: n =~ /^ok-/)", "{\"v\":\"my-vol\"}"), 0);
+}
+
+static void test_contains(void **state)
+{
+    (void)state;
+    assert_string_equal(V("contains(\"nvidia/cuda:12\", \"cuda\")"), "true");
+    assert_string_equal(V("contains(\"nvidia/cuda:12\", \"rocm\")"), "false");
+    assert_string_equal(V("contains(\"abc\", \"\")"), "true");
+    assert_string_equal(V("contains(\"\", \"a\")"), "false");
+    assert_string_equal(VS("contains(image, \"x\")", "{}"), "false");      /* null: false */
+    assert_string_equal(ES("contains(image, \"1\")", "{\"image\":12}"),
+                        "test:3: cannot apply contains() to an integer (12) and a string (\"1\"): "
+                        "it takes a string and a substring");
+    assert_string_equal(ES("contains(l, \"a\")", "{\"l\":[\"a\"]}"),
+                        "test:3: cannot apply contains() to a list and a string (\"a\"): "
+                        "it takes a string and a substring");
+    assert_string_equal(ES("contains(\"abc\", n)", "{}"),
+                        "test:3: cannot apply contains() to a string (\"abc\") and null: "
+                        "it takes a string and a substring");
+}
+
+static void test_at_least(void **state)
+{
+    (void)state;
+    assert_string_equal(VS("at_least(cpus)", "{\"cpus\":\"4+\"}"), "4");
+    assert_string_equal(VS("at_least(cpus)", "{\"cpus\":\"4\"}"), "4");
+    assert_string_equal(VS("at_least(cpus)", "{\"cpus\":4}"), "4");
+    assert_string_equal(VS("at_least(cpus)", "{\"cpus\":0.5}"), "0.5");
+    assert_string_equal(VS("at_least(cpus)", "{\"cpus\":\"0.5+\"}"), "0.5");
+    assert_string_equal(VS("at_least(cpus)", "{\"cpus\":\"2.0\"}"), "2.0");
+    assert_string_equal(VS("at_least(memory)", "{\"memory\":\"32+\"}"), "32");
+    assert_string_equal(VS("at_least(memory)", "{\"memory\":\"32GB+\"}"), "32.0");
+    assert_string_equal(VS("at_least(memory)", "{\"memory\":\"512MB\"}"), "0.5");
+    assert_string_equal(VS("at_least(memory)", "{\"memory\":\"1tb+\"}"), "1024.0");
+    assert_string_equal(VS("at_least(memory)", "{\"memory\":\"2T\"}"), "2048.0");
+    assert_string_equal(VS("at_least(memory)", "{}"), "null");            /* null: null */
+    assert_int_equal(TS("at_least(cpus) > 8", "{\"cpus\":\"16+\"}"), 1);
+    assert_string_equal(ES("at_least(cpus)", "{\"cpus\":\"many\"}"),
+                        "test:3: cannot apply at_least() to a string (\"many\"): "
+                        "not a count such as 4, \"4\", \"4+\" or \"32GB+\"");
+    assert_string_equal(ES("at_least(cpus)", "{\"cpus\":\"+\"}"),
+                        "test:3: cannot apply at_least() to a string (\"+\"): "
+                        "not a count such as 4, \"4\", \"4+\" or \"32GB+\"");
+    assert_string_equal(ES("at_least(cpus)", "{\"cpus\":\"4++\"}"),
+                        "test:3: cannot apply at_least() to a string (\"4++\"): "
+                        "not a count such as 4, \"4\", \"4+\" or \"32GB+\"");
+    assert_string_equal(ES("at_least(cpus)", "{\"cpus\":\"-4\"}"),
+                        "test:3: cannot apply at_least() to a string (\"-4\"): "
+                        "not a count such as 4, \"4\", \"4+\" or \"32GB+\"");
+    assert_string_equal(ES("at_least(cpus)", "{\"cpus\":\"4GiB\"}"),
+                        "test:3: cannot apply at_least() to a string (\"4GiB\"): "
+                        "not a count such as 4, \"4\", \"4+\" or \"32GB+\"");
+    assert_string_equal(ES("at_least(cpus)", "{\"cpus\":true}"),
+                        "test:3: cannot apply at_least() to a bool (true): "
+                        "not a count such as 4, \"4\", \"4+\" or \"32GB+\"");
+    assert_string_equal(ES("at_least(cpus)", "{\"cpus\":[4]}"),
+                        "test:3: cannot apply at_least() to a list: "
+                        "not a count such as 4, \"4\", \"4+\" or \"32GB+\"");
+}
+
+static void test_accelerators(void **state)
+{
+    (void)state;
+    const char *why = "not an accelerator such as \"A100\", \"A100:8\" or {\"A100\": 8}";
+    char want[256];
+    assert_string_equal(VS("accelerators(a)", "{\"a\":\"A100:8\"}"), "{\"A100\":8}");
+    assert_string_equal(VS("accelerators(a)", "{\"a\":\"V100\"}"), "{\"V100\":1}");
+    assert_string_equal(VS("accelerators(a)", "{\"a\":\"tpu-v6e-8\"}"), "{\"tpu-v6e-8\":1}");
+    assert_string_equal(VS("accelerators(a)", "{\"a\":\"A100:0.5\"}"), "{\"A100\":0.5}");
+    assert_string_equal(VS("accelerators(a)", "{\"a\":{\"A100\":8}}"), "{\"A100\":8}");
+    /* YAML's set form {A100:8, H100:8}: keys with null values */
+    assert_string_equal(VS("accelerators(a)", "{\"a\":{\"A100:8\":null,\"H100\":null}}"),
+                        "{\"A100\":8,\"H100\":1}");
+    /* a list of alternatives; on a name in several, the larger count */
+    assert_string_equal(VS("accelerators(a)", "{\"a\":[\"A100:2\",{\"H100\":8},\"A100:4\",\"A100\"]}"),
+                        "{\"A100\":4,\"H100\":8}");
+    assert_string_equal(VS("accelerators(a)", "{}"), "{}");                /* null: {} */
+    assert_string_equal(VS("accelerators(a)", "{\"a\":[]}"), "{}");
+    assert_int_equal(TS("all n in accelerators(a): n <= 8", "{\"a\":\"A100:16\"}"), 0);
+    assert_int_equal(TS("all n in accelerators(a): n <= 8", "{\"a\":{\"A100\":8}}"), 1);
+    snprintf(want, sizeof want, "test:3: cannot apply accelerators() to a string (\"A100:x\"): %s", why);
+    assert_string_equal(ES("accelerators(a)", "{\"a\":\"A100:x\"}"), want);
+    snprintf(want, sizeof want, "test:3: cannot apply accelerators() to a string (\":8\"): %s", why);
+    assert_string_equal(ES("accelerators(a)", "{\"a\":\":8\"}"), want);
+    snprintf(want, sizeof want, "test:3: cannot apply accelerators() to a string (\"\"): %s", why);
+    assert_string_equal(ES("accelerators(a)", "{\"a\":\"\"}"), want);
+    snprintf(want, sizeof want, "test:3: cannot apply accelerators() to a string (\"A100:8+\"): %s", why);
+    assert_string_equal(ES("accelerators(a)", "{\"a\":\"A100:8+\"}"), want);
+    snprintf(want, sizeof want, "test:3: cannot apply accelerators() to a map: %s", why);
+    assert_string_equal(ES("accelerators(a)", "{\"a\":{\"A100\":\"8\"}}"), want);
+    assert_string_equal(ES("accelerators(a)", "{\"a\":{\"A100\":-1}}"), want);
+    assert_string_equal(ES("accelerators(a)", "{\"a\":{\"A100:8\":8}}"), want);
+    snprintf(want, sizeof want, "test:3: cannot apply accelerators() to an integer (8): %s", why);
+    assert_string_equal(ES("accelerators(a)", "{\"a\":8}"), want);
+    snprintf(want, sizeof want, "test:3: cannot apply accelerators() to a list: %s", why);
+    assert_string_equal(ES("accelerators(a)", "{\"a\":[[\"A100\"]]}"), want);
+}
+
 /* Joining empty lists. Kept last in the run: under UBSan a failure here
  * (memcpy with a NULL pointer) ends the whole process. */
 static void test_empty_list_concat(void **state)
@@ -2022,6 +2159,11 @@ int main(void)
         cmocka_unit_test(test_exists_len),
         cmocka_unit_test(test_string_functions),
         cmocka_unit_test(test_min_max),
+        cmocka_unit_test(test_map_functions),
+        cmocka_unit_test(test_type_function),
+        cmocka_unit_test(test_contains),
+        cmocka_unit_test(test_at_least),
+        cmocka_unit_test(test_accelerators),
         cmocka_unit_test(test_int_str),
         cmocka_unit_test(test_int_rejects_hex),
         cmocka_unit_test(test_quantifiers),
