@@ -217,7 +217,9 @@ static void path_text(ru_buf *b, const rc_expr *e, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const rc_seg *g = &e->u.path.segs[i];
-        if (g->is_index)
+        if (g->expr)
+            ru_buf_puts(b, "[...]");   /* a computed key */
+        else if (g->is_index)
             ru_buf_printf(b, "[%lld]", (long long)g->index);
         else if (rv_is_ident(g->key, g->klen))
             ru_buf_printf(b, "%s%s", i ? "." : "", g->key);
@@ -229,13 +231,16 @@ static void path_text(ru_buf *b, const rc_expr *e, size_t n)
     }
 }
 
-/* Whether two paths' first n segments are the same keys and indices. */
+/* Whether two paths' first n segments are the same keys and indices
+ * (computed keys are never known to be the same). */
 static bool same_prefix(const rc_expr *a, const rc_expr *b, size_t n)
 {
     if (a->u.path.nseg < n || b->u.path.nseg < n)
         return false;
     for (size_t i = 0; i < n; i++) {
         const rc_seg *x = &a->u.path.segs[i], *y = &b->u.path.segs[i];
+        if (x->expr || y->expr)
+            return false;
         if (x->is_index != y->is_index || (x->is_index ? x->index != y->index
                                                        : x->klen != y->klen || memcmp(x->key, y->key, x->klen)))
             return false;
@@ -292,7 +297,10 @@ static bool path_shapes(checker *c, const rc_expr *e, rc_shape *out, bool report
                     by = nw;
                 }
             }
-            rc_shape next = rc_shape_step(&out[k], g->is_index ? NULL : g->key, g->klen, c->arena);
+            /* A computed key may name any item of a list or any field of
+             * an object: what a quantifier would visit there. */
+            rc_shape next = g->expr ? rc_shape_elements(&out[k], c->arena)
+                                    : rc_shape_step(&out[k], g->is_index ? NULL : g->key, g->klen, c->arena);
             if (next.any || next.n) {
                 out[k] = next;
                 continue;
@@ -304,7 +312,7 @@ static bool path_shapes(checker *c, const rc_expr *e, rc_shape *out, bool report
                 ru_buf_terminate(&where);
                 const char *at = where.len ? where.data : NULL;
                 const char *kind = c->kinds[k]->name;
-                if (!g->is_index && rc_shape_has_fields(&out[k])) {
+                if (!g->is_index && !g->expr && rc_shape_has_fields(&out[k])) {
                     const char *names[256];
                     size_t nn = rc_shape_fields(&out[k], names, 256);
                     const char *hint = rc_suggest(g->key, names, nn);
@@ -314,7 +322,8 @@ static bool path_shapes(checker *c, const rc_expr *e, rc_shape *out, bool report
                         rc_shape whole = c->roots[k];
                         for (size_t j = 0; j < i && (whole.any || whole.n); j++) {
                             const rc_seg *h = &e->u.path.segs[j];
-                            whole = rc_shape_step(&whole, h->is_index ? NULL : h->key, h->klen, c->arena);
+                            whole = h->expr ? rc_shape_elements(&whole, c->arena)
+                                            : rc_shape_step(&whole, h->is_index ? NULL : h->key, h->klen, c->arena);
                         }
                         rc_shape there = rc_shape_step(&whole, g->key, g->klen, c->arena);
                         if (there.any || there.n)
@@ -333,7 +342,10 @@ static bool path_shapes(checker *c, const rc_expr *e, rc_shape *out, bool report
                     ru_buf_init(&what, c->arena->alloc, c->arena->ud);
                     rc_shape_describe(&out[k], &what);
                     ru_buf_terminate(&what);
-                    if (g->is_index)
+                    if (g->expr)
+                        error(c, g->loc, "cannot index %s with a computed key: in a %s spec it is %s, "
+                              "not a list or an object", at ? at : "the spec", kind, what.data);
+                    else if (g->is_index)
                         error(c, g->loc, "cannot index %s with [%lld]: in a %s spec it is %s, not a list",
                               at ? at : "the spec", (long long)g->index, kind, what.data);
                     else
@@ -368,8 +380,44 @@ static void unknown_dollar(checker *c, const rc_expr *e)
               e->u.path.dollar);
 }
 
+static unsigned expr_types(checker *c, const rc_expr *e);
+
+/* Whether a path has a computed key ([expr]) anywhere. */
+static bool has_computed(const rc_expr *e)
+{
+    for (size_t i = 0; i < e->u.path.nseg; i++)
+        if (e->u.path.segs[i].expr)
+            return true;
+    return false;
+}
+
+/* The expressions of computed keys: checked like any other, and their
+ * type must allow a string (a map's key) or an integer (a list's index);
+ * any other key stops the decision at run time. */
+static void check_keys(checker *c, rc_expr *e)
+{
+    for (size_t i = 0; i < e->u.path.nseg; i++) {
+        rc_expr *k = e->u.path.segs[i].expr;
+        if (!k)
+            continue;
+        int before = c->diags->nerrors;
+        check_expr(c, k);
+        unsigned t = expr_types(c, k);
+        if (c->diags->nerrors != before || (t & (RC_T_STRING | RC_T_INT)))
+            continue;   /* reported already (an unknown name has no type) */
+        ru_buf what;
+        ru_buf_init(&what, c->arena->alloc, c->arena->ud);
+        rc_types_describe(t, &what);
+        ru_buf_terminate(&what);
+        error(c, k->loc, "a key in brackets must be a string (a key of a map) or an integer (an index "
+              "of a list), and this one is %s", what.data ? what.data : "neither");
+        ru_buf_free(&what);
+    }
+}
+
 static void check_path(checker *c, rc_expr *e)
 {
+    check_keys(c, e);
     if (e->u.path.dollar) {
         const char *name = e->u.path.dollar;
         for (uint32_t i = 0; i < RV_CTX__COUNT; i++)
@@ -388,7 +436,7 @@ static void check_path(checker *c, rc_expr *e)
     const rc_seg *root = &e->u.path.segs[0];
     e->root = RC_ROOT_SPEC;
     for (uint32_t d = c->sc.depth; d-- > 0;)
-        if (!root->is_index && strcmp(c->sc.vars[d], root->key) == 0) {
+        if (!root->is_index && root->key && strcmp(c->sc.vars[d], root->key) == 0) {
             e->root = RC_ROOT_LOCAL;
             e->index = d;
             break;
@@ -465,8 +513,6 @@ static bool check_enum(checker *c, const rc_expr *path, const rc_shape *shapes, 
     }
     return true;
 }
-
-static unsigned expr_types(checker *c, const rc_expr *e);
 
 /* Reports a value that cannot go where shapes (one per block kind) say:
  * its type, an enumerated string, and for list and map literals every item
@@ -1148,6 +1194,15 @@ static void check_target(checker *c, rc_expr *path)
         return;
     }
     check_path(c, path);
+    /* A write's path is a constant of the bundle the verifier checks
+     * (docs/language.md, "Paths"); a key known only at run time is not. */
+    for (size_t i = 0; i < path->u.path.nseg; i++)
+        if (path->u.path.segs[i].expr) {
+            error(c, path->u.path.segs[i].loc,
+                  "cannot write through a computed key: a path written to takes literal keys and "
+                  "indices only (a computed key reads; to write, name the key, e.g. in a match)");
+            break;
+        }
 }
 
 static bool truthy_literal(const rc_expr *e, bool *value)
@@ -1180,7 +1235,7 @@ static bool push_narrowing(checker *c, const rc_expr *cond, bool negated)
         lit = cond->u.op.lhs;
     }
     if (path->kind != RC_E_PATH || path->root != RC_ROOT_SPEC || lit->kind != RC_E_STRING ||
-        path->u.path.nseg == 0 || path->u.path.segs[path->u.path.nseg - 1].is_index)
+        path->u.path.nseg == 0 || path->u.path.segs[path->u.path.nseg - 1].is_index || has_computed(path))
         return false;
     /* The parent: the same path without its last field. */
     rc_expr parent = *path;

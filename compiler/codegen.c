@@ -180,24 +180,53 @@ static void gen_const(gen *g, rv_node *v, rc_loc loc)
     emit_ax(g, RV_OP_CONST, add_const(g, v), loc);
 }
 
+/* The first computed key of segs[from..n), or n. */
+static size_t next_computed(const rc_seg *segs, size_t from, size_t n)
+{
+    while (from < n && !segs[from].expr)
+        from++;
+    return from;
+}
+
+/* With the value at segs[from]'s parent on the stack: a WALK for each run
+ * of literal segments, and for each computed key its expression and an
+ * INDEX, so `$t[$k].a` is PARAM t; CTX k; INDEX; WALK a. */
+static void gen_segs(gen *g, const rc_expr *e, size_t from)
+{
+    const rc_seg *segs = e->u.path.segs;
+    size_t n = e->u.path.nseg;
+    while (from < n) {
+        if (segs[from].expr) {
+            gen_expr(g, segs[from].expr);
+            emit(g, RV_OP_INDEX);
+            from++;
+            continue;
+        }
+        size_t to = next_computed(segs, from, n);
+        emit_ax(g, RV_OP_WALK, add_path(g, segs, from, to), e->loc);
+        from = to;
+    }
+}
+
 static void gen_path(gen *g, const rc_expr *e)
 {
     const rc_seg *segs = e->u.path.segs;
     size_t n = e->u.path.nseg;
     switch (e->root) {
-    case RC_ROOT_SPEC:
-        emit_ax(g, RV_OP_GET, add_path(g, segs, 0, n), e->loc);
+    case RC_ROOT_SPEC: {
+        size_t to = next_computed(segs, 0, n);
+        emit_ax(g, RV_OP_GET, add_path(g, segs, 0, to), e->loc);
+        gen_segs(g, e, to);
         return;
+    }
     case RC_ROOT_LOCAL:
         emit_ax(g, RV_OP_LOCAL, e->index, e->loc);
-        if (n > 1)
-            emit_ax(g, RV_OP_WALK, add_path(g, segs, 1, n), e->loc);
+        gen_segs(g, e, 1);
         return;
     case RC_ROOT_CTX:
     case RC_ROOT_PARAM:
         emit_ax(g, e->root == RC_ROOT_CTX ? RV_OP_CTX : RV_OP_PARAM, e->index, e->loc);
-        if (n > 0)
-            emit_ax(g, RV_OP_WALK, add_path(g, segs, 0, n), e->loc);
+        gen_segs(g, e, 0);
         return;
     }
 }
@@ -382,8 +411,8 @@ static void gen_stmt(gen *g, const rc_stmt *s)
             path = target(g, s->path);
         } else {
             static const rc_seg tags[2] = {
-                {false, "configuration", 13, 0, {0, 0, 0, 0}},
-                {false, "tags", 4, 0, {0, 0, 0, 0}},
+                {false, "configuration", 13, 0, {0, 0, 0, 0}, NULL},
+                {false, "tags", 4, 0, {0, 0, 0, 0}, NULL},
             };
             path = add_path(g, tags, 0, 2);
         }

@@ -384,7 +384,11 @@ static void lint_expr(linter *l, const rc_expr *e)
     if (!e)
         return;
     switch (e->kind) {
-    case RC_E_NULL: case RC_E_BOOL: case RC_E_INT: case RC_E_FLOAT: case RC_E_STRING: case RC_E_PATH:
+    case RC_E_NULL: case RC_E_BOOL: case RC_E_INT: case RC_E_FLOAT: case RC_E_STRING:
+        return;
+    case RC_E_PATH:
+        for (size_t i = 0; i < e->u.path.nseg; i++)
+            lint_expr(l, e->u.path.segs[i].expr);   /* computed keys; NULL for the rest */
         return;
     case RC_E_LIST:
         for (size_t i = 0; i < e->u.list.n; i++)
@@ -553,7 +557,7 @@ static void lint_default(linter *l, const rc_stmt *s, const rc_target_kind *cons
         rc_shape sh = roots[k];
         for (size_t i = 0; i < p->u.path.nseg; i++) {
             const rc_seg *g = &p->u.path.segs[i];
-            if (g->is_index || !rc_shape_always_has(&sh, g->key, g->klen))
+            if (g->is_index || g->expr || !rc_shape_always_has(&sh, g->key, g->klen))
                 return;
             sh = rc_shape_step(&sh, g->key, g->klen, l->arena);
         }

@@ -61,13 +61,17 @@ typedef enum rc_op {
 /* The operator as a policy writes it ("??", "and", "<=", ...). */
 const char *rc_op_text(rc_op op);
 
-/* A path segment: .name, ["quoted key"] or [index]. */
+/* A path segment: .name, ["quoted key"], [index] or [expr]. A bracket
+ * holding a string or (signed) integer literal is a literal segment; any
+ * other expression is a computed key (expr non-NULL, key NULL), read at
+ * run time (docs/language.md, "Paths"). */
 typedef struct rc_seg {
     bool is_index;
     const char *key;   /* decoded, NUL-terminated */
     size_t klen;
     int64_t index;
     rc_loc loc;
+    rc_expr *expr;     /* computed key; NULL for a literal segment */
 } rc_seg;
 
 typedef struct rc_map_entry {

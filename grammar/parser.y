@@ -176,6 +176,25 @@ static rc_seg seg_index(int64_t i, rc_loc loc)
     return g;
 }
 
+/* A bracketed segment: a string literal is a key, an integer literal
+ * (negative ones too: `[-1]`) an index, as they always were; anything else
+ * is a computed key the checker and code generator handle. */
+static rc_seg seg_bracket(rc_parser *p, rc_expr *e, rc_loc loc)
+{
+    if (e->kind == RC_E_STRING)
+        return seg_key(p, e->u.str.value, e->u.str.len, loc);
+    if (e->kind == RC_E_INT)
+        return seg_index(e->u.i, loc);
+    if (e->kind == RC_E_UNARY && e->u.op.op == RC_OP_NEG && e->u.op.lhs->kind == RC_E_INT &&
+        e->u.op.lhs->u.i != INT64_MIN)
+        return seg_index(-e->u.op.lhs->u.i, loc);
+    rc_seg g;
+    memset(&g, 0, sizeof g);
+    g.expr = e;
+    g.loc = loc;
+    return g;
+}
+
 /* The span of a bracketed segment: from '[' to ']'. */
 static rc_loc seg_loc(rc_loc open, rc_loc close)
 {
@@ -268,11 +287,11 @@ static rc_stmt *write_stmt(rc_parser *p, rc_stmt_kind kind, rc_expr *path, rc_ex
 %token OP_MATCH "=~" OP_NMATCH "!~"
 
 /* `append PATH EXPR;`: after `append a`, a `[` could start an index
- * segment of the path or a list literal value. `append a [1];` and
- * `append a ["k"];` and `append a [-1];` are read as index segments (the
- * shift of ']' wins over reducing the literal inside a one-item list), so a
- * list literal value there must be parenthesised: `append a ([1]);`. These
- * two declarations exist only for that choice. */
+ * segment of the path or a list literal value. `append a [1];`,
+ * `append a ["k"];` and `append a [x];` are read as index segments (the
+ * shift of ']' wins over reducing the one item of a list), so a list
+ * literal value there must be parenthesised: `append a ([1]);`. These two
+ * declarations exist only for that choice. */
 %precedence LIST_ITEM
 %precedence ']'
 
@@ -585,9 +604,9 @@ literal:
   KW_NULL                         { $$ = rc_expr_new(B, RC_E_NULL, @$); }
 | KW_TRUE                         { $$ = rc_expr_new(B, RC_E_BOOL, @$); $$->u.b = true; }
 | KW_FALSE                        { $$ = rc_expr_new(B, RC_E_BOOL, @$); $$->u.b = false; }
-| INT %prec LIST_ITEM             { $$ = rc_expr_new(B, RC_E_INT, @$); $$->u.i = $1; }
+| INT                             { $$ = rc_expr_new(B, RC_E_INT, @$); $$->u.i = $1; }
 | FLOAT                           { $$ = rc_expr_new(B, RC_E_FLOAT, @$); $$->u.f = $1; }
-| STRING %prec LIST_ITEM          { $$ = rc_expr_new(B, RC_E_STRING, @$); $$->u.str = $1; }
+| STRING                          { $$ = rc_expr_new(B, RC_E_STRING, @$); $$->u.str = $1; }
 ;
 
 call:
@@ -609,7 +628,7 @@ exprs_opt:
 ;
 
 exprs:
-  expr                            { $$ = (rc_vec){ 0 }; *(rc_expr **)rc_vec_push(B, &$$, sizeof $1) = $1; }
+  expr %prec LIST_ITEM            { $$ = (rc_vec){ 0 }; *(rc_expr **)rc_vec_push(B, &$$, sizeof $1) = $1; }
 | exprs ',' expr                  { $$ = $1; *(rc_expr **)rc_vec_push(B, &$$, sizeof $3) = $3; }
 ;
 
@@ -641,9 +660,7 @@ path:
       $$.cap = 0;
     }
 | path '.' name                   { $$ = $1; rc_path_push(B, $$.e, &$$.cap, seg_key(p, $3.s, $3.len, @3)); }
-| path '[' INT ']'                { $$ = $1; rc_path_push(B, $$.e, &$$.cap, seg_index($3, seg_loc(@2, @4))); }
-| path '[' '-' INT ']'            { $$ = $1; rc_path_push(B, $$.e, &$$.cap, seg_index(-$4, seg_loc(@2, @5))); }
-| path '[' STRING ']'             { $$ = $1; rc_path_push(B, $$.e, &$$.cap, seg_key(p, $3.value, $3.len, seg_loc(@2, @4))); }
+| path '[' expr ']'               { $$ = $1; rc_path_push(B, $$.e, &$$.cap, seg_bracket(p, $3, seg_loc(@2, @4))); }
 ;
 
 /* `priority N` and `target NAME`, in either order. `target` is no keyword

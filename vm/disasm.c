@@ -147,6 +147,9 @@ static void put_instruction(ru_buf *b, const rv_program *prog, size_t pi, uint32
         ru_buf_printf(b, "L[%u]", ax);
         break;
     case RV_OPND_NONE:
+        if (op == RV_OP_INDEX)
+            ru_buf_puts(b, "S[-2][S[-1]]: computed key");
+        break;
     case RV_OPND_NVALUES:
     case RV_OPND_NPAIRS:
         break;

@@ -207,6 +207,32 @@ static const rv_node *seg_get(const rv_node *n, const rv_seg *s, uint32_t *hints
     return i >= 0 && i < (int64_t)n->len ? n->u.items[i] : NULL;
 }
 
+/* A computed key (`$limits[$project]`): a string looks up a map's key and
+ * an integer a list's index (negative from the end), and either reads null
+ * where a literal segment would (missing, out of range, wrong container).
+ * Any other key is an evaluation error, not null: a key that is null or a
+ * boolean is a policy bug (a key read from a missing field, say), and a
+ * null read in its place would make `forbid-if $blocked[x]` pass or
+ * `$caps[x] ?? $caps["*"]` fall back silently; failing closed stops the
+ * decision instead. Returns NULL only for that error. */
+static const rv_node *index_value(ev *e, const rv_node *n, const rv_node *key)
+{
+    if (key->type == RV_STRING) {
+        rv_member *m = n->type == RV_OBJECT ? rv_object_find(n, key->u.s, key->len) : NULL;
+        return m ? m->value : &rv_null_node;
+    }
+    if (key->type == RV_INT) {
+        if (n->type != RV_ARRAY)
+            return &rv_null_node;
+        int64_t len = (int64_t)n->len, i = key->u.i;
+        if (i < 0)
+            i = i < -len ? -1 : len + i;
+        return i >= 0 && i < len ? n->u.items[i] : &rv_null_node;
+    }
+    return cannot_apply(e, "'[key]'", key, NULL,
+                        "a key in brackets is a string (of a map) or an integer (of a list)");
+}
+
 static const rv_node *walk(const rv_node *n, const rv_path *p, uint32_t *hints)
 {
     for (uint32_t k = 0; k < p->nseg && n; k++)
@@ -1387,6 +1413,12 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
         vmcase(WARN) {
             if (!record_message(e, &vm->warnings, *--sp))
                 goto out_of_memory;
+            vmbreak;
+        }
+        vmcase(INDEX) {
+            CHECK(index_value(e, sp[-2], sp[-1]));
+            sp[-2] = r;
+            sp--;
             vmbreak;
         }
         }

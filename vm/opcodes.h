@@ -98,7 +98,8 @@ typedef enum rv_operand {
     X(APPEND,    RV_OPND_WPATH,     1, 0, "append pop to the list at P[Ax]")                        \
     X(TAG,       RV_OPND_WPATH,     2, 0, "map at P[Ax][S[-2]] := str(S[-1]); pop 2")               \
     X(FORBID,    RV_OPND_NONE,      1, 0, "record violation with message pop")                      \
-    X(WARN,      RV_OPND_NONE,      1, 0, "record warning with message pop")
+    X(WARN,      RV_OPND_NONE,      1, 0, "record warning with message pop")                        \
+    X(INDEX,     RV_OPND_NONE,      2, 1, "S[-2] := S[-2][S[-1]]: a computed key, null if missing")
 
 typedef enum rv_opcode {
 #define RV_OP_ENUM(name, opnd, pops, pushes, doc) RV_OP_##name,

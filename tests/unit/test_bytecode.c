@@ -835,6 +835,77 @@ static void test_verify_stack(void **state)
     pb_done(b);
 }
 
+static void expect_line(const char *text, const char *line);
+
+/* INDEX (a computed key, S[-2][S[-1]]): no operand, pops two, pushes
+ * one, allowed inside a quantifier body (it writes nothing). */
+static void test_verify_index(void **state)
+{
+    (void)state;
+    pb bb, *b = &bb;
+    rv_error err;
+
+    pb_init(b, "v", 0);
+    OPX(CONST, pb_const(b, "\"k\""));
+    OP(INDEX);
+    OP(POP);
+    OP(HALT);
+    expect_verify(b, "pc 1 (INDEX): stack underflow: needs 2 values, has 1");
+
+    pb_init(b, "v", 0);
+    uint32_t k = pb_const(b, "\"k\"");
+    OPX(CONST, k);
+    OPX(CONST, k);
+    OPX(INDEX, 1);
+    OP(POP);
+    OP(HALT);
+    expect_verify(b, "pc 2 (INDEX): operand 1 on an instruction that takes none");
+
+    pb_init(b, "v", 0);   /* it pushes its result: something must pop it */
+    OPX(PARAM, pb_param(b, "t", "{\"k\":1}"));
+    OPX(CTX, RV_CTX_PROJECT);
+    OP(INDEX);
+    OP(HALT);
+    expect_verify(b, "pc 3 (HALT): stack depth 1 at HALT");
+
+    /* $t[$project] and, in a quantifier body, v[$project] */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    OPX(PARAM, pb_param(b, "t", "{\"k\":1}"));  /* 0 */
+    OPX(CTX, RV_CTX_PROJECT);                     /* 1 */
+    OP(INDEX);                                    /* 2 */
+    OP(POP);                                      /* 3 */
+    OPX(GET, pb_path(b, "a"));                    /* 4 */
+    OPAB(ANY_BEGIN, 0, 4);                        /* 5: empty -> 10 */
+    OPX(LOCAL, 0);                                /* 6 */
+    OPX(CTX, RV_CTX_PROJECT);                     /* 7 */
+    OP(INDEX);                                    /* 8 */
+    OPAB(ANY_NEXT, 0, 3);                         /* 9: loop -> 6 */
+    OP(POP);                                      /* 10 */
+    OP(HALT);                                     /* 11 */
+    assert_int_equal(load_policy(b, &err), RV_OK);
+    assert_int_equal(rv_verify_policy(&b->p, &err), true);
+    assert_int_equal(b->p.max_stack, 2);
+
+    pb *ps[1] = {b};
+    ru_buf buf = write_bundle(ps, 1);
+    rv_program *prog;
+    assert_int_equal(load_bytes(buf.data, buf.len, "i.rbc", &prog, &err), RV_OK);
+    rv_config vc = test_config();
+    rv_vm *vm;
+    assert_int_equal(rv_vm_new(&vc, &vm), RV_OK);
+    const char *text;
+    size_t len;
+    assert_int_equal(rv_program_disasm(prog, vm, &text, &len, &err), RV_OK);
+    expect_line(text, "    2  -    INDEX               ; S[-2][S[-1]]: computed key");
+    expect_line(text, "    8  -    INDEX               ; S[-2][S[-1]]: computed key");
+    rv_vm_free(vm);
+    rv_program_free(prog);
+    ru_buf_free(&buf);
+    pb_done(b);
+    assert_int_equal(live_blocks, 0);
+}
+
 /* forbid-if any v in volumes: not not (all t in v.tags: t == "a") */
 static void build_nested(pb *b)
 {
@@ -1288,6 +1359,7 @@ int main(void)
         cmocka_unit_test(test_verify_jumps),
         cmocka_unit_test(test_verify_operands),
         cmocka_unit_test(test_verify_stack),
+        cmocka_unit_test(test_verify_index),
         cmocka_unit_test(test_verify_nested_quantifiers_pass),
         cmocka_unit_test(test_verify_quantifiers),
         cmocka_unit_test(test_bad_regex),

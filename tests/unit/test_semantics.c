@@ -533,6 +533,64 @@ static void test_path_reads(void **state)
     assert_string_equal(r.out, "{\"x\":{\"k\":2},\"configuration\":{\"env\":{\"a.b\":1}}}");
 }
 
+/* Computed keys: any expression in brackets reads (issue 10). */
+static void test_computed_keys(void **state)
+{
+    (void)state;
+    const char *s = "{\"l\":[10,20,30],\"m\":{\"k\":{\"x\":1},\"7\":\"seven\"},\"n\":5,"
+                    "\"name\":\"k\",\"i\":1,\"b\":true,\"e\":{\"HF_TOKEN\":\"tok\"},\"v\":[{\"n\":\"HF_TOKEN\"}]}";
+    /* a string looks up a map's key, an integer a list's index */
+    assert_string_equal(VS("m[name].x", s), "1");
+    assert_string_equal(VS("m[\"k\" + \"\"].x", s), "1");
+    assert_string_equal(VS("l[i]", s), "20");
+    assert_string_equal(VS("l[i + 1]", s), "30");
+    assert_string_equal(VS("l[len(l) - 1]", s), "30");
+    assert_string_equal(VS("l[-i]", s), "30");
+    assert_string_equal(VS("l[0 - len(l)]", s), "10");
+    assert_string_equal(VS("m[str(7)]", s), "\"seven\"");
+    /* what a literal segment reads as null, a computed one does too */
+    assert_string_equal(VS("m[\"nope\" + \"\"]", s), "null");
+    assert_string_equal(VS("l[i + 5]", s), "null");
+    assert_string_equal(VS("l[-len(l) - 1]", s), "null");
+    assert_string_equal(VS("l[name]", s), "null");    /* a string into a list */
+    assert_string_equal(VS("m[i]", s), "null");       /* an integer into a map */
+    assert_string_equal(VS("n[name]", s), "null");    /* into a scalar */
+    assert_string_equal(VS("nope[name].x", s), "null");
+    /* nested keys, and keys after and before literal segments */
+    assert_string_equal(VS("e[v[l[0] - 10].n]", s), "\"tok\"");
+    assert_string_equal(VS("e[v[0][\"n\"]]", s), "\"tok\"");
+    /* a quantifier variable as the key, and as the root */
+    assert_string_equal(VS("any x in v: e[x.n] == \"tok\"", s), "true");
+    assert_string_equal(VS("all x in l: l[0 - 1] >= x", s), "true");
+    /* parameters and the request's context: the per-project table */
+    const char *pol = "param caps = {research: {gpus: 8}, \"*\": {gpus: 1}};\n"
+                      "on * {\n  set g = $caps[$project] ?? $caps[\"*\"];\n"
+                      "  set h = $caps[$project].gpus ?? $caps[\"*\"].gpus;\n}\n";
+    set_cur(must_compile(pol));
+    res r = eval_full(vm, cur, "run", "u", "research", "{}");
+    assert_int_equal(r.st, RV_OK);
+    assert_string_equal(r.out, "{\"g\":{\"gpus\":8},\"h\":8}");
+    r = eval_full(vm, cur, "run", "u", "other", "{}");
+    assert_int_equal(r.st, RV_OK);
+    assert_string_equal(r.out, "{\"g\":{\"gpus\":1},\"h\":1}");
+    /* in a message template */
+    assert_string_equal(MSG("{l[n - 4]} {m[name][\\\"x\\\"]}", s), "20 1");
+    /* any other key stops the decision (fail closed), null included */
+    assert_string_equal(ES("m[nope]", s),
+                        "test:3: cannot apply '[key]' to null: a key in brackets is a string (of a "
+                        "map) or an integer (of a list)");
+    assert_string_equal(ES("l[1.0 * i]", s),
+                        "test:3: cannot apply '[key]' to a float (1.0): a key in brackets is a "
+                        "string (of a map) or an integer (of a list)");
+    assert_string_equal(ES("m[b]", s),
+                        "test:3: cannot apply '[key]' to a bool (true): a key in brackets is a "
+                        "string (of a map) or an integer (of a list)");
+    /* even where the container is missing: the key is the mistake */
+    assert_string_equal(ES("nope[m.k]", s),
+                        "test:3: cannot apply '[key]' to a map: a key in brackets is a string (of "
+                        "a map) or an integer (of a list)");
+}
+
 /* ------------------------------------------------------------------ */
 /* expressions                                                         */
 /* ------------------------------------------------------------------ */
@@ -2143,6 +2201,7 @@ int main(void)
         cmocka_unit_test(test_match),
         cmocka_unit_test(test_index_and_quoted_paths),
         cmocka_unit_test(test_path_reads),
+        cmocka_unit_test(test_computed_keys),
         cmocka_unit_test(test_coalesce_and_logic),
         cmocka_unit_test(test_equality),
         cmocka_unit_test(test_ordering),
