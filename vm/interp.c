@@ -1228,7 +1228,18 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
             const rv_node *coll = walk(root, path, hints);
             /* Lists only: anything else (missing, null, a map, a scalar)
              * runs the body no times. */
-            if (coll->type == RV_ARRAY && iter_start(it, coll)) {
+            if (coll->type == RV_ARRAY && coll->len > 0) {
+                /* A view of the list as it starts: its storage and length.
+                 * A write below an inner element can reach an outer list
+                 * (each g in ys[0].zs { each h in ys { unset h.zs[0]; } }),
+                 * and unset gives a list new, shorter storage; the old stays
+                 * intact (for rollback), so the loop still visits exactly
+                 * the elements it started with. */
+                rv_node *view = ru_arena_alloc(&vm->arena, sizeof *view);
+                if (!view)
+                    goto out_of_memory;
+                *view = *coll;
+                iter_start(it, view);
                 it->parent = parent;
                 it->path = path;
             } else {

@@ -1703,6 +1703,16 @@ static void test_each(void **state)
     assert_string_equal(r.d.changes[5].path, "gs[1].n");
     assert_int_equal(r.d.nchanges, 6);
 
+    /* an inner write that shortens an outer list: the outer loop still
+     * visits the elements it started with, and reads stay in bounds */
+    r = run("on * { each g in ys[0].zs { each h in ys { unset h.zs[0]; } warn \"{g}\"; } }",
+            "run", "u", "{\"ys\":[{\"zs\":[1,2]}]}");
+    assert_true(r.d.allowed);
+    assert_string_equal(r.out, "{\"ys\":[{\"zs\":[]}]}");
+    assert_int_equal(r.d.nwarnings, 2);
+    assert_string_equal(r.d.warnings[0].text, "1");
+    assert_string_equal(r.d.warnings[1].text, "2");
+
     /* a rejection rolls element writes back too */
     r = run("on * { each g in gs { set g.x = 1; } forbid \"no\"; }", "run", "u",
             "{\"gs\":[{\"y\":2},{}]}");
