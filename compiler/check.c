@@ -600,7 +600,8 @@ static bool check_value_fits(checker *c, const char *what, const rc_shape *shape
 /* A write of a value the schema cannot accept. */
 static void check_write_value(checker *c, const rc_expr *path, const rc_expr *value, bool append)
 {
-    if (!c->nkinds || path->kind != RC_E_PATH || path->u.path.dollar || path->root != RC_ROOT_SPEC)
+    if (!c->nkinds || path->kind != RC_E_PATH || path->u.path.dollar ||
+        (path->root != RC_ROOT_SPEC && path->root != RC_ROOT_LOCAL))
         return;  /* a write to a $ name was reported; other roots have no schema */
     rc_shape shapes[MAX_KINDS];
     if (!path_shapes(c, path, shapes, false))
@@ -924,6 +925,28 @@ static void check_regex(checker *c, rc_expr *e)
     error(c, at, "invalid regex: %s", (const char *)text);
 }
 
+/* Opens the scope of a quantifier's or each block's variable, which visits
+ * the elements of `over` (typed from the schema when over is a path).
+ * Returns its slot. The caller checked the nesting limit. */
+static uint32_t push_var(checker *c, const char *var, const rc_expr *over)
+{
+    uint32_t slot = c->sc.depth;
+    c->sc.shapes[slot] = NULL;
+    if (c->nkinds && over->kind == RC_E_PATH && !over->u.path.dollar) {
+        rc_shape shapes[MAX_KINDS];
+        rc_shape *elems = ru_arena_alloc(c->arena, c->nkinds * sizeof *elems);
+        if (elems && path_shapes(c, over, shapes, false)) {
+            for (size_t k = 0; k < c->nkinds; k++)
+                elems[k] = rc_shape_elements(&shapes[k], c->arena);
+            c->sc.shapes[slot] = elems;
+        }
+    }
+    c->sc.vars[c->sc.depth++] = var;
+    if (c->sc.depth > c->out->nslots)
+        c->out->nslots = c->sc.depth;
+    return slot;
+}
+
 static void check_expr(checker *c, rc_expr *e)
 {
     switch (e->kind) {
@@ -990,20 +1013,7 @@ static void check_expr(checker *c, rc_expr *e)
             error(c, e->loc, "quantifiers nested more than %d deep", RV_SLOTS_MAX);
             return;
         }
-        e->index = c->sc.depth;
-        c->sc.shapes[c->sc.depth] = NULL;
-        if (c->nkinds && e->u.quant.over->kind == RC_E_PATH && !e->u.quant.over->u.path.dollar) {
-            rc_shape over[MAX_KINDS];
-            rc_shape *elems = ru_arena_alloc(c->arena, c->nkinds * sizeof *elems);
-            if (elems && path_shapes(c, e->u.quant.over, over, false)) {
-                for (size_t k = 0; k < c->nkinds; k++)
-                    elems[k] = rc_shape_elements(&over[k], c->arena);
-                c->sc.shapes[c->sc.depth] = elems;
-            }
-        }
-        c->sc.vars[c->sc.depth++] = e->u.quant.var;
-        if (c->sc.depth > c->out->nslots)
-            c->out->nslots = c->sc.depth;
+        e->index = push_var(c, e->u.quant.var, e->u.quant.over);
         check_expr(c, e->u.quant.cond);
         c->sc.depth--;
         return;
@@ -1203,7 +1213,54 @@ static void check_target(checker *c, rc_expr *path)
                   "indices only (a computed key reads; to write, name the key, e.g. in a match)");
             break;
         }
+    if (!c->sc.depth)
+        return;
+    /* Inside each blocks (the only variables open at a statement), writes
+     * go below the innermost element, so no loop's list changes while it
+     * runs (the verifier checks the same of the bytecode). */
+    const char *var = c->sc.vars[c->sc.depth - 1];
+    if (path->root == RC_ROOT_SPEC)
+        error(c, path->loc, "inside 'each %s', writes go below %s (set %s.FIELD = ...): a write to "
+              "the spec could change the list being iterated; write it after the block",
+              var, var, var);
+    else if (path->root == RC_ROOT_LOCAL && path->index != c->sc.depth - 1)
+        error(c, path->loc, "inside 'each %s', only %s can be written, not the outer '%s': its "
+              "list is iterated", var, var, path->u.path.segs[0].key);
+    else if (path->root == RC_ROOT_LOCAL && path->u.path.nseg < 2)
+        error(c, path->loc, "cannot replace '%s' itself: write a field below it (%s.FIELD), so "
+              "the list keeps its length", var, var);
 }
+
+/* `each VAR in LIST { ... }`: LIST is a path in the spec or below an
+ * enclosing block's variable, and (by the schema) can be a list. */
+static bool check_each_list(checker *c, const rc_expr *over)
+{
+    if (over->kind != RC_E_PATH || over->u.path.dollar) {
+        error(c, over->loc, "'each' goes over a list in the spec: write its path "
+              "(configuration.replicas), or a path below an enclosing block's variable");
+        return false;
+    }
+    rc_shape shapes[MAX_KINDS];
+    if (!c->nkinds || !path_shapes(c, over, shapes, false))
+        return true;
+    for (size_t k = 0; k < c->nkinds; k++) {
+        unsigned t = rc_shape_types(&shapes[k]);
+        if (t == RC_T_ANY || (t & RC_T_LIST))
+            continue;
+        ru_buf where, want;
+        path_display(c, over, &where);
+        ru_buf_init(&want, c->arena->alloc, c->arena->ud);
+        rc_types_describe(t, &want);
+        ru_buf_terminate(&want);
+        error(c, over->loc, "'each' goes over a list, but in a %s spec %s is %s",
+              c->kinds[k]->name, where.data, want.data);
+        ru_buf_free(&want);
+        ru_buf_free(&where);
+        return false;
+    }
+    return true;
+}
+
 
 static bool truthy_literal(const rc_expr *e, bool *value)
 {
@@ -1222,6 +1279,7 @@ static bool truthy_literal(const rc_expr *e, bool *value)
 }
 
 static void check_block(checker *c, rc_stmt *s);
+static void check_each(checker *c, rc_stmt *s);
 
 /* For `match PATH == "v"` (either order): narrows PATH's parent object for
  * the body (negated: for the else). Returns whether it pushed one. */
@@ -1274,8 +1332,13 @@ static void check_stmt(checker *c, rc_stmt *s)
         check_target(c, s->path);
         return;
     case RC_S_TAGS:
-        if (s->path)
+        if (c->sc.depth)
+            error(c, s->loc, "append-tags cannot be used inside 'each %s': it writes the spec's "
+                  "tags; write set %s.FIELD = ... for the element, or append-tags after the block",
+                  c->sc.vars[c->sc.depth - 1], c->sc.vars[c->sc.depth - 1]);
+        else if (s->path)
             check_target(c, s->path);
+
         for (size_t i = 0; i < s->ntags; i++)
             check_expr(c, s->tags[i].value);
         return;
@@ -1312,7 +1375,24 @@ static void check_stmt(checker *c, rc_stmt *s)
             check_block(c, s->else_body);
         }
         return;
+    case RC_S_EACH:
+        check_each(c, s);
+        return;
     }
+}
+
+static void check_each(checker *c, rc_stmt *s)
+{
+    check_expr(c, s->value);
+    if (!check_each_list(c, s->value))
+        return;
+    if (c->sc.depth >= RV_SLOTS_MAX) {
+        error(c, s->loc, "each blocks and quantifiers nested more than %d deep", RV_SLOTS_MAX);
+        return;
+    }
+    s->slot = push_var(c, s->var, s->value);
+    check_block(c, s->body);
+    c->sc.depth--;
 }
 
 static void check_block(checker *c, rc_stmt *s)

@@ -373,6 +373,7 @@ static void gen_message(gen *g, const rc_stmt *s)
 }
 
 static void gen_block(gen *g, const rc_stmt *s);
+static void gen_each(gen *g, const rc_stmt *s);
 
 /* Records a coverage point at pc (statements and conditions alike). */
 static void cover_point(gen *g, bool cond, uint32_t pc, rc_loc loc)
@@ -395,16 +396,31 @@ static void gen_stmt(gen *g, const rc_stmt *s)
     switch (s->kind) {
     case RC_S_SET:
     case RC_S_DEFAULT:
-    case RC_S_APPEND: {
-        gen_expr(g, s->value);
-        rv_opcode op = s->kind == RC_S_SET ? RV_OP_SET : s->kind == RC_S_DEFAULT ? RV_OP_DEFAULT : RV_OP_APPEND;
+    case RC_S_APPEND:
+    case RC_S_UNSET: {
+        if (s->kind != RC_S_UNSET)
+            gen_expr(g, s->value);
         g->line = s->loc.first_line;
+        if (s->path->root == RC_ROOT_LOCAL) {
+            /* Below an each block's element (the checker allows only the
+             * innermost one). */
+            rv_opcode op = s->kind == RC_S_SET       ? RV_OP_SET_EL
+                           : s->kind == RC_S_DEFAULT ? RV_OP_DEFAULT_EL
+                           : s->kind == RC_S_APPEND  ? RV_OP_APPEND_EL
+                                                     : RV_OP_UNSET_EL;
+            uint32_t path = add_path(g, s->path->u.path.segs, 1, s->path->u.path.nseg);
+            if (path > RV_MAX_BX)
+                too_big(g, s->loc, "paths");
+            emit(g, RV_MAKE_ABX(op, s->path->index, path & RV_MAX_BX));
+            break;
+        }
+        rv_opcode op = s->kind == RC_S_SET       ? RV_OP_SET
+                       : s->kind == RC_S_DEFAULT ? RV_OP_DEFAULT
+                       : s->kind == RC_S_APPEND  ? RV_OP_APPEND
+                                                 : RV_OP_UNSET;
         emit_ax(g, op, target(g, s->path), s->loc);
         break;
     }
-    case RC_S_UNSET:
-        emit_ax(g, RV_OP_UNSET, target(g, s->path), s->loc);
-        break;
     case RC_S_TAGS: {
         uint32_t path;
         if (s->path) {
@@ -440,6 +456,9 @@ static void gen_stmt(gen *g, const rc_stmt *s)
             patch_here(g, skip, s->loc);
         break;
     }
+    case RC_S_EACH:
+        gen_each(g, s);
+        break;
     case RC_S_MATCH: {
         gen_expr(g, s->cond);
         uint32_t to_else = emit_ax(g, RV_OP_JFALSE, 0, s->loc);
@@ -457,6 +476,30 @@ static void gen_stmt(gen *g, const rc_stmt *s)
         break;
     }
     }
+}
+
+/* each v in LIST { body }  =>  EACH_IN root,P; EACH_BEGIN slot,exit; body;
+ * EACH_NEXT slot,back. The list's path is from the spec, or from the
+ * element of the enclosing block whose variable starts it. */
+static void gen_each(gen *g, const rc_stmt *s)
+{
+    const rc_expr *over = s->value;
+    bool local = over->root == RC_ROOT_LOCAL;
+    uint32_t root = local ? over->index + 1 : 0;
+    uint32_t path = add_path(g, over->u.path.segs, local ? 1 : 0, over->u.path.nseg);
+    if (path > RV_MAX_BX)
+        too_big(g, s->loc, "paths");
+    emit(g, RV_MAKE_ABX(RV_OP_EACH_IN, root, path & RV_MAX_BX));
+    uint32_t begin = emit(g, RV_MAKE_ABX(RV_OP_EACH_BEGIN, s->slot, 0));
+    gen_block(g, s->body);
+    g->line = s->loc.first_line;
+    uint32_t next = g->p->ncode;
+    uint32_t back = next - (begin + 1);
+    uint32_t exit = next - begin;
+    if (back > RV_MAX_BX || exit > RV_MAX_BX)
+        too_big(g, s->loc, "instructions in one each block");
+    emit(g, RV_MAKE_ABX(RV_OP_EACH_NEXT, s->slot, back & RV_MAX_BX));
+    g->p->code[begin] = RV_MAKE_ABX(RV_OP_EACH_BEGIN, s->slot, exit & RV_MAX_BX);
 }
 
 static void gen_block(gen *g, const rc_stmt *s)

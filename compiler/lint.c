@@ -593,6 +593,8 @@ static void lint_block(linter *l, const rc_stmt *s, const rc_target_kind *const 
             lint_block(l, s->body, kinds, roots, nkinds);
             lint_block(l, s->else_body, kinds, roots, nkinds);
         }
+        if (s->kind == RC_S_EACH)
+            lint_block(l, s->body, kinds, roots, nkinds);
     }
 }
 

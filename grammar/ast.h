@@ -142,7 +142,8 @@ struct rc_expr {
 typedef enum rc_stmt_kind {
     RC_S_SET, RC_S_DEFAULT, RC_S_UNSET, RC_S_APPEND, RC_S_TAGS,
     RC_S_FORBID, RC_S_WARN,   /* with or without a condition (-if) */
-    RC_S_MATCH
+    RC_S_MATCH,
+    RC_S_EACH            /* each var in value { body } */
 } rc_stmt_kind;
 
 struct rc_stmt {
@@ -150,12 +151,15 @@ struct rc_stmt {
     rc_loc loc;          /* the whole statement */
     rc_stmt *next;       /* next statement in the block */
     rc_expr *path;       /* SET DEFAULT UNSET APPEND, TAGS (NULL: default path) */
-    rc_expr *value;      /* SET DEFAULT APPEND */
+    rc_expr *value;      /* SET DEFAULT APPEND; EACH: the list */
     rc_expr *cond;       /* FORBID/WARN with -if, MATCH; NULL otherwise */
     rc_string message;   /* FORBID WARN */
     rc_map_entry *tags;  /* TAGS */
     size_t ntags;
-    rc_stmt *body;       /* MATCH */
+    rc_stmt *body;       /* MATCH, EACH */
+    const char *var;     /* EACH: the loop variable */
+    rc_loc var_loc;
+    uint32_t slot;       /* EACH: its quantifier slot (filled by the checker) */
     rc_stmt *else_body;  /* MATCH, NULL if none */
     bool has_else;
     rc_loc else_loc;

@@ -279,7 +279,7 @@ static rc_stmt *write_stmt(rc_parser *p, rc_stmt_kind kind, rc_expr *path, rc_ex
 %token KW_POLICY "policy" KW_PRIORITY "priority" KW_PARAM "param" KW_ON "on"
 %token KW_SET "set" KW_DEFAULT "default" KW_UNSET "unset" KW_APPEND "append"
 %token KW_APPEND_TAGS "append-tags" KW_FORBID "forbid" KW_FORBID_IF "forbid-if"
-%token KW_WARN "warn" KW_WARN_IF "warn-if" KW_MATCH "match" KW_ELSE "else"
+%token KW_WARN "warn" KW_WARN_IF "warn-if" KW_MATCH "match" KW_ELSE "else" KW_EACH "each"
 %token KW_ANY "any" KW_ALL "all" KW_IN "in" KW_AND "and" KW_OR "or" KW_NOT "not"
 %token KW_NULL "null" KW_TRUE "true" KW_FALSE "false"
 
@@ -431,6 +431,14 @@ stmt:
 | KW_WARN_IF expr ':' STRING end  { $$ = msg_stmt(p, RC_S_WARN, $2, $4, @$); }
 | KW_WARN STRING end              { $$ = msg_stmt(p, RC_S_WARN, NULL, $2, @$); }
 | match                           { $$ = $1; }
+| KW_EACH IDENT KW_IN sum block
+    {
+      $$ = rc_stmt_new(B, RC_S_EACH, @$);
+      $$->var = rc_build_strndup(B, $2.s, $2.len);
+      $$->var_loc = @2;
+      $$->value = $4;
+      $$->body = $5;
+    }
 | error ';'                       { $$ = NULL; yyerrok; }
 /* After a ';' the next statement's errors are its own: report them even
  * within bison's three tokens of quiet after an error (yyerrok).
@@ -712,6 +720,7 @@ keyword:
 | KW_FORBID { $$ = kw("forbid"); }     | KW_FORBID_IF { $$ = kw("forbid-if"); }
 | KW_WARN { $$ = kw("warn"); }         | KW_WARN_IF { $$ = kw("warn-if"); }
 | KW_MATCH { $$ = kw("match"); }       | KW_ELSE { $$ = kw("else"); }
+| KW_EACH { $$ = kw("each"); }
 | KW_ANY { $$ = kw("any"); }           | KW_ALL { $$ = kw("all"); }
 | KW_IN { $$ = kw("in"); }             | KW_AND { $$ = kw("and"); }
 | KW_OR { $$ = kw("or"); }             | KW_NOT { $$ = kw("not"); }
@@ -929,7 +938,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, rc_p
     const yysymbol_kind_t stmt_start[] = {
         YYSYMBOL_KW_SET, YYSYMBOL_KW_DEFAULT, YYSYMBOL_KW_UNSET, YYSYMBOL_KW_APPEND,
         YYSYMBOL_KW_APPEND_TAGS, YYSYMBOL_KW_FORBID, YYSYMBOL_KW_FORBID_IF, YYSYMBOL_KW_WARN,
-        YYSYMBOL_KW_WARN_IF, YYSYMBOL_KW_MATCH,
+        YYSYMBOL_KW_WARN_IF, YYSYMBOL_KW_MATCH, YYSYMBOL_KW_EACH,
     };
     const yysymbol_kind_t continuation[] = {
         YYSYMBOL_OP_COALESCE, YYSYMBOL_KW_OR, YYSYMBOL_KW_AND, YYSYMBOL_OP_EQ, YYSYMBOL_OP_NE,

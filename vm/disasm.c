@@ -146,6 +146,22 @@ static void put_instruction(ru_buf *b, const rv_program *prog, size_t pi, uint32
     case RV_OPND_SLOT:
         ru_buf_printf(b, "L[%u]", ax);
         break;
+    case RV_OPND_EACH_IN:
+        /* each ... in configuration.replicas / in L[0].items */
+        if (a)
+            ru_buf_printf(b, "in L[%u]", a - 1);
+        else
+            ru_buf_puts(b, "in ");
+        if (bx < p->npaths && (p->paths[bx].nseg || !a))
+            ru_buf_printf(b, "%s%s", a && p->paths[bx].segs[0].key ? "." : "",
+                          path_text(&p->paths[bx]));
+        break;
+    case RV_OPND_EACH_WPATH:
+        ru_buf_printf(b, "L[%u]", a);
+        if (bx < p->npaths)
+            ru_buf_printf(b, "%s%s", p->paths[bx].nseg && p->paths[bx].segs[0].key ? "." : "",
+                          path_text(&p->paths[bx]));
+        break;
     case RV_OPND_NONE:
         if (op == RV_OP_INDEX)
             ru_buf_puts(b, "S[-2][S[-1]]: computed key");

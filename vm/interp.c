@@ -40,6 +40,11 @@ typedef struct ev {
     rv_node *spec;
     rv_error *err;
     bool failed;          /* an evaluation error (RV_EEVAL) is in err */
+    /* Where the write being done starts: the spec (wslot < 0), or the
+     * element of L[wslot] (SET_EL ...), whose display path prefixes
+     * the written path's in change records. */
+    rv_node *wroot;
+    int wslot;
 } ev;
 
 /* ---- small growable logs ---- */
@@ -355,7 +360,7 @@ static const char *prefix_text(ev *e, const rv_path *p, uint32_t n);
 
 static rv_node *write_parent(ev *e, const rv_path *p, wmode mode, bool *failed)
 {
-    rv_node *node = e->spec;
+    rv_node *node = e->wroot;
     for (uint32_t k = 0; k + 1 < p->nseg; k++) {
         const rv_seg *s = &p->segs[k];
         uint8_t need = p->segs[k + 1].key ? RV_OBJECT : RV_ARRAY;
@@ -438,15 +443,42 @@ static bool same(const rv_node *a, const rv_node *b)
     }
 }
 
-/* Display form of the first n segments of a path, in the arena. */
+/* Display path of the element of L[slot]: its list's path (below its
+ * parent's element, if any), then [i]. */
+static void element_text(ev *e, ru_buf *b, uint32_t s)
+{
+    const rv_iter *it = &e->vm->iters[s];
+    const rv_path *p = it->path;
+    if (it->parent) {
+        element_text(e, b, it->parent - 1);
+        if (p->nseg && p->segs[0].key && rv_is_ident(p->segs[0].key, p->segs[0].klen))
+            ru_buf_putc(b, '.');
+    }
+    rv_path_write(b, p->segs, p->nseg);
+    ru_buf_printf(b, "[%u]", it->i);
+}
+
+/* Display form of the first n segments of a path written to (below the
+ * element being written, if any), in the arena. */
 static const char *prefix_text(ev *e, const rv_path *p, uint32_t n)
 {
     ru_buf *b = &e->vm->scratch;
     b->len = 0;
+    if (e->wslot >= 0) {
+        element_text(e, b, (uint32_t)e->wslot);
+        if (n && p->segs[0].key && rv_is_ident(p->segs[0].key, p->segs[0].klen))
+            ru_buf_putc(b, '.');
+    }
     rv_path_write(b, p->segs, n);
     if (b->oom)
         return NULL;
     return ru_arena_strndup(&e->vm->arena, b->data ? b->data : "", b->len);
+}
+
+/* The whole written path's display form. */
+static const char *write_text(ev *e, const rv_path *p)
+{
+    return e->wslot < 0 ? p->text : prefix_text(e, p, p->nseg);
 }
 
 /* Display path of one tag: configuration.tags.team, or tags["cost-centre"]. */
@@ -543,12 +575,14 @@ static rv_status do_write(ev *e, const rv_path *p, wmode mode, const rv_node *va
             return RV_OK;
         nv = stored(e, value);
         break;
-    case W_UNSET:
+    case W_UNSET: {
         if (!old)
             return RV_OK;
-        if (!slot_remove(e, sl) || !record_change(e, p->text, old, NULL))
+        const char *text = write_text(e, p);
+        if (!text || !slot_remove(e, sl) || !record_change(e, text, old, NULL))
             return oom(e);
         return RV_OK;
+    }
     case W_APPEND: {
         if (old && old->type != RV_NULL && old->type != RV_ARRAY)
             return RV_OK;  /* only lists can be appended to */
@@ -580,7 +614,8 @@ static rv_status do_write(ev *e, const rv_path *p, wmode mode, const rv_node *va
         if (!object_add(e, parent, last->key, last->klen, nv))
             return oom(e);
     }
-    if (!record_change(e, p->text, old, nv))
+    const char *text = write_text(e, p);
+    if (!text || !record_change(e, text, old, nv))
         return oom(e);
     return RV_OK;
 }
@@ -1405,6 +1440,60 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
                 goto fail;
             vmbreak;
         }
+        vmcase(EACH_IN) {
+            /* Operands for the EACH_BEGIN that always follows (verified). */
+            vmbreak;
+        }
+        vmcase(EACH_BEGIN) {
+            uint32_t in = code[e->pc - 1];
+            uint32_t parent = RV_GET_A(in);
+            rv_iter *it = &vm->iters[RV_GET_A(ins)];
+            const rv_node *root = parent ? iter_current(&vm->iters[parent - 1]) : e->spec;
+            const rv_path *path = &p->paths[RV_GET_BX(in)];
+            const rv_node *coll = walk(root, path, hints);
+            /* Lists only: anything else (missing, null, a map, a scalar)
+             * runs the body no times. */
+            if (coll->type == RV_ARRAY && coll->len > 0) {
+                /* A view of the list as it starts: its storage and length.
+                 * A write below an inner element can reach an outer list
+                 * (each g in ys[0].zs { each h in ys { unset h.zs[0]; } }),
+                 * and unset gives a list new, shorter storage; the old stays
+                 * intact (for rollback), so the loop still visits exactly
+                 * the elements it started with. */
+                rv_node *view = ru_arena_alloc(&vm->arena, sizeof *view);
+                if (!view)
+                    goto out_of_memory;
+                *view = *coll;
+                iter_start(it, view);
+                it->parent = parent;
+                it->path = path;
+            } else {
+                pc += RV_GET_BX(ins);
+            }
+            vmbreak;
+        }
+        vmcase(EACH_NEXT) {
+            rv_iter *it = &vm->iters[RV_GET_A(ins)];
+            /* Back to the body: bounded, nothing in it can change the
+             * list's length (writes only below the element, verified). */
+            if (++it->i < it->coll->len)
+                pc = e->pc - RV_GET_BX(ins);
+            vmbreak;
+        }
+        vmcase(SET_EL) vmcase(DEFAULT_EL) vmcase(APPEND_EL) vmcase(UNSET_EL) {
+            rv_opcode op = RV_GET_OP(ins);
+            wmode m = op == RV_OP_SET_EL ? W_SET : op == RV_OP_DEFAULT_EL ? W_DEFAULT
+                      : op == RV_OP_APPEND_EL ? W_APPEND : W_UNSET;
+            uint32_t el = RV_GET_A(ins);
+            e->wroot = shared(iter_current(&vm->iters[el]));
+            e->wslot = (int)el;
+            st = do_write(e, &p->paths[RV_GET_BX(ins)], m, m == W_UNSET ? NULL : *--sp);
+            e->wroot = e->spec;
+            e->wslot = -1;
+            if (st != RV_OK)
+                goto fail;
+            vmbreak;
+        }
         vmcase(FORBID) {
             if (!record_message(e, &vm->errors, *--sp))
                 goto out_of_memory;
@@ -1472,7 +1561,7 @@ rv_status rv_interp_eval(rv_vm *vm, const rv_program *prog, const rv_request *re
         vm->nhints = prog->nsegs;
     }
 
-    ev e = {vm, prog, NULL, 0, 0, spec, err, false};
+    ev e = {vm, prog, NULL, 0, 0, spec, err, false, spec, -1};
     uint64_t budget = vm->cfg.instruction_budget;
     const rv_kind_list *run = rv_program_kind_list(prog, kind);
     for (uint32_t r = 0; r < run->n; r++) {

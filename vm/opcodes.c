@@ -13,6 +13,7 @@ const char *const rv_opcode_names[RV_OP__COUNT] = {
 #define FORMAT_OF(opnd)                                                         \
     ((opnd) == RV_OPND_NONE ? RV_FMT_NONE                                       \
      : (opnd) == RV_OPND_LOOP_EXIT || (opnd) == RV_OPND_LOOP_BACK ? RV_FMT_ABX  \
+     : (opnd) == RV_OPND_EACH_IN || (opnd) == RV_OPND_EACH_WPATH ? RV_FMT_ABX   \
      : RV_FMT_AX)
 
 const uint8_t rv_opcode_formats[RV_OP__COUNT] = {

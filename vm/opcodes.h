@@ -16,9 +16,10 @@
  * Notation: S = the value stack, S[-1] its top; K = constants, P = paths,
  * R = regexes, C = request context, L = quantifier slots; "pop"/"push" on S.
  * Jumps are relative to the next instruction and forward only, except the
- * *_NEXT instructions, which return to the start of their quantifier body
- * while elements remain: iteration is bounded by the data, so every program
- * ends.
+ * *_NEXT instructions, which return to the start of their quantifier or
+ * each body while elements remain: iteration is bounded by the data, which
+ * no loop body can grow (the verifier allows writes in an EACH body only
+ * below the innermost loop's element), so every program ends.
  */
 #ifndef RV_OPCODES_H
 #define RV_OPCODES_H
@@ -30,8 +31,8 @@ enum { RV_FMT_NONE, RV_FMT_AX, RV_FMT_ABX };
 
 /* Operand kinds: what an instruction's operand means, and so which table it
  * indexes and how the verifier bounds it and the disassembler resolves it.
- * The format follows from the kind: NONE has none, LOOP_* are A,Bx, the
- * rest Ax. */
+ * The format follows from the kind: NONE has none, LOOP_* and EACH_* are
+ * A,Bx, the rest Ax. */
 typedef enum rv_operand {
     RV_OPND_NONE,       /* no operand: all operand bits are zero */
     RV_OPND_CONST,      /* Ax indexes K */
@@ -46,7 +47,10 @@ typedef enum rv_operand {
     RV_OPND_NPAIRS,     /* Ax is a count: pops Ax key/value pairs */
     RV_OPND_JUMP,       /* Ax is a forward offset from the next instruction */
     RV_OPND_LOOP_EXIT,  /* A opens slot L[A]; Bx is the forward offset to the exit */
-    RV_OPND_LOOP_BACK   /* A closes slot L[A]; Bx is the offset back to the body start */
+    RV_OPND_LOOP_BACK,  /* A closes slot L[A]; Bx is the offset back to the body start */
+    RV_OPND_EACH_IN,    /* A: 0 the spec, n: the element of L[n-1]; Bx indexes P, read */
+    RV_OPND_EACH_WPATH  /* A names the innermost open EACH slot; Bx indexes P, written below
+                         * its element: the path must not be empty */
 } rv_operand;
 
 /* Marker for a variable stack effect (the verifier computes it from the
@@ -99,7 +103,14 @@ typedef enum rv_operand {
     X(TAG,       RV_OPND_WPATH,     2, 0, "map at P[Ax][S[-2]] := str(S[-1]); pop 2")               \
     X(FORBID,    RV_OPND_NONE,      1, 0, "record violation with message pop")                      \
     X(WARN,      RV_OPND_NONE,      1, 0, "record warning with message pop")                        \
-    X(INDEX,     RV_OPND_NONE,      2, 1, "S[-2] := S[-2][S[-1]]: a computed key, null if missing")
+    X(INDEX,     RV_OPND_NONE,      2, 1, "S[-2] := S[-2][S[-1]]: a computed key, null if missing") \
+    X(EACH_IN,   RV_OPND_EACH_IN,   0, 0, "no-op: names EACH_BEGIN's list, P[Bx] below A (0 spec, n L[n-1])") \
+    X(EACH_BEGIN, RV_OPND_LOOP_EXIT, 0, 0, "L[A] := the list EACH_IN names; not a list or empty: pc += Bx") \
+    X(EACH_NEXT, RV_OPND_LOOP_BACK, 0, 0, "next element of L[A]; one left: pc := this pc - Bx")   \
+    X(SET_EL,    RV_OPND_EACH_WPATH, 1, 0, "element of L[A] at P[Bx] := pop")                      \
+    X(DEFAULT_EL, RV_OPND_EACH_WPATH, 1, 0, "element of L[A] at P[Bx] := pop, if missing or null") \
+    X(UNSET_EL,  RV_OPND_EACH_WPATH, 0, 0, "remove element of L[A] at P[Bx]")                      \
+    X(APPEND_EL, RV_OPND_EACH_WPATH, 1, 0, "append pop to the list at element of L[A] at P[Bx]")
 
 typedef enum rv_opcode {
 #define RV_OP_ENUM(name, opnd, pops, pushes, doc) RV_OP_##name,

@@ -16,7 +16,7 @@ typedef struct vloop {
     uint32_t begin;  /* pc of X_BEGIN */
     uint32_t exit;   /* its exit target: must be the pc after X_NEXT */
     uint32_t slot;
-    int any;         /* ANY_* (1) or ALL_* (0) */
+    rv_opcode begin_op;  /* ANY_BEGIN, ALL_BEGIN or EACH_BEGIN */
 } vloop;
 
 typedef struct verifier {
@@ -61,15 +61,38 @@ static bool is_jump(uint32_t op)
     return rv_opcode_operands[op] == RV_OPND_JUMP;
 }
 
-static bool is_statement(uint32_t op)
+/* Writes to a spec path: never inside any loop body, so no loop can change
+ * the collection it iterates (or any ancestor of it). */
+static bool is_spec_write(uint32_t op)
 {
     switch (op) {
     case RV_OP_SET: case RV_OP_DEFAULT: case RV_OP_UNSET: case RV_OP_APPEND:
-    case RV_OP_TAG: case RV_OP_FORBID: case RV_OP_WARN: case RV_OP_HALT:
+    case RV_OP_TAG:
         return true;
     default:
         return false;
     }
+}
+
+/* Statements an EACH body may hold (a quantifier body, an expression, may
+ * hold none of them). Writes below the element (SET_EL ...) are checked with
+ * their operands. */
+static bool is_body_statement(uint32_t op)
+{
+    switch (op) {
+    case RV_OP_FORBID: case RV_OP_WARN: case RV_OP_EACH_IN: case RV_OP_EACH_BEGIN:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static vloop *open_loop(vloop *open, uint32_t nopen, uint32_t slot)
+{
+    for (uint32_t i = 0; i < nopen; i++)
+        if (open[i].slot == slot)
+            return &open[i];
+    return NULL;
 }
 
 /* Pass 1: opcodes, operand ranges, quantifier nesting. Fills loop_of. */
@@ -90,9 +113,24 @@ static bool check_structure(verifier *v)
         /* Unused operand bits must be zero: one encoding per instruction. */
         if (rv_opcode_formats[op] == RV_FMT_NONE && ax != 0)
             return fail(v, pc, "operand %u on an instruction that takes none", ax);
-        if (nopen && is_statement(op))
-            return fail(v, pc, "not allowed inside a quantifier body (opened at pc %u)",
-                        open[nopen - 1].begin);
+        if (nopen) {
+            const vloop *in = &open[nopen - 1];
+            bool statement = op == RV_OP_HALT || is_spec_write(op) || is_body_statement(op) ||
+                             rv_opcode_operands[op] == RV_OPND_EACH_WPATH;
+            if (in->begin_op != RV_OP_EACH_BEGIN && statement)
+                return fail(v, pc, "not allowed inside a quantifier body (opened at pc %u)",
+                            in->begin);
+            if (op == RV_OP_HALT || is_spec_write(op))
+                return fail(v, pc, "not allowed inside an EACH body (EACH_BEGIN at pc %u): it "
+                            "may write only below its element (SET_EL ...), so its list cannot "
+                            "change", in->begin);
+        }
+        /* EACH_IN holds EACH_BEGIN's operands: the two always come as a pair. */
+        if (op == RV_OP_EACH_IN &&
+            (pc + 1 >= p->ncode || (p->code[pc + 1] & 0xFFu) != RV_OP_EACH_BEGIN))
+            return fail(v, pc, "not followed by EACH_BEGIN");
+        if (op == RV_OP_EACH_BEGIN && (pc == 0 || (p->code[pc - 1] & 0xFFu) != RV_OP_EACH_IN))
+            return fail(v, pc, "not preceded by EACH_IN, which names its list");
 
         switch ((rv_operand)rv_opcode_operands[op]) {
         case RV_OPND_CONST:
@@ -152,15 +190,18 @@ static bool check_structure(verifier *v)
                 return fail(v, pc, "exit target %llu out of range (last pc %u)",
                             (unsigned long long)t, p->ncode - 1);
             /* Distinct slots below nslots <= RV_SLOTS_MAX: nopen < RV_SLOTS_MAX. */
-            open[nopen++] = (vloop){pc, (uint32_t)t, a, op == RV_OP_ANY_BEGIN};
+            open[nopen++] = (vloop){pc, (uint32_t)t, a, (rv_opcode)op};
             break;
         }
         case RV_OPND_LOOP_BACK: {
             if (nopen == 0)
                 return fail(v, pc, "no open quantifier to close");
             vloop *l = &open[nopen - 1];
-            if (l->any != (op == RV_OP_ANY_NEXT))
-                return fail(v, pc, "closes the %s at pc %u", l->any ? "ANY_BEGIN" : "ALL_BEGIN",
+            rv_opcode closes = op == RV_OP_ANY_NEXT   ? RV_OP_ANY_BEGIN
+                               : op == RV_OP_ALL_NEXT ? RV_OP_ALL_BEGIN
+                                                      : RV_OP_EACH_BEGIN;
+            if (l->begin_op != closes)
+                return fail(v, pc, "closes the %s at pc %u", rv_opcode_names[l->begin_op],
                             l->begin);
             if (a != l->slot)
                 return fail(v, pc, "slot %u, but the quantifier at pc %u uses slot %u", a,
@@ -172,6 +213,34 @@ static bool check_structure(verifier *v)
                 return fail(v, pc, "the quantifier at pc %u exits to pc %u, not to pc %u after it",
                             l->begin, l->exit, pc + 1);
             nopen--;
+            break;
+        }
+        case RV_OPND_EACH_IN: {
+            if (bx >= p->npaths)
+                return fail(v, pc, "path %u out of range (%u paths)", bx, p->npaths);
+            if (a == 0)
+                break;
+            const vloop *l = open_loop(open, nopen, a - 1);
+            if (!l || l->begin_op != RV_OP_EACH_BEGIN)
+                return fail(v, pc, "the list is below the element of slot %u, which no open EACH "
+                            "loop holds", a - 1);
+            break;
+        }
+        case RV_OPND_EACH_WPATH: {
+            /* Below the innermost element only: an outer element holds the
+             * inner loop's list, which must not change while it runs. */
+            if (nopen == 0)
+                return fail(v, pc, "writes below an element outside any EACH loop");
+            const vloop *in = &open[nopen - 1];
+            if (a != in->slot)
+                return fail(v, pc, "writes below the element of slot %u, but only the innermost "
+                            "loop's element (slot %u, EACH_BEGIN at pc %u) may be written", a,
+                            in->slot, in->begin);
+            if (bx >= p->npaths)
+                return fail(v, pc, "path %u out of range (%u paths)", bx, p->npaths);
+            if (p->paths[bx].nseg == 0)
+                return fail(v, pc, "writes the element itself (path %u is empty): only below it",
+                            bx);
             break;
         }
         case RV_OPND_NONE:
@@ -290,6 +359,21 @@ static bool check_stack(verifier *v)
             if (!merge(v, pc, pc + 1 + bx, d))
                 return false;
             fall = d - 1;
+            break;
+        case RV_OP_EACH_BEGIN:
+            /* A statement: nothing on the stack, on entry to the body, on
+             * the way past it, and (EACH_NEXT) on every way back. */
+            if (d != 0)
+                return fail(v, pc, "stack depth %d at a loop of statements (must be 0)", d);
+            if (!merge(v, pc, pc + 1 + bx, d))
+                return false;
+            fall = d;
+            break;
+        case RV_OP_EACH_NEXT:
+            if (d != 0 || v->depth[pc - bx] != 0)
+                return fail(v, pc, "stack depth %d at the end of a loop body starting at %d "
+                            "(both must be 0)", d, v->depth[pc - bx]);
+            fall = d;
             break;
         case RV_OP_ANY_NEXT:
         case RV_OP_ALL_NEXT: {

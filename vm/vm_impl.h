@@ -34,6 +34,10 @@ typedef struct rv_vec {
 typedef struct rv_iter {
     const rv_node *coll;  /* array or object being iterated */
     uint32_t i;
+    /* EACH loops only: where the list is, for the display path of a change
+     * below an element (configuration.replicas[1].resources...). */
+    uint32_t parent;      /* 0: path from the spec; n: from the element of L[n-1] */
+    const rv_path *path;
 } rv_iter;
 
 struct rv_vm {

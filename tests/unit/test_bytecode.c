@@ -906,6 +906,196 @@ static void test_verify_index(void **state)
     assert_int_equal(live_blocks, 0);
 }
 
+/* EACH loops: writes only below the innermost element, no jump into or out
+ * of a body, EACH_IN and EACH_BEGIN as a pair, properly nested. */
+static void test_verify_each(void **state)
+{
+    (void)state;
+    pb bb, *b = &bb;
+    uint32_t pl, px, pe;
+    rv_error err;
+
+    /* The shape the compiler emits, two deep: it loads. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 2;
+    pl = pb_path(b, "configuration|replicas");
+    px = pb_path(b, "items");
+    pe = pb_path(b, "seen");
+    OPAB(EACH_IN, 0, pl);      /* 0 */
+    OPAB(EACH_BEGIN, 0, 6);    /* 1 -> 8 */
+    OPAB(EACH_IN, 1, px);      /* 2: below L[0]'s element */
+    OPAB(EACH_BEGIN, 1, 3);    /* 3 -> 7 */
+    OPX(CONST, pb_const(b, "true"));
+    OPAB(SET_EL, 1, pe);       /* 5 */
+    OPAB(EACH_NEXT, 1, 2);     /* 6 -> 4 */
+    OPAB(EACH_NEXT, 0, 5);     /* 7 -> 2 */
+    OP(HALT);
+    if (load_policy(b, &err) != RV_OK)
+        fail_msg("%s", err.message);
+    pb_done(b);
+
+    /* A write to a spec path (the list itself) inside the body. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    pl = pb_path(b, "configuration|replicas");
+    OPAB(EACH_IN, 0, pl);      /* 0 */
+    OPAB(EACH_BEGIN, 0, 3);    /* 1 -> 5 */
+    OPX(CONST, pb_const(b, "[]"));
+    OPX(SET, pl);              /* 3 */
+    OPAB(EACH_NEXT, 0, 2);     /* 4 */
+    OP(HALT);
+    expect_verify(b, "pc 3 (SET): not allowed inside an EACH body (EACH_BEGIN at pc 1)");
+
+    /* APPEND and UNSET likewise. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    pl = pb_path(b, "xs");
+    OPAB(EACH_IN, 0, pl);
+    OPAB(EACH_BEGIN, 0, 2);
+    OPX(UNSET, pl);            /* 2 */
+    OPAB(EACH_NEXT, 0, 1);
+    OP(HALT);
+    expect_verify(b, "pc 2 (UNSET): not allowed inside an EACH body");
+
+    /* Writing below the outer element from the inner body: the outer
+     * element holds the inner list. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 2;
+    pl = pb_path(b, "xs");
+    px = pb_path(b, "items");
+    OPAB(EACH_IN, 0, pl);      /* 0 */
+    OPAB(EACH_BEGIN, 0, 6);    /* 1 -> 8 */
+    OPAB(EACH_IN, 1, px);      /* 2 */
+    OPAB(EACH_BEGIN, 1, 3);    /* 3 -> 7 */
+    OPX(CONST, pb_const(b, "[]"));
+    OPAB(SET_EL, 0, px);       /* 5 */
+    OPAB(EACH_NEXT, 1, 2);
+    OPAB(EACH_NEXT, 0, 6);
+    OP(HALT);
+    expect_verify(b, "pc 5 (SET_EL): writes below the element of slot 0, but only the "
+                     "innermost loop's element (slot 1, EACH_BEGIN at pc 3) may be written");
+
+    /* Replacing the element itself (an empty path). */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    pl = pb_path(b, "xs");
+    pe = pb_path(b, "");
+    OPAB(EACH_IN, 0, pl);
+    OPAB(EACH_BEGIN, 0, 2);
+    OPAB(UNSET_EL, 0, pe);     /* 2 */
+    OPAB(EACH_NEXT, 0, 1);
+    OP(HALT);
+    expect_verify(b, "pc 2 (UNSET_EL): writes the element itself");
+
+    /* An element write outside any loop, and inside a quantifier. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    pe = pb_path(b, "x");
+    OPAB(UNSET_EL, 0, pe);
+    OP(HALT);
+    expect_verify(b, "pc 0 (UNSET_EL): writes below an element outside any EACH loop");
+
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    pl = pb_path(b, "xs");
+    pe = pb_path(b, "x");
+    OPX(GET, pl);
+    OPAB(ANY_BEGIN, 0, 3);     /* 1 -> 5 */
+    OPAB(UNSET_EL, 0, pe);     /* 2 */
+    OPX(CONST, pb_const(b, "true"));
+    OPAB(ANY_NEXT, 0, 3);
+    OP(POP);
+    OP(HALT);
+    expect_verify(b, "pc 2 (UNSET_EL): not allowed inside a quantifier body (opened at pc 1)");
+
+    /* A jump into the body from before the loop. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    pl = pb_path(b, "xs");
+    OPX(JMP, 2);               /* 0 -> 3 */
+    OPAB(EACH_IN, 0, pl);      /* 1 */
+    OPAB(EACH_BEGIN, 0, 2);    /* 2 -> 5 */
+    OPX(CONST, pb_const(b, "\"m\""));  /* 3 */
+    OPAB(EACH_NEXT, 0, 1);     /* 4 */
+    OP(HALT);
+    expect_verify(b, "pc 0 (JMP): jump to pc 3 crosses a quantifier boundary");
+
+    /* A jump out of the body, past its EACH_NEXT. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    pl = pb_path(b, "xs");
+    OPAB(EACH_IN, 0, pl);      /* 0 */
+    OPAB(EACH_BEGIN, 0, 2);    /* 1 -> 4 */
+    OPX(JMP, 1);               /* 2 -> 4 */
+    OPAB(EACH_NEXT, 0, 1);     /* 3 */
+    OP(HALT);
+    expect_verify(b, "pc 2 (JMP): jump to pc 4 crosses a quantifier boundary");
+
+    /* EACH_BEGIN without its EACH_IN, and EACH_IN alone. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    OPAB(EACH_BEGIN, 0, 1);
+    OPAB(EACH_NEXT, 0, 0);
+    OP(HALT);
+    expect_verify(b, "pc 0 (EACH_BEGIN): not preceded by EACH_IN, which names its list");
+
+    pb_init(b, "v", 0);
+    pl = pb_path(b, "xs");
+    OPAB(EACH_IN, 0, pl);
+    OP(HALT);
+    expect_verify(b, "pc 0 (EACH_IN): not followed by EACH_BEGIN");
+
+    /* A list below an element no open EACH loop holds. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    pl = pb_path(b, "xs");
+    OPAB(EACH_IN, 1, pl);
+    OPAB(EACH_BEGIN, 0, 1);
+    OPAB(EACH_NEXT, 0, 0);
+    OP(HALT);
+    expect_verify(b, "pc 0 (EACH_IN): the list is below the element of slot 0, which no open "
+                     "EACH loop holds");
+
+    /* Improper nesting: EACH_NEXT closing a quantifier, and an each loop
+     * (a statement) inside a quantifier body. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 2;
+    pl = pb_path(b, "xs");
+    OPAB(EACH_IN, 0, pl);      /* 0 */
+    OPAB(EACH_BEGIN, 0, 4);    /* 1 */
+    OPX(GET, pl);              /* 2 */
+    OPAB(ANY_BEGIN, 1, 1);     /* 3 */
+    OPAB(EACH_NEXT, 0, 3);     /* 4 */
+    OPAB(ANY_NEXT, 1, 1);      /* 5 */
+    OP(HALT);
+    expect_verify(b, "pc 4 (EACH_NEXT): closes the ANY_BEGIN at pc 3");
+
+    pb_init(b, "v", 0);
+    b->p.nslots = 2;
+    pl = pb_path(b, "xs");
+    OPX(GET, pl);              /* 0 */
+    OPAB(ANY_BEGIN, 0, 5);     /* 1 -> 7 */
+    OPAB(EACH_IN, 0, pl);      /* 2 */
+    OPAB(EACH_BEGIN, 1, 1);    /* 3 */
+    OPAB(EACH_NEXT, 1, 0);     /* 4 */
+    OPX(CONST, pb_const(b, "true"));
+    OPAB(ANY_NEXT, 0, 5);      /* 6 */
+    OP(POP);
+    OP(HALT);
+    expect_verify(b, "pc 2 (EACH_IN): not allowed inside a quantifier body (opened at pc 1)");
+
+    /* A body that leaves a value on the stack. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    pl = pb_path(b, "xs");
+    OPAB(EACH_IN, 0, pl);
+    OPAB(EACH_BEGIN, 0, 2);
+    OPX(CONST, pb_const(b, "true"));
+    OPAB(EACH_NEXT, 0, 1);     /* 3 */
+    OP(HALT);
+    expect_verify(b, "pc 3 (EACH_NEXT): stack depth 1 at the end of a loop body");
+}
+
 /* forbid-if any v in volumes: not not (all t in v.tags: t == "a") */
 static void build_nested(pb *b)
 {
@@ -1362,6 +1552,7 @@ int main(void)
         cmocka_unit_test(test_verify_index),
         cmocka_unit_test(test_verify_nested_quantifiers_pass),
         cmocka_unit_test(test_verify_quantifiers),
+        cmocka_unit_test(test_verify_each),
         cmocka_unit_test(test_bad_regex),
         cmocka_unit_test(test_set_param),
         cmocka_unit_test(test_disasm),

@@ -1687,6 +1687,143 @@ static void test_rejection_rolls_back(void **state)
     assert_string_equal(r.out, "{\"a\":1,\"b\":2,\"c\":3}");
 }
 
+/* each VAR in LIST { ... }: statements per element, writes below it. */
+static void test_each(void **state)
+{
+    (void)state;
+    const char *groups = "{\"configuration\":{\"replicas\":[{\"name\":\"a\",\"privileged\":true,"
+                         "\"resources\":{\"gpu\":{\"count\":{\"max\":8}}}},"
+                         "{\"name\":\"b\",\"docker\":true},{\"name\":\"c\"}]}}";
+    const char *pol = "on * {\n"
+                      "  each g in configuration.replicas {\n"
+                      "    forbid-if g.privileged or g.docker: \"replica group {g.name} is privileged\";\n"
+                      "    set g.resources.gpu.count.max = min(g.resources.gpu.count.max ?? 1, 1);\n"
+                      "  }\n"
+                      "}\n";
+    res r = run(pol, "run", "u", groups);
+    assert_false(r.d.allowed);
+    assert_int_equal(r.d.nerrors, 2);
+    assert_string_equal(r.d.errors[0].text, "replica group a is privileged");
+    assert_string_equal(r.d.errors[1].text, "replica group b is privileged");
+
+    /* allowed: every element written, each change named by its index */
+    r = run(pol, "run", "u",
+            "{\"configuration\":{\"replicas\":[{\"resources\":{\"gpu\":{\"count\":{\"max\":8}}}},"
+            "{\"name\":\"b\"},\"not a map\"]}}");
+    assert_true(r.d.allowed);
+    assert_string_equal(r.out,
+                        "{\"configuration\":{\"replicas\":[{\"resources\":{\"gpu\":{\"count\":{"
+                        "\"max\":1}}}},{\"name\":\"b\",\"resources\":{\"gpu\":{\"count\":{"
+                        "\"max\":1}}}},\"not a map\"]}}");
+    assert_int_equal(r.d.nchanges, 2);
+    assert_string_equal(r.d.changes[0].path, "configuration.replicas[0].resources.gpu.count.max");
+    assert_string_equal(r.d.changes[1].path, "configuration.replicas[1].resources.gpu.count.max");
+
+    /* missing, null, a map, a scalar: the body never runs */
+    const char *count = "on * { each x in xs { forbid \"ran {x}\"; } }";
+    assert_true(run(count, "run", "u", "{}").d.allowed);
+    assert_true(run(count, "run", "u", "{\"xs\":null}").d.allowed);
+    assert_true(run(count, "run", "u", "{\"xs\":{\"a\":1}}").d.allowed);
+    assert_true(run(count, "run", "u", "{\"xs\":\"abc\"}").d.allowed);
+    assert_true(run(count, "run", "u", "{\"xs\":[]}").d.allowed);
+    r = run(count, "run", "u", "{\"xs\":[1,null,\"z\"]}");
+    assert_int_equal(r.d.nerrors, 3);
+    assert_string_equal(r.d.errors[2].text, "ran z");
+
+    /* nested blocks, the inner list below the outer element; default,
+     * unset and append below the element; a quantifier inside a block */
+    r = run("on * {\n"
+            "  each g in gs {\n"
+            "    each h in g.items {\n"
+            "      default h.seen = g.name;\n"
+            "      unset h.drop;\n"
+            "      append h.log (g.name);\n"
+            "      warn-if any t in h.tags: t == g.name: \"{h.id} tagged {g.name}\";\n"
+            "    }\n"
+            "    set g.n = len(g.items);\n"
+            "  }\n"
+            "}\n",
+            "run", "u",
+            "{\"gs\":[{\"name\":\"p\",\"items\":[{\"id\":1,\"drop\":0,\"tags\":[\"p\"]},{\"id\":2,"
+            "\"seen\":\"x\"}]},{\"name\":\"q\"}]}");
+    assert_true(r.d.allowed);
+    assert_string_equal(r.out,
+                        "{\"gs\":[{\"name\":\"p\",\"items\":[{\"id\":1,\"tags\":[\"p\"],\"seen\":"
+                        "\"p\",\"log\":[\"p\"]},{\"id\":2,\"seen\":\"x\",\"log\":[\"p\"]}],\"n\":2},"
+                        "{\"name\":\"q\",\"n\":0}]}");
+    assert_int_equal(r.d.nwarnings, 1);
+    assert_string_equal(r.d.warnings[0].text, "1 tagged p");
+    assert_string_equal(r.d.changes[0].path, "gs[0].items[0].seen");
+    assert_string_equal(r.d.changes[1].path, "gs[0].items[0].drop");
+    assert_string_equal(r.d.changes[2].path, "gs[0].items[0].log");
+    assert_string_equal(r.d.changes[3].path, "gs[0].items[1].log");
+    assert_string_equal(r.d.changes[4].path, "gs[0].n");
+    assert_string_equal(r.d.changes[5].path, "gs[1].n");
+    assert_int_equal(r.d.nchanges, 6);
+
+    /* an inner write that shortens an outer list: the outer loop still
+     * visits the elements it started with, and reads stay in bounds */
+    r = run("on * { each g in ys[0].zs { each h in ys { unset h.zs[0]; } warn \"{g}\"; } }",
+            "run", "u", "{\"ys\":[{\"zs\":[1,2]}]}");
+    assert_true(r.d.allowed);
+    assert_string_equal(r.out, "{\"ys\":[{\"zs\":[]}]}");
+    assert_int_equal(r.d.nwarnings, 2);
+    assert_string_equal(r.d.warnings[0].text, "1");
+    assert_string_equal(r.d.warnings[1].text, "2");
+
+    /* a rejection rolls element writes back too */
+    r = run("on * { each g in gs { set g.x = 1; } forbid \"no\"; }", "run", "u",
+            "{\"gs\":[{\"y\":2},{}]}");
+    assert_false(r.d.allowed);
+    assert_string_equal(r.out, "{\"gs\":[{\"y\":2},{}]}");
+
+    /* the compiler keeps writes below the innermost element */
+    const char *bad[] = {
+        "on * { each g in gs { set gs = []; } }",
+        "on * { each g in gs { set other = 1; } }",
+        "on * { each g in gs { set g = 1; } }",
+        "on * { each g in gs { each h in g.items { set g.x = 1; } } }",
+        "on * { each g in gs { append-tags { a: 1 }; } }",
+        "on * { each g in $user { forbid \"x\"; } }",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *diags = NULL;
+        rc_input in = {"t.rules", bad[i], strlen(bad[i]), 0, 0, 0};
+        rv_program *p = compile_sources(&in, 1, &diags);
+        if (p)
+            fail_msg("compiled: %s", bad[i]);
+        free(diags);
+    }
+}
+
+/* Three nested blocks over 10,000-element lists: 10^12 rounds, which the
+ * instruction budget ends with a clear error, quickly. */
+static void test_each_budget(void **state)
+{
+    (void)state;
+    char *spec = malloc(6 + 3 * 10000 + 3);
+    assert_non_null(spec);
+    size_t n = 0;
+    n += (size_t)sprintf(spec + n, "{\"a\":[");
+    for (int i = 0; i < 10000; i++)
+        n += (size_t)sprintf(spec + n, i ? ",{}" : "{}");
+    sprintf(spec + n, "]}");
+    set_cur(must_compile("on * {\n"
+                         "  each x in a {\n"
+                         "    each y in a {\n"
+                         "      each z in a {\n"
+                         "        set z.seen = true;\n"
+                         "      }\n"
+                         "    }\n"
+                         "  }\n"
+                         "}\n"));
+    res r = eval_prog(cur, "run", "u", spec);
+    assert_int_equal(r.st, RV_ELIMIT);
+    if (!strstr(r.err.message, "instruction budget of 10000000 exhausted in policy"))
+        fail_msg("message: %s", r.err.message);
+    free(spec);
+}
+
 static void test_changes(void **state)
 {
     (void)state;
@@ -2233,6 +2370,8 @@ int main(void)
         cmocka_unit_test(test_template_escape_errors),
         cmocka_unit_test(test_order_and_visibility),
         cmocka_unit_test(test_rejection_rolls_back),
+        cmocka_unit_test(test_each),
+        cmocka_unit_test(test_each_budget),
         cmocka_unit_test(test_changes),
         cmocka_unit_test(test_kinds),
         cmocka_unit_test(test_policy_sets),
