@@ -63,22 +63,29 @@ def placement:
         then forbid("region \($r | fmt) is not allowed (allowed: \($regions | fmt))") else . end
     else . end;
 
-# The elements `any g in configuration.FIELD` visits: a list's items, a map's values.
-def groups($f): (.spec | rd(["configuration", $f])) | if type == "array" or type == "object" then [.[]] else [] end;
+# The elements `each g in configuration.FIELD` visits: a list's items (nothing else).
+def groups($f): (.spec | rd(["configuration", $f])) | if type == "array" then . else [] end;
 
 def privileged:
   if $kind != "run" then . else
     (groups("replicas")) as $reps
     | if (.spec | rd(["configuration", "docker"])) == true
       then forbid("docker: true runs the container privileged (Docker-in-Docker), which is forbidden") else . end
-    | if any($reps[]; type == "object" and .privileged == true)
-      then forbid("a replica group asks for a privileged container, which is forbidden") else . end
-    | if any($reps[]; type == "object" and .docker == true)
-      then forbid("a replica group sets docker: true (a privileged container), which is forbidden") else . end
+    | reduce $reps[] as $g (.;
+        if ($g | type == "object" and .privileged == true)
+        then forbid("replica group \($g.name | fmt) asks for a privileged container, which is forbidden") else . end
+        | if ($g | type == "object" and .docker == true)
+          then forbid("replica group \($g.name | fmt) sets docker: true (a privileged container), which is forbidden") else . end)
   end;
 
-# Whether any group of configuration.FIELD asks for more than $cap GPUs.
-def group_gpus_over($f; $cap): any(groups($f)[]; rd(["resources", "gpu", "count", "min"]) | gt($cap));
+# `each g in replicas` and `each g in groups`: a message per group over the cap.
+def group_caps($cap; $who; $unit):
+  reduce (["replicas", "replica group"], ["groups", "node group"]) as [$f, $what] (.;
+    reduce groups($f)[] as $g (.;
+      ($g | rd(["resources", "gpu", "count", "min"])) as $m
+      | if ($m | gt($cap))
+        then forbid("\($who) may request at most \($cap) \($unit) (\($what) \($g | rd(["name"]) | fmt) asks for \($m | fmt))")
+        else . end));
 
 def gpu_limits:
   if $kind != "run" then . else
@@ -87,17 +94,14 @@ def gpu_limits:
     | (.spec | rd($minp)) as $min
     | if (.user | test("^intern-")) then
         (if ($min | gt(1)) then forbid("interns may request at most 1 GPU (asked for \($min | fmt))") else . end)
-        | (if group_gpus_over("replicas"; 1) then forbid("interns may request at most 1 GPU in a replica group") else . end)
-        | (if group_gpus_over("groups"; 1) then forbid("interns may request at most 1 GPU in a node group") else . end)
+        | group_caps(1; "interns"; "GPU")
         | .spec |= wr($maxp; vmin(rd($maxp) // 1; 1))
       elif (.user | test("^(contractor|ext)-"; "i")) then
         (if ($min | gt(4)) then forbid("contractors may request at most 4 GPUs (asked for \($min | fmt))") else . end)
-        | (if group_gpus_over("replicas"; 4) then forbid("contractors may request at most 4 GPUs in a replica group") else . end)
-        | (if group_gpus_over("groups"; 4) then forbid("contractors may request at most 4 GPUs in a node group") else . end)
+        | group_caps(4; "contractors"; "GPUs")
       else
         (if ($min | gt(8)) then forbid("runs may request at most 8 GPUs (asked for \($min | fmt))") else . end)
-        | (if group_gpus_over("replicas"; 8) then forbid("runs may request at most 8 GPUs in a replica group") else . end)
-        | (if group_gpus_over("groups"; 8) then forbid("runs may request at most 8 GPUs in a node group") else . end)
+        | group_caps(8; "runs"; "GPUs")
       end
   end;
 

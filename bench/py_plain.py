@@ -133,10 +133,10 @@ def placement(spec, ctx, kind):
             ctx.errors.append("region %s is not allowed (allowed: %s)" % (fmt(region), fmt(REGIONS)))
 
 
-def groups_of(spec, field):
-    """The elements a policy's `any g in configuration.FIELD` visits."""
+def list_of(spec, field):
+    """The elements `each g in configuration.FIELD` visits: a list's items (nothing else)."""
     v = get(spec, "configuration", field)
-    return v if isinstance(v, list) else list(v.values()) if isinstance(v, dict) else []
+    return v if isinstance(v, list) else []
 
 
 def privileged(spec, ctx, kind):
@@ -144,20 +144,27 @@ def privileged(spec, ctx, kind):
         return
     if get(spec, "configuration", "docker") is True:
         ctx.errors.append("docker: true runs the container privileged (Docker-in-Docker), which is forbidden")
-    groups = groups_of(spec, "replicas")
-    if any(isinstance(g, dict) and g.get("privileged") is True for g in groups):
-        ctx.errors.append("a replica group asks for a privileged container, which is forbidden")
-    if any(isinstance(g, dict) and g.get("docker") is True for g in groups):
-        ctx.errors.append("a replica group sets docker: true (a privileged container), which is forbidden")
+    for g in list_of(spec, "replicas"):
+        if isinstance(g, dict) and g.get("privileged") is True:
+            ctx.errors.append("replica group %s asks for a privileged container, which is forbidden"
+                              % fmt(g.get("name")))
+        if isinstance(g, dict) and g.get("docker") is True:
+            ctx.errors.append("replica group %s sets docker: true (a privileged container), which is forbidden"
+                              % fmt(g.get("name")))
 
 
 INTERN = re.compile(r"^intern-")
 CONTRACTOR = re.compile(r"^(contractor|ext)-", re.I)
 
 
-def group_gpus_over(spec, field, cap):
-    return any(isinstance(g, dict) and gt(get(g, "resources", "gpu", "count", "min"), cap)
-               for g in groups_of(spec, field))
+def group_caps(spec, ctx, cap, who, unit):
+    """`each g in replicas` and `each g in groups`: a message per group over the cap."""
+    for field, what in (("replicas", "replica group"), ("groups", "node group")):
+        for g in list_of(spec, field):
+            gmin = get(g, "resources", "gpu", "count", "min")
+            if gt(gmin, cap):
+                ctx.errors.append("%s may request at most %d %s (%s %s asks for %s)"
+                                  % (who, cap, unit, what, fmt(get(g, "name")), fmt(gmin)))
 
 
 def gpu_limits(spec, ctx, kind):
@@ -167,26 +174,17 @@ def gpu_limits(spec, ctx, kind):
     if INTERN.search(ctx.user):
         if gt(gmin, 1):
             ctx.errors.append("interns may request at most 1 GPU (asked for %s)" % fmt(gmin))
-        if group_gpus_over(spec, "replicas", 1):
-            ctx.errors.append("interns may request at most 1 GPU in a replica group")
-        if group_gpus_over(spec, "groups", 1):
-            ctx.errors.append("interns may request at most 1 GPU in a node group")
+        group_caps(spec, ctx, 1, "interns", "GPU")
         gmax = get(spec, "configuration", "resources", "gpu", "count", "max")
         obj(spec, "configuration", "resources", "gpu", "count")["max"] = vmin(1 if gmax is None else gmax, 1)
     elif CONTRACTOR.search(ctx.user):
         if gt(gmin, 4):
             ctx.errors.append("contractors may request at most 4 GPUs (asked for %s)" % fmt(gmin))
-        if group_gpus_over(spec, "replicas", 4):
-            ctx.errors.append("contractors may request at most 4 GPUs in a replica group")
-        if group_gpus_over(spec, "groups", 4):
-            ctx.errors.append("contractors may request at most 4 GPUs in a node group")
+        group_caps(spec, ctx, 4, "contractors", "GPUs")
     else:
         if gt(gmin, 8):
             ctx.errors.append("runs may request at most 8 GPUs (asked for %s)" % fmt(gmin))
-        if group_gpus_over(spec, "replicas", 8):
-            ctx.errors.append("runs may request at most 8 GPUs in a replica group")
-        if group_gpus_over(spec, "groups", 8):
-            ctx.errors.append("runs may request at most 8 GPUs in a node group")
+        group_caps(spec, ctx, 8, "runs", "GPUs")
 
 
 APPROVED = ["docker.io/library/", "nvcr.io/nvidia/", "ghcr.io/dstackai/", "python:", "rocm/",

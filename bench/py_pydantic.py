@@ -13,6 +13,7 @@ is dumped with exclude_unset so that fields absent from the body stay
 absent. Needs pydantic 2.
 """
 import argparse
+import json
 import re
 import sys
 from typing import Annotated, Any, Dict, List, Literal, Optional, Union
@@ -280,23 +281,30 @@ class PlacementPolicy:
 
 
 def _groups(conf, field):
-    """The elements `any g in configuration.FIELD` visits (extra fields stay raw JSON)."""
+    """The elements `each g in configuration.FIELD` visits: a list's items (extra fields stay raw JSON)."""
     v = getattr(conf, field, None)
-    return v if isinstance(v, list) else list(v.values()) if isinstance(v, dict) else []
+    return v if isinstance(v, list) else []
+
+
+def _fmt(v):
+    return v if type(v) is str else json.dumps(v, separators=(",", ":"), ensure_ascii=False)
 
 
 def _num_over(v, cap):
     return isinstance(v, (int, float)) and not isinstance(v, bool) and v > cap
 
 
-def _group_gpus_over(conf, field, cap):
-    for g in _groups(conf, field):
-        c = g.get("resources") if isinstance(g, dict) else None
-        c = c.get("gpu") if isinstance(c, dict) else None
-        c = c.get("count") if isinstance(c, dict) else None
-        if isinstance(c, dict) and _num_over(c.get("min"), cap):
-            return True
-    return False
+def _group_caps(conf, errors, cap, who, unit):
+    """`each g in replicas` and `each g in groups`: a message per group over the cap."""
+    for field, what in (("replicas", "replica group"), ("groups", "node group")):
+        for g in _groups(conf, field):
+            c = g.get("resources") if isinstance(g, dict) else None
+            c = c.get("gpu") if isinstance(c, dict) else None
+            c = c.get("count") if isinstance(c, dict) else None
+            gmin = c.get("min") if isinstance(c, dict) else None
+            if _num_over(gmin, cap):
+                errors.append("%s may request at most %d %s (%s %s asks for %s)"
+                              % (who, cap, unit, what, _fmt(g.get("name")), _fmt(gmin)))
 
 
 class PrivilegedPolicy:
@@ -304,11 +312,13 @@ class PrivilegedPolicy:
         conf = spec.configuration
         if getattr(conf, "docker", None) is True:
             errors.append("docker: true runs the container privileged (Docker-in-Docker), which is forbidden")
-        reps = _groups(conf, "replicas")
-        if any(isinstance(g, dict) and g.get("privileged") is True for g in reps):
-            errors.append("a replica group asks for a privileged container, which is forbidden")
-        if any(isinstance(g, dict) and g.get("docker") is True for g in reps):
-            errors.append("a replica group sets docker: true (a privileged container), which is forbidden")
+        for g in _groups(conf, "replicas"):
+            if isinstance(g, dict) and g.get("privileged") is True:
+                errors.append("replica group %s asks for a privileged container, which is forbidden"
+                              % _fmt(g.get("name")))
+            if isinstance(g, dict) and g.get("docker") is True:
+                errors.append("replica group %s sets docker: true (a privileged container), which is forbidden"
+                              % _fmt(g.get("name")))
 
 
 INTERN = re.compile(r"^intern-")
@@ -322,10 +332,7 @@ class GpuLimitsPolicy:
         if INTERN.search(user):
             if gmin is not None and gmin > 1:
                 errors.append("interns may request at most 1 GPU (asked for %d)" % gmin)
-            if _group_gpus_over(spec.configuration, "replicas", 1):
-                errors.append("interns may request at most 1 GPU in a replica group")
-            if _group_gpus_over(spec.configuration, "groups", 1):
-                errors.append("interns may request at most 1 GPU in a node group")
+            _group_caps(spec.configuration, errors, 1, "interns", "GPU")
             if count is None:
                 spec.configuration.resources.gpu = GPUSpec(count=IntRange(max=1))
             else:
@@ -333,17 +340,11 @@ class GpuLimitsPolicy:
         elif CONTRACTOR.search(user):
             if gmin is not None and gmin > 4:
                 errors.append("contractors may request at most 4 GPUs (asked for %d)" % gmin)
-            if _group_gpus_over(spec.configuration, "replicas", 4):
-                errors.append("contractors may request at most 4 GPUs in a replica group")
-            if _group_gpus_over(spec.configuration, "groups", 4):
-                errors.append("contractors may request at most 4 GPUs in a node group")
+            _group_caps(spec.configuration, errors, 4, "contractors", "GPUs")
         else:
             if gmin is not None and gmin > 8:
                 errors.append("runs may request at most 8 GPUs (asked for %d)" % gmin)
-            if _group_gpus_over(spec.configuration, "replicas", 8):
-                errors.append("runs may request at most 8 GPUs in a replica group")
-            if _group_gpus_over(spec.configuration, "groups", 8):
-                errors.append("runs may request at most 8 GPUs in a node group")
+            _group_caps(spec.configuration, errors, 8, "runs", "GPUs")
 
 
 APPROVED = ("docker.io/library/", "nvcr.io/nvidia/", "ghcr.io/dstackai/", "python:", "rocm/",
