@@ -24,6 +24,7 @@
 
 typedef struct scope {
     const char *vars[RV_SLOTS_MAX];
+    const char *keys[RV_SLOTS_MAX];   /* `each KEY, VALUE in MAP`: the key's name; else NULL */
     rc_shape *shapes[RV_SLOTS_MAX];   /* per block kind: what the variable visits */
     uint32_t depth;
 } scope;
@@ -435,12 +436,27 @@ static void check_path(checker *c, rc_expr *e)
     }
     const rc_seg *root = &e->u.path.segs[0];
     e->root = RC_ROOT_SPEC;
-    for (uint32_t d = c->sc.depth; d-- > 0;)
-        if (!root->is_index && root->key && strcmp(c->sc.vars[d], root->key) == 0) {
+    for (uint32_t d = c->sc.depth; d-- > 0;) {
+        if (root->is_index || !root->key)
+            break;
+        if (strcmp(c->sc.vars[d], root->key) == 0) {
             e->root = RC_ROOT_LOCAL;
             e->index = d;
             break;
         }
+        if (c->sc.keys[d] && strcmp(c->sc.keys[d], root->key) == 0) {
+            e->root = RC_ROOT_KEY;
+            e->index = d;
+            break;
+        }
+    }
+    if (e->root == RC_ROOT_KEY) {
+        /* A key is a string: there is nothing below it to read. */
+        if (e->u.path.nseg > 1)
+            error(c, e->u.path.segs[1].loc, "'%s' is a map key, a string: it has no fields or "
+                  "items (the value is '%s')", root->key, c->sc.vars[e->index]);
+        return;
+    }
     rc_shape shapes[MAX_KINDS];
     path_shapes(c, e, shapes, true);
 }
@@ -462,6 +478,8 @@ static unsigned known_type(const checker *c, const rc_expr *e)
     case RC_E_UNARY:
         return rc_is_literal(e) ? known_type(c, e->u.op.lhs) : 0;
     case RC_E_PATH:
+        if (e->root == RC_ROOT_KEY)
+            return RC_T_STRING;
         if (e->root == RC_ROOT_PARAM && e->u.path.nseg == 0 && e->index < c->out->nparams) {
             const rv_node *v = c->out->param_values[e->index];
             static const unsigned bits[] = {RC_T_NULL, RC_T_BOOL, RC_T_INT, RC_T_FLOAT,
@@ -679,6 +697,8 @@ static unsigned expr_types(checker *c, const rc_expr *e)
     case RC_E_PATH: {
         if (e->root == RC_ROOT_CTX)
             return e->u.path.nseg ? RC_T_ANY : RC_T_STRING;
+        if (e->root == RC_ROOT_KEY)
+            return RC_T_STRING;
         if ((e->root != RC_ROOT_SPEC && e->root != RC_ROOT_LOCAL) || !c->nkinds)
             return RC_T_ANY;
         rc_shape shapes[MAX_KINDS];
@@ -932,6 +952,7 @@ static uint32_t push_var(checker *c, const char *var, const rc_expr *over)
 {
     uint32_t slot = c->sc.depth;
     c->sc.shapes[slot] = NULL;
+    c->sc.keys[slot] = NULL;
     if (c->nkinds && over->kind == RC_E_PATH && !over->u.path.dollar) {
         rc_shape shapes[MAX_KINDS];
         rc_shape *elems = ru_arena_alloc(c->arena, c->nkinds * sizeof *elems);
@@ -1204,6 +1225,11 @@ static void check_target(checker *c, rc_expr *path)
         return;
     }
     check_path(c, path);
+    if (path->root == RC_ROOT_KEY) {
+        error(c, path->loc, "cannot write to '%s': the key of a map member is read-only (write "
+              "below its value, %s.FIELD)", path->u.path.segs[0].key, c->sc.vars[path->index]);
+        return;
+    }
     /* A write's path is a constant of the bundle the verifier checks
      * (docs/language.md, "Paths"); a key known only at run time is not. */
     for (size_t i = 0; i < path->u.path.nseg; i++)
@@ -1219,25 +1245,32 @@ static void check_target(checker *c, rc_expr *path)
      * go below the innermost element, so no loop's list changes while it
      * runs (the verifier checks the same of the bytecode). */
     const char *var = c->sc.vars[c->sc.depth - 1];
+    bool map = c->sc.keys[c->sc.depth - 1] != NULL;
     if (path->root == RC_ROOT_SPEC)
         error(c, path->loc, "inside 'each %s', writes go below %s (set %s.FIELD = ...): a write to "
-              "the spec could change the list being iterated; write it after the block",
-              var, var, var);
+              "the spec could change the %s being iterated; write it after the block",
+              var, var, var, map ? "map" : "list");
     else if (path->root == RC_ROOT_LOCAL && path->index != c->sc.depth - 1)
         error(c, path->loc, "inside 'each %s', only %s can be written, not the outer '%s': its "
-              "list is iterated", var, var, path->u.path.segs[0].key);
+              "%s is iterated", var, var, path->u.path.segs[0].key,
+              c->sc.keys[path->index] ? "map" : "list");
     else if (path->root == RC_ROOT_LOCAL && path->u.path.nseg < 2)
         error(c, path->loc, "cannot replace '%s' itself: write a field below it (%s.FIELD), so "
-              "the list keeps its length", var, var);
+              "the %s keeps its %s", var, var, map ? "map" : "list", map ? "keys" : "length");
 }
 
 /* `each VAR in LIST { ... }`: LIST is a path in the spec or below an
- * enclosing block's variable, and (by the schema) can be a list. */
-static bool check_each_list(checker *c, const rc_expr *over)
+ * enclosing block's variable, and (by the schema) can be a list; for
+ * `each KEY, VALUE in MAP { ... }` the same of a map. */
+static bool check_each_list(checker *c, const rc_expr *over, bool map)
 {
-    if (over->kind != RC_E_PATH || over->u.path.dollar) {
-        error(c, over->loc, "'each' goes over a list in the spec: write its path "
-              "(configuration.replicas), or a path below an enclosing block's variable");
+    if (over->kind != RC_E_PATH || over->u.path.dollar || over->root == RC_ROOT_KEY) {
+        if (map)
+            error(c, over->loc, "'each KEY, VALUE' goes over a map in the spec: write its path "
+                  "(configuration.env), or a path below an enclosing block's variable");
+        else
+            error(c, over->loc, "'each' goes over a list in the spec: write its path "
+                  "(configuration.replicas), or a path below an enclosing block's variable");
         return false;
     }
     rc_shape shapes[MAX_KINDS];
@@ -1245,15 +1278,16 @@ static bool check_each_list(checker *c, const rc_expr *over)
         return true;
     for (size_t k = 0; k < c->nkinds; k++) {
         unsigned t = rc_shape_types(&shapes[k]);
-        if (t == RC_T_ANY || (t & RC_T_LIST))
+        if (t == RC_T_ANY || (t & (map ? RC_T_MAP : RC_T_LIST)))
             continue;
         ru_buf where, want;
         path_display(c, over, &where);
         ru_buf_init(&want, c->arena->alloc, c->arena->ud);
         rc_types_describe(t, &want);
         ru_buf_terminate(&want);
-        error(c, over->loc, "'each' goes over a list, but in a %s spec %s is %s",
-              c->kinds[k]->name, where.data, want.data);
+        error(c, over->loc, "'each%s' goes over a %s, but in a %s spec %s is %s",
+              map ? " KEY, VALUE" : "", map ? "map" : "list", c->kinds[k]->name, where.data,
+              want.data);
         ru_buf_free(&want);
         ru_buf_free(&where);
         return false;
@@ -1384,13 +1418,19 @@ static void check_stmt(checker *c, rc_stmt *s)
 static void check_each(checker *c, rc_stmt *s)
 {
     check_expr(c, s->value);
-    if (!check_each_list(c, s->value))
+    if (!check_each_list(c, s->value, s->key_var != NULL))
         return;
+    if (s->key_var && strcmp(s->key_var, s->var) == 0) {
+        error(c, s->var_loc, "'each %s, %s' names the key and the value alike: give them two names",
+              s->key_var, s->var);
+        return;
+    }
     if (c->sc.depth >= RV_SLOTS_MAX) {
         error(c, s->loc, "each blocks and quantifiers nested more than %d deep", RV_SLOTS_MAX);
         return;
     }
     s->slot = push_var(c, s->var, s->value);
+    c->sc.keys[s->slot] = s->key_var;
     check_block(c, s->body);
     c->sc.depth--;
 }

@@ -223,6 +223,10 @@ static void gen_path(gen *g, const rc_expr *e)
         emit_ax(g, RV_OP_LOCAL, e->index, e->loc);
         gen_segs(g, e, 1);
         return;
+    case RC_ROOT_KEY:
+        /* A string: the checker refused any segment below it. */
+        emit_ax(g, RV_OP_KEY, e->index, e->loc);
+        return;
     case RC_ROOT_CTX:
     case RC_ROOT_PARAM:
         emit_ax(g, e->root == RC_ROOT_CTX ? RV_OP_CTX : RV_OP_PARAM, e->index, e->loc);
@@ -480,7 +484,8 @@ static void gen_stmt(gen *g, const rc_stmt *s)
 
 /* each v in LIST { body }  =>  EACH_IN root,P; EACH_BEGIN slot,exit; body;
  * EACH_NEXT slot,back. The list's path is from the spec, or from the
- * element of the enclosing block whose variable starts it. */
+ * element of the enclosing block whose variable starts it. each k, v in
+ * MAP { body } is the same with EACH_PAIRS, and k reads as KEY slot. */
 static void gen_each(gen *g, const rc_stmt *s)
 {
     const rc_expr *over = s->value;
@@ -490,7 +495,8 @@ static void gen_each(gen *g, const rc_stmt *s)
     if (path > RV_MAX_BX)
         too_big(g, s->loc, "paths");
     emit(g, RV_MAKE_ABX(RV_OP_EACH_IN, root, path & RV_MAX_BX));
-    uint32_t begin = emit(g, RV_MAKE_ABX(RV_OP_EACH_BEGIN, s->slot, 0));
+    rv_opcode op = s->key_var ? RV_OP_EACH_PAIRS : RV_OP_EACH_BEGIN;
+    uint32_t begin = emit(g, RV_MAKE_ABX(op, s->slot, 0));
     gen_block(g, s->body);
     g->line = s->loc.first_line;
     uint32_t next = g->p->ncode;
@@ -499,7 +505,7 @@ static void gen_each(gen *g, const rc_stmt *s)
     if (back > RV_MAX_BX || exit > RV_MAX_BX)
         too_big(g, s->loc, "instructions in one each block");
     emit(g, RV_MAKE_ABX(RV_OP_EACH_NEXT, s->slot, back & RV_MAX_BX));
-    g->p->code[begin] = RV_MAKE_ABX(RV_OP_EACH_BEGIN, s->slot, exit & RV_MAX_BX);
+    g->p->code[begin] = RV_MAKE_ABX(op, s->slot, exit & RV_MAX_BX);
 }
 
 static void gen_block(gen *g, const rc_stmt *s)

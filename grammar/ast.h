@@ -95,6 +95,7 @@ typedef struct rc_string {
 typedef enum rc_root {
     RC_ROOT_SPEC,    /* the spec: segs[0] is its first key */
     RC_ROOT_LOCAL,   /* a quantifier variable: segs[0] is the variable */
+    RC_ROOT_KEY,     /* the key variable of `each KEY, VALUE in MAP`: index is its slot */
     RC_ROOT_CTX,     /* $user $project $kind */
     RC_ROOT_PARAM    /* $param */
 } rc_root;
@@ -143,7 +144,7 @@ typedef enum rc_stmt_kind {
     RC_S_SET, RC_S_DEFAULT, RC_S_UNSET, RC_S_APPEND, RC_S_TAGS,
     RC_S_FORBID, RC_S_WARN,   /* with or without a condition (-if) */
     RC_S_MATCH,
-    RC_S_EACH            /* each var in value { body } */
+    RC_S_EACH            /* each [key_var,] var in value { body } */
 } rc_stmt_kind;
 
 struct rc_stmt {
@@ -157,8 +158,10 @@ struct rc_stmt {
     rc_map_entry *tags;  /* TAGS */
     size_t ntags;
     rc_stmt *body;       /* MATCH, EACH */
-    const char *var;     /* EACH: the loop variable */
+    const char *var;     /* EACH: the loop variable (a map's: the value) */
     rc_loc var_loc;
+    const char *key_var; /* EACH over a map's members: the key; NULL over a list */
+    rc_loc key_loc;
     uint32_t slot;       /* EACH: its quantifier slot (filled by the checker) */
     rc_stmt *else_body;  /* MATCH, NULL if none */
     bool has_else;

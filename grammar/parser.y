@@ -439,6 +439,16 @@ stmt:
       $$->value = $4;
       $$->body = $5;
     }
+| KW_EACH IDENT ',' IDENT KW_IN sum block
+    {
+      $$ = rc_stmt_new(B, RC_S_EACH, @$);
+      $$->key_var = rc_build_strndup(B, $2.s, $2.len);
+      $$->key_loc = @2;
+      $$->var = rc_build_strndup(B, $4.s, $4.len);
+      $$->var_loc = @4;
+      $$->value = $6;
+      $$->body = $7;
+    }
 | error ';'                       { $$ = NULL; yyerrok; }
 /* After a ';' the next statement's errors are its own: report them even
  * within bison's three tokens of quiet after an error (yyerrok).

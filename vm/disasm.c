@@ -138,13 +138,18 @@ static void put_instruction(ru_buf *b, const rv_program *prog, size_t pi, uint32
         ru_buf_printf(b, "-> %lu", (unsigned long)pc + 1 + ax);
         break;
     case RV_OPND_LOOP_EXIT:
-        ru_buf_printf(b, "L[%u], empty -> %lu", a, (unsigned long)pc + 1 + bx);
+        ru_buf_printf(b, "L[%u], %s -> %lu", a,
+                      op == RV_OP_EACH_PAIRS ? "not a map or empty" : "empty",
+                      (unsigned long)pc + 1 + bx);
         break;
     case RV_OPND_LOOP_BACK:
         ru_buf_printf(b, "L[%u], loop -> %ld", a, (long)pc - (long)bx);
         break;
     case RV_OPND_SLOT:
         ru_buf_printf(b, "L[%u]", ax);
+        break;
+    case RV_OPND_KEY:
+        ru_buf_printf(b, "key of L[%u]", ax);
         break;
     case RV_OPND_EACH_IN:
         /* each ... in configuration.replicas / in L[0].items */

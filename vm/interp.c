@@ -444,7 +444,8 @@ static bool same(const rv_node *a, const rv_node *b)
 }
 
 /* Display path of the element of L[slot]: its list's path (below its
- * parent's element, if any), then [i]. */
+ * parent's element, if any), then [i]; for a map's member, .key or
+ * ["odd key"] as a path would write it. */
 static void element_text(ev *e, ru_buf *b, uint32_t s)
 {
     const rv_iter *it = &e->vm->iters[s];
@@ -455,7 +456,16 @@ static void element_text(ev *e, ru_buf *b, uint32_t s)
             ru_buf_putc(b, '.');
     }
     rv_path_write(b, p->segs, p->nseg);
-    ru_buf_printf(b, "[%u]", it->i);
+    if (it->coll->type == RV_OBJECT) {
+        const rv_member *m = &it->coll->u.members[it->i];
+        rv_seg key = {.key = m->key, .klen = m->klen};
+        /* rv_path_write puts no '.' before a first segment */
+        if (rv_is_ident(m->key, m->klen) && (p->nseg || it->parent))
+            ru_buf_putc(b, '.');
+        rv_path_write(b, &key, 1);
+    } else {
+        ru_buf_printf(b, "[%u]", it->i);
+    }
 }
 
 /* Display form of the first n segments of a path written to (below the
@@ -1444,22 +1454,25 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
             /* Operands for the EACH_BEGIN that always follows (verified). */
             vmbreak;
         }
-        vmcase(EACH_BEGIN) {
+        vmcase(EACH_BEGIN) vmcase(EACH_PAIRS) {
             uint32_t in = code[e->pc - 1];
             uint32_t parent = RV_GET_A(in);
             rv_iter *it = &vm->iters[RV_GET_A(ins)];
             const rv_node *root = parent ? iter_current(&vm->iters[parent - 1]) : e->spec;
             const rv_path *path = &p->paths[RV_GET_BX(in)];
             const rv_node *coll = walk(root, path, hints);
-            /* Lists only: anything else (missing, null, a map, a scalar)
-             * runs the body no times. */
-            if (coll->type == RV_ARRAY && coll->len > 0) {
-                /* A view of the list as it starts: its storage and length.
-                 * A write below an inner element can reach an outer list
-                 * (each g in ys[0].zs { each h in ys { unset h.zs[0]; } }),
-                 * and unset gives a list new, shorter storage; the old stays
-                 * intact (for rollback), so the loop still visits exactly
-                 * the elements it started with. */
+            /* EACH_BEGIN takes lists only, EACH_PAIRS maps only: anything
+             * else (missing, null, the other container, a scalar) runs the
+             * body no times. */
+            rv_doc_type want = RV_GET_OP(ins) == RV_OP_EACH_PAIRS ? RV_OBJECT : RV_ARRAY;
+            if (coll->type == want && coll->len > 0) {
+                /* A view of the collection as it starts: its storage and
+                 * length. A write below an inner element can reach an outer
+                 * list or map (each g in ys[0].zs { each h in ys { unset
+                 * h.zs[0]; } }), and unset gives a list or map new, shorter
+                 * storage, set a map maybe new, longer storage; the old
+                 * stays intact (for rollback), so the loop still visits
+                 * exactly the elements (members) it started with. */
                 rv_node *view = ru_arena_alloc(&vm->arena, sizeof *view);
                 if (!view)
                     goto out_of_memory;
@@ -1502,6 +1515,14 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
         vmcase(WARN) {
             if (!record_message(e, &vm->warnings, *--sp))
                 goto out_of_memory;
+            vmbreak;
+        }
+        vmcase(KEY) {
+            /* The slot is an EACH_PAIRS loop's (verified): a map member. */
+            const rv_iter *it = &vm->iters[RV_GET_AX(ins)];
+            const rv_member *m = &it->coll->u.members[it->i];
+            CHECK(rv_new_string(&vm->arena, m->key, m->klen));
+            *sp++ = r;
             vmbreak;
         }
         vmcase(INDEX) {

@@ -19,7 +19,8 @@
  * *_NEXT instructions, which return to the start of their quantifier or
  * each body while elements remain: iteration is bounded by the data, which
  * no loop body can grow (the verifier allows writes in an EACH body only
- * below the innermost loop's element), so every program ends.
+ * below the innermost loop's element, a list item or a map value), so
+ * every program ends. New opcodes go at the end: a bundle's numbers stay.
  */
 #ifndef RV_OPCODES_H
 #define RV_OPCODES_H
@@ -49,8 +50,9 @@ typedef enum rv_operand {
     RV_OPND_LOOP_EXIT,  /* A opens slot L[A]; Bx is the forward offset to the exit */
     RV_OPND_LOOP_BACK,  /* A closes slot L[A]; Bx is the offset back to the body start */
     RV_OPND_EACH_IN,    /* A: 0 the spec, n: the element of L[n-1]; Bx indexes P, read */
-    RV_OPND_EACH_WPATH  /* A names the innermost open EACH slot; Bx indexes P, written below
+    RV_OPND_EACH_WPATH, /* A names the innermost open EACH slot; Bx indexes P, written below
                          * its element: the path must not be empty */
+    RV_OPND_KEY         /* Ax names an open EACH_PAIRS slot (its collection is a map) */
 } rv_operand;
 
 /* Marker for a variable stack effect (the verifier computes it from the
@@ -104,13 +106,15 @@ typedef enum rv_operand {
     X(FORBID,    RV_OPND_NONE,      1, 0, "record violation with message pop")                      \
     X(WARN,      RV_OPND_NONE,      1, 0, "record warning with message pop")                        \
     X(INDEX,     RV_OPND_NONE,      2, 1, "S[-2] := S[-2][S[-1]]: a computed key, null if missing") \
-    X(EACH_IN,   RV_OPND_EACH_IN,   0, 0, "no-op: names EACH_BEGIN's list, P[Bx] below A (0 spec, n L[n-1])") \
+    X(EACH_IN,   RV_OPND_EACH_IN,   0, 0, "no-op: names the next EACH_BEGIN's list or EACH_PAIRS's map, P[Bx] below A (0 spec, n L[n-1])") \
     X(EACH_BEGIN, RV_OPND_LOOP_EXIT, 0, 0, "L[A] := the list EACH_IN names; not a list or empty: pc += Bx") \
-    X(EACH_NEXT, RV_OPND_LOOP_BACK, 0, 0, "next element of L[A]; one left: pc := this pc - Bx")   \
+    X(EACH_NEXT, RV_OPND_LOOP_BACK, 0, 0, "next element (or member) of L[A]; one left: pc := this pc - Bx")   \
     X(SET_EL,    RV_OPND_EACH_WPATH, 1, 0, "element of L[A] at P[Bx] := pop")                      \
     X(DEFAULT_EL, RV_OPND_EACH_WPATH, 1, 0, "element of L[A] at P[Bx] := pop, if missing or null") \
     X(UNSET_EL,  RV_OPND_EACH_WPATH, 0, 0, "remove element of L[A] at P[Bx]")                      \
-    X(APPEND_EL, RV_OPND_EACH_WPATH, 1, 0, "append pop to the list at element of L[A] at P[Bx]")
+    X(APPEND_EL, RV_OPND_EACH_WPATH, 1, 0, "append pop to the list at element of L[A] at P[Bx]") \
+    X(EACH_PAIRS, RV_OPND_LOOP_EXIT, 0, 0, "L[A] := the map EACH_IN names; not a map or empty: pc += Bx") \
+    X(KEY,       RV_OPND_KEY,       0, 1, "push the key (a string) of L[Ax]'s current member")
 
 typedef enum rv_opcode {
 #define RV_OP_ENUM(name, opnd, pops, pushes, doc) RV_OP_##name,

@@ -16,7 +16,7 @@ typedef struct vloop {
     uint32_t begin;  /* pc of X_BEGIN */
     uint32_t exit;   /* its exit target: must be the pc after X_NEXT */
     uint32_t slot;
-    rv_opcode begin_op;  /* ANY_BEGIN, ALL_BEGIN or EACH_BEGIN */
+    rv_opcode begin_op;  /* ANY_BEGIN, ALL_BEGIN, EACH_BEGIN or EACH_PAIRS */
 } vloop;
 
 typedef struct verifier {
@@ -81,10 +81,18 @@ static bool is_body_statement(uint32_t op)
 {
     switch (op) {
     case RV_OP_FORBID: case RV_OP_WARN: case RV_OP_EACH_IN: case RV_OP_EACH_BEGIN:
+    case RV_OP_EACH_PAIRS:
         return true;
     default:
         return false;
     }
+}
+
+/* A loop of statements: over a list's items (EACH_BEGIN) or a map's
+ * members (EACH_PAIRS). */
+static bool is_each(rv_opcode begin_op)
+{
+    return begin_op == RV_OP_EACH_BEGIN || begin_op == RV_OP_EACH_PAIRS;
 }
 
 static vloop *open_loop(vloop *open, uint32_t nopen, uint32_t slot)
@@ -117,20 +125,22 @@ static bool check_structure(verifier *v)
             const vloop *in = &open[nopen - 1];
             bool statement = op == RV_OP_HALT || is_spec_write(op) || is_body_statement(op) ||
                              rv_opcode_operands[op] == RV_OPND_EACH_WPATH;
-            if (in->begin_op != RV_OP_EACH_BEGIN && statement)
+            if (!is_each(in->begin_op) && statement)
                 return fail(v, pc, "not allowed inside a quantifier body (opened at pc %u)",
                             in->begin);
             if (op == RV_OP_HALT || is_spec_write(op))
-                return fail(v, pc, "not allowed inside an EACH body (EACH_BEGIN at pc %u): it "
+                return fail(v, pc, "not allowed inside an EACH body (%s at pc %u): it "
                             "may write only below its element (SET_EL ...), so its list cannot "
-                            "change", in->begin);
+                            "change", rv_opcode_names[in->begin_op], in->begin);
         }
-        /* EACH_IN holds EACH_BEGIN's operands: the two always come as a pair. */
+        /* EACH_IN holds EACH_BEGIN's (or EACH_PAIRS') operands: the two
+         * always come as a pair. */
         if (op == RV_OP_EACH_IN &&
-            (pc + 1 >= p->ncode || (p->code[pc + 1] & 0xFFu) != RV_OP_EACH_BEGIN))
-            return fail(v, pc, "not followed by EACH_BEGIN");
-        if (op == RV_OP_EACH_BEGIN && (pc == 0 || (p->code[pc - 1] & 0xFFu) != RV_OP_EACH_IN))
-            return fail(v, pc, "not preceded by EACH_IN, which names its list");
+            (pc + 1 >= p->ncode || !is_each((rv_opcode)(p->code[pc + 1] & 0xFFu))))
+            return fail(v, pc, "not followed by EACH_BEGIN or EACH_PAIRS");
+        if (is_each((rv_opcode)op) && (pc == 0 || (p->code[pc - 1] & 0xFFu) != RV_OP_EACH_IN))
+            return fail(v, pc, "not preceded by EACH_IN, which names its %s",
+                        op == RV_OP_EACH_PAIRS ? "map" : "list");
 
         switch ((rv_operand)rv_opcode_operands[op]) {
         case RV_OPND_CONST:
@@ -197,10 +207,10 @@ static bool check_structure(verifier *v)
             if (nopen == 0)
                 return fail(v, pc, "no open quantifier to close");
             vloop *l = &open[nopen - 1];
-            rv_opcode closes = op == RV_OP_ANY_NEXT   ? RV_OP_ANY_BEGIN
-                               : op == RV_OP_ALL_NEXT ? RV_OP_ALL_BEGIN
-                                                      : RV_OP_EACH_BEGIN;
-            if (l->begin_op != closes)
+            bool closes = op == RV_OP_ANY_NEXT   ? l->begin_op == RV_OP_ANY_BEGIN
+                          : op == RV_OP_ALL_NEXT ? l->begin_op == RV_OP_ALL_BEGIN
+                                                 : is_each(l->begin_op);
+            if (!closes)
                 return fail(v, pc, "closes the %s at pc %u", rv_opcode_names[l->begin_op],
                             l->begin);
             if (a != l->slot)
@@ -221,7 +231,7 @@ static bool check_structure(verifier *v)
             if (a == 0)
                 break;
             const vloop *l = open_loop(open, nopen, a - 1);
-            if (!l || l->begin_op != RV_OP_EACH_BEGIN)
+            if (!l || !is_each(l->begin_op))
                 return fail(v, pc, "the list is below the element of slot %u, which no open EACH "
                             "loop holds", a - 1);
             break;
@@ -234,13 +244,25 @@ static bool check_structure(verifier *v)
             const vloop *in = &open[nopen - 1];
             if (a != in->slot)
                 return fail(v, pc, "writes below the element of slot %u, but only the innermost "
-                            "loop's element (slot %u, EACH_BEGIN at pc %u) may be written", a,
-                            in->slot, in->begin);
+                            "loop's element (slot %u, %s at pc %u) may be written", a,
+                            in->slot, rv_opcode_names[in->begin_op], in->begin);
             if (bx >= p->npaths)
                 return fail(v, pc, "path %u out of range (%u paths)", bx, p->npaths);
             if (p->paths[bx].nseg == 0)
                 return fail(v, pc, "writes the element itself (path %u is empty): only below it",
                             bx);
+            break;
+        }
+        case RV_OPND_KEY: {
+            /* Only a map loop's slot has a key: the interpreter reads the
+             * member's key, which a list (or a quantifier's collection,
+             * list or map) does not have. */
+            const vloop *l = open_loop(open, nopen, ax);
+            if (!l)
+                return fail(v, pc, "slot %u is not open here", ax);
+            if (l->begin_op != RV_OP_EACH_PAIRS)
+                return fail(v, pc, "slot %u is opened by %s at pc %u, not by EACH_PAIRS: only a "
+                            "map's members have keys", ax, rv_opcode_names[l->begin_op], l->begin);
             break;
         }
         case RV_OPND_NONE:
@@ -361,6 +383,7 @@ static bool check_stack(verifier *v)
             fall = d - 1;
             break;
         case RV_OP_EACH_BEGIN:
+        case RV_OP_EACH_PAIRS:
             /* A statement: nothing on the stack, on entry to the body, on
              * the way past it, and (EACH_NEXT) on every way back. */
             if (d != 0)

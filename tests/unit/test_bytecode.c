@@ -908,6 +908,141 @@ static void test_verify_index(void **state)
 
 /* EACH loops: writes only below the innermost element, no jump into or out
  * of a body, EACH_IN and EACH_BEGIN as a pair, properly nested. */
+/* Loops over a map's members (EACH_PAIRS) and their keys (KEY): the same
+ * structure as EACH_BEGIN's, and a key only where a map is iterated. */
+static void test_verify_each_map(void **state)
+{
+    (void)state;
+    pb bb, *b = &bb;
+    uint32_t pm, px, pe;
+    rv_error err;
+
+    /* The shape the compiler emits, a list loop inside a map loop: it loads. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 2;
+    pm = pb_path(b, "configuration|env");
+    px = pb_path(b, "items");
+    pe = pb_path(b, "seen");
+    OPAB(EACH_IN, 0, pm);      /* 0 */
+    OPAB(EACH_PAIRS, 0, 8);    /* 1 -> 10 */
+    OPX(KEY, 0);               /* 2 */
+    OP(WARN);                  /* 3 */
+    OPAB(EACH_IN, 1, px);      /* 4: below L[0]'s value */
+    OPAB(EACH_BEGIN, 1, 3);    /* 5 -> 9 */
+    OPX(KEY, 0);               /* 6: the outer key, inside the inner loop */
+    OPAB(SET_EL, 1, pe);       /* 7 */
+    OPAB(EACH_NEXT, 1, 2);     /* 8 -> 6 */
+    OPAB(EACH_NEXT, 0, 7);     /* 9 -> 2 */
+    OP(HALT);
+    if (load_policy(b, &err) != RV_OK)
+        fail_msg("%s", err.message);
+    pb_done(b);
+
+    /* A spec write (which could add a key to the map) inside the body. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    pm = pb_path(b, "configuration|env");
+    pe = pb_path(b, "configuration|env|NEW");
+    OPAB(EACH_IN, 0, pm);      /* 0 */
+    OPAB(EACH_PAIRS, 0, 3);    /* 1 -> 5 */
+    OPX(CONST, pb_const(b, "1"));
+    OPX(SET, pe);              /* 3 */
+    OPAB(EACH_NEXT, 0, 2);     /* 4 */
+    OP(HALT);
+    expect_verify(b, "pc 3 (SET): not allowed inside an EACH body (EACH_PAIRS at pc 1)");
+
+    /* Replacing or removing the value itself (an empty path): the map
+     * would lose a key. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    pm = pb_path(b, "m");
+    pe = pb_path(b, "");
+    OPAB(EACH_IN, 0, pm);
+    OPAB(EACH_PAIRS, 0, 2);
+    OPAB(UNSET_EL, 0, pe);     /* 2 */
+    OPAB(EACH_NEXT, 0, 1);
+    OP(HALT);
+    expect_verify(b, "pc 2 (UNSET_EL): writes the element itself");
+
+    /* Writing below the outer map's value from an inner loop. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 2;
+    pm = pb_path(b, "m");
+    px = pb_path(b, "items");
+    OPAB(EACH_IN, 0, pm);      /* 0 */
+    OPAB(EACH_PAIRS, 0, 6);    /* 1 -> 8 */
+    OPAB(EACH_IN, 1, px);      /* 2 */
+    OPAB(EACH_BEGIN, 1, 3);    /* 3 -> 7 */
+    OPX(CONST, pb_const(b, "[]"));
+    OPAB(SET_EL, 0, px);       /* 5 */
+    OPAB(EACH_NEXT, 1, 2);
+    OPAB(EACH_NEXT, 0, 6);
+    OP(HALT);
+    expect_verify(b, "pc 5 (SET_EL): writes below the element of slot 0, but only the "
+                     "innermost loop's element (slot 1, EACH_BEGIN at pc 3) may be written");
+
+    /* A key of a list loop's element: a list has no keys. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    pm = pb_path(b, "xs");
+    OPAB(EACH_IN, 0, pm);      /* 0 */
+    OPAB(EACH_BEGIN, 0, 3);    /* 1 -> 5 */
+    OPX(KEY, 0);               /* 2 */
+    OP(WARN);
+    OPAB(EACH_NEXT, 0, 2);
+    OP(HALT);
+    expect_verify(b, "pc 2 (KEY): slot 0 is opened by EACH_BEGIN at pc 1, not by EACH_PAIRS");
+
+    /* A key of a quantifier's element (list or map alike: not known). */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    pm = pb_path(b, "m");
+    OPX(GET, pm);              /* 0 */
+    OPAB(ANY_BEGIN, 0, 2);     /* 1 -> 4 */
+    OPX(KEY, 0);               /* 2 */
+    OPAB(ANY_NEXT, 0, 1);      /* 3 */
+    OP(POP);
+    OP(HALT);
+    expect_verify(b, "pc 2 (KEY): slot 0 is opened by ANY_BEGIN at pc 1, not by EACH_PAIRS");
+
+    /* A key outside any loop. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    OPX(KEY, 0);
+    OP(POP);
+    OP(HALT);
+    expect_verify(b, "pc 0 (KEY): slot 0 is not open here");
+
+    /* EACH_PAIRS without EACH_IN; closed by a quantifier's ANY_NEXT. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    OPAB(EACH_PAIRS, 0, 1);
+    OPAB(EACH_NEXT, 0, 0);
+    OP(HALT);
+    expect_verify(b, "pc 0 (EACH_PAIRS): not preceded by EACH_IN, which names its map");
+
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    pm = pb_path(b, "m");
+    OPAB(EACH_IN, 0, pm);      /* 0 */
+    OPAB(EACH_PAIRS, 0, 2);    /* 1 -> 4 */
+    OPX(CONST, pb_const(b, "true"));
+    OPAB(ANY_NEXT, 0, 1);      /* 3 */
+    OP(HALT);
+    expect_verify(b, "pc 3 (ANY_NEXT): closes the EACH_PAIRS at pc 1");
+
+    /* A map loop's body that leaves a value on the stack. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    pm = pb_path(b, "m");
+    OPAB(EACH_IN, 0, pm);      /* 0 */
+    OPAB(EACH_PAIRS, 0, 2);    /* 1 -> 4 */
+    OPX(KEY, 0);               /* 2 */
+    OPAB(EACH_NEXT, 0, 1);     /* 3 */
+    OP(HALT);
+    expect_verify(b, "pc 3 (EACH_NEXT): stack depth 1 at the end of a loop body");
+}
+
 static void test_verify_each(void **state)
 {
     (void)state;
@@ -1553,6 +1688,7 @@ int main(void)
         cmocka_unit_test(test_verify_nested_quantifiers_pass),
         cmocka_unit_test(test_verify_quantifiers),
         cmocka_unit_test(test_verify_each),
+        cmocka_unit_test(test_verify_each_map),
         cmocka_unit_test(test_bad_regex),
         cmocka_unit_test(test_set_param),
         cmocka_unit_test(test_disasm),

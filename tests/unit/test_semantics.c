@@ -1796,6 +1796,154 @@ static void test_each(void **state)
     }
 }
 
+/* Does compiling src fail with a diagnostic containing want? */
+static void expect_compile_error(const char *src, const char *want)
+{
+    char *diags = NULL;
+    rc_input in = {"t.rules", src, strlen(src), 0, 0, 0};
+    rv_program *p = compile_sources(&in, 1, &diags);
+    if (p) {
+        rv_program_free(p);
+        fail_msg("compiled: %s", src);
+    }
+    if (!diags || !strstr(diags, want))
+        fail_msg("%s\nwanted \"%s\" in:\n%s", src, want, diags ? diags : "(nothing)");
+    free(diags);
+}
+
+/* each KEY, VALUE in MAP: the map's members in its order, the key a
+ * string, writes below the value named .KEY or ["odd key"]. */
+static void test_each_map(void **state)
+{
+    (void)state;
+    const char *pol = "on * {\n"
+                      "  each name, value in configuration.env {\n"
+                      "    warn-if name =~ /TOKEN|SECRET|PASSWORD/i: \"env {name} looks like a credential\";\n"
+                      "    warn \"{name}={value}\";\n"
+                      "  }\n"
+                      "}\n";
+    res r = run(pol, "run", "u",
+                "{\"configuration\":{\"env\":{\"ZED\":\"1\",\"HF_TOKEN\":\"x\",\"a\":2,"
+                "\"db_password\":null}}}");
+    assert_true(r.d.allowed);
+    assert_int_equal(r.d.nchanges, 0);
+    assert_int_equal(r.d.nwarnings, 6);
+    /* the map's order, not sorted */
+    assert_string_equal(r.d.warnings[0].text, "ZED=1");
+    assert_string_equal(r.d.warnings[1].text, "env HF_TOKEN looks like a credential");
+    assert_string_equal(r.d.warnings[2].text, "HF_TOKEN=x");
+    assert_string_equal(r.d.warnings[3].text, "a=2");
+    assert_string_equal(r.d.warnings[4].text, "env db_password looks like a credential");
+    assert_string_equal(r.d.warnings[5].text, "db_password=null");
+
+    /* missing, null, a list, a scalar, an empty map: the body never runs
+     * (the one-variable form, over a list, is the other way round) */
+    const char *count = "on * { each k, v in xs { forbid \"ran {k}\"; } }";
+    assert_true(run(count, "run", "u", "{}").d.allowed);
+    assert_true(run(count, "run", "u", "{\"xs\":null}").d.allowed);
+    assert_true(run(count, "run", "u", "{\"xs\":[1,2]}").d.allowed);
+    assert_true(run(count, "run", "u", "{\"xs\":\"abc\"}").d.allowed);
+    assert_true(run(count, "run", "u", "{\"xs\":{}}").d.allowed);
+    r = run(count, "run", "u", "{\"xs\":{\"p\":1,\"q\":2}}");
+    assert_int_equal(r.d.nerrors, 2);
+    assert_string_equal(r.d.errors[1].text, "ran q");
+    assert_true(run("on * { each x in xs { forbid \"ran\"; } }", "run", "u",
+                    "{\"xs\":{\"p\":1}}").d.allowed);
+
+    /* the key is a string value: compared, passed to functions, used in a
+     * computed key */
+    r = run("on * { each k, v in m { warn-if starts_with(k, \"a\") and m[k] == v: \"{upper(k)}\"; } }",
+            "run", "u", "{\"m\":{\"ab\":1,\"b\":2,\"ac\":[3]}}");
+    assert_int_equal(r.d.nwarnings, 2);
+    assert_string_equal(r.d.warnings[0].text, "AB");
+    assert_string_equal(r.d.warnings[1].text, "AC");
+
+    /* writes below a map value; keys that are not identifiers in brackets;
+     * a value that is not a map is left alone */
+    r = run("on * { each k, v in pools { set v.gpu.max = 1; default v.seen = k; unset v.old; } }",
+            "run", "u",
+            "{\"pools\":{\"a100\":{\"old\":1},\"odd key\":{},\"2x\":{\"seen\":\"y\"},\"s\":\"scalar\"}}");
+    assert_true(r.d.allowed);
+    assert_string_equal(r.out,
+                        "{\"pools\":{\"a100\":{\"gpu\":{\"max\":1},\"seen\":\"a100\"},"
+                        "\"odd key\":{\"gpu\":{\"max\":1},\"seen\":\"odd key\"},"
+                        "\"2x\":{\"seen\":\"y\",\"gpu\":{\"max\":1}},\"s\":\"scalar\"}}");
+    assert_int_equal(r.d.nchanges, 6);
+    assert_string_equal(r.d.changes[0].path, "pools.a100.gpu.max");
+    assert_string_equal(r.d.changes[1].path, "pools.a100.seen");
+    assert_string_equal(r.d.changes[2].path, "pools.a100.old");
+    assert_string_equal(r.d.changes[3].path, "pools[\"odd key\"].gpu.max");
+    assert_string_equal(r.d.changes[4].path, "pools[\"odd key\"].seen");
+    assert_string_equal(r.d.changes[5].path, "pools[\"2x\"].gpu.max");
+
+    /* a list in a map: each inside each k, v, changes below both */
+    r = run("on * { each k, v in m { each x in v.items { set x.by = k; } } }", "run", "u",
+            "{\"m\":{\"p\":{\"items\":[{},{}]},\"q\":{\"items\":[]},\"r s\":{\"items\":[{}]}}}");
+    assert_true(r.d.allowed);
+    assert_int_equal(r.d.nchanges, 3);
+    assert_string_equal(r.d.changes[0].path, "m.p.items[0].by");
+    assert_string_equal(r.d.changes[1].path, "m.p.items[1].by");
+    assert_string_equal(r.d.changes[2].path, "m[\"r s\"].items[0].by");
+    assert_string_equal(r.out, "{\"m\":{\"p\":{\"items\":[{\"by\":\"p\"},{\"by\":\"p\"}]},"
+                               "\"q\":{\"items\":[]},\"r s\":{\"items\":[{\"by\":\"r s\"}]}}}");
+
+    /* a map in a list, and the members of the element itself */
+    r = run("on * { each g in gs { each k, v in g.env { set v.from = g.name; } "
+            "each f, x in g { warn \"{g.name}:{f}\"; } } }",
+            "run", "u", "{\"gs\":[{\"name\":\"a\",\"env\":{\"X\":{}}},{\"name\":\"b\"}]}");
+    assert_true(r.d.allowed);
+    assert_int_equal(r.d.nchanges, 1);
+    assert_string_equal(r.d.changes[0].path, "gs[0].env.X.from");
+    assert_int_equal(r.d.nwarnings, 3);
+    assert_string_equal(r.d.warnings[0].text, "a:name");
+    assert_string_equal(r.d.warnings[1].text, "a:env");
+    assert_string_equal(r.d.warnings[2].text, "b:name");
+
+    /* two map loops nested: the inner key shadows nothing it should not */
+    r = run("on * { each a, x in m { each b, y in x { warn \"{a}.{b}={y}\"; } } }", "run", "u",
+            "{\"m\":{\"p\":{\"q\":1,\"r\":2},\"s\":{\"t\":3}}}");
+    assert_int_equal(r.d.nwarnings, 3);
+    assert_string_equal(r.d.warnings[2].text, "s.t=3");
+
+    /* an inner write that removes a member of an outer map: the outer loop
+     * still visits the members it started with */
+    r = run("on * { each k, v in ys[0].m { each h in ys { unset h.m.b; } warn \"{k}={v}\"; } }",
+            "run", "u", "{\"ys\":[{\"m\":{\"a\":1,\"b\":2}}]}");
+    assert_true(r.d.allowed);
+    assert_string_equal(r.out, "{\"ys\":[{\"m\":{\"a\":1}}]}");
+    assert_int_equal(r.d.nwarnings, 2);
+    assert_string_equal(r.d.warnings[1].text, "b=2");
+
+    /* a rejection rolls writes below values back */
+    r = run("on * { each k, v in m { set v.x = 1; } forbid \"no\"; }", "run", "u",
+            "{\"m\":{\"a\":{}}}");
+    assert_false(r.d.allowed);
+    assert_string_equal(r.out, "{\"m\":{\"a\":{}}}");
+
+    /* refused: writes to the key, to the value itself, to the map, to the
+     * spec, to an outer value; fields of the key; one name for both */
+    expect_compile_error("on * { each k, v in m { set k = 1; } }",
+                         "cannot write to 'k': the key of a map member is read-only");
+    expect_compile_error("on * { each k, v in m { unset k.x; } }", "'k' is a map key");
+    expect_compile_error("on * { each k, v in m { forbid-if k.x: \"x\"; } }",
+                         "'k' is a map key, a string: it has no fields");
+    expect_compile_error("on * { each k, v in m { set v = 1; } }",
+                         "cannot replace 'v' itself: write a field below it (v.FIELD), so the "
+                         "map keeps its keys");
+    expect_compile_error("on * { each k, v in m { set m.new = 1; } }",
+                         "could change the map being iterated");
+    expect_compile_error("on * { each k, v in m { each x in v.items { set v.y = 1; } } }",
+                         "not the outer 'v': its map is iterated");
+    expect_compile_error("on * { each k, v in m { append-tags { a: 1 }; } }",
+                         "append-tags cannot be used inside");
+    expect_compile_error("on * { each k, k in m { forbid \"x\"; } }",
+                         "names the key and the value alike");
+    expect_compile_error("on * { each k, v in $user { forbid \"x\"; } }",
+                         "'each KEY, VALUE' goes over a map in the spec");
+    expect_compile_error("on * { each k, v in m { each a, b in k { forbid \"x\"; } } }",
+                         "'each KEY, VALUE' goes over a map in the spec");
+}
+
 /* Three nested blocks over 10,000-element lists: 10^12 rounds, which the
  * instruction budget ends with a clear error, quickly. */
 static void test_each_budget(void **state)
@@ -2371,6 +2519,7 @@ int main(void)
         cmocka_unit_test(test_order_and_visibility),
         cmocka_unit_test(test_rejection_rolls_back),
         cmocka_unit_test(test_each),
+        cmocka_unit_test(test_each_map),
         cmocka_unit_test(test_each_budget),
         cmocka_unit_test(test_changes),
         cmocka_unit_test(test_kinds),
