@@ -28,6 +28,8 @@ static const char usage_text[] =
     "  test [PATH...] [--coverage] [--min-coverage N] [-k PATTERN] [--json] [--junit FILE]\n"
     "                                     run the *.test.yaml policy tests under PATHs\n"
     "\n"
+    "check, compile, disasm and apply take --target NAME (default dstack; 'any'\n"
+    "checks no kinds or paths).\n"
     "POLICY is a .rules source, a .rbc bundle (told apart by content), or a folder:\n"
     "its *.rules and *.rbc files not starting with '.', sorted. 'rulec COMMAND --help'\n"
     "describes each command.\n"
