@@ -87,6 +87,12 @@ def group_caps($cap; $who; $unit):
         then forbid("\($who) may request at most \($cap) \($unit) (\($what) \($g | rd(["name"]) | fmt) asks for \($m | fmt))")
         else . end));
 
+# `sum g in replicas: count x GPUs` plus `sum g in groups: nodes x GPUs`.
+def group_total:
+  def gpus: rd(["resources", "gpu", "count", "max"]) // rd(["resources", "gpu", "count", "min"]) // 0;
+  ([groups("replicas")[] | (rd(["count", "max"]) // rd(["count", "min"]) // rd(["count"])) * gpus] | add // 0)
+  + ([groups("groups")[] | (rd(["nodes"]) // 1) * gpus] | add // 0);
+
 def gpu_limits:
   if $kind != "run" then . else
     ["configuration", "resources", "gpu", "count", "min"] as $minp
@@ -103,6 +109,8 @@ def gpu_limits:
         (if ($min | gt(8)) then forbid("runs may request at most 8 GPUs (asked for \($min | fmt))") else . end)
         | group_caps(8; "runs"; "GPUs")
       end
+      | if group_total > 16
+        then forbid("runs may use at most 16 GPUs in total across their replica and node groups") else . end
   end;
 
 def registry:

@@ -167,6 +167,25 @@ def group_caps(spec, ctx, cap, who, unit):
                                   % (who, cap, unit, what, fmt(get(g, "name")), fmt(gmin)))
 
 
+def first(*vals):
+    """`a ?? b ?? c`: the first that is not None."""
+    return next((v for v in vals if v is not None), None)
+
+
+def group_total(spec):
+    """`sum g in replicas: count x GPUs` plus `sum g in groups: nodes x GPUs`, upper
+    bounds first. (The corpus's terms are all numbers; the rules language stops the
+    decision on one that is not.)"""
+    def gpus(g):
+        return first(get(g, "resources", "gpu", "count", "max"), get(g, "resources", "gpu", "count", "min"), 0)
+    total = 0
+    for g in list_of(spec, "replicas"):
+        total += first(get(g, "count", "max"), get(g, "count", "min"), get(g, "count")) * gpus(g)
+    for g in list_of(spec, "groups"):
+        total += first(get(g, "nodes"), 1) * gpus(g)
+    return total
+
+
 def gpu_limits(spec, ctx, kind):
     if kind != "run":
         return
@@ -185,6 +204,8 @@ def gpu_limits(spec, ctx, kind):
         if gt(gmin, 8):
             ctx.errors.append("runs may request at most 8 GPUs (asked for %s)" % fmt(gmin))
         group_caps(spec, ctx, 8, "runs", "GPUs")
+    if group_total(spec) > 16:
+        ctx.errors.append("runs may use at most 16 GPUs in total across their replica and node groups")
 
 
 APPROVED = ["docker.io/library/", "nvcr.io/nvidia/", "ghcr.io/dstackai/", "python:", "rocm/",

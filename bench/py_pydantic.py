@@ -325,6 +325,32 @@ INTERN = re.compile(r"^intern-")
 CONTRACTOR = re.compile(r"^(contractor|ext)-", re.I)
 
 
+def _first(*vals):
+    """`a ?? b ?? c`: the first that is not None."""
+    return next((v for v in vals if v is not None), None)
+
+
+def _dig(d, *keys):
+    for k in keys:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(k)
+    return d
+
+
+def _group_total(conf):
+    """`sum g in replicas: count x GPUs` plus `sum g in groups: nodes x GPUs`, upper
+    bounds first (the groups stay raw JSON)."""
+    def gpus(g):
+        return _first(_dig(g, "resources", "gpu", "count", "max"), _dig(g, "resources", "gpu", "count", "min"), 0)
+    total = 0
+    for g in _groups(conf, "replicas"):
+        total += _first(_dig(g, "count", "max"), _dig(g, "count", "min"), _dig(g, "count")) * gpus(g)
+    for g in _groups(conf, "groups"):
+        total += _first(_dig(g, "nodes"), 1) * gpus(g)
+    return total
+
+
 class GpuLimitsPolicy:
     def on_run_apply(self, user, project, spec, errors, warnings):
         count = _gpu_count(spec)
@@ -345,6 +371,8 @@ class GpuLimitsPolicy:
             if gmin is not None and gmin > 8:
                 errors.append("runs may request at most 8 GPUs (asked for %d)" % gmin)
             _group_caps(spec.configuration, errors, 8, "runs", "GPUs")
+        if _group_total(spec.configuration) > 16:
+            errors.append("runs may use at most 16 GPUs in total across their replica and node groups")
 
 
 APPROVED = ("docker.io/library/", "nvcr.io/nvidia/", "ghcr.io/dstackai/", "python:", "rocm/",

@@ -26,6 +26,7 @@ typedef struct scope {
     const char *vars[RV_SLOTS_MAX];
     const char *keys[RV_SLOTS_MAX];   /* `each KEY, VALUE in MAP`: the key's name; else NULL */
     rc_shape *shapes[RV_SLOTS_MAX];   /* per block kind: what the variable visits */
+    bool witness[RV_SLOTS_MAX];       /* a closed quantifier's variable, read in a message */
     uint32_t depth;
 } scope;
 
@@ -55,6 +56,10 @@ typedef struct checker {
     size_t nkinds;
     narrowing narrow[MAX_NARROW];
     size_t nnarrow;
+    /* The quantifiers closed so far in the current statement: a path
+     * named like one of their variables after it ends gets a hint. */
+    const rc_expr *closed[RV_SLOTS_MAX];
+    size_t nclosed;
 } checker;
 
 static const char *const ctx_names[RV_CTX__COUNT] = {"user", "project", "kind"};
@@ -270,6 +275,16 @@ static void narrowing_text(checker *c, const narrowing *nw, char *out, size_t si
     ru_buf_free(&b);
 }
 
+/* A quantifier of the current statement, closed already, whose variable
+ * is NAME. */
+static const rc_expr *closed_quantifier(const checker *c, const char *name)
+{
+    for (size_t i = c->nclosed; i-- > 0;)
+        if (strcmp(c->closed[i]->u.quant.var, name) == 0)
+            return c->closed[i];
+    return NULL;
+}
+
 /* Walks e's segments through the shapes of each block kind; out[k] gets
  * the shape at the end. With report, an impossible step is an error at the
  * segment, once per path (at the first kind it fails in). Returns false
@@ -281,7 +296,8 @@ static bool path_shapes(checker *c, const rc_expr *e, rc_shape *out, bool report
         if (e->root == RC_ROOT_SPEC) {
             out[k] = c->roots[k];
             first = 0;
-        } else if (e->root == RC_ROOT_LOCAL && c->sc.shapes[e->index]) {
+        } else if ((e->root == RC_ROOT_LOCAL || e->root == RC_ROOT_WITNESS) &&
+                   c->sc.shapes[e->index]) {
             out[k] = c->sc.shapes[e->index][k];
             first = 1;
         } else {
@@ -306,7 +322,16 @@ static bool path_shapes(checker *c, const rc_expr *e, rc_shape *out, bool report
                 out[k] = next;
                 continue;
             }
-            if (report) {
+            const rc_expr *q = i == 0 && e->root == RC_ROOT_SPEC && !g->is_index && !g->expr
+                                   ? closed_quantifier(c, g->key)
+                                   : NULL;
+            if (report && q) {
+                error(c, g->loc, "'%s' is the variable of the quantifier at %d:%d, which ends with "
+                      "its condition; a message names the element it stopped at only when the "
+                      "condition is 'any %s in ...' or 'not (all %s in ...)'; use an each block "
+                      "to name every element", g->key, q->loc.first_line, q->loc.first_column,
+                      g->key, g->key);
+            } else if (report) {
                 ru_buf where;
                 ru_buf_init(&where, c->arena->alloc, c->arena->ud);
                 path_text(&where, e, i);
@@ -440,7 +465,7 @@ static void check_path(checker *c, rc_expr *e)
         if (root->is_index || !root->key)
             break;
         if (strcmp(c->sc.vars[d], root->key) == 0) {
-            e->root = RC_ROOT_LOCAL;
+            e->root = c->sc.witness[d] ? RC_ROOT_WITNESS : RC_ROOT_LOCAL;
             e->index = d;
             break;
         }
@@ -667,8 +692,9 @@ static unsigned expr_types(checker *c, const rc_expr *e)
     case RC_E_UNARY:
         return e->u.op.op == RC_OP_NOT ? RC_T_BOOL : RC_T_INT | RC_T_FLOAT;
     case RC_E_MATCH:
-    case RC_E_QUANT:
         return RC_T_BOOL;
+    case RC_E_QUANT:
+        return e->u.quant.q == RC_Q_SUM ? RC_T_INT | RC_T_FLOAT : RC_T_BOOL;
     case RC_E_BINARY:
         switch (e->u.op.op) {
         case RC_OP_SUB: case RC_OP_MUL: case RC_OP_DIV: case RC_OP_MOD:
@@ -699,7 +725,8 @@ static unsigned expr_types(checker *c, const rc_expr *e)
             return e->u.path.nseg ? RC_T_ANY : RC_T_STRING;
         if (e->root == RC_ROOT_KEY)
             return RC_T_STRING;
-        if ((e->root != RC_ROOT_SPEC && e->root != RC_ROOT_LOCAL) || !c->nkinds)
+        if ((e->root != RC_ROOT_SPEC && e->root != RC_ROOT_LOCAL && e->root != RC_ROOT_WITNESS) ||
+            !c->nkinds)
             return RC_T_ANY;
         rc_shape shapes[MAX_KINDS];
         if (!path_shapes(c, e, shapes, false))
@@ -945,6 +972,33 @@ static void check_regex(checker *c, rc_expr *e)
     error(c, at, "invalid regex: %s", (const char *)text);
 }
 
+/* A sum adds numbers over a list's items: a term whose every possible
+ * type is something else would stop every decision that reaches it, and a
+ * collection that can never be a list makes the sum always 0. (lint.c says
+ * the same of literals; here the schema tells.) */
+static void check_sum(checker *c, const rc_expr *e)
+{
+    const rc_expr *term = e->u.quant.cond, *over = e->u.quant.over;
+    unsigned t = expr_types(c, term);
+    ru_buf tb;
+    ru_buf_init(&tb, c->arena->alloc, c->arena->ud);
+    if (t != RC_T_ANY && !(t & (RC_T_INT | RC_T_FLOAT))) {
+        rc_types_describe(t, &tb);
+        ru_buf_terminate(&tb);
+        error(c, term->loc, "type error: sum adds numbers, but this term is %s", tb.data);
+    }
+    unsigned o = expr_types(c, over);
+    if (over->kind == RC_E_PATH && o != RC_T_ANY && !(o & RC_T_LIST)) {
+        tb.len = 0;
+        rc_types_describe(o, &tb);
+        ru_buf_terminate(&tb);
+        rc_diag(c->diags, RC_WARNING, c->src, e->loc,
+                "this sum is always 0: 'sum' adds over the items of a list, and this is %s; sum "
+                "over a list (values(m) for a map's values)", tb.data);
+    }
+    ru_buf_free(&tb);
+}
+
 /* Opens the scope of a quantifier's or each block's variable, which visits
  * the elements of `over` (typed from the schema when over is a path).
  * Returns its slot. The caller checked the nesting limit. */
@@ -1036,9 +1090,28 @@ static void check_expr(checker *c, rc_expr *e)
         }
         e->index = push_var(c, e->u.quant.var, e->u.quant.over);
         check_expr(c, e->u.quant.cond);
+        if (e->u.quant.q == RC_Q_SUM)
+            check_sum(c, e);
         c->sc.depth--;
+        if (c->nclosed < RV_SLOTS_MAX)
+            c->closed[c->nclosed++] = e;
         return;
     }
+}
+
+/* The quantifier whose variable a forbid-if or warn-if message may name:
+ * the condition's own `any X in ...: ...` (X is the element that made it
+ * true) or `not all X in ...: ...` (X is the element that made the `all`
+ * false). Any other condition binds nothing: when it is true there is no
+ * one element that made it so. */
+static const rc_expr *witness_quantifier(const rc_expr *cond)
+{
+    if (cond && cond->kind == RC_E_UNARY && cond->u.op.op == RC_OP_NOT &&
+        cond->u.op.lhs->kind == RC_E_QUANT && cond->u.op.lhs->u.quant.q == RC_Q_ALL)
+        return cond->u.op.lhs;
+    if (cond && cond->kind == RC_E_QUANT && cond->u.quant.q == RC_Q_ANY)
+        return cond;
+    return NULL;
 }
 
 /* ---- message templates ---- */
@@ -1350,6 +1423,7 @@ static bool push_narrowing(checker *c, const rc_expr *cond, bool negated)
 static void check_stmt(checker *c, rc_stmt *s)
 {
     bool v;
+    c->nclosed = 0;
     switch (s->kind) {
     case RC_S_SET:
     case RC_S_DEFAULT:
@@ -1377,15 +1451,28 @@ static void check_stmt(checker *c, rc_stmt *s)
             check_expr(c, s->tags[i].value);
         return;
     case RC_S_FORBID:
-    case RC_S_WARN:
+    case RC_S_WARN: {
         if (s->cond) {
             check_expr(c, s->cond);
             if (truthy_literal(s->cond, &v) && !v)
                 rc_diag(c->diags, RC_WARNING, c->src, s->loc,
                         "this statement can never run: its condition is always false");
         }
-        split_template(c, s);
+        /* The message may name the element the condition's quantifier
+         * stopped at: it reopens that variable, in the same slot, as a
+         * witness (read with WITNESS, after the loop). */
+        const rc_expr *q = witness_quantifier(s->cond);
+        if (q && q->index == c->sc.depth && c->sc.depth < RV_SLOTS_MAX) {
+            push_var(c, q->u.quant.var, q->u.quant.over);
+            c->sc.witness[q->index] = true;
+            split_template(c, s);
+            c->sc.witness[q->index] = false;
+            c->sc.depth--;
+        } else {
+            split_template(c, s);
+        }
         return;
+    }
     case RC_S_MATCH:
         check_expr(c, s->cond);
         if (truthy_literal(s->cond, &v)) {

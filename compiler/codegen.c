@@ -220,7 +220,8 @@ static void gen_path(gen *g, const rc_expr *e)
         return;
     }
     case RC_ROOT_LOCAL:
-        emit_ax(g, RV_OP_LOCAL, e->index, e->loc);
+    case RC_ROOT_WITNESS:
+        emit_ax(g, e->root == RC_ROOT_LOCAL ? RV_OP_LOCAL : RV_OP_WITNESS, e->index, e->loc);
         gen_segs(g, e, 1);
         return;
     case RC_ROOT_KEY:
@@ -267,19 +268,25 @@ static void gen_logic(gen *g, const rc_expr *e, bool is_and)
     patch_here(g, end_jump, e->loc);
 }
 
+/* any/all/sum X in C: BODY  =>  C; X_BEGIN L[slot] -> E; BODY; X_NEXT L[slot]; E: */
 static void gen_quant(gen *g, const rc_expr *e)
 {
-    bool all = e->u.quant.all;
+    rv_opcode begin_op = e->u.quant.q == RC_Q_ALL   ? RV_OP_ALL_BEGIN
+                         : e->u.quant.q == RC_Q_SUM ? RV_OP_SUM_BEGIN
+                                                    : RV_OP_ANY_BEGIN;
+    rv_opcode next_op = e->u.quant.q == RC_Q_ALL   ? RV_OP_ALL_NEXT
+                        : e->u.quant.q == RC_Q_SUM ? RV_OP_SUM_NEXT
+                                                   : RV_OP_ANY_NEXT;
     gen_expr(g, e->u.quant.over);
-    uint32_t begin = emit(g, RV_MAKE_ABX(all ? RV_OP_ALL_BEGIN : RV_OP_ANY_BEGIN, e->index, 0));
+    uint32_t begin = emit(g, RV_MAKE_ABX(begin_op, e->index, 0));
     gen_expr(g, e->u.quant.cond);
     uint32_t next = g->p->ncode;
     uint32_t back = next - (begin + 1);   /* to the body's first instruction */
     uint32_t exit = next - begin;         /* from begin+1 to past NEXT */
     if (back > RV_MAX_BX || exit > RV_MAX_BX)
         too_big(g, e->loc, "instructions in one quantifier");
-    emit(g, RV_MAKE_ABX(all ? RV_OP_ALL_NEXT : RV_OP_ANY_NEXT, e->index, back & RV_MAX_BX));
-    g->p->code[begin] = RV_MAKE_ABX(all ? RV_OP_ALL_BEGIN : RV_OP_ANY_BEGIN, e->index, exit & RV_MAX_BX);
+    emit(g, RV_MAKE_ABX(next_op, e->index, back & RV_MAX_BX));
+    g->p->code[begin] = RV_MAKE_ABX(begin_op, e->index, exit & RV_MAX_BX);
 }
 
 static void gen_expr(gen *g, const rc_expr *e)

@@ -148,7 +148,8 @@ static unsigned type_of(const linter *l, const rc_expr *e)
     case RC_E_MAP: return T_MAP;
     case RC_E_PATH: return e->u.path.dollar ? dollar_type(l, e) : T_ANY;
     case RC_E_UNARY: return e->u.op.op == RC_OP_NOT ? T_BOOL : T_NUMBER;
-    case RC_E_MATCH: case RC_E_QUANT: return T_BOOL;
+    case RC_E_MATCH: return T_BOOL;
+    case RC_E_QUANT: return e->u.quant.q == RC_Q_SUM ? T_NUMBER : T_BOOL;
     case RC_E_BINARY:
         switch (e->u.op.op) {
         case RC_OP_COALESCE: {
@@ -328,11 +329,30 @@ static void lint_regex(linter *l, const rc_expr *e)
             quote(l, a, "...", q, sizeof q), e->u.match.negated ? "!~" : "=~");
 }
 
-static void lint_quant(linter *l, const rc_expr *e)
+/* A sum over what is never a list (a literal map, a number) is always 0. */
+static void lint_sum(linter *l, const rc_expr *e)
 {
     const rc_expr *over = e->u.quant.over;
     unsigned t = type_of(l, over);
-    bool all = e->u.quant.all;
+    char what[64];
+    bool empty = over->kind == RC_E_LIST && over->u.list.n == 0;
+    if ((t & T_LIST) && !empty)
+        return;
+    rc_diag(l->diags, RC_WARNING, l->src, e->loc,
+            "this sum is always 0: 'sum' adds over the items of a list, and %s has none; sum "
+            "over a list (values(m) for a map's values)",
+            empty ? "an empty list" : types_text(t, what, sizeof what));
+}
+
+static void lint_quant(linter *l, const rc_expr *e)
+{
+    if (e->u.quant.q == RC_Q_SUM) {
+        lint_sum(l, e);
+        return;
+    }
+    const rc_expr *over = e->u.quant.over;
+    unsigned t = type_of(l, over);
+    bool all = e->u.quant.q == RC_Q_ALL;
     char what[64];
     if (t & (T_LIST | T_MAP)) {
         bool empty = (over->kind == RC_E_LIST && over->u.list.n == 0) ||
@@ -493,7 +513,8 @@ static bool fixed_truth(const rc_expr *e, bool *value, bool *plain)
         }
         return false;
     }
-    if (e->kind == RC_E_QUANT && fixed_truth(e->u.quant.cond, &a, &p) && a == e->u.quant.all) {
+    if (e->kind == RC_E_QUANT && e->u.quant.q != RC_Q_SUM && fixed_truth(e->u.quant.cond, &a, &p) &&
+        a == (e->u.quant.q == RC_Q_ALL)) {
         *value = a;  /* any: false; all: true; whatever the collection */
         return true;
     }

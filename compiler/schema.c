@@ -49,6 +49,14 @@ static bool structural(const rv_node *n)
            member(n, "additionalProperties") || member(n, "enum") || member(n, "const");
 }
 
+/* A schema that only constrains a value (required, minItems, ...): no
+ * type, fields, items, reference or union of its own. */
+static bool constraint_only(const rv_node *n)
+{
+    return n && n->type == RV_OBJECT && !structural(n) && !member(n, "$ref") &&
+           !member(n, "anyOf") && !member(n, "oneOf") && !member(n, "allOf");
+}
+
 /* Adds the concrete members of n: references followed, unions flattened. */
 static void expand(const rv_node *root, const rv_node *n, acc *x, int depth)
 {
@@ -79,8 +87,15 @@ static void expand(const rv_node *root, const rv_node *n, acc *x, int depth)
         if (!list || list->type != RV_ARRAY)
             continue;
         united = true;
-        for (uint32_t i = 0; i < list->len; i++)
+        for (uint32_t i = 0; i < list->len; i++) {
+            /* Beside a shape of its own, a member that only constrains
+             * (dstack's ReplicaGroup: anyOf [{required: [replicas]},
+             * {required: [count]}]) narrows that shape and adds none: read
+             * as "any value" it would hide every field of the object. */
+            if (structural(n) && constraint_only(list->u.items[i]))
+                continue;
             expand(root, list->u.items[i], x, depth + 1);
+        }
     }
     if (united && !structural(n))
         return;

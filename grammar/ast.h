@@ -49,8 +49,12 @@ typedef enum rc_expr_kind {
     RC_E_BINARY,     /* op: everything else but matches */
     RC_E_MATCH,      /* lhs =~ /regex/ or !~ (negated) */
     RC_E_CALL,       /* name(args) */
-    RC_E_QUANT       /* any/all var in over: cond */
+    RC_E_QUANT       /* any/all/sum var in over: cond (u.quant.q) */
 } rc_expr_kind;
+
+/* What a quantifier-shaped expression computes over its collection:
+ * any/all test a condition (a bool); sum adds a number per list element. */
+typedef enum rc_quant_kind { RC_Q_ANY, RC_Q_ALL, RC_Q_SUM } rc_quant_kind;
 
 typedef enum rc_op {
     RC_OP_COALESCE, RC_OP_OR, RC_OP_AND, RC_OP_NOT,
@@ -95,6 +99,8 @@ typedef struct rc_string {
 typedef enum rc_root {
     RC_ROOT_SPEC,    /* the spec: segs[0] is its first key */
     RC_ROOT_LOCAL,   /* a quantifier variable: segs[0] is the variable */
+    RC_ROOT_WITNESS, /* in a forbid-if/warn-if message, the variable of the condition's
+                      * `any` (or `not all`): the element it stopped at; index is its slot */
     RC_ROOT_KEY,     /* the key variable of `each KEY, VALUE in MAP`: index is its slot */
     RC_ROOT_CTX,     /* $user $project $kind */
     RC_ROOT_PARAM    /* $param */
@@ -131,7 +137,7 @@ struct rc_expr {
         } match;
         struct { const char *name; rc_loc name_loc; rc_expr **args; size_t nargs; } call;
         struct {
-            bool all;
+            rc_quant_kind q;
             const char *var;
             rc_loc var_loc;
             rc_expr *over;

@@ -236,11 +236,11 @@ static rc_expr *match_expr(rc_parser *p, rc_expr *lhs, bool negated, rc_regex_to
     return e;
 }
 
-static rc_expr *quant_expr(rc_parser *p, bool all, rc_name var, rc_loc var_loc, rc_expr *over,
+static rc_expr *quant_expr(rc_parser *p, rc_quant_kind q, rc_name var, rc_loc var_loc, rc_expr *over,
                            rc_expr *cond, rc_loc loc)
 {
     rc_expr *e = rc_expr_new(B, RC_E_QUANT, loc);
-    e->u.quant.all = all;
+    e->u.quant.q = q;
     e->u.quant.var = rc_build_strndup(B, var.s, var.len);
     e->u.quant.var_loc = var_loc;
     e->u.quant.over = over;
@@ -280,7 +280,7 @@ static rc_stmt *write_stmt(rc_parser *p, rc_stmt_kind kind, rc_expr *path, rc_ex
 %token KW_SET "set" KW_DEFAULT "default" KW_UNSET "unset" KW_APPEND "append"
 %token KW_APPEND_TAGS "append-tags" KW_FORBID "forbid" KW_FORBID_IF "forbid-if"
 %token KW_WARN "warn" KW_WARN_IF "warn-if" KW_MATCH "match" KW_ELSE "else" KW_EACH "each"
-%token KW_ANY "any" KW_ALL "all" KW_IN "in" KW_AND "and" KW_OR "or" KW_NOT "not"
+%token KW_ANY "any" KW_ALL "all" KW_SUM "sum" KW_IN "in" KW_AND "and" KW_OR "or" KW_NOT "not"
 %token KW_NULL "null" KW_TRUE "true" KW_FALSE "false"
 
 %token OP_COALESCE "??" OP_EQ "==" OP_NE "!=" OP_LE "<=" OP_GE ">="
@@ -504,8 +504,9 @@ expr:
 ;
 
 quant:
-  KW_ANY IDENT KW_IN sum ':' expr { $$ = quant_expr(p, false, $2, @2, $4, $6, @$); }
-| KW_ALL IDENT KW_IN sum ':' expr { $$ = quant_expr(p, true, $2, @2, $4, $6, @$); }
+  KW_ANY IDENT KW_IN sum ':' expr { $$ = quant_expr(p, RC_Q_ANY, $2, @2, $4, $6, @$); }
+| KW_ALL IDENT KW_IN sum ':' expr { $$ = quant_expr(p, RC_Q_ALL, $2, @2, $4, $6, @$); }
+| KW_SUM IDENT KW_IN sum ':' expr { $$ = quant_expr(p, RC_Q_SUM, $2, @2, $4, $6, @$); }
 ;
 
 coalesce:
@@ -732,6 +733,7 @@ keyword:
 | KW_MATCH { $$ = kw("match"); }       | KW_ELSE { $$ = kw("else"); }
 | KW_EACH { $$ = kw("each"); }
 | KW_ANY { $$ = kw("any"); }           | KW_ALL { $$ = kw("all"); }
+| KW_SUM { $$ = kw("sum"); }
 | KW_IN { $$ = kw("in"); }             | KW_AND { $$ = kw("and"); }
 | KW_OR { $$ = kw("or"); }             | KW_NOT { $$ = kw("not"); }
 | KW_NULL { $$ = kw("null"); }         | KW_TRUE { $$ = kw("true"); }
@@ -943,7 +945,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, rc_p
     const yysymbol_kind_t expr_start[] = {
         YYSYMBOL_IDENT, YYSYMBOL_DOLLAR, YYSYMBOL_STRING, YYSYMBOL_INT, YYSYMBOL_FLOAT,
         YYSYMBOL_KW_NULL, YYSYMBOL_KW_TRUE, YYSYMBOL_KW_FALSE, YYSYMBOL_KW_NOT,
-        YYSYMBOL_KW_ANY, YYSYMBOL_KW_ALL, SYM('('), SYM('['), SYM('{'), SYM('-'),
+        YYSYMBOL_KW_ANY, YYSYMBOL_KW_ALL, YYSYMBOL_KW_SUM, SYM('('), SYM('['), SYM('{'), SYM('-'),
     };
     const yysymbol_kind_t stmt_start[] = {
         YYSYMBOL_KW_SET, YYSYMBOL_KW_DEFAULT, YYSYMBOL_KW_UNSET, YYSYMBOL_KW_APPEND,
@@ -1005,7 +1007,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, rc_p
         const char *sep = i == 0 ? ", expected " : i == nw - 1 ? " or " : ", ";
         n += (size_t)snprintf(msg + n, sizeof msg - n, "%s%s", sep, words[i]);
     }
-    if (has_expr && (tok == YYSYMBOL_KW_ANY || tok == YYSYMBOL_KW_ALL) && n < sizeof msg)
+    if (has_expr && (tok == YYSYMBOL_KW_ANY || tok == YYSYMBOL_KW_ALL || tok == YYSYMBOL_KW_SUM) && n < sizeof msg)
         n += (size_t)snprintf(msg + n, sizeof msg - n, " (a quantifier here needs parentheses)");
     /* What users of other languages write. */
     if (is_if && raw_in[YYSYMBOL_KW_MATCH] && !has_stmt && n < sizeof msg)

@@ -139,7 +139,9 @@ static void put_instruction(ru_buf *b, const rv_program *prog, size_t pi, uint32
         break;
     case RV_OPND_LOOP_EXIT:
         ru_buf_printf(b, "L[%u], %s -> %lu", a,
-                      op == RV_OP_EACH_PAIRS ? "not a map or empty" : "empty",
+                      op == RV_OP_EACH_PAIRS ? "not a map or empty"
+                      : op == RV_OP_EACH_BEGIN || op == RV_OP_SUM_BEGIN ? "not a list or empty"
+                                                                         : "empty",
                       (unsigned long)pc + 1 + bx);
         break;
     case RV_OPND_LOOP_BACK:
@@ -150,6 +152,9 @@ static void put_instruction(ru_buf *b, const rv_program *prog, size_t pi, uint32
         break;
     case RV_OPND_KEY:
         ru_buf_printf(b, "key of L[%u]", ax);
+        break;
+    case RV_OPND_WITNESS:
+        ru_buf_printf(b, "where L[%u] stopped", ax);
         break;
     case RV_OPND_EACH_IN:
         /* each ... in configuration.replicas / in L[0].items */

@@ -1207,6 +1207,17 @@ static const rv_node *iter_current(const rv_iter *it)
     return it->coll->type == RV_ARRAY ? it->coll->u.items[it->i] : it->coll->u.members[it->i].value;
 }
 
+/* Where a closed quantifier stopped: the element that made `any` true or
+ * `all` false, or null when it ran to the end, never ran, or (the slots
+ * are cleared when each policy starts) belongs to no quantifier yet. */
+static const rv_node *iter_witness(const rv_iter *it)
+{
+    if (!it->coll || (it->coll->type != RV_ARRAY && it->coll->type != RV_OBJECT) ||
+        it->i >= it->coll->len)
+        return &rv_null_node;
+    return iter_current(it);
+}
+
 static bool iter_start(rv_iter *it, const rv_node *coll)
 {
     it->coll = coll;
@@ -1250,6 +1261,11 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
             vm->trace(vm->trace_ud, e->pol_index, e->pc, -1);          \
     } while (0)
 #define CHECK(x) do { if (!(r = (x))) goto out_of_memory; } while (0)
+
+    /* WITNESS reads a closed quantifier's slot: clear the slots so that
+     * nothing left by an earlier policy or decision is ever read. */
+    for (uint32_t i = 0; i < p->nslots; i++)
+        vm->iters[i].coll = NULL;
 
     for (;;) {
         vmfetch();
@@ -1414,6 +1430,40 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
                 *sp++ = boolean(RV_GET_OP(ins) == RV_OP_ALL_BEGIN);
                 pc += RV_GET_BX(ins);
             }
+            vmbreak;
+        }
+        vmcase(SUM_BEGIN) {
+            rv_iter *it = &vm->iters[RV_GET_A(ins)];
+            const rv_node *coll = *--sp;
+            it->coll = coll;
+            it->i = 0;
+            CHECK(new_int(e, 0));
+            it->total = r;
+            /* A sum visits a list's elements only, as an each block does:
+             * a map here is a dstack range ({min, max}) or the like, not
+             * a collection of terms. Anything else sums to 0. */
+            if (coll->type != RV_ARRAY || coll->len == 0) {
+                *sp++ = r;
+                pc += RV_GET_BX(ins);
+            }
+            vmbreak;
+        }
+        vmcase(SUM_NEXT) {
+            rv_iter *it = &vm->iters[RV_GET_A(ins)];
+            const rv_node *n = *--sp;
+            if (!is_num(n))
+                CHECK(cannot_apply(e, "sum", n, NULL, "each term must be a number (give a "
+                                   "missing one a default with '?\?')"));
+            CHECK(arith(e, RV_OP_ADD, it->total, n));
+            it->total = r;
+            if (++it->i >= it->coll->len)
+                *sp++ = it->total;
+            else
+                pc = e->pc - RV_GET_BX(ins);  /* bounded: no writes in the body */
+            vmbreak;
+        }
+        vmcase(WITNESS) {
+            *sp++ = iter_witness(&vm->iters[RV_GET_AX(ins)]);
             vmbreak;
         }
         vmcase(ANY_NEXT) vmcase(ALL_NEXT) {

@@ -52,7 +52,10 @@ typedef enum rv_operand {
     RV_OPND_EACH_IN,    /* A: 0 the spec, n: the element of L[n-1]; Bx indexes P, read */
     RV_OPND_EACH_WPATH, /* A names the innermost open EACH slot; Bx indexes P, written below
                          * its element: the path must not be empty */
-    RV_OPND_KEY         /* Ax names an open EACH_PAIRS slot (its collection is a map) */
+    RV_OPND_KEY,        /* Ax names an open EACH_PAIRS slot (its collection is a map) */
+    RV_OPND_WITNESS     /* Ax names a slot below nslots that is not open here: a closed
+                         * quantifier's, read after it (the interpreter clears every slot
+                         * when a policy starts, so an unused one reads null) */
 } rv_operand;
 
 /* Marker for a variable stack effect (the verifier computes it from the
@@ -114,7 +117,10 @@ typedef enum rv_operand {
     X(UNSET_EL,  RV_OPND_EACH_WPATH, 0, 0, "remove element of L[A] at P[Bx]")                      \
     X(APPEND_EL, RV_OPND_EACH_WPATH, 1, 0, "append pop to the list at element of L[A] at P[Bx]") \
     X(EACH_PAIRS, RV_OPND_LOOP_EXIT, 0, 0, "L[A] := the map EACH_IN names; not a map or empty: pc += Bx") \
-    X(KEY,       RV_OPND_KEY,       0, 1, "push the key (a string) of L[Ax]'s current member")
+    X(KEY,       RV_OPND_KEY,       0, 1, "push the key (a string) of L[Ax]'s current member") \
+    X(SUM_BEGIN, RV_OPND_LOOP_EXIT, 1, 0, "pop collection into L[A], total := 0; not a list or empty: push 0, pc += Bx") \
+    X(SUM_NEXT,  RV_OPND_LOOP_BACK, 1, 1, "pop n (a number), total += n; last: push total, else next, pc := this pc - Bx") \
+    X(WITNESS,   RV_OPND_WITNESS,   0, 1, "push the element at which L[Ax]'s quantifier stopped, or null")
 
 typedef enum rv_opcode {
 #define RV_OP_ENUM(name, opnd, pops, pushes, doc) RV_OP_##name,

@@ -16,7 +16,7 @@ typedef struct vloop {
     uint32_t begin;  /* pc of X_BEGIN */
     uint32_t exit;   /* its exit target: must be the pc after X_NEXT */
     uint32_t slot;
-    rv_opcode begin_op;  /* ANY_BEGIN, ALL_BEGIN, EACH_BEGIN or EACH_PAIRS */
+    rv_opcode begin_op;  /* ANY_BEGIN, ALL_BEGIN, SUM_BEGIN, EACH_BEGIN or EACH_PAIRS */
 } vloop;
 
 typedef struct verifier {
@@ -209,6 +209,7 @@ static bool check_structure(verifier *v)
             vloop *l = &open[nopen - 1];
             bool closes = op == RV_OP_ANY_NEXT   ? l->begin_op == RV_OP_ANY_BEGIN
                           : op == RV_OP_ALL_NEXT ? l->begin_op == RV_OP_ALL_BEGIN
+                          : op == RV_OP_SUM_NEXT ? l->begin_op == RV_OP_SUM_BEGIN
                                                  : is_each(l->begin_op);
             if (!closes)
                 return fail(v, pc, "closes the %s at pc %u", rv_opcode_names[l->begin_op],
@@ -265,6 +266,13 @@ static bool check_structure(verifier *v)
                             "map's members have keys", ax, rv_opcode_names[l->begin_op], l->begin);
             break;
         }
+        case RV_OPND_WITNESS:
+            /* After its quantifier: an open slot is read with LOCAL. */
+            if (ax >= p->nslots)
+                return fail(v, pc, "slot %u out of range (%u slots)", ax, p->nslots);
+            if (open_loop(open, nopen, ax))
+                return fail(v, pc, "slot %u is open here: its element is read with LOCAL", ax);
+            break;
         case RV_OPND_NONE:
         case RV_OPND_NVALUES:
         case RV_OPND_NPAIRS:
@@ -377,6 +385,7 @@ static bool check_stack(verifier *v)
             break;
         case RV_OP_ANY_BEGIN:
         case RV_OP_ALL_BEGIN:
+        case RV_OP_SUM_BEGIN:
             /* Empty collection: the result is pushed and the body skipped. */
             if (!merge(v, pc, pc + 1 + bx, d))
                 return false;
@@ -399,9 +408,10 @@ static bool check_stack(verifier *v)
             fall = d;
             break;
         case RV_OP_ANY_NEXT:
-        case RV_OP_ALL_NEXT: {
+        case RV_OP_ALL_NEXT:
+        case RV_OP_SUM_NEXT: {
             /* The backward edge carries the body's start depth: each round
-             * of the body must consume exactly its condition. */
+             * of the body must consume exactly its condition (or term). */
             uint32_t start = pc - bx;
             if (v->depth[start] != d - 1)
                 return fail(v, pc, "the body leaves depth %d below its condition, but starts at %d",

@@ -38,6 +38,7 @@ typedef struct rv_iter {
      * below an element (configuration.replicas[1].resources...). */
     uint32_t parent;      /* 0: path from the spec; n: from the element of L[n-1] */
     const rv_path *path;
+    const rv_node *total; /* SUM loops only: the running total */
 } rv_iter;
 
 struct rv_vm {

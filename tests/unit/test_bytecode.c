@@ -906,6 +906,108 @@ static void test_verify_index(void **state)
     assert_int_equal(live_blocks, 0);
 }
 
+/* SUM loops and WITNESS reads (issue 10): a sum is a quantifier whose body
+ * yields a term; WITNESS reads a closed quantifier's slot, never an open
+ * one, never one out of range. */
+static void test_verify_sum_witness(void **state)
+{
+    (void)state;
+    pb bb, *b = &bb;
+    uint32_t px;
+    rv_error err;
+
+    /* The shapes the compiler emits load. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    px = pb_path(b, "xs");
+    OPX(GET, px);              /* 0 */
+    OPAB(SUM_BEGIN, 0, 2);     /* 1 -> 4 */
+    OPX(LOCAL, 0);             /* 2 */
+    OPAB(SUM_NEXT, 0, 1);      /* 3 -> 2 */
+    OP(POP);                   /* 4 */
+    OPX(GET, px);              /* 5 */
+    OPAB(ANY_BEGIN, 0, 2);     /* 6 -> 9 */
+    OPX(LOCAL, 0);             /* 7 */
+    OPAB(ANY_NEXT, 0, 1);      /* 8 -> 7 */
+    OPX(JFALSE, 2);            /* 9 -> 12 */
+    OPX(WITNESS, 0);           /* 10 */
+    OP(WARN);                  /* 11 */
+    OP(HALT);                  /* 12 */
+    if (load_policy(b, &err) != RV_OK)
+        fail_msg("%s", err.message);
+    pb_done(b);
+
+    /* SUM_NEXT closing an ANY_BEGIN (and the reverse). */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    px = pb_path(b, "xs");
+    OPX(GET, px);
+    OPAB(ANY_BEGIN, 0, 2);
+    OPX(LOCAL, 0);
+    OPAB(SUM_NEXT, 0, 1);      /* 3 */
+    OP(POP);
+    OP(HALT);
+    expect_verify(b, "pc 3 (SUM_NEXT): closes the ANY_BEGIN at pc 1");
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    px = pb_path(b, "xs");
+    OPX(GET, px);
+    OPAB(SUM_BEGIN, 0, 2);
+    OPX(LOCAL, 0);
+    OPAB(ALL_NEXT, 0, 1);      /* 3 */
+    OP(POP);
+    OP(HALT);
+    expect_verify(b, "pc 3 (ALL_NEXT): closes the SUM_BEGIN at pc 1");
+
+    /* A write in a sum's body: a sum is an expression. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    px = pb_path(b, "xs");
+    OPX(GET, px);
+    OPAB(SUM_BEGIN, 0, 4);     /* 1 -> 6 */
+    OPX(LOCAL, 0);
+    OPX(SET, px);              /* 3 */
+    OPX(LOCAL, 0);
+    OPAB(SUM_NEXT, 0, 3);
+    OP(POP);
+    OP(HALT);
+    expect_verify(b, "pc 3 (SET): not allowed inside a quantifier body (opened at pc 1)");
+
+    /* A body that leaves two terms per round would grow the stack. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    px = pb_path(b, "xs");
+    OPX(GET, px);
+    OPAB(SUM_BEGIN, 0, 3);     /* 1 -> 5 */
+    OPX(LOCAL, 0);
+    OPX(LOCAL, 0);
+    OPAB(SUM_NEXT, 0, 2);      /* 4 */
+    OP(POP);
+    OP(POP);
+    OP(HALT);
+    expect_verify(b, "pc 4 (SUM_NEXT): the body leaves depth 1 below its condition, but starts at 0");
+
+    /* WITNESS inside its own quantifier (LOCAL reads an open slot). */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    px = pb_path(b, "xs");
+    OPX(GET, px);
+    OPAB(ANY_BEGIN, 0, 2);
+    OPX(WITNESS, 0);           /* 2 */
+    OPAB(ANY_NEXT, 0, 1);
+    OP(POP);
+    OP(HALT);
+    expect_verify(b, "pc 2 (WITNESS): slot 0 is open here: its element is read with LOCAL");
+
+    /* WITNESS of a slot the policy does not have. */
+    pb_init(b, "v", 0);
+    b->p.nslots = 1;
+    OPX(WITNESS, 1);           /* 0 */
+    OP(POP);
+    OP(HALT);
+    expect_verify(b, "pc 0 (WITNESS): slot 1 out of range (1 slots)");
+}
+
 /* EACH loops: writes only below the innermost element, no jump into or out
  * of a body, EACH_IN and EACH_BEGIN as a pair, properly nested. */
 /* Loops over a map's members (EACH_PAIRS) and their keys (KEY): the same
@@ -1689,6 +1791,7 @@ int main(void)
         cmocka_unit_test(test_verify_quantifiers),
         cmocka_unit_test(test_verify_each),
         cmocka_unit_test(test_verify_each_map),
+        cmocka_unit_test(test_verify_sum_witness),
         cmocka_unit_test(test_bad_regex),
         cmocka_unit_test(test_set_param),
         cmocka_unit_test(test_disasm),

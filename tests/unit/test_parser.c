@@ -180,7 +180,8 @@ static void dump(sbuf *b, const rc_expr *e)
         put(b, ")");
         break;
     case RC_E_QUANT:
-        put(b, "(%s %s ", e->u.quant.all ? "all" : "any", e->u.quant.var);
+        put(b, "(%s %s ", e->u.quant.q == RC_Q_ALL ? "all" : e->u.quant.q == RC_Q_SUM ? "sum" : "any",
+            e->u.quant.var);
         dump(b, e->u.quant.over);
         put(b, " ");
         dump(b, e->u.quant.cond);
@@ -620,7 +621,7 @@ static void test_quantifiers(void **state)
     assert_int_equal(s->kind, RC_S_FORBID);
     const rc_expr *q = s->cond;
     assert_int_equal(q->kind, RC_E_QUANT);
-    assert_false(q->u.quant.all);
+    assert_int_equal(q->u.quant.q, RC_Q_ANY);
     assert_string_equal(q->u.quant.var, "v");
     assert_loc(q->u.quant.var_loc, 1, 24, 1, 25);
     assert_string_equal(show(q), "(any v configuration.volumes (=~ v.name /^scratch-/))");
@@ -631,6 +632,12 @@ static void test_quantifiers(void **state)
     assert_string_equal(show(value_of(f, "not (any v in xs: v) and (all w in ys: any u in w: u)")),
                         "(and (not (any v xs v)) (all w ys (any u w u)))");
     assert_string_equal(show(value_of(f, "[any v in xs: v, 1]")), "[(any v xs v) 1]");
+    /* sum has the quantifiers' shape: its term extends as far right as it can */
+    assert_string_equal(show(value_of(f, "sum g in xs: g.n * 2 + 1")),
+                        "(sum g xs (+ (* g.n 2) 1))");
+    assert_string_equal(show(value_of(f, "(sum g in xs: g.n) > 4")), "(> (sum g xs g.n) 4)");
+    /* and "sum" stays a field name after a dot or in a map literal */
+    assert_string_equal(show(value_of(f, "a.sum + {sum: 1}")), "(+ a.sum {sum:1})");
 }
 
 static void test_regex_flags_and_division(void **state)

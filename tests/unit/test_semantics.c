@@ -1418,6 +1418,94 @@ static void test_quantifiers(void **state)
     assert_string_equal(r.d.errors[0].text, "no scratch");
 }
 
+/* sum X in LIST: TERM adds one number per list element (issue 10: GPU
+ * totals across replica and node groups). */
+static void test_sum(void **state)
+{
+    (void)state;
+    assert_string_equal(V("sum x in [1, 2, 3]: x"), "6");
+    assert_string_equal(V("sum x in [1, 2.5]: x * 2"), "7.0");
+    assert_string_equal(V("sum x in [[1, 2], [3]]: len(x)"), "3");
+    /* nothing to add: 0 (an int) */
+    assert_string_equal(V("sum x in []: x"), "0");
+    assert_string_equal(V("sum x in null: x"), "0");
+    assert_string_equal(VS("sum x in nope.deep: x", "{}"), "0");
+    /* a list's elements only: a map (a dstack range {min, max}) or a
+     * scalar is not a collection of terms */
+    assert_string_equal(V("sum x in {a: 1, b: 5}: x"), "0");
+    assert_string_equal(V("sum x in values({a: 1, b: 5}): x"), "6");
+    assert_string_equal(V("sum x in \"abc\": x"), "0");
+    assert_string_equal(V("sum x in 7: x"), "0");
+    /* nested, and inside larger expressions */
+    assert_string_equal(V("sum a in [[1, 2], [3]]: sum b in a: b * 10"), "60");
+    assert_string_equal(V("(sum x in [1, 2]: x) + 1"), "4");
+    assert_string_equal(V("(sum x in [4, 5]: x) > 8"), "true");
+    /* the shape of dstack's replica groups: count x GPUs, with defaults */
+    const char *groups =
+        "{\"configuration\":{\"replicas\":["
+        "{\"name\":\"a\",\"count\":{\"min\":1,\"max\":2},"
+        "\"resources\":{\"gpu\":{\"count\":{\"min\":4,\"max\":4}}}},"
+        "{\"name\":\"b\",\"count\":{\"min\":3,\"max\":null},"
+        "\"resources\":{\"gpu\":{\"count\":{\"min\":1,\"max\":null}}}}]}}";
+    assert_string_equal(VS("sum g in configuration.replicas: (g.count.max ?? g.count.min) * "
+                           "(g.resources.gpu.count.max ?? g.resources.gpu.count.min)",
+                           groups),
+                        "11");
+    /* a term that is not a number stops the decision (fail closed):
+     * null included, since a missing count must not count as none */
+    set_cur(must_compile("policy \"p\";\non run {\n  forbid-if (sum g in configuration.replicas: "
+                         "g.count.max) > 4: \"too many\";\n}\n"));
+    res r = eval_prog(cur, "run", "u", groups);
+    assert_int_equal(r.st, RV_EEVAL);
+    assert_string_equal(r.err.message, "p:3: cannot apply sum to null: each term must be a "
+                                       "number (give a missing one a default with '?\?')");
+    assert_string_equal(r.out, groups);
+    set_cur(must_compile("policy \"p\";\non run {\n  forbid-if (sum g in configuration.replicas: "
+                         "g.name) > 4: \"too many\";\n}\n"));
+    r = eval_prog(cur, "run", "u", groups);
+    assert_int_equal(r.st, RV_EEVAL);
+    assert_string_equal(r.err.message, "p:3: cannot apply sum to a string (\"a\"): each term must "
+                                       "be a number (give a missing one a default with '?\?')");
+    /* int overflow goes on as + does */
+    assert_string_equal(V("sum x in [9223372036854775807, 1]: x"),
+                        V("9223372036854775807 + 1"));
+}
+
+/* A forbid-if or warn-if message names the element its condition's
+ * quantifier stopped at: `any`'s first match, `not (all ...)`'s first
+ * failure (issue 10: "replica group {r.name} is privileged" printed null). */
+static void test_quantifier_witness(void **state)
+{
+    (void)state;
+    const char *groups = "{\"configuration\":{\"replicas\":[{\"name\":\"small\"},"
+                         "{\"name\":\"big\",\"privileged\":true},"
+                         "{\"name\":\"huge\",\"privileged\":true}]}}";
+    res r = run("on run { forbid-if any r in configuration.replicas: r.privileged:\n"
+                "  \"replica group {r.name} asks for a privileged container\"; }",
+                "run", "u", groups);
+    assert_false(r.d.allowed);
+    assert_string_equal(r.d.errors[0].text, "replica group big asks for a privileged container");
+    r = run("on run { warn-if not (all r in configuration.replicas: r.privileged):\n"
+            "  \"replica group {r.name} is not privileged\"; }",
+            "run", "u", groups);
+    assert_int_equal(r.d.nwarnings, 1);
+    assert_string_equal(r.d.warnings[0].text, "replica group small is not privileged");
+    /* over a map's values, and inside an each block (the slot above the
+     * loop's) */
+    r = run("on run { each g in configuration.replicas {\n"
+            "  forbid-if any v in g: v == true: \"{g.name}: {v}\"; } }",
+            "run", "u", groups);
+    assert_false(r.d.allowed);
+    assert_int_equal(r.d.nerrors, 2);
+    assert_string_equal(r.d.errors[0].text, "big: true");
+    assert_string_equal(r.d.errors[1].text, "huge: true");
+    /* a quantifier in the message itself does not disturb the witness */
+    r = run("on run { forbid-if any r in configuration.replicas: r.privileged:\n"
+            "  \"{r.name} ({any x in [1]: x == 1})\"; }",
+            "run", "u", groups);
+    assert_string_equal(r.d.errors[0].text, "big (true)");
+}
+
 /* ------------------------------------------------------------------ */
 /* $ names and parameters                                              */
 /* ------------------------------------------------------------------ */
@@ -2511,6 +2599,8 @@ int main(void)
         cmocka_unit_test(test_int_str),
         cmocka_unit_test(test_int_rejects_hex),
         cmocka_unit_test(test_quantifiers),
+        cmocka_unit_test(test_sum),
+        cmocka_unit_test(test_quantifier_witness),
         cmocka_unit_test(test_context_names),
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_templates),
