@@ -193,7 +193,7 @@ static void decide(rv_vm *vm, const rv_program *prog, const request *r, double *
     rv_doc *spec = rv_doc_get(body, "spec");
     const char *user = rv_doc_string(rv_doc_get(body, "user"));
     const char *project = rv_doc_string(rv_doc_get(body, "project"));
-    rv_request req = {r->kind, user ? user : "", project ? project : ""};
+    rv_request req = {r->kind, user ? user : "", project ? project : "", NULL};
     if (rv_vm_eval(vm, prog, &req, spec, d, &err) != RV_OK)
         die(r->path, err.message);
     double t2 = now_ns();

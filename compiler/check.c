@@ -53,6 +53,8 @@ typedef struct checker {
      * one's whole document (none when the target has no schemas). */
     const rc_target_kind *kinds[MAX_KINDS];
     rc_shape roots[MAX_KINDS];
+    /* The target's $request schema (request.any when it has none). */
+    rc_shape request;
     size_t nkinds;
     narrowing narrow[MAX_NARROW];
     size_t nnarrow;
@@ -62,7 +64,7 @@ typedef struct checker {
     size_t nclosed;
 } checker;
 
-static const char *const ctx_names[RV_CTX__COUNT] = {"user", "project", "kind"};
+static const char *const ctx_names[RV_CTX__COUNT] = {"user", "project", "kind", "request"};
 
 static void error(checker *c, rc_loc loc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -300,6 +302,9 @@ static bool path_shapes(checker *c, const rc_expr *e, rc_shape *out, bool report
                    c->sc.shapes[e->index]) {
             out[k] = c->sc.shapes[e->index][k];
             first = 1;
+        } else if (e->root == RC_ROOT_CTX && e->index == RV_CTX_REQUEST) {
+            out[k] = c->request;  /* the same for every kind of the target */
+            first = 0;
         } else {
             out[k] = rc_shape_any();
             continue;
@@ -325,7 +330,21 @@ static bool path_shapes(checker *c, const rc_expr *e, rc_shape *out, bool report
             const rc_expr *q = i == 0 && e->root == RC_ROOT_SPEC && !g->is_index && !g->expr
                                    ? closed_quantifier(c, g->key)
                                    : NULL;
-            if (report && q) {
+            if (report && e->root == RC_ROOT_CTX) {
+                /* $request.FIELD: the same schema for every kind. */
+                ru_buf where;
+                ru_buf_init(&where, c->arena->alloc, c->arena->ud);
+                path_text(&where, e, i);
+                ru_buf_terminate(&where);
+                const char *names[64];
+                size_t nn = g->is_index || g->expr ? 0 : rc_shape_fields(&out[k], names, 64);
+                const char *hint = nn ? rc_suggest(g->key, names, nn) : NULL;
+                error(c, g->loc, "unknown field '%s' in $request%s%s (what target %s passes of a "
+                      "request)%s%s%s", g->key && !g->is_index ? g->key : "[...]",
+                      where.len ? "." : "", where.len ? where.data : "", c->target->name,
+                      hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+                return false;
+            } else if (report && q) {
                 error(c, g->loc, "'%s' is the variable of the quantifier at %d:%d, which ends with "
                       "its condition; a message names the element it stopped at only when the "
                       "condition is 'any %s in ...' or 'not (all %s in ...)'; use an each block "
@@ -402,7 +421,8 @@ static void unknown_dollar(checker *c, const rc_expr *e)
         error(c, e->u.path.dollar_loc, "unknown name '$%s'; did you mean '$%s'?", e->u.path.dollar, hint);
     else
         error(c, e->u.path.dollar_loc,
-              "unknown name '$%s' (known: $user, $project, $kind and this policy's parameters)",
+              "unknown name '$%s' (known: $user, $project, $kind, $request and this policy's "
+              "parameters)",
               e->u.path.dollar);
 }
 
@@ -441,6 +461,19 @@ static void check_keys(checker *c, rc_expr *e)
     }
 }
 
+/* $request.FIELD: typed by the target's $request schema; a target whose
+ * hosts pass nothing more has no $request (it would read null). */
+static void check_request_path(checker *c, const rc_expr *e)
+{
+    if (c->target && c->target->nkinds && !c->target->request_schema) {
+        error(c, e->u.path.dollar_loc, "target %s has no $request: its hosts pass $user, $project "
+              "and $kind only", c->target->name);
+        return;
+    }
+    rc_shape shapes[MAX_KINDS];
+    path_shapes(c, e, shapes, true);
+}
+
 static void check_path(checker *c, rc_expr *e)
 {
     check_keys(c, e);
@@ -450,6 +483,8 @@ static void check_path(checker *c, rc_expr *e)
             if (strcmp(name, ctx_names[i]) == 0) {
                 e->root = RC_ROOT_CTX;
                 e->index = i;
+                if (i == RV_CTX_REQUEST)
+                    check_request_path(c, e);
                 return;
             }
         if (find_param(c->out, name, &e->index)) {
@@ -721,6 +756,12 @@ static unsigned expr_types(checker *c, const rc_expr *e)
         default: return RC_T_ANY;
         }
     case RC_E_PATH: {
+        if (e->root == RC_ROOT_CTX && e->index == RV_CTX_REQUEST) {
+            rc_shape shapes[MAX_KINDS];
+            if (c->request.any || !c->nkinds || !path_shapes(c, e, shapes, false))
+                return RC_T_ANY;
+            return rc_shape_types(&shapes[0]) | RC_T_NULL;
+        }
         if (e->root == RC_ROOT_CTX)
             return e->u.path.nseg ? RC_T_ANY : RC_T_STRING;
         if (e->root == RC_ROOT_KEY)
@@ -820,6 +861,27 @@ static void check_compared_types(checker *c, const rc_expr *e)
 
 /* `PATH == "s"`, `PATH != "s"` and `PATH in ["s", ...]` against an
  * enumerated field. */
+/* A field the orchestrator reads ignoring case (SkyPilot's `cloud: AWS` is
+ * `aws`) may hold either spelling, and `==` compares exactly: a policy
+ * comparing it with one spelling misses the other, which for a forbid-if
+ * is a bypass. */
+static void check_case(checker *c, const rc_expr *e, const rc_expr *path, const rc_shape *shapes,
+                       const rc_expr *lit)
+{
+    for (size_t k = 0; k < c->nkinds; k++) {
+        if (!rc_shape_ignores_case(&shapes[k]))
+            continue;
+        ru_buf where;
+        path_display(c, path, &where);
+        rc_diag(c->diags, RC_WARNING, c->src, e->loc,
+                "%s is read ignoring case (\"%s\" may be written in any case), but '%s' "
+                "compares exactly: compare lower(%s) with a lower-case string",
+                where.data, lit->u.str.value, rc_op_text(e->u.op.op), where.data);
+        ru_buf_free(&where);
+        return;
+    }
+}
+
 static void check_compared_strings(checker *c, const rc_expr *e)
 {
     if (!c->nkinds)
@@ -835,8 +897,8 @@ static void check_compared_strings(checker *c, const rc_expr *e)
         return;
     rc_shape shapes[MAX_KINDS];
     if ((op == RC_OP_EQ || op == RC_OP_NE) && other->kind == RC_E_STRING) {
-        if (path_shapes(c, path, shapes, false))
-            check_enum(c, path, shapes, other, false);
+        if (path_shapes(c, path, shapes, false) && check_enum(c, path, shapes, other, false))
+            check_case(c, e, path, shapes, other);
     } else if (op == RC_OP_IN && other->kind == RC_E_LIST && path == e->u.op.lhs) {
         if (!path_shapes(c, path, shapes, false))
             return;
@@ -844,6 +906,8 @@ static void check_compared_strings(checker *c, const rc_expr *e)
             if (other->u.list.items[i]->kind == RC_E_STRING &&
                 !check_enum(c, path, shapes, other->u.list.items[i], false))
                 return;
+        if (other->u.list.n && other->u.list.items[0]->kind == RC_E_STRING)
+            check_case(c, e, path, shapes, other->u.list.items[0]);
     }
 }
 
@@ -1546,6 +1610,12 @@ static void resolve_target(checker *c, const rc_header *h)
                        : c->env && c->env->default_target ? c->env->default_target
                        : RC_DEFAULT_TARGET;
     c->target = rc_target_find(name);
+    c->request = rc_shape_any();
+    const rv_node *req = c->target && c->env && c->env->schemas
+                             ? rc_request_schema_of(c->env->schemas, c->target)
+                             : NULL;
+    if (req)
+        c->request = rc_shape_root(req, c->arena);
     if (c->target)
         return;
     char why[400];

@@ -2,6 +2,7 @@
 #include "schema.h"
 
 #include <string.h>
+#include <strings.h>
 
 #define MAX_NODES 64   /* members one path can be at; more is "any" */
 
@@ -368,6 +369,14 @@ bool rc_shape_admits_string(const rc_shape *s, const char *str, size_t len, bool
         if (!(node_types(n) & RC_T_STRING))
             continue;
         const rv_node *cn = member(n, "const"), *en = member(n, "enum");
+        /* SkyPilot's own keyword: the strings allowed, compared ignoring
+         * case (schemas/README.md). */
+        const rv_node *ci = member(n, "case_insensitive_enum");
+        bool fold = false;
+        if (!cn && !(en && en->type == RV_ARRAY) && ci && ci->type == RV_ARRAY) {
+            en = ci;
+            fold = true;
+        }
         if (!cn && !(en && en->type == RV_ARRAY)) {
             any_string = true;  /* a free string */
             continue;
@@ -380,7 +389,7 @@ bool rc_shape_admits_string(const rc_shape *s, const char *str, size_t len, bool
             const rv_node *v = vals[k];
             if (v->type != RV_STRING)
                 continue;
-            if (v->len == len && memcmp(v->u.s, str, len) == 0)
+            if (v->len == len && (fold ? strncasecmp(v->u.s, str, len) : memcmp(v->u.s, str, len)) == 0)
                 return true;
             bool seen = false;
             for (size_t q = 0; q < *nnames && !seen; q++)
@@ -392,6 +401,18 @@ bool rc_shape_admits_string(const rc_shape *s, const char *str, size_t len, bool
     if (any_string)
         *enumerated = false;
     return any_string;
+}
+
+bool rc_shape_ignores_case(const rc_shape *s)
+{
+    if (s->any)
+        return false;
+    for (size_t i = 0; i < s->n; i++) {
+        const rv_node *ci = member(s->nodes[i], "case_insensitive_enum");
+        if (ci && ci->type == RV_ARRAY && !member(s->nodes[i], "enum") && !member(s->nodes[i], "const"))
+            return true;
+    }
+    return false;
 }
 
 void rc_types_describe(unsigned mask, ru_buf *b)

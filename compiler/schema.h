@@ -66,6 +66,10 @@ enum {
  * goes. */
 unsigned rc_shape_types(const rc_shape *s);
 
+/* Whether a string at s is compared ignoring case by the orchestrator
+ * (SkyPilot's case_insensitive_enum): "AWS" and "aws" mean the same. */
+bool rc_shape_ignores_case(const rc_shape *s);
+
 /* For a string: whether the shape admits it. A shape whose strings are all
  * enumerated (enum, const) admits only those; *enumerated says whether
  * that was the case, and names (up to max) get the allowed strings for a

@@ -17,5 +17,7 @@ BLOB(rc_schema_dstack_run, "schemas/dstack/run.json")
 BLOB(rc_schema_dstack_fleet, "schemas/dstack/fleet.json")
 BLOB(rc_schema_dstack_volume, "schemas/dstack/volume.json")
 BLOB(rc_schema_dstack_gateway, "schemas/dstack/gateway.json")
+BLOB(rc_schema_skypilot_task, "schemas/skypilot/task.json")
+BLOB(rc_schema_skypilot_config, "schemas/skypilot/config.json")
 
     .section .note.GNU-stack,"",@progbits

@@ -14,16 +14,33 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef struct rc_target_kind {
-    const char *name;              /* "run" */
+/* One root of a document made of several (SkyPilot's `task` and `config`),
+ * with the schema of what is under it. */
+typedef struct rc_schema_root {
+    const char *name;              /* "task" */
     const char *schema;            /* NUL-terminated JSON Schema text */
     const char *schema_end;
+} rc_schema_root;
+
+/* A kind's document is described by one schema (dstack: the `spec`), or
+ * by roots: an object with exactly those members, each with its schema. */
+typedef struct rc_target_kind {
+    const char *name;              /* "run", "jobs.launch" */
+    const char *schema;            /* NUL-terminated JSON Schema text, or NULL (roots) */
+    const char *schema_end;
+    const rc_schema_root *roots;
+    size_t nroots;
 } rc_target_kind;
 
 typedef struct rc_target {
     const char *name;              /* "dstack" */
     const rc_target_kind *kinds;   /* NULL for "any" */
     size_t nkinds;
+    /* The JSON Schema of $request, what the target's hosts pass of a
+     * request beyond $user, $project and $kind (NUL-terminated); NULL:
+     * they pass nothing, and $request is an error (or anything, for
+     * "any"). */
+    const char *request_schema;
 } rc_target;
 
 #define RC_DEFAULT_TARGET "dstack"
@@ -41,14 +58,14 @@ int rc_target_kind_index(const rc_target *t, const char *kind);
 size_t rc_target_block_kinds(const rc_target *t, const char *const *names, size_t n,
                              const rc_target_kind **out, size_t max);
 
-/* Parsed schemas, one per (target, kind), parsed on first use into arena
- * and kept for the compilation. */
+/* Parsed schemas, one per schema text, parsed on first use into arena and
+ * kept for the compilation (the kinds of a target may share one). */
 typedef struct rc_schemas {
     ru_arena *arena;
     struct rc_schema_slot {
-        const rc_target_kind *kind;
+        const char *text;
         const rv_node *root;
-    } slots[16];
+    } slots[32];
     size_t n;
 } rc_schemas;
 
@@ -56,5 +73,7 @@ void rc_schemas_init(rc_schemas *s, ru_arena *arena);
 /* The root of kind's schema, NULL when it cannot be parsed (a build
  * problem: the embedded bytes are checked by the tests). */
 const rv_node *rc_schema_of(rc_schemas *s, const rc_target_kind *kind);
+/* The root of t's $request schema; NULL when it has none. */
+const rv_node *rc_request_schema_of(rc_schemas *s, const rc_target *t);
 
 #endif

@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     const char *kinds[] = {"run", "fleet", "gateway"};
     for (int k = 0; k < 3; k++) {
-        rv_request req = {kinds[k], "intern-x", "p"};
+        rv_request req = {kinds[k], "intern-x", "p", NULL};
         rv_decision d;
         rv_vm_eval(vm, prog, &req, spec, &d, &err);
     }

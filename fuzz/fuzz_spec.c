@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             free(copy);
         }
         if (rv_doc_kind(doc) == RV_OBJECT) {
-            rv_request req = {"run", "u", "p"};
+            rv_request req = {"run", "u", "p", NULL};
             rv_decision d;
             if (rv_vm_eval(vm, prog, &req, doc, &d, &err) == RV_OK)
                 rv_vm_print(vm, d.spec, RV_JSON, 0, &out, &len, &err);

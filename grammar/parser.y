@@ -300,7 +300,7 @@ static rc_stmt *write_stmt(rc_parser *p, rc_stmt_kind kind, rc_expr *path, rc_ex
 %type <rc_vec> kinds kind_list entries entries_opt exprs exprs_opt
 %type <rc_stmt_list> stmts
 %type <rc_stmt *> block stmt match
-%type <rc_name> name keyword key
+%type <rc_name> name keyword key kind_name
 %type <int64_t> signed_int
 %type <const char *> cmp_op
 %type <rc_header_opts> header_opts
@@ -383,19 +383,35 @@ kinds:
 ;
 
 kind_list:
-  IDENT
+  kind_name
     {
       $$ = (rc_vec){ 0 };
       rc_kind_name *k = rc_vec_push(B, &$$, sizeof *k);
       k->name = rc_build_strndup(B, $1.s, $1.len);
       k->loc = @1;
     }
-| kind_list ',' IDENT
+| kind_list ',' kind_name
     {
       $$ = $1;
       rc_kind_name *k = rc_vec_push(B, &$$, sizeof *k);
       k->name = rc_build_strndup(B, $3.s, $3.len);
       k->loc = @3;
+    }
+;
+
+/* A kind: a name, or names joined by dots as SkyPilot's request names
+ * are (`jobs.launch`, `serve.up`). */
+kind_name:
+  IDENT
+| kind_name '.' name
+    {
+      char *joined = rc_build_alloc(B, $1.len + 1 + $3.len + 1);
+      memcpy(joined, $1.s, $1.len);
+      joined[$1.len] = '.';
+      memcpy(joined + $1.len + 1, $3.s, $3.len);
+      joined[$1.len + 1 + $3.len] = '\0';
+      $$.s = joined;
+      $$.len = $1.len + 1 + $3.len;
     }
 ;
 

@@ -42,9 +42,10 @@ static const char apply_details[] =
     "Applies policies to a spec (JSON or YAML, '-' is standard input) and prints the\n"
     "rewritten spec, or every rejection message.\n"
     "  -k, --kind K            the spec's kind, one of the target's (dstack: run, fleet,\n"
-    "                          volume, gateway)\n"
+    "                          volume, gateway; skypilot: launch, jobs.launch, ...)\n"
     "      --target NAME       the target of policies whose header names none, and of\n"
-    "                          --kind (default dstack; 'any': every kind, no schema)\n"
+    "                          --kind (default dstack; skypilot; 'any': every kind, no\n"
+    "                          schema)\n"
     "  -u, --user U            $user (default empty)\n"
     "  -p, --project P         $project (default empty)\n"
     "      --param NAME=VALUE  override a parameter (NAME or POLICY.NAME; VALUE is JSON,\n"
@@ -291,7 +292,7 @@ static int apply_spec(rv_program *prog, const apply_opts *o)
     rv_doc *spec;
     rv_error err;
     rv_decision d;
-    rv_request req = {o->kind, o->user, o->project};
+    rv_request req = {o->kind, o->user, o->project, NULL};
     if (rv_vm_parse(vm, text, len, in, &spec, &err) != RV_OK) {
         if (err.line)
             fprintf(stderr, "rulec: %s:%lu:%lu: %s\n", path, err.line, err.column, err.message);
@@ -353,7 +354,7 @@ static int answer(rv_vm *vm, rv_program *prog, const apply_opts *o, const char *
     dstack_request rq;
     if (!dstack_decode(vm, text, len, o->kind, &rq, problem_out, problem_size))
         return EXIT_TROUBLE;
-    rv_request req = {rq.kind, rq.user, rq.project};
+    rv_request req = {rq.kind, rq.user, rq.project, NULL};
     rv_decision d;
     rv_error err;
     char failure[700];

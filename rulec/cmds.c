@@ -18,7 +18,7 @@ static const char check_usage[] =
     "Checks policies (.rules sources; .rbc bundles are verified) and prints every\n"
     "diagnostic, sorted by file and position, then (when there were any) a count.\n"
     "  --target NAME   the target of policies whose header names none (default\n"
-    "                  dstack; 'any' checks no kinds or paths)\n"
+    "                  dstack; skypilot; 'any' checks no kinds or paths)\n"
     "  --format FMT    text (default): 'file:line:col: error: message', the line and\n"
     "                  carets, and the count, on standard error; json: one JSON\n"
     "                  document of the diagnostics (their notes nested) and counts;\n"
@@ -35,7 +35,7 @@ static const char compile_usage[] =
     "  -o, --output FILE   where to write it ('-': standard output); written through\n"
     "                      a temporary file renamed into place\n"
     "  --target NAME       the target of policies whose header names none (default\n"
-    "                      dstack; 'any' checks no kinds or paths)\n"
+    "                      dstack; skypilot; 'any' checks no kinds or paths)\n"
     "exit status: 0 written, 1 errors in the policies, 2 usage or input error\n";
 
 static const char disasm_usage[] =

@@ -182,7 +182,7 @@ static void warm_up(builder *b, rv_program *prog)
     rv_doc *spec;
     rv_error err;
     rv_decision d;
-    rv_request req = {"run", "", ""};
+    rv_request req = {"run", "", "", NULL};
     if (rv_vm_parse(vm, "{}", 2, RV_JSON, &spec, &err) != RV_OK ||
         rv_vm_eval(vm, prog, &req, spec, &d, &err) != RV_OK)
         problem(b, "the policy set fails on an empty run spec: %s", err.message);

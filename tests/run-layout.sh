@@ -106,4 +106,14 @@ for internal in value.h program.h compile.h ast.h; do
     fi
 done
 
+# compiler/target.c nests SkyPilot's task and config schemas under one
+# document schema; a "$ref" in either would point at the wrong root there.
+for f in schemas/skypilot/task.json schemas/skypilot/config.json; do
+    if grep -q '"\$ref"' "$f"; then
+        fail "$f has a \$ref: compiler/target.c nests it under the document's root"
+    else
+        pass
+    fi
+done
+
 summary

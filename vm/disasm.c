@@ -81,7 +81,7 @@ static void trim_line(ru_buf *b)
 
 static void put_instruction(ru_buf *b, const rv_program *prog, size_t pi, uint32_t pc)
 {
-    static const char *const ctx_names[RV_CTX__COUNT] = {"$user", "$project", "$kind"};
+    static const char *const ctx_names[RV_CTX__COUNT] = {"$user", "$project", "$kind", "$request"};
     const rv_policy *p = prog->policies[pi];
     uint32_t ins = p->code[pc];
     uint32_t op = ins & 0xFFu, ax = RV_GET_AX(ins), a = RV_GET_A(ins), bx = RV_GET_BX(ins);

@@ -1615,6 +1615,7 @@ rv_status rv_interp_eval(rv_vm *vm, const rv_program *prog, const rv_request *re
     ctx[RV_CTX_PROJECT] = rv_new_string(&vm->arena, req && req->project ? req->project : "",
                                         req && req->project ? strlen(req->project) : 0);
     ctx[RV_CTX_KIND] = rv_new_string(&vm->arena, kind, strlen(kind));
+    ctx[RV_CTX_REQUEST] = req && req->request ? req->request : &rv_null_node;
     if (!ctx[0] || !ctx[1] || !ctx[2]) {
         rv_set_error(err, RV_ENOMEM, "out of memory");
         return RV_ENOMEM;

@@ -156,7 +156,7 @@ typedef enum rv_builtin {
 } rv_builtin;
 
 /* Request context indices for CTX. */
-enum { RV_CTX_USER, RV_CTX_PROJECT, RV_CTX_KIND, RV_CTX__COUNT };
+enum { RV_CTX_USER, RV_CTX_PROJECT, RV_CTX_KIND, RV_CTX_REQUEST, RV_CTX__COUNT };
 
 #define RV_GET_OP(i) ((rv_opcode)((i) & 0xFFu))
 #define RV_GET_AX(i) ((uint32_t)(i) >> 8)

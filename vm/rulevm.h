@@ -212,9 +212,15 @@ rv_status rv_vm_array_push(rv_vm *vm, rv_doc *arr, rv_doc *value);
 /* ---- Decisions ---- */
 
 typedef struct rv_request {
-    const char *kind;     /* "run", "fleet", ... */
-    const char *user;
-    const char *project;
+    const char *kind;     /* "run", "fleet", "jobs.launch", ... ($kind) */
+    const char *user;     /* $user; NULL reads as "" */
+    const char *project;  /* $project; NULL reads as "" */
+    /* $request: what else the orchestrator says of the request, a document
+     * the host builds (SkyPilot: {name, at_client_side, options,
+     * client_api_version, client_version, user: {id, name, user_type}},
+     * docs/language.md "Targets and schemas"); NULL reads as null. Read,
+     * never written or copied: it must outlive the rv_vm_eval call. */
+    const rv_doc *request;
 } rv_request;
 
 typedef struct rv_message {

@@ -606,7 +606,7 @@ static bool run_case(loaded *L, const tt_case *tc, rv_program *prog, rv_vm *vm, 
                       err.column, err.message);
         return false;
     }
-    rv_request req = {tc->kind, tc->user, tc->project};
+    rv_request req = {tc->kind, tc->user, tc->project, NULL};
     rv_decision d;
     rv_vm_set_trace(vm, on_trace, L);
     rv_status st = rv_vm_eval(vm, prog, &req, spec, &d, &err);

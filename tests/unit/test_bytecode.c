@@ -709,10 +709,10 @@ static void test_verify_operands(void **state)
     expect_verify(b, "pc 0 (CONST): constant 1 out of range (1 constants)");
 
     pb_init(b, "v", 0);
-    OPX(CTX, 3);
+    OPX(CTX, RV_CTX__COUNT);
     OP(POP);
     OP(HALT);
-    expect_verify(b, "pc 0 (CTX): context index 3 out of range");
+    expect_verify(b, "pc 0 (CTX): context index 4 out of range");
 
     pb_init(b, "v", 0);
     OPX(PARAM, 0);
@@ -1660,7 +1660,7 @@ static void test_set_param(void **state)
     rv_vm *vm;
     rv_doc *spec;
     rv_decision d;
-    rv_request req = {"run", "u", "p"};
+    rv_request req = {"run", "u", "p", NULL};
     assert_int_equal(rv_vm_new(&vc, &vm), RV_OK);
     assert_int_equal(rv_vm_parse(vm, "{}", 2, RV_JSON, &spec, &err), RV_OK);
     assert_int_equal(rv_program_set_param(prog, NULL, "team", "before", &err), RV_OK);

@@ -54,6 +54,8 @@ static const char *print_compact(const rv_doc *doc)
     return keep(text, len);
 }
 
+static const char *request_json;   /* $request for the next evaluations, or NULL */
+
 static res eval_full(rv_vm *v, const rv_program *prog, const char *kind, const char *user,
                      const char *project, const char *spec_json)
 {
@@ -65,7 +67,14 @@ static res eval_full(rv_vm *v, const rv_program *prog, const char *kind, const c
     rv_status ps = rv_vm_parse(v, spec_json, strlen(spec_json), RV_JSON, &spec, &err);
     if (ps != RV_OK)
         fail_msg("bad test spec %s: %s", spec_json, err.message);
-    rv_request req = {kind, user, project};
+    rv_request req = {kind, user, project, NULL};
+    rv_doc *request = NULL;
+    if (request_json) {
+        ps = rv_vm_parse(v, request_json, strlen(request_json), RV_JSON, &request, &err);
+        if (ps != RV_OK)
+            fail_msg("bad test request %s: %s", request_json, err.message);
+        req.request = request;
+    }
     r.st = rv_vm_eval(v, prog, &req, spec, &r.d, &r.err);
     const char *text;
     size_t len;
@@ -1510,6 +1519,38 @@ static void test_quantifier_witness(void **state)
 /* $ names and parameters                                              */
 /* ------------------------------------------------------------------ */
 
+/* $request: what the host passes of a request beyond $user, $project and
+ * $kind (SkyPilot's request facts), read-only; null when the host passes
+ * nothing. */
+static void test_request_context(void **state)
+{
+    (void)state;
+    const char *policy = "policy \"p\" target any;\n"
+                         "on launch, jobs.launch {\n"
+                         "  forbid-if $request.client_api_version < 45: \"old client {$request.client_version}\";\n"
+                         "  warn-if $request.options.dryrun: \"dry run by {$request.user.name} ({$kind})\";\n"
+                         "  set task.seen = $request.at_client_side;\n"
+                         "}\n";
+    request_json = "{\"name\": \"jobs.launch\", \"at_client_side\": false, \"client_api_version\": 49,"
+                   " \"client_version\": \"1.0.0\", \"options\": {\"dryrun\": true},"
+                   " \"user\": {\"name\": \"alice\"}}";
+    res r = run(policy, "jobs.launch", "alice", "{\"task\": {}}");
+    assert_true(r.d.allowed);
+    assert_int_equal(r.d.nwarnings, 1);
+    assert_string_equal(r.d.warnings[0].text, "dry run by alice (jobs.launch)");
+    assert_string_equal(r.out, "{\"task\":{\"seen\":false}}");
+    request_json = "{\"client_api_version\": 44, \"client_version\": \"0.9\"}";
+    r = run(policy, "launch", "alice", "{\"task\": {}}");
+    assert_false(r.d.allowed);
+    assert_string_equal(r.d.errors[0].text, "old client 0.9");
+    /* none passed: null, so every read below it is null too */
+    request_json = NULL;
+    r = run(policy, "launch", "alice", "{\"task\": {}}");
+    assert_true(r.d.allowed);
+    assert_string_equal(r.out, "{\"task\":{\"seen\":null}}");
+    assert_string_equal(V("$request"), "null");
+}
+
 static void test_context_names(void **state)
 {
     (void)state;
@@ -2400,7 +2441,7 @@ static void test_root_must_be_object(void **state)
         rv_doc *d;
         rv_error err;
         assert_int_equal(rv_vm_parse(vm, bad[i], strlen(bad[i]), RV_JSON, &d, &err), RV_OK);
-        rv_request req = {"run", "u", "p"};
+        rv_request req = {"run", "u", "p", NULL};
         rv_decision dec;
         rv_status st = rv_vm_eval(vm, cur, &req, d, &dec, &err);
         if (st != RV_EINPUT)
@@ -2602,6 +2643,7 @@ int main(void)
         cmocka_unit_test(test_sum),
         cmocka_unit_test(test_quantifier_witness),
         cmocka_unit_test(test_context_names),
+        cmocka_unit_test(test_request_context),
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_templates),
         cmocka_unit_test(test_template_escapes),

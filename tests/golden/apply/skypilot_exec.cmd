@@ -1,0 +1,1 @@
+apply tests/golden/apply/inputs/skypilot.rules tests/golden/apply/inputs/skypilot_task.json --target skypilot --kind exec
