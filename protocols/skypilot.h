@@ -44,10 +44,10 @@
 /* Where rulesd serves the protocol unless configured otherwise. */
 #define SKYPILOT_DEFAULT_PATH "/skypilot/admin_policy"
 
-/* The request names SkyPilot asks an admin policy about (its
- * AdminPolicyRequestName values that reach a RESTful policy), in the order
- * rulesd's metrics list them. A body naming another is refused: no policy
- * could name it in an `on` block, so it would pass unjudged. */
+/* The request names SkyPilot asks an admin policy about (the skypilot
+ * target's kinds), in the order rulesd's metrics list them. A body may name
+ * another (a newer SkyPilot's): only `on *` blocks judge it, and metrics
+ * count it as "other". */
 extern const char *const skypilot_request_names[];
 extern const size_t skypilot_nrequest_names;
 

@@ -164,9 +164,10 @@ static bool parse_opts(int argc, char **argv, apply_opts *o)
         return false;
     }
     /* A kind the target does not have would match no `on` block: the
-     * policies would silently do nothing. */
+     * policies would silently do nothing. (With --request, once the body
+     * has said which protocol it is: apply_requests.) */
     char why[400];
-    if (!rc_target_has_kind(o->target, o->kind, why, sizeof why)) {
+    if (!rc_target_has_kind(o->target, o->request ? NULL : o->kind, why, sizeof why)) {
         fprintf(stderr, "rulec apply: %s: %s\n", strncmp(why, "unknown target", 14) == 0 ? "--target" : "--kind",
                 why);
         return false;
@@ -420,7 +421,7 @@ static int answer_skypilot(rv_vm *vm, rv_program *prog, const apply_opts *o, con
     skypilot_request rq;
     if (!skypilot_decode(vm, text, len, &rq, problem_out, problem_size))
         return EXIT_TROUBLE;
-    rv_request req = {rq.name, rq.user, ""};
+    rv_request req = {rq.name, rq.user, "", rq.request};
     rv_decision d;
     rv_error err;
     char failure[700], unfit[600];

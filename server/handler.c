@@ -365,7 +365,7 @@ static void decide(rd_worker *w, const rd_request *req, const route *r, rd_respo
     if (rd_declog_enabled())
         rd_secrets_collect(&w->secrets, rq.spec);
 
-    rv_request vrq = {kind, rq.user, rq.project, NULL};
+    rv_request vrq = {kind, rq.user, rq.project, sky ? sq.request : NULL};
     rv_status st = rv_vm_eval(vm, set->prog, &vrq, rq.spec, &d, &err);
     bool decided = st == RV_OK;
     if (!decided) {
