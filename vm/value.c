@@ -139,7 +139,7 @@ bool rv_array_push(ru_arena *a, rv_node *arr, rv_node *v)
  * object (callers pass arena or program memory). */
 bool rv_object_push(ru_arena *a, rv_node *obj, const char *key, size_t klen, rv_node *v)
 {
-    if (!obj || obj->type != RV_OBJECT || !v || !key || klen > UINT32_MAX)
+    if (!obj || obj->type != RV_OBJECT || !v || !key || klen > RV_KEY_MAX)
         return false;
     if (obj->len == obj->cap) {
         uint32_t ncap = grown_cap(obj->cap);
@@ -156,6 +156,7 @@ bool rv_object_push(ru_arena *a, rv_node *obj, const char *key, size_t klen, rv_
     rv_member *m = &obj->u.members[obj->len++];
     m->key = key;
     m->klen = (uint32_t)klen;
+    m->ktyped = 0;
     m->value = v;
     return true;
 }
@@ -210,7 +211,7 @@ rv_node *rv_copy(ru_arena *a, const rv_node *n)
             rv_node *v = rv_copy(a, m->value);
             if (!key || !v)
                 return NULL;
-            c->u.members[i] = (rv_member){ key, m->klen, v };
+            c->u.members[i] = (rv_member){ .key = key, .klen = m->klen, .ktyped = m->ktyped, .value = v };
         }
         c->len = n->len;
         return c;

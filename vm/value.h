@@ -21,9 +21,17 @@ typedef struct rv_doc rv_node;
 
 typedef struct rv_member {
     const char *key;   /* NUL-terminated; klen bytes (keys may hold NUL in JSON) */
-    uint32_t klen;
+    uint32_t klen : 31;  /* at most RV_KEY_MAX: rv_object_push refuses longer */
+    /* 1: the key was a plain YAML scalar that PyYAML reads as null, a
+     * boolean or a number (SkyPilot's `image_id: {null: ...}`), kept as
+     * its text ("null", "true", "8"): YAML output writes it back plain, so
+     * it reads back as the same type; JSON has string keys only. Whoever
+     * copies a member copies this too. */
+    uint32_t ktyped : 1;
     rv_node *value;
 } rv_member;
+
+#define RV_KEY_MAX 0x7fffffffu
 
 struct rv_doc {
     uint8_t type;      /* rv_doc_type */

@@ -562,9 +562,9 @@ static void test_yaml_files(void **state)
     v = get(get(n, "scaling"), "target");
     assert_int_equal(v->type, RV_INT);
     assert_int_equal(v->u.i, 10);
-    v = get(n, "idle_duration"); /* YAML 1.2: `off` is a string */
-    assert_int_equal(v->type, RV_STRING);
-    assert_string_equal(v->u.s, "off");
+    v = get(n, "idle_duration"); /* as PyYAML reads it for dstack: `off` is false */
+    assert_int_equal(v->type, RV_BOOL);
+    assert_false(v->u.b);
     v = get(get(n, "retry"), "on_events");
     assert_int_equal(v->type, RV_ARRAY);
     assert_string_equal(v->u.items[0]->u.s, "no-capacity");
@@ -585,10 +585,11 @@ static void test_yaml_scalars(void **state)
     struct { int type; const char *json; } want[] = {
         { RV_NULL, "null" }, { RV_NULL, "null" }, { RV_NULL, "null" }, { RV_NULL, "null" },
         { RV_NULL, "null" }, { RV_BOOL, "true" }, { RV_BOOL, "false" }, { RV_BOOL, "true" },
-        { RV_INT, "42" }, { RV_INT, "-7" }, { RV_INT, "3" }, { RV_INT, "31" }, { RV_INT, "15" },
-        { RV_FLOAT, "1.5" }, { RV_FLOAT, "2.0" }, { RV_FLOAT, "0.5" }, { RV_FLOAT, "1000.0" },
+        /* YAML 1.1, as PyYAML: 0o17 and 1e3 are strings, off and yes booleans */
+        { RV_INT, "42" }, { RV_INT, "-7" }, { RV_INT, "3" }, { RV_INT, "31" }, { RV_STRING, "\"0o17\"" },
+        { RV_FLOAT, "1.5" }, { RV_FLOAT, "2.0" }, { RV_FLOAT, "0.5" }, { RV_STRING, "\"1e3\"" },
         { RV_FLOAT, "-0.015" }, { RV_FLOAT, "null" }, { RV_FLOAT, "null" }, { RV_FLOAT, "null" },
-        { RV_STRING, "\"off\"" }, { RV_STRING, "\"yes\"" }, { RV_STRING, "\"1..4\"" },
+        { RV_BOOL, "false" }, { RV_BOOL, "true" }, { RV_STRING, "\"1..4\"" },
         { RV_STRING, "\"0x\"" }, { RV_STRING, "\"12abc\"" }, { RV_STRING, "\"1\"" },
         { RV_STRING, "\"true\"" }, { RV_STRING, "\"5\"" }, { RV_INT, "12" }, { RV_FLOAT, "3.0" },
         { RV_BOOL, "false" }, { RV_NULL, "null" }, { RV_STRING, "\"7\"" }, { RV_FLOAT, "1e+20" },
