@@ -475,8 +475,22 @@ static bool choose_protocol(apply_opts *o, const char *first, size_t len)
         return false;
     }
     if (!o->skypilot && !o->kind) {
-        fprintf(stderr, "rulec apply: --kind is required with a dstack request (run, fleet, volume, gateway); "
-                        "a SkyPilot body is a JSON string holding an object with request_name and task\n");
+        /* SkyPilot's object, not encoded the second time SkyPilot does. */
+        rv_vm *vm;
+        rv_doc *doc;
+        rv_error err;
+        bool single = false;
+        if (rv_vm_new(NULL, &vm) == RV_OK) {
+            single = rv_vm_parse(vm, first, len, RV_JSON, &doc, &err) == RV_OK && rv_doc_kind(doc) == RV_OBJECT &&
+                     rv_doc_get(doc, "request_name") && rv_doc_get(doc, "task");
+            rv_vm_free(vm);
+        }
+        if (single)
+            fprintf(stderr, "rulec apply: %s holds SkyPilot's request object as plain JSON: SkyPilot sends a JSON "
+                            "string holding it (encoded twice)\n", o->request);
+        else
+            fprintf(stderr, "rulec apply: --kind is required with a dstack request (run, fleet, volume, gateway); "
+                            "a SkyPilot body is a JSON string holding an object with request_name and task\n");
         return false;
     }
     return true;
@@ -542,8 +556,9 @@ static int apply_requests(apply_opts *o, int npolicies)
     rv_program *prog = NULL;
     if (!choose_protocol(o, o->ndjson ? (n > 0 ? line : "") : text, o->ndjson ? (n > 0 ? (size_t)n : 0) : len))
         goto out;
-    /* Policies whose header names no target judge the protocol's. */
-    const char *target = o->target ? o->target : o->skypilot ? SKYPILOT_TARGET : NULL;
+    /* Policies whose header names no target are dstack's unless --target
+     * says otherwise, as in rulesd: one set means the same in both. */
+    const char *target = o->target;
     if (o->kind) {
         char why[400];
         if (!rc_target_has_kind(target, o->kind, why, sizeof why)) {

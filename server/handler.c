@@ -371,7 +371,8 @@ static void decide(rd_worker *w, const rd_request *req, const route *r, rd_respo
     if (!decided) {
         /* Fail closed, but as a rejection dstack can show (dstack.h). The
          * spec was restored to its input. */
-        snprintf(detail, sizeof detail, "rulesd: " DSTACK_FAILED_PREFIX "%s", err.message);
+        snprintf(detail, sizeof detail, "%s%s", sky ? SKYPILOT_FAILED_PREFIX : "rulesd: " DSTACK_FAILED_PREFIX,
+                 err.message);
         /* The message may quote a value from the spec (an evaluation
          * error names its operands): the server log gets it scrubbed of
          * the spec's secrets, as the decision log does. */
@@ -395,7 +396,7 @@ static void decide(rd_worker *w, const rd_request *req, const route *r, rd_respo
             /* Allowed, but not as anything SkyPilot could take back: no
              * decision after all (fail closed). */
             rd_log(RD_ERROR, "request %s (%s): %s", req->id, kind, unfit);
-            snprintf(detail, sizeof detail, "rulesd: %s", unfit);
+            snprintf(detail, sizeof detail, "%s", unfit);
             di.d = NULL;
             di.detail = detail;
         }

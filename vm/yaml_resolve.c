@@ -287,11 +287,12 @@ bool ry_int(const char *s, size_t n, int64_t *out, double *approx)
         fits = digits_value(s + 1, n - 1, 8, &v, &d);
     } else {
         fits = digits_value(s, n, 10, &v, &d);
-        if (!fits)
-            d = ry_float(s, n);  /* read as decimal text: the nearest double */
     }
+    fits = fits && v <= (uint64_t)INT64_MAX + (neg ? 1u : 0u);
+    if (!fits && !memchr(s, ':', n) && !(n > 1 && s[0] == '0'))
+        d = ry_float(s, n);  /* decimal digits read as text: the nearest double */
     *approx = neg ? -d : d;
-    if (!fits || v > (uint64_t)INT64_MAX + (neg ? 1u : 0u))
+    if (!fits)
         return false;
     *out = neg ? (int64_t)(0 - v) : (int64_t)v;
     return true;
