@@ -729,8 +729,8 @@ static void read_expect(reader *r, cur e, tt_case *tc)
 
 /* ---- cases ---- */
 
-static const char *const case_keys[] = {"name", "kind", "user", "project", "spec", "params",
-                                        "expect", NULL};
+static const char *const case_keys[] = {"name", "kind", "user", "project", "request", "spec",
+                                        "params", "expect", NULL};
 
 static void read_case(reader *r, cur c, tt_case *tc, size_t index)
 {
@@ -788,6 +788,13 @@ static void read_case(reader *r, cur c, tt_case *tc, size_t index)
         project = string_of(r, v, "project");
     tc->user = user ? user : "";
     tc->project = project ? project : "";
+    if (get(c, "request", &v)) {
+        if (rv_doc_kind(v.v) != RV_OBJECT)
+            fail(r, v, "request must be a mapping (what the host passes as $request), not %s",
+                 type_name(v.v));
+        else
+            tc->request_json = json_of(r, v.v);
+    }
     if (get(c, "params", &v))
         read_params(r, v, true, &tc->params, &tc->nparams);
     if (!get(c, "expect", &v))
