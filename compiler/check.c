@@ -343,6 +343,7 @@ static bool path_shapes(checker *c, const rc_expr *e, rc_shape *out, bool report
                       "request)%s%s%s", g->key && !g->is_index ? g->key : "[...]",
                       where.len ? "." : "", where.len ? where.data : "", c->target->name,
                       hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+                ru_buf_free(&where);
                 return false;
             } else if (report && q) {
                 error(c, g->loc, "'%s' is the variable of the quantifier at %d:%d, which ends with "

@@ -118,8 +118,8 @@ static unsigned literal_node_type(const rv_node *v)
  * null. A step into a scalar reads null. Spec paths are anything. */
 static unsigned dollar_base(const linter *l, const rc_expr *e)
 {
-    if (e->root == RC_ROOT_CTX)
-        return T_STRING;
+    if (e->root == RC_ROOT_CTX)  /* $request is a map (or null), typed by the checker */
+        return e->index == RV_CTX_REQUEST ? T_ANY : T_STRING;
     if (e->root == RC_ROOT_PARAM && e->index < l->out->nparams) {
         unsigned t = literal_node_type(l->out->param_values[e->index]);
         return t == T_NULL ? T_ANY : t;  /* a null default declares no type */

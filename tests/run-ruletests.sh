@@ -28,9 +28,9 @@ else
 fi
 if [ "$status" -eq 0 ]; then pass; else fail "rulec test rules/ --min-coverage 90 exited $status"; fi
 # Every policy in rules/ has a test file that names it.
-for r in rules/*.rules; do
+for r in rules/*.rules rules/*/*.rules; do
     name=$(basename "$r")
-    if grep -qs -- "$name" rules/*.test.yaml; then pass; else fail "$r has no test file naming it"; fi
+    if grep -qs -- "$name" "$(dirname "$r")"/*.test.yaml; then pass; else fail "$r has no test file naming it"; fi
 done
 
 # 2. Pinned outputs.

@@ -66,7 +66,7 @@ typedef struct tt_case {
     tt_loc loc;
     const char *kind, *user, *project;
     const char *spec_json;    /* the input spec, compact JSON */
-    const char *request_json; /* $request, compact JSON; NULL: none */
+    const char *request_json; /* $request (a mapping), compact JSON; NULL: none */
     tt_param *params;         /* overrides for this case only */
     size_t nparams;
     int decision;             /* 1 allowed, 0 rejected */

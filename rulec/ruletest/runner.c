@@ -606,13 +606,16 @@ static bool run_case(loaded *L, const tt_case *tc, rv_program *prog, rv_vm *vm, 
                       err.column, err.message);
         return false;
     }
+    rv_request req = {tc->kind, tc->user, tc->project, NULL};
     rv_doc *request = NULL;
-    if (tc->request_json &&
-        rv_vm_parse(vm, tc->request_json, strlen(tc->request_json), RV_JSON, &request, &err) != RV_OK) {
-        ru_buf_printf(fails, "cannot load $request: %s\n", err.message);
-        return false;
+    if (tc->request_json) {
+        if (rv_vm_parse(vm, tc->request_json, strlen(tc->request_json), RV_JSON, &request, &err) !=
+            RV_OK) {
+            ru_buf_printf(fails, "cannot load the request: %s\n", err.message);
+            return false;
+        }
+        req.request = request;
     }
-    rv_request req = {tc->kind, tc->user, tc->project, request};
     rv_decision d;
     rv_vm_set_trace(vm, on_trace, L);
     rv_status st = rv_vm_eval(vm, prog, &req, spec, &d, &err);

@@ -821,22 +821,22 @@ static void read_case(reader *r, cur c, tt_case *tc, size_t index)
     } else if (body.sky_name) {
         user = body.sky_user;
     }
+    /* The body's $request, unless the case gives its own (below). */
     if (body.sky_request)
         tc->request_json = json_of(r, body.sky_request);
-    if (get(c, "request", &v)) {
-        /* $request as the host would pass it: a mapping, as written. */
-        if (rv_doc_kind(v.v) != RV_OBJECT)
-            fail(r, v, "request must be a mapping ($request: name, at_client_side, options, ...), not %s",
-                 type_name(v.v));
-        else
-            tc->request_json = json_of(r, v.v);
-    }
     if (get(c, "user", &v))
         user = string_of(r, v, "user");
     if (get(c, "project", &v))
         project = string_of(r, v, "project");
     tc->user = user ? user : "";
     tc->project = project ? project : "";
+    if (get(c, "request", &v)) {
+        if (rv_doc_kind(v.v) != RV_OBJECT)
+            fail(r, v, "request must be a mapping (what the host passes as $request), not %s",
+                 type_name(v.v));
+        else
+            tc->request_json = json_of(r, v.v);
+    }
     if (get(c, "params", &v))
         read_params(r, v, true, &tc->params, &tc->nparams);
     if (!get(c, "expect", &v))
