@@ -17,5 +17,6 @@ BLOB(rc_schema_dstack_run, "schemas/dstack/run.json")
 BLOB(rc_schema_dstack_fleet, "schemas/dstack/fleet.json")
 BLOB(rc_schema_dstack_volume, "schemas/dstack/volume.json")
 BLOB(rc_schema_dstack_gateway, "schemas/dstack/gateway.json")
+BLOB(rc_secrets_dstack, "schemas/dstack/secrets.json")
 
     .section .note.GNU-stack,"",@progbits

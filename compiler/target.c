@@ -13,6 +13,7 @@ extern const char rc_schema_dstack_run[], rc_schema_dstack_run_end[];
 extern const char rc_schema_dstack_fleet[], rc_schema_dstack_fleet_end[];
 extern const char rc_schema_dstack_volume[], rc_schema_dstack_volume_end[];
 extern const char rc_schema_dstack_gateway[], rc_schema_dstack_gateway_end[];
+extern const char rc_secrets_dstack[], rc_secrets_dstack_end[];
 
 /* dstack's REST plugin kinds (dstack 0.21.2's ApplyPolicy hooks
  * on_run_apply, on_fleet_apply, on_volume_apply, on_gateway_apply), each
@@ -25,8 +26,9 @@ static const rc_target_kind dstack_kinds[] = {
 };
 
 static const rc_target targets[] = {
-    {"dstack", dstack_kinds, sizeof dstack_kinds / sizeof *dstack_kinds},
-    {"any", NULL, 0},
+    {"dstack", dstack_kinds, sizeof dstack_kinds / sizeof *dstack_kinds, rc_secrets_dstack,
+     rc_secrets_dstack_end},
+    {"any", NULL, 0, NULL, NULL},
 };
 
 const rc_target *rc_target_at(size_t i)

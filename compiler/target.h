@@ -24,6 +24,10 @@ typedef struct rc_target {
     const char *name;              /* "dstack" */
     const rc_target_kind *kinds;   /* NULL for "any" */
     size_t nkinds;
+    /* Its secrets.json (NUL-terminated): per kind, the paths whose values
+     * are credentials (secret.h). NULL for "any", which knows no paths. */
+    const char *secrets;
+    const char *secrets_end;
 } rc_target;
 
 #define RC_DEFAULT_TARGET "dstack"

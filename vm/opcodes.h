@@ -52,7 +52,9 @@ typedef enum rv_operand {
     RV_OPND_EACH_IN,    /* A: 0 the spec, n: the element of L[n-1]; Bx indexes P, read */
     RV_OPND_EACH_WPATH, /* A names the innermost open EACH slot; Bx indexes P, written below
                          * its element: the path must not be empty */
-    RV_OPND_KEY         /* Ax names an open EACH_PAIRS slot (its collection is a map) */
+    RV_OPND_KEY,        /* Ax names an open EACH_PAIRS slot (its collection is a map) */
+    RV_OPND_SECRET      /* Ax names a value of the next instruction that is not a SECRET: a part
+                         * of a FORMAT (Ax below its count), or 0 for a write (its change) */
 } rv_operand;
 
 /* Marker for a variable stack effect (the verifier computes it from the
@@ -114,7 +116,8 @@ typedef enum rv_operand {
     X(UNSET_EL,  RV_OPND_EACH_WPATH, 0, 0, "remove element of L[A] at P[Bx]")                      \
     X(APPEND_EL, RV_OPND_EACH_WPATH, 1, 0, "append pop to the list at element of L[A] at P[Bx]") \
     X(EACH_PAIRS, RV_OPND_LOOP_EXIT, 0, 0, "L[A] := the map EACH_IN names; not a map or empty: pc += Bx") \
-    X(KEY,       RV_OPND_KEY,       0, 1, "push the key (a string) of L[Ax]'s current member")
+    X(KEY,       RV_OPND_KEY,       0, 1, "push the key (a string) of L[Ax]'s current member") \
+    X(SECRET,    RV_OPND_SECRET,    0, 0, "no-op: value Ax of the next FORMAT or write derives from a secret (logged redacted)")
 
 typedef enum rv_opcode {
 #define RV_OP_ENUM(name, opnd, pops, pushes, doc) RV_OP_##name,
