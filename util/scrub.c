@@ -86,8 +86,12 @@ bool ru_scrub_add(ru_scrub *s, const char *p, size_t n)
     if (n == 0)
         return !s->oom;
     entry e = {s->folded.len, n};
-    for (size_t i = 0; i < n; i++)
-        ru_buf_putc(&s->folded, (char)fold((unsigned char)p[i]));
+    ru_buf_put(&s->folded, p, n);
+    if (!s->folded.oom) {
+        char *f = s->folded.data + e.off;
+        for (size_t i = 0; i < n; i++)
+            f[i] = (char)fold((unsigned char)f[i]);
+    }
     ru_buf_put(&s->index, (const char *)&e, sizeof e);
     if (s->folded.oom || s->index.oom)
         s->oom = true;
