@@ -191,7 +191,6 @@ typedef struct slot_info {
 
 typedef struct marker {
     ru_arena *arena;
-    const rc_target *target;
     bool all;            /* no secrets list: every value read counts */
     const rc_secret_kind *kinds[16];   /* of the current `on` block */
     size_t nkinds;
@@ -538,7 +537,6 @@ bool rc_secret_mark(rc_checked *checked, const rc_target *t, ru_arena *arena)
     marker m;
     memset(&m, 0, sizeof m);
     m.arena = arena;
-    m.target = t;
     bool ok;
     /* Rounds until no write adds a secret path: each round adds at least
      * one of the policy's write paths, so there are at most as many rounds

@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh - builds the libFuzzer targets with clang (ASan + UBSan) into
 # build-fuzz/ and runs each for a while: `sh fuzz/run.sh [SECONDS]`.
-# Seeds: the real dstack specs, compiled bundles of rules/, the policies.
+# Seeds: the real dstack specs, compiled bundles of rules/, the policies;
+# fuzz_redact (no secret in what rulesd logs) takes any bytes.
 # Crashes are left in build-fuzz/ as crash-* files; the script fails then.
 set -eu
 SECONDS_EACH=${1:-60}

@@ -31,7 +31,6 @@ void rd_redactor_reset(rd_redactor *r)
     ru_scrub_clear(&r->scrub);
     ru_buf_clear(&r->expected);
     ru_buf_clear(&r->lens);
-    r->prepared = false;
 }
 
 static void add(void *ud, const char *text, size_t len)
@@ -59,7 +58,6 @@ void rd_redactor_expect(rd_redactor *r, const char *text, size_t n)
 
 void rd_redactor_prepare(rd_redactor *r)
 {
-    r->prepared = true;
     if (!rd_redactor_count(r))
         return;
     size_t n = r->lens.len / sizeof(size_t);

@@ -7,9 +7,9 @@
  * `secret` flag (rulevm.h, SECRETS). This module is the second line: the
  * texts of the request's secret values (rc_secret_values: the secret paths
  * of its kind, and keys that name credentials) are found in whatever is
- * about to be logged, in any ASCII case and in JSON-escaped form, by one
- * automaton built per request on first use, so the cost is linear in what
- * is logged whatever the number and size of the secrets.
+ * about to be logged, in any ASCII case and in JSON-escaped form, at a
+ * cost linear in the request and in what is logged, whatever the number
+ * and size of the secrets (util/scrub.h).
  */
 #ifndef RD_REDACT_H
 #define RD_REDACT_H
@@ -27,7 +27,6 @@ typedef struct rd_redactor {
     ru_scrub scrub;    /* the secret texts, and the search for them */
     ru_buf expected;   /* the texts a scrub will see, back to back */
     ru_buf lens;       /* their lengths (size_t each) */
-    bool prepared;
 } rd_redactor;
 
 void rd_redactor_init(rd_redactor *r);

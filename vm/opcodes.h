@@ -21,6 +21,9 @@
  * no loop body can grow (the verifier allows writes in an EACH body only
  * below the innermost loop's element, a list item or a map value), so
  * every program ends. New opcodes go at the end: a bundle's numbers stay.
+ * SECRET changes nothing a policy computes: it marks a value of the
+ * instruction after it as derived from a secret, so that the decision
+ * hands that value out redacted for logs (rulevm.h, SECRETS).
  */
 #ifndef RV_OPCODES_H
 #define RV_OPCODES_H
