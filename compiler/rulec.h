@@ -115,6 +115,27 @@ rc_result rc_load(rc_report *report, const rc_input *inputs, size_t ninputs,
  * /v1/evaluate). */
 int rc_target_has_kind(const char *target, const char *kind, char *why, size_t size);
 
+/* ---- Secrets ---- */
+
+/* Told each secret value's text; text is valid during the call only. */
+typedef void (*rc_secret_fn)(void *ud, const char *text, size_t len);
+
+/* Calls fn with every secret value of spec, a document of kind in target
+ * (NULL: "dstack"): the strings and numbers (as printed) at one of the
+ * kind's secret paths (schemas/TARGET/secrets.json), or under a key that
+ * names a credential (password, token, api-key, access_key, passphrase,
+ * authorization, ...: docs/language.md, "Secrets") at any depth, each
+ * string and number inside a list or map there one by one, and of a
+ * "NAME=VALUE" string also VALUE. A target with no list ("any") has the
+ * key rule only; one whose list cannot be read reports every value. For
+ * hosts that log decisions: the compiler marks what it sees derive from a
+ * secret (rulevm.h, SECRETS), and these texts are the last line of defence
+ * for values that reach a logged text some other way (a policy copied one
+ * into a field that is no secret, and another policy printed it). Returns
+ * how many values it reported. */
+size_t rc_secret_values(const char *target, const char *kind, const rv_doc *spec, rc_secret_fn fn,
+                        void *ud);
+
 /* ---- Parameter overrides ---- */
 
 /* Reads text written in the language's literal syntax -- `1h`, `24GB`,

@@ -172,6 +172,18 @@ static void put_instruction(ru_buf *b, const rv_program *prog, size_t pi, uint32
             ru_buf_printf(b, "%s%s", p->paths[bx].nseg && p->paths[bx].segs[0].key ? "." : "",
                           path_text(&p->paths[bx]));
         break;
+    case RV_OPND_SECRET: {
+        /* What it marks: the first instruction after the run of SECRETs. */
+        uint32_t at = pc + 1;
+        while (at < p->ncode && (p->code[at] & 0xFFu) == RV_OP_SECRET)
+            at++;
+        uint32_t target = at < p->ncode ? p->code[at] & 0xFFu : RV_OP__COUNT;
+        if (target == RV_OP_FORMAT)
+            ru_buf_printf(b, "part %u of the FORMAT at %u is secret", ax, at);
+        else if (target < RV_OP__COUNT)
+            ru_buf_printf(b, "the change of the %s at %u is secret", rv_opcode_names[target], at);
+        break;
+    }
     case RV_OPND_NONE:
         if (op == RV_OP_INDEX)
             ru_buf_puts(b, "S[-2][S[-1]]: computed key");

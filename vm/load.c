@@ -657,6 +657,10 @@ static bool check_header(loader *l, const rv_blob *b, uint32_t *npolicies)
     if (memcmp(d, RV_MAGIC, 4) != 0)
         return fail_at(l, RV_EFORMAT, 0, "bad magic: not a rules bytecode bundle");
     uint32_t vf = rd32(d + 4);
+    if ((vf & 0xFFFFu) == 1)
+        return fail_at(l, RV_EFORMAT, 4, "format version 1, written before secrets were marked "
+                       "(this library reads %d): recompile it from its source with rulec compile",
+                       RV_FORMAT_VERSION);
     if ((vf & 0xFFFFu) != RV_FORMAT_VERSION)
         return fail_at(l, RV_EFORMAT, 4, "unsupported version %u (this library reads %d)",
                        vf & 0xFFFFu, RV_FORMAT_VERSION);

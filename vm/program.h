@@ -5,7 +5,7 @@
  * All integers are little-endian.
  *
  *   bundle  := header policy*
- *   header  := magic "\x7fRBC"  u16 version(=1)  u16 flags(=0)
+ *   header  := magic "\x7fRBC"  u16 version(=2)  u16 flags(=0)
  *              u32 total_size   u32 crc32(bytes 16..total_size)
  *              u32 npolicies
  *   policy  := u32 size (bytes that follow, for this policy)
@@ -34,7 +34,11 @@
 #include <stdint.h>
 
 #define RV_MAGIC "\x7f" "RBC"
-#define RV_FORMAT_VERSION 1
+/* Version 2 added SECRET marks (opcodes.h). A version 1 bundle was written
+ * by a compiler that marked nothing, so its messages and changes would be
+ * logged as if no value came from a secret: it is refused, with a message
+ * that says to recompile it (load.c). */
+#define RV_FORMAT_VERSION 2
 #define RV_HEADER_SIZE 20
 
 #define RV_STACK_MAX 256   /* value stack slots; the verifier bounds depth */

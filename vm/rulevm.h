@@ -223,10 +223,23 @@ typedef struct rv_request {
     const rv_doc *request;
 } rv_request;
 
+/* SECRETS. The compiler marks every message part and every write whose
+ * value it sees derive from a secret path of the target's schema (an env
+ * value, a password, a private key: docs/language.md, "Secrets"), and
+ * every write at, above or below such a path. A decision keeps the
+ * requester's answer whole (text, the spec) and says what else may be
+ * shown: a host that logs a decision, or explains it to anyone but the
+ * requester, prints `redacted` for a message and RV_REDACTED for both
+ * values of a change whose `secret` is set. */
+#define RV_REDACTED "[REDACTED]"
+
 typedef struct rv_message {
     const char *text;
     const char *policy;
     uint32_t line;
+    /* text with every marked part replaced by RV_REDACTED: what may be
+     * logged. The same pointer as text when no part is marked. */
+    const char *redacted;
 } rv_message;
 
 typedef struct rv_change {
@@ -235,6 +248,7 @@ typedef struct rv_change {
     const rv_doc *new_value;  /* NULL: removed */
     const char *policy;
     uint32_t line;
+    int secret;               /* 1: marked; log neither value (the path may be logged) */
 } rv_change;
 
 typedef struct rv_decision {
@@ -255,6 +269,14 @@ typedef struct rv_decision {
  * a host must then fail closed (rulesd rejects; rulec apply exits 2). */
 rv_status rv_vm_eval(rv_vm *vm, const rv_program *prog, const rv_request *req,
                      rv_doc *spec, rv_decision *out, rv_error *err);
+
+/* After rv_vm_eval failed: its error as it may be logged. An evaluation
+ * error (RV_EEVAL) names its operands, which may be secrets or made from
+ * them: here they are described by type only ("cannot apply int() to a
+ * string"). Other errors quote no value of the spec and read as in
+ * err->message. "" when the last rv_vm_eval did not fail. Valid until the
+ * next rv_vm_eval, rv_vm_reset or rv_vm_free on vm. */
+const char *rv_vm_redacted_error(const rv_vm *vm);
 
 /* Observes execution for coverage: called once per executed instruction with
  * the policy index and pc, and with the outcome of each conditional jump

@@ -103,6 +103,39 @@ static vloop *open_loop(vloop *open, uint32_t nopen, uint32_t slot)
     return NULL;
 }
 
+/* Whether op records changes: what a SECRET before it marks. */
+static bool is_write(uint32_t op)
+{
+    return is_spec_write(op) || (op < RV_OP__COUNT && rv_opcode_operands[op] == RV_OPND_EACH_WPATH);
+}
+
+/* SECRET Ax marks value Ax of the first instruction after it that is not a
+ * SECRET (the compiler emits them right before it): a FORMAT's part, below
+ * its count, or a write's change, 0. A mark that names nothing would be a
+ * compiler slip a host could not see. */
+static bool check_secret(verifier *v, uint32_t pc)
+{
+    const rv_policy *p = v->p;
+    uint32_t ax = RV_GET_AX(p->code[pc]), at = pc + 1;
+    while (at < p->ncode && (p->code[at] & 0xFFu) == RV_OP_SECRET)
+        at++;
+    uint32_t op = at < p->ncode ? p->code[at] & 0xFFu : RV_OP__COUNT;
+    if (op == RV_OP_FORMAT) {
+        if (ax >= RV_GET_AX(p->code[at]))
+            return fail(v, pc, "marks part %u of the FORMAT at pc %u, which has %u", ax, at,
+                        RV_GET_AX(p->code[at]));
+        return true;
+    }
+    if (is_write(op)) {
+        if (ax != 0)
+            return fail(v, pc, "marks value %u of the %s at pc %u: a write's change is 0", ax,
+                        rv_opcode_names[op], at);
+        return true;
+    }
+    return fail(v, pc, "not followed by a FORMAT or a write (SET, DEFAULT, UNSET, APPEND, TAG, "
+                "or their _EL forms)");
+}
+
 /* Pass 1: opcodes, operand ranges, quantifier nesting. Fills loop_of. */
 static bool check_structure(verifier *v)
 {
@@ -272,6 +305,10 @@ static bool check_structure(verifier *v)
                 return fail(v, pc, "slot %u out of range (%u slots)", ax, p->nslots);
             if (open_loop(open, nopen, ax))
                 return fail(v, pc, "slot %u is open here: its element is read with LOCAL", ax);
+            break;
+        case RV_OPND_SECRET:
+            if (!check_secret(v, pc))
+                return false;
             break;
         case RV_OPND_NONE:
         case RV_OPND_NVALUES:

@@ -439,8 +439,14 @@ static void test_bad_headers(void **state)
     expect_format(d, n, "bad magic");
 
     memcpy(d, buf.data, n);
-    d[4] = 2;
-    expect_format(d, n, "version 2");
+    d[4] = 3;
+    expect_format(d, n, "version 3");
+
+    /* Version 1 predates SECRET marks: refused, saying what to do. */
+    memcpy(d, buf.data, n);
+    d[4] = 1;
+    expect_format(d, n, "format version 1, written before secrets were marked (this library reads 2): "
+                        "recompile it from its source with rulec compile");
 
     memcpy(d, buf.data, n);
     d[6] = 1;
