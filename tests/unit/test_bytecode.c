@@ -1652,6 +1652,117 @@ static void test_disasm(void **state)
     assert_int_equal(live_blocks, 0);
 }
 
+/* ---- Names and constant maps: one meaning each ---- */
+
+/* Gives member k of the map n the key of member 0: a bundle the compiler
+ * never writes (its literals refuse a key twice, as JSON input does). */
+static void clash_key(rv_node *n, uint32_t k)
+{
+    assert_int_equal(n->type, RV_OBJECT);
+    n->u.members[k].key = n->u.members[0].key;
+    n->u.members[k].klen = n->u.members[0].klen;
+}
+
+static void expect_refused(pb *b, const char *name, const char *needle)
+{
+    rv_error err;
+    assert_int_equal(load_policy(b, &err), RV_EVERIFY);
+    char where[80];
+    snprintf(where, sizeof where, "t.rbc: policy '%s': ", name);
+    if (!strstr(err.message, needle) || !strstr(err.message, where))
+        fail_msg("message '%s' lacks '%s' or '%s'", err.message, where, needle);
+    pb_done(b);
+    assert_int_equal(live_blocks, 0);
+}
+
+static void test_verify_names(void **state)
+{
+    (void)state;
+    pb bb, *b = &bb;
+
+    /* A constant map with a key twice, at the top and nested in lists and
+     * maps; a large map goes through the sorting path. */
+    pb_init(b, "v", 0);
+    clash_key(b->consts[pb_const(b, "{\"a\":1,\"b\":2}")], 1);
+    OP(HALT);
+    expect_verify(b, "policy 'v': constant K[0] holds a map with the key \"a\" twice");
+
+    pb_init(b, "v", 0);
+    pb_const(b, "1");
+    rv_node *deep = b->consts[pb_const(b, "[0,{\"x\":{\"k\\u0001\\\"\":1,\"y\":2}}]")];
+    clash_key(deep->u.items[1]->u.members[0].value, 1);
+    OP(HALT);
+    expect_verify(b, "constant K[1] holds a map with the key \"k\\x01\\x22\" twice");
+
+    pb_init(b, "v", 0);
+    {
+        char big[2048];
+        size_t o = 0;
+        big[o++] = '{';
+        for (int i = 0; i < 100; i++)
+            o += (size_t)snprintf(big + o, sizeof big - o, "%s\"key%03d\":%d", i ? "," : "", i, i);
+        big[o++] = '}';
+        big[o] = '\0';
+        clash_key(b->consts[pb_const(b, big)], 99);
+    }
+    OP(HALT);
+    expect_verify(b, "constant K[0] holds a map with the key \"key000\" twice");
+
+    /* A parameter's value is a constant too. */
+    pb_init(b, "v", 0);
+    clash_key(b->params[pb_param(b, "limits", "{\"gpu\":1,\"cpu\":2}")].value, 1);
+    OP(HALT);
+    expect_verify(b, "the value of parameter 'limits' holds a map with the key \"gpu\" twice");
+
+    /* Two parameters with one name, an empty one. */
+    pb_init(b, "v", 0);
+    pb_param(b, "max", "1");
+    pb_param(b, "team", "\"a\"");
+    pb_param(b, "max", "2");
+    OP(HALT);
+    expect_verify(b, "policy 'v': two parameters are named \"max\"");
+
+    pb_init(b, "v", 0);
+    pb_param(b, "", "1");
+    OP(HALT);
+    expect_verify(b, "policy 'v': parameter 0 has an empty name");
+
+    /* Kinds: each once, none empty. */
+    pb_init(b, "v", 0);
+    b->kinds[0] = "run";
+    b->kinds[1] = "fleet";
+    b->kinds[2] = "run";
+    b->p.nkinds = 3;
+    OP(HALT);
+    expect_verify(b, "policy 'v': the kind \"run\" is listed twice");
+
+    pb_init(b, "v", 0);
+    b->kinds[0] = "run";
+    b->kinds[1] = "";
+    b->p.nkinds = 2;
+    OP(HALT);
+    expect_verify(b, "policy 'v': kind 1 has an empty name");
+
+    /* The policy itself needs a name. */
+    pb_init(b, "", 0);
+    OP(HALT);
+    expect_refused(b, "", "the policy's name is empty");
+
+    /* Distinct names and keys load (one policy with all of them). */
+    pb_init(b, "v", 0);
+    b->kinds[0] = "run";
+    b->kinds[1] = "fleet";
+    b->p.nkinds = 2;
+    pb_param(b, "a", "{\"x\":1,\"X\":2,\"x \":3}");
+    pb_param(b, "b", "1");
+    pb_const(b, "{\"a\":{\"a\":{\"a\":1}}}");
+    OP(HALT);
+    rv_error err;
+    assert_int_equal(load_policy(b, &err), RV_OK);
+    pb_done(b);
+    assert_int_equal(live_blocks, 0);
+}
+
 static void test_misc_api(void **state)
 {
     (void)state;
@@ -1692,6 +1803,7 @@ int main(void)
         cmocka_unit_test(test_bad_regex),
         cmocka_unit_test(test_set_param),
         cmocka_unit_test(test_disasm),
+        cmocka_unit_test(test_verify_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
