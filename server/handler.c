@@ -221,6 +221,7 @@ typedef struct decision_info {
     const rv_decision *d;   /* NULL when no decision was made */
     const char *detail;     /* why, when there is no decision */
     uint64_t revision;
+    const char *set_sha256; /* which policies decided (rv_program_digest) */
     uint64_t ns;
 } decision_info;
 
@@ -240,8 +241,8 @@ static void log_decision(rd_worker *w, const decision_info *di)
     ru_buf_json_string(b, di->user ? di->user : "", di->user ? strlen(di->user) : 0);
     ru_buf_puts(b, ",\"project\":");
     ru_buf_json_string(b, di->project ? di->project : "", di->project ? strlen(di->project) : 0);
-    ru_buf_printf(b, ",\"outcome\":\"%s\",\"revision\":%llu,\"messages\":[", rd_outcome_name(di->outcome),
-                  (unsigned long long)di->revision);
+    ru_buf_printf(b, ",\"outcome\":\"%s\",\"revision\":%llu,\"set_sha256\":\"%s\",\"messages\":[",
+                  rd_outcome_name(di->outcome), (unsigned long long)di->revision, di->set_sha256);
     bool first = true;
     if (di->d) {
         log_messages(b, "error", di->d->errors, di->d->nerrors, &w->secrets, &first);
@@ -321,7 +322,8 @@ static void decide(rd_worker *w, const rd_request *req, const route *r, rd_respo
     w->secrets.n = 0;
     w->secrets.overflow = false;
     const char *path_kind = r->ep == EP_DSTACK ? dstack_kind_of_path(r->path) : NULL;
-    decision_info di = {req, path_kind, "", "", RD_O_INVALID, NULL, NULL, set->revision, 0};
+    decision_info di = {req, path_kind, "", "", RD_O_INVALID, NULL, NULL, set->revision,
+                        rv_program_digest(set->prog), 0};
     char detail[800];
     rv_error err;
     rv_decision d;
@@ -424,7 +426,8 @@ void rd_handle(rd_worker *w, const rd_request *req, rd_response *resp)
     case EP_METRICS:
         set = rd_current_acquire();
         ru_buf_clear(&w->out);
-        rd_metrics_render(&w->out, set ? set->revision : 0, set ? set->npolicies : 0, rd_in_flight());
+        rd_metrics_render(&w->out, set ? set->revision : 0, set ? set->npolicies : 0,
+                          set ? rv_program_digest(set->prog) : "", rd_in_flight());
         rd_set_release(set);
         json_response(resp, w->out.data, w->out.len);
         resp->content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -97,8 +97,8 @@ static char *policies_json(const rv_program *prog, uint64_t revision, const char
                            size_t *len)
 {
     ru_buf j = {0};
-    ru_buf_printf(&j, "{\"revision\":%llu,\"loaded_at\":\"%s\",\"policies\":[",
-                  (unsigned long long)revision, loaded_at);
+    ru_buf_printf(&j, "{\"revision\":%llu,\"loaded_at\":\"%s\",\"set_sha256\":\"%s\",\"policies\":[",
+                  (unsigned long long)revision, loaded_at, rv_program_digest(prog));
     for (size_t i = 0; i < rv_program_policy_count(prog); i++) {
         rv_policy_info info;
         rv_program_policy(prog, i, &info);
@@ -106,8 +106,10 @@ static char *policies_json(const rv_program *prog, uint64_t revision, const char
         ru_buf_json_string(&j, info.name, strlen(info.name));
         ru_buf_puts(&j, ",\"source\":");
         ru_buf_json_string(&j, info.source ? info.source : "", info.source ? strlen(info.source) : 0);
-        ru_buf_printf(&j, ",\"priority\":%d,\"checksum\":\"%08x\",\"instructions\":%zu,\"kinds\":[",
-                      (int)info.priority, (unsigned)info.checksum, info.ninstructions);
+        ru_buf_printf(&j, ",\"priority\":%d,\"checksum\":\"%08x\",\"sha256\":\"%s\",\"instructions\":%zu,"
+                      "\"kinds\":[",
+                      (int)info.priority, (unsigned)info.checksum, rv_program_policy_digest(prog, i),
+                      info.ninstructions);
         if (info.nkinds == 0)
             ru_buf_puts(&j, "\"*\"");
         for (size_t k = 0; k < info.nkinds; k++) {
