@@ -294,13 +294,16 @@ static rv_doc *messages_doc(rv_vm *vm, const rv_message *m, size_t n)
     return arr;
 }
 
+/* A change's "old" is the value the path held, null included; a path
+ * that was missing (the change created it) has no "old" at all, so the
+ * two never read alike (docs/rulesd.md, Endpoints). */
 static rv_doc *changes_doc(rv_vm *vm, const rv_change *c, size_t n)
 {
     rv_doc *arr = rv_vm_new_array(vm);
     for (size_t i = 0; arr && i < n; i++) {
         rv_doc *o = rv_vm_new_object(vm);
         if (!o || !put(vm, o, "path", rv_vm_new_string(vm, c[i].path)) ||
-            !put(vm, o, "old", c[i].old_value ? unconst(c[i].old_value) : rv_vm_new_null(vm)) ||
+            (c[i].old_value && !put(vm, o, "old", unconst(c[i].old_value))) ||
             !put(vm, o, "new", c[i].new_value ? unconst(c[i].new_value) : rv_vm_new_null(vm)) ||
             !put(vm, o, "removed", rv_vm_new_bool(vm, c[i].new_value == NULL)) ||
             !put(vm, o, "policy", rv_vm_new_string(vm, c[i].policy)) ||

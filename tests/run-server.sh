@@ -469,6 +469,54 @@ expect_status 200 e GET /metrics
 grep -Eq "^rulesd_build_info\{version=\"[0-9]+\.[0-9]+\.[0-9]+\",set_sha256=\"$set_sum\"\} 1\$" "$tmp/body" && pass ||
     fail "metrics build info: $(grep build_info "$tmp/body")"
 
+# /v1/evaluate: a change of a field that was null has "old": null; of one
+# that was missing, no "old" at all (as rulec apply --explain's "(missing)").
+expect_status 200 e POST /v1/evaluate -d '{"kind":"run","spec":{"configuration":{"type":"service","max_price":null}}}'
+check "evaluate: null and missing old values" python3 "$FIX/check.py" old-values "$tmp/body"
+
+# Requests that cannot be read one way only: 400, and the connection closes.
+python3 - "$PORT_e" >"$tmp/framing.out" 2>&1 <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+def ask(data):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(data)
+    out = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    except socket.timeout:
+        out += b"\n(still open after 10 s)"
+    s.close()
+    head, _, body = out.partition(b"\r\n\r\n")
+    return head.split(b"\r\n")[0].decode(), body.decode(errors="replace"), b"connection: close" in head.lower()
+body = b'{"kind":"run","spec":{}}'
+cases = [
+    ("two Content-Length values", b"POST /v1/evaluate HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\nContent-Length: 5\r\n\r\n" % len(body) + body,
+     "400", "conflicting Content-Length headers"),
+    ("two Content-Length values, the short one first", b"POST /v1/evaluate HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\ncontent-length: %d\r\n\r\n" % len(body) + body,
+     "400", "conflicting Content-Length headers"),
+    ("Content-Length and chunked", b"POST /v1/evaluate HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n" % (len(body), len(body)) + body + b"\r\n0\r\n\r\n",
+     "400", "both Content-Length and Transfer-Encoding headers"),
+    ("a NUL in the path", b"GET /healthz%00/../v1/policies HTTP/1.1\r\nHost: t\r\n\r\n", "400", "the request target holds a NUL byte (%00)"),
+    ("a NUL in the path of a POST", b"POST /v1/evaluate%%00x HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % len(body) + body,
+     "400", "the request target holds a NUL byte (%00)"),
+    ("a NUL in the query", b"GET /healthz?x=%00 HTTP/1.1\r\nHost: t\r\n\r\n", "400", "the request target holds a NUL byte (%00)"),
+    ("one Content-Length twice, the same", b"POST /v1/evaluate HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % (len(body), len(body)) + body,
+     "200", '"allowed":true'),
+]
+for name, data, status, text in cases:
+    line, got, closed = ask(data)
+    ok = status in line and text in got and (status == "200" or closed)
+    print(("PASS " if ok else "FAIL ") + name + ("" if ok else f": {line} closed={closed} {got[:200]!r}"))
+PY
+while read -r verdict rest; do
+    if [ "$verdict" = PASS ]; then pass; else fail "framing: $rest"; fi
+done <"$tmp/framing.out"
+[ "$(grep -c '^PASS' "$tmp/framing.out")" -eq 7 ] || fail "framing cases: $(head -c 400 "$tmp/framing.out")"
 expect_status 200 e GET /healthz
 # Decisions of every kind are logged with the set's digest.
 expect_status 200 e POST /apply_policies/on_run_apply --data-binary @"$tmp/run.json"
