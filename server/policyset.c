@@ -13,8 +13,8 @@
 #include "rulec.h"
 
 #include <errno.h>
-#include <stdint.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,10 +252,10 @@ static bool is_bundle_bytes(const rc_input *in)
 /* Before compiling: a file that the served set loaded as a bundle must
  * still be one. Read by content it might otherwise load as a source --
  * empty, a policy that does nothing, under the bundle policy's name. */
-static void check_bundles_kept(builder *b, const rc_report *report, const rd_set *prev)
+static void check_bundles_kept(builder *b, rc_report *report, const rd_set *prev)
 {
     size_t n;
-    rc_input *in = rc_report_inputs((rc_report *)(uintptr_t)report, &n);
+    rc_input *in = rc_report_inputs(report, &n);
     for (size_t i = 0; prev && i < n; i++) {
         const rd_set_file *was = find_file(prev, in[i].name);
         if (!was || was->form != RC_FORM_BUNDLE || is_bundle_bytes(&in[i]))
@@ -275,10 +275,10 @@ static void check_bundles_kept(builder *b, const rc_report *report, const rd_set
 /* After compiling: a source that held rules in the served set must still
  * hold some; one that compiles to none (emptied, truncated to its header
  * or to comments) is refused rather than served as "allow everything". */
-static void check_rules_kept(builder *b, const rc_report *report, const rd_set *prev)
+static void check_rules_kept(builder *b, rc_report *report, const rd_set *prev)
 {
     size_t n;
-    rc_input *in = rc_report_inputs((rc_report *)(uintptr_t)report, &n);
+    rc_input *in = rc_report_inputs(report, &n);
     for (size_t i = 0; prev && i < n; i++) {
         const rd_set_file *was = find_file(prev, in[i].name);
         if (was && was->form == RC_FORM_SOURCE && rc_report_input_form(report, i) == RC_FORM_NO_RULES)
@@ -290,10 +290,10 @@ static void check_rules_kept(builder *b, const rc_report *report, const rd_set *
 }
 
 /* What this set's files are, for the next reload to compare with. */
-static bool record_files(rd_set *set, const rc_report *report)
+static bool record_files(rd_set *set, rc_report *report)
 {
     size_t n;
-    rc_input *in = rc_report_inputs((rc_report *)(uintptr_t)report, &n);
+    rc_input *in = rc_report_inputs(report, &n);
     set->files = calloc(n ? n : 1, sizeof *set->files);
     if (!set->files)
         return false;
