@@ -8,6 +8,12 @@
  * policies this way: rulec, its test runner, rulesd, the benchmarks, the
  * fuzz targets and the unit tests.
  *
+ * A file with no content cannot be told apart that way: an empty (or
+ * comment-only) source compiles to a policy with no rules, which loads
+ * with a warning -- or, when the file is named `*.rbc`, is an error: a
+ * bundle name with no bundle behind it is a truncated deployment, and must
+ * not become a policy that allows everything.
+ *
  * OWNERSHIP. The library never exits and never prints. An rc_report is
  * made by rc_report_new and freed by rc_report_free; everything reachable
  * from it (records, text, bundle bytes, coverage maps, the inputs
@@ -221,6 +227,18 @@ const void *rc_report_bundle(const rc_report *report, size_t *size);
  * bundle), and, with RC_COVERAGE, its coverage map (NULL for a policy from
  * a bundle). i must be below rv_program_policy_count. */
 size_t rc_report_policy_tag(const rc_report *report, size_t i);
+/* What the last successful rc_load made of its input k (in the order they
+ * were given): a host that watches its files compares this with what a
+ * file held before (rulesd refuses a reload in which a bundle stopped
+ * being one, or a source with rules compiled to none). RC_FORM_UNKNOWN
+ * after a failed load or for k out of range. */
+typedef enum rc_input_form {
+    RC_FORM_UNKNOWN = 0,
+    RC_FORM_BUNDLE,         /* a bundle (it starts with the magic) */
+    RC_FORM_SOURCE,         /* a source whose policy holds rules */
+    RC_FORM_NO_RULES        /* a source whose policy holds none (a warning) */
+} rc_input_form;
+rc_input_form rc_report_input_form(const rc_report *report, size_t k);
 const char *rc_report_policy_text(const rc_report *report, size_t i, size_t *len);
 const rc_cover_map *rc_report_coverage(const rc_report *report, size_t i);
 

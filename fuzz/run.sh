@@ -10,7 +10,7 @@ OUT=build-fuzz
 make --no-print-directory build/grammar/parser.c build/grammar/lexer.c build/rulec >/dev/null
 mkdir -p "$OUT"
 CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-        -Iutil -Ivm -Igrammar -Icompiler -Ibuild/grammar -Itests/unit -Iserver $(pkg-config --cflags libcjson yaml-0.1 libpcre2-8)"
+        -Iutil -Ivm -Igrammar -Icompiler -Ibuild/grammar -Itests/unit -Iserver $(pkg-config --cflags libcjson yaml-0.1 libpcre2-8 nettle)"
 SRCS="$(ls vm/*.c util/*.c grammar/*.c compiler/*.c compiler/*.S) build/grammar/parser.c build/grammar/lexer.c"
 for t in spec bundle rules redact; do
     # fuzz_redact checks what rulesd logs: it links the server's redaction.
@@ -18,7 +18,7 @@ for t in spec bundle rules redact; do
     [ "$t" = redact ] && extra=server/redact.c
     # shellcheck disable=SC2086
     clang $CFLAGS -Wno-unused-function -o "$OUT/fuzz_$t" "fuzz/fuzz_$t.c" $SRCS $extra \
-        $(pkg-config --libs libcjson yaml-0.1 libpcre2-8) -lm
+        $(pkg-config --libs libcjson yaml-0.1 libpcre2-8 nettle) -lm
 done
 
 rm -rf "$OUT/seed-spec" "$OUT/seed-bundle" "$OUT/seed-rules" "$OUT/seed-redact"

@@ -228,6 +228,7 @@ typedef struct decision_info {
     const rv_decision *d;   /* NULL when no decision was made */
     const char *detail;     /* why, when there is no decision, as it may be logged */
     uint64_t revision;
+    const char *set_sha256; /* which policies decided (rv_program_digest) */
     uint64_t ns;
 } decision_info;
 
@@ -247,8 +248,8 @@ static void log_decision(rd_worker *w, const decision_info *di)
     ru_buf_json_string(b, di->user ? di->user : "", di->user ? strlen(di->user) : 0);
     ru_buf_puts(b, ",\"project\":");
     ru_buf_json_string(b, di->project ? di->project : "", di->project ? strlen(di->project) : 0);
-    ru_buf_printf(b, ",\"outcome\":\"%s\",\"revision\":%llu,\"messages\":[", rd_outcome_name(di->outcome),
-                  (unsigned long long)di->revision);
+    ru_buf_printf(b, ",\"outcome\":\"%s\",\"revision\":%llu,\"set_sha256\":\"%s\",\"messages\":[",
+                  rd_outcome_name(di->outcome), (unsigned long long)di->revision, di->set_sha256);
     bool first = true;
     if (di->d) {
         log_messages(b, "error", di->d->errors, di->d->nerrors, &w->redactor, &first);
@@ -352,6 +353,9 @@ static rv_doc *messages_doc(rd_worker *w, const rv_message *m, size_t n)
     return arr;
 }
 
+/* A change's "old" is the value the path held, null included; a path
+ * that was missing (the change created it) has no "old" at all, so the
+ * two never read alike (docs/rulesd.md, Endpoints). */
 static rv_doc *changes_doc(rd_worker *w, const rv_change *c, size_t n)
 {
     rv_vm *vm = w->vm;
@@ -359,7 +363,7 @@ static rv_doc *changes_doc(rd_worker *w, const rv_change *c, size_t n)
     for (size_t i = 0; arr && i < n; i++) {
         rv_doc *o = rv_vm_new_object(vm);
         if (!o || !put(vm, o, "path", redacted_string(w, c[i].path)) ||
-            !put(vm, o, "old", explained_value(w, &c[i], c[i].old_value)) ||
+            (c[i].old_value && !put(vm, o, "old", explained_value(w, &c[i], c[i].old_value))) ||
             !put(vm, o, "new", explained_value(w, &c[i], c[i].new_value)) ||
             !put(vm, o, "removed", rv_vm_new_bool(vm, c[i].new_value == NULL)) ||
             !put(vm, o, "policy", rv_vm_new_string(vm, c[i].policy)) ||
@@ -411,7 +415,8 @@ static void decide(rd_worker *w, const rd_request *req, const route *r, rd_respo
     rv_vm_reset(vm);
     rd_redactor_reset(&w->redactor);
     const char *path_kind = r->ep == EP_DSTACK ? dstack_kind_of_path(r->path) : NULL;
-    decision_info di = {req, path_kind, "", "", RD_O_INVALID, NULL, NULL, set->revision, 0};
+    decision_info di = {req, path_kind, "", "", RD_O_INVALID, NULL, NULL, set->revision,
+                        rv_program_digest(set->prog), 0};
     char detail[800], logged[800];
     rv_error err;
     rv_decision d;
@@ -519,7 +524,8 @@ void rd_handle(rd_worker *w, const rd_request *req, rd_response *resp)
     case EP_METRICS:
         set = rd_current_acquire();
         ru_buf_clear(&w->out);
-        rd_metrics_render(&w->out, set ? set->revision : 0, set ? set->npolicies : 0, rd_in_flight());
+        rd_metrics_render(&w->out, set ? set->revision : 0, set ? set->npolicies : 0,
+                          set ? rv_program_digest(set->prog) : "", rd_in_flight());
         rd_set_release(set);
         json_response(resp, w->out.data, w->out.len);
         resp->content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -9,7 +9,6 @@
 #include "vm_impl.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <pcre2.h>
@@ -888,6 +887,78 @@ static const rv_node *case_map(ev *e, const rv_node *s, bool upper)
     return n;
 }
 
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* The integer part (truncated toward zero, as int(4.9) is 4) of plain
+ * decimal text -- sign? digits ('.' digits*)? ([eE] sign? digits)? --
+ * computed exactly from the digits. A detour through a double would round
+ * first: "-9223372036854775809" would become -2^63 and be taken, and
+ * "9.2233720368547758e18" (in range) would become 2^63 and be refused.
+ * false for other text (blanks, hexadecimal, inf, nan) and for a value
+ * outside the int range. */
+static bool decimal_int(const char *t, int64_t *out)
+{
+    size_t i = 0;
+    bool neg = t[i] == '-';
+    if (t[i] == '-' || t[i] == '+')
+        i++;
+    size_t int_at = i;
+    while (is_digit(t[i]))
+        i++;
+    size_t nint = i - int_at, frac_at = i, nfrac = 0;
+    if (nint == 0)
+        return false;
+    if (t[i] == '.') {
+        frac_at = ++i;
+        while (is_digit(t[i]))
+            i++;
+        nfrac = i - frac_at;
+    }
+    int64_t exp = 0;
+    if (t[i] == 'e' || t[i] == 'E') {
+        i++;
+        bool eneg = t[i] == '-';
+        if (t[i] == '-' || t[i] == '+')
+            i++;
+        if (!is_digit(t[i]))
+            return false;
+        /* Past a billion the answer no longer depends on the exponent. */
+        for (; is_digit(t[i]); i++)
+            if (exp < 1000000000)
+                exp = exp * 10 + (t[i] - '0');
+        if (eneg)
+            exp = -exp;
+    }
+    if (t[i] != '\0')
+        return false;
+    /* The digits D (integer then fraction part) with the decimal point
+     * after `point` of them: the integer part is D's first `point` digits,
+     * padded with zeros past its end. */
+    size_t nd = nint + nfrac;
+    int64_t point = (int64_t)nint + exp;
+#define DIGIT(k) ((k) < nint ? t[int_at + (k)] - '0' : (k) < nd ? t[frac_at + (k) - nint] - '0' : 0)
+    size_t first = 0;  /* the first nonzero digit: leading zeros cannot overflow */
+    while (first < nd && DIGIT(first) == 0)
+        first++;
+    uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX, mag = 0;
+    if (first < nd && point > (int64_t)first) {
+        if (point - (int64_t)first > 19)
+            return false;  /* 20 digits or more: at least 10^19 */
+        for (size_t k = first; (int64_t)k < point; k++) {
+            unsigned d = (unsigned)DIGIT(k);
+            if (mag > (limit - d) / 10)
+                return false;
+            mag = mag * 10 + d;
+        }
+    }
+#undef DIGIT
+    *out = !neg ? (int64_t)mag : mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
+    return true;
+}
+
 static const rv_node *to_int(ev *e, const rv_node *v)
 {
     switch (v->type) {
@@ -900,26 +971,9 @@ static const rv_node *to_int(ev *e, const rv_node *v)
             return cannot_apply(e, "int()", v, NULL, "out of the integer range");
         return new_int(e, (int64_t)v->u.f);
     case RV_STRING: {
-        /* Plain decimal text only: strtoll/strtod would also take leading
-         * blanks, hexadecimal and hex floats. */
-        const char *t = v->u.s;
-        size_t k = (t[0] == '-' || t[0] == '+') ? 1 : 0;
-        if (!(t[k] >= '0' && t[k] <= '9'))
-            return cannot_apply(e, "int()", v, NULL, "not a decimal number in the integer range");
-        for (size_t j = k; t[j]; j++)
-            if (!((t[j] >= '0' && t[j] <= '9') || t[j] == '.' || t[j] == 'e' || t[j] == 'E' ||
-                  t[j] == '-' || t[j] == '+'))
-                return cannot_apply(e, "int()", v, NULL,
-                                    "not a decimal number in the integer range");
-        char *end;
-        errno = 0;
-        long long i = strtoll(v->u.s, &end, 10);
-        if (end != v->u.s && *end == '\0' && errno == 0)
+        int64_t i;
+        if (v->len == strlen(v->u.s) && decimal_int(v->u.s, &i))
             return new_int(e, i);
-        double d = strtod(v->u.s, &end);
-        if (end != v->u.s && *end == '\0' && !isnan(d) && d < 9223372036854775808.0 &&
-            d >= -9223372036854775808.0)
-            return new_int(e, (int64_t)d);
         return cannot_apply(e, "int()", v, NULL, "not a decimal number in the integer range");
     }
     default:

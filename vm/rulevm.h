@@ -139,6 +139,18 @@ void rv_program_param(const rv_program *prog, size_t i, size_t j, const char **n
 /* Whether policy i declares a parameter called name: 1 or 0. */
 int rv_program_declares(const rv_program *prog, size_t i, const char *name);
 
+/* SHA-256 content digests that identify what runs, as 64 lowercase hex
+ * digits (NUL-terminated, valid as long as the program; NULL for a NULL
+ * program or an i out of range). rv_program_digest is the digest of the
+ * whole set: of exactly the bytes rv_program_save writes now (so of the
+ * file `rulec compile` writes for the same inputs). rv_program_policy_digest
+ * is policy i's: of its section of that bundle, the bytes its CRC-32
+ * checksum covers (name, priority, source file name, kinds, constants,
+ * parameters, regexes, paths, code, lines). Both cover the current
+ * parameter values, so an override changes them. */
+const char *rv_program_digest(const rv_program *prog);
+const char *rv_program_policy_digest(const rv_program *prog, size_t i);
+
 /* Prints a readable listing of the whole set (policies, parameters,
  * constants, instructions with source lines). The text is printed text of
  * vm, like rv_vm_print's (see OWNERSHIP). */
