@@ -1,7 +1,7 @@
 # Makefile - builds librulevm (static and shared), rulec, rulesd and the tests.
 #
 #   make            build the libraries, rulec and rulesd into $(BUILD)/
-#                   (needs libcjson, libyaml, libpcre2, libmicrohttpd)
+#                   (needs libcjson, libyaml, libpcre2, nettle, libmicrohttpd)
 #   make test       every suite in tests/ (run-all.sh): unit (cmocka, needed
 #                   only here), golden, cli, badinput, ruletests, server,
 #                   build, version, install; ends with "N passed, M failed"
@@ -72,7 +72,7 @@ endif
 SOVERSION := $(call version_part,MAJOR)
 LIBNAME   := librulevm
 
-PKGS := libcjson yaml-0.1 libpcre2-8
+PKGS := libcjson yaml-0.1 libpcre2-8 nettle
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
@@ -132,7 +132,7 @@ endif
 # needed only by the unit tests (`make test`, `make unit`).
 ifeq ($(filter deps clean uninstall demo,$(MAKECMDGOALS)),)
 ifneq ($(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes),yes)
-$(error missing build dependencies (libcjson, libyaml, libpcre2): run 'make deps')
+$(error missing build dependencies (libcjson, libyaml, libpcre2, nettle): run 'make deps')
 endif
 endif
 ifneq ($(filter test unit,$(MAKECMDGOALS)),)

@@ -12,6 +12,7 @@
 #include "opcodes.h"
 #include "parse.h"
 #include "schema.h"
+#include "secret.h"
 #include "suggest.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -1726,5 +1727,8 @@ bool rc_check(rc_file *file, const rc_check_env *env, ru_arena *arena, rc_diags 
     }
     if (diags->nerrors == errors_before)
         rc_lint(out, c.target, env, arena, diags);
+    /* What code generation marks SECRET (secret.h). */
+    if (diags->nerrors == errors_before && !rc_secret_mark(out, c.target, arena))
+        rc_diag(diags, RC_ERROR, NULL, (rc_loc){0, 0, 0, 0}, "out of memory while marking secrets");
     return diags->nerrors == errors_before;
 }

@@ -380,6 +380,10 @@ static void gen_message(gen *g, const rc_stmt *s)
     }
     for (size_t i = 0; i < s->nparts; i++)
         gen_expr(g, s->parts[i]);
+    /* The parts that derive from a secret (secret.c), for the logs. */
+    for (size_t i = 0; s->secret_parts && i < s->nparts; i++)
+        if (s->secret_parts[i])
+            emit_ax(g, RV_OP_SECRET, (uint32_t)i, s->loc);
     emit_ax(g, RV_OP_FORMAT, (uint32_t)s->nparts, s->loc);
 }
 
@@ -412,6 +416,8 @@ static void gen_stmt(gen *g, const rc_stmt *s)
         if (s->kind != RC_S_UNSET)
             gen_expr(g, s->value);
         g->line = s->loc.first_line;
+        if (s->secret_write)
+            emit_ax(g, RV_OP_SECRET, 0, s->loc);   /* its change, for the logs */
         if (s->path->root == RC_ROOT_LOCAL) {
             /* Below an each block's element (the checker allows only the
              * innermost one). */
@@ -448,6 +454,8 @@ static void gen_stmt(gen *g, const rc_stmt *s)
             gen_const(g, rv_new_string(g->arena, t->key, t->klen), t->key_loc);
             gen_expr(g, t->value);
             g->line = t->key_loc.first_line;
+            if (s->secret_parts && s->secret_parts[i])
+                emit_ax(g, RV_OP_SECRET, 0, s->loc);
             emit_ax(g, RV_OP_TAG, path, s->loc);
         }
         break;

@@ -23,8 +23,10 @@ bool rc_compile_set(const rc_source *srcs, size_t nsrcs, const char *default_tar
     rc_check_env env = {default_target, &schemas};
     memset(out, 0, sizeof *out);
     unit **units = ru_arena_alloc(arena, (nsrcs ? nsrcs : 1) * sizeof *units);
-    if (!units)
+    out->no_rules = ru_arena_alloc(arena, (nsrcs ? nsrcs : 1) * sizeof *out->no_rules);
+    if (!units || !out->no_rules)
         return false;
+    memset(out->no_rules, 0, (nsrcs ? nsrcs : 1) * sizeof *out->no_rules);
     size_t nunits = 0;
     int errors_before = diags->nerrors;
 
@@ -43,6 +45,7 @@ bool rc_compile_set(const rc_source *srcs, size_t nsrcs, const char *default_tar
             continue;
         u->policy = rc_codegen_map(&u->checked, arena, diags, want_maps ? &u->map : NULL);
         if (u->policy) {
+            out->no_rules[i] = u->policy->ncode <= 1;
             if (srcs[i].has_priority)
                 u->policy->priority = srcs[i].priority;
             u->source = i;

@@ -59,6 +59,11 @@ typedef struct rc_compiled {
     size_t *source;
     rc_cover_map **maps;     /* NULL unless asked */
     size_t n;
+    /* Per source (even one the set rule dropped), whether it compiled to a
+     * policy that holds no rules: its code is HALT alone, so it allows
+     * everything and changes nothing (an empty, comment-only or header-only
+     * file). NULL when memory ran out before it was made. */
+    bool *no_rules;
 } rc_compiled;
 
 /* Parses, checks and generates every source (a source's has_priority

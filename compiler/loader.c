@@ -35,6 +35,8 @@ struct rc_report {
     size_t bundle_size;
     size_t npolicies;
     size_t *policy_tag;
+    rc_input_form *input_form; /* per input given to rc_load */
+    size_t ninput_form;
     const char **policy_text;
     size_t *policy_text_len;
     const rc_cover_map **coverage;
@@ -59,10 +61,13 @@ static void forget_load(rc_report *r)
     r->bundle = NULL;
     r->bundle_size = 0;
     free(r->policy_tag);
+    free(r->input_form);
     free(r->policy_text);
     free(r->policy_text_len);
     free(r->coverage);
     r->policy_tag = NULL;
+    r->input_form = NULL;
+    r->ninput_form = 0;
     r->policy_text = NULL;
     r->policy_text_len = NULL;
     r->coverage = NULL;
@@ -224,6 +229,48 @@ static bool is_bundle(const rc_input *in)
     return in->size >= 4 && memcmp(in->data, RV_MAGIC, 4) == 0;
 }
 
+/* 1 to 3 bytes of the magic and nothing else: what is left of a bundle cut
+ * short, which no source can be. */
+static bool is_cut_magic(const rc_input *in)
+{
+    return in->size > 0 && in->size < 4 && memcmp(in->data, RV_MAGIC, in->size) == 0;
+}
+
+static bool named_as_bundle(const char *name)
+{
+    size_t n = strlen(name);
+    return n >= 4 && strcmp(name + n - 4, ".rbc") == 0;
+}
+
+/* Sources that compiled to no rules (code that is HALT alone): such a
+ * policy allows everything and changes nothing, which is what a file
+ * truncated to nothing, or copied before it was written, compiles to. A
+ * file named as a bundle that holds no bundle and no rules is an error
+ * (a truncated deployment must not switch enforcement off); any other is
+ * a warning, so that `rulec check` and `rulesd --check` say so. */
+static bool check_no_rules(rc_report *r, rc_source *srcs, size_t nsrcs, const rc_compiled *c)
+{
+    bool ok = true;
+    for (size_t s = 0; c->no_rules && s < nsrcs; s++) {
+        if (!c->no_rules[s])
+            continue;
+        if (named_as_bundle(srcs[s].name)) {
+            rc_diag(&r->diags, RC_ERROR, &srcs[s], no_loc,
+                    "named as a bundle, but %s: not loaded (a truncated or unfinished copy? "
+                    "compile it again with rulec compile)",
+                    srcs[s].len == 0 ? "the file is empty"
+                                     : "it holds neither a bundle nor any rules");
+            ok = false;
+        } else {
+            rc_diag(&r->diags, RC_WARNING, &srcs[s], no_loc,
+                    "%s: as a policy it allows everything and changes nothing "
+                    "(an empty or truncated file?)",
+                    srcs[s].len == 0 ? "the file is empty" : "the file holds no rules");
+        }
+    }
+    return ok;
+}
+
 /* Input i's place among the blobs handed to the VM. */
 typedef struct origin {
     size_t input;
@@ -248,7 +295,9 @@ rc_result rc_load(rc_report *r, const rc_input *inputs, size_t ninputs, const rc
     rc_result result = RC_OK;
     rv_program *prog = NULL;
     rc_compiled compiled = {0};
-    if (!srcs || !src_input || !blobs || !blob_origin || !bundles) {
+    r->input_form = calloc(ninputs ? ninputs : 1, sizeof *r->input_form);
+    r->ninput_form = r->input_form ? ninputs : 0;
+    if (!srcs || !src_input || !blobs || !blob_origin || !bundles || !r->input_form) {
         rc_diag(&r->diags, RC_ERROR, NULL, no_loc, "out of memory");
         result = RC_FAILED;
         goto done;
@@ -260,11 +309,20 @@ rc_result rc_load(rc_report *r, const rc_input *inputs, size_t ninputs, const rc
         const rc_input *in = &inputs[i];
         const char *name = in->name ? in->name : "<input>";
         if (is_bundle(in)) {
+            r->input_form[i] = RC_FORM_BUNDLE;
             if (in->has_priority) {
                 file_error(r, name, "this is a compiled bundle, whose priorities are fixed "
                                           "(recompile it, or override the priority on its .rules source)");
                 result = RC_FAILED;
             }
+            continue;
+        }
+        if (is_cut_magic(in)) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "a bundle cut short: %zu bytes, a bundle has at least %d",
+                     in->size, RV_HEADER_SIZE);
+            file_error(r, name, msg);
+            result = RC_FAILED;
             continue;
         }
         if (memchr(in->data, '\0', in->size)) {
@@ -283,8 +341,12 @@ rc_result rc_load(rc_report *r, const rc_input *inputs, size_t ninputs, const rc
         src_input[nsrcs] = i;
         srcs[nsrcs++] = (rc_source){copy, text, in->size, in->has_priority != 0, in->priority};
     }
-    if (!rc_compile_set(srcs, nsrcs, opt->target, &r->arena, &r->diags, (flags & RC_COVERAGE) != 0,
-                        &compiled)) {
+    bool compiled_ok = rc_compile_set(srcs, nsrcs, opt->target, &r->arena, &r->diags,
+                                      (flags & RC_COVERAGE) != 0, &compiled);
+    /* Said even when another source has errors: it is a problem of its own. */
+    if (!check_no_rules(r, srcs, nsrcs, &compiled))
+        result = RC_FAILED;
+    if (!compiled_ok) {
         if (result == RC_OK)
             result = r->diags.nerrors ? RC_INVALID : RC_FAILED;
         if (!r->diags.nerrors)
@@ -292,6 +354,8 @@ rc_result rc_load(rc_report *r, const rc_input *inputs, size_t ninputs, const rc
     }
     if (result != RC_OK)
         goto done;
+    for (size_t k = 0; k < nsrcs; k++)
+        r->input_form[src_input[k]] = compiled.no_rules[k] ? RC_FORM_NO_RULES : RC_FORM_SOURCE;
 
     /* Each source compiles to one policy: which one, if it survived the
      * set rule (SIZE_MAX: overridden by a higher priority of its name). */
@@ -504,6 +568,11 @@ const void *rc_report_bundle(const rc_report *r, size_t *size)
 size_t rc_report_policy_tag(const rc_report *r, size_t i)
 {
     return i < r->npolicies ? r->policy_tag[i] : 0;
+}
+
+rc_input_form rc_report_input_form(const rc_report *r, size_t k)
+{
+    return k < r->ninput_form ? r->input_form[k] : RC_FORM_UNKNOWN;
 }
 
 const char *rc_report_policy_text(const rc_report *r, size_t i, size_t *len)

@@ -8,6 +8,12 @@
  * policies this way: rulec, its test runner, rulesd, the benchmarks, the
  * fuzz targets and the unit tests.
  *
+ * A file with no content cannot be told apart that way: an empty (or
+ * comment-only) source compiles to a policy with no rules, which loads
+ * with a warning -- or, when the file is named `*.rbc`, is an error: a
+ * bundle name with no bundle behind it is a truncated deployment, and must
+ * not become a policy that allows everything.
+ *
  * OWNERSHIP. The library never exits and never prints. An rc_report is
  * made by rc_report_new and freed by rc_report_free; everything reachable
  * from it (records, text, bundle bytes, coverage maps, the inputs
@@ -115,6 +121,27 @@ rc_result rc_load(rc_report *report, const rc_input *inputs, size_t ninputs,
  * /v1/evaluate). */
 int rc_target_has_kind(const char *target, const char *kind, char *why, size_t size);
 
+/* ---- Secrets ---- */
+
+/* Told each secret value's text; text is valid during the call only. */
+typedef void (*rc_secret_fn)(void *ud, const char *text, size_t len);
+
+/* Calls fn with every secret value of spec, a document of kind in target
+ * (NULL: "dstack"): the strings and numbers (as printed) at one of the
+ * kind's secret paths (schemas/TARGET/secrets.json), or under a key that
+ * names a credential (password, token, api-key, access_key, passphrase,
+ * authorization, ...: docs/language.md, "Secrets") at any depth, each
+ * string and number inside a list or map there one by one, and of a
+ * "NAME=VALUE" string also VALUE. A target with no list ("any") has the
+ * key rule only; one whose list cannot be read reports every value. For
+ * hosts that log decisions: the compiler marks what it sees derive from a
+ * secret (rulevm.h, SECRETS), and these texts are the last line of defence
+ * for values that reach a logged text some other way (a policy copied one
+ * into a field that is no secret, and another policy printed it). Returns
+ * how many values it reported. */
+size_t rc_secret_values(const char *target, const char *kind, const rv_doc *spec, rc_secret_fn fn,
+                        void *ud);
+
 /* ---- Parameter overrides ---- */
 
 /* Reads text written in the language's literal syntax -- `1h`, `24GB`,
@@ -200,6 +227,18 @@ const void *rc_report_bundle(const rc_report *report, size_t *size);
  * bundle), and, with RC_COVERAGE, its coverage map (NULL for a policy from
  * a bundle). i must be below rv_program_policy_count. */
 size_t rc_report_policy_tag(const rc_report *report, size_t i);
+/* What the last successful rc_load made of its input k (in the order they
+ * were given): a host that watches its files compares this with what a
+ * file held before (rulesd refuses a reload in which a bundle stopped
+ * being one, or a source with rules compiled to none). RC_FORM_UNKNOWN
+ * after a failed load or for k out of range. */
+typedef enum rc_input_form {
+    RC_FORM_UNKNOWN = 0,
+    RC_FORM_BUNDLE,         /* a bundle (it starts with the magic) */
+    RC_FORM_SOURCE,         /* a source whose policy holds rules */
+    RC_FORM_NO_RULES        /* a source whose policy holds none (a warning) */
+} rc_input_form;
+rc_input_form rc_report_input_form(const rc_report *report, size_t k);
 const char *rc_report_policy_text(const rc_report *report, size_t i, size_t *len);
 const rc_cover_map *rc_report_coverage(const rc_report *report, size_t i);
 

@@ -19,5 +19,7 @@ BLOB(rc_schema_dstack_volume, "schemas/dstack/volume.json")
 BLOB(rc_schema_dstack_gateway, "schemas/dstack/gateway.json")
 BLOB(rc_schema_skypilot_task, "schemas/skypilot/task.json")
 BLOB(rc_schema_skypilot_config, "schemas/skypilot/config.json")
+BLOB(rc_secrets_dstack, "schemas/dstack/secrets.json")
+BLOB(rc_secrets_skypilot, "schemas/skypilot/secrets.json")
 
     .section .note.GNU-stack,"",@progbits

@@ -15,6 +15,8 @@ extern const char rc_schema_dstack_volume[], rc_schema_dstack_volume_end[];
 extern const char rc_schema_dstack_gateway[], rc_schema_dstack_gateway_end[];
 extern const char rc_schema_skypilot_task[], rc_schema_skypilot_task_end[];
 extern const char rc_schema_skypilot_config[], rc_schema_skypilot_config_end[];
+extern const char rc_secrets_dstack[], rc_secrets_dstack_end[];
+extern const char rc_secrets_skypilot[], rc_secrets_skypilot_end[];
 
 /* dstack's REST plugin kinds (dstack 0.21.2's ApplyPolicy hooks
  * on_run_apply, on_fleet_apply, on_volume_apply, on_gateway_apply), each
@@ -69,10 +71,11 @@ static const char skypilot_request_schema[] =
     "}}";
 
 static const rc_target targets[] = {
-    {"dstack", dstack_kinds, sizeof dstack_kinds / sizeof *dstack_kinds, NULL},
+    {"dstack", dstack_kinds, sizeof dstack_kinds / sizeof *dstack_kinds, NULL, rc_secrets_dstack,
+     rc_secrets_dstack_end},
     {"skypilot", skypilot_kinds, sizeof skypilot_kinds / sizeof *skypilot_kinds,
-     skypilot_request_schema},
-    {"any", NULL, 0, NULL},
+     skypilot_request_schema, rc_secrets_skypilot, rc_secrets_skypilot_end},
+    {"any", NULL, 0, NULL, NULL, NULL},
 };
 
 const rc_target *rc_target_at(size_t i)

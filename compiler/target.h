@@ -41,6 +41,12 @@ typedef struct rc_target {
      * they pass nothing, and $request is an error (or anything, for
      * "any"). */
     const char *request_schema;
+    /* Its secrets.json (NUL-terminated): per kind, the paths whose values
+     * are credentials (secret.h); for a target whose kinds are made of
+     * roots (SkyPilot), per root instead, the same for every kind. NULL
+     * for "any", which knows no paths. */
+    const char *secrets;
+    const char *secrets_end;
 } rc_target;
 
 #define RC_DEFAULT_TARGET "dstack"

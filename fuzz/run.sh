@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh - builds the libFuzzer targets with clang (ASan + UBSan) into
 # build-fuzz/ and runs each for a while: `sh fuzz/run.sh [SECONDS]`.
-# Seeds: the real dstack specs, compiled bundles of rules/, the policies.
+# Seeds: the real dstack specs, compiled bundles of rules/, the policies;
+# fuzz_redact (no secret in what rulesd logs) takes any bytes.
 # Crashes are left in build-fuzz/ as crash-* files; the script fails then.
 set -eu
 SECONDS_EACH=${1:-60}
@@ -9,16 +10,21 @@ OUT=build-fuzz
 make --no-print-directory build/grammar/parser.c build/grammar/lexer.c build/rulec >/dev/null
 mkdir -p "$OUT"
 CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-        -Iutil -Ivm -Igrammar -Icompiler -Ibuild/grammar -Itests/unit $(pkg-config --cflags libcjson yaml-0.1 libpcre2-8)"
+        -Iutil -Ivm -Igrammar -Icompiler -Ibuild/grammar -Itests/unit -Iserver $(pkg-config --cflags libcjson yaml-0.1 libpcre2-8 nettle)"
 SRCS="$(ls vm/*.c util/*.c grammar/*.c compiler/*.c compiler/*.S) build/grammar/parser.c build/grammar/lexer.c"
-for t in spec bundle rules; do
+for t in spec bundle rules redact; do
+    # fuzz_redact checks what rulesd logs: it links the server's redaction.
+    extra=
+    [ "$t" = redact ] && extra=server/redact.c
     # shellcheck disable=SC2086
-    clang $CFLAGS -Wno-unused-function -o "$OUT/fuzz_$t" "fuzz/fuzz_$t.c" $SRCS \
-        $(pkg-config --libs libcjson yaml-0.1 libpcre2-8) -lm
+    clang $CFLAGS -Wno-unused-function -o "$OUT/fuzz_$t" "fuzz/fuzz_$t.c" $SRCS $extra \
+        $(pkg-config --libs libcjson yaml-0.1 libpcre2-8 nettle) -lm
 done
 
-rm -rf "$OUT/seed-spec" "$OUT/seed-bundle" "$OUT/seed-rules"
-mkdir -p "$OUT/seed-spec" "$OUT/seed-bundle" "$OUT/seed-rules"
+rm -rf "$OUT/seed-spec" "$OUT/seed-bundle" "$OUT/seed-rules" "$OUT/seed-redact"
+mkdir -p "$OUT/seed-spec" "$OUT/seed-bundle" "$OUT/seed-rules" "$OUT/seed-redact"
+# fuzz_redact builds its specs from the input's bytes: any bytes are a seed.
+cp fuzz/fuzz_redact.c "$OUT/seed-redact/"
 cp tests/data/dstack/requests/*.json tests/data/dstack/yaml/*.yml "$OUT/seed-spec/"
 for f in rules/*.rules tests/golden/disasm/*.rules; do
     cp "$f" "$OUT/seed-rules/"
@@ -26,7 +32,7 @@ for f in rules/*.rules tests/golden/disasm/*.rules; do
 done
 
 status=0
-for t in spec bundle rules; do
+for t in spec bundle rules redact; do
     echo "== fuzz_$t for ${SECONDS_EACH}s"
     mkdir -p "$OUT/corpus-$t"
     "$OUT/fuzz_$t" -max_total_time="$SECONDS_EACH" -max_len=65536 -timeout=10 \

@@ -176,6 +176,12 @@ struct rc_stmt {
      * strings and expressions, in order. */
     rc_expr **parts;
     size_t nparts;
+    /* Filled by the secret pass (compiler/secret.c) for code generation:
+     * which message parts (FORBID WARN) or tags (TAGS) derive from a
+     * secret of the spec (NULL: none), and whether a write's change
+     * touches one (SET DEFAULT UNSET APPEND). */
+    bool *secret_parts;
+    bool secret_write;
 };
 
 typedef struct rc_kind_name {

@@ -9,6 +9,7 @@
  */
 #include "cli.h"
 #include "dstack.h"
+#include "scrub.h"
 #include "skypilot.h"
 
 #include <getopt.h>
@@ -51,7 +52,8 @@ static const char apply_details[] =
     "      --param NAME=VALUE  override a parameter (NAME or POLICY.NAME; VALUE is JSON,\n"
     "                          or else a string)\n"
     "  -o, --output FORMAT     json or yaml (default: the spec's own format)\n"
-    "      --explain           list every change on standard error\n"
+    "      --explain           list every change on standard error (values from\n"
+    "                          secrets shown as [REDACTED])\n"
     "      --max-input-size N  refuse a spec or request over N bytes (default 64 MiB)\n"
     "      --request FILE      FILE holds an orchestrator's request body; print the\n"
     "                          answer rulesd would give. dstack (--kind K): the body\n"
@@ -208,7 +210,24 @@ static rv_format format_of(const char *path, const char *text, size_t len)
     return i < len && (text[i] == '{' || text[i] == '[') ? RV_JSON : RV_YAML;
 }
 
-static void print_value(rv_vm *vm, FILE *out, const rv_doc *v)
+/* --explain writes where anyone may read it (a CI log), so it follows the
+ * decision log's rule (docs/rulesd.md, "Security"): a change the compiler
+ * marked secret shows neither value, and a value or path that holds one of
+ * the input spec's secret texts shows the marker instead. */
+static void add_secret(void *ud, const char *text, size_t len)
+{
+    ru_scrub_add_json(ud, text, len);
+}
+
+/* The spec's secret texts (before evaluation rewrites it), for --explain. */
+static void collect_secrets(ru_scrub *sc, const apply_opts *o, const char *kind, const rv_doc *spec)
+{
+    ru_scrub_init(sc, NULL, NULL);
+    if (o->explain)
+        rc_secret_values(o->target, kind, spec, add_secret, sc);
+}
+
+static void explain_value(rv_vm *vm, FILE *out, const rv_change *c, const rv_doc *v, ru_scrub *sc)
 {
     const char *text;
     size_t len;
@@ -218,11 +237,14 @@ static void print_value(rv_vm *vm, FILE *out, const rv_doc *v)
         return;
     }
     /* Printing reuses the VM's output buffer: copy before the next print. */
-    if (rv_vm_print(vm, v, RV_JSON, 0, &text, &len, &err) == RV_OK)
+    if (c->secret || rv_vm_print(vm, v, RV_JSON, 0, &text, &len, &err) != RV_OK ||
+        ru_scrub_found(sc, text, len))
+        fputs(RV_REDACTED, out);
+    else
         fwrite(text, 1, len, out);
 }
 
-static void print_explain(rv_vm *vm, const rv_decision *d, FILE *out)
+static void print_explain(rv_vm *vm, const rv_decision *d, FILE *out, ru_scrub *sc)
 {
     if (d->nchanges == 0) {
         fprintf(out, "no changes\n");
@@ -231,17 +253,21 @@ static void print_explain(rv_vm *vm, const rv_decision *d, FILE *out)
     /* A rejected spec goes back as it came: say that these were undone. */
     if (!d->allowed)
         fprintf(out, "(rejected: the spec is returned unchanged; these changes were made, then undone)\n");
+    ru_buf path = {0};
     for (size_t i = 0; i < d->nchanges; i++) {
         const rv_change *c = &d->changes[i];
-        fprintf(out, "%s: ", c->path);
-        print_value(vm, out, c->old_value);
+        ru_buf_clear(&path);
+        ru_scrub_apply(sc, c->path, strlen(c->path), RV_REDACTED, RV_REDACTED, &path);
+        fprintf(out, "%.*s: ", path.oom ? 10 : (int)path.len, path.oom ? RV_REDACTED : path.data);
+        explain_value(vm, out, c, c->old_value, sc);
         fputs(" -> ", out);
         if (c->new_value)
-            print_value(vm, out, c->new_value);
+            explain_value(vm, out, c, c->new_value, sc);
         else
             fputs("(removed)", out);
         fprintf(out, "  (%s:%u)\n", c->policy, c->line);
     }
+    ru_buf_free(&path);
 }
 
 static void print_warnings(const rv_decision *d)
@@ -289,6 +315,8 @@ static int apply_spec(rv_program *prog, const apply_opts *o)
         return EXIT_TROUBLE;
     }
     int rc = EXIT_TROUBLE;
+    ru_scrub sc;
+    ru_scrub_init(&sc, NULL, NULL);
     rv_format in = format_of(path, text, len);
     rv_doc *spec;
     rv_error err;
@@ -311,13 +339,14 @@ static int apply_spec(rv_program *prog, const apply_opts *o)
                         "use --request %s to answer it as dstack's REST plugin would\n", path, path);
     else
         note_unlike_spec(path, spec, o);
+    collect_secrets(&sc, o, o->kind, spec);
     if (rv_vm_eval(vm, prog, &req, spec, &d, &err) != RV_OK) {
         fprintf(stderr, "rulec: %s: %s\n", path, err.message);
         goto done;
     }
     print_warnings(&d);
     if (o->explain)
-        print_explain(vm, &d, stderr);
+        print_explain(vm, &d, stderr, &sc);
     if (!d.allowed) {
         for (size_t i = 0; i < d.nerrors; i++)
             printf("rejected: %s (%s:%u)\n", d.errors[i].text, d.errors[i].policy,
@@ -337,6 +366,7 @@ static int apply_spec(rv_program *prog, const apply_opts *o)
         putchar('\n');
     rc = EXIT_ALLOWED;
 done:
+    ru_scrub_free(&sc);
     rv_vm_free(vm);
     free(text);
     return rc;
@@ -359,12 +389,16 @@ static int answer(rv_vm *vm, rv_program *prog, const apply_opts *o, const char *
     rv_decision d;
     rv_error err;
     char failure[700];
+    ru_scrub sc;
+    collect_secrets(&sc, o, rq.kind, rq.spec);
     bool decided = rv_vm_eval(vm, prog, &req, rq.spec, &d, &err) == RV_OK;
     if (decided) {
         print_warnings(&d);
         if (o->explain)
-            print_explain(vm, &d, stderr);
+            print_explain(vm, &d, stderr, &sc);
+        ru_scrub_free(&sc);
     } else {
+        ru_scrub_free(&sc);
         snprintf(failure, sizeof failure, DSTACK_FAILED_PREFIX "%s", err.message);
         snprintf(problem_out, problem_size, "%s", failure);
     }
@@ -425,12 +459,19 @@ static int answer_skypilot(rv_vm *vm, rv_program *prog, const apply_opts *o, con
     rv_decision d;
     rv_error err;
     char failure[700], unfit[600];
+    /* --explain hides SkyPilot's secrets: its paths, whatever --target. */
+    ru_scrub sc;
+    ru_scrub_init(&sc, NULL, NULL);
+    if (o->explain)
+        rc_secret_values(SKYPILOT_TARGET, rq.name, rq.spec, add_secret, &sc);
     bool decided = rv_vm_eval(vm, prog, &req, rq.spec, &d, &err) == RV_OK;
     if (decided) {
         print_warnings(&d);
         if (o->explain)
-            print_explain(vm, &d, stderr);
-    } else {
+            print_explain(vm, &d, stderr, &sc);
+    }
+    ru_scrub_free(&sc);
+    if (!decided) {
         snprintf(failure, sizeof failure, SKYPILOT_FAILED_PREFIX "%s", err.message);
         snprintf(problem_out, problem_size, "%s", failure);
     }

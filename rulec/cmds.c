@@ -41,9 +41,10 @@ static const char compile_usage[] =
 static const char disasm_usage[] =
     "usage: rulec disasm [--target NAME] POLICY...\n"
     "\n"
-    "Prints a readable listing of the bytecode of the loaded set: each policy's\n"
-    "name, priority, source, kinds, parameters, constants, regexes, paths and\n"
-    "instructions with their source lines.\n"
+    "Prints a readable listing of the bytecode of the loaded set: the set's SHA-256\n"
+    "digest (that of the bundle rulec compile writes for the same arguments), then\n"
+    "each policy's name, priority, source, kinds, checksum and SHA-256 digest,\n"
+    "parameters, constants, regexes, paths and instructions with their source lines.\n"
     "exit status: 0 listed, 1 errors in the policies, 2 usage or input error\n";
 
 /* Parses a subcommand that takes only -h/--help (and what opts adds). On a

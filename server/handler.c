@@ -25,7 +25,8 @@ struct rd_worker {
     rv_vm *vm;
     ru_buf out;        /* bodies the handler builds itself */
     ru_buf line;       /* one decision-log line */
-    rd_secrets secrets;
+    ru_buf scratch;    /* texts on their way into a log or an explanation */
+    rd_redactor redactor;
 };
 
 typedef enum endpoint {
@@ -71,6 +72,7 @@ rd_worker *rd_worker_new(void)
         free(w);
         return NULL;
     }
+    rd_redactor_init(&w->redactor);
     return w;
 }
 
@@ -81,6 +83,8 @@ void rd_worker_free(rd_worker *w)
     rv_vm_free(w->vm);
     ru_buf_free(&w->out);
     ru_buf_free(&w->line);
+    ru_buf_free(&w->scratch);
+    rd_redactor_free(&w->redactor);
     free(w);
 }
 
@@ -204,15 +208,18 @@ static void json_response(rd_response *resp, const char *text, size_t len)
 
 /* ---- the decision log ---- */
 
+/* A message as it may be logged: the parts the compiler marked secret are
+ * already the marker (rv_message.redacted); the request's secret texts are
+ * scrubbed from the rest. */
 static void log_messages(ru_buf *b, const char *severity, const rv_message *m, size_t n,
-                         const rd_secrets *sec, bool *first)
+                         rd_redactor *red, bool *first)
 {
     for (size_t i = 0; i < n; i++) {
         ru_buf_puts(b, *first ? "{\"severity\":\"" : ",{\"severity\":\"");
         *first = false;
         ru_buf_puts(b, severity);
         ru_buf_puts(b, "\",\"text\":");
-        rd_redact_json_string(b, m[i].text, strlen(m[i].text), sec);
+        rd_redact_json_string(red, b, m[i].redacted, strlen(m[i].redacted));
         ru_buf_puts(b, ",\"policy\":");
         ru_buf_json_string(b, m[i].policy, strlen(m[i].policy));
         ru_buf_printf(b, ",\"line\":%u}", (unsigned)m[i].line);
@@ -225,8 +232,9 @@ typedef struct decision_info {
     const char *kind, *user, *project;
     rd_outcome outcome;
     const rv_decision *d;   /* NULL when no decision was made */
-    const char *detail;     /* why, when there is no decision */
+    const char *detail;     /* why, when there is no decision, as it may be logged */
     uint64_t revision;
+    const char *set_sha256; /* which policies decided (rv_program_digest) */
     uint64_t ns;
 } decision_info;
 
@@ -248,15 +256,15 @@ static void log_decision(rd_worker *w, const decision_info *di)
     ru_buf_json_string(b, di->user ? di->user : "", di->user ? strlen(di->user) : 0);
     ru_buf_puts(b, ",\"project\":");
     ru_buf_json_string(b, di->project ? di->project : "", di->project ? strlen(di->project) : 0);
-    ru_buf_printf(b, ",\"outcome\":\"%s\",\"revision\":%llu,\"messages\":[", rd_outcome_name(di->outcome),
-                  (unsigned long long)di->revision);
+    ru_buf_printf(b, ",\"outcome\":\"%s\",\"revision\":%llu,\"set_sha256\":\"%s\",\"messages\":[",
+                  rd_outcome_name(di->outcome), (unsigned long long)di->revision, di->set_sha256);
     bool first = true;
     if (di->d) {
-        log_messages(b, "error", di->d->errors, di->d->nerrors, &w->secrets, &first);
-        log_messages(b, "warning", di->d->warnings, di->d->nwarnings, &w->secrets, &first);
+        log_messages(b, "error", di->d->errors, di->d->nerrors, &w->redactor, &first);
+        log_messages(b, "warning", di->d->warnings, di->d->nwarnings, &w->redactor, &first);
     } else if (di->detail) {
         ru_buf_puts(b, "{\"severity\":\"error\",\"text\":");
-        rd_redact_json_string(b, di->detail, strlen(di->detail), &w->secrets);
+        rd_redact_json_string(&w->redactor, b, di->detail, strlen(di->detail));
         ru_buf_putc(b, '}');
     }
     ru_buf_puts(b, "],\"changed\":[");
@@ -264,7 +272,7 @@ static void log_decision(rd_worker *w, const decision_info *di)
     for (size_t i = 0; di->d && di->d->allowed && i < di->d->nchanges; i++) {
         if (i)
             ru_buf_putc(b, ',');
-        rd_redact_json_string(b, di->d->changes[i].path, strlen(di->d->changes[i].path), &w->secrets);
+        rd_redact_json_string(&w->redactor, b, di->d->changes[i].path, strlen(di->d->changes[i].path));
     }
     ru_buf_printf(b, "],\"latency_ms\":%.3f}\n", (double)di->ns / 1e6);
     if (b->oom) {
@@ -288,12 +296,64 @@ static bool put(rv_vm *vm, rv_doc *obj, const char *key, rv_doc *v)
     return v && rv_vm_object_put(vm, obj, key, v) == RV_OK;
 }
 
-static rv_doc *messages_doc(rv_vm *vm, const rv_message *m, size_t n)
+/* /v1/evaluate explains a decision to whoever asks, not only to the
+ * requester, so what explains it follows the decision log's rule: marked
+ * parts and changes redacted, the request's secret texts scrubbed. Only the
+ * rewritten spec, the answer itself, comes back whole. */
+
+/* A logged form of text as a new string of vm (scrubbed in w->scratch). */
+static rv_doc *redacted_string(rd_worker *w, const char *text)
 {
+    ru_buf_clear(&w->scratch);
+    rd_redact_text(&w->redactor, &w->scratch, text, strlen(text));
+    ru_buf_terminate(&w->scratch);
+    return w->scratch.oom ? NULL : rv_vm_new_string(w->vm, w->scratch.data ? w->scratch.data : "");
+}
+
+/* The decision's error as explained: the redacted messages, joined as
+ * dstack's answer joins them. */
+static rv_doc *explained_error(rd_worker *w, const rv_decision *d, const char *failure)
+{
+    if (!d)
+        return redacted_string(w, failure);
+    if (d->allowed)
+        return rv_vm_new_null(w->vm);
+    ru_buf_clear(&w->scratch);
+    for (size_t i = 0; i < d->nerrors; i++) {
+        if (i)
+            ru_buf_puts(&w->scratch, "; ");
+        rd_redact_text(&w->redactor, &w->scratch, d->errors[i].redacted, strlen(d->errors[i].redacted));
+    }
+    ru_buf_terminate(&w->scratch);
+    return w->scratch.oom ? NULL : rv_vm_new_string(w->vm, w->scratch.data ? w->scratch.data : "");
+}
+
+/* A change's value as explained: the marker when the change is marked or
+ * the value prints a secret's text. */
+static rv_doc *explained_value(rd_worker *w, const rv_change *c, const rv_doc *v)
+{
+    if (!v)
+        return rv_vm_new_null(w->vm);
+    if (c->secret)
+        return rv_vm_new_string(w->vm, RD_REDACTED);
+    if (rd_redactor_count(&w->redactor)) {
+        const char *text;
+        size_t len;
+        rv_error err;
+        if (rv_vm_print(w->vm, v, RV_JSON, 0, &text, &len, &err) != RV_OK ||
+            rd_redactor_finds(&w->redactor, text, len))
+            return rv_vm_new_string(w->vm, RD_REDACTED);
+    }
+    return unconst(v);
+}
+
+static rv_doc *messages_doc(rd_worker *w, const rv_message *m, size_t n)
+{
+    rv_vm *vm = w->vm;
     rv_doc *arr = rv_vm_new_array(vm);
     for (size_t i = 0; arr && i < n; i++) {
         rv_doc *o = rv_vm_new_object(vm);
-        if (!o || !put(vm, o, "message", rv_vm_new_string(vm, m[i].text)) ||
+        if (!o || !put(vm, o, "message", redacted_string(w, m[i].redacted)) ||
             !put(vm, o, "policy", rv_vm_new_string(vm, m[i].policy)) ||
             !put(vm, o, "line", rv_vm_new_int(vm, m[i].line)) || rv_vm_array_push(vm, arr, o) != RV_OK)
             return NULL;
@@ -301,20 +361,55 @@ static rv_doc *messages_doc(rv_vm *vm, const rv_message *m, size_t n)
     return arr;
 }
 
-static rv_doc *changes_doc(rv_vm *vm, const rv_change *c, size_t n)
+/* A change's "old" is the value the path held, null included; a path
+ * that was missing (the change created it) has no "old" at all, so the
+ * two never read alike (docs/rulesd.md, Endpoints). */
+static rv_doc *changes_doc(rd_worker *w, const rv_change *c, size_t n)
 {
+    rv_vm *vm = w->vm;
     rv_doc *arr = rv_vm_new_array(vm);
     for (size_t i = 0; arr && i < n; i++) {
         rv_doc *o = rv_vm_new_object(vm);
-        if (!o || !put(vm, o, "path", rv_vm_new_string(vm, c[i].path)) ||
-            !put(vm, o, "old", c[i].old_value ? unconst(c[i].old_value) : rv_vm_new_null(vm)) ||
-            !put(vm, o, "new", c[i].new_value ? unconst(c[i].new_value) : rv_vm_new_null(vm)) ||
+        if (!o || !put(vm, o, "path", redacted_string(w, c[i].path)) ||
+            (c[i].old_value && !put(vm, o, "old", explained_value(w, &c[i], c[i].old_value))) ||
+            !put(vm, o, "new", explained_value(w, &c[i], c[i].new_value)) ||
             !put(vm, o, "removed", rv_vm_new_bool(vm, c[i].new_value == NULL)) ||
             !put(vm, o, "policy", rv_vm_new_string(vm, c[i].policy)) ||
             !put(vm, o, "line", rv_vm_new_int(vm, c[i].line)) || rv_vm_array_push(vm, arr, o) != RV_OK)
             return NULL;
     }
     return arr;
+}
+
+static void expect_messages(rd_worker *w, const rv_message *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        rd_redactor_expect(&w->redactor, m[i].redacted, strlen(m[i].redacted));
+}
+
+/* Tells the redactor the texts the log and the explanation will hold: the
+ * messages, the changed paths, a failure, and (to explain) the values of
+ * the changes as printed. */
+static void expect_decision(rd_worker *w, const rv_decision *d, const char *failure, bool values)
+{
+    if (failure)
+        rd_redactor_expect(&w->redactor, failure, strlen(failure));
+    if (!d)
+        return;
+    expect_messages(w, d->errors, d->nerrors);
+    expect_messages(w, d->warnings, d->nwarnings);
+    for (size_t i = 0; i < d->nchanges; i++) {
+        const rv_change *c = &d->changes[i];
+        rd_redactor_expect(&w->redactor, c->path, strlen(c->path));
+        const rv_doc *v[2] = {c->old_value, c->new_value};
+        for (size_t k = 0; values && !c->secret && k < 2; k++) {
+            const char *text;
+            size_t len;
+            rv_error err;
+            if (v[k] && rv_vm_print(w->vm, v[k], RV_JSON, 0, &text, &len, &err) == RV_OK)
+                rd_redactor_expect(&w->redactor, text, len);
+        }
+    }
 }
 
 static void decide(rd_worker *w, const rd_request *req, const route *r, rd_response *resp)
@@ -326,13 +421,12 @@ static void decide(rd_worker *w, const rd_request *req, const route *r, rd_respo
         return;
     }
     rv_vm_reset(vm);
-    w->secrets.n = 0;
-    w->secrets.overflow = false;
+    rd_redactor_reset(&w->redactor);
     bool sky = r->ep == EP_SKYPILOT;
     const char *path_kind = r->ep == EP_DSTACK ? dstack_kind_of_path(r->path) : NULL;
     decision_info di = {req, sky ? SKYPILOT_TARGET : NULL, path_kind, "", "", RD_O_INVALID, NULL, NULL,
-                        set->revision, 0};
-    char detail[800];
+                        set->revision, rv_program_digest(set->prog), 0};
+    char detail[800], logged[800];
     rv_error err;
     rv_decision d;
     dstack_request rq;
@@ -362,28 +456,27 @@ static void decide(rd_worker *w, const rd_request *req, const route *r, rd_respo
     const char *kind = di.kind = rq.kind;
     di.user = rq.user;
     di.project = rq.project;
-    if (rd_declog_enabled())
-        rd_secrets_collect(&w->secrets, rq.spec);
+    /* The secret texts, before evaluation rewrites the spec: for the
+     * decision log and for /v1/evaluate's explanation. */
+    if (rd_declog_enabled() || r->ep == EP_EVALUATE)
+        rd_redactor_collect_target(&w->redactor, sky ? SKYPILOT_TARGET : "dstack", kind, rq.spec);
 
     rv_request vrq = {kind, rq.user, rq.project, sky ? sq.request : NULL};
     rv_status st = rv_vm_eval(vm, set->prog, &vrq, rq.spec, &d, &err);
     bool decided = st == RV_OK;
+    /* dstack shows a failure as a rejection's error (dstack.h), SkyPilot
+     * gets it as a 500's text (skypilot.h). */
+    const char *failed = sky ? SKYPILOT_FAILED_PREFIX : "rulesd: " DSTACK_FAILED_PREFIX;
     if (!decided) {
-        /* Fail closed, but as a rejection dstack can show (dstack.h). The
-         * spec was restored to its input. */
-        snprintf(detail, sizeof detail, "%s%s", sky ? SKYPILOT_FAILED_PREFIX : "rulesd: " DSTACK_FAILED_PREFIX,
-                 err.message);
+        /* Fail closed. The spec was restored to its input. */
+        snprintf(detail, sizeof detail, "%s%s", failed, err.message);
         /* The message may quote a value from the spec (an evaluation
-         * error names its operands): the server log gets it scrubbed of
-         * the spec's secrets, as the decision log does. */
-        if (!rd_declog_enabled())
-            rd_secrets_collect(&w->secrets, rq.spec);
-        ru_buf_clear(&w->line);
-        rd_redact_json_string(&w->line, err.message, strlen(err.message), &w->secrets);
-        ru_buf_terminate(&w->line);
-        rd_log(RD_ERROR, "request %s (%s): %s", req->id, kind, w->line.oom ? "(out of memory)" : w->line.data);
+         * error names its operands): the logs get the VM's form without
+         * the operands' values. */
+        snprintf(logged, sizeof logged, "%s%s", failed, rv_vm_redacted_error(vm));
+        rd_log(RD_ERROR, "request %s (%s): %s", req->id, kind, rv_vm_redacted_error(vm));
         di.outcome = RD_O_ERROR;
-        di.detail = detail;
+        di.detail = logged;
     } else {
         di.outcome = d.allowed ? RD_O_ALLOWED : RD_O_REJECTED;
         di.d = &d;
@@ -394,29 +487,42 @@ static void decide(rd_worker *w, const rd_request *req, const route *r, rd_respo
         rd_outcome o = rd_skypilot_respond(vm, &sq, decided ? &d : NULL, detail, resp, unfit, sizeof unfit);
         if (decided && o == RD_O_ERROR) {
             /* Allowed, but not as anything SkyPilot could take back: no
-             * decision after all (fail closed). */
+             * decision after all (fail closed). The reason names paths
+             * and types, never values. */
             rd_log(RD_ERROR, "request %s (%s): %s", req->id, kind, unfit);
-            snprintf(detail, sizeof detail, "%s", unfit);
+            snprintf(logged, sizeof logged, "%s", unfit);
             di.d = NULL;
-            di.detail = detail;
+            di.detail = logged;
         }
         di.outcome = o;
+        if (rd_redactor_count(&w->redactor)) {
+            expect_decision(w, di.d, di.d ? NULL : di.detail, false);
+            rd_redactor_prepare(&w->redactor);
+        }
         di.ns = rd_now_ns() - req->start_ns;
         rd_metrics_skypilot(kind, di.outcome, di.ns);
         log_decision(w, &di);
         rd_set_release(set);
         return;
     }
+
+    /* Everything that will be scrubbed, told first: the search then looks
+     * only for the secrets that can be in it (redact.h). */
+    if (rd_redactor_count(&w->redactor)) {
+        expect_decision(w, decided ? &d : NULL, decided ? NULL : logged, r->ep == EP_EVALUATE);
+        rd_redactor_prepare(&w->redactor);
+    }
+
     rv_doc *out;
     bool ok;
     if (r->ep == EP_EVALUATE) {
         out = rv_vm_new_object(vm);
         ok = out && put(vm, out, "allowed", rv_vm_new_bool(vm, decided && d.allowed)) &&
-             put(vm, out, "error", dstack_error(vm, decided ? &d : NULL, detail)) &&
+             put(vm, out, "error", explained_error(w, decided ? &d : NULL, logged)) &&
              put(vm, out, "spec", decided ? d.spec : rq.spec) &&
-             put(vm, out, "errors", decided ? messages_doc(vm, d.errors, d.nerrors) : rv_vm_new_array(vm)) &&
-             put(vm, out, "warnings", decided ? messages_doc(vm, d.warnings, d.nwarnings) : rv_vm_new_array(vm)) &&
-             put(vm, out, "changes", decided ? changes_doc(vm, d.changes, d.nchanges) : rv_vm_new_array(vm)) &&
+             put(vm, out, "errors", decided ? messages_doc(w, d.errors, d.nerrors) : rv_vm_new_array(vm)) &&
+             put(vm, out, "warnings", decided ? messages_doc(w, d.warnings, d.nwarnings) : rv_vm_new_array(vm)) &&
+             put(vm, out, "changes", decided ? changes_doc(w, d.changes, d.nchanges) : rv_vm_new_array(vm)) &&
              put(vm, out, "instructions", rv_vm_new_int(vm, decided ? (int64_t)d.instructions : 0)) &&
              put(vm, out, "revision", rv_vm_new_int(vm, (int64_t)set->revision));
     } else {
@@ -467,7 +573,8 @@ void rd_handle(rd_worker *w, const rd_request *req, rd_response *resp)
     case EP_METRICS:
         set = rd_current_acquire();
         ru_buf_clear(&w->out);
-        rd_metrics_render(&w->out, set ? set->revision : 0, set ? set->npolicies : 0, rd_in_flight());
+        rd_metrics_render(&w->out, set ? set->revision : 0, set ? set->npolicies : 0,
+                          set ? rv_program_digest(set->prog) : "", rd_in_flight());
         rd_set_release(set);
         json_response(resp, w->out.data, w->out.len);
         resp->content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +36,7 @@ typedef struct conn {
     bool too_large;     /* a body without Content-Length grew past the limit */
     bool refused;       /* answered from the headers; the body is discarded */
     bool has_body;      /* the request announced a body (length or chunked) */
+    bool nul_in_target; /* its request target decoded to a NUL byte (%00) */
     uint64_t start_ns;
     char id[40];
 } conn;
@@ -114,6 +116,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     conn *cx = *con_cls;
     if (!cx)
         return;
+    cx->nul_in_target = false;  /* set while the request line was read */
     if (cx->body.cap > KEEP_BUFFER_BYTES)
         ru_buf_free(&cx->body);
     *con_cls = NULL;
@@ -156,6 +159,68 @@ static enum MHD_Result send_response(struct MHD_Connection *c, conn *cx, const r
     return ret;
 }
 
+/* ---- requests that cannot be read one way only: 400, then close ----
+ * A path that holds a NUL is cut short by every C string that carries it
+ * (/healthz%00/x would be served as /healthz), and a body framed two ways
+ * (two different Content-Length values, or a length and chunking) is read
+ * one way here and maybe another by a proxy in front: request smuggling.
+ * Both are refused before anything else is looked at. */
+
+static conn *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* MHD's own %HH decoding, noting a decoded NUL (in the path or in a query
+ * argument) on the connection for on_request to refuse. */
+static size_t unescape_target(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    size_t n = MHD_http_unescape(s);
+    conn *cx;
+    if (memchr(s, '\0', n) && (cx = conn_of(c)))
+        cx->nul_in_target = true;
+    return n;
+}
+
+typedef struct framing {
+    unsigned lengths;        /* Content-Length headers */
+    bool differ;             /* ... with more than one value */
+    const char *first;
+    bool chunked;            /* a Transfer-Encoding header */
+} framing;
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    framing *f = cls;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        if (f->lengths++ == 0)
+            f->first = value ? value : "";
+        else if (strcmp(f->first, value ? value : "") != 0)
+            f->differ = true;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->chunked = true;
+    }
+    return MHD_YES;
+}
+
+/* Why the request cannot be read one way only, or NULL. */
+static const char *ambiguous_request(struct MHD_Connection *c, conn *cx)
+{
+    if (cx->nul_in_target)
+        return "the request target holds a NUL byte (%00)";
+    framing f = {0, false, NULL, false};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+    if (f.differ)
+        return "conflicting Content-Length headers";
+    if (f.lengths && f.chunked)
+        return "both Content-Length and Transfer-Encoding headers";
+    return NULL;
+}
+
 static enum MHD_Result refuse_bare(struct MHD_Connection *c, conn *cx, int status, const char *detail)
 {
     rd_worker *w = worker();
@@ -189,6 +254,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         cx->start_ns = rd_now_ns();
         snprintf(cx->id, sizeof cx->id, "%lx-%llu", boot_id,
                  (unsigned long long)atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed) + 1);
+        const char *ambiguous = ambiguous_request(c, cx);
+        cx->nul_in_target = false;
+        if (ambiguous) {
+            /* The body, if any, cannot be delimited: close after answering. */
+            cx->refused = cx->has_body = true;
+            rd_log(RD_DEBUG, "request %s: 400: %s", cx->id, ambiguous);
+            return refuse_bare(c, cx, 400, ambiguous);
+        }
         rd_worker *w = worker();
         if (!w)
             return refuse_bare(c, cx, 500, "out of memory");
@@ -290,6 +363,7 @@ bool rd_http_start(const rd_config *cfg, unsigned *bound_port, char *err, size_t
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape_target, NULL,
         MHD_OPTION_END);
     if (!daemon_) {
         snprintf(err, errsize, "cannot listen on %s:%u (see the libmicrohttpd message above)",

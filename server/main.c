@@ -160,7 +160,7 @@ int main(int argc, char **argv)
     rd_log_set_level((rd_level)rl.cfg.log_level);
     rl.fingerprint = rd_inputs_fingerprint(&rl.cfg);
     ru_buf diag = {0};
-    rd_set *set = rd_set_build(&rl.cfg, 1, &diag);
+    rd_set *set = rd_set_build(&rl.cfg, 1, NULL, &diag);
     if (!set) {
         rd_log_lines(RD_ERROR, "", diag.data ? diag.data : "", diag.len);
         rd_log(RD_ERROR, "no policy set could be loaded: not starting");
@@ -172,7 +172,11 @@ int main(int argc, char **argv)
     ru_buf_free(&diag);
     rl.revision = set->revision;
     if (check_only) {
-        printf("rulesd: configuration and %zu policies OK\n", set->npolicies);
+        if (set->nwarnings)
+            printf("rulesd: configuration and %zu policies OK, with %d warning%s (above)\n",
+                   set->npolicies, set->nwarnings, set->nwarnings == 1 ? "" : "s");
+        else
+            printf("rulesd: configuration and %zu policies OK\n", set->npolicies);
         rd_set_free(set);
         status = 0;
         goto out_cfg;

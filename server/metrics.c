@@ -4,6 +4,7 @@
  */
 #include "metrics.h"
 
+#include "rulevm.h"
 #include "skypilot.h"
 
 #include <stdatomic.h>
@@ -116,8 +117,15 @@ static void render_histogram(ru_buf *o, const char *name, histogram *h)
     ru_buf_printf(o, "%s_count %lu\n", name, get(&h->count));
 }
 
-void rd_metrics_render(ru_buf *o, uint64_t revision, size_t npolicies, long in_flight)
+void rd_metrics_render(ru_buf *o, uint64_t revision, size_t npolicies, const char *set_sha256,
+                       long in_flight)
 {
+    /* Which build serves which policy set: the digest is hex, the version
+     * digits and dots, so neither needs label escaping. */
+    ru_buf_printf(o, "# HELP rulesd_build_info The rulesd version and the SHA-256 of the policy set it serves.\n"
+                     "# TYPE rulesd_build_info gauge\n"
+                     "rulesd_build_info{version=\"%d.%d.%d\",set_sha256=\"%s\"} 1\n",
+                  RV_VERSION_MAJOR, RV_VERSION_MINOR, RV_VERSION_PATCH, set_sha256);
     ru_buf_puts(o, "# HELP rulesd_decisions_total Policy decisions by request kind and outcome.\n"
                    "# TYPE rulesd_decisions_total counter\n");
     for (int k = 0; k < RD_NKINDS; k++)

@@ -29,7 +29,9 @@ void rd_metrics_decision(rd_kind kind, rd_outcome outcome, uint64_t nanoseconds)
 void rd_metrics_skypilot(const char *request_name, rd_outcome outcome, uint64_t nanoseconds);
 void rd_metrics_http(int status);
 void rd_metrics_reload(bool ok);
-/* Appends the whole exposition. */
-void rd_metrics_render(ru_buf *out, uint64_t revision, size_t npolicies, long in_flight);
+/* Appends the whole exposition. set_sha256 is the served set's digest
+ * (rulesd_build_info), "" when none is loaded. */
+void rd_metrics_render(ru_buf *out, uint64_t revision, size_t npolicies, const char *set_sha256,
+                       long in_flight);
 
 #endif

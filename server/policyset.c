@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,8 +98,8 @@ static char *policies_json(const rv_program *prog, uint64_t revision, const char
                            size_t *len)
 {
     ru_buf j = {0};
-    ru_buf_printf(&j, "{\"revision\":%llu,\"loaded_at\":\"%s\",\"policies\":[",
-                  (unsigned long long)revision, loaded_at);
+    ru_buf_printf(&j, "{\"revision\":%llu,\"loaded_at\":\"%s\",\"set_sha256\":\"%s\",\"policies\":[",
+                  (unsigned long long)revision, loaded_at, rv_program_digest(prog));
     for (size_t i = 0; i < rv_program_policy_count(prog); i++) {
         rv_policy_info info;
         rv_program_policy(prog, i, &info);
@@ -106,8 +107,10 @@ static char *policies_json(const rv_program *prog, uint64_t revision, const char
         ru_buf_json_string(&j, info.name, strlen(info.name));
         ru_buf_puts(&j, ",\"source\":");
         ru_buf_json_string(&j, info.source ? info.source : "", info.source ? strlen(info.source) : 0);
-        ru_buf_printf(&j, ",\"priority\":%d,\"checksum\":\"%08x\",\"instructions\":%zu,\"kinds\":[",
-                      (int)info.priority, (unsigned)info.checksum, info.ninstructions);
+        ru_buf_printf(&j, ",\"priority\":%d,\"checksum\":\"%08x\",\"sha256\":\"%s\",\"instructions\":%zu,"
+                      "\"kinds\":[",
+                      (int)info.priority, (unsigned)info.checksum, rv_program_policy_digest(prog, i),
+                      info.ninstructions);
         if (info.nkinds == 0)
             ru_buf_puts(&j, "\"*\"");
         for (size_t k = 0; k < info.nkinds; k++) {
@@ -228,7 +231,84 @@ static void read_entries(builder *b, rc_report *report)
     }
 }
 
-rd_set *rd_set_build(const rd_config *cfg, uint64_t revision, ru_buf *diag)
+/* ---- what each file was: truncation must not fail open ---- */
+
+static int compare_files(const void *a, const void *b)
+{
+    return strcmp(((const rd_set_file *)a)->path, ((const rd_set_file *)b)->path);
+}
+
+static const rd_set_file *find_file(const rd_set *set, const char *path)
+{
+    rd_set_file key = {(char *)(uintptr_t)path, RC_FORM_UNKNOWN};
+    return set ? bsearch(&key, set->files, set->nfiles, sizeof key, compare_files) : NULL;
+}
+
+static bool is_bundle_bytes(const rc_input *in)
+{
+    return in->size >= 4 && memcmp(in->data, "\x7f" "RBC", 4) == 0;
+}
+
+/* Before compiling: a file that the served set loaded as a bundle must
+ * still be one. Read by content it might otherwise load as a source --
+ * empty, a policy that does nothing, under the bundle policy's name. */
+static void check_bundles_kept(builder *b, rc_report *report, const rd_set *prev)
+{
+    size_t n;
+    rc_input *in = rc_report_inputs(report, &n);
+    for (size_t i = 0; prev && i < n; i++) {
+        const rd_set_file *was = find_file(prev, in[i].name);
+        if (!was || was->form != RC_FORM_BUNDLE || is_bundle_bytes(&in[i]))
+            continue;
+        if (in[i].size == 0)
+            problem(b, "%s: error: was a compiled bundle in revision %llu and is now empty "
+                       "(a truncated or unfinished deployment?): not loaded",
+                    in[i].name, (unsigned long long)prev->revision);
+        else
+            problem(b, "%s: error: was a compiled bundle in revision %llu and is no longer one (its %zu "
+                       "bytes do not start with the bundle magic): not loaded; compile it again, or "
+                       "give the source a .rules name",
+                    in[i].name, (unsigned long long)prev->revision, in[i].size);
+    }
+}
+
+/* After compiling: a source that held rules in the served set must still
+ * hold some; one that compiles to none (emptied, truncated to its header
+ * or to comments) is refused rather than served as "allow everything". */
+static void check_rules_kept(builder *b, rc_report *report, const rd_set *prev)
+{
+    size_t n;
+    rc_input *in = rc_report_inputs(report, &n);
+    for (size_t i = 0; prev && i < n; i++) {
+        const rd_set_file *was = find_file(prev, in[i].name);
+        if (was && was->form == RC_FORM_SOURCE && rc_report_input_form(report, i) == RC_FORM_NO_RULES)
+            problem(b, "%s: error: held rules in revision %llu and now holds none (%s; a truncated or "
+                       "unfinished deployment?): not loaded; to retire a policy, remove its file",
+                    in[i].name, (unsigned long long)prev->revision,
+                    in[i].size ? "only comments, blanks or a header" : "it is empty");
+    }
+}
+
+/* What this set's files are, for the next reload to compare with. */
+static bool record_files(rd_set *set, rc_report *report)
+{
+    size_t n;
+    rc_input *in = rc_report_inputs(report, &n);
+    set->files = calloc(n ? n : 1, sizeof *set->files);
+    if (!set->files)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        set->files[i].path = strdup(in[i].name);
+        set->files[i].form = rc_report_input_form(report, i);
+        set->nfiles++;
+        if (!set->files[i].path)
+            return false;
+    }
+    qsort(set->files, set->nfiles, sizeof *set->files, compare_files);
+    return true;
+}
+
+rd_set *rd_set_build(const rd_config *cfg, uint64_t revision, const rd_set *prev, ru_buf *diag)
 {
     builder b = {cfg, diag, false};
     rd_set *set = calloc(1, sizeof *set);
@@ -239,6 +319,7 @@ rd_set *rd_set_build(const rd_config *cfg, uint64_t revision, ru_buf *diag)
         goto done;
     }
     read_entries(&b, report);
+    check_bundles_kept(&b, report, prev);
     if (b.failed)
         goto done;
     size_t n;
@@ -248,8 +329,16 @@ rd_set *rd_set_build(const rd_config *cfg, uint64_t revision, ru_buf *diag)
     size_t len;
     const char *text = rc_report_text(report, NULL, &len);
     ru_buf_put(diag, text, len);
+    set->nwarnings = rc_report_warnings(report);
     if (r != RC_OK) {
         b.failed = true;
+        goto done;
+    }
+    check_rules_kept(&b, report, prev);
+    if (b.failed)
+        goto done;
+    if (!record_files(set, report)) {
+        problem(&b, "out of memory");
         goto done;
     }
     apply_overrides(&b, prog, report);
@@ -287,6 +376,9 @@ void rd_set_free(rd_set *set)
     if (set->prog)
         rv_program_free(set->prog);
     free(set->policies_json);
+    for (size_t i = 0; i < set->nfiles; i++)
+        free(set->files[i].path);
+    free(set->files);
     if (set->token) {
         /* Do not leave the token in freed heap memory. */
         volatile char *t = set->token;

@@ -8,17 +8,28 @@
 
 #include "buf.h"
 #include "config.h"
+#include "rulec.h"
 #include "rulevm.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+/* A policy file of the set and what rc_load made of it (sorted by path),
+ * for the next reload to compare against. */
+typedef struct rd_set_file {
+    char *path;
+    rc_input_form form;
+} rd_set_file;
+
 typedef struct rd_set {
     atomic_long refs;
     rv_program *prog;
     uint64_t revision;
     size_t npolicies;
+    int nwarnings;           /* compiler warnings of the set (also in the log) */
+    rd_set_file *files;
+    size_t nfiles;
     char *policies_json;     /* the GET /v1/policies body */
     size_t policies_json_len;
     char *token;             /* NULL: no authentication */
@@ -28,8 +39,11 @@ typedef struct rd_set {
 
 /* Compiles and verifies everything cfg names, off to the side. On failure
  * returns NULL and diag holds every diagnostic (several lines). Compiler
- * warnings of a good set are in diag too. */
-rd_set *rd_set_build(const rd_config *cfg, uint64_t revision, ru_buf *diag);
+ * warnings of a good set are in diag too. prev (NULL at start-up) is the
+ * set being served: a file that was a bundle in it and no longer reads as
+ * one, or a source that held rules and now holds none, is refused -- a
+ * truncated or half-copied deployment must not switch enforcement off. */
+rd_set *rd_set_build(const rd_config *cfg, uint64_t revision, const rd_set *prev, ru_buf *diag);
 void rd_set_free(rd_set *set);
 
 /* A hash of what the set is built from: the configuration file, the token

@@ -98,7 +98,11 @@ bool rd_reload(rd_reloader *r, const char *why)
     /* Taken before building: a change made while building shows next poll. */
     uint64_t fp = rd_inputs_fingerprint(&cfg);
     ru_buf diag = {0};
-    rd_set *set = rd_set_build(&cfg, r->revision + 1, &diag);
+    /* The served set: what each file was, for the new one to be checked
+     * against (truncated bundles and emptied sources are refused). */
+    rd_set *prev = rd_current_acquire();
+    rd_set *set = rd_set_build(&cfg, r->revision + 1, prev, &diag);
+    rd_set_release(prev);
     if (!set) {
         rd_log_lines(RD_ERROR, "reload failed: ", diag.data ? diag.data : "", diag.len);
         rd_log(RD_ERROR, "reload failed: still serving revision %llu", (unsigned long long)r->revision);
@@ -148,8 +152,9 @@ void rd_reload_poll(rd_reloader *r)
         return;
     }
     /* Reload only once the inputs have stood still for one interval: a
-     * file copied in place is empty or half written for a moment, and an
-     * empty .rules file is a valid policy that does nothing. */
+     * file copied in place is empty or half written for a moment. (Were it
+     * read then, the reload would be refused: a bundle that is no longer
+     * one, or a source that lost its rules, keeps the previous set.) */
     if (fp != r->settling) {
         r->settling = fp;
         return;

@@ -548,6 +548,97 @@ grep -q 'request .* (launch): .*sky:21: cannot apply int() to a string' "$tmp/s.
     fail "the server log does not record SkyPilot's evaluation error: $(tail -3 "$tmp/s.log")"
 stop s
 check "skypilot decision log" python3 "$FIX/skypilot_check.py" declog "$tmp/sky-decisions.jsonl"
+# ---------------------------------------------------------------- identity
+# Which policies decided: the set's SHA-256 is that of the bundle rulec
+# compile writes for the same inputs (sha256sum of the file), each policy's
+# that of its section of it; /v1/policies, the metrics' build info and
+# every decision-log line carry them.
+mkdir "$tmp/id"
+"$RULEC" compile rules/example.rules -o "$tmp/id/example.rbc"
+"$RULEC" compile "$tmp/id" rules/gpu-limits.rules -o "$tmp/id-all.rbc"
+set_sum=$(sha256sum "$tmp/id-all.rbc" | cut -d' ' -f1)
+start e --port 0 --policy "$tmp/id" --policy rules/gpu-limits.rules --decision-log "$tmp/e.jsonl" --no-watch
+expect_status 200 e GET /v1/policies
+check "digests in /v1/policies" python3 -c '
+import hashlib, json, struct, sys
+d = json.load(open(sys.argv[1]))
+assert d["set_sha256"] == sys.argv[2], (d["set_sha256"], sys.argv[2])
+b = open(sys.argv[3], "rb").read()          # example.rbc: one policy
+size = struct.unpack_from("<I", b, 20)[0]
+ps = {p["name"]: p for p in d["policies"]}
+assert ps["example"]["sha256"] == hashlib.sha256(b[24:24 + size]).hexdigest(), ps["example"]
+assert len(ps["gpu-limits"]["sha256"]) == 64 and ps["gpu-limits"]["sha256"] != ps["example"]["sha256"]
+' "$tmp/body" "$set_sum" "$tmp/id/example.rbc"
+"$RULEC" disasm "$tmp/id-all.rbc" >"$tmp/id.disasm"
+grep -q "^set sha256 $set_sum  policies 2\$" "$tmp/id.disasm" && pass || fail "disasm does not head with the set's digest: $(head -2 "$tmp/id.disasm")"
+policy_sum=$(python3 -c 'import json,sys; print([p["sha256"] for p in json.load(open(sys.argv[1]))["policies"] if p["name"]=="example"][0])' "$tmp/body")
+grep -q "^  sha256 $policy_sum\$" "$tmp/id.disasm" && pass || fail "disasm does not show the policy's digest $policy_sum"
+expect_status 200 e GET /metrics
+grep -Eq "^rulesd_build_info\{version=\"[0-9]+\.[0-9]+\.[0-9]+\",set_sha256=\"$set_sum\"\} 1\$" "$tmp/body" && pass ||
+    fail "metrics build info: $(grep build_info "$tmp/body")"
+
+# /v1/evaluate: a change of a field that was null has "old": null; of one
+# that was missing, no "old" at all (as rulec apply --explain's "(missing)").
+expect_status 200 e POST /v1/evaluate -d '{"kind":"run","spec":{"configuration":{"type":"service","max_price":null}}}'
+check "evaluate: null and missing old values" python3 "$FIX/check.py" old-values "$tmp/body"
+
+# Requests that cannot be read one way only: 400, and the connection closes.
+python3 - "$PORT_e" >"$tmp/framing.out" 2>&1 <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+def ask(data):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(data)
+    out = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    except socket.timeout:
+        out += b"\n(still open after 10 s)"
+    s.close()
+    head, _, body = out.partition(b"\r\n\r\n")
+    return head.split(b"\r\n")[0].decode(), body.decode(errors="replace"), b"connection: close" in head.lower()
+body = b'{"kind":"run","spec":{}}'
+cases = [
+    ("two Content-Length values", b"POST /v1/evaluate HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\nContent-Length: 5\r\n\r\n" % len(body) + body,
+     "400", "conflicting Content-Length headers"),
+    ("two Content-Length values, the short one first", b"POST /v1/evaluate HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\ncontent-length: %d\r\n\r\n" % len(body) + body,
+     "400", "conflicting Content-Length headers"),
+    ("Content-Length and chunked", b"POST /v1/evaluate HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n" % (len(body), len(body)) + body + b"\r\n0\r\n\r\n",
+     "400", "both Content-Length and Transfer-Encoding headers"),
+    ("a NUL in the path", b"GET /healthz%00/../v1/policies HTTP/1.1\r\nHost: t\r\n\r\n", "400", "the request target holds a NUL byte (%00)"),
+    ("a NUL in the path of a POST", b"POST /v1/evaluate%%00x HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % len(body) + body,
+     "400", "the request target holds a NUL byte (%00)"),
+    ("a NUL in the query", b"GET /healthz?x=%00 HTTP/1.1\r\nHost: t\r\n\r\n", "400", "the request target holds a NUL byte (%00)"),
+    ("one Content-Length twice, the same", b"POST /v1/evaluate HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % (len(body), len(body)) + body,
+     "200", '"allowed":true'),
+]
+for name, data, status, text in cases:
+    line, got, closed = ask(data)
+    ok = status in line and text in got and (status == "200" or closed)
+    print(("PASS " if ok else "FAIL ") + name + ("" if ok else f": {line} closed={closed} {got[:200]!r}"))
+PY
+while read -r verdict rest; do
+    if [ "$verdict" = PASS ]; then pass; else fail "framing: $rest"; fi
+done <"$tmp/framing.out"
+[ "$(grep -c '^PASS' "$tmp/framing.out")" -eq 7 ] || fail "framing cases: $(head -c 400 "$tmp/framing.out")"
+expect_status 200 e GET /healthz
+# Decisions of every kind are logged with the set's digest.
+expect_status 200 e POST /apply_policies/on_run_apply --data-binary @"$tmp/run.json"
+privileged='{"user":"u","project":"p","spec":{"configuration":{"type":"task","privileged":true}}}'
+expect_status 200 e POST /apply_policies/on_run_apply --data-binary "$privileged"
+expect_status 400 e POST /apply_policies/on_run_apply -d 'not json'
+stop e
+check "every decision-log line names the set" python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert len(lines) >= 3, len(lines)
+assert all(l["set_sha256"] == sys.argv[2] for l in lines), [l.get("set_sha256") for l in lines]
+assert {l["outcome"] for l in lines} >= {"allowed", "rejected", "invalid"}, [l["outcome"] for l in lines]
+' "$tmp/e.jsonl" "$set_sum"
 
 # ---------------------------------------------------------------- shutdown
 # SIGTERM while a request is half sent: it is still answered, then exit 0.

@@ -13,7 +13,7 @@ SUITE=yaml; . "$(dirname "$0")/lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-printf 'policy "noop" target any;\non * { }\n' >"$tmp/noop.rules"
+cp tests/golden/apply/inputs/noop_any.rules "$tmp/noop.rules"
 apply() {  # apply FILE FORMAT OUT: rulec apply with no policy
     "$RULEC" apply "$tmp/noop.rules" "$1" --target any --kind x --output "$2" >"$3" 2>"$tmp/err" ||
         { fail "rulec apply $1 --output $2: $(head -c 300 "$tmp/err")"; return 1; }

@@ -2,6 +2,8 @@
  * disasm` prints and what golden tests pin, so its layout is part of the
  * contract. Every operand is resolved in a trailing comment (constant,
  * path, regex, builtin, jump target) so a listing reads without the tables.
+ * The set's and each policy's SHA-256 digest head their parts, so a listing
+ * says which bytes it describes.
  */
 #include "opcodes.h"
 #include "vm_impl.h"
@@ -172,6 +174,18 @@ static void put_instruction(ru_buf *b, const rv_program *prog, size_t pi, uint32
             ru_buf_printf(b, "%s%s", p->paths[bx].nseg && p->paths[bx].segs[0].key ? "." : "",
                           path_text(&p->paths[bx]));
         break;
+    case RV_OPND_SECRET: {
+        /* What it marks: the first instruction after the run of SECRETs. */
+        uint32_t at = pc + 1;
+        while (at < p->ncode && (p->code[at] & 0xFFu) == RV_OP_SECRET)
+            at++;
+        uint32_t target = at < p->ncode ? p->code[at] & 0xFFu : RV_OP__COUNT;
+        if (target == RV_OP_FORMAT)
+            ru_buf_printf(b, "part %u of the FORMAT at %u is secret", ax, at);
+        else if (target < RV_OP__COUNT)
+            ru_buf_printf(b, "the change of the %s at %u is secret", rv_opcode_names[target], at);
+        break;
+    }
     case RV_OPND_NONE:
         if (op == RV_OP_INDEX)
             ru_buf_puts(b, "S[-2][S[-1]]: computed key");
@@ -200,6 +214,7 @@ static void put_policy(ru_buf *b, const rv_program *prog, size_t pi)
         ru_buf_puts(b, p->kinds[i]);
     }
     ru_buf_printf(b, "  checksum 0x%08x\n", p->checksum);
+    ru_buf_printf(b, "  sha256 %s\n", p->digest);
 
     for (uint32_t i = 0; i < p->nparams; i++)
         ru_buf_printf(b, "  param %s = %s\n", p->params[i].name, p->params[i].json);
@@ -236,6 +251,9 @@ rv_status rv_program_disasm(const rv_program *prog, rv_vm *vm, const char **out,
     ru_buf *b = &vm->out;
     b->len = 0;
     b->oom = false;
+    /* What identifies the set: sha256sum of the bundle rulec compile
+     * writes for it. */
+    ru_buf_printf(b, "set sha256 %s  policies %u\n\n", prog->digest, prog->npolicies);
     for (size_t i = 0; i < prog->npolicies; i++) {
         if (i)
             ru_buf_putc(b, '\n');

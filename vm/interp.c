@@ -9,7 +9,6 @@
 #include "vm_impl.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <pcre2.h>
@@ -45,6 +44,16 @@ typedef struct ev {
      * the written path's in change records. */
     rv_node *wroot;
     int wslot;
+    /* SECRET marks for the instruction after them (the verifier sees to
+     * it that one follows): which values of a FORMAT (bit k: part k; a
+     * FORMAT has at most RV_STACK_MAX parts), or, for a write, bit 0. */
+    bool marked;
+    uint64_t secret[RV_STACK_MAX / 64];
+    bool secret_change;          /* the write being done is marked */
+    /* The last FORMAT's result and its text as it may be logged, for the
+     * FORBID or WARN that takes it. */
+    const rv_node *fmt_node;
+    const char *fmt_redacted;
 } ev;
 
 /* ---- small growable logs ---- */
@@ -73,6 +82,20 @@ static uint32_t cur_line(const ev *e)
     return rv_program_line(e->prog, e->pol_index, e->pc);
 }
 
+/* A value's type as rv_describe names it, without the value. */
+static const char *type_only(const rv_node *n)
+{
+    switch (n->type) {
+    case RV_NULL: return "null";
+    case RV_BOOL: return "a bool";
+    case RV_INT: return "an integer";
+    case RV_FLOAT: return "a float";
+    case RV_STRING: return "a string";
+    case RV_ARRAY: return "a list";
+    default: return "a map";
+    }
+}
+
 /* An operator or function given values it has no meaning for. There is no
  * null to fall back on: a null written into the spec would delete what was
  * there, and a null in a condition would let a forbid-if pass, so the
@@ -99,6 +122,16 @@ static const rv_node *cannot_apply(ev *e, const char *op, const rv_node *a, cons
         return NULL;
     rv_set_error(e->err, RV_EEVAL, "%.*s", (int)sb->len, sb->data);
     e->failed = true;
+    /* The same without the operands' values, for logs (rv_vm_redacted_error):
+     * an operand may be a secret, or made from one. */
+    char *r = e->vm->error_redacted;
+    size_t size = sizeof e->vm->error_redacted;
+    int n = snprintf(r, size, "%s:%u: cannot apply %s to %s", e->pol->name, cur_line(e), op,
+                     type_only(a));
+    if (b && n >= 0 && (size_t)n < size)
+        n += snprintf(r + n, size - (size_t)n, " and %s", type_only(b));
+    if (why && n >= 0 && (size_t)n < size)
+        snprintf(r + n, size - (size_t)n, ": %s", why);
     return NULL;
 }
 
@@ -167,6 +200,7 @@ static bool record_change(ev *e, const char *path, const rv_node *old, const rv_
     c->new_value = new_value;
     c->policy = e->pol->name;
     c->line = cur_line(e);
+    c->secret = e->secret_change;
     return true;
 }
 
@@ -176,8 +210,10 @@ static bool record_message(ev *e, rv_vec *v, const rv_node *msg)
     if (!m)
         return false;
     m->text = msg->type == RV_STRING ? msg->u.s : "";
+    m->redacted = msg == e->fmt_node && e->fmt_redacted ? e->fmt_redacted : m->text;
     m->policy = e->pol->name;
     m->line = cur_line(e);
+    e->fmt_node = NULL;
     return true;
 }
 
@@ -851,6 +887,78 @@ static const rv_node *case_map(ev *e, const rv_node *s, bool upper)
     return n;
 }
 
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* The integer part (truncated toward zero, as int(4.9) is 4) of plain
+ * decimal text -- sign? digits ('.' digits*)? ([eE] sign? digits)? --
+ * computed exactly from the digits. A detour through a double would round
+ * first: "-9223372036854775809" would become -2^63 and be taken, and
+ * "9.2233720368547758e18" (in range) would become 2^63 and be refused.
+ * false for other text (blanks, hexadecimal, inf, nan) and for a value
+ * outside the int range. */
+static bool decimal_int(const char *t, int64_t *out)
+{
+    size_t i = 0;
+    bool neg = t[i] == '-';
+    if (t[i] == '-' || t[i] == '+')
+        i++;
+    size_t int_at = i;
+    while (is_digit(t[i]))
+        i++;
+    size_t nint = i - int_at, frac_at = i, nfrac = 0;
+    if (nint == 0)
+        return false;
+    if (t[i] == '.') {
+        frac_at = ++i;
+        while (is_digit(t[i]))
+            i++;
+        nfrac = i - frac_at;
+    }
+    int64_t exp = 0;
+    if (t[i] == 'e' || t[i] == 'E') {
+        i++;
+        bool eneg = t[i] == '-';
+        if (t[i] == '-' || t[i] == '+')
+            i++;
+        if (!is_digit(t[i]))
+            return false;
+        /* Past a billion the answer no longer depends on the exponent. */
+        for (; is_digit(t[i]); i++)
+            if (exp < 1000000000)
+                exp = exp * 10 + (t[i] - '0');
+        if (eneg)
+            exp = -exp;
+    }
+    if (t[i] != '\0')
+        return false;
+    /* The digits D (integer then fraction part) with the decimal point
+     * after `point` of them: the integer part is D's first `point` digits,
+     * padded with zeros past its end. */
+    size_t nd = nint + nfrac;
+    int64_t point = (int64_t)nint + exp;
+#define DIGIT(k) ((k) < nint ? t[int_at + (k)] - '0' : (k) < nd ? t[frac_at + (k) - nint] - '0' : 0)
+    size_t first = 0;  /* the first nonzero digit: leading zeros cannot overflow */
+    while (first < nd && DIGIT(first) == 0)
+        first++;
+    uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX, mag = 0;
+    if (first < nd && point > (int64_t)first) {
+        if (point - (int64_t)first > 19)
+            return false;  /* 20 digits or more: at least 10^19 */
+        for (size_t k = first; (int64_t)k < point; k++) {
+            unsigned d = (unsigned)DIGIT(k);
+            if (mag > (limit - d) / 10)
+                return false;
+            mag = mag * 10 + d;
+        }
+    }
+#undef DIGIT
+    *out = !neg ? (int64_t)mag : mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
+    return true;
+}
+
 static const rv_node *to_int(ev *e, const rv_node *v)
 {
     switch (v->type) {
@@ -863,26 +971,9 @@ static const rv_node *to_int(ev *e, const rv_node *v)
             return cannot_apply(e, "int()", v, NULL, "out of the integer range");
         return new_int(e, (int64_t)v->u.f);
     case RV_STRING: {
-        /* Plain decimal text only: strtoll/strtod would also take leading
-         * blanks, hexadecimal and hex floats. */
-        const char *t = v->u.s;
-        size_t k = (t[0] == '-' || t[0] == '+') ? 1 : 0;
-        if (!(t[k] >= '0' && t[k] <= '9'))
-            return cannot_apply(e, "int()", v, NULL, "not a decimal number in the integer range");
-        for (size_t j = k; t[j]; j++)
-            if (!((t[j] >= '0' && t[j] <= '9') || t[j] == '.' || t[j] == 'e' || t[j] == 'E' ||
-                  t[j] == '-' || t[j] == '+'))
-                return cannot_apply(e, "int()", v, NULL,
-                                    "not a decimal number in the integer range");
-        char *end;
-        errno = 0;
-        long long i = strtoll(v->u.s, &end, 10);
-        if (end != v->u.s && *end == '\0' && errno == 0)
+        int64_t i;
+        if (v->len == strlen(v->u.s) && decimal_int(v->u.s, &i))
             return new_int(e, i);
-        double d = strtod(v->u.s, &end);
-        if (end != v->u.s && *end == '\0' && !isnan(d) && d < 9223372036854775808.0 &&
-            d >= -9223372036854775808.0)
-            return new_int(e, (int64_t)d);
         return cannot_apply(e, "int()", v, NULL, "not a decimal number in the integer range");
     }
     default:
@@ -1146,7 +1237,46 @@ static const rv_node *format(ev *e, const rv_node **parts, uint32_t n)
         rv_message_text(b, parts[k]);
     if (b->oom)
         return NULL;
-    return rv_new_string(&e->vm->arena, b->data ? b->data : "", b->len);
+    const rv_node *text = rv_new_string(&e->vm->arena, b->data ? b->data : "", b->len);
+    if (!text || !e->marked)
+        return text;
+    /* The form a log may hold: each marked part as RV_REDACTED. */
+    b->len = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        if (e->secret[k / 64] >> (k % 64) & 1)
+            ru_buf_puts(b, RV_REDACTED);
+        else
+            rv_message_text(b, parts[k]);
+    }
+    if (b->oom)
+        return NULL;
+    char *redacted = ru_arena_strndup(&e->vm->arena, b->data ? b->data : "", b->len);
+    if (!redacted)
+        return NULL;
+    e->fmt_node = text;
+    e->fmt_redacted = redacted;
+    return text;
+}
+
+/* Marks are for one instruction: the one after the SECRETs. */
+static void clear_marks(ev *e)
+{
+    e->marked = false;
+    memset(e->secret, 0, sizeof e->secret);
+}
+
+/* A write's change records (there may be two: a value thrown away on the
+ * way, and the write itself) are secret when it was marked. */
+static inline void begin_write(ev *e)
+{
+    e->secret_change = e->marked;
+}
+
+static inline void end_write(ev *e)
+{
+    if (e->marked)
+        clear_marks(e);
+    e->secret_change = false;
 }
 
 static const rv_node *make_map(ev *e, const rv_node **kv, uint32_t n)
@@ -1391,7 +1521,10 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
         }
         vmcase(FORMAT) {
             uint32_t n = RV_GET_AX(ins);
-            CHECK(format(e, sp - n, n));
+            r = format(e, sp - n, n);
+            if (e->marked)
+                clear_marks(e);
+            CHECK(r);
             sp -= n;
             *sp++ = r;
             vmbreak;
@@ -1482,19 +1615,25 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
         vmcase(SET) vmcase(DEFAULT) vmcase(APPEND) {
             rv_opcode op = RV_GET_OP(ins);
             wmode m = op == RV_OP_SET ? W_SET : op == RV_OP_DEFAULT ? W_DEFAULT : W_APPEND;
+            begin_write(e);
             st = do_write(e, &p->paths[RV_GET_AX(ins)], m, *--sp);
+            end_write(e);
             if (st != RV_OK)
                 goto fail;
             vmbreak;
         }
         vmcase(UNSET) {
+            begin_write(e);
             st = do_write(e, &p->paths[RV_GET_AX(ins)], W_UNSET, NULL);
+            end_write(e);
             if (st != RV_OK)
                 goto fail;
             vmbreak;
         }
         vmcase(TAG) {
+            begin_write(e);
             st = do_tag(e, &p->paths[RV_GET_AX(ins)], sp[-2], sp[-1]);
+            end_write(e);
             sp -= 2;
             if (st != RV_OK)
                 goto fail;
@@ -1550,7 +1689,9 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
             uint32_t el = RV_GET_A(ins);
             e->wroot = shared(iter_current(&vm->iters[el]));
             e->wslot = (int)el;
+            begin_write(e);
             st = do_write(e, &p->paths[RV_GET_BX(ins)], m, m == W_UNSET ? NULL : *--sp);
+            end_write(e);
             e->wroot = e->spec;
             e->wslot = -1;
             if (st != RV_OK)
@@ -1573,6 +1714,13 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
             const rv_member *m = &it->coll->u.members[it->i];
             CHECK(rv_new_string(&vm->arena, m->key, m->klen));
             *sp++ = r;
+            vmbreak;
+        }
+        vmcase(SECRET) {
+            /* Ax < RV_STACK_MAX: a part of the FORMAT after it (verified). */
+            uint32_t k = RV_GET_AX(ins);
+            e->secret[k / 64] |= (uint64_t)1 << (k % 64);
+            e->marked = true;
             vmbreak;
         }
         vmcase(INDEX) {
@@ -1633,7 +1781,7 @@ rv_status rv_interp_eval(rv_vm *vm, const rv_program *prog, const rv_request *re
         vm->nhints = prog->nsegs;
     }
 
-    ev e = {vm, prog, NULL, 0, 0, spec, err, false, spec, -1};
+    ev e = {vm, prog, NULL, 0, 0, spec, err, false, spec, -1, false, {0}, false, NULL, NULL};
     uint64_t budget = vm->cfg.instruction_budget;
     const rv_kind_list *run = rv_program_kind_list(prog, kind);
     for (uint32_t r = 0; r < run->n; r++) {

@@ -660,6 +660,10 @@ static bool check_header(loader *l, const rv_blob *b, uint32_t *npolicies)
     if (memcmp(d, RV_MAGIC, 4) != 0)
         return fail_at(l, RV_EFORMAT, 0, "bad magic: not a rules bytecode bundle");
     uint32_t vf = rd32(d + 4);
+    if ((vf & 0xFFFFu) == 1)
+        return fail_at(l, RV_EFORMAT, 4, "format version 1, written before secrets were marked "
+                       "(this library reads %d): recompile it from its source with rulec compile",
+                       RV_FORMAT_VERSION);
     if ((vf & 0xFFFFu) != RV_FORMAT_VERSION)
         return fail_at(l, RV_EFORMAT, 4, "unsupported version %u (this library reads %d)",
                        vf & 0xFFFFu, RV_FORMAT_VERSION);
@@ -791,6 +795,19 @@ static bool apply_set_rules(loader *l, const rv_blob *blobs)
     return true;
 }
 
+/* The digests of the set as it will run (digest.c), once its order is
+ * fixed. */
+static bool digest_program(loader *l)
+{
+    l->blob = "policy set";
+    l->pidx = -1;
+    if (rv_program_digest_update(l->prog, &l->buf))
+        return true;
+    if (l->buf.oom)
+        return oom(l);
+    return fail_here(l, RV_ELIMIT, "too large for one bundle (4 GiB)");
+}
+
 static bool load_all(loader *l, const rv_blob *blobs, size_t n)
 {
     uint32_t *counts = zalloc(l, n, sizeof *counts);
@@ -832,7 +849,7 @@ static bool load_all(loader *l, const rv_blob *blobs, size_t n)
             return fail(l, "%zu bytes after the last policy", left(l));
     }
     l->pidx = -1;
-    return apply_set_rules(l, blobs) && index_program(l);
+    return apply_set_rules(l, blobs) && index_program(l) && digest_program(l);
 }
 
 const rv_kind_list *rv_program_kind_list(const rv_program *prog, const char *kind)
@@ -1119,10 +1136,44 @@ rv_status rv_program_set_param(rv_program *prog, const char *policy, const char 
             rv_set_error(err, RV_ENOMEM, "out of memory");
             return RV_ENOMEM;
         }
-        p->params[j].value = to_float ? as_float : v;
-        p->params[j].json = *text;
     }
-    return RV_OK;
+    /* The values are part of what the digests identify: set them, and
+     * put the old ones back if the digests cannot follow, so that a
+     * refused override still changes nothing. */
+    size_t old_size = (prog->npolicies ? prog->npolicies : 1) * sizeof(rv_param);
+    rv_param *old = prog->cfg.alloc(prog->cfg.alloc_ud, NULL, 0, old_size);
+    if (!old) {
+        rv_set_error(err, RV_ENOMEM, "out of memory");
+        return RV_ENOMEM;
+    }
+    for (uint32_t i = 0; i < prog->npolicies; i++) {
+        rv_policy *p = prog->policies[i];
+        uint32_t j;
+        if ((policy && strcmp(p->name, policy) != 0) || !find_param(p, param, &j))
+            continue;
+        bool to_float = as_float && p->params[j].type == RV_FLOAT;
+        old[i] = p->params[j];
+        p->params[j].value = to_float ? as_float : v;
+        p->params[j].json = to_float ? float_json : json;
+    }
+    ru_buf scratch;
+    ru_buf_init(&scratch, prog->cfg.alloc, prog->cfg.alloc_ud);
+    bool digested = rv_program_digest_update(prog, &scratch);
+    bool oom = scratch.oom;
+    ru_buf_free(&scratch);
+    for (uint32_t i = 0; !digested && i < prog->npolicies; i++) {
+        rv_policy *p = prog->policies[i];
+        uint32_t j;
+        if ((policy && strcmp(p->name, policy) != 0) || !find_param(p, param, &j))
+            continue;
+        p->params[j] = old[i];
+    }
+    prog->cfg.alloc(prog->cfg.alloc_ud, old, old_size, 0);
+    if (digested)
+        return RV_OK;
+    rv_set_error(err, oom ? RV_ENOMEM : RV_ELIMIT, "%s",
+                 oom ? "out of memory" : "the policy set is too large for one bundle");
+    return err->status;
 }
 
 size_t rv_program_policy_count(const rv_program *prog)
@@ -1145,6 +1196,16 @@ void rv_program_policy(const rv_program *prog, size_t i, rv_policy_info *info)
     info->nparams = p->nparams;
     info->ninstructions = p->ncode;
     info->bundle = p->blob;
+}
+
+const char *rv_program_digest(const rv_program *prog)
+{
+    return prog ? prog->digest : NULL;
+}
+
+const char *rv_program_policy_digest(const rv_program *prog, size_t i)
+{
+    return prog && i < prog->npolicies ? prog->policies[i]->digest : NULL;
 }
 
 void rv_program_param(const rv_program *prog, size_t i, size_t j, const char **name,

@@ -21,6 +21,9 @@
  * no loop body can grow (the verifier allows writes in an EACH body only
  * below the innermost loop's element, a list item or a map value), so
  * every program ends. New opcodes go at the end: a bundle's numbers stay.
+ * SECRET changes nothing a policy computes: it marks a value of the
+ * instruction after it as derived from a secret, so that the decision
+ * hands that value out redacted for logs (rulevm.h, SECRETS).
  */
 #ifndef RV_OPCODES_H
 #define RV_OPCODES_H
@@ -53,9 +56,11 @@ typedef enum rv_operand {
     RV_OPND_EACH_WPATH, /* A names the innermost open EACH slot; Bx indexes P, written below
                          * its element: the path must not be empty */
     RV_OPND_KEY,        /* Ax names an open EACH_PAIRS slot (its collection is a map) */
-    RV_OPND_WITNESS     /* Ax names a slot below nslots that is not open here: a closed
+    RV_OPND_WITNESS,    /* Ax names a slot below nslots that is not open here: a closed
                          * quantifier's, read after it (the interpreter clears every slot
                          * when a policy starts, so an unused one reads null) */
+    RV_OPND_SECRET      /* Ax names a value of the next instruction that is not a SECRET: a part
+                         * of a FORMAT (Ax below its count), or 0 for a write (its change) */
 } rv_operand;
 
 /* Marker for a variable stack effect (the verifier computes it from the
@@ -120,7 +125,8 @@ typedef enum rv_operand {
     X(KEY,       RV_OPND_KEY,       0, 1, "push the key (a string) of L[Ax]'s current member") \
     X(SUM_BEGIN, RV_OPND_LOOP_EXIT, 1, 0, "pop collection into L[A], total := 0; not a list or empty: push 0, pc += Bx") \
     X(SUM_NEXT,  RV_OPND_LOOP_BACK, 1, 1, "pop n (a number), total += n; last: push total, else next, pc := this pc - Bx") \
-    X(WITNESS,   RV_OPND_WITNESS,   0, 1, "push the element at which L[Ax]'s quantifier stopped, or null")
+    X(WITNESS,   RV_OPND_WITNESS,   0, 1, "push the element at which L[Ax]'s quantifier stopped, or null") \
+    X(SECRET,    RV_OPND_SECRET,    0, 0, "no-op: value Ax of the next FORMAT or write derives from a secret (logged redacted)")
 
 typedef enum rv_opcode {
 #define RV_OP_ENUM(name, opnd, pops, pushes, doc) RV_OP_##name,

@@ -5,7 +5,7 @@
  * All integers are little-endian.
  *
  *   bundle  := header policy*
- *   header  := magic "\x7fRBC"  u16 version(=1)  u16 flags(=0)
+ *   header  := magic "\x7fRBC"  u16 version(=2)  u16 flags(=0)
  *              u32 total_size   u32 crc32(bytes 16..total_size)
  *              u32 npolicies
  *   policy  := u32 size (bytes that follow, for this policy)
@@ -34,12 +34,17 @@
 #include <stdint.h>
 
 #define RV_MAGIC "\x7f" "RBC"
-#define RV_FORMAT_VERSION 1
+/* Version 2 added SECRET marks (opcodes.h). A version 1 bundle was written
+ * by a compiler that marked nothing, so its messages and changes would be
+ * logged as if no value came from a secret: it is refused, with a message
+ * that says to recompile it (load.c). */
+#define RV_FORMAT_VERSION 2
 #define RV_HEADER_SIZE 20
 
 #define RV_STACK_MAX 256   /* value stack slots; the verifier bounds depth */
 #define RV_SLOTS_MAX 16    /* quantifier nesting */
 #define RV_CONST_DEPTH_MAX 64
+#define RV_DIGEST_HEX 65   /* a SHA-256 digest as lowercase hex, NUL-terminated */
 
 /* Regex flags (bundle format). */
 #define RV_RE_I 1u
@@ -100,6 +105,7 @@ typedef struct rv_policy {
     rv_line *lines;
     uint32_t max_stack;  /* computed by the verifier */
     uint32_t blob;       /* index of the bundle it was loaded from */
+    char digest[RV_DIGEST_HEX];  /* SHA-256 of its section as saved (digest.c) */
 } rv_policy;
 
 /* The policies that run for one kind, in run order (indices into
@@ -126,6 +132,9 @@ struct rv_program {
      * pointer to a flag in the arena, so evaluation writes no field of the
      * program itself. */
     atomic_bool *sealed;
+    /* SHA-256 of the bundle rv_program_save writes (digest.c): kept in
+     * step with every parameter override. */
+    char digest[RV_DIGEST_HEX];
 };
 
 /* Marks prog as evaluated: parameters are fixed from now on. */
@@ -168,6 +177,13 @@ void rv_config_resolve(rv_config *out, const rv_config *in);
  * them). Each block records its size so frees pass the true old size. */
 void *rv_pcre2_malloc(size_t size, void *ud);
 void rv_pcre2_free(void *p, void *ud);
+
+/* SHA-256 of data as 64 lowercase hex digits and a NUL (digest.c). */
+void rv_sha256_hex(const void *data, size_t len, char out[RV_DIGEST_HEX]);
+/* Recomputes prog->digest and every policy's digest from the policies as
+ * they are now, serializing the set into scratch (its memory is the
+ * caller's to free). false when memory ran out: then no digest changed. */
+bool rv_program_digest_update(rv_program *prog, ru_buf *scratch);
 
 /* CRC-32 (IEEE 802.3, the zlib polynomial). */
 uint32_t rv_crc32(const void *data, size_t len);

@@ -139,6 +139,18 @@ void rv_program_param(const rv_program *prog, size_t i, size_t j, const char **n
 /* Whether policy i declares a parameter called name: 1 or 0. */
 int rv_program_declares(const rv_program *prog, size_t i, const char *name);
 
+/* SHA-256 content digests that identify what runs, as 64 lowercase hex
+ * digits (NUL-terminated, valid as long as the program; NULL for a NULL
+ * program or an i out of range). rv_program_digest is the digest of the
+ * whole set: of exactly the bytes rv_program_save writes now (so of the
+ * file `rulec compile` writes for the same inputs). rv_program_policy_digest
+ * is policy i's: of its section of that bundle, the bytes its CRC-32
+ * checksum covers (name, priority, source file name, kinds, constants,
+ * parameters, regexes, paths, code, lines). Both cover the current
+ * parameter values, so an override changes them. */
+const char *rv_program_digest(const rv_program *prog);
+const char *rv_program_policy_digest(const rv_program *prog, size_t i);
+
 /* Prints a readable listing of the whole set (policies, parameters,
  * constants, instructions with source lines). The text is printed text of
  * vm, like rv_vm_print's (see OWNERSHIP). */
@@ -223,10 +235,23 @@ typedef struct rv_request {
     const rv_doc *request;
 } rv_request;
 
+/* SECRETS. The compiler marks every message part and every write whose
+ * value it sees derive from a secret path of the target's schema (an env
+ * value, a password, a private key: docs/language.md, "Secrets"), and
+ * every write at, above or below such a path. A decision keeps the
+ * requester's answer whole (text, the spec) and says what else may be
+ * shown: a host that logs a decision, or explains it to anyone but the
+ * requester, prints `redacted` for a message and RV_REDACTED for both
+ * values of a change whose `secret` is set. */
+#define RV_REDACTED "[REDACTED]"
+
 typedef struct rv_message {
     const char *text;
     const char *policy;
     uint32_t line;
+    /* text with every marked part replaced by RV_REDACTED: what may be
+     * logged. The same pointer as text when no part is marked. */
+    const char *redacted;
 } rv_message;
 
 typedef struct rv_change {
@@ -235,6 +260,7 @@ typedef struct rv_change {
     const rv_doc *new_value;  /* NULL: removed */
     const char *policy;
     uint32_t line;
+    int secret;               /* 1: marked; log neither value (the path may be logged) */
 } rv_change;
 
 typedef struct rv_decision {
@@ -255,6 +281,14 @@ typedef struct rv_decision {
  * a host must then fail closed (rulesd rejects; rulec apply exits 2). */
 rv_status rv_vm_eval(rv_vm *vm, const rv_program *prog, const rv_request *req,
                      rv_doc *spec, rv_decision *out, rv_error *err);
+
+/* After rv_vm_eval failed: its error as it may be logged. An evaluation
+ * error (RV_EEVAL) names its operands, which may be secrets or made from
+ * them: here they are described by type only ("cannot apply int() to a
+ * string"). Other errors quote no value of the spec and read as in
+ * err->message. "" when the last rv_vm_eval did not fail. Valid until the
+ * next rv_vm_eval, rv_vm_reset or rv_vm_free on vm. */
+const char *rv_vm_redacted_error(const rv_vm *vm);
 
 /* Observes execution for coverage: called once per executed instruction with
  * the policy index and pc, and with the outcome of each conditional jump

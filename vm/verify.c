@@ -1,7 +1,8 @@
 /* verify.c - proves a decoded policy safe to run before it ever runs, as
  * libpcap's bpf_validate does for filters: every operand in range, every
  * jump forward and in range, quantifiers properly nested, a known stack depth
- * at every reachable instruction. The interpreter relies on this and does no
+ * at every reachable instruction, and every name (policy, kind, parameter,
+ * constant map key) non-empty where it must be and never given twice. The interpreter relies on this and does no
  * per-step checking at all.
  */
 #include "opcodes.h"
@@ -9,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* An open quantifier while scanning its body. */
@@ -101,6 +103,39 @@ static vloop *open_loop(vloop *open, uint32_t nopen, uint32_t slot)
         if (open[i].slot == slot)
             return &open[i];
     return NULL;
+}
+
+/* Whether op records changes: what a SECRET before it marks. */
+static bool is_write(uint32_t op)
+{
+    return is_spec_write(op) || (op < RV_OP__COUNT && rv_opcode_operands[op] == RV_OPND_EACH_WPATH);
+}
+
+/* SECRET Ax marks value Ax of the first instruction after it that is not a
+ * SECRET (the compiler emits them right before it): a FORMAT's part, below
+ * its count, or a write's change, 0. A mark that names nothing would be a
+ * compiler slip a host could not see. */
+static bool check_secret(verifier *v, uint32_t pc)
+{
+    const rv_policy *p = v->p;
+    uint32_t ax = RV_GET_AX(p->code[pc]), at = pc + 1;
+    while (at < p->ncode && (p->code[at] & 0xFFu) == RV_OP_SECRET)
+        at++;
+    uint32_t op = at < p->ncode ? p->code[at] & 0xFFu : RV_OP__COUNT;
+    if (op == RV_OP_FORMAT) {
+        if (ax >= RV_GET_AX(p->code[at]))
+            return fail(v, pc, "marks part %u of the FORMAT at pc %u, which has %u", ax, at,
+                        RV_GET_AX(p->code[at]));
+        return true;
+    }
+    if (is_write(op)) {
+        if (ax != 0)
+            return fail(v, pc, "marks value %u of the %s at pc %u: a write's change is 0", ax,
+                        rv_opcode_names[op], at);
+        return true;
+    }
+    return fail(v, pc, "not followed by a FORMAT or a write (SET, DEFAULT, UNSET, APPEND, TAG, "
+                "or their _EL forms)");
 }
 
 /* Pass 1: opcodes, operand ranges, quantifier nesting. Fills loop_of. */
@@ -273,6 +308,10 @@ static bool check_structure(verifier *v)
             if (open_loop(open, nopen, ax))
                 return fail(v, pc, "slot %u is open here: its element is read with LOCAL", ax);
             break;
+        case RV_OPND_SECRET:
+            if (!check_secret(v, pc))
+                return false;
+            break;
         case RV_OPND_NONE:
         case RV_OPND_NVALUES:
         case RV_OPND_NPAIRS:
@@ -428,11 +467,195 @@ static bool check_stack(verifier *v)
     return true;
 }
 
+/* ---- Names and constant values: one meaning each ----
+ * A policy is found by its name, runs for its kinds, and reads its
+ * parameters and map constants by name or key: an empty name, or two of
+ * one name, would make which one is meant depend on lookup order (the
+ * first of two keys wins a lookup; `==` and printing see both). The
+ * compiler never writes such a bundle; a crafted or damaged one is
+ * refused. */
+
+typedef struct vname {
+    const char *s;
+    uint32_t len;
+} vname;
+
+static int compare_names(const void *a, const void *b)
+{
+    const vname *x = a, *y = b;
+    uint32_t n = x->len < y->len ? x->len : y->len;
+    int c = n ? memcmp(x->s, y->s, n) : 0;
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* A name as a message shows it: quoted, cut at 40 bytes, bytes other than
+ * printable ASCII as \xNN. */
+static const char *shown(const vname *n, char *out, size_t size)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    out[o++] = '"';
+    for (uint32_t i = 0; i < n->len && o + 8 < size; i++) {
+        unsigned char c = (unsigned char)n->s[i];
+        if (i == 40) {
+            memcpy(out + o, "...", 3);
+            o += 3;
+            break;
+        }
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        } else {
+            out[o++] = (char)c;
+        }
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return out;
+}
+
+/* Whether names[0..n) holds one name twice; *dup is then one of them.
+ * Small lists are compared pairwise; larger ones sorted in scratch memory
+ * (n log n, however hostile the bundle). false with RV_ENOMEM in *oom. */
+static bool has_duplicate(vname *names, size_t n, rv_alloc_fn alloc, void *ud, vname *dup, bool *oom)
+{
+    *oom = false;
+    if (n <= 16) {
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = i + 1; j < n; j++)
+                if (compare_names(&names[i], &names[j]) == 0) {
+                    *dup = names[i];
+                    return true;
+                }
+        return false;
+    }
+    vname *sorted = alloc(ud, NULL, 0, n * sizeof *sorted);
+    if (!sorted) {
+        *oom = true;
+        return false;
+    }
+    memcpy(sorted, names, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, compare_names);
+    bool found = false;
+    for (size_t i = 1; i < n && !found; i++)
+        if (compare_names(&sorted[i - 1], &sorted[i]) == 0) {
+            *dup = sorted[i];
+            found = true;
+        }
+    alloc(ud, sorted, n * sizeof *sorted, 0);
+    return found;
+}
+
+typedef struct name_check {
+    verifier *v;
+    rv_alloc_fn alloc;
+    void *ud;
+} name_check;
+
+static bool no_memory(name_check *nc)
+{
+    if (nc->v->err) {
+        rv_set_error(nc->v->err, RV_ENOMEM, "policy '%s': out of memory verifying",
+                     nc->v->p->name ? nc->v->p->name : "?");
+        nc->v->err->line = nc->v->err->column = 0;
+    }
+    return false;
+}
+
+/* Every map in a constant value (what: "constant K[3]") has each key once.
+ * The loader bounds the nesting (RV_CONST_DEPTH_MAX), so this recursion
+ * is bounded too. */
+static bool check_value_keys(name_check *nc, const rv_node *n, const char *what)
+{
+    if (n->type == RV_ARRAY) {
+        for (uint32_t i = 0; i < n->len; i++)
+            if (!check_value_keys(nc, n->u.items[i], what))
+                return false;
+        return true;
+    }
+    if (n->type != RV_OBJECT)
+        return true;
+    vname small[16], *keys = small;
+    size_t size = n->len * sizeof *keys;
+    if (n->len > 16 && !(keys = nc->alloc(nc->ud, NULL, 0, size)))
+        return no_memory(nc);
+    for (uint32_t i = 0; i < n->len; i++)
+        keys[i] = (vname){n->u.members[i].key, n->u.members[i].klen};
+    vname dup;
+    bool oom, twice = has_duplicate(keys, n->len, nc->alloc, nc->ud, &dup, &oom);
+    char tmp[180];
+    if (twice)
+        fail(nc->v, -1, "%s holds a map with the key %s twice", what, shown(&dup, tmp, sizeof tmp));
+    if (keys != small)
+        nc->alloc(nc->ud, keys, size, 0);
+    if (oom)
+        return no_memory(nc);
+    if (twice)
+        return false;
+    for (uint32_t i = 0; i < n->len; i++)
+        if (!check_value_keys(nc, n->u.members[i].value, what))
+            return false;
+    return true;
+}
+
+/* Names (of the policy, its kinds and its parameters) and constant maps. */
+static bool check_names(verifier *v, rv_alloc_fn alloc, void *ud)
+{
+    rv_policy *p = v->p;
+    name_check nc = {v, alloc, ud};
+    char tmp[180], what[200];
+    if (!p->name || !p->name[0])
+        return fail(v, -1, "the policy's name is empty");
+
+    uint32_t most = p->nkinds > p->nparams ? p->nkinds : p->nparams;
+    vname *names = most ? alloc(ud, NULL, 0, most * sizeof *names) : NULL;
+    if (most && !names)
+        return no_memory(&nc);
+    bool ok = true, oom = false;
+    vname dup;
+    for (uint32_t i = 0; i < p->nkinds && ok; i++) {
+        names[i] = (vname){p->kinds[i], (uint32_t)strlen(p->kinds[i])};
+        if (!names[i].len)
+            ok = fail(v, -1, "kind %u has an empty name", i);
+    }
+    if (ok && has_duplicate(names, p->nkinds, alloc, ud, &dup, &oom))
+        ok = fail(v, -1, "the kind %s is listed twice", shown(&dup, tmp, sizeof tmp));
+    for (uint32_t i = 0; i < p->nparams && ok && !oom; i++) {
+        names[i] = (vname){p->params[i].name, (uint32_t)strlen(p->params[i].name)};
+        if (!names[i].len)
+            ok = fail(v, -1, "parameter %u has an empty name", i);
+    }
+    if (ok && !oom && has_duplicate(names, p->nparams, alloc, ud, &dup, &oom))
+        ok = fail(v, -1, "two parameters are named %s", shown(&dup, tmp, sizeof tmp));
+    if (names)
+        alloc(ud, names, most * sizeof *names, 0);
+    if (oom)
+        return no_memory(&nc);
+    if (!ok)
+        return false;
+
+    for (uint32_t i = 0; i < p->nconsts; i++) {
+        snprintf(what, sizeof what, "constant K[%u]", i);
+        if (!check_value_keys(&nc, p->consts[i], what))
+            return false;
+    }
+    for (uint32_t i = 0; i < p->nparams; i++) {
+        snprintf(what, sizeof what, "the value of parameter '%s'", p->params[i].name);
+        if (!check_value_keys(&nc, p->params[i].value, what))
+            return false;
+    }
+    return true;
+}
+
 bool rv_verify_policy_alloc(rv_policy *p, rv_alloc_fn alloc, void *ud, rv_error *err)
 {
     verifier v = {p, err, NULL, NULL};
     if (!alloc)
         alloc = ru_default_alloc;
+    if (!check_names(&v, alloc, ud))
+        return false;
     if (p->ncode == 0)
         return fail(&v, -1, "no code (a policy ends in HALT)");
     if (p->nslots > RV_SLOTS_MAX)

@@ -6,6 +6,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <stdio.h>
 #include <string.h>
 
 rv_status rv_vm_new(const rv_config *cfg, rv_vm **out)
@@ -79,6 +80,7 @@ void rv_vm_reset(rv_vm *vm)
     vm->out.len = 0;
     vm->out.oom = false;
     vm->undo.len = vm->changes.len = vm->errors.len = vm->warnings.len = 0;
+    vm->error_redacted[0] = '\0';
 }
 
 void rv_vm_set_trace(rv_vm *vm, rv_trace_fn fn, void *ud)
@@ -256,11 +258,23 @@ rv_status rv_vm_eval(rv_vm *vm, const rv_program *prog, const rv_request *req, r
 {
     if (err)
         err->status = RV_OK;
+    vm->error_redacted[0] = '\0';
     if (!prog) {
         memset(out, 0, sizeof *out);
         rv_set_error(err, RV_EINPUT, "rv_vm_eval: no program");
+        snprintf(vm->error_redacted, sizeof vm->error_redacted, "rv_vm_eval: no program");
         return RV_EINPUT;
     }
     rv_program_seal(prog);
-    return rv_interp_eval(vm, prog, req, spec, out, err);
+    rv_status st = rv_interp_eval(vm, prog, req, spec, out, err);
+    /* An evaluation error wrote its own form (interp.c: operands by type);
+     * the others quote nothing from the spec. */
+    if (st != RV_OK && st != RV_EEVAL && err)
+        snprintf(vm->error_redacted, sizeof vm->error_redacted, "%s", err->message);
+    return st;
+}
+
+const char *rv_vm_redacted_error(const rv_vm *vm)
+{
+    return vm->error_redacted;
 }

@@ -59,6 +59,8 @@ struct rv_vm {
     size_t nhints;
     const rv_node *stack[RV_STACK_MAX];
     rv_iter iters[RV_SLOTS_MAX];
+    /* The last rv_vm_eval's error as it may be logged (rv_vm_redacted_error). */
+    char error_redacted[512];
 };
 
 /* interp.c */

@@ -144,10 +144,25 @@ def cmd_evaluate(resp_path):
                     ("configuration.https", True, "example", 13)]
     if got != want_changes:
         fail(f"changes {got}, want {want_changes}")
-    if any(c["old"] is not None for c in changes):
-        fail("old values should be null (the fields were missing)")
+    if any("old" in c for c in changes):
+        fail("a change of a missing field has an 'old' value (it should have none)")
     if not isinstance(d["instructions"], int) or d["instructions"] <= 0:
         fail(f"instructions {d['instructions']!r}")
+
+
+def cmd_old_values(resp_path):
+    """The example policy on a service whose max_price is null and whose
+    max_duration is missing: "old" is null for the first, absent for the
+    second, and every change has its keys in one order."""
+    d = dict(load(resp_path))
+    changes = {dict(c)["path"]: c for c in d["changes"]}
+    price, duration = changes.get("configuration.max_price"), changes.get("configuration.max_duration")
+    if price is None or duration is None:
+        fail(f"changes {list(changes)}")
+    if [k for k, _ in price] != ["path", "old", "new", "removed", "policy", "line"] or dict(price)["old"] is not None:
+        fail(f"a field that was null: {price}")
+    if [k for k, _ in duration] != ["path", "new", "removed", "policy", "line"]:
+        fail(f"a field that was missing: {duration}")
 
 
 def cmd_rejected(resp_path, message, policy, line):
@@ -204,9 +219,9 @@ def cmd_dstack_batch(list_path):
 
 def main():
     cmds = {"dstack": cmd_dstack, "dstack-batch": cmd_dstack_batch, "get": cmd_get, "evaluate": cmd_evaluate, "rejected": cmd_rejected,
-            "declog": cmd_declog}
+            "declog": cmd_declog, "old-values": cmd_old_values}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
-        fail("usage: check.py dstack|get|evaluate|rejected|declog ARGS")
+        fail("usage: check.py dstack|get|evaluate|rejected|declog|old-values ARGS")
     try:
         cmds[sys.argv[1]](*sys.argv[2:])
     except (OSError, ValueError, KeyError, TypeError) as x:

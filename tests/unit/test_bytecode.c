@@ -439,8 +439,14 @@ static void test_bad_headers(void **state)
     expect_format(d, n, "bad magic");
 
     memcpy(d, buf.data, n);
-    d[4] = 2;
-    expect_format(d, n, "version 2");
+    d[4] = 3;
+    expect_format(d, n, "version 3");
+
+    /* Version 1 predates SECRET marks: refused, saying what to do. */
+    memcpy(d, buf.data, n);
+    d[4] = 1;
+    expect_format(d, n, "format version 1, written before secrets were marked (this library reads 2): "
+                        "recompile it from its source with rulec compile");
 
     memcpy(d, buf.data, n);
     d[6] = 1;
@@ -1718,7 +1724,12 @@ static void test_disasm(void **state)
              "policy \"limits\" priority 10  source rules/test.rules  kinds run,fleet  checksum 0x%08x",
              prog->policies[0]->checksum);
     expect_line(text, head);
-    assert_true(strncmp(text, "policy \"limits\"", 15) == 0); /* run order */
+    /* The set's digest heads the listing; each policy's follows its line. */
+    char top[160];
+    snprintf(top, sizeof top, "set sha256 %s  policies 2\n\npolicy \"limits\"", rv_program_digest(prog));
+    assert_true(strncmp(text, top, strlen(top)) == 0); /* then run order */
+    snprintf(head, sizeof head, "  sha256 %s", rv_program_policy_digest(prog, 0));
+    expect_line(text, head);
     expect_line(text, "  param max_price = 2.0");
     expect_line(text, "  param team = \"ml\"");
     expect_line(text, "  K[0] = \"no interns\"");
@@ -1751,6 +1762,226 @@ static void test_disasm(void **state)
     ru_buf_free(&buf);
     pb_done(&a);
     pb_done(&q);
+    assert_int_equal(live_blocks, 0);
+}
+
+/* ---- Names and constant maps: one meaning each ---- */
+
+/* Gives member k of the map n the key of member 0: a bundle the compiler
+ * never writes (its literals refuse a key twice, as JSON input does). */
+static void clash_key(rv_node *n, uint32_t k)
+{
+    assert_int_equal(n->type, RV_OBJECT);
+    n->u.members[k].key = n->u.members[0].key;
+    n->u.members[k].klen = n->u.members[0].klen;
+}
+
+static void expect_refused(pb *b, const char *name, const char *needle)
+{
+    rv_error err;
+    assert_int_equal(load_policy(b, &err), RV_EVERIFY);
+    char where[80];
+    snprintf(where, sizeof where, "t.rbc: policy '%s': ", name);
+    if (!strstr(err.message, needle) || !strstr(err.message, where))
+        fail_msg("message '%s' lacks '%s' or '%s'", err.message, where, needle);
+    pb_done(b);
+    assert_int_equal(live_blocks, 0);
+}
+
+static void test_verify_names(void **state)
+{
+    (void)state;
+    pb bb, *b = &bb;
+
+    /* A constant map with a key twice, at the top and nested in lists and
+     * maps; a large map goes through the sorting path. */
+    pb_init(b, "v", 0);
+    clash_key(b->consts[pb_const(b, "{\"a\":1,\"b\":2}")], 1);
+    OP(HALT);
+    expect_verify(b, "policy 'v': constant K[0] holds a map with the key \"a\" twice");
+
+    pb_init(b, "v", 0);
+    pb_const(b, "1");
+    rv_node *deep = b->consts[pb_const(b, "[0,{\"x\":{\"k\\u0001\\\"\":1,\"y\":2}}]")];
+    clash_key(deep->u.items[1]->u.members[0].value, 1);
+    OP(HALT);
+    expect_verify(b, "constant K[1] holds a map with the key \"k\\x01\\x22\" twice");
+
+    pb_init(b, "v", 0);
+    {
+        char big[2048];
+        size_t o = 0;
+        big[o++] = '{';
+        for (int i = 0; i < 100; i++)
+            o += (size_t)snprintf(big + o, sizeof big - o, "%s\"key%03d\":%d", i ? "," : "", i, i);
+        big[o++] = '}';
+        big[o] = '\0';
+        clash_key(b->consts[pb_const(b, big)], 99);
+    }
+    OP(HALT);
+    expect_verify(b, "constant K[0] holds a map with the key \"key000\" twice");
+
+    /* A parameter's value is a constant too. */
+    pb_init(b, "v", 0);
+    clash_key(b->params[pb_param(b, "limits", "{\"gpu\":1,\"cpu\":2}")].value, 1);
+    OP(HALT);
+    expect_verify(b, "the value of parameter 'limits' holds a map with the key \"gpu\" twice");
+
+    /* Two parameters with one name, an empty one. */
+    pb_init(b, "v", 0);
+    pb_param(b, "max", "1");
+    pb_param(b, "team", "\"a\"");
+    pb_param(b, "max", "2");
+    OP(HALT);
+    expect_verify(b, "policy 'v': two parameters are named \"max\"");
+
+    pb_init(b, "v", 0);
+    pb_param(b, "", "1");
+    OP(HALT);
+    expect_verify(b, "policy 'v': parameter 0 has an empty name");
+
+    /* Kinds: each once, none empty. */
+    pb_init(b, "v", 0);
+    b->kinds[0] = "run";
+    b->kinds[1] = "fleet";
+    b->kinds[2] = "run";
+    b->p.nkinds = 3;
+    OP(HALT);
+    expect_verify(b, "policy 'v': the kind \"run\" is listed twice");
+
+    pb_init(b, "v", 0);
+    b->kinds[0] = "run";
+    b->kinds[1] = "";
+    b->p.nkinds = 2;
+    OP(HALT);
+    expect_verify(b, "policy 'v': kind 1 has an empty name");
+
+    /* The policy itself needs a name. */
+    pb_init(b, "", 0);
+    OP(HALT);
+    expect_refused(b, "", "the policy's name is empty");
+
+    /* Distinct names and keys load (one policy with all of them). */
+    pb_init(b, "v", 0);
+    b->kinds[0] = "run";
+    b->kinds[1] = "fleet";
+    b->p.nkinds = 2;
+    pb_param(b, "a", "{\"x\":1,\"X\":2,\"x \":3}");
+    pb_param(b, "b", "1");
+    pb_const(b, "{\"a\":{\"a\":{\"a\":1}}}");
+    OP(HALT);
+    rv_error err;
+    assert_int_equal(load_policy(b, &err), RV_OK);
+    pb_done(b);
+    assert_int_equal(live_blocks, 0);
+}
+
+/* ---- Digests ---- */
+
+static const char *sha256_of(const void *data, size_t len, char out[RV_DIGEST_HEX])
+{
+    rv_sha256_hex(data, len, out);
+    return out;
+}
+
+static void test_digests(void **state)
+{
+    (void)state;
+    char hex[RV_DIGEST_HEX];
+    /* FIPS 180-2's test vectors. */
+    assert_string_equal(sha256_of("abc", 3, hex),
+                        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_string_equal(sha256_of("", 0, hex),
+                        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+
+    pb a, b2, c;
+    build_limits(&a, "limits", 0);
+    build_limits(&b2, "other", 5);
+    halt_only(&c, "plain", 1);
+    pb *ps[3] = {&a, &c, &b2};  /* in run order, as rulec compile writes it */
+    ru_buf buf = write_bundle(ps, 3);
+    rv_program *prog;
+    rv_error err;
+    assert_int_equal(load_bytes(buf.data, buf.len, "s.rbc", &prog, &err), RV_OK);
+
+    /* The set's digest is the file's, and each policy's is its section's
+     * (the bytes its CRC-32 covers). */
+    assert_string_equal(rv_program_digest(prog), sha256_of(buf.data, buf.len, hex));
+    size_t pos = RV_HEADER_SIZE;
+    for (size_t i = 0; i < 3; i++) {
+        const unsigned char *d = (const unsigned char *)buf.data + pos;
+        uint32_t size = (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
+        assert_string_equal(rv_program_policy_digest(prog, i), sha256_of(d + 4, size, hex));
+        assert_int_equal(rv_crc32(d + 4, size), prog->policies[i]->checksum);
+        pos += 4 + size;
+    }
+    assert_null(rv_program_policy_digest(prog, 3));
+    assert_null(rv_program_digest(NULL));
+    assert_null(rv_program_policy_digest(NULL, 0));
+    assert_string_not_equal(rv_program_policy_digest(prog, 0), rv_program_policy_digest(prog, 2));
+
+    /* An override changes what runs, so it changes the digests that
+     * identify it: its policy's and the set's, no other policy's, and the
+     * set's is still that of the bundle rv_program_save writes. */
+    char set0[RV_DIGEST_HEX], lim0[RV_DIGEST_HEX], plain0[RV_DIGEST_HEX], other0[RV_DIGEST_HEX];
+    strcpy(set0, rv_program_digest(prog));
+    strcpy(lim0, rv_program_policy_digest(prog, 0));
+    strcpy(plain0, rv_program_policy_digest(prog, 1));
+    strcpy(other0, rv_program_policy_digest(prog, 2));
+    assert_int_equal(rv_program_set_param(prog, "other", "max_price", "3", &err), RV_OK);
+    assert_string_not_equal(rv_program_digest(prog), set0);
+    assert_string_equal(rv_program_policy_digest(prog, 0), lim0);
+    assert_string_equal(rv_program_policy_digest(prog, 1), plain0);
+    assert_string_not_equal(rv_program_policy_digest(prog, 2), other0);
+    rv_config vc = test_config();
+    rv_vm *vm;
+    const void *saved;
+    size_t saved_size;
+    assert_int_equal(rv_vm_new(&vc, &vm), RV_OK);
+    assert_int_equal(rv_program_save(prog, vm, &saved, &saved_size, &err), RV_OK);
+    assert_string_equal(rv_program_digest(prog), sha256_of(saved, saved_size, hex));
+    /* Loaded again, the saved bundle has the same digests. */
+    rv_program *again;
+    assert_int_equal(load_bytes(saved, saved_size, "saved.rbc", &again, &err), RV_OK);
+    assert_string_equal(rv_program_digest(again), rv_program_digest(prog));
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(rv_program_policy_digest(again, i), rv_program_policy_digest(prog, i));
+    rv_program_free(again);
+    /* The value back as it was: the digests are as they were. */
+    assert_int_equal(rv_program_set_param(prog, "other", "max_price", "2.0", &err), RV_OK);
+    assert_string_equal(rv_program_digest(prog), set0);
+    assert_string_equal(rv_program_policy_digest(prog, 2), other0);
+
+    /* A refused override changes no digest, whether the value is wrong
+     * or memory runs out while the digests are recomputed. */
+    assert_int_equal(rv_program_set_param(prog, NULL, "team", "[1]", &err), RV_EPARAM);
+    assert_string_equal(rv_program_digest(prog), set0);
+    const char *name, *v;
+    bool refused = false;
+    for (long k = 0; k < 64 && !refused; k++) {
+        alloc_calls = 0;
+        fail_after = k;
+        rv_status st = rv_program_set_param(prog, NULL, "team", "\"x\"", &err);
+        fail_after = -1;
+        if (st == RV_OK) {
+            assert_int_equal(rv_program_set_param(prog, NULL, "team", "\"ml\"", &err), RV_OK);
+            assert_string_equal(rv_program_digest(prog), set0);
+            continue;
+        }
+        assert_int_equal(st, RV_ENOMEM);
+        rv_program_param(prog, 0, 1, &name, &v);
+        assert_string_equal(v, "\"ml\"");
+        assert_string_equal(rv_program_digest(prog), set0);
+        assert_string_equal(rv_program_policy_digest(prog, 0), lim0);
+        refused = true;
+    }
+    assert_true(refused);
+    rv_vm_free(vm);
+    rv_program_free(prog);
+    ru_buf_free(&buf);
+    pb_done(&a);
+    pb_done(&b2);
+    pb_done(&c);
     assert_int_equal(live_blocks, 0);
 }
 
@@ -1795,6 +2026,8 @@ int main(void)
         cmocka_unit_test(test_bad_regex),
         cmocka_unit_test(test_set_param),
         cmocka_unit_test(test_disasm),
+        cmocka_unit_test(test_verify_names),
+        cmocka_unit_test(test_digests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

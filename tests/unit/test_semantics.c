@@ -1363,6 +1363,63 @@ static void test_int_rejects_hex(void **state)
     }
 }
 
+/* int() of decimal text is exact at both ends of the int range: the text
+ * is never rounded through a double first (which took
+ * "-9223372036854775809" as -2^63 and refused the in-range
+ * "9.2233720368547758e18" as 2^63). */
+static void test_int_text_boundaries(void **state)
+{
+    (void)state;
+    static const struct { const char *text, *want; } ok[] = {
+        {"9223372036854775807", "9223372036854775807"},
+        {"-9223372036854775808", "-9223372036854775808"},
+        {"+9223372036854775807", "9223372036854775807"},
+        {"9223372036854775807.999", "9223372036854775807"},
+        {"-9223372036854775808.999", "-9223372036854775808"},
+        {"9.2233720368547758e18", "9223372036854775800"},
+        {"-9.223372036854775808e18", "-9223372036854775808"},
+        {"922337203685477580.7e1", "9223372036854775807"},
+        {"0000000000000000000000009223372036854775807", "9223372036854775807"},
+        {"1e18", "1000000000000000000"},
+        {"123e-2", "1"},
+        {"-0.5", "0"},
+        {"-0", "0"},
+        {"4.", "4"},
+        {"1.5E+1", "15"},
+        {"0e99999999999999999999", "0"},
+        {"5e-99999999999999999999", "0"},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        char expr[96];
+        snprintf(expr, sizeof expr, "int(\"%s\")", ok[i].text);
+        const char *got = V(expr);
+        if (strcmp(got, ok[i].want) != 0)
+            fail_msg("int(\"%s\") is %s, want %s", ok[i].text, got, ok[i].want);
+    }
+    static const char *const out_of_range[] = {
+        "9223372036854775808", "-9223372036854775809", "9223372036854775808.0",
+        "-9223372036854775809.5", "9.223372036854775808e18", "-9.223372036854775809e18",
+        "92233720368547758080e-1", "1e19", "-1e19", "10000000000000000000",
+        "1e99999999999999999999",
+    };
+    for (size_t i = 0; i < sizeof out_of_range / sizeof *out_of_range; i++) {
+        char expr[96], want[200];
+        snprintf(expr, sizeof expr, "int(\"%s\")", out_of_range[i]);
+        snprintf(want, sizeof want, "test:3: cannot apply int() to a string (\"%s\"): "
+                 "not a decimal number in the integer range", out_of_range[i]);
+        assert_string_equal(E(expr), want);
+    }
+    static const char *const junk[] = {"1e", "1e+", "1.2.3", " 1", "1 ", ".5", "-", "+", "1_000",
+                                       "--1", "1e5.0", "0x1A"};
+    for (size_t i = 0; i < sizeof junk / sizeof *junk; i++) {
+        char expr[96], want[200];
+        snprintf(expr, sizeof expr, "int(\"%s\")", junk[i]);
+        snprintf(want, sizeof want, "test:3: cannot apply int() to a string (\"%s\"): "
+                 "not a decimal number in the integer range", junk[i]);
+        assert_string_equal(E(expr), want);
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* quantifiers                                                         */
 /* ------------------------------------------------------------------ */
@@ -2639,6 +2696,7 @@ int main(void)
         cmocka_unit_test(test_accelerators),
         cmocka_unit_test(test_int_str),
         cmocka_unit_test(test_int_rejects_hex),
+        cmocka_unit_test(test_int_text_boundaries),
         cmocka_unit_test(test_quantifiers),
         cmocka_unit_test(test_sum),
         cmocka_unit_test(test_quantifier_witness),
