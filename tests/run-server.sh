@@ -544,10 +544,12 @@ assert v("rulesd_http_responses_total{code=\"422\"}") == 12 and v("rulesd_http_r
 assert v("rulesd_skypilot_decision_duration_seconds_count") == 24
 assert v("rulesd_skypilot_decision_duration_seconds_bucket{le=\"+Inf\"}") == 24
 assert v("rulesd_decisions_total{kind=\"run\",outcome=\"allowed\"}") == 1' "$tmp/body"
-grep -q 'request .* (launch): .*sky:21: cannot apply int() to a string' "$tmp/s.log" && pass ||
+grep -q 'request .* (launch): .*sky:[0-9]*: cannot apply int() to a string' "$tmp/s.log" && pass ||
     fail "the server log does not record SkyPilot's evaluation error: $(tail -3 "$tmp/s.log")"
 stop s
-check "skypilot decision log" python3 "$FIX/skypilot_check.py" declog "$tmp/sky-decisions.jsonl"
+python3 "$FIX/skypilot_check.py" declog "$tmp/sky-decisions.jsonl" "$SKY"/*.json >"$tmp/sky-declog.out" 2>&1
+grep -q '^PASS declog' "$tmp/sky-declog.out" && pass || fail "skypilot decision log: $(head -c 400 "$tmp/sky-declog.out")"
+if grep -q 'hf_EXAMPLE\|secretpassword\|private-bucket' "$tmp/s.log"; then fail "the server log holds a SkyPilot secret"; else pass; fi
 # ---------------------------------------------------------------- identity
 # Which policies decided: the set's SHA-256 is that of the bundle rulec
 # compile writes for the same inputs (sha256sum of the file), each policy's

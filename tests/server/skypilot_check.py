@@ -10,11 +10,14 @@ python3-jsonschema (SkyPilot's case_insensitive_enum keyword honoured).
 
   skypilot_check.py answers LIST   one line per body: NAME REQUEST STATUS BODY
                                    CONTENT_TYPE ORACLE; prints PASS/FAIL NAME
-  skypilot_check.py declog FILE    SkyPilot's decision-log lines
+  skypilot_check.py declog FILE REQUEST...
+                                   SkyPilot's decision-log lines: the decisions
+                                   expected, and no secret of the requests in any
 
 The expectations are those of tests/server/skypilot.rules."""
 import json
 import math
+import re
 import sys
 
 import jsonschema
@@ -22,11 +25,11 @@ import yaml
 
 # What the fixture policy does to each body (by file name prefix).
 REJECTED = {
-    "09": "intern-carol may not launch: ask the platform team; "
+    "09": "intern-carol may not launch: ask the platform team (token null); "
           "SkyPilot client API 45 is too old: upgrade to 0.10 or later",
-    "15": "intern-carol may not jobs.launch: ask the platform team",
+    "15": "intern-carol may not jobs.launch: ask the platform team (token hf_EXAMPLEtokenABC)",
 }
-FAILED = {"04": "the policies could not be evaluated: sky:21: cannot apply int() to a string"}
+FAILED = {"04": r"the policies could not be evaluated: sky:[0-9]+: cannot apply int\(\) to a string"}
 INTERNAL_IPS = {"launch", "jobs.launch", "serve.up"}   # set config.aws.use_internal_ips
 
 
@@ -143,7 +146,7 @@ def check_answer(name, req_path, status, body_path, ctype, oracle_path):
         if body != REJECTED[key]:
             raise Problem(f"rejection text {body!r}, want {REJECTED[key]!r}")
     elif key in FAILED:
-        if status != "500" or not body.startswith(FAILED[key]):
+        if status != "500" or not re.match(FAILED[key], body):
             raise Problem(f"want 500 '{FAILED[key]}...', got {status} {body[:120]!r}")
     else:
         if status != "200" or ctype != "application/json":
@@ -161,7 +164,28 @@ def cmd_answers(list_path):
             print(f"FAIL {name}: {e}")
 
 
-def cmd_declog(path):
+def secrets_of(requests):
+    """The values of SkyPilot's secret paths that are worth finding (4 bytes
+    or more): envs, secrets, and pieces of _user_specified_yaml's lines."""
+    found = set()
+    for f in requests:
+        task = yaml.safe_load(json.loads(json.load(open(f)))["task"])
+        for m in ("envs", "secrets"):
+            for v in (task.get(m) or {}).values():
+                if v is not None and len(str(v)) >= 4:
+                    found.add(str(v))
+    return found
+
+
+def cmd_declog(path, *requests):
+    raw = open(path, encoding="utf-8").read()
+    leaked = sorted(s for s in secrets_of(requests) if s in raw or s.lower() in raw.lower())
+    if leaked:
+        print(f"FAIL the decision log holds secrets: {[s[:4] + '...' for s in leaked]}")
+        return
+    if "[REDACTED]" not in raw:
+        print("FAIL no decision-log line shows [REDACTED]: were the messages that print secrets logged?")
+        return
     lines = [json.loads(l) for l in open(path)]
     sky = [l for l in lines if l.get("protocol") == "skypilot"]
     if not sky:
@@ -177,7 +201,8 @@ def cmd_declog(path):
             print(f"FAIL no decision-log line for {w}: {sorted(by_user)}")
             return
     rej = by_user[("jobs.launch", "intern-carol", "rejected")][0]
-    if [m["text"] for m in rej["messages"]] != [REJECTED["15"]] or rej["project"] != "":
+    texts = [m["text"] for m in rej["messages"] if m["severity"] == "error"]
+    if texts != [REJECTED["15"].replace("hf_EXAMPLEtokenABC", "[REDACTED]")] or rej["project"] != "":
         print(f"FAIL rejection line: {rej}")
         return
     ok = by_user[("launch", "alice", "allowed")][0]
