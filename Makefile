@@ -251,6 +251,14 @@ $(LOADCLIENT): tests/server/loadclient.c util/file.c
 	$(Q)$(CC) $(CFLAGS_ALL) $(INC_util) -o $@ $^ $(LDFLAGS_ALL) -lpthread
 
 # ---- tests ----
+# The connection table's test needs only the table (and its lock).
+$(BUILD)/tests/test_server_conntab: tests/unit/test_server_conntab.c $(BUILD)/obj/server/conntab.o \
+    $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) $(INC_tests) -Wno-missing-prototypes -o $@ $< $(BUILD)/obj/server/conntab.o \
+	    $(STATIC_LIB) $(LDFLAGS_ALL) $(CMOCKA_LIBS) -lpthread
+
 # Unit tests of server modules also link the (MHD-free) server objects they test.
 $(BUILD)/tests/test_server_%: tests/unit/test_server_%.c $(BUILD)/obj/server/redact.o \
     $(COMPILER_OBJ) $(STATIC_LIB)
