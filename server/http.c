@@ -22,6 +22,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -54,6 +55,7 @@ static atomic_ullong next_id;
 static unsigned long boot_id;
 static atomic_bool stopping;
 static atomic_bool started;
+static bool embedded_mode;  /* rd_http_start_embedded: no listening socket, no threads */
 
 /* The connection table and the thread that enforces its deadlines (and
  * publishes its counts to the metrics and, when something was cut, to the
@@ -372,7 +374,9 @@ static unsigned fit_fd_limit(unsigned want, char *err, size_t errsize)
     return fit;
 }
 
-bool rd_http_start(const rd_config *cfg, unsigned *bound_port, char *err, size_t errsize)
+/* Starts the daemon: listening with a thread pool, or (embedded) with no
+ * socket and no thread of its own, for rd_http_exchange. */
+static bool start(const rd_config *cfg, bool embedded, unsigned *bound_port, char *err, size_t errsize)
 {
     struct sockaddr_in v4;
     struct sockaddr_in6 v6;
@@ -401,7 +405,9 @@ bool rd_http_start(const rd_config *cfg, unsigned *bound_port, char *err, size_t
     max_body = cfg->max_body;
     request_ns_limit = (uint64_t)cfg->connection_timeout * 1000000000u;
     boot_id = (unsigned long)time(NULL);
-    limits.max_connections = fit_fd_limit(cfg->max_connections, err, errsize);
+    if (embedded)
+        flags = MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
+    limits.max_connections = embedded ? cfg->max_connections : fit_fd_limit(cfg->max_connections, err, errsize);
     if (limits.max_connections == 0)
         goto fail;
     limits.reserved = cfg->reserved_connections < limits.max_connections ? cfg->reserved_connections
@@ -413,11 +419,14 @@ bool rd_http_start(const rd_config *cfg, unsigned *bound_port, char *err, size_t
         snprintf(err, errsize, "out of memory");
         goto fail;
     }
+    /* An embedded daemon has no threads, hence no pool. */
+    struct MHD_OptionItem pool[] = {{MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads, NULL},
+                                    {MHD_OPTION_END, 0, NULL}};
     daemon_ = MHD_start_daemon(
         flags, (uint16_t)cfg->port, on_accept, NULL, on_request, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,  /* first, or MHD logs the rest itself */
         MHD_OPTION_SOCK_ADDR, addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+        MHD_OPTION_ARRAY, embedded ? pool + 1 : pool,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
         MHD_OPTION_CONNECTION_LIMIT, limits.max_connections,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
@@ -430,15 +439,18 @@ bool rd_http_start(const rd_config *cfg, unsigned *bound_port, char *err, size_t
         goto fail;
     }
     atomic_store(&sweeper_stop, false);
-    if (pthread_create(&sweeper, NULL, sweep_main, NULL) != 0) {
+    if (!embedded && pthread_create(&sweeper, NULL, sweep_main, NULL) != 0) {
         snprintf(err, errsize, "cannot start the connection deadline thread");
         MHD_stop_daemon(daemon_);
         daemon_ = NULL;
         goto fail;
     }
-    sweeper_running = true;
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
-    *bound_port = di ? di->port : cfg->port;
+    sweeper_running = !embedded;
+    embedded_mode = embedded;
+    if (bound_port) {
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
+        *bound_port = di ? di->port : cfg->port;
+    }
     atomic_store(&started, true);
     return true;
 fail:
@@ -449,12 +461,76 @@ fail:
     return false;
 }
 
+bool rd_http_start(const rd_config *cfg, unsigned *bound_port, char *err, size_t errsize)
+{
+    return start(cfg, false, bound_port, err, errsize);
+}
+
+bool rd_http_start_embedded(const rd_config *cfg, char *err, size_t errsize)
+{
+    return start(cfg, true, NULL, err, errsize);
+}
+
+bool rd_http_exchange(const char *request, size_t len, ru_buf *out)
+{
+    int sv[2];
+    if (!daemon_ || socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
+        return false;
+    /* The peer as MHD and the connection table see it: a loopback client. */
+    struct sockaddr_in peer;
+    memset(&peer, 0, sizeof peer);
+    peer.sin_family = AF_INET;
+    peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (MHD_add_connection(daemon_, sv[1], (const struct sockaddr *)&peer, sizeof peer) != MHD_YES) {
+        close(sv[0]);
+        return false;  /* MHD closed sv[1] */
+    }
+    size_t sent = 0;
+    bool shut = false, closed = false;
+    uint64_t deadline = rd_now_ns() + 10ull * 1000000000u;
+    while (!closed && rd_now_ns() < deadline) {
+        bool progress = false;
+        if (sent < len) {
+            ssize_t n = send(sv[0], request + sent, len - sent, MSG_NOSIGNAL);
+            if (n > 0) {
+                sent += (size_t)n;
+                progress = true;
+            } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+                sent = len;  /* MHD closed its end: nothing more goes in */
+            }
+        }
+        if (sent == len && !shut) {
+            /* All sent: the end of the input is the client hanging up. */
+            shutdown(sv[0], SHUT_WR);
+            shut = true;
+        }
+        MHD_run(daemon_);
+        char buf[16384];
+        ssize_t n;
+        while ((n = recv(sv[0], buf, sizeof buf, 0)) > 0) {
+            ru_buf_put(out, buf, (size_t)n);
+            progress = true;
+        }
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+            closed = true;
+        else if (!progress) {
+            struct pollfd pf = {sv[0], POLLIN, 0};
+            poll(&pf, 1, 1);
+        }
+    }
+    close(sv[0]);
+    /* Let MHD notice a connection it has not closed yet (the deadline). */
+    MHD_run(daemon_);
+    return closed && !out->oom;
+}
+
 void rd_http_stop(unsigned grace_seconds)
 {
     if (!daemon_)
         return;
     atomic_store(&stopping, true);
-    listen_fd = MHD_quiesce_daemon(daemon_);
+    if (!embedded_mode)
+        listen_fd = MHD_quiesce_daemon(daemon_);
     uint64_t deadline = rd_now_ns() + (uint64_t)grace_seconds * 1000000000u;
     long left;
     while ((left = rd_in_flight()) > 0 && rd_now_ns() < deadline) {

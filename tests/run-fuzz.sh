@@ -1,0 +1,70 @@
+#!/bin/sh
+# run-fuzz.sh - the fuzz targets without libFuzzer (docs/fuzzing.md):
+# - fuzz/seeds.sh writes every target's seeds, none empty;
+# - the bundle seeds hold every opcode vm/opcodes.h defines (each bundle
+#   disassembled with rulec), so a new opcode cannot be left out of the
+#   fuzzing; the check is shown to name a missing one;
+# - each target, built with fuzz/replay.c as its main (make test builds
+#   them into BUILD/fuzz/), runs every seed and every input in
+#   fuzz/regressions/TARGET/ (inputs that once failed) with its checks on.
+set -u
+BUILD=${BUILD:-build}
+RULEC=${RULEC:-$BUILD/rulec}
+SUITE=fuzz; . "$(dirname "$0")/lib.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+if sh fuzz/seeds.sh "$tmp/seeds" "$RULEC" >"$tmp/seeds.out" 2>&1; then pass; else
+    fail "fuzz/seeds.sh: $(head -c 600 "$tmp/seeds.out")"
+fi
+targets=$(for f in fuzz/fuzz_*.c; do basename "$f" .c | sed 's/^fuzz_//'; done)
+for t in $targets; do
+    # A target may take another's seeds (fuzz/seeds.sh lists them);
+    # redaction, for one, reads the request bodies.
+    [ -d "$tmp/seeds/$t" ] || continue
+    n=$(find "$tmp/seeds/$t" -type f | wc -l)
+    [ "$n" -gt 0 ] && pass || fail "no seeds for fuzz_$t"
+done
+
+# opcodes_missing OPCODES_H: the opcodes OPCODES_H defines that no bundle
+# seed holds, one a line.
+for b in "$tmp"/seeds/bundle/*.rbc; do
+    "$RULEC" disasm "$b" 2>>"$tmp/disasm.err" || echo "DISASM-FAILED $b"
+done | awk '$1 ~ /^[0-9]+$/ && ($2 ~ /^L[0-9]+$/ || $2 == "-") {print $3} /^DISASM-FAILED/ {print}' |
+    sort -u >"$tmp/seen"
+grep -q DISASM-FAILED "$tmp/seen" && fail "a bundle seed does not load: $(grep DISASM-FAILED "$tmp/seen" | head -3) $(head -c 300 "$tmp/disasm.err")"
+opcodes_missing() {
+    sed -n '/^#define RV_OPCODES(X)/,/^$/p' "$1" | sed -n 's/^[[:space:]]*X([[:space:]]*\([A-Z_][A-Z_0-9]*\)[[:space:]]*,.*/\1/p' |
+        sort -u >"$tmp/defined"
+    [ -s "$tmp/defined" ] || echo "(no opcodes read from $1)"
+    comm -23 "$tmp/defined" "$tmp/seen"
+}
+missing=$(opcodes_missing vm/opcodes.h)
+if [ -z "$missing" ]; then pass; else
+    fail "the bundle seeds hold no $(echo $missing | sed 's/ /, /g') instruction: add a policy using it to fuzz/seeds/"
+fi
+[ "$(wc -l <"$tmp/defined")" -ge 50 ] && pass || fail "only $(wc -l <"$tmp/defined") opcodes read from vm/opcodes.h"
+# The check bites: an opcode added to the list is reported missing.
+sed 's/^\([[:space:]]*\)X(KEY,/\1X(NEW_OPCODE, RV_OPND_NONE, 0, 0, "a new one") \\\n&/' vm/opcodes.h >"$tmp/opcodes.h"
+missing=$(opcodes_missing "$tmp/opcodes.h")
+[ "$missing" = NEW_OPCODE ] && pass || fail "the opcode check missed a new opcode: '$missing'"
+
+for t in $targets; do
+    bin=$BUILD/fuzz/fuzz_$t
+    [ -x "$bin" ] || { fail "$bin is not built (make test builds it)"; continue; }
+    set --
+    [ -d "$tmp/seeds/$t" ] && set -- "$@" "$tmp/seeds/$t"
+    [ -d "fuzz/regressions/$t" ] && set -- "$@" "fuzz/regressions/$t"
+    [ $# -gt 0 ] || { fail "fuzz_$t has neither seeds nor regression inputs"; continue; }
+    "$bin" "$@" >"$tmp/$t.out" 2>"$tmp/$t.err"
+    st=$?
+    n=$(sed -n 's/^replayed \([0-9]*\) inputs$/\1/p' "$tmp/$t.out")
+    if [ $st -eq 0 ] && [ -n "$n" ] && [ "$n" -gt 0 ]; then
+        pass
+        echo "fuzz_$t: replayed $n inputs"
+    else
+        fail "fuzz_$t (status $st) at $(grep '^replay:' "$tmp/$t.err" | tail -1): $(grep -v '^replay:' "$tmp/$t.err" | head -c 800)"
+    fi
+done
+
+summary
