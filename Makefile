@@ -11,7 +11,7 @@
 #   make V=1        show the commands
 #   make CPPFLAGS=... CFLAGS=... LDFLAGS=...   added to every compile / link
 #   make demo       install what is missing, build, run the main job
-#   make fuzz       libFuzzer targets for FUZZ_SECONDS each (clang)
+#   make fuzz       libFuzzer targets for FUZZ_SECONDS each (installs clang)
 #   make bench      benchmarks against jq, Python, pydantic, FastAPI
 #   make install    see below; make uninstall removes exactly those files
 #   make clean      removes build/, build-san/ and build-fuzz/, or only
@@ -291,6 +291,7 @@ ruletest: $(RULEC)
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 fuzz: $(RULEC)
+	@sh tests/deps.sh clang libclang-rt-dev
 	@sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 test: all $(UNIT_BIN) $(FUZZ_REPLAY)

@@ -86,11 +86,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rv_config cfg;
     rv_config_init(&cfg);
     cfg.instruction_budget = 100000;
+    static int show = -1;
+    if (show < 0)
+        show = getenv("FUZZ_SHOW") != NULL;
     if (rv_program_load(&blob, 1, &cfg, &prog, &err) != RV_OK) {
         FUZZ_CHECK(err.message[0] != '\0', "a refusal without a message");
+        if (show)  /* FUZZ_SHOW=1: whether an input got past the loader */
+            fprintf(stderr, "refused: %s\n", err.message);
         free(bytes);
         return 0;
     }
+    if (show)
+        fprintf(stderr, "loaded: %zu policies\n", rv_program_policy_count(prog));
     /* Introspection reads every table the loader filled. */
     for (size_t i = 0; i < rv_program_policy_count(prog); i++) {
         rv_policy_info info;

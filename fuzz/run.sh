@@ -12,7 +12,7 @@ set -eu
 SECONDS_EACH=${1:-60}
 [ $# -gt 0 ] && shift
 OUT=build-fuzz
-command -v clang >/dev/null || { echo "fuzz: clang is needed (Debian: apt-get install clang)" >&2; exit 2; }
+command -v clang >/dev/null || { echo "fuzz: clang is needed (make fuzz installs it: clang libclang-rt-dev)" >&2; exit 2; }
 make --no-print-directory build/grammar/parser.c build/grammar/lexer.c build/include/rulevm.h \
     build/include/rulec.h build/rulec >/dev/null
 mkdir -p "$OUT"

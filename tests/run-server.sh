@@ -503,6 +503,18 @@ for reason in ("header_timeout", "client_limit", "reserve"):
 assert v("rulesd_connections_cut_total{reason=\"request_timeout\"}") == 0
 assert v("rulesd_connections_open") <= 1100' "$tmp/body"
 stop e
+# An open-file limit too low for max_connections (1024): rulesd lowers its
+# connection limit to fit, says so, and serves.
+(ulimit -n 200 && exec "$RULESD" --port 0 --port-file "$tmp/f.port" --policy rules/example.rules) 2>"$tmp/f.log" &
+PID_f=$!
+PIDS="$PIDS $PID_f"
+i=0
+while [ ! -s "$tmp/f.port" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+PORT_f=$(cat "$tmp/f.port" 2>/dev/null || echo 0)
+expect_status 200 f GET /healthz
+grep -q 'warning: the open-file limit (200) allows 136 connections: limits.max_connections lowered from 1024' "$tmp/f.log" && pass ||
+    fail "no warning about the open-file limit: $(head -c 400 "$tmp/f.log")"
+stop f
 grep -q 'warning: connections closed waiting on their clients in the last 10 s: [0-9]* without a complete request line and headers within 5 s' "$tmp/e.log" && pass ||
     fail "no summary of the closed connections in the log: $(tail -3 "$tmp/e.log")"
 
