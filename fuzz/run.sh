@@ -54,7 +54,7 @@ for t in $targets; do
     echo "== fuzz_$t for ${SECONDS_EACH}s"
     mkdir -p "$OUT/corpus-$t"
     seeds="$OUT/seeds/$t"
-    [ -d "$seeds" ] || seeds=""
+    [ -d "$seeds" ] || seeds="$OUT/seeds/spec"   # a target without seeds of its own
     # Regression inputs and seeds are read, new inputs go to the corpus.
     # shellcheck disable=SC2086
     if ! "$OUT/fuzz_$t" -max_total_time="$SECONDS_EACH" -max_len=65536 -timeout=10 -rss_limit_mb=4096 \

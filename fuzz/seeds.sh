@@ -11,6 +11,8 @@
 #   yaml    the YAML files: specs, rule tests, the rulesd example config
 #   dstack  dstack's request bodies
 #   http    those bodies as HTTP requests to rulesd, and the other endpoints
+# A target with no folder here starts from spec's (fuzz/run.sh and
+# tests/run-fuzz.sh).
 set -eu
 OUT=$1
 RULEC=${2:-build/rulec}

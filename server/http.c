@@ -297,7 +297,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return send_response(c, cx, &r);
 }
 
-/* One warning line for what the table closed or refused since the last
+/* One warning line for what the table closed since the last
  * one, so that an attack is visible without a line per connection. */
 static void log_cuts(const rd_conn_stats *now, const rd_conn_stats *before)
 {
