@@ -166,6 +166,20 @@ int rc_literal_json(const char *text, size_t len, char **json, char *why, size_t
 rv_status rc_set_param(rv_program *prog, const char *policy, const char *param, const char *text,
                        rv_error *err);
 
+/* ---- Formatting ---- */
+
+/* Lays out a source (text, len bytes; name for diagnostics) in the
+ * canonical layout of `rulec fmt` (docs/language.md, "Layout"): only the
+ * blanks between tokens change, comments stay where they were, and
+ * formatting formatted text changes nothing. RC_OK: *out is the formatted
+ * text (malloc'd, NUL-terminated, *outlen bytes; the caller frees it).
+ * RC_INVALID: the text does not parse; the report holds the parser's
+ * diagnostics and nothing is formatted. RC_FAILED: memory ran out, or the
+ * layout would have changed a token (an internal error, reported); *out is
+ * NULL. */
+rc_result rc_format(rc_report *report, const char *name, const char *text, size_t len, char **out,
+                    size_t *outlen);
+
 /* ---- The report ---- */
 
 typedef enum rc_severity { RC_ERROR, RC_WARNING, RC_NOTE } rc_severity;

@@ -5,6 +5,7 @@
 #ifndef RULEC_CLI_H
 #define RULEC_CLI_H
 
+#include "color.h"
 #include "rulec.h"
 #include "rulevm.h"
 
@@ -63,11 +64,16 @@ const char *cli_bad_option(char **argv, int c, char *buf, size_t size);
  * text is not one. */
 bool cli_parse_size(const char *option, const char *text, size_t *out);
 
+/* Prints the report's diagnostics (rc_report_text, program "rulec") to
+ * standard error, in colour when cli_color_on(stderr). */
+void cli_print_report(rc_report *report);
+
 /* Subcommands: argv[0] is the subcommand's name. */
 int cli_check(int argc, char **argv);
 int cli_compile(int argc, char **argv);
 int cli_disasm(int argc, char **argv);
 int cli_apply(int argc, char **argv);
 int cli_test(int argc, char **argv);   /* ruletest/runner.c */
+int cli_fmt(int argc, char **argv);    /* fmt.c */
 
 #endif

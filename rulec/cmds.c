@@ -151,7 +151,7 @@ int cli_check(int argc, char **argv)
             rv_program_free(prog);
     }
     if (so.format == CLI_DIAG_TEXT) {
-        fputs(rc_report_text(report, "rulec", NULL), stderr);
+        cli_print_report(report);
         print_summary(report);
     } else if (!cli_diag_write(report, so.format, stdout)) {
         /* Out of memory or a failed write: the document is missing or cut

@@ -264,7 +264,7 @@ static void print_diags(rc_report *report, tt_errors *errs)
 {
     size_t len;
     const char *text = rc_report_text(report, "rulec", &len);
-    fputs(text, stderr);
+    cli_put_diagnostics(text, len, stderr);
     ru_buf_put(&errs->text, text, len);
     errs->count += rc_report_errors(report);
 }
