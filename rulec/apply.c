@@ -185,7 +185,7 @@ static bool parse_opts(int argc, char **argv, apply_opts *o)
     return true;
 }
 
-static rv_format format_of(const char *path, const char *text, size_t len)
+rv_format cli_spec_format(const char *path, const char *text, size_t len)
 {
     size_t n = strlen(path);
     if (n > 5 && strcmp(path + n - 5, ".json") == 0)
@@ -305,7 +305,7 @@ static int apply_spec(rv_program *prog, const apply_opts *o)
     int rc = EXIT_TROUBLE;
     ru_scrub sc;
     ru_scrub_init(&sc, NULL, NULL);
-    rv_format in = format_of(path, text, len);
+    rv_format in = cli_spec_format(path, text, len);
     rv_doc *spec;
     rv_error err;
     rv_decision d;

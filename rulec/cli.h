@@ -60,6 +60,10 @@ bool cli_parse_param(char *arg, cli_param *p);
  * wrote it ("-z", "--bogus"), in buf. */
 const char *cli_bad_option(char **argv, int c, char *buf, size_t size);
 
+/* The format of a spec file: by its name (.json, .yaml, .yml), else by
+ * its first non-blank byte ('{' or '[': JSON). */
+rv_format cli_spec_format(const char *path, const char *text, size_t len);
+
 /* Parses a positive byte count; false (with a message naming option) when
  * text is not one. */
 bool cli_parse_size(const char *option, const char *text, size_t *out);
@@ -75,5 +79,6 @@ int cli_disasm(int argc, char **argv);
 int cli_apply(int argc, char **argv);
 int cli_test(int argc, char **argv);   /* ruletest/runner.c */
 int cli_fmt(int argc, char **argv);    /* fmt.c */
+int cli_eval(int argc, char **argv);   /* eval.c */
 
 #endif

@@ -29,6 +29,8 @@ static const char usage_text[] =
     "                                     run the *.test.yaml policy tests under PATHs\n"
     "  fmt [--check | --diff | -w] [PATH...]\n"
     "                                     lay out .rules files canonically\n"
+    "  eval EXPR --spec FILE --kind K [--target T] [--user U] [--project P]\n"
+    "                                     print an expression's value and type on a spec\n"
     "\n"
     "check, compile, disasm and apply take --target NAME (default dstack; 'any'\n"
     "checks no kinds or paths).\n"
@@ -226,6 +228,8 @@ int main(int argc, char **argv)
         return cli_test(argc - 1, argv + 1);
     if (strcmp(cmd, "fmt") == 0)
         return cli_fmt(argc - 1, argv + 1);
+    if (strcmp(cmd, "eval") == 0)
+        return cli_eval(argc - 1, argv + 1);
     fprintf(stderr, "rulec: unknown command '%s'\n\n%s", cmd, usage_text);
     return EXIT_TROUBLE;
 }

@@ -1,0 +1,60 @@
+#!/bin/sh
+# run-tools.sh - the tools around the language: rulec eval (values, types,
+# located errors), --help and --version of every command, colour.
+set -u
+BUILD=${BUILD:-build}
+RULEC=${RULEC:-$BUILD/rulec}
+RULESD=${RULESD:-$BUILD/rulesd}
+SUITE=tools; . "$(dirname "$0")/lib.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+SPEC=tests/data/eval/run.json
+
+# eval EXPR: stdout is the value as JSON and its type, exit 0.
+ev() {
+    want=$1; shift
+    out=$("$RULEC" eval "$@" 2>&1); st=$?
+    if [ "$st" = 0 ] && [ "$out" = "$(printf '%b' "$want")" ]; then pass; else fail "eval $1: exit $st: $out"; fi
+}
+ev 'true\nbool' 'configuration.resources.gpu.count.min > 2' --spec "$SPEC" --kind run
+ev '2.5\nfloat' 'configuration.max_price' --spec "$SPEC" --kind run
+ev '"task"\nstring' 'configuration.type' --spec "$SPEC" --kind run
+ev '{"gpu":{"count":{"min":4}}}\nmap' 'configuration.resources' --spec "$SPEC" --kind run
+ev '["a","b"]\nlist' 'configuration.volumes' --spec "$SPEC" --kind run
+ev 'null\nnull' 'configuration.image' --spec "$SPEC" --kind run
+ev '86401\nint' '1d + 1' --spec "$SPEC" --kind run
+ev '24.0\nfloat' '24GB' --spec "$SPEC" --kind run
+ev '"a\\"b"\nstring' '"a\"b"' --spec "$SPEC" --kind run
+ev '"alice/ml"\nstring' '$user + "/" + $project' --spec "$SPEC" --kind run --user alice --project ml
+ev 'true\nbool' 'any v in configuration.volumes: v == "b"' --spec "$SPEC" --kind run
+ev '1\nint' 'task.num_nodes ?? 1' --spec "$SPEC" --kind jobs.launch --target skypilot
+ev '3\nint' 'a.b ?? 3' --spec "$SPEC" --kind anything --target any
+# YAML from standard input.
+out=$(printf 'configuration:\n  type: service\n' | "$RULEC" eval 'configuration.type' --spec - --kind run 2>&1)
+[ "$out" = "$(printf '"service"\nstring')" ] && pass || fail "eval on YAML from stdin: $out"
+
+# Errors point into the expression, exit 1.
+everr() {
+    want=$1; shift
+    "$RULEC" eval "$@" >"$tmp/out" 2>"$tmp/err"; st=$?
+    if [ "$st" = 1 ] && [ ! -s "$tmp/out" ] && [ "$(cat "$tmp/err")" = "$(printf '%b' "$want")" ]; then pass; else
+        fail "eval error $1: exit $st: $(cat "$tmp/out" "$tmp/err")"; fi
+}
+everr "expression:1:15: error: unknown field 'max_prize' in configuration of a run spec; did you mean 'max_price'?\nconfiguration.max_prize > 1\n              ^~~~~~~~~" \
+    'configuration.max_prize > 1' --spec "$SPEC" --kind run
+everr "expression:1:4: error: syntax error: the expression ends too early, expected expression\n1 +\n   ^" \
+    '1 +' --spec "$SPEC" --kind run
+everr "expression:1:2: error: syntax error: unexpected ',', expected ')'\n1, 2\n ^" '1, 2' --spec "$SPEC" --kind run
+everr "expression: error: cannot apply lower() to null" 'lower(configuration.image)' --spec "$SPEC" --kind run
+# Usage and input errors, exit 2.
+"$RULEC" eval 'x' --spec "$SPEC" --kind bogus >/dev/null 2>"$tmp/err"; st=$?
+[ "$st" = 2 ] && grep -q "unknown kind 'bogus'" "$tmp/err" && pass || fail "eval --kind bogus: exit $st"
+"$RULEC" eval 'x' --kind run >/dev/null 2>"$tmp/err"; st=$?
+[ "$st" = 2 ] && grep -q -- "--spec FILE is required" "$tmp/err" && pass || fail "eval without --spec: exit $st"
+"$RULEC" eval 'x' --spec "$tmp/none.json" --kind run --target any >/dev/null 2>"$tmp/err"; st=$?
+[ "$st" = 2 ] && grep -q "cannot read" "$tmp/err" && pass || fail "eval missing spec: exit $st"
+printf '[1]' >"$tmp/list.json"
+"$RULEC" eval '1' --spec "$tmp/list.json" --kind run >/dev/null 2>"$tmp/err"; st=$?
+[ "$st" = 2 ] && grep -q "must be a JSON object" "$tmp/err" && pass || fail "eval on a list: exit $st"
+
+summary
