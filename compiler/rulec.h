@@ -121,6 +121,13 @@ rc_result rc_load(rc_report *report, const rc_input *inputs, size_t ninputs,
  * /v1/evaluate). */
 int rc_target_has_kind(const char *target, const char *kind, char *why, size_t size);
 
+/* The known targets and their kinds, for completions and listings: the
+ * name of target i ("dstack", "skypilot", "any"), and of kind i of target
+ * (NULL: "dstack"); NULL past the last (and for every kind of "any", which
+ * takes any name, or an unknown target). */
+const char *rc_target_name(size_t i);
+const char *rc_target_kind_name(const char *target, size_t i);
+
 /* ---- Secrets ---- */
 
 /* Told each secret value's text; text is valid during the call only. */

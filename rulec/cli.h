@@ -80,5 +80,6 @@ int cli_apply(int argc, char **argv);
 int cli_test(int argc, char **argv);   /* ruletest/runner.c */
 int cli_fmt(int argc, char **argv);    /* fmt.c */
 int cli_eval(int argc, char **argv);   /* eval.c */
+int cli_completion(int argc, char **argv);   /* completion.c */
 
 #endif

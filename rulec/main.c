@@ -31,12 +31,13 @@ static const char usage_text[] =
     "                                     lay out .rules files canonically\n"
     "  eval EXPR --spec FILE --kind K [--target T] [--user U] [--project P]\n"
     "                                     print an expression's value and type on a spec\n"
+    "  completion bash|zsh|fish           print a shell completion script\n"
     "\n"
     "check, compile, disasm and apply take --target NAME (default dstack; 'any'\n"
     "checks no kinds or paths).\n"
     "POLICY is a .rules source, a .rbc bundle (told apart by content), or a folder:\n"
     "its *.rules and *.rbc files not starting with '.', sorted. 'rulec COMMAND --help'\n"
-    "describes each command.\n"
+    "describes each command, with an example. Every command takes --color=auto|always|never.\n"
     "exit status: 0 allowed/ok, 1 rejected/errors in policies, 2 usage or input error\n";
 
 char *cli_read_file(const char *path, size_t *len, size_t limit)
@@ -230,6 +231,8 @@ int main(int argc, char **argv)
         return cli_fmt(argc - 1, argv + 1);
     if (strcmp(cmd, "eval") == 0)
         return cli_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "completion") == 0)
+        return cli_completion(argc - 1, argv + 1);
     fprintf(stderr, "rulec: unknown command '%s'\n\n%s", cmd, usage_text);
     return EXIT_TROUBLE;
 }

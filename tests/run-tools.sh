@@ -57,4 +57,52 @@ printf '[1]' >"$tmp/list.json"
 "$RULEC" eval '1' --spec "$tmp/list.json" --kind run >/dev/null 2>"$tmp/err"; st=$?
 [ "$st" = 2 ] && grep -q "must be a JSON object" "$tmp/err" && pass || fail "eval on a list: exit $st"
 
+# Shell completions: bash's, sourced in bash, asked with COMP_WORDS.
+if command -v bash >/dev/null 2>&1; then
+    "$RULEC" completion bash >"$tmp/rulec.bash"
+    mkdir -p "$tmp/cwd/pol"
+    : >"$tmp/cwd/a.rules"; : >"$tmp/cwd/b.rbc"; : >"$tmp/cwd/s.json"; : >"$tmp/cwd/t.test.yaml"; : >"$tmp/cwd/n.txt"
+    rulec_abs=$(cd "$(dirname "$RULEC")" && pwd)/$(basename "$RULEC")
+    # comp WORDS...: the completions of the last word (it may be empty).
+    comp() {
+        (cd "$tmp/cwd" && bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _rulec; printf "%s
+" "${COMPREPLY[@]}" | sort | tr "
+" " "'             sh "$tmp/rulec.bash" "$rulec_abs" "$@")
+    }
+    cw() {
+        want=$1; shift
+        got=$(comp "$@")
+        [ "$got" = "$want" ] && pass || fail "bash completion of '$*': got '$got', want '$want'"
+    }
+    cw "check compile completion " c
+    cw "fmt " f
+    cw "jobs.launch jobs.pool_apply " apply x.rules --target skypilot --kind jobs.
+    cw "fleet " apply x.rules --kind fl
+    cw "a.rules b.rbc pol " check ""
+    cw "a.rules pol " fmt ""
+    cw "pol t.test.yaml " test ""
+    cw "pol s.json t.test.yaml " eval x --spec ""
+    cw "--check --color " fmt --c
+    cw "always " check --color al
+    cw "dstack " eval x --target ds
+    bash -n "$tmp/rulec.bash" && pass || fail "bash completion does not parse"
+else
+    fail "bash is not installed"
+fi
+# zsh's and fish's: printed, naming every subcommand, each shell's own form.
+"$RULEC" completion zsh | head -1 | grep -qx '#compdef rulec' && pass || fail "zsh completion has no #compdef"
+for sh in zsh fish; do
+    out=$("$RULEC" completion $sh)
+    bad=""
+    for c in check compile disasm apply test fmt eval completion; do
+        echo "$out" | grep -qw "$c" || bad="$bad $c"
+    done
+    echo "$out" | grep -q "completion kinds" || bad="$bad kinds"
+    [ -z "$bad" ] && pass || fail "$sh completion misses:$bad"
+done
+"$RULEC" completion tcsh >/dev/null 2>"$tmp/err"; st=$?
+[ "$st" = 2 ] && grep -q "bash, zsh or fish" "$tmp/err" && pass || fail "completion tcsh: exit $st"
+[ "$("$RULEC" completion targets | tr '\n' ' ')" = "dstack skypilot any " ] && pass || fail "completion targets"
+[ "$("$RULEC" completion kinds | tr '\n' ' ')" = "run fleet volume gateway " ] && pass || fail "completion kinds"
+
 summary
