@@ -205,11 +205,25 @@ $(PUBLIC_INC)/rulec.h: compiler/rulec.h
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@
 
+# The commit the programs' --version names: embedded at build time from
+# git when the source is a checkout, else "unknown". Recorded like the
+# flags, so only the two files that print it are rebuilt when it changes.
+COMMIT_STAMP := $(BUILD)/.commit
+COMMIT_NOW   := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell \
+                git diff --quiet HEAD 2>/dev/null || { git rev-parse HEAD >/dev/null 2>&1 && echo -dirty; })
+ifeq ($(filter clean uninstall deps print-%,$(MAKECMDGOALS)),)
+$(shell mkdir -p $(BUILD) && { [ "$$(cat $(COMMIT_STAMP) 2>/dev/null)" = '$(COMMIT_NOW)' ] || \
+    printf '%s\n' '$(COMMIT_NOW)' >$(COMMIT_STAMP); })
+endif
+COMMIT_MAINS := rulec/main.c server/main.c
+$(COMMIT_MAINS:%.c=$(BUILD)/obj/%.o): $(COMMIT_STAMP)
+
 # ---- objects ----
 $(BUILD)/obj/%.o: %.c $(FLAGS_STAMP) | $(PUBLIC_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS_ALL) $(call module_inc,$<) $(if $(filter server/%,$<),$(MHD_CFLAGS)) -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS_ALL) $(call module_inc,$<) $(if $(filter server/%,$<),$(MHD_CFLAGS)) \
+	    $(if $(filter $(COMMIT_MAINS),$<),-DRULES_COMMIT='"$(COMMIT_NOW)"') -c -o $@ $<
 
 # The targets' schemas, built into the compiler (.incbin reads them from
 # the repository root, where make runs).

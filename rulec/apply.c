@@ -56,6 +56,10 @@ static const char apply_details[] =
     "                          {spec, error}. The body names user and project.\n"
     "      --ndjson            with --request: one request per line, one response line\n"
     "                          each (an empty line is a bad request too)\n"
+    "\n"
+    "example:\n"
+    "  rulec apply rules/ task.json --kind run --user alice --explain\n"
+    "  rulec apply rules/ --request body.json --kind run\n"
     "exit status: 0 allowed, 1 rejected, 2 usage or input error (or a bad request)\n";
 
 enum { OPT_PARAM = 256, OPT_EXPLAIN, OPT_MAX_INPUT, OPT_REQUEST, OPT_NDJSON, OPT_TARGET };

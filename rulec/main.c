@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "file.h"
+#include "libversions.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -11,6 +12,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* The commit the build came from (the Makefile passes it; "unknown"
+ * outside a git checkout). */
+#ifndef RULES_COMMIT
+#define RULES_COMMIT "unknown"
+#endif
 
 static const char usage_text[] =
     "usage: rulec <command> [options]\n"
@@ -213,8 +220,11 @@ int main(int argc, char **argv)
         fputs(usage_text, stdout);
         return 0;
     }
-    if (strcmp(cmd, "--version") == 0) {
-        printf("rulec %d.%d.%d\n", RV_VERSION_MAJOR, RV_VERSION_MINOR, RV_VERSION_PATCH);
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        char libs[256];
+        ru_library_versions(libs, sizeof libs);
+        printf("rulec %d.%d.%d\ncommit %s\nlibraries: %s\n", RV_VERSION_MAJOR, RV_VERSION_MINOR,
+               RV_VERSION_PATCH, RULES_COMMIT, libs);
         return 0;
     }
     if (strcmp(cmd, "check") == 0)

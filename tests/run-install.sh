@@ -77,7 +77,7 @@ try() {
         cmp -s server/rulesd.example.yaml "$dest$ETC/rulesd/rulesd.example.yaml" || bad="$bad $ETC/rulesd/rulesd.example.yaml"
     fi
     [ -z "$bad" ] && pass || fail "$name: missing or different:$bad"
-    [ "$("$dest$BIN/rulec" --version)" = "rulec $v" ] && pass || fail "$name: installed rulec --version: $("$dest$BIN/rulec" --version 2>&1)"
+    [ "$("$dest$BIN/rulec" --version | head -1)" = "rulec $v" ] && pass || fail "$name: installed rulec --version: $("$dest$BIN/rulec" --version 2>&1)"
     [ "$(cat "$dest$ETC/rulesd/rulesd.yaml")" = "policies: [/srv/policies]" ] && pass ||
         fail "$name: install overwrote the administrator's $ETC/rulesd/rulesd.yaml"
 

@@ -57,6 +57,27 @@ printf '[1]' >"$tmp/list.json"
 "$RULEC" eval '1' --spec "$tmp/list.json" --kind run >/dev/null 2>"$tmp/err"; st=$?
 [ "$st" = 2 ] && grep -q "must be a JSON object" "$tmp/err" && pass || fail "eval on a list: exit $st"
 
+# Every subcommand answers --help (exit 0, on standard output) with its
+# usage, its options and an example; so do rulec and rulesd themselves.
+for c in check compile disasm apply test fmt eval completion; do
+    "$RULEC" $c --help >"$tmp/help" 2>"$tmp/err"; st=$?
+    if [ "$st" = 0 ] && [ ! -s "$tmp/err" ] && grep -q "^usage: rulec $c" "$tmp/help" &&
+       grep -q "^example:" "$tmp/help" && grep -A1 "^example:" "$tmp/help" | grep -q "rulec $c"; then
+        pass; else fail "rulec $c --help: exit $st, no usage or example"; fi
+    # each option the completion offers for it is described in its help
+    opts=$("$RULEC" completion bash | sed -n "s/^ *$c) opts=\"\(.*\)\" ;;/\1/p")
+    missing=""
+    for o in $opts; do
+        case $o in --color|--help|-k|-o|-w) continue ;; esac
+        grep -q -- "$o" "$tmp/help" || missing="$missing $o"
+    done
+    [ -z "$missing" ] && pass || fail "rulec $c --help does not describe:$missing"
+done
+"$RULEC" --help | grep -q "completion bash|zsh|fish" && pass || fail "rulec --help lists no completion"
+if [ -x "$RULESD" ]; then
+    "$RULESD" --help >"$tmp/help" 2>&1 && grep -q "^Example:" "$tmp/help" && pass || fail "rulesd --help has no example"
+fi
+
 # Shell completions: bash's, sourced in bash, asked with COMP_WORDS.
 if command -v bash >/dev/null 2>&1; then
     "$RULEC" completion bash >"$tmp/rulec.bash"
