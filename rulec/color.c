@@ -90,7 +90,8 @@ void cli_put_diagnostics(const char *text, size_t len, FILE *out)
         size_t at, wlen;
         const char *sev;
         if (expect_source == 1 && caret_line(line, n)) {
-            fprintf(out, "%s%.*s%s", c->caret, (int)n, line, c->reset);
+            size_t lead = strspn(line, " \t");
+            fprintf(out, "%.*s%s%.*s%s", (int)lead, line, c->caret, (int)(n - lead), line + lead, c->reset);
             expect_source = 0;
         } else if (expect_source == 2) {
             fwrite(line, 1, n, out);   /* the source line, as it is */

@@ -78,6 +78,23 @@ if [ -x "$RULESD" ]; then
     "$RULESD" --help >"$tmp/help" 2>&1 && grep -q "^Example:" "$tmp/help" && pass || fail "rulesd --help has no example"
 fi
 
+# Colour: on a terminal by default (script(1) gives one), never with
+# NO_COLOR set or --color=never, nor into a pipe; --color=always into a
+# pipe too (goldens: tests/golden/apply/color_*.cmd).
+esc=$(printf '\033[')
+if command -v script >/dev/null 2>&1; then
+    on_tty() { script -qec "$*" /dev/null 2>&1; }
+    on_tty "$RULEC" check tests/golden/color/diagnostics.rules | grep -qF "${esc}1;31merror:" && pass || fail "no colour on a terminal"
+    on_tty env NO_COLOR=1 "$RULEC" check tests/golden/color/diagnostics.rules | grep -qF "$esc" && fail "colour with NO_COLOR" || pass
+    on_tty "$RULEC" check --color=never tests/golden/color/diagnostics.rules | grep -qF "$esc" && fail "colour with --color=never" || pass
+    on_tty "$RULEC" test rules/example.test.yaml | grep -qF "${esc}32mPASS" && pass || fail "no colour in test results on a terminal"
+else
+    fail "script(1) is not installed (util-linux)"
+fi
+"$RULEC" check tests/golden/color/diagnostics.rules 2>&1 | grep -qF "$esc" && fail "colour into a pipe" || pass
+"$RULEC" check --color=sometimes rules/ >/dev/null 2>"$tmp/err"; st=$?
+[ "$st" = 2 ] && grep -q "auto, always or never" "$tmp/err" && pass || fail "--color=sometimes: exit $st"
+
 # Shell completions: bash's, sourced in bash, asked with COMP_WORDS.
 if command -v bash >/dev/null 2>&1; then
     "$RULEC" completion bash >"$tmp/rulec.bash"

@@ -797,11 +797,12 @@ static bool run_file(const char *path, const test_opts *o, rv_vm *vm, tt_cover *
             tt_report_case(rep, &res);
             if (o->json)
                 continue;
+            const cli_palette *pal = cli_palette_for(stdout);
             if (ok) {
-                printf("PASS %s: %s\n", path, tc->name);
+                printf("%sPASS%s %s: %s\n", pal->pass, pal->reset, path, tc->name);
                 continue;
             }
-            printf("FAIL %s:%lu: %s\n", path, tc->loc.line, tc->name);
+            printf("%sFAIL%s %s:%lu: %s\n", pal->fail, pal->reset, path, tc->loc.line, tc->name);
             print_indented(fails.data, "    ");
             if (context.len) {
                 printf("  what ran:\n");
