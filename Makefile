@@ -11,7 +11,7 @@
 #   make V=1        show the commands
 #   make CPPFLAGS=... CFLAGS=... LDFLAGS=...   added to every compile / link
 #   make demo       install what is missing, build, run the main job
-#   make fuzz       libFuzzer targets for FUZZ_SECONDS each (clang)
+#   make fuzz       libFuzzer targets for FUZZ_SECONDS each (installs clang)
 #   make bench      benchmarks against jq, Python, pydantic, FastAPI
 #   make install    see below; make uninstall removes exactly those files
 #   make clean      removes build/, build-san/ and build-fuzz/, or only
@@ -113,6 +113,8 @@ INC_protocols := -I$(PUBLIC_INC) -Iutil -Iprotocols
 INC_rulec     := -I$(PUBLIC_INC) -Iutil -Iprotocols -Irulec -Irulec/ruletest
 INC_server    := -I$(PUBLIC_INC) -Iutil -Iprotocols -Iserver
 INC_bench     := -I$(PUBLIC_INC) -Iutil
+# Fuzz targets are white-box on the server side (rulesd's HTTP path).
+INC_fuzz      := -I$(PUBLIC_INC) -Iutil -Iprotocols -Iserver -Itests/unit -Ifuzz
 # Unit tests are white-box: they may reach into any module.
 INC_tests     := $(INC_compiler) -Iprotocols -Iserver -Itests/unit
 # The module of a source: its first folder (rulec/ruletest/x.c -> rulec).
@@ -173,6 +175,8 @@ CLI_OBJ      := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 SERVER_OBJ   := $(SERVER_SRC:%.c=$(BUILD)/obj/%.o)
 PROTOCOL_OBJ := $(PROTOCOL_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC     := $(wildcard fuzz/fuzz_*.c)
+FUZZ_REPLAY  := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 
 STATIC_LIB := $(BUILD)/$(LIBNAME).a
 DYNAMIC_LIB := $(BUILD)/$(LIBNAME).so.$(VERSION)
@@ -287,6 +291,14 @@ $(LOADCLIENT): tests/server/loadclient.c util/file.c
 	$(Q)$(CC) $(CFLAGS_ALL) $(INC_util) -o $@ $^ $(LDFLAGS_ALL) -lpthread
 
 # ---- tests ----
+# The connection table's test needs only the table (and its lock).
+$(BUILD)/tests/test_server_conntab: tests/unit/test_server_conntab.c $(BUILD)/obj/server/conntab.o \
+    $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) $(INC_tests) -Wno-missing-prototypes -o $@ $< $(BUILD)/obj/server/conntab.o \
+	    $(STATIC_LIB) $(LDFLAGS_ALL) $(CMOCKA_LIBS) -lpthread
+
 # Unit tests of server modules also link the (MHD-free) server objects they test.
 $(BUILD)/tests/test_server_%: tests/unit/test_server_%.c $(BUILD)/obj/server/redact.o \
     $(COMPILER_OBJ) $(STATIC_LIB)
@@ -310,13 +322,28 @@ golden: $(RULEC)
 ruletest: $(RULEC)
 	@BUILD=$(BUILD) sh tests/run-ruletests.sh
 
-# libFuzzer targets (clang): FUZZ_SECONDS each; crashes land in build-fuzz/.
+# libFuzzer targets (clang): FUZZ_SECONDS each, all of them or FUZZ_TARGETS
+# (e.g. "bundle http"); crashes land in build-fuzz/ (docs/fuzzing.md).
 FUZZ_SECONDS ?= 60
-fuzz:
-	@sh fuzz/run.sh $(FUZZ_SECONDS)
+FUZZ_TARGETS ?=
+fuzz: $(RULEC)
+	@sh tests/deps.sh clang libclang-rt-dev
+	@sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-test: all $(UNIT_BIN)
+test: all $(UNIT_BIN) $(FUZZ_REPLAY)
 	@BUILD=$(BUILD) sh tests/run-all.sh $(UNIT_BIN)
+
+# The fuzz targets built without libFuzzer, each with fuzz/replay.c as its
+# main: `make test` replays the seeds and fuzz/regressions/ through them
+# (tests/run-fuzz.sh). They link every server object but main.o, so any
+# target may reach rulesd's code.
+FUZZ_LINK := $(filter-out $(BUILD)/obj/server/main.o,$(SERVER_OBJ)) $(PROTOCOL_OBJ) $(COMPILER_OBJ) \
+             $(STATIC_LIB)
+$(BUILD)/fuzz/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(FUZZ_LINK) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) $(INC_fuzz) $(MHD_CFLAGS) -o $@ $< fuzz/replay.c $(FUZZ_LINK) $(LDFLAGS_ALL) \
+	    $(PKG_LIBS) $(MHD_LIBS) -lpthread -lm
 
 # ---- benchmarks (bench/; never part of `make test`) ----
 # bench_vm is compiled with the same strict warnings as the library. The

@@ -1,41 +1,69 @@
 #!/bin/sh
 # run.sh - builds the libFuzzer targets with clang (ASan + UBSan) into
-# build-fuzz/ and runs each for a while: `sh fuzz/run.sh [SECONDS]`.
-# Seeds: the real dstack specs, compiled bundles of rules/, the policies;
-# fuzz_redact (no secret in what rulesd logs) takes any bytes.
-# Crashes are left in build-fuzz/ as crash-* files; the script fails then.
+# build-fuzz/ and runs each for a while: `sh fuzz/run.sh [SECONDS
+# [TARGET...]]` (make fuzz FUZZ_SECONDS=N FUZZ_TARGETS="bundle http").
+# Every fuzz/fuzz_*.c is a target; each starts from its seeds (fuzz/seeds.sh)
+# and its corpus so far (build-fuzz/corpus-TARGET, kept between runs), and
+# ends with libFuzzer's last status line (executions, coverage, corpus)
+# in build-fuzz/TARGET.log. Crashes are left in build-fuzz/ as crash-*,
+# leak-*, timeout-* files; the script fails then. docs/fuzzing.md says
+# how to turn one into a regression input.
 set -eu
 SECONDS_EACH=${1:-60}
+[ $# -gt 0 ] && shift
 OUT=build-fuzz
-make --no-print-directory build/grammar/parser.c build/grammar/lexer.c build/rulec >/dev/null
+command -v clang >/dev/null || { echo "fuzz: clang is needed (make fuzz installs it: clang libclang-rt-dev)" >&2; exit 2; }
+make --no-print-directory build/grammar/parser.c build/grammar/lexer.c build/include/rulevm.h \
+    build/include/rulec.h build/rulec >/dev/null
 mkdir -p "$OUT"
+# shellcheck disable=SC2046
+PKG="$(pkg-config --cflags libcjson yaml-0.1 libpcre2-8 libmicrohttpd nettle)"
 CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-        -Iutil -Ivm -Igrammar -Icompiler -Ibuild/grammar -Itests/unit -Iserver $(pkg-config --cflags libcjson yaml-0.1 libpcre2-8 nettle)"
-SRCS="$(ls vm/*.c util/*.c grammar/*.c compiler/*.c compiler/*.S) build/grammar/parser.c build/grammar/lexer.c"
-for t in spec bundle rules redact; do
-    # fuzz_redact checks what rulesd logs: it links the server's redaction.
-    extra=
-    [ "$t" = redact ] && extra=server/redact.c
+        -Iutil -Ivm -Igrammar -Icompiler -Ibuild/grammar -Iprotocols -Iserver -Itests/unit -Ifuzz $PKG"
+LIBS="$(pkg-config --libs libcjson yaml-0.1 libpcre2-8 libmicrohttpd nettle) -lpthread -lm"
+SRCS="$(ls vm/*.c util/*.c grammar/*.c compiler/*.c compiler/*.S protocols/*.c server/*.c | grep -v '^server/main\.c$')
+      build/grammar/parser.c build/grammar/lexer.c"
+
+if [ $# -gt 0 ]; then targets=$*; else
+    targets=$(for f in fuzz/fuzz_*.c; do basename "$f" .c | sed 's/^fuzz_//'; done)
+fi
+# The library objects once, then one link per target.
+# Rebuilt whole when any source or header changed since the last build.
+mkdir -p "$OUT/obj"
+if [ ! -f "$OUT/obj/.stamp" ] || [ -n "$(find vm util grammar compiler protocols server build/grammar \
+        -newer "$OUT/obj/.stamp" -type f | head -1)" ]; then
+    rm -f "$OUT"/obj/*.o
+fi
+objs=""
+for s in $SRCS; do
+    o="$OUT/obj/$(printf '%s' "$s" | tr '/' '_').o"
     # shellcheck disable=SC2086
-    clang $CFLAGS -Wno-unused-function -o "$OUT/fuzz_$t" "fuzz/fuzz_$t.c" $SRCS $extra \
-        $(pkg-config --libs libcjson yaml-0.1 libpcre2-8 nettle) -lm
+    [ -f "$o" ] || clang $CFLAGS -Wno-unused-function -c -o "$o" "$s"
+    objs="$objs $o"
+done
+touch "$OUT/obj/.stamp"
+for t in $targets; do
+    # shellcheck disable=SC2086
+    clang $CFLAGS -o "$OUT/fuzz_$t" "fuzz/fuzz_$t.c" $objs $LIBS
 done
 
-rm -rf "$OUT/seed-spec" "$OUT/seed-bundle" "$OUT/seed-rules" "$OUT/seed-redact"
-mkdir -p "$OUT/seed-spec" "$OUT/seed-bundle" "$OUT/seed-rules" "$OUT/seed-redact"
-# fuzz_redact builds its specs from the input's bytes: any bytes are a seed.
-cp fuzz/fuzz_redact.c "$OUT/seed-redact/"
-cp tests/data/dstack/requests/*.json tests/data/dstack/yaml/*.yml "$OUT/seed-spec/"
-for f in rules/*.rules tests/golden/disasm/*.rules; do
-    cp "$f" "$OUT/seed-rules/"
-    build/rulec compile "$f" -o "$OUT/seed-bundle/$(basename "$f" .rules).rbc" 2>/dev/null || true
-done
+sh fuzz/seeds.sh "$OUT/seeds" build/rulec
 
 status=0
-for t in spec bundle rules redact; do
+for t in $targets; do
     echo "== fuzz_$t for ${SECONDS_EACH}s"
     mkdir -p "$OUT/corpus-$t"
-    "$OUT/fuzz_$t" -max_total_time="$SECONDS_EACH" -max_len=65536 -timeout=10 \
-        -artifact_prefix="$OUT/" "$OUT/corpus-$t" "$OUT/seed-$t" 2>&1 | tail -3 || status=1
+    seeds="$OUT/seeds/$t"
+    [ -d "$seeds" ] || seeds="$OUT/seeds/spec"   # a target without seeds of its own
+    # Regression inputs and seeds are read, new inputs go to the corpus.
+    # shellcheck disable=SC2086
+    if ! "$OUT/fuzz_$t" -max_total_time="$SECONDS_EACH" -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
+            -print_final_stats=1 -artifact_prefix="$OUT/" "$OUT/corpus-$t" $seeds \
+            $( [ -d "fuzz/regressions/$t" ] && echo "fuzz/regressions/$t" ) >"$OUT/$t.log" 2>&1; then
+        status=1
+        echo "fuzz_$t FAILED: see $OUT/$t.log and $OUT/crash-* / leak-* / timeout-*"
+    fi
+    grep -E '^#[0-9]+.*(DONE|cov:)' "$OUT/$t.log" | tail -1
+    grep -E '^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' "$OUT/$t.log" || true
 done
 exit $status

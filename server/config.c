@@ -322,13 +322,31 @@ static void parse_limits(parser *p, rd_config *cfg, const rv_doc *v)
             if (get_uint(p, m, sub, 0, 3600, &n))
                 cfg->shutdown_grace = (unsigned)n;
         } else if (strcmp(key, "max_connections") == 0) {
-            if (get_uint(p, m, sub, 1, 100000, &n))
+            if (get_uint(p, m, sub, 2, 100000, &n))
                 cfg->max_connections = (unsigned)n;
+        } else if (strcmp(key, "header_timeout") == 0) {
+            if (get_uint(p, m, sub, 1, 3600, &n))
+                cfg->header_timeout = (unsigned)n;
+        } else if (strcmp(key, "max_connections_per_client") == 0) {
+            if (get_uint(p, m, sub, 1, 100000, &n))
+                cfg->max_connections_per_client = (unsigned)n;
+        } else if (strcmp(key, "reserved_connections") == 0) {
+            if (get_uint(p, m, sub, 1, 100000, &n))
+                cfg->reserved_connections = (unsigned)n;
         } else {
-            fail(p, sub, "unknown key (expected max_body_bytes, connection_timeout, "
-                         "shutdown_grace or max_connections)");
+            fail(p, sub, "unknown key (expected max_body_bytes, connection_timeout, header_timeout, "
+                         "shutdown_grace, max_connections, max_connections_per_client or "
+                         "reserved_connections)");
         }
     }
+    /* Checked against each other once all are read (in any order). */
+    if (!p->failed && cfg->reserved_connections >= cfg->max_connections)
+        fail(p, "limits.reserved_connections",
+             "%u must be below limits.max_connections (%u): the reserve is the part of the "
+             "connections kept free for new clients", cfg->reserved_connections, cfg->max_connections);
+    if (!p->failed && cfg->max_connections_per_client > cfg->max_connections)
+        fail(p, "limits.max_connections_per_client", "%u is above limits.max_connections (%u)",
+             cfg->max_connections_per_client, cfg->max_connections);
 }
 
 static int level_of(const char *s)
@@ -587,6 +605,12 @@ bool rd_config_load(const rd_cli *cli, rd_config *out, char *err, size_t errsize
     cfg.connection_timeout = 10;
     cfg.shutdown_grace = 10;
     cfg.max_connections = 1024;
+    /* A request line and headers take milliseconds; 5 s (Apache's
+     * keep-alive timeout) also closes an idle keep-alive connection. */
+    cfg.header_timeout = 5;
+    /* 0: decided from max_connections once it is known (below). */
+    cfg.max_connections_per_client = 0;
+    cfg.reserved_connections = 0;
     cfg.watch = true;
     cfg.watch_interval_ms = 1000;
     cfg.log_level = RD_INFO;
@@ -620,6 +644,13 @@ bool rd_config_load(const rd_cli *cli, rd_config *out, char *err, size_t errsize
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         cfg.threads = n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
     }
+    /* Defaults relative to the connection limit: a client may hold an
+     * eighth of it (a dstack server opens a handful), and a sixteenth is
+     * kept in reserve, at least one slot. */
+    if (cfg.max_connections_per_client == 0)
+        cfg.max_connections_per_client = cfg.max_connections >= 8 ? cfg.max_connections / 8 : cfg.max_connections;
+    if (cfg.reserved_connections == 0)
+        cfg.reserved_connections = cfg.max_connections >= 32 ? cfg.max_connections / 16 : 1;
     if (cfg.npolicies == 0) {
         snprintf(err, errsize, "%s%sno policies: list them under 'policies:' or give --policy PATH",
                  path ? path : "", path ? ": " : "");

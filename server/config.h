@@ -40,6 +40,9 @@ typedef struct rd_config {
     unsigned connection_timeout;  /* seconds */
     unsigned shutdown_grace;      /* seconds to finish in-flight requests */
     unsigned max_connections;
+    unsigned header_timeout;      /* seconds for a request line and headers (conntab.h) */
+    unsigned max_connections_per_client;
+    unsigned reserved_connections;  /* slots kept free by closing the longest-waiting connection */
     char *token_file;
     char *decision_log;
     bool watch;

@@ -10,6 +10,7 @@
 #include "http.h"
 
 #include "buf.h"
+#include "conntab.h"
 #include "handler.h"
 #include "log.h"
 #include "metrics.h"
@@ -21,8 +22,11 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +35,7 @@
 #define KEEP_BUFFER_BYTES (256u << 10)
 
 typedef struct conn {
+    rd_connrec rec;     /* its entry in the connection table */
     ru_buf body;
     ru_buf out;
     bool too_large;     /* a body without Content-Length grew past the limit */
@@ -52,6 +57,21 @@ static atomic_ullong next_id;
 static unsigned long boot_id;
 static atomic_bool stopping;
 static atomic_bool started;
+static bool embedded_mode;  /* rd_http_start_embedded: no listening socket, no threads */
+
+/* The connection table and the thread that enforces its deadlines (and
+ * publishes its counts to the metrics and, when something was cut, to the
+ * log). */
+static rd_conntab *conns;
+static pthread_t sweeper;
+static bool sweeper_running;
+static atomic_bool sweeper_stop;
+static rd_conn_limits limits;
+#define SWEEP_MS 100
+#define CUT_LOG_SECONDS 10
+/* Descriptors besides connections: the listening socket, each thread's
+ * epoll and wake-up pipe, the logs, policy files being read. */
+#define SPARE_FDS 64
 
 long rd_in_flight(void)
 {
@@ -89,16 +109,40 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     rd_log(atomic_load(&started) ? RD_DEBUG : RD_ERROR, "libmicrohttpd: %s", msg);
 }
 
+/* Closes a connection for the table: the HTTP library sees the socket
+ * end, as after a client's hang-up, and closes it in its own thread. */
+static void cut_socket(int fd, void *cls)
+{
+    (void)cls;
+    shutdown(fd, SHUT_RDWR);
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)cls;
+    (void)addrlen;
+    rd_conntab_admit(conns, addr);
+    return MHD_YES;
+}
+
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
     (void)cls;
-    (void)c;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_context = calloc(1, sizeof(conn));  /* NULL: refused in on_request */
+        conn *cx = calloc(1, sizeof(conn));
+        const union MHD_ConnectionInfo *fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *addr = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (cx && (!fd || !addr || !rd_conntab_open(conns, &cx->rec, fd->connect_fd, addr->client_addr, rd_now_ns()))) {
+            free(cx);
+            cx = NULL;
+        }
+        *socket_context = cx;  /* NULL: dropped in on_request */
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
         conn *cx = *socket_context;
         if (cx) {
+            /* Before MHD closes the socket: the table may not cut it after. */
+            rd_conntab_close(conns, &cx->rec);
             ru_buf_free(&cx->body);
             ru_buf_free(&cx->out);
             free(cx);
@@ -119,6 +163,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     cx->nul_in_target = false;  /* set while the request line was read */
     if (cx->body.cap > KEEP_BUFFER_BYTES)
         ru_buf_free(&cx->body);
+    rd_conntab_idle(conns, &cx->rec, rd_now_ns());
     *con_cls = NULL;
     atomic_fetch_sub_explicit(&in_flight, 1, memory_order_relaxed);
 }
@@ -252,6 +297,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         ru_buf_clear(&cx->body);
         cx->too_large = cx->refused = false;
         cx->start_ns = rd_now_ns();
+        rd_conntab_request(conns, &cx->rec, cx->start_ns);
         snprintf(cx->id, sizeof cx->id, "%lx-%llu", boot_id,
                  (unsigned long long)atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed) + 1);
         const char *ambiguous = ambiguous_request(c, cx);
@@ -324,7 +370,86 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return send_response(c, cx, &r);
 }
 
-bool rd_http_start(const rd_config *cfg, unsigned *bound_port, char *err, size_t errsize)
+/* One warning line for what the table closed since the last
+ * one, so that an attack is visible without a line per connection. */
+static void log_cuts(const rd_conn_stats *now, const rd_conn_stats *before)
+{
+    unsigned long d[RD_NCUTS];
+    bool any = false;
+    for (int i = 0; i < RD_NCUTS; i++)
+        any |= (d[i] = now->cut[i] - before->cut[i]) != 0;
+    if (!any)
+        return;
+    char what[RD_NCUTS][120];
+    snprintf(what[0], sizeof what[0], "%lu without a complete request line and headers within %.0f s", d[0],
+             (double)limits.header_ns / 1e9);
+    snprintf(what[1], sizeof what[1], "%lu with a request unfinished after %.0f s", d[1],
+             (double)limits.request_ns / 1e9);
+    snprintf(what[2], sizeof what[2], "%lu to keep a client within %u connections", d[2], limits.per_client);
+    snprintf(what[3], sizeof what[3], "%lu to keep %u connections in reserve", d[3], limits.reserved);
+    char line[800];
+    size_t n = 0;
+    for (int i = 0; i < RD_NCUTS; i++)
+        if (d[i] && n < sizeof line)
+            n += (size_t)snprintf(line + n, sizeof line - n, "%s%s", n ? "; " : "", what[i]);
+    rd_log(RD_WARN, "connections closed waiting on their clients in the last %d s: %s (%lu open)",
+           CUT_LOG_SECONDS, line, now->open);
+}
+
+static void *sweep_main(void *arg)
+{
+    (void)arg;
+    rd_conn_stats logged, st;
+    rd_conntab_stats(conns, &logged);
+    uint64_t last_log = rd_now_ns();
+    while (!atomic_load(&sweeper_stop)) {
+        struct timespec ts = {0, SWEEP_MS * 1000000L};
+        nanosleep(&ts, NULL);
+        uint64_t now = rd_now_ns();
+        rd_conntab_sweep(conns, now);
+        rd_conntab_stats(conns, &st);
+        rd_metrics_connections(&st);
+        if (now - last_log >= (uint64_t)CUT_LOG_SECONDS * 1000000000u) {
+            log_cuts(&st, &logged);
+            logged = st;
+            last_log = now;
+        }
+    }
+    return NULL;
+}
+
+/* How many connections the open-file limit allows: raises the soft limit
+ * toward the hard one when it is short (systemd's default soft limit is
+ * 1024), and lowers the connection limit, with a warning, when even that
+ * is not enough, so that the table closes connections before accept(2)
+ * starts failing. */
+static unsigned fit_fd_limit(unsigned want, char *err, size_t errsize)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)want + SPARE_FDS;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return want;
+    rlim_t old = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        rl.rlim_cur = old;
+    if (rl.rlim_cur >= need)
+        return want;
+    if (rl.rlim_cur < SPARE_FDS + 2) {
+        snprintf(err, errsize, "the open-file limit (%llu) leaves no room for connections: raise it "
+                 "(LimitNOFILE= in the unit, ulimit -n)", (unsigned long long)rl.rlim_cur);
+        return 0;
+    }
+    unsigned fit = (unsigned)(rl.rlim_cur - SPARE_FDS);
+    rd_log(RD_WARN, "the open-file limit (%llu) allows %u connections: limits.max_connections "
+           "lowered from %u (raise LimitNOFILE= in the unit, or ulimit -n)",
+           (unsigned long long)rl.rlim_cur, fit, want);
+    return fit;
+}
+
+/* Starts the daemon: listening with a thread pool, or (embedded) with no
+ * socket and no thread of its own, for rd_http_exchange. */
+static bool start(const rd_config *cfg, bool embedded, unsigned *bound_port, char *err, size_t errsize)
 {
     struct sockaddr_in v4;
     struct sockaddr_in6 v6;
@@ -353,13 +478,30 @@ bool rd_http_start(const rd_config *cfg, unsigned *bound_port, char *err, size_t
     max_body = cfg->max_body;
     request_ns_limit = (uint64_t)cfg->connection_timeout * 1000000000u;
     boot_id = (unsigned long)time(NULL);
+    if (embedded)
+        flags = MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
+    limits.max_connections = embedded ? cfg->max_connections : fit_fd_limit(cfg->max_connections, err, errsize);
+    if (limits.max_connections == 0)
+        goto fail;
+    limits.reserved = cfg->reserved_connections < limits.max_connections ? cfg->reserved_connections
+                                                                         : limits.max_connections / 16 + 1;
+    limits.per_client = cfg->max_connections_per_client;
+    limits.header_ns = (uint64_t)cfg->header_timeout * 1000000000u;
+    limits.request_ns = request_ns_limit;
+    if (!(conns = rd_conntab_new(&limits, cut_socket, NULL))) {
+        snprintf(err, errsize, "out of memory");
+        goto fail;
+    }
+    /* An embedded daemon has no threads, hence no pool. */
+    struct MHD_OptionItem pool[] = {{MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads, NULL},
+                                    {MHD_OPTION_END, 0, NULL}};
     daemon_ = MHD_start_daemon(
-        flags, (uint16_t)cfg->port, NULL, NULL, on_request, NULL,
+        flags, (uint16_t)cfg->port, on_accept, NULL, on_request, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,  /* first, or MHD logs the rest itself */
         MHD_OPTION_SOCK_ADDR, addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+        MHD_OPTION_ARRAY, embedded ? pool + 1 : pool,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+        MHD_OPTION_CONNECTION_LIMIT, limits.max_connections,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
@@ -368,14 +510,92 @@ bool rd_http_start(const rd_config *cfg, unsigned *bound_port, char *err, size_t
     if (!daemon_) {
         snprintf(err, errsize, "cannot listen on %s:%u (see the libmicrohttpd message above)",
                  cfg->address, cfg->port);
-        pthread_key_delete(worker_key);
-        key_made = false;
-        return false;
+        goto fail;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
-    *bound_port = di ? di->port : cfg->port;
+    atomic_store(&sweeper_stop, false);
+    if (!embedded && pthread_create(&sweeper, NULL, sweep_main, NULL) != 0) {
+        snprintf(err, errsize, "cannot start the connection deadline thread");
+        MHD_stop_daemon(daemon_);
+        daemon_ = NULL;
+        goto fail;
+    }
+    sweeper_running = !embedded;
+    embedded_mode = embedded;
+    if (bound_port) {
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
+        *bound_port = di ? di->port : cfg->port;
+    }
     atomic_store(&started, true);
     return true;
+fail:
+    rd_conntab_free(conns);
+    conns = NULL;
+    pthread_key_delete(worker_key);
+    key_made = false;
+    return false;
+}
+
+bool rd_http_start(const rd_config *cfg, unsigned *bound_port, char *err, size_t errsize)
+{
+    return start(cfg, false, bound_port, err, errsize);
+}
+
+bool rd_http_start_embedded(const rd_config *cfg, char *err, size_t errsize)
+{
+    return start(cfg, true, NULL, err, errsize);
+}
+
+bool rd_http_exchange(const char *request, size_t len, ru_buf *out)
+{
+    int sv[2];
+    if (!daemon_ || socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
+        return false;
+    /* The peer as MHD and the connection table see it: a loopback client. */
+    struct sockaddr_in peer;
+    memset(&peer, 0, sizeof peer);
+    peer.sin_family = AF_INET;
+    peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (MHD_add_connection(daemon_, sv[1], (const struct sockaddr *)&peer, sizeof peer) != MHD_YES) {
+        close(sv[0]);
+        return false;  /* MHD closed sv[1] */
+    }
+    size_t sent = 0;
+    bool shut = false, closed = false;
+    uint64_t deadline = rd_now_ns() + 10ull * 1000000000u;
+    while (!closed && rd_now_ns() < deadline) {
+        bool progress = false;
+        if (sent < len) {
+            ssize_t n = send(sv[0], request + sent, len - sent, MSG_NOSIGNAL);
+            if (n > 0) {
+                sent += (size_t)n;
+                progress = true;
+            } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+                sent = len;  /* MHD closed its end: nothing more goes in */
+            }
+        }
+        if (sent == len && !shut) {
+            /* All sent: the end of the input is the client hanging up. */
+            shutdown(sv[0], SHUT_WR);
+            shut = true;
+        }
+        MHD_run(daemon_);
+        char buf[16384];
+        ssize_t n;
+        while ((n = recv(sv[0], buf, sizeof buf, 0)) > 0) {
+            ru_buf_put(out, buf, (size_t)n);
+            progress = true;
+        }
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+            closed = true;
+        else if (!progress) {
+            struct pollfd pf = {sv[0], POLLIN, 0};
+            poll(&pf, 1, 1);
+        }
+    }
+    close(sv[0]);
+    /* Let MHD notice a connection it has not closed yet (the deadline). */
+    MHD_run(daemon_);
+    return closed && !out->oom;
 }
 
 void rd_http_stop(unsigned grace_seconds)
@@ -383,7 +603,8 @@ void rd_http_stop(unsigned grace_seconds)
     if (!daemon_)
         return;
     atomic_store(&stopping, true);
-    listen_fd = MHD_quiesce_daemon(daemon_);
+    if (!embedded_mode)
+        listen_fd = MHD_quiesce_daemon(daemon_);
     uint64_t deadline = rd_now_ns() + (uint64_t)grace_seconds * 1000000000u;
     long left;
     while ((left = rd_in_flight()) > 0 && rd_now_ns() < deadline) {
@@ -395,6 +616,13 @@ void rd_http_stop(unsigned grace_seconds)
                grace_seconds);
     MHD_stop_daemon(daemon_);
     daemon_ = NULL;
+    if (sweeper_running) {
+        atomic_store(&sweeper_stop, true);
+        pthread_join(sweeper, NULL);
+        sweeper_running = false;
+    }
+    rd_conntab_free(conns);
+    conns = NULL;
     /* Closed only now: MHD's threads may use it until they are joined. */
     if (listen_fd != MHD_INVALID_SOCKET)
         close(listen_fd);

@@ -26,6 +26,9 @@ static atomic_ulong latency_count;
 static atomic_ullong latency_sum_ns;
 static atomic_ulong responses[NSTATUS + 1];  /* last: any other status */
 static atomic_ulong reloads, reload_failures;
+static atomic_ulong conns_open, conns_cut[RD_NCUTS];
+static const char *const cut_names[RD_NCUTS] = {"header_timeout", "request_timeout", "client_limit",
+                                                "reserve"};
 
 rd_kind rd_kind_of(const char *kind)
 {
@@ -64,6 +67,13 @@ void rd_metrics_http(int status)
 void rd_metrics_reload(bool ok)
 {
     atomic_fetch_add_explicit(ok ? &reloads : &reload_failures, 1, memory_order_relaxed);
+}
+
+void rd_metrics_connections(const rd_conn_stats *st)
+{
+    atomic_store_explicit(&conns_open, st->open, memory_order_relaxed);
+    for (int i = 0; i < RD_NCUTS; i++)
+        atomic_store_explicit(&conns_cut[i], st->cut[i], memory_order_relaxed);
 }
 
 static unsigned long get(atomic_ulong *a)
@@ -120,4 +130,12 @@ void rd_metrics_render(ru_buf *o, uint64_t revision, size_t npolicies, const cha
                   "# TYPE rulesd_requests_in_flight gauge\n"
                   "rulesd_requests_in_flight %ld\n",
                   (unsigned long long)revision, npolicies, get(&reloads), get(&reload_failures), in_flight);
+    ru_buf_printf(o, "# HELP rulesd_connections_open Connections held now.\n"
+                     "# TYPE rulesd_connections_open gauge\n"
+                     "rulesd_connections_open %lu\n"
+                     "# HELP rulesd_connections_cut_total Connections closed while waiting on their client, by reason.\n"
+                     "# TYPE rulesd_connections_cut_total counter\n",
+                  get(&conns_open));
+    for (int i = 0; i < RD_NCUTS; i++)
+        ru_buf_printf(o, "rulesd_connections_cut_total{reason=\"%s\"} %lu\n", cut_names[i], get(&conns_cut[i]));
 }

@@ -6,6 +6,7 @@
 #define RD_METRICS_H
 
 #include "buf.h"
+#include "conntab.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,6 +25,9 @@ const char *rd_outcome_name(rd_outcome o);
 void rd_metrics_decision(rd_kind kind, rd_outcome outcome, uint64_t nanoseconds);
 void rd_metrics_http(int status);
 void rd_metrics_reload(bool ok);
+/* The connection table's counts, published by the transport a few times a
+ * second (a snapshot: rendered as they were last published). */
+void rd_metrics_connections(const rd_conn_stats *s);
 /* Appends the whole exposition. set_sha256 is the served set's digest
  * (rulesd_build_info), "" when none is loaded. */
 void rd_metrics_render(ru_buf *out, uint64_t revision, size_t npolicies, const char *set_sha256,

@@ -1,8 +1,10 @@
 #!/bin/sh
 # deps.sh - installs the Debian packages the build and tests need, if any
-# are missing (`make deps`). Says exactly what is missing when it cannot.
+# are missing (`make deps`), and any named as arguments (`make fuzz` adds
+# clang and its libFuzzer runtime: docs/fuzzing.md). Says exactly what is
+# missing when it cannot.
 set -u
-PKGS="gcc make pkg-config flex bison libcjson-dev libyaml-dev libpcre2-dev nettle-dev libcmocka-dev libmicrohttpd-dev curl python3 python3-yaml python3-jsonschema vim scdoc man-db"
+PKGS="gcc make pkg-config flex bison libcjson-dev libyaml-dev libpcre2-dev nettle-dev libcmocka-dev libmicrohttpd-dev curl python3 python3-yaml python3-jsonschema vim scdoc man-db $*"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

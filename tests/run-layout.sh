@@ -42,7 +42,7 @@ allowed() {
     protocols) echo "util" ;;
     rulec|server) echo "util protocols" ;;
     bench) echo "util" ;;
-    fuzz) echo "util tests server" ;;
+    fuzz) echo "util tests protocols server" ;;
     esac
 }
 

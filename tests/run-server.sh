@@ -131,6 +131,21 @@ config_error() {  # config_error PATTERN ARGS...: --check exits 1 and says PATTE
 }
 config_error "bad-param.yaml: policies[1].params.max_price: no policy in '$ROOT/rules/gpu-limits.rules' ('gpu-limits') declares a parameter 'max_price'" --config "$tmp/bad-param.yaml"
 config_error "bad-key.yaml: limits.max_body_byte: unknown key" --config "$tmp/bad-key.yaml"
+# The connection limits: ranges, and the reserve and per-client limit
+# against the total, in either order in the file.
+limit_error() {  # limit_error PATTERN YAML-LINES...
+    pattern=$1; shift
+    { echo "policies: [$ROOT/rules/example.rules]"; echo "limits:"; for l in "$@"; do echo "  $l"; done; } >"$tmp/limits.yaml"
+    config_error "limits.yaml: $pattern" --config "$tmp/limits.yaml"
+}
+limit_error "limits.header_timeout: 0 is out of range (1 to 3600)" "header_timeout: 0"
+limit_error "limits.header_timeout: expected an integer, got a string" "header_timeout: 5s"
+limit_error "limits.max_connections_per_client: 0 is out of range (1 to 100000)" "max_connections_per_client: 0"
+limit_error "limits.reserved_connections: 0 is out of range (1 to 100000)" "reserved_connections: 0"
+limit_error "limits.max_connections: 1 is out of range (2 to 100000)" "max_connections: 1"
+limit_error "limits.reserved_connections: 100 must be below limits.max_connections (100)" "reserved_connections: 100" "max_connections: 100"
+limit_error "limits.reserved_connections: 64 must be below limits.max_connections (10)" "max_connections: 10" "reserved_connections: 64"
+limit_error "limits.max_connections_per_client: 200 is above limits.max_connections (100)" "max_connections_per_client: 200" "max_connections: 100"
 config_error "bad-type.yaml: limits.max_body_bytes: expected an integer, got a string" --config "$tmp/bad-type.yaml"
 config_error "broken.rules:3:" --policy "$tmp/broken.rules"
 config_error "--param nosuch.max_gpus" --policy rules/ --param nosuch.max_gpus=1
@@ -179,6 +194,7 @@ policies:
 limits:
   max_body_bytes: 65536
   connection_timeout: 2
+  header_timeout: 3
 decision_log: $tmp/decisions.jsonl
 watch: false
 EOF2
@@ -281,12 +297,14 @@ expect_status 405 a GET /apply_policies/on_run_apply
 grep -qi '^allow: POST' "$tmp/headers" && pass || fail "405 without Allow: POST"
 expect_status 405 a POST /metrics -d '{}'
 expect_status 405 a DELETE /v1/policies
-# The slow cases run side by side (each takes the 2-second limit or more).
-for mode in idle stall drip garbage; do
-    python3 "$FIX/rawclient.py" $mode "$PORT_a" 2 >"$tmp/raw.$mode" 2>&1 &
+# The slow cases run side by side (each takes the 2-second limit or more;
+# trickle, headers a byte at a time, the 3-second header limit).
+for mode in idle stall drip garbage trickle; do
+    limit=2; [ $mode = trickle ] && limit=3
+    python3 "$FIX/rawclient.py" $mode "$PORT_a" $limit >"$tmp/raw.$mode" 2>&1 &
     eval "raw_$mode=\$!"
 done
-for mode in idle stall drip garbage; do
+for mode in idle stall drip garbage trickle; do
     eval "wait \$raw_$mode" && pass || fail "slow/garbage connection ($mode): $(head -c 300 "$tmp/raw.$mode")"
 done
 expect_status 200 a GET /healthz
@@ -538,5 +556,58 @@ start d --port 0 --policy rules/example.rules
 eval "dpid=\$PID_d"
 check "in-flight request finishes after SIGTERM" python3 "$FIX/rawclient.py" inflight "$PORT_d" "$dpid" "$tmp/run.json"
 stop d
+
+# ---------------------------------------------------------------- slow clients
+# 1,100 sockets sending a request line a byte every 2 s, from 11 loopback
+# addresses (100 each, under the per-client limit, so that the server
+# fills up), must not keep /healthz or a dstack request from being answered
+# at once; no slow socket lives past the 5-second header limit (+1.5 s for
+# the sweep and for the client to notice), and the reserve keeps the
+# server below its 1,024 connections. Then 300 from 127.0.0.1, the ordinary
+# requests' own address: the per-client limit (128) closes their own
+# longest-waiting connections, not the ordinary ones. Default limits; the
+# client and rulesd raise their own open-file limits (the client says so
+# if it cannot, and holds fewer). About 16 s.
+start e --port 0 --policy rules/example.rules
+src=""; i=2
+while [ $i -le 12 ]; do src="$src --source 127.0.0.$i"; i=$((i + 1)); done
+# shellcheck disable=SC2086
+python3 "$FIX/slowclients.py" "$PORT_e" 1100 10 $src --post /apply_policies/on_run_apply "$tmp/run.json" \
+    "$tmp/run.want" --max-life 6.5 --max-open 1000 >"$tmp/slow1.out" 2>&1
+st=$?
+cat "$tmp/slow1.out"
+[ $st -eq 0 ] && pass || fail "slow clients from many addresses: $(head -c 600 "$tmp/slow1.out")"
+python3 "$FIX/slowclients.py" "$PORT_e" 300 5 --post /apply_policies/on_run_apply "$tmp/run.json" \
+    "$tmp/run.want" --max-open 140 >"$tmp/slow2.out" 2>&1
+st=$?
+cat "$tmp/slow2.out"
+[ $st -eq 0 ] && pass || fail "slow clients from the ordinary client's address: $(head -c 600 "$tmp/slow2.out")"
+expect_status 200 e GET /metrics
+check "connection metrics" python3 -c '
+import re, sys
+t = open(sys.argv[1]).read()
+def v(name):
+    m = re.search("^" + re.escape(name) + r" (\S+)$", t, re.M)
+    assert m, name + " missing"
+    return float(m.group(1))
+for reason in ("header_timeout", "client_limit", "reserve"):
+    assert v("rulesd_connections_cut_total{reason=\"%s\"}" % reason) > 0, reason
+assert v("rulesd_connections_cut_total{reason=\"request_timeout\"}") == 0
+assert v("rulesd_connections_open") <= 1100' "$tmp/body"
+stop e
+# An open-file limit too low for max_connections (1024): rulesd lowers its
+# connection limit to fit, says so, and serves.
+(ulimit -n 200 && exec "$RULESD" --port 0 --port-file "$tmp/f.port" --policy rules/example.rules) 2>"$tmp/f.log" &
+PID_f=$!
+PIDS="$PIDS $PID_f"
+i=0
+while [ ! -s "$tmp/f.port" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+PORT_f=$(cat "$tmp/f.port" 2>/dev/null || echo 0)
+expect_status 200 f GET /healthz
+grep -q 'warning: the open-file limit (200) allows 136 connections: limits.max_connections lowered from 1024' "$tmp/f.log" && pass ||
+    fail "no warning about the open-file limit: $(head -c 400 "$tmp/f.log")"
+stop f
+grep -q 'warning: connections closed waiting on their clients in the last 10 s: [0-9]* without a complete request line and headers within 5 s' "$tmp/e.log" && pass ||
+    fail "no summary of the closed connections in the log: $(tail -3 "$tmp/e.log")"
 
 summary

@@ -4,6 +4,9 @@ tests/run-server.sh:
   idle PORT LIMIT          connect, send nothing: closed within LIMIT+3 s?
   stall PORT LIMIT         half a body, then silence: closed in time?
   drip PORT LIMIT          a body one byte every 0.4 s: cut after LIMIT?
+  trickle PORT LIMIT       request line and headers one byte every 0.4 s,
+                           never finished: cut after LIMIT (not reset by
+                           each byte, as an inactivity timeout would be)?
   garbage PORT [_]         a request line that is not HTTP: refused, no crash
   inflight PORT PID BODY   half a request, SIGTERM the server, the rest:
                            the request must still be answered with 200
@@ -59,6 +62,23 @@ def main():
             print(f"drip: cut after {took:.1f} s")
             sys.exit(0 if took <= limit + 3 else 1)
         print("drip: never cut")
+        sys.exit(1)
+    if mode == "trickle":
+        limit = float(sys.argv[3])
+        s = connect(port)
+        head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 1000
+        t0 = time.monotonic()
+        try:
+            for i in range(len(head)):
+                if time.monotonic() - t0 > limit + 6:
+                    break
+                s.sendall(head[i:i + 1])
+                time.sleep(0.4)
+        except OSError:
+            took = time.monotonic() - t0
+            print(f"trickle: cut after {took:.1f} s")
+            sys.exit(0 if limit - 1 <= took <= limit + 2 else 1)
+        print(f"trickle: never cut in {time.monotonic() - t0:.1f} s")
         sys.exit(1)
     if mode == "garbage":
         s = connect(port)
