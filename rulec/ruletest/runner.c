@@ -44,7 +44,6 @@ static int usage(FILE *out)
             "  --json             print the results as one JSON document instead\n"
             "  --junit FILE       also write JUnit XML to FILE\n"
             "\n"
-            "\n"
             "example:\n"
             "  rulec test rules/ --coverage --min-coverage 90\n"
             "exit status: 0 all passed, 1 a case failed or coverage is too low,\n"
