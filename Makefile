@@ -1,7 +1,7 @@
 # Makefile - builds librulevm (static and shared), rulec, rulesd and the tests.
 #
 #   make            build the libraries, rulec and rulesd into $(BUILD)/
-#                   (needs libcjson, libyaml, libpcre2, libmicrohttpd)
+#                   (needs libyaml, libpcre2, libmicrohttpd)
 #   make test       every suite in tests/ (run-all.sh): unit (cmocka, needed
 #                   only here), golden, cli, badinput, ruletests, server,
 #                   build, version, install; ends with "N passed, M failed"
@@ -13,6 +13,7 @@
 #   make demo       install what is missing, build, run the main job
 #   make fuzz       libFuzzer targets for FUZZ_SECONDS each (clang)
 #   make bench      benchmarks against jq, Python, pydantic, FastAPI
+#   make bench-json the JSON parsers side by side (needs libsimdjson-dev)
 #   make install    see below; make uninstall removes exactly those files
 #   make clean      removes build/, build-san/ and build-fuzz/, or only
 #                   $(BUILD) when BUILD is given (make clean BUILD=/tmp/x)
@@ -72,7 +73,7 @@ endif
 SOVERSION := $(call version_part,MAJOR)
 LIBNAME   := librulevm
 
-PKGS := libcjson yaml-0.1 libpcre2-8
+PKGS := yaml-0.1 libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
@@ -132,7 +133,7 @@ endif
 # needed only by the unit tests (`make test`, `make unit`).
 ifeq ($(filter deps clean uninstall demo,$(MAKECMDGOALS)),)
 ifneq ($(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes),yes)
-$(error missing build dependencies (libcjson, libyaml, libpcre2): run 'make deps')
+$(error missing build dependencies (libyaml, libpcre2): run 'make deps')
 endif
 endif
 ifneq ($(filter test unit,$(MAKECMDGOALS)),)
@@ -175,7 +176,7 @@ ifneq ($(SERVER_SRC),)
 TARGETS += $(RULESD) $(LOADCLIENT)
 endif
 
-.PHONY: all test unit golden ruletest fuzz deps clean install demo bench bench-smoke bench-rulesd
+.PHONY: all test unit golden ruletest fuzz deps clean install demo bench bench-smoke bench-rulesd bench-json
 all: $(TARGETS)
 
 # ---- generated front end ----
@@ -293,6 +294,25 @@ $(BENCH_VM): bench/bench_vm.c $(COMPILER_OBJ) $(STATIC_LIB) $(PUBLIC_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS_ALL) $(INC_bench) -o $@ $< $(COMPILER_OBJ) $(STATIC_LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+
+# The JSON parsers side by side (bench/json_floor.cpp; the figures behind
+# docs/json.md): built when a C++ compiler and simdjson (libsimdjson-dev)
+# are there; cJSON (libcjson-dev), when installed, is measured too.
+CXX ?= c++
+SIMDJSON_LIBS := $(shell pkg-config --libs simdjson 2>/dev/null)
+CJSON_LIBS    := $(shell pkg-config --libs libcjson 2>/dev/null)
+JSON_FLOOR    := $(BUILD)/bench/json_floor
+
+$(JSON_FLOOR): bench/json_floor.cpp $(STATIC_LIB) $(PUBLIC_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CXX     $<"
+	$(Q)$(CXX) -std=c++17 $(OPT) -Wall -Wextra $(if $(WERROR:0=),-Werror) $(if $(CJSON_LIBS),-DHAVE_CJSON) \
+	    -I$(PUBLIC_INC) -o $@ $< $(STATIC_LIB) $(LDFLAGS_ALL) $(SIMDJSON_LIBS) $(CJSON_LIBS) $(PKG_LIBS) -lm
+
+bench-json:
+	@if [ -z "$(SIMDJSON_LIBS)" ]; then echo "bench-json: needs simdjson (apt-get install libsimdjson-dev)" >&2; exit 1; fi
+	@$(MAKE) --no-print-directory $(JSON_FLOOR)
+	@$(JSON_FLOOR) --iters 300 --reps 5 tests/data/dstack/requests/*.json
 
 # rulesd is benchmarked when it builds; otherwise the server part is skipped.
 bench-rulesd:

@@ -9,12 +9,12 @@ OUT=build-fuzz
 make --no-print-directory build/grammar/parser.c build/grammar/lexer.c build/rulec >/dev/null
 mkdir -p "$OUT"
 CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-        -Iutil -Ivm -Igrammar -Icompiler -Ibuild/grammar -Itests/unit $(pkg-config --cflags libcjson yaml-0.1 libpcre2-8)"
+        -Iutil -Ivm -Igrammar -Icompiler -Ibuild/grammar -Itests/unit $(pkg-config --cflags yaml-0.1 libpcre2-8)"
 SRCS="$(ls vm/*.c util/*.c grammar/*.c compiler/*.c compiler/*.S) build/grammar/parser.c build/grammar/lexer.c"
 for t in spec bundle rules; do
     # shellcheck disable=SC2086
     clang $CFLAGS -Wno-unused-function -o "$OUT/fuzz_$t" "fuzz/fuzz_$t.c" $SRCS \
-        $(pkg-config --libs libcjson yaml-0.1 libpcre2-8) -lm
+        $(pkg-config --libs yaml-0.1 libpcre2-8) -lm
 done
 
 rm -rf "$OUT/seed-spec" "$OUT/seed-bundle" "$OUT/seed-rules"

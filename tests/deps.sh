@@ -2,7 +2,7 @@
 # deps.sh - installs the Debian packages the build and tests need, if any
 # are missing (`make deps`). Says exactly what is missing when it cannot.
 set -u
-PKGS="gcc make pkg-config flex bison libcjson-dev libyaml-dev libpcre2-dev libcmocka-dev libmicrohttpd-dev curl python3"
+PKGS="gcc make pkg-config flex bison libyaml-dev libpcre2-dev libcmocka-dev libmicrohttpd-dev curl python3"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

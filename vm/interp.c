@@ -669,10 +669,7 @@ static const rv_node *concat(ev *e, const rv_node *a, const rv_node *b)
         rv_node *n = ru_arena_alloc(&e->vm->arena, sizeof *n);
         if (!n)
             return NULL;
-        n->type = RV_STRING;
-        n->len = a->len + b->len;
-        n->cap = 0;
-        n->u.s = s;
+        *n = (rv_node){ .type = RV_STRING, .len = a->len + b->len, .u.s = s };
         return n;
     }
     rv_node *n = rv_new_array(&e->vm->arena, a->len + b->len);

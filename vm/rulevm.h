@@ -16,12 +16,10 @@
  * arrays are reused by the next rv_vm_eval, and printed text (rv_vm_print,
  * rv_program_disasm: NUL-terminated, in one buffer per VM) by the next
  * print on that VM. The library's own memory comes from the allocator in
- * rv_config (malloc/free by default).
- * The parsers of the dependencies allocate on their own: cJSON builds its
- * temporary parse tree and libyaml its parser state with malloc/free while
- * a text is read (cJSON's allocator hooks are process-wide, so a library
- * must not take them over), and PCRE2's JIT takes its executable pages from
- * the system.
+ * rv_config (malloc/free by default); reading and printing JSON take all
+ * of theirs from it. The exceptions are the dependencies: libyaml builds
+ * its parser state with malloc/free while a YAML text is read, and PCRE2's
+ * JIT takes its executable pages from the system.
  */
 #ifndef RULEVM_H
 #define RULEVM_H

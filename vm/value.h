@@ -4,6 +4,10 @@
  * members in input order (YAML and JSON output must not reorder keys); ints
  * and floats stay distinct so that `2.0` prints back as `2.0` and `86400` as
  * `86400`. Nodes are plain structs: the public rv_doc is this same struct.
+ *
+ * A value read from JSON keeps its text (src): a scalar is immutable, so
+ * its text stays true for as long as it exists; a container's, until the
+ * container or one below it changes (RV_NODE_EDITED marks a changed one).
  */
 #ifndef RV_VALUE_H
 #define RV_VALUE_H
@@ -22,13 +26,23 @@ typedef struct rv_doc rv_node;
 typedef struct rv_member {
     const char *key;   /* NUL-terminated; klen bytes (keys may hold NUL in JSON) */
     uint32_t klen;
+    /* 0, or: the key was written with escapes in the JSON it was read from,
+     * and that text (kesc bytes, quotes included) follows the key's NUL, so
+     * it prints as written. Whoever copies a key copies those bytes too. */
+    uint32_t kesc;
     rv_node *value;
 } rv_member;
 
+/* rv_doc.flags */
+#define RV_NODE_SRC 1     /* src holds the value's text as read */
+#define RV_NODE_EDITED 2  /* a container changed after it was read: its src is stale */
+
 struct rv_doc {
     uint8_t type;      /* rv_doc_type */
+    uint8_t flags;     /* RV_NODE_* */
     uint32_t len;      /* string bytes, array items, object members */
     uint32_t cap;      /* array/object slots allocated */
+    uint32_t srclen;   /* bytes at src */
     union {
         int b;
         int64_t i;
@@ -37,6 +51,7 @@ struct rv_doc {
         rv_node **items;
         rv_member *members;
     } u;
+    const char *src;   /* the JSON text the value was read from (RV_NODE_SRC) */
 };
 
 /* Shared immutable nodes. */
@@ -51,7 +66,8 @@ rv_node *rv_new_float(ru_arena *a, double f);
 rv_node *rv_new_string(ru_arena *a, const char *s, size_t n);     /* copies */
 rv_node *rv_new_array(ru_arena *a, uint32_t cap);
 rv_node *rv_new_object(ru_arena *a, uint32_t cap);
-/* Append in place, growing by copying into the arena. false on OOM. */
+/* Append in place, growing by copying into the arena (and marking the
+ * container RV_NODE_EDITED). false on OOM. */
 bool rv_array_push(ru_arena *a, rv_node *arr, rv_node *v);
 bool rv_object_push(ru_arena *a, rv_node *obj, const char *key, size_t klen, rv_node *v);
 
@@ -65,7 +81,9 @@ long rv_object_duplicate(ru_arena *a, const rv_node *obj);
  * Keys passed to rv_object_push are not copied: they must live as long as
  * the object (in the same arena, as a rule). */
 rv_member *rv_object_find(const rv_node *obj, const char *key, size_t klen);
-/* Deep copy into an arena. */
+/* Deep copy into an arena. Scalars keep their text (src points into the
+ * original's memory, which must outlive the copy, as keys do); containers
+ * are new and print from their parts. */
 rv_node *rv_copy(ru_arena *a, const rv_node *n);
 
 /* ---- Semantics shared by the VM and the compiler's constant folding ---- */
