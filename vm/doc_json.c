@@ -10,12 +10,18 @@
  * rv_error, as every parser of the library reports them). The one leniency
  * is a leading UTF-8 byte order mark, which is skipped (RFC 8259, 8.1).
  *
- * The text is copied into the arena twice. The first copy stays as it
- * came in: every value keeps a span of it (src). In the second copy each
- * string without escapes gets a NUL written over its closing quote and
- * becomes the node's text, so most strings cost no copy at all; strings
- * with escapes are decoded into the arena. Keys with escapes keep their
- * text as written right after the decoded key (rv_member.kesc).
+ * Fidelity. The text is copied into the arena twice. The first copy stays
+ * as it came in: every value keeps a span of it (src), so a number or a
+ * string no policy replaced prints exactly as written (`1e400`, `1.0`,
+ * `"\u00e9"`), and an object or array no policy changed can be copied out
+ * whole (RV_VERBATIM). In the second copy each string without escapes gets
+ * a NUL written over its closing quote and becomes the node's text, so most
+ * strings cost no copy at all; strings with escapes are decoded into the
+ * arena. Keys with escapes keep their text as written right after the
+ * decoded key (rv_member.kesc).
+ *
+ * Printing takes src when a value has one and lays the rest out as before:
+ * compact, or indented like Python's json.dumps(indent=2).
  */
 #include "value.h"
 
@@ -766,7 +772,7 @@ static rv_node *close_container(reader *r)
     frame *f = &r->fr[r->nfr - 1];
     rv_node *n = f->node;
     size_t cnt = r->npend - f->base;
-    const pending *p = r->pend + f->base;
+    const pending *p = cnt ? r->pend + f->base : NULL;
     if (cnt > UINT32_MAX) {
         fail_st(r, RV_ELIMIT, f->at, "more than 4294967295 values in one container");
         return NULL;
@@ -963,18 +969,85 @@ rv_node *rv_json_parse(ru_arena *a, const char *text, size_t len, uint32_t max_n
 
 /* ---- printing ---- */
 
-static void put_key(ru_buf *b, const rv_member *m)
+/* Whether a container can be copied out as it was read: it has its text,
+ * and neither it nor any container below it was changed since (a changed
+ * container is marked RV_NODE_EDITED; the values of an unchanged one are
+ * the ones read, so its scalars are as written too). */
+static bool untouched(const rv_node *n)
 {
-    rv_node k = { .type = RV_STRING, .len = m->klen, .u.s = m->key };
-    rv_json_compact(b, &k);
+    if ((n->flags & (RV_NODE_SRC | RV_NODE_EDITED)) != RV_NODE_SRC)
+        return false;
+    if (n->type == RV_ARRAY) {
+        for (uint32_t i = 0; i < n->len; i++) {
+            const rv_node *v = n->u.items[i];
+            if ((v->type == RV_ARRAY || v->type == RV_OBJECT) && !untouched(v))
+                return false;
+        }
+    } else {
+        for (uint32_t i = 0; i < n->len; i++) {
+            const rv_node *v = n->u.members[i].value;
+            if ((v->type == RV_ARRAY || v->type == RV_OBJECT) && !untouched(v))
+                return false;
+        }
+    }
+    return true;
 }
 
-/* Laid out like Python's json.dumps(indent=2): one item per line, ", " never
- * trails a line, empty containers stay [] and {}. */
-static void json_pretty(ru_buf *b, const rv_node *n, unsigned depth)
+static void put_scalar(ru_buf *b, const rv_node *n)
 {
-    if ((n->type != RV_ARRAY && n->type != RV_OBJECT) || n->len == 0) {
-        rv_json_compact(b, n);
+    if (n->flags & RV_NODE_SRC) {
+        ru_buf_put(b, n->src, n->srclen);
+        return;
+    }
+    switch (n->type) {
+    case RV_NULL:
+        ru_buf_put(b, "null", 4);
+        break;
+    case RV_BOOL:
+        if (n->u.b)
+            ru_buf_put(b, "true", 4);
+        else
+            ru_buf_put(b, "false", 5);
+        break;
+    case RV_STRING:
+        ru_buf_json_string(b, n->u.s, n->len);
+        break;
+    default:
+        rv_format_number(b, n);
+    }
+}
+
+static void put_key(ru_buf *b, const rv_member *m)
+{
+    if (m->kesc)
+        ru_buf_put(b, m->key + m->klen + 1, m->kesc);  /* as written (rv_member) */
+    else
+        ru_buf_json_string(b, m->key, m->klen);
+}
+
+static void put_indent(ru_buf *b, unsigned depth)
+{
+    static const char spaces[] = "                                                                ";
+    size_t n = (size_t)depth * 2;
+    while (n > sizeof spaces - 1) {
+        ru_buf_put(b, spaces, sizeof spaces - 1);
+        n -= sizeof spaces - 1;
+    }
+    ru_buf_put(b, spaces, n);
+}
+
+/* pretty: laid out like Python's json.dumps(indent=2): one item per line,
+ * ", " never trails a line, empty containers stay [] and {}; otherwise no
+ * blanks at all. verbatim: an untouched container is copied as read. The
+ * recursion is bounded by the nesting limit the document was read with. */
+static void write_value(ru_buf *b, const rv_node *n, bool pretty, bool verbatim, unsigned depth)
+{
+    if (n->type != RV_ARRAY && n->type != RV_OBJECT) {
+        put_scalar(b, n);
+        return;
+    }
+    if (verbatim && untouched(n)) {
+        ru_buf_put(b, n->src, n->srclen);
         return;
     }
     bool obj = n->type == RV_OBJECT;
@@ -982,28 +1055,36 @@ static void json_pretty(ru_buf *b, const rv_node *n, unsigned depth)
     for (uint32_t i = 0; i < n->len && !b->oom; i++) {
         if (i)
             ru_buf_putc(b, ',');
-        ru_buf_putc(b, '\n');
-        for (unsigned k = 0; k <= depth; k++)
-            ru_buf_put(b, "  ", 2);
+        if (pretty) {
+            ru_buf_putc(b, '\n');
+            put_indent(b, depth + 1);
+        }
+        const rv_node *v;
         if (obj) {
             put_key(b, &n->u.members[i]);
-            ru_buf_put(b, ": ", 2);
-            json_pretty(b, n->u.members[i].value, depth + 1);
+            if (pretty)
+                ru_buf_put(b, ": ", 2);
+            else
+                ru_buf_putc(b, ':');
+            v = n->u.members[i].value;
         } else {
-            json_pretty(b, n->u.items[i], depth + 1);
+            v = n->u.items[i];
         }
+        /* Each child is checked on its own: an untouched container below a
+         * changed one is still copied whole. (A check walks the subtree
+         * down to its first change, so the work beyond printing grows with
+         * the depth of the changes, which policies' paths bound.) */
+        write_value(b, v, pretty, verbatim, depth + 1);
     }
-    ru_buf_putc(b, '\n');
-    for (unsigned k = 0; k < depth; k++)
-        ru_buf_put(b, "  ", 2);
+    if (pretty && n->len) {
+        ru_buf_putc(b, '\n');
+        put_indent(b, depth);
+    }
     ru_buf_putc(b, obj ? '}' : ']');
 }
 
-bool rv_json_write(ru_buf *b, const rv_node *n, bool pretty)
+bool rv_json_write(ru_buf *b, const rv_node *n, bool pretty, bool verbatim)
 {
-    if (pretty)
-        json_pretty(b, n, 0);
-    else
-        rv_json_compact(b, n);
+    write_value(b, n, pretty, verbatim, 0);
     return !b->oom;
 }

@@ -172,8 +172,18 @@ rv_status rv_vm_parse(rv_vm *vm, const char *text, size_t len, rv_format fmt,
                       rv_doc **out, rv_error *err);
 
 /* Prints a document. flags: RV_PRETTY indents (2 spaces in JSON). YAML
- * output keeps key order. The text is printed text (see OWNERSHIP). */
+ * output keeps key order. The text is printed text (see OWNERSHIP).
+ * In JSON, a number or string read from JSON that no policy replaced prints
+ * exactly as it was written (1e400, 1.0, -0.0, "\u00e9" unchanged); values
+ * the VM computed or a host built print canonically (ints as digits, floats
+ * in their shortest round-trip form, strings escaped only where JSON
+ * must). RV_VERBATIM also copies out every object and array read from JSON
+ * that nothing changed (neither it nor anything below it) as it was read,
+ * whitespace included, so a spec a policy set rejected prints byte for byte
+ * as it was received; without it, containers are laid out by the printer.
+ * (YAML output is printed from the values.) */
 #define RV_PRETTY 1
+#define RV_VERBATIM 2
 rv_status rv_vm_print(rv_vm *vm, const rv_doc *doc, rv_format fmt, int flags,
                       const char **out, size_t *len, rv_error *err);
 

@@ -6,8 +6,12 @@
  * `86400`. Nodes are plain structs: the public rv_doc is this same struct.
  *
  * A value read from JSON keeps its text (src): a scalar is immutable, so
- * its text stays true for as long as it exists; a container's, until the
- * container or one below it changes (RV_NODE_EDITED marks a changed one).
+ * its text stays true for as long as it exists and printing uses it (`1e400`
+ * and `"\u00e9"` come out as they came in); a container's text stays true
+ * until the container or one below it is changed, which marks it
+ * RV_NODE_EDITED (every edit of the VM passes its undo log, which marks it;
+ * pushes and puts do too). Values the VM computes have no text and print
+ * canonically.
  */
 #ifndef RV_VALUE_H
 #define RV_VALUE_H
@@ -125,9 +129,11 @@ rv_node *rv_yaml_parse(ru_arena *a, const char *text, size_t len, uint32_t max_n
 
 /* Print; false (with err) on failure. JSON pretty output indents 2 spaces,
  * "key": value, like Python's json.dumps(indent=2); compact output has no
- * spaces. YAML output is block style, keys in order; strings that would read
- * back as another type are quoted. */
-bool rv_json_write(ru_buf *b, const rv_node *n, bool pretty);
+ * spaces. Scalars read from JSON print as they were written (src); with
+ * verbatim, so do untouched objects and arrays, whitespace included. YAML
+ * output is block style, keys in order; strings that would read back as
+ * another type are quoted. */
+bool rv_json_write(ru_buf *b, const rv_node *n, bool pretty, bool verbatim);
 bool rv_yaml_write(ru_buf *b, const rv_node *n, rv_error *err);
 
 /* Fill an rv_error. */

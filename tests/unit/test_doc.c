@@ -182,7 +182,7 @@ static rv_node *must_yaml(fixture *f, const char *s)
 static const char *compact(fixture *f, const rv_node *n)
 {
     f->b.len = 0;
-    assert_true(rv_json_write(&f->b, n, false));
+    assert_true(rv_json_write(&f->b, n, false, false));
     ru_buf_terminate(&f->b);
     return f->b.data;
 }
@@ -385,8 +385,19 @@ static void test_json_numbers(void **state)
         assert_int_equal(n->u.items[i]->type, types[i]);
     assert_true(n->u.items[5]->u.i == 9007199254740993LL);
     assert_true(n->u.items[7]->u.i == INT64_MIN);
-    assert_string_equal(compact(f, n), "[2,2.0,0,86400,1000.0,9007199254740993,1e+20,"
-                                       "-9223372036854775808,0.01,10.5]");
+    /* As read, every number prints as it was written... */
+    assert_string_equal(compact(f, n), "[2,2.0,-0,86400,1e3,9007199254740993,99999999999999999999,"
+                                       "-9223372036854775808,1E-2,10.50]");
+    /* ...and the same values made anew (as the VM computes them) print in
+     * the canonical form. */
+    rv_node *made = rv_new_array(&f->a, 0);
+    for (uint32_t i = 0; i < n->len; i++) {
+        const rv_node *v = n->u.items[i];
+        assert_true(rv_array_push(&f->a, made, v->type == RV_INT ? rv_new_int(&f->a, v->u.i)
+                                                                : rv_new_float(&f->a, v->u.f)));
+    }
+    assert_string_equal(compact(f, made), "[2,2.0,0,86400,1000.0,9007199254740993,1e+20,"
+                                          "-9223372036854775808,0.01,10.5]");
 }
 
 static void test_json_strings(void **state)
@@ -398,8 +409,18 @@ static void test_json_strings(void **state)
     assert_memory_equal(n->u.members[0].key, "k\0ey", 4);
     assert_int_equal(n->u.members[0].value->len, 13);
     assert_string_equal(n->u.members[1].value->u.s, "\xc3\xa9\xf0\x9f\x98\x80\xe2\x82\xac");
-    assert_string_equal(compact(f, n), "{\"k\\u0000ey\":\"a\\\"b\\\\c/d\\n\\t\\r\\b\\f\\u0001\","
-                                       "\"\xc3\xa9\":\"\xc3\xa9\xf0\x9f\x98\x80\xe2\x82\xac\"}");
+    /* as written, escapes kept, in keys too */
+    assert_string_equal(compact(f, n), "{\"k\\u0000ey\":\"a\\\"b\\\\c\\/d\\n\\t\\r\\b\\f\\u0001\","
+                                       "\"\xc3\xa9\":\"\\u00e9\\ud83d\\ude00\xe2\x82\xac\"}");
+    /* made anew: escaped only where JSON must */
+    rv_node *made = rv_new_object(&f->a, 0);
+    for (uint32_t i = 0; i < n->len; i++) {
+        const rv_member *m = &n->u.members[i];
+        assert_true(rv_object_push(&f->a, made, m->key, m->klen,
+                                   rv_new_string(&f->a, m->value->u.s, m->value->len)));
+    }
+    assert_string_equal(compact(f, made), "{\"k\\u0000ey\":\"a\\\"b\\\\c/d\\n\\t\\r\\b\\f\\u0001\","
+                                          "\"\xc3\xa9\":\"\xc3\xa9\xf0\x9f\x98\x80\xe2\x82\xac\"}");
     /* message text: strings bare, the rest compact JSON */
     f->b.len = 0;
     rv_message_text(&f->b, n->u.members[1].value);
@@ -441,7 +462,7 @@ static void test_json_pretty_layout(void **state)
     fixture *f = *state;
     rv_node *n = must_json(f, "{\"a\":1,\"b\":[true,null,{}],\"c\":{\"d\":[]},\"e\":2.0,\"z\":\"last\"}");
     f->b.len = 0;
-    assert_true(rv_json_write(&f->b, n, true));
+    assert_true(rv_json_write(&f->b, n, true, false));
     ru_buf_terminate(&f->b);
     /* Python: json.dumps(obj, indent=2) */
     assert_string_equal(f->b.data, "{\n"
@@ -483,7 +504,7 @@ static void test_request_files(void **state)
         /* compact and pretty output parse back to the same tree */
         for (int pretty = 0; pretty < 2; pretty++) {
             f->b.len = 0;
-            assert_true(rv_json_write(&f->b, n, pretty));
+            assert_true(rv_json_write(&f->b, n, pretty, false));
             rv_node *back = rv_json_parse(&f->a, f->b.data, f->b.len, 512, &f->err);
             if (!back)
                 fail_msg("%s re-parse: %s", *p, f->err.message);
@@ -536,7 +557,7 @@ static void test_yaml_files(void **state)
         assert_non_null(y);
         assert_true(same_shape(n, y));
         f->b.len = 0;
-        assert_true(rv_json_write(&f->b, n, true));
+        assert_true(rv_json_write(&f->b, n, true, false));
         rv_node *j = rv_json_parse(&f->a, f->b.data, f->b.len, 512, &f->err);
         assert_non_null(j);
         assert_true(same_shape(n, j));
@@ -927,6 +948,87 @@ static void test_json_strict_accepts(void **state)
     }
 }
 
+
+/* ---- fidelity: what nothing changed prints as it came in ---- */
+
+static const char *vm_print(rv_vm *vm, const rv_doc *d, int flags)
+{
+    const char *out;
+    size_t len;
+    rv_error err;
+    assert_int_equal(rv_vm_print(vm, d, RV_JSON, flags, &out, &len, &err), RV_OK);
+    assert_int_equal(strlen(out), len);
+    return out;
+}
+
+static void test_json_verbatim(void **state)
+{
+    (void)state;
+    rv_vm *vm;
+    assert_int_equal(rv_vm_new(NULL, &vm), RV_OK);
+    static const char text[] = "{\n  \"a\" : [1, 2.50 ,\"x\\u0041\", 1e400, -0.0],\n\t\"b\":{ \"c\" : null },"
+                               " \"\\u006b\": true, \"big\": 123456789012345678901234567890 }";
+    rv_doc *d;
+    rv_error err;
+    assert_int_equal(rv_vm_parse(vm, text, strlen(text), RV_JSON, &d, &err), RV_OK);
+    /* untouched: byte for byte, compact or pretty */
+    assert_string_equal(vm_print(vm, d, RV_VERBATIM), text);
+    assert_string_equal(vm_print(vm, d, RV_VERBATIM | RV_PRETTY), text);
+    /* laid out by the printer, every scalar and key still as written */
+    assert_string_equal(vm_print(vm, d, 0), "{\"a\":[1,2.50,\"x\\u0041\",1e400,-0.0],\"b\":{\"c\":null},"
+                                            "\"\\u006b\":true,\"big\":123456789012345678901234567890}");
+    assert_string_equal(vm_print(vm, d, RV_PRETTY),
+                        "{\n  \"a\": [\n    1,\n    2.50,\n    \"x\\u0041\",\n    1e400,\n    -0.0\n  ],\n"
+                        "  \"b\": {\n    \"c\": null\n  },\n  \"\\u006b\": true,\n"
+                        "  \"big\": 123456789012345678901234567890\n}");
+    /* the values are the numbers and text they say */
+    assert_true(isinf(rv_doc_number(rv_doc_item(rv_doc_get(d, "a"), 3))));
+    assert_string_equal(rv_doc_string(rv_doc_item(rv_doc_get(d, "a"), 2)), "xA");
+    assert_non_null(rv_doc_get(d, "k"));
+
+    /* A change below: the containers on its way are laid out, everything
+     * else is still copied as read. */
+    rv_doc *b = rv_doc_get(d, "b");
+    assert_int_equal(rv_vm_object_put(vm, b, "c", rv_vm_new_float(vm, 1.0)), RV_OK);
+    assert_string_equal(vm_print(vm, d, RV_VERBATIM), "{\"a\":[1, 2.50 ,\"x\\u0041\", 1e400, -0.0],"
+                                                      "\"b\":{\"c\":1.0},\"\\u006b\":true,"
+                                                      "\"big\":123456789012345678901234567890}");
+    /* ...a new member, an item pushed: the same */
+    assert_int_equal(rv_vm_object_put(vm, d, "n", rv_vm_new_int(vm, 7)), RV_OK);
+    assert_int_equal(rv_vm_array_push(vm, rv_doc_get(d, "a"), rv_vm_new_null(vm)), RV_OK);
+    assert_string_equal(vm_print(vm, d, RV_VERBATIM), "{\"a\":[1,2.50,\"x\\u0041\",1e400,-0.0,null],"
+                                                      "\"b\":{\"c\":1.0},\"\\u006b\":true,"
+                                                      "\"big\":123456789012345678901234567890,\"n\":7}");
+
+    /* A deep change leaves its untouched ancestors' text unused. */
+    static const char deep[] = "{\"x\": {\"y\": {\"z\": 1}, \"s\": [ 2 ]}, \"w\": [ 1 ]}";
+    assert_int_equal(rv_vm_parse(vm, deep, strlen(deep), RV_JSON, &d, &err), RV_OK);
+    rv_doc *y = rv_doc_get(rv_doc_get(d, "x"), "y");
+    assert_int_equal(rv_vm_object_put(vm, y, "z", rv_vm_new_string(vm, "two")), RV_OK);
+    assert_string_equal(vm_print(vm, d, RV_VERBATIM), "{\"x\":{\"y\":{\"z\":\"two\"},\"s\":[ 2 ]},\"w\":[ 1 ]}");
+    rv_vm_free(vm);
+}
+
+/* Copies keep the text of scalars and of escaped keys; a copied container
+ * is laid out by the printer. */
+static void test_json_copy_text(void **state)
+{
+    fixture *f = *state;
+    rv_node *n = must_json(f, "{\"\\u0041\": [ 1.50, \"\\/\" ], \"b\": 1E2}");
+    rv_node *c = rv_copy(&f->a, n);
+    assert_string_equal(compact(f, c), "{\"\\u0041\":[1.50,\"\\/\"],\"b\":1E2}");
+    assert_string_equal(c->u.members[0].key, "A");
+    f->b.len = 0;
+    assert_true(rv_json_write(&f->b, c, false, true));
+    ru_buf_terminate(&f->b);
+    assert_string_equal(f->b.data, "{\"\\u0041\":[1.50,\"\\/\"],\"b\":1E2}");
+    /* YAML output is printed from the values: no JSON text in it */
+    f->b.len = 0;
+    assert_true(rv_yaml_write(&f->b, n, &f->err));
+    ru_buf_terminate(&f->b);
+    assert_string_equal(f->b.data, "A:\n- 1.5\n- /\nb: 100.0\n");
+}
+
 /* ---- bad input ---- */
 
 static char *deep(size_t n, char open)
@@ -1099,7 +1201,7 @@ static void test_buf_oom(void **state)
     rv_node *n = must_json(f, "{\"a\": [1, 2, 3, \"a long string value here\"]}");
     budget = 16;
     ru_buf_init(&b, tight_alloc, NULL);
-    assert_false(rv_json_write(&b, n, true));
+    assert_false(rv_json_write(&b, n, true, false));
     ru_buf_free(&b);
     ru_buf_init(&b, tight_alloc, NULL);
     f->err.status = RV_OK;
@@ -1146,6 +1248,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_json_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_strict_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_strict_accepts, setup, teardown),
+        cmocka_unit_test(test_json_verbatim),
+        cmocka_unit_test_setup_teardown(test_json_copy_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_yaml_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_buf_oom, setup, teardown),
     };
