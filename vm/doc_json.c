@@ -949,6 +949,16 @@ rv_node *rv_json_parse(ru_arena *a, const char *text, size_t len, uint32_t max_n
 
     if (len >= 3 && memcmp(r.w, "\xEF\xBB\xBF", 3) == 0)
         r.i = 3;  /* a byte order mark: RFC 8259 lets a parser ignore it */
+    /* A UTF-16 or UTF-32 text starts with their byte order mark, or has
+     * NUL bytes where UTF-8 would have the first two ASCII characters: say
+     * so, rather than name the first odd byte. */
+    const unsigned char *u = (const unsigned char *)r.w;
+    if ((len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) ||
+        (len >= 4 && ((u[0] && !u[1] && !u[3]) || (!u[0] && !u[2])))) {
+        fail(&r, 0, "the text looks like UTF-16 or UTF-32 (a byte order mark or NUL bytes at its "
+                    "start): JSON must be UTF-8");
+        return NULL;
+    }
     skip_ws(&r);
     if (r.i == len) {
         fail(&r, len, "empty input");

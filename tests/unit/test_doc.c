@@ -853,6 +853,12 @@ static void test_json_strict_refusals(void **state)
         {"]", 0, 1, 1, "unexpected character ']'"},
         {"\xef\xbb\xbf", 0, 1, 2, "empty input"},
         {"\xef\xbb", 0, 1, 1, "unexpected byte 0xEF"},
+        /* UTF-16 and UTF-32 are named as such */
+        {"\xff\xfe{\0}\0", 6, 1, 1, "the text looks like UTF-16 or UTF-32 (a byte order mark or NUL bytes at "
+                                   "its start): JSON must be UTF-8"},
+        {"\0{\0\"\0a", 6, 1, 1, "the text looks like UTF-16 or UTF-32 (a byte order mark or NUL bytes at "
+                                  "its start): JSON must be UTF-8"},
+        {"1\0", 2, 1, 2, "unexpected NUL byte (0x00) after the document"},
         /* positions: lines, and columns in characters */
         {"{\n  \"a\": [\n    1,\n    \xc3\xa9\n  ]\n}", 0, 4, 5, "unexpected byte 0xC3: expected a value"},
         {"{\"\xc3\xa9\xc3\xa9\": \"\\q\"}", 0, 1, 9,
