@@ -176,7 +176,8 @@ ifneq ($(SERVER_SRC),)
 TARGETS += $(RULESD) $(LOADCLIENT)
 endif
 
-.PHONY: all test unit golden ruletest fuzz deps clean install demo bench bench-smoke bench-rulesd bench-json
+.PHONY: all test unit golden ruletest fuzz deps clean install demo bench bench-smoke bench-rulesd bench-json \
+        bench-deps bench-build
 all: $(TARGETS)
 
 # ---- generated front end ----
@@ -288,42 +289,56 @@ test: all $(UNIT_BIN)
 # runner (bench/run.py) checks every competitor's output against rulec's
 # before timing anything; `bench` writes bench/RESULTS.md (several minutes),
 # `bench-smoke` is a seconds-long version that fails on any difference.
-BENCH_VM := $(BUILD)/bench/bench_vm
+# The baselines the JSON figures are stated against are the benchmarks' own
+# dependencies, never needed to build or test: cJSON (libcjson-dev; the
+# library used it before, and the speed targets are ratios to it), simdjson
+# (libsimdjson-dev) and a C++ compiler for json_floor (docs/json.md).
+# bench/deps.sh installs them when run as root; sub-makes then see them.
+CXX ?= c++
+CJSON_LIBS    := $(shell pkg-config --libs libcjson 2>/dev/null)
+SIMDJSON_LIBS := $(shell pkg-config --libs simdjson 2>/dev/null)
+BENCH_VM      := $(BUILD)/bench/bench_vm
+JSON_FLOOR    := $(BUILD)/bench/json_floor
 
 $(BENCH_VM): bench/bench_vm.c $(COMPILER_OBJ) $(STATIC_LIB) $(PUBLIC_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS_ALL) $(INC_bench) -o $@ $< $(COMPILER_OBJ) $(STATIC_LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+	$(Q)$(CC) $(CFLAGS_ALL) $(INC_bench) $(if $(CJSON_LIBS),-DHAVE_CJSON) -o $@ $< $(COMPILER_OBJ) $(STATIC_LIB) \
+	    $(LDFLAGS_ALL) $(PKG_LIBS) $(CJSON_LIBS) -lm
 
-# The JSON parsers side by side (bench/json_floor.cpp; the figures behind
-# docs/json.md): built when a C++ compiler and simdjson (libsimdjson-dev)
-# are there; cJSON (libcjson-dev), when installed, is measured too.
-CXX ?= c++
-SIMDJSON_LIBS := $(shell pkg-config --libs simdjson 2>/dev/null)
-CJSON_LIBS    := $(shell pkg-config --libs libcjson 2>/dev/null)
-JSON_FLOOR    := $(BUILD)/bench/json_floor
-
+# The JSON parsers side by side (bench/json_floor.cpp): the library's reader
+# and printer, cJSON when installed, simdjson.
 $(JSON_FLOOR): bench/json_floor.cpp $(STATIC_LIB) $(PUBLIC_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CXX     $<"
 	$(Q)$(CXX) -std=c++17 $(OPT) -Wall -Wextra $(if $(WERROR:0=),-Werror) $(if $(CJSON_LIBS),-DHAVE_CJSON) \
 	    -I$(PUBLIC_INC) -o $@ $< $(STATIC_LIB) $(LDFLAGS_ALL) $(SIMDJSON_LIBS) $(CJSON_LIBS) $(PKG_LIBS) -lm
 
-bench-json:
-	@if [ -z "$(SIMDJSON_LIBS)" ]; then echo "bench-json: needs simdjson (apt-get install libsimdjson-dev)" >&2; exit 1; fi
-	@$(MAKE) --no-print-directory $(JSON_FLOOR)
-	@$(JSON_FLOOR) --iters 300 --reps 5 tests/data/dstack/requests/*.json
-
 # rulesd is benchmarked when it builds; otherwise the server part is skipped.
 bench-rulesd:
 	@if [ -n "$(SERVER_SRC)" ]; then $(MAKE) --no-print-directory $(RULESD) || \
 	    echo "bench: rulesd does not build yet; the server part will be skipped"; fi
 
-bench: $(RULEC) $(BENCH_VM) bench-rulesd
+bench-deps:
+	@sh bench/deps.sh
+
+# What the runner needs, built by a sub-make that sees what bench-deps
+# installed (json_floor only where simdjson is there).
+bench-build:
+	@$(MAKE) --no-print-directory $(RULEC) $(BENCH_VM) $(if $(SIMDJSON_LIBS),$(JSON_FLOOR)) bench-rulesd
+
+bench: bench-deps
+	@$(MAKE) --no-print-directory bench-build
 	@BUILD=$(BUILD) python3 bench/run.py
 
-bench-smoke: $(RULEC) $(BENCH_VM) bench-rulesd
+bench-smoke: bench-deps
+	@$(MAKE) --no-print-directory bench-build
 	@BUILD=$(BUILD) python3 bench/run.py --smoke
+
+bench-json: bench-deps
+	@$(MAKE) --no-print-directory bench-build
+	@if [ ! -x $(JSON_FLOOR) ]; then echo "bench-json: needs simdjson (apt-get install libsimdjson-dev)" >&2; exit 1; fi
+	@$(JSON_FLOOR) --iters 300 --reps 5 tests/data/dstack/requests/*.json
 
 # ---- main job: the example policies on real dstack specs ----
 # Sub-makes, so that libraries installed by `deps` are seen by pkg-config.

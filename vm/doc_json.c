@@ -10,15 +10,18 @@
  * rv_error, as every parser of the library reports them). The one leniency
  * is a leading UTF-8 byte order mark, which is skipped (RFC 8259, 8.1).
  *
- * Fidelity. The text is copied into the arena twice. The first copy stays
- * as it came in: every value keeps a span of it (src), so a number or a
- * string no policy replaced prints exactly as written (`1e400`, `1.0`,
- * `"\u00e9"`), and an object or array no policy changed can be copied out
- * whole (RV_VERBATIM). In the second copy each string without escapes gets
- * a NUL written over its closing quote and becomes the node's text, so most
- * strings cost no copy at all; strings with escapes are decoded into the
- * arena. Keys with escapes keep their text as written right after the
- * decoded key (rv_member.kesc).
+ * Fidelity. The text is copied into the arena once, and every value keeps
+ * a span of that copy (src), so a number or a string no policy replaced
+ * prints exactly as written (`1e400`, `1.0`, `"\u00e9"`), and an object or
+ * array no policy changed can be copied out whole (RV_VERBATIM). A string
+ * without escapes gets a NUL written over its closing quote in the copy and
+ * becomes the node's text, so most strings cost no copy at all (they print
+ * between quotes as they are: RV_NODE_PLAIN); strings with escapes are
+ * decoded into the arena and keep their span. So the copy differs from the
+ * text only where those NULs are, and since JSON text never holds a raw NUL,
+ * each NUL in a container's span stands for a quote: the printer puts the
+ * quotes back. Keys with escapes keep their text as written right after
+ * the decoded key (rv_member.kesc).
  *
  * Printing takes src when a value has one and lays the rest out as before:
  * compact, or indented like Python's json.dumps(indent=2).
@@ -63,8 +66,8 @@ typedef struct frame {
 
 typedef struct reader {
     ru_arena *a;
-    const char *src;      /* the text as it came in (spans point here) */
-    char *w;              /* the working copy (strings point here) */
+    const char *src;      /* the copy of the text, as w but read-only */
+    char *w;              /* the copy: spans and plain strings point here */
     size_t len, i;
     uint32_t max_nesting;
     rv_error *err;
@@ -182,6 +185,9 @@ static inline void skip_ws(reader *r)
 }
 
 #define NODE_BLOCK 32
+/* Bytes after the text's copy and after each decoded key that key_hash may
+ * read (never use). */
+#define KEY_PAD 8
 
 /* Nodes come from the arena in blocks (a spec is mostly nodes), zeroed but
  * for the type: no src, no flags. */
@@ -422,7 +428,7 @@ static size_t decode(const char *s, size_t n, char *out)
 
 /* Reads the string whose opening quote is at r->i. A key (key_form) with
  * escapes keeps its text as written after its NUL (rv_member.kesc). */
-static bool read_string(reader *r, jstr *t, bool key_form)
+static inline __attribute__((always_inline)) bool read_string(reader *r, jstr *t, bool key_form)
 {
     const unsigned char *s = (const unsigned char *)r->w;
     size_t quote = r->i, i = quote + 1, n = r->len;
@@ -478,7 +484,7 @@ static bool read_string(reader *r, jstr *t, bool key_form)
         return true;
     }
     /* Decoded text, its NUL, then (keys) the text as written. */
-    size_t extra = key_form ? raw + 2 : 0;
+    size_t extra = key_form ? raw + 2 + KEY_PAD : 0;
     char *out = ru_arena_alloc(r->a, raw + 1 + extra);
     if (!out)
         return oom(r);
@@ -668,7 +674,8 @@ static bool push_pending(reader *r, const jstr *key, rv_node *v)
     }
     pending *p = &r->pend[r->npend++];
     if (key) {
-        uint32_t kesc = key->escaped ? (uint32_t)(key->end - key->at) : 0;
+        uint32_t kesc = !key->escaped ? RV_KEY_PLAIN
+                        : key->end - key->at <= UINT32_MAX ? (uint32_t)(key->end - key->at) : 0;
         p->m = (rv_member){ .key = key->s, .klen = key->len, .kesc = kesc, .value = v };
         p->keyat = key->at;
     } else {
@@ -706,20 +713,36 @@ static inline bool same_key(const rv_member *a, const rv_member *b)
                                                    memcmp(a->key, b->key, a->klen) == 0));
 }
 
-/* A hash of a key, 8 bytes at a step (keys are short; only equal keys
- * need equal hashes). */
+/* The 8 bytes at p (which may run past the key: the text's copy and every
+ * decoded key have KEY_PAD bytes after them). */
+static inline uint64_t load8(const char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+/* A hash of a key, 8 bytes at a step (keys are short; equal keys need
+ * equal hashes, nothing more): the bytes past a short key are masked off. */
 static inline uint64_t key_hash(const char *k, size_t n)
 {
-    uint64_t h = n * 0x9E3779B97F4A7C15ull;
-    for (; n >= 8; k += 8, n -= 8) {
-        uint64_t w;
-        memcpy(&w, k, 8);
-        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
-        h ^= h >> 32;
+    uint64_t h = n * 0x9E3779B97F4A7C15ull, w;
+    if (n < 8) {
+        if (n == 0)
+            return h;
+        w = load8(k);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w >>= 64 - 8 * n;
+#else
+        w &= ~0ull >> (64 - 8 * n);
+#endif
+    } else {
+        for (; n > 8; k += 8, n -= 8) {
+            h = (h ^ load8(k)) * 0xFF51AFD7ED558CCDull;
+            h ^= h >> 32;
+        }
+        w = load8(k + n - 8);  /* the last 8 bytes, overlapping the step before */
     }
-    uint64_t w = 0;
-    for (size_t j = 0; j < n; j++)
-        w |= (uint64_t)(unsigned char)k[j] << (8 * j);
     h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
     return h ^ (h >> 29);
 }
@@ -840,7 +863,7 @@ static bool read_key(reader *r, frame *f, const char *expected)
 static rv_node *read_scalar(reader *r, char c)
 {
     if (c == '"') {
-        jstr t;
+        jstr t = {0};
         if (!read_string(r, &t, false))
             return NULL;
         rv_node *v = new_node(r, RV_STRING);
@@ -850,7 +873,9 @@ static rv_node *read_scalar(reader *r, char c)
         }
         v->u.s = t.s;
         v->len = t.len;
-        if (t.end - t.at <= UINT32_MAX) {
+        if (!t.escaped) {
+            v->flags = RV_NODE_PLAIN;  /* its text as written is its value in quotes */
+        } else if (t.end - t.at <= UINT32_MAX) {
             v->flags = RV_NODE_SRC;
             v->src = r->src + t.at;
             v->srclen = (uint32_t)(t.end - t.at);
@@ -930,22 +955,19 @@ rv_node *rv_json_parse(ru_arena *a, const char *text, size_t len, uint32_t max_n
 {
     if (max_nesting == 0)
         max_nesting = DEFAULT_NESTING;
-    if (len > SIZE_MAX / 2 - 2) {
+    if (len > SIZE_MAX - 1 - KEY_PAD) {
         rv_set_error(err, RV_ELIMIT, "JSON text too large");
         return NULL;
     }
     reader r = { .a = a, .len = len, .max_nesting = max_nesting, .err = err };
-    char *copies = ru_arena_alloc(a, 2 * len + 2);
-    if (!copies) {
+    char *copy = ru_arena_alloc(a, len + 1 + KEY_PAD);
+    if (!copy) {
         oom(&r);
         return NULL;
     }
-    memcpy(copies, text, len);
-    copies[len] = '\0';
-    memcpy(copies + len + 1, text, len);
-    copies[2 * len + 1] = '\0';
-    r.src = copies;
-    r.w = copies + len + 1;
+    memcpy(copy, text, len);
+    memset(copy + len, 0, 1 + KEY_PAD);
+    r.src = r.w = copy;
 
     if (len >= 3 && memcmp(r.w, "\xEF\xBB\xBF", 3) == 0)
         r.i = 3;  /* a byte order mark: RFC 8259 lets a parser ignore it */
@@ -1003,21 +1025,98 @@ static bool untouched(const rv_node *n)
     return true;
 }
 
+/* Copies n bytes. Most pieces a printer puts are short (keys, numbers,
+ * words): those are copied with two overlapping loads and stores, which
+ * never touch a byte outside [s, s + n), instead of a call to memcpy. */
+static inline void copy_bytes(char *d, const char *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a, z;
+        memcpy(&a, s, 8);
+        memcpy(&z, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &z, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, z;
+        memcpy(&a, s, 4);
+        memcpy(&z, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &z, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+    } else {
+        memcpy(d, s, n);
+    }
+}
+
+/* ru_buf_put for the printer's pieces; quoted puts '"' on each side. */
+static inline void put_bytes(ru_buf *b, const char *s, size_t n, bool quoted)
+{
+    size_t q = quoted ? 2 : 0;
+    if (b->oom || n + q >= b->cap - b->len) {  /* room for the NUL too (buf.h) */
+        if (quoted)
+            ru_buf_putc(b, '"');
+        ru_buf_put(b, s, n);
+        if (quoted)
+            ru_buf_putc(b, '"');
+        return;
+    }
+    char *d = b->data + b->len;
+    if (quoted)
+        *d++ = '"';
+    copy_bytes(d, s, n);
+    if (quoted)
+        d[n] = '"';
+    b->len += n + q;
+}
+
+/* A container's text as read: each NUL in it was a closing quote (see the
+ * top of this file), so the quotes go back as it is copied out, 8 bytes at
+ * a step. In a word, (x - 0x01..) & ~x & 0x80.. marks each NUL byte, and at
+ * most a 0x01 byte right above one, which JSON text cannot hold: so the
+ * marks are exactly the NULs, and OR-ing 0x22 into them makes them quotes. */
+static void put_container_text(ru_buf *b, const rv_node *n)
+{
+    size_t at = b->len;
+    ru_buf_put(b, n->src, n->srclen);
+    if (b->oom)
+        return;
+    char *p = b->data + at, *end = b->data + b->len;
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    for (; end - p >= 8; p += 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        uint64_t m = (x - ones) & ~x & high;
+        if (m) {
+            x |= (m >> 7) * '"';
+            memcpy(p, &x, 8);
+        }
+    }
+    for (; p < end; p++)
+        if (*p == '\0')
+            *p = '"';
+}
+
 static void put_scalar(ru_buf *b, const rv_node *n)
 {
     if (n->flags & RV_NODE_SRC) {
-        ru_buf_put(b, n->src, n->srclen);
+        put_bytes(b, n->src, n->srclen, false);  /* no NUL: a number, an escaped string */
+        return;
+    }
+    if (n->flags & RV_NODE_PLAIN) {
+        put_bytes(b, n->u.s, n->len, true);
         return;
     }
     switch (n->type) {
     case RV_NULL:
-        ru_buf_put(b, "null", 4);
+        put_bytes(b, "null", 4, false);
         break;
     case RV_BOOL:
         if (n->u.b)
-            ru_buf_put(b, "true", 4);
+            put_bytes(b, "true", 4, false);
         else
-            ru_buf_put(b, "false", 5);
+            put_bytes(b, "false", 5, false);
         break;
     case RV_STRING:
         ru_buf_json_string(b, n->u.s, n->len);
@@ -1029,10 +1128,13 @@ static void put_scalar(ru_buf *b, const rv_node *n)
 
 static void put_key(ru_buf *b, const rv_member *m)
 {
-    if (m->kesc)
-        ru_buf_put(b, m->key + m->klen + 1, m->kesc);  /* as written (rv_member) */
-    else
+    if (m->kesc == RV_KEY_PLAIN) {
+        put_bytes(b, m->key, m->klen, true);
+    } else if (m->kesc) {
+        put_bytes(b, m->key + m->klen + 1, m->kesc, false);  /* as written (rv_member) */
+    } else {
         ru_buf_json_string(b, m->key, m->klen);
+    }
 }
 
 static void put_indent(ru_buf *b, unsigned depth)
@@ -1057,7 +1159,7 @@ static void write_value(ru_buf *b, const rv_node *n, bool pretty, bool verbatim,
         return;
     }
     if (verbatim && untouched(n)) {
-        ru_buf_put(b, n->src, n->srclen);
+        put_container_text(b, n);
         return;
     }
     bool obj = n->type == RV_OBJECT;

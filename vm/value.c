@@ -174,8 +174,8 @@ rv_member *rv_object_find(const rv_node *obj, const char *key, size_t klen)
 /* A scalar's copy keeps its text: scalars never change. */
 static rv_node *with_src(rv_node *c, const rv_node *n)
 {
-    if (c && (n->flags & RV_NODE_SRC)) {
-        c->flags = RV_NODE_SRC;
+    if (c) {
+        c->flags = n->flags & (RV_NODE_SRC | RV_NODE_PLAIN);
         c->src = n->src;
         c->srclen = n->srclen;
     }
@@ -217,14 +217,15 @@ rv_node *rv_copy(ru_arena *a, const rv_node *n)
         for (uint32_t i = 0; i < n->len; i++) {
             const rv_member *m = &n->u.members[i];
             /* The key, its NUL and its text as written (rv_member.kesc). */
-            char *key = ru_arena_alloc(a, (size_t)m->klen + 1 + m->kesc);
+            size_t raw = m->kesc > RV_KEY_PLAIN ? m->kesc : 0;
+            char *key = ru_arena_alloc(a, (size_t)m->klen + 1 + raw);
             rv_node *v = rv_copy(a, m->value);
             if (!key || !v)
                 return NULL;
             memcpy(key, m->key, m->klen);
             key[m->klen] = '\0';
-            if (m->kesc)
-                memcpy(key + m->klen + 1, m->key + m->klen + 1, m->kesc);
+            if (raw)
+                memcpy(key + m->klen + 1, m->key + m->klen + 1, raw);
             c->u.members[i] = (rv_member){ .key = key, .klen = m->klen, .kesc = m->kesc, .value = v };
         }
         c->len = n->len;

@@ -30,16 +30,24 @@ typedef struct rv_doc rv_node;
 typedef struct rv_member {
     const char *key;   /* NUL-terminated; klen bytes (keys may hold NUL in JSON) */
     uint32_t klen;
-    /* 0, or: the key was written with escapes in the JSON it was read from,
-     * and that text (kesc bytes, quotes included) follows the key's NUL, so
-     * it prints as written. Whoever copies a key copies those bytes too. */
+    /* How the key prints. 0: escaped where JSON needs it. RV_KEY_PLAIN: it
+     * was read from JSON without escapes, and prints between quotes as it
+     * is. Otherwise it was written with escapes, and that text (kesc bytes,
+     * quotes included, so at least 4) follows the key's NUL and prints as
+     * written; whoever copies such a key copies those bytes too. */
     uint32_t kesc;
     rv_node *value;
 } rv_member;
 
+#define RV_KEY_PLAIN 1
+
 /* rv_doc.flags */
-#define RV_NODE_SRC 1     /* src holds the value's text as read */
+#define RV_NODE_SRC 1     /* src holds the value's text as read (a container's
+                           * with a NUL for each plain string's closing quote:
+                           * doc_json.c) */
 #define RV_NODE_EDITED 2  /* a container changed after it was read: its src is stale */
+#define RV_NODE_PLAIN 4   /* a string read without escapes: its text as written
+                           * is its value between quotes */
 
 struct rv_doc {
     uint8_t type;      /* rv_doc_type */

@@ -1035,6 +1035,59 @@ static void test_json_copy_text(void **state)
     assert_string_equal(f->b.data, "A:\n- 1.5\n- /\nb: 100.0\n");
 }
 
+
+/* The escaper finds the bytes to escape 8 at a step: against a byte by
+ * byte reference, on strings of every length where each byte is one that
+ * needs escaping, one next to such a byte's value, or text (ASCII and
+ * multi-byte UTF-8). */
+static void reference_escape(ru_buf *b, const char *s, size_t n)
+{
+    ru_buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
+                      : c == '\t' ? "\\t" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
+        if (e)
+            ru_buf_puts(b, e);
+        else if (c < 0x20)
+            ru_buf_printf(b, "\\u%04x", c);
+        else
+            ru_buf_putc(b, (char)c);
+    }
+    ru_buf_putc(b, '"');
+}
+
+static void test_json_escaper(void **state)
+{
+    (void)state;
+    static const unsigned char pool[] = {0x00, 0x01, 0x1f, 0x20, 0x21, '"', '#', '\\', ']', '[', 'a', 'z',
+                                         0x7f, 0x80, 0xa2, 0xc3, 0xe2, 0xff, '\n', '\t'};
+    ru_buf got, want;
+    ru_buf_init(&got, NULL, NULL);
+    ru_buf_init(&want, NULL, NULL);
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    char s[80];
+    for (int k = 0; k < 20000; k++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t n = (size_t)(x % sizeof s);
+        uint64_t y = x;
+        for (size_t i = 0; i < n; i++) {
+            y ^= y << 13, y ^= y >> 7, y ^= y << 17;
+            /* mostly plain text, so that long runs occur */
+            s[i] = (y >> 8) % 4 ? (char)('a' + (y >> 16) % 26) : (char)pool[(y >> 24) % sizeof pool];
+        }
+        ru_buf_clear(&got);
+        ru_buf_clear(&want);
+        ru_buf_json_string(&got, s, n);
+        reference_escape(&want, s, n);
+        if (got.len != want.len || memcmp(got.data, want.data, got.len) != 0)
+            fail_msg("escaping %zu bytes differs: %.*s vs %.*s", n, (int)got.len, got.data, (int)want.len,
+                     want.data);
+    }
+    ru_buf_free(&got);
+    ru_buf_free(&want);
+}
+
 /* ---- bad input ---- */
 
 static char *deep(size_t n, char open)
@@ -1255,6 +1308,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_json_strict_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_strict_accepts, setup, teardown),
         cmocka_unit_test(test_json_verbatim),
+        cmocka_unit_test(test_json_escaper),
         cmocka_unit_test_setup_teardown(test_json_copy_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_yaml_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_buf_oom, setup, teardown),
