@@ -4,7 +4,8 @@
  * prints; printed YAML and JSON must parse again. A JSON text read as JSON
  * must also come back as itself: printed with RV_VERBATIM, untouched, it is
  * the input without its outer blanks (and byte order mark), and in every
- * layout it reads back equal; so must a spec a decision rejected.
+ * layout it reads back equal; so must a spec a decision rejected, and a
+ * spec a decision rewrote reads back equal to the rewritten tree.
  */
 #include "helpers.h"
 
@@ -83,7 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             rv_request req = {"run", "u", "p"};
             rv_decision d;
             if (rv_vm_eval(vm, prog, &req, doc, &d, &err) == RV_OK) {
-                reads_back(d.spec, RV_JSON, RV_VERBATIM, 0);
+                /* what a policy changed, laid out among what it did not */
+                reads_back(d.spec, RV_JSON, RV_VERBATIM, json);
                 if (json && !d.allowed) {
                     const char *t;
                     size_t n;

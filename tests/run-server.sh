@@ -249,8 +249,8 @@ expect_status 200 a POST /apply_policies/on_run_apply --data-binary @"$tmp/raw2.
 check "allowed spec keeps what no policy changed" python3 -c '
 import sys
 body = open(sys.argv[1], "rb").read()
-for part in (b"\"image\":\"caf\\u00e9\\/x\"", b"\"env\":{ \"A\": \"\\u0041\" }",
-             b"\"limits\":{\"big\": 123456789012345678901234567890, \"huge\": 1e400, \"z\": -0.0, \"e\": 1E5}",
+for part in (b"\"image\": \"caf\\u00e9\\/x\"", b"\"env\": { \"A\": \"\\u0041\" }",
+             b"\"limits\": {\"big\": 123456789012345678901234567890, \"huge\": 1e400, \"z\": -0.0, \"e\": 1E5}",
              b"\"max_price\":2.0", b"\"error\":null"):
     assert part in body, (part, body)' "$tmp/body"
 

@@ -10,18 +10,15 @@
  * rv_error, as every parser of the library reports them). The one leniency
  * is a leading UTF-8 byte order mark, which is skipped (RFC 8259, 8.1).
  *
- * Fidelity. The text is copied into the arena once, and every value keeps
- * a span of that copy (src), so a number or a string no policy replaced
- * prints exactly as written (`1e400`, `1.0`, `"\u00e9"`), and an object or
- * array no policy changed can be copied out whole (RV_VERBATIM). A string
- * without escapes gets a NUL written over its closing quote in the copy and
- * becomes the node's text, so most strings cost no copy at all (they print
- * between quotes as they are: RV_NODE_PLAIN); strings with escapes are
- * decoded into the arena and keep their span. So the copy differs from the
- * text only where those NULs are, and since JSON text never holds a raw NUL,
- * each NUL in a container's span stands for a quote: the printer puts the
- * quotes back. Keys with escapes keep their text as written right after
- * the decoded key (rv_member.kesc).
+ * Fidelity. The text is copied into the arena twice. The first copy stays
+ * as it came in: every value keeps a span of it (src), so a number or a
+ * string no policy replaced prints exactly as written (`1e400`, `1.0`,
+ * `"\u00e9"`), and an object or array no policy changed can be copied out
+ * whole (RV_VERBATIM). In the second copy each string without escapes gets
+ * a NUL written over its closing quote and becomes the node's text (or the
+ * member's key), so most strings cost no copy at all; strings with escapes
+ * are decoded into the arena. Keys with escapes keep their text as written
+ * right after the decoded key (rv_member.kesc).
  *
  * Printing takes src when a value has one and lays the rest out as before:
  * compact, or indented like Python's json.dumps(indent=2).
@@ -29,6 +26,7 @@
 #include "value.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,8 +64,8 @@ typedef struct frame {
 
 typedef struct reader {
     ru_arena *a;
-    const char *src;      /* the copy of the text, as w but read-only */
-    char *w;              /* the copy: spans and plain strings point here */
+    const char *src;      /* the text as it came in: spans point here */
+    char *w;              /* the working copy: strings and keys point here */
     size_t len, i;
     uint32_t max_nesting;
     rv_error *err;
@@ -645,6 +643,9 @@ static rv_node *read_literal(reader *r)
             return NULL;
         }
         v->u.b = b;
+        v->flags = RV_NODE_SRC;  /* so that a run of members as read can hold it */
+        v->src = r->src + i;
+        v->srclen = (uint32_t)len;
         r->i = i + len;
         return v;
     }
@@ -873,9 +874,7 @@ static rv_node *read_scalar(reader *r, char c)
         }
         v->u.s = t.s;
         v->len = t.len;
-        if (!t.escaped) {
-            v->flags = RV_NODE_PLAIN;  /* its text as written is its value in quotes */
-        } else if (t.end - t.at <= UINT32_MAX) {
+        if (t.end - t.at <= UINT32_MAX) {
             v->flags = RV_NODE_SRC;
             v->src = r->src + t.at;
             v->srclen = (uint32_t)(t.end - t.at);
@@ -955,19 +954,23 @@ rv_node *rv_json_parse(ru_arena *a, const char *text, size_t len, uint32_t max_n
 {
     if (max_nesting == 0)
         max_nesting = DEFAULT_NESTING;
-    if (len > SIZE_MAX - 1 - KEY_PAD) {
+    if (len > (SIZE_MAX - 2 - KEY_PAD) / 2) {
         rv_set_error(err, RV_ELIMIT, "JSON text too large");
         return NULL;
     }
     reader r = { .a = a, .len = len, .max_nesting = max_nesting, .err = err };
-    char *copy = ru_arena_alloc(a, len + 1 + KEY_PAD);
-    if (!copy) {
+    /* The text as it came in, then the working copy with its padding. */
+    char *copies = ru_arena_alloc(a, 2 * (len + 1) + KEY_PAD);
+    if (!copies) {
         oom(&r);
         return NULL;
     }
-    memcpy(copy, text, len);
-    memset(copy + len, 0, 1 + KEY_PAD);
-    r.src = r.w = copy;
+    memcpy(copies, text, len);
+    copies[len] = '\0';
+    memcpy(copies + len + 1, text, len);
+    memset(copies + 2 * len + 1, 0, 1 + KEY_PAD);
+    r.src = copies;
+    r.w = copies + len + 1;
 
     if (len >= 3 && memcmp(r.w, "\xEF\xBB\xBF", 3) == 0)
         r.i = 3;  /* a byte order mark: RFC 8259 lets a parser ignore it */
@@ -1071,41 +1074,15 @@ static inline void put_bytes(ru_buf *b, const char *s, size_t n, bool quoted)
     b->len += n + q;
 }
 
-/* A container's text as read: each NUL in it was a closing quote (see the
- * top of this file), so the quotes go back as it is copied out, 8 bytes at
- * a step. In a word, (x - 0x01..) & ~x & 0x80.. marks each NUL byte, and at
- * most a 0x01 byte right above one, which JSON text cannot hold: so the
- * marks are exactly the NULs, and OR-ing 0x22 into them makes them quotes. */
 static void put_container_text(ru_buf *b, const rv_node *n)
 {
-    size_t at = b->len;
     ru_buf_put(b, n->src, n->srclen);
-    if (b->oom)
-        return;
-    char *p = b->data + at, *end = b->data + b->len;
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    for (; end - p >= 8; p += 8) {
-        uint64_t x;
-        memcpy(&x, p, 8);
-        uint64_t m = (x - ones) & ~x & high;
-        if (m) {
-            x |= (m >> 7) * '"';
-            memcpy(p, &x, 8);
-        }
-    }
-    for (; p < end; p++)
-        if (*p == '\0')
-            *p = '"';
 }
 
 static void put_scalar(ru_buf *b, const rv_node *n)
 {
     if (n->flags & RV_NODE_SRC) {
-        put_bytes(b, n->src, n->srclen, false);  /* no NUL: a number, an escaped string */
-        return;
-    }
-    if (n->flags & RV_NODE_PLAIN) {
-        put_bytes(b, n->u.s, n->len, true);
+        put_bytes(b, n->src, n->srclen, false);
         return;
     }
     switch (n->type) {
@@ -1148,10 +1125,73 @@ static void put_indent(ru_buf *b, unsigned depth)
     ru_buf_put(b, spaces, n);
 }
 
+/* Whether the bytes [p, q) of a text are blanks around exactly one c. */
+static bool gap_is(const char *p, const char *q, char c)
+{
+    bool seen = false;
+    for (; p < q; p++) {
+        if (*p == c && !seen)
+            seen = true;
+        else if (!is_ws(*p))
+            return false;
+    }
+    return seen;
+}
+
+/* Whether [p, q) lies inside [lo, hi) (compared as addresses: the parts may
+ * come from other allocations, then they are simply not inside). */
+static bool inside(const char *p, const char *q, const char *lo, const char *hi)
+{
+    return (uintptr_t)p >= (uintptr_t)lo && (uintptr_t)q <= (uintptr_t)hi && (uintptr_t)p <= (uintptr_t)q;
+}
+
+/* Where member or item i of container n stands in n's text, if it is
+ * still there as it was read: from its key's quote (objects) or its value
+ * to the end of its value, in *from and *to. An item is as read when its
+ * value is a scalar with its text or an untouched container, and that text
+ * lies in n's; a member, when moreover what stands just before its value
+ * is its key as written (without escapes), then the ':'. A value moved
+ * from elsewhere cannot pass: each place in a text is one value's, and the
+ * key written before it is that value's key. */
+static bool as_read(const rv_node *n, uint32_t i, const char **from, const char **to)
+{
+    const char *lo = n->src, *hi = n->src + n->srclen;
+    const rv_node *v = n->type == RV_OBJECT ? n->u.members[i].value : n->u.items[i];
+    if (!(v->flags & RV_NODE_SRC) || ((v->type == RV_ARRAY || v->type == RV_OBJECT) && !untouched(v)))
+        return false;
+    const char *vs = v->src, *ve = v->src + v->srclen;
+    if (!inside(vs, ve, lo, hi))
+        return false;
+    *to = ve;
+    if (n->type == RV_ARRAY) {
+        *from = vs;
+        return true;
+    }
+    const rv_member *m = &n->u.members[i];
+    if (m->kesc != RV_KEY_PLAIN)
+        return false;
+    const char *p = vs;
+    while (p > lo && is_ws(p[-1]))
+        p--;
+    if (p == lo || *--p != ':')
+        return false;
+    while (p > lo && is_ws(p[-1]))
+        p--;
+    /* p is just past the key's closing quote: "key" ends here */
+    if ((size_t)(p - lo) < (size_t)m->klen + 2 || p[-1] != '"' || p[-2 - (ptrdiff_t)m->klen] != '"' ||
+        memcmp(p - 1 - m->klen, m->key, m->klen) != 0)
+        return false;
+    *from = p - 2 - m->klen;
+    return true;
+}
+
 /* pretty: laid out like Python's json.dumps(indent=2): one item per line,
  * ", " never trails a line, empty containers stay [] and {}; otherwise no
- * blanks at all. verbatim: an untouched container is copied as read. The
- * recursion is bounded by the nesting limit the document was read with. */
+ * blanks at all. verbatim: an untouched container is copied as read, and
+ * in a changed one every run of members or items still as read is copied
+ * as one piece of its text (the ',' between two of them must be all that
+ * separated them, so nothing removed comes back). The recursion is bounded
+ * by the nesting limit the document was read with. */
 static void write_value(ru_buf *b, const rv_node *n, bool pretty, bool verbatim, unsigned depth)
 {
     if (n->type != RV_ARRAY && n->type != RV_OBJECT) {
@@ -1163,13 +1203,30 @@ static void write_value(ru_buf *b, const rv_node *n, bool pretty, bool verbatim,
         return;
     }
     bool obj = n->type == RV_OBJECT;
+    bool runs = verbatim && (n->flags & RV_NODE_SRC);
+    const char *run = NULL, *run_end = NULL;  /* the run being gathered */
     ru_buf_putc(b, obj ? '{' : '[');
     for (uint32_t i = 0; i < n->len && !b->oom; i++) {
+        const char *from, *to;
+        bool copied = runs && as_read(n, i, &from, &to);
+        if (copied && run && gap_is(run_end, from, ',')) {
+            run_end = to;  /* the next one as read, right after the last */
+            continue;
+        }
+        if (run) {
+            ru_buf_put(b, run, (size_t)(run_end - run));
+            run = NULL;
+        }
         if (i)
             ru_buf_putc(b, ',');
         if (pretty) {
             ru_buf_putc(b, '\n');
             put_indent(b, depth + 1);
+        }
+        if (copied) {
+            run = from;
+            run_end = to;
+            continue;
         }
         const rv_node *v;
         if (obj) {
@@ -1188,6 +1245,8 @@ static void write_value(ru_buf *b, const rv_node *n, bool pretty, bool verbatim,
          * the depth of the changes, which policies' paths bound.) */
         write_value(b, v, pretty, verbatim, depth + 1);
     }
+    if (run)
+        ru_buf_put(b, run, (size_t)(run_end - run));
     if (pretty && n->len) {
         ru_buf_putc(b, '\n');
         put_indent(b, depth);

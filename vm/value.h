@@ -42,12 +42,8 @@ typedef struct rv_member {
 #define RV_KEY_PLAIN 1
 
 /* rv_doc.flags */
-#define RV_NODE_SRC 1     /* src holds the value's text as read (a container's
-                           * with a NUL for each plain string's closing quote:
-                           * doc_json.c) */
+#define RV_NODE_SRC 1     /* src holds the value's text as read */
 #define RV_NODE_EDITED 2  /* a container changed after it was read: its src is stale */
-#define RV_NODE_PLAIN 4   /* a string read without escapes: its text as written
-                           * is its value between quotes */
 
 struct rv_doc {
     uint8_t type;      /* rv_doc_type */

@@ -992,26 +992,28 @@ static void test_json_verbatim(void **state)
     assert_string_equal(rv_doc_string(rv_doc_item(rv_doc_get(d, "a"), 2)), "xA");
     assert_non_null(rv_doc_get(d, "k"));
 
-    /* A change below: the containers on its way are laid out, everything
-     * else is still copied as read. */
+    /* A change below: the containers on its way are laid out, and in them
+     * every run of members still as read is copied as written. */
     rv_doc *b = rv_doc_get(d, "b");
     assert_int_equal(rv_vm_object_put(vm, b, "c", rv_vm_new_float(vm, 1.0)), RV_OK);
-    assert_string_equal(vm_print(vm, d, RV_VERBATIM), "{\"a\":[1, 2.50 ,\"x\\u0041\", 1e400, -0.0],"
+    assert_string_equal(vm_print(vm, d, RV_VERBATIM), "{\"a\" : [1, 2.50 ,\"x\\u0041\", 1e400, -0.0],"
                                                       "\"b\":{\"c\":1.0},\"\\u006b\":true,"
-                                                      "\"big\":123456789012345678901234567890}");
+                                                      "\"big\": 123456789012345678901234567890}");
     /* ...a new member, an item pushed: the same */
     assert_int_equal(rv_vm_object_put(vm, d, "n", rv_vm_new_int(vm, 7)), RV_OK);
     assert_int_equal(rv_vm_array_push(vm, rv_doc_get(d, "a"), rv_vm_new_null(vm)), RV_OK);
-    assert_string_equal(vm_print(vm, d, RV_VERBATIM), "{\"a\":[1,2.50,\"x\\u0041\",1e400,-0.0,null],"
+    assert_string_equal(vm_print(vm, d, RV_VERBATIM), "{\"a\":[1, 2.50 ,\"x\\u0041\", 1e400, -0.0,null],"
                                                       "\"b\":{\"c\":1.0},\"\\u006b\":true,"
-                                                      "\"big\":123456789012345678901234567890,\"n\":7}");
+                                                      "\"big\": 123456789012345678901234567890,\"n\":7}");
 
     /* A deep change leaves its untouched ancestors' text unused. */
     static const char deep[] = "{\"x\": {\"y\": {\"z\": 1}, \"s\": [ 2 ]}, \"w\": [ 1 ]}";
     assert_int_equal(rv_vm_parse(vm, deep, strlen(deep), RV_JSON, &d, &err), RV_OK);
     rv_doc *y = rv_doc_get(rv_doc_get(d, "x"), "y");
     assert_int_equal(rv_vm_object_put(vm, y, "z", rv_vm_new_string(vm, "two")), RV_OK);
-    assert_string_equal(vm_print(vm, d, RV_VERBATIM), "{\"x\":{\"y\":{\"z\":\"two\"},\"s\":[ 2 ]},\"w\":[ 1 ]}");
+    assert_string_equal(vm_print(vm, d, RV_VERBATIM), "{\"x\":{\"y\":{\"z\":\"two\"},\"s\": [ 2 ]},\"w\": [ 1 ]}");
+    /* laid out without RV_VERBATIM */
+    assert_string_equal(vm_print(vm, d, 0), "{\"x\":{\"y\":{\"z\":\"two\"},\"s\":[2]},\"w\":[1]}");
     rv_vm_free(vm);
 }
 
@@ -1086,6 +1088,53 @@ static void test_json_escaper(void **state)
     }
     ru_buf_free(&got);
     ru_buf_free(&want);
+}
+
+
+/* Runs of members copied as read never bring back a removed member, nor
+ * copy a value from where it was read when it was moved. (White-box: the
+ * edits are made as the VM makes them, new storage and the mark.) */
+static void test_json_verbatim_runs(void **state)
+{
+    fixture *f = *state;
+    rv_node *n = must_json(f, "{\"a\": 1, \"b\": 2, \"c\": \"three\", \"d\": [4, 5]}");
+    rv_member *m = n->u.members;
+    /* unset b */
+    rv_member *without = ru_arena_alloc(&f->a, 3 * sizeof *without);
+    without[0] = m[0];
+    without[1] = m[2];
+    without[2] = m[3];
+    n->u.members = without;
+    n->len = n->cap = 3;
+    n->flags |= RV_NODE_EDITED;
+    f->b.len = 0;
+    assert_true(rv_json_write(&f->b, n, false, true));
+    ru_buf_terminate(&f->b);
+    assert_string_equal(f->b.data, "{\"a\": 1,\"c\": \"three\", \"d\": [4, 5]}");
+    /* a takes d's list (moved, not read there): a is laid out */
+    without[0].value = without[2].value;
+    f->b.len = 0;
+    assert_true(rv_json_write(&f->b, n, false, true));
+    ru_buf_terminate(&f->b);
+    assert_string_equal(f->b.data, "{\"a\":[4, 5],\"c\": \"three\", \"d\": [4, 5]}");
+    /* order changed: each run starts anew */
+    rv_member t = without[1];
+    without[1] = without[2];
+    without[2] = t;
+    f->b.len = 0;
+    assert_true(rv_json_write(&f->b, n, false, true));
+    ru_buf_terminate(&f->b);
+    assert_string_equal(f->b.data, "{\"a\":[4, 5],\"d\": [4, 5],\"c\": \"three\"}");
+    rv_node *back = must_json(f, f->b.data);
+    assert_true(rv_equal(n, back));
+    /* an array: an item replaced in the middle */
+    n = must_json(f, "[ 1 , \"x\" , null , 2.50 ]");
+    n->u.items[1] = rv_new_int(&f->a, 7);
+    n->flags |= RV_NODE_EDITED;
+    f->b.len = 0;
+    assert_true(rv_json_write(&f->b, n, false, true));
+    ru_buf_terminate(&f->b);
+    assert_string_equal(f->b.data, "[1,7,null , 2.50]");
 }
 
 /* ---- bad input ---- */
@@ -1308,6 +1357,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_json_strict_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_strict_accepts, setup, teardown),
         cmocka_unit_test(test_json_verbatim),
+        cmocka_unit_test_setup_teardown(test_json_verbatim_runs, setup, teardown),
         cmocka_unit_test(test_json_escaper),
         cmocka_unit_test_setup_teardown(test_json_copy_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_yaml_errors, setup, teardown),
