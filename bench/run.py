@@ -1235,18 +1235,26 @@ def analysis(res, spec3):
 
     L = ["### Summary of the profiles, and the next steps\n"]
     w = L.append
-    cr = cjson_ratio(res["inproc"]["rules"]["specs"])
+    crs = {pol: cjson_ratio(res["inproc"][pol]["specs"]) for pol in res["inproc"]}
+    ev_share = 100 * sum(x["eval"]["median"] for x in res["inproc"]["rules"]["specs"]) / \
+        sum(x["total"]["median"] for x in res["inproc"]["rules"]["specs"])
+    fl = (res.get("floor") or {}).get("ns_per_document", {})
     w("- **Reading the spec is still most of a decision.** On `%s` with the rules/ set, `rv_vm_parse` is "
       "%.0f%% of a decision, `rv_vm_eval` %.0f%% and printing the answer %.0f%%. `vm/doc_json.c` reads the "
       "text in one strict pass straight into the VM's arena (docs/json.md): the hook sees %g allocations "
       "per parse in steady state%s.%s What is left is the work itself: a string scan eight bytes at a "
-      "step, a node per value, the duplicate-key check of each object, and the copy of the text that "
-      "lets untouched values print as they came in."
+      "step, a node per value, the duplicate-key check of each object, and the copies of the text that "
+      "let untouched values print as they came in."
       % (SPEC_3KB, pct["parse"], pct["eval"], pct["print"], hook,
          (", and memcheck counts %.0f `malloc` calls per decision in the whole process" % mallocs)
          if mallocs is not None else "",
-         (" Over the corpus a whole decision costs %.2f× what cJSON, the library's former parser, takes "
-          "just to parse and print the same body." % cr["ratio"]) if cr else ""))
+         (" Over the corpus a whole decision costs %.2f× (example policy) and %.2f× (rules/, whose six "
+          "policies' evaluation is %.0f%% of its decisions) what cJSON, the library's former parser, takes "
+          "just to parse and print the same body%s."
+          % (crs["example"]["ratio"], crs["rules"]["ratio"], ev_share,
+             ("; the JSON path alone (`json_floor`: parse and print) is %.2f× cJSON's"
+              % (fl["rulevm_parse_print"]["median"] / fl["cjson_parse_print"]["median"]))
+             if "cjson_parse_print" in fl else "")) if crs.get("example") and crs.get("rules") else ""))
     w("- **Printing** copies what no policy changed: numbers and strings from their text, and (as "
       "rulesd and this benchmark print answers, with `RV_VERBATIM`) whole objects and arrays no policy "
       "touched, putting back the quotes the reader overwrote eight bytes at a step. What remains is "

@@ -180,8 +180,10 @@ rv_status rv_vm_parse(rv_vm *vm, const char *text, size_t len, rv_format fmt,
  * must). RV_VERBATIM also copies out every object and array read from JSON
  * that nothing changed (neither it nor anything below it) as it was read,
  * whitespace included, so a spec a policy set rejected prints byte for byte
- * as it was received; without it, containers are laid out by the printer.
- * (YAML output is printed from the values.) */
+ * as it was received; in one that changed, the runs of members still as
+ * read are copied as written and the rest laid out compactly. Without it,
+ * containers are laid out by the printer. (YAML output is printed from the
+ * values.) */
 #define RV_PRETTY 1
 #define RV_VERBATIM 2
 rv_status rv_vm_print(rv_vm *vm, const rv_doc *doc, rv_format fmt, int flags,
