@@ -953,7 +953,8 @@ def report(res, py, started, elapsed, batch_bytes):
     # ---- checks ----
     w("## Equivalence (checked before anything was timed)\n")
     w("Every competitor answered every request exactly as `rulec apply --ndjson` did, for both "
-      "policies and every kind; the timed 100,000-line batches were compared again line by line. "
+      "policies and every kind; the timed %s-line batches were compared again line by line. "
+      % "{:,}".format(CFG["n"]) +
       "Answers are compared as parsed JSON values: key order is ignored (pydantic's `model_dump_json` "
       "puts declared fields before extra ones; plain Python is byte-identical), number types are "
       "compared strictly (2.0 ≠ 2) except for jq, which keeps every number as a double and prints "
