@@ -1,7 +1,7 @@
 # Makefile - builds librulevm (static and shared), rulec, rulesd and the tests.
 #
 #   make            build the libraries, rulec and rulesd into $(BUILD)/
-#                   (needs libcjson, libyaml, libpcre2, nettle, libmicrohttpd)
+#                   (needs libyaml, libpcre2, nettle, libmicrohttpd)
 #   make test       every suite in tests/ (run-all.sh): unit (cmocka, needed
 #                   only here), golden, cli, badinput, ruletests, server,
 #                   build, version, install; ends with "N passed, M failed"
@@ -13,6 +13,7 @@
 #   make demo       install what is missing, build, run the main job
 #   make fuzz       libFuzzer targets for FUZZ_SECONDS each (installs clang)
 #   make bench      benchmarks against jq, Python, pydantic, FastAPI
+#   make bench-json the JSON parsers side by side (needs libsimdjson-dev)
 #   make install    see below; make uninstall removes exactly those files
 #   make clean      removes build/, build-san/ and build-fuzz/, or only
 #                   $(BUILD) when BUILD is given (make clean BUILD=/tmp/x)
@@ -38,6 +39,10 @@
 #                                      rulesd.yaml the unit reads (that file
 #                                      is the administrator's: never written)
 #   DOCDIR=PREFIX/share/doc/rules      README.md, docs/*.md
+#   MANDIR=PREFIX/share/man            rulec.1, rulesd.8, rules.5 (scdoc)
+#   BASHCOMPDIR, ZSHCOMPDIR, FISHCOMPDIR   rulec's completions (bash-completion,
+#                                      zsh vendor-completions, fish vendor_completions.d)
+#   VIMDIR=PREFIX/share/vim/vimfiles   syntax/rules.vim, ftdetect/rules.vim
 # /etc for the system prefixes because systemd and the docs expect
 # /etc/rulesd; an unprivileged PREFIX (~/.local, /opt/x) stays inside PREFIX.
 
@@ -59,6 +64,12 @@ PKGCONFIGDIR   ?= $(LIBDIR)/pkgconfig
 SYSCONFDIR     ?= $(if $(filter /usr /usr/local,$(PREFIX)),/etc,$(PREFIX)/etc)
 DOCDIR         ?= $(PREFIX)/share/doc/rules
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR         ?= $(PREFIX)/share/man
+BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR     ?= $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR    ?= $(PREFIX)/share/fish/vendor_completions.d
+VIMDIR         ?= $(PREFIX)/share/vim/vimfiles
+SCDOC   ?= scdoc
 FLEX    ?= flex
 BISON   ?= bison
 
@@ -72,7 +83,7 @@ endif
 SOVERSION := $(call version_part,MAJOR)
 LIBNAME   := librulevm
 
-PKGS := libcjson yaml-0.1 libpcre2-8 nettle
+PKGS := yaml-0.1 libpcre2-8 nettle
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
@@ -134,7 +145,7 @@ endif
 # needed only by the unit tests (`make test`, `make unit`).
 ifeq ($(filter deps clean uninstall demo,$(MAKECMDGOALS)),)
 ifneq ($(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes),yes)
-$(error missing build dependencies (libcjson, libyaml, libpcre2, nettle): run 'make deps')
+$(error missing build dependencies (libyaml, libpcre2, nettle): run 'make deps')
 endif
 endif
 ifneq ($(filter test unit,$(MAKECMDGOALS)),)
@@ -179,8 +190,21 @@ ifneq ($(SERVER_SRC),)
 TARGETS += $(RULESD) $(LOADCLIENT)
 endif
 
-.PHONY: all test unit golden ruletest fuzz deps clean install demo bench bench-smoke bench-rulesd
+# Manual pages, from scdoc sources in man/ (Debian: scdoc; make deps).
+MAN_SRC   := $(wildcard man/*.scd)
+MAN_PAGES := $(MAN_SRC:man/%.scd=$(BUILD)/man/%)
+TARGETS   += $(MAN_PAGES)
+
+.PHONY: all test unit golden ruletest fuzz deps clean install demo bench bench-smoke bench-rulesd man bench-json \
+        bench-deps bench-build
 all: $(TARGETS)
+man: $(MAN_PAGES)
+
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(dir $@)
+	@echo "  SCDOC   $<"
+	$(Q)command -v $(SCDOC) >/dev/null 2>&1 || { echo "the manual pages need scdoc (Debian: scdoc): run 'make deps'" >&2; exit 1; }
+	$(Q)$(SCDOC) <$< >$@.tmp && mv $@.tmp $@
 
 # ---- generated front end ----
 $(BUILD)/grammar/parser.c $(BUILD)/grammar/parser.h &: grammar/parser.y
@@ -209,11 +233,25 @@ $(PUBLIC_INC)/rulec.h: compiler/rulec.h
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@
 
+# The commit the programs' --version names: embedded at build time from
+# git when the source is a checkout, else "unknown". Recorded like the
+# flags, so only the two files that print it are rebuilt when it changes.
+COMMIT_STAMP := $(BUILD)/.commit
+COMMIT_NOW   := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell \
+                git diff --quiet HEAD 2>/dev/null || { git rev-parse HEAD >/dev/null 2>&1 && echo -dirty; })
+ifeq ($(filter clean uninstall deps print-%,$(MAKECMDGOALS)),)
+$(shell mkdir -p $(BUILD) && { [ "$$(cat $(COMMIT_STAMP) 2>/dev/null)" = '$(COMMIT_NOW)' ] || \
+    printf '%s\n' '$(COMMIT_NOW)' >$(COMMIT_STAMP); })
+endif
+COMMIT_MAINS := rulec/main.c server/main.c
+$(COMMIT_MAINS:%.c=$(BUILD)/obj/%.o): $(COMMIT_STAMP)
+
 # ---- objects ----
 $(BUILD)/obj/%.o: %.c $(FLAGS_STAMP) | $(PUBLIC_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS_ALL) $(call module_inc,$<) $(if $(filter server/%,$<),$(MHD_CFLAGS)) -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS_ALL) $(call module_inc,$<) $(if $(filter server/%,$<),$(MHD_CFLAGS)) \
+	    $(if $(filter $(COMMIT_MAINS),$<),-DRULES_COMMIT='"$(COMMIT_NOW)"') -c -o $@ $<
 
 # The targets' schemas, built into the compiler (.incbin reads them from
 # the repository root, where make runs).
@@ -314,23 +352,56 @@ $(BUILD)/fuzz/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(FUZZ_LINK) $(FLAGS_STAMP)
 # runner (bench/run.py) checks every competitor's output against rulec's
 # before timing anything; `bench` writes bench/RESULTS.md (several minutes),
 # `bench-smoke` is a seconds-long version that fails on any difference.
-BENCH_VM := $(BUILD)/bench/bench_vm
+# The baselines the JSON figures are stated against are the benchmarks' own
+# dependencies, never needed to build or test: cJSON (libcjson-dev; the
+# library used it before, and the speed targets are ratios to it), simdjson
+# (libsimdjson-dev) and a C++ compiler for json_floor (docs/json.md).
+# bench/deps.sh installs them when run as root; sub-makes then see them.
+CXX ?= c++
+CJSON_LIBS    := $(shell pkg-config --libs libcjson 2>/dev/null)
+SIMDJSON_LIBS := $(shell pkg-config --libs simdjson 2>/dev/null)
+BENCH_VM      := $(BUILD)/bench/bench_vm
+JSON_FLOOR    := $(BUILD)/bench/json_floor
 
 $(BENCH_VM): bench/bench_vm.c $(COMPILER_OBJ) $(STATIC_LIB) $(PUBLIC_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS_ALL) $(INC_bench) -o $@ $< $(COMPILER_OBJ) $(STATIC_LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+	$(Q)$(CC) $(CFLAGS_ALL) $(INC_bench) $(if $(CJSON_LIBS),-DHAVE_CJSON) -o $@ $< $(COMPILER_OBJ) $(STATIC_LIB) \
+	    $(LDFLAGS_ALL) $(PKG_LIBS) $(CJSON_LIBS) -lm
+
+# The JSON parsers side by side (bench/json_floor.cpp): the library's reader
+# and printer, cJSON when installed, simdjson.
+$(JSON_FLOOR): bench/json_floor.cpp $(STATIC_LIB) $(PUBLIC_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CXX     $<"
+	$(Q)$(CXX) -std=c++17 $(OPT) -Wall -Wextra $(if $(WERROR:0=),-Werror) $(if $(CJSON_LIBS),-DHAVE_CJSON) \
+	    -I$(PUBLIC_INC) -o $@ $< $(STATIC_LIB) $(LDFLAGS_ALL) $(SIMDJSON_LIBS) $(CJSON_LIBS) $(PKG_LIBS) -lm
 
 # rulesd is benchmarked when it builds; otherwise the server part is skipped.
 bench-rulesd:
 	@if [ -n "$(SERVER_SRC)" ]; then $(MAKE) --no-print-directory $(RULESD) || \
 	    echo "bench: rulesd does not build yet; the server part will be skipped"; fi
 
-bench: $(RULEC) $(BENCH_VM) bench-rulesd
+bench-deps:
+	@sh bench/deps.sh
+
+# What the runner needs, built by a sub-make that sees what bench-deps
+# installed (json_floor only where simdjson is there).
+bench-build:
+	@$(MAKE) --no-print-directory $(RULEC) $(BENCH_VM) $(if $(SIMDJSON_LIBS),$(JSON_FLOOR)) bench-rulesd
+
+bench: bench-deps
+	@$(MAKE) --no-print-directory bench-build
 	@BUILD=$(BUILD) python3 bench/run.py
 
-bench-smoke: $(RULEC) $(BENCH_VM) bench-rulesd
+bench-smoke: bench-deps
+	@$(MAKE) --no-print-directory bench-build
 	@BUILD=$(BUILD) python3 bench/run.py --smoke
+
+bench-json: bench-deps
+	@$(MAKE) --no-print-directory bench-build
+	@if [ ! -x $(JSON_FLOOR) ]; then echo "bench-json: needs simdjson (apt-get install libsimdjson-dev)" >&2; exit 1; fi
+	@$(JSON_FLOOR) --iters 300 --reps 5 tests/data/dstack/requests/*.json
 
 # ---- main job: the example policies on real dstack specs ----
 # Sub-makes, so that libraries installed by `deps` are seen by pkg-config.
@@ -348,7 +419,10 @@ deps:
 DOCS      := README.md $(wildcard docs/*.md)
 INSTALLED := $(BINDIR)/rulec $(LIBDIR)/$(LIBNAME).a $(LIBDIR)/$(LIBNAME).so.$(VERSION) \
              $(LIBDIR)/$(LIBNAME).so.$(SOVERSION) $(LIBDIR)/$(LIBNAME).so $(INCLUDEDIR)/rulevm.h \
-             $(PKGCONFIGDIR)/rulevm.pc $(addprefix $(DOCDIR)/,$(DOCS))
+             $(PKGCONFIGDIR)/rulevm.pc $(addprefix $(DOCDIR)/,$(DOCS)) \
+             $(foreach m,$(MAN_SRC:man/%.scd=%),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(m)) \
+             $(BASHCOMPDIR)/rulec $(ZSHCOMPDIR)/_rulec $(FISHCOMPDIR)/rulec.fish \
+             $(VIMDIR)/syntax/rules.vim $(VIMDIR)/ftdetect/rules.vim
 ifneq ($(SERVER_SRC),)
 INSTALLED += $(BINDIR)/rulesd $(SYSTEMDUNITDIR)/rulesd.service $(SYSCONFDIR)/rulesd/rulesd.example.yaml
 endif
@@ -371,6 +445,13 @@ install: all
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/rulevm.pc
 	install -m 644 README.md $(DESTDIR)$(DOCDIR)/
 	install -m 644 $(filter docs/%,$(DOCS)) $(DESTDIR)$(DOCDIR)/docs/
+	for m in $(MAN_PAGES); do n=$${m##*/}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${n##*.}/$$n; done
+	$(RULEC) completion bash > $(DESTDIR)$(BASHCOMPDIR)/rulec
+	$(RULEC) completion zsh > $(DESTDIR)$(ZSHCOMPDIR)/_rulec
+	$(RULEC) completion fish > $(DESTDIR)$(FISHCOMPDIR)/rulec.fish
+	chmod 644 $(DESTDIR)$(BASHCOMPDIR)/rulec $(DESTDIR)$(ZSHCOMPDIR)/_rulec $(DESTDIR)$(FISHCOMPDIR)/rulec.fish
+	install -m 644 editors/vim/syntax/rules.vim $(DESTDIR)$(VIMDIR)/syntax/
+	install -m 644 editors/vim/ftdetect/rules.vim $(DESTDIR)$(VIMDIR)/ftdetect/
 ifneq ($(SERVER_SRC),)
 	install -m 755 $(RULESD) $(DESTDIR)$(BINDIR)/
 	sed $(UNIT_SED) server/rulesd.service > $(DESTDIR)$(SYSTEMDUNITDIR)/rulesd.service

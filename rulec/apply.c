@@ -65,6 +65,11 @@ static const char apply_details[] =
     "      --ndjson            with --request: one request per line, one response line\n"
     "                          each (an empty line is a bad request too); SkyPilot's\n"
     "                          lines are {\"status\": CODE, \"body\": TEXT}\n"
+    "\n"
+    "example:\n"
+    "  rulec apply rules/ task.json --kind run --user alice --explain\n"
+    "  rulec apply rules/ --request body.json --kind run\n"
+    "  rulec apply rules/skypilot/ --request skypilot-body.json\n"
     "exit status: 0 allowed, 1 rejected, 2 usage or input error (or a bad request)\n";
 
 enum { OPT_PARAM = 256, OPT_EXPLAIN, OPT_MAX_INPUT, OPT_REQUEST, OPT_NDJSON, OPT_TARGET };
@@ -197,7 +202,7 @@ static bool parse_opts(int argc, char **argv, apply_opts *o)
     return true;
 }
 
-static rv_format format_of(const char *path, const char *text, size_t len)
+rv_format cli_spec_format(const char *path, const char *text, size_t len)
 {
     size_t n = strlen(path);
     if (n > 5 && strcmp(path + n - 5, ".json") == 0)
@@ -317,7 +322,7 @@ static int apply_spec(rv_program *prog, const apply_opts *o)
     int rc = EXIT_TROUBLE;
     ru_scrub sc;
     ru_scrub_init(&sc, NULL, NULL);
-    rv_format in = format_of(path, text, len);
+    rv_format in = cli_spec_format(path, text, len);
     rv_doc *spec;
     rv_error err;
     rv_decision d;
@@ -405,7 +410,10 @@ static int answer(rv_vm *vm, rv_program *prog, const apply_opts *o, const char *
     rv_doc *resp = dstack_response(vm, &rq, decided ? &d : NULL, failure);
     const char *out;
     size_t outlen;
-    if (!resp || rv_vm_print(vm, resp, RV_JSON, compact ? 0 : RV_PRETTY, &out, &outlen, &err) != RV_OK) {
+    /* A compact answer is the wire form, as rulesd sends it: whatever no
+     * policy changed (a rejected spec: all of it) goes back byte for byte
+     * as received. A pretty one is laid out for reading. */
+    if (!resp || rv_vm_print(vm, resp, RV_JSON, compact ? RV_VERBATIM : RV_PRETTY, &out, &outlen, &err) != RV_OK) {
         snprintf(problem_out, problem_size, "out of memory");
         return EXIT_TROUBLE;
     }
