@@ -255,6 +255,33 @@ static void typed_key(yparse *p, const char *s, size_t n, ry_tag t)
     }
 }
 
+/* -?(0|[1-9][0-9]*): an integer JSON can hold as written. */
+static bool json_integer(const char *s, size_t n)
+{
+    size_t i = n && s[0] == '-' ? 1 : 0;
+    if (i == n || (s[i] == '0' && n - i > 1))
+        return false;
+    for (; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+/* Keeps the text of a scalar whose value this tree cannot hold as PyYAML
+ * does (RV_NODE_YAML), and as its JSON text too when it is one. */
+static rv_node *keep_text(yparse *p, rv_node *node, const char *s, size_t n, bool json_too)
+{
+    if (!node || n > UINT32_MAX)
+        return node;
+    char *copy = ru_arena_strndup(p->a, s, n);
+    if (!copy)
+        return NULL;
+    node->src = copy;
+    node->srclen = (uint32_t)n;
+    node->flags |= RV_NODE_YAML | (json_too ? RV_NODE_SRC : 0);
+    return node;
+}
+
 static rv_node *number_node(yparse *p, const char *s, size_t n, bool as_float)
 {
     int64_t i;
@@ -262,7 +289,12 @@ static rv_node *number_node(yparse *p, const char *s, size_t n, bool as_float)
     if (ry_resolve(s, n) == RY_INT) {
         if (ry_int(s, n, &i, &d))
             return as_float ? rv_new_float(p->a, (double)i) : rv_new_int(p->a, i);
-        return rv_new_float(p->a, d);  /* too big: keep the magnitude */
+        if (as_float)
+            return rv_new_float(p->a, d);
+        /* Too big for 64 bits: a float of the same magnitude for policies
+         * to compare, and the digits for the output, which PyYAML reads
+         * back as the integer it was. */
+        return keep_text(p, rv_new_float(p->a, d), s, n, json_integer(s, n));
     }
     return rv_new_float(p->a, ry_float(s, n));
 }
@@ -318,9 +350,13 @@ static rv_node *scalar_node(yparse *p, const yaml_event_t *ev)
     case RY_FLOAT:
         node = number_node(p, s, n, true);
         break;
+    case RY_TIMESTAMP:
+        /* PyYAML makes a date: a string here, written back plain, so
+         * that it reads back as one. */
+        node = keep_text(p, rv_new_string(p->a, s, n), s, n, false);
+        break;
     default:
-        /* Strings, and what PyYAML would make a date (kept as its text),
-         * a merge or value key standing as a value. */
+        /* Strings, and a merge or value key standing as a value. */
         node = rv_new_string(p->a, s, n);
     }
     if (!node)
@@ -707,6 +743,15 @@ static void emit_node(ywrite *w, const rv_node *n)
         break;
     case RV_INT:
     case RV_FLOAT: {
+        /* A number's text as read, when it reads back as the same number:
+         * YAML's own (a big integer), or JSON's when PyYAML takes it for a
+         * number too (123456789012345678901234567890, 1.0, not 1e400). */
+        if ((n->flags & RV_NODE_YAML) ||
+            ((n->flags & RV_NODE_SRC) && n->srclen && memchr("-0123456789", n->src[0], 11) &&
+             (ry_resolve(n->src, n->srclen) == RY_INT || ry_resolve(n->src, n->srclen) == RY_FLOAT))) {
+            emit_scalar(w, n->src, n->srclen, YAML_PLAIN_SCALAR_STYLE, true);
+            break;
+        }
         char tmp[64];
         if (n->type == RV_FLOAT && isnan(n->u.f)) {
             snprintf(tmp, sizeof tmp, ".nan");
@@ -738,7 +783,10 @@ static void emit_node(ywrite *w, const rv_node *n)
         break;
     }
     case RV_STRING:
-        emit_string(w, n->u.s, n->len, false);
+        if (n->flags & RV_NODE_YAML)  /* a date, as it was written */
+            emit_scalar(w, n->src, n->srclen, YAML_PLAIN_SCALAR_STYLE, true);
+        else
+            emit_string(w, n->u.s, n->len, false);
         break;
     case RV_ARRAY: {
         yaml_sequence_style_t st = n->len ? YAML_BLOCK_SEQUENCE_STYLE : YAML_FLOW_SEQUENCE_STYLE;

@@ -175,7 +175,7 @@ rv_member *rv_object_find(const rv_node *obj, const char *key, size_t klen)
 static rv_node *with_src(rv_node *c, const rv_node *n)
 {
     if (c) {
-        c->flags = n->flags & RV_NODE_SRC;
+        c->flags = n->flags & (RV_NODE_SRC | RV_NODE_YAML);
         c->src = n->src;
         c->srclen = n->srclen;
     }

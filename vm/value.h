@@ -51,6 +51,12 @@ typedef struct rv_member {
 /* rv_doc.flags */
 #define RV_NODE_SRC 1     /* src holds the value's text as read */
 #define RV_NODE_EDITED 2  /* a container changed after it was read: its src is stale */
+#define RV_NODE_YAML 4    /* a scalar read from a plain YAML scalar whose value
+                           * this tree cannot hold as PyYAML does (an integer
+                           * beyond 64 bits, kept as a float; a date, kept as a
+                           * string): src holds that text, and YAML output
+                           * writes it back as it came, so it reads back as it
+                           * did. JSON output goes by RV_NODE_SRC alone. */
 
 struct rv_doc {
     uint8_t type;      /* rv_doc_type */

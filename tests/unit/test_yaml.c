@@ -295,6 +295,24 @@ static void test_print_reads_back(void **state)
                         "a: .inf\nb: -.inf\nc: .nan\nd: 1.0e+100\ne: 1.0e-05\nf: 2.0\n"
                         "g: 'yes'\nh: '0o17'\ni: '1e3'\nj: '1_000'\nk: '2024-01-31'\nl: '='\n"
                         "m: 8080:80\n'n': '22:22'\n");
+    /* What this tree cannot hold as PyYAML does comes back as written: an
+     * integer beyond 64 bits (a float for policies, its digits in the
+     * output, in JSON too) and a date (a string for policies). */
+    n = must_yaml(f, "a: 123456789012345678901234567890\nb: 2024-01-31\nc: -99_999_999_999_999_999_999\n"
+                     "d: '2024-01-31'\n");
+    assert_int_equal(get(n, "a")->type, RV_FLOAT);
+    assert_true(get(n, "a")->u.f > 1.2e29 && get(n, "a")->u.f < 1.3e29);
+    assert_int_equal(get(n, "b")->type, RV_STRING);
+    assert_string_equal(printed(f, n), "a: 123456789012345678901234567890\nb: 2024-01-31\n"
+                                       "c: -99_999_999_999_999_999_999\nd: '2024-01-31'\n");
+    f->b.len = 0;
+    assert_true(rv_json_write(&f->b, n, false, false));
+    ru_buf_terminate(&f->b);
+    assert_string_equal(f->b.data, "{\"a\":123456789012345678901234567890,\"b\":\"2024-01-31\","
+                                   "\"c\":-1e+20,\"d\":\"2024-01-31\"}");
+    /* A copy keeps the text; a value the VM computes has none. */
+    rv_node *copy = rv_copy(&f->a, get(n, "a"));
+    assert_true(copy->flags & RV_NODE_YAML);
     /* Multi-line text goes out as a block and reads back the same. */
     n = must_yaml(f, "run: |\n  echo one\n    two\n  three\n");
     const char *out = printed(f, n);
