@@ -1,7 +1,8 @@
 # Makefile - builds librulevm (static and shared), rulec, rulesd and the tests.
 #
 #   make            build the libraries, rulec and rulesd into $(BUILD)/
-#                   (needs libcjson, libyaml, libpcre2, nettle, libmicrohttpd)
+#                   (needs libcjson, libyaml, libpcre2, nettle, libmicrohttpd,
+#                   libcurl; libsystemd is used when present)
 #   make test       every suite in tests/ (run-all.sh): unit (cmocka, needed
 #                   only here), golden, cli, badinput, ruletests, server,
 #                   build, version, install; ends with "N passed, M failed"
@@ -77,6 +78,16 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+# rulesd pulls bundles over HTTP(S) with libcurl, and tells systemd it is
+# ready with libsystemd's sd_notify when libsystemd is there (optional:
+# without it rulesd cannot run as Type=notify; docs/rulesd.md).
+CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null)
+SYSTEMD_OK  := $(shell pkg-config --exists libsystemd 2>/dev/null && echo yes)
+SYSTEMD_CFLAGS := $(if $(SYSTEMD_OK),-DRD_HAVE_SYSTEMD $(shell pkg-config --cflags libsystemd))
+SYSTEMD_LIBS   := $(if $(SYSTEMD_OK),$(shell pkg-config --libs libsystemd))
+SERVER_CFLAGS := $(MHD_CFLAGS) $(CURL_CFLAGS) $(SYSTEMD_CFLAGS)
+SERVER_LIBS   := $(MHD_LIBS) $(CURL_LIBS) $(SYSTEMD_LIBS)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 # Signed bundles (sign/): nettle's Ed25519 lives in libhogweed. Only rulec
 # and rulesd link it, never the VM library.
@@ -220,7 +231,7 @@ $(PUBLIC_INC)/rulec.h: compiler/rulec.h
 $(BUILD)/obj/%.o: %.c $(FLAGS_STAMP) | $(PUBLIC_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS_ALL) $(call module_inc,$<) $(if $(filter server/%,$<),$(MHD_CFLAGS)) -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS_ALL) $(call module_inc,$<) $(if $(filter server/%,$<),$(SERVER_CFLAGS)) -c -o $@ $<
 
 # The targets' schemas, built into the compiler (.incbin reads them from
 # the repository root, where make runs).
@@ -255,7 +266,7 @@ $(RULEC): $(CLI_OBJ) $(PROTOCOL_OBJ) $(SIGN_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) $
 $(RULESD): $(SERVER_OBJ) $(PROTOCOL_OBJ) $(SIGN_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) $(FLAGS_STAMP)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(SERVER_OBJ) $(PROTOCOL_OBJ) $(SIGN_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) \
-	    $(SIGN_LIBS) $(PKG_LIBS) $(MHD_LIBS) -lpthread -lm
+	    $(SIGN_LIBS) $(PKG_LIBS) $(SERVER_LIBS) -lpthread -lm
 
 # The integration tests' (and benchmark's) keep-alive HTTP load generator.
 $(LOADCLIENT): tests/server/loadclient.c util/file.c
@@ -322,8 +333,8 @@ FUZZ_LINK := $(filter-out $(BUILD)/obj/server/main.o,$(SERVER_OBJ)) $(PROTOCOL_O
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(FUZZ_LINK) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS_ALL) $(INC_fuzz) $(MHD_CFLAGS) -o $@ $< fuzz/replay.c $(FUZZ_LINK) $(LDFLAGS_ALL) \
-	    $(SIGN_LIBS) $(PKG_LIBS) $(MHD_LIBS) -lpthread -lm
+	$(Q)$(CC) $(CFLAGS_ALL) $(INC_fuzz) $(SERVER_CFLAGS) -o $@ $< fuzz/replay.c $(FUZZ_LINK) $(LDFLAGS_ALL) \
+	    $(SIGN_LIBS) $(PKG_LIBS) $(SERVER_LIBS) -lpthread -lm
 
 # ---- benchmarks (bench/; never part of `make test`) ----
 # bench_vm is compiled with the same strict warnings as the library. The
