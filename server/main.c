@@ -5,6 +5,7 @@
  */
 #include "config.h"
 #include "file.h"
+#include "libversions.h"
 #include "http.h"
 #include "log.h"
 #include "notify.h"
@@ -13,6 +14,7 @@
 #include "reload.h"
 
 #include <errno.h>
+#include <microhttpd.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -50,6 +52,10 @@ static const char usage_text[] =
     "be required of every bundle: policies.url, policies.require_signature and\n"
     "policies.trusted_keys in the configuration file (see rulesd.example.yaml).\n"
     "\n"
+    "Example:\n"
+    "  rulesd --config /etc/rulesd/rulesd.yaml\n"
+    "  rulesd --policy rules/ --port 8000\n"
+    "\n"
     "Signals: SIGHUP reloads policies and reopens the decision log;\n"
     "SIGTERM/SIGINT finish requests in flight and exit 0.\n"
     "Under systemd (Type=notify), READY=1 is sent once the first policy set is\n"
@@ -57,6 +63,11 @@ static const char usage_text[] =
 
 enum { OPT_PARAM = 256, OPT_MAX_BODY, OPT_TIMEOUT, OPT_TOKEN, OPT_DECLOG, OPT_PORT_FILE,
        OPT_LOG_LEVEL, OPT_NO_WATCH, OPT_CHECK, OPT_VERSION };
+
+/* The commit the build came from (the Makefile passes it). */
+#ifndef RULES_COMMIT
+#define RULES_COMMIT "unknown"
+#endif
 
 static const struct option options[] = {
     {"config", required_argument, NULL, 'c'},
@@ -100,6 +111,7 @@ int main(int argc, char **argv)
     const char **params = calloc((size_t)argc, sizeof *params);
     bool check_only = false;
     int status = 1;
+    char libs[256];
     if (!policies || !params) {
         fprintf(stderr, "rulesd: out of memory\n");
         goto out_args;
@@ -128,7 +140,9 @@ int main(int argc, char **argv)
             status = 0;
             goto out_args;
         case OPT_VERSION:
-            printf("rulesd %d.%d.%d\n", RV_VERSION_MAJOR, RV_VERSION_MINOR, RV_VERSION_PATCH);
+            ru_library_versions(libs, sizeof libs);
+            printf("rulesd %d.%d.%d\ncommit %s\nlibraries: %s, libmicrohttpd %s\n", RV_VERSION_MAJOR,
+                   RV_VERSION_MINOR, RV_VERSION_PATCH, RULES_COMMIT, libs, MHD_get_version());
             status = 0;
             goto out_args;
         default:
