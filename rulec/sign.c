@@ -26,6 +26,9 @@ static const char keygen_usage[] =
     "are PEM as OpenSSL writes them (PKCS #8, SubjectPublicKeyInfo). Give the private\n"
     "key to 'rulec compile --sign', the public key to 'rulec verify --key' and to\n"
     "rulesd's policies.trusted_keys.\n"
+    "\n"
+    "example:\n"
+    "  rulec keygen keys/ci.key      # keys/ci.key and keys/ci.pub\n"
     "exit status: 0 written, 2 usage error or a file cannot be written\n";
 
 static const char verify_usage[] =
@@ -37,6 +40,9 @@ static const char verify_usage[] =
     "are the manifest's (names and SHA-256 digests, in run order). Prints the signer,\n"
     "the revision, the creation time and the digests.\n"
     "  -k, --key FILE   a trusted public key (repeatable)\n"
+    "\n"
+    "example:\n"
+    "  rulec verify policies.rbc --key keys/ci.pub\n"
     "exit status: 0 good signature, 1 not signed by a given key, altered, or not a\n"
     "signed bundle, 2 usage error or a file cannot be read\n";
 

@@ -169,6 +169,11 @@ for bad in "r3-tampered.rbc:altered after signing" "r9-other.rbc:not trusted" "p
         fail "--check with ${bad%%:*}: exit $st: $out"
 done
 
+# The editors' schema of rulesd.yaml accepts these configurations.
+PY=python3; [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+$PY "$ROOT/tests/editors.py" validate "$ROOT/editors/vscode/schemas/rulesd.schema.json" files.yaml >v.out 2>&1 &&
+    grep -q '^ok' v.out && pass || fail "the rulesd schema refuses files.yaml: $(cat v.out)"
+
 # Configuration mistakes are named.
 cfgerr() {  # cfgerr WANT YAML
     printf '%s\n' "$2" >bad.yaml
@@ -218,6 +223,8 @@ url_cfg() {  # url_cfg FILE [EXTRA POLICIES KEYS...]
 }
 url_cfg a.yaml
 url_cfg b.yaml
+$PY "$ROOT/tests/editors.py" validate "$ROOT/editors/vscode/schemas/rulesd.schema.json" a.yaml >v.out 2>&1 &&
+    grep -q '^ok' v.out && pass || fail "the rulesd schema refuses a.yaml: $(cat v.out)"
 check "--check against the URL" sh -c "'$RULESD' --config a.yaml --check | grep -q '1 policies OK'"
 if start a a.yaml && start b b.yaml; then pass; else fail "replicas did not start: $(cat a.log b.log)"; fi
 [ "$(jq_ a /healthz 'j["bundle_revision"]')" = 1 ] && pass || fail "a: /healthz: $(get a /healthz)"
