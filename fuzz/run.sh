@@ -17,10 +17,10 @@ make --no-print-directory build/grammar/parser.c build/grammar/lexer.c build/inc
     build/include/rulec.h build/rulec >/dev/null
 mkdir -p "$OUT"
 # shellcheck disable=SC2046
-PKG="$(pkg-config --cflags libcjson yaml-0.1 libpcre2-8 libmicrohttpd libcurl nettle hogweed)"
+PKG="$(pkg-config --cflags yaml-0.1 libpcre2-8 libmicrohttpd libcurl nettle hogweed)"
 CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
         -Iutil -Ivm -Igrammar -Icompiler -Ibuild/grammar -Iprotocols -Isign -Iserver -Itests/unit -Ifuzz $PKG"
-LIBS="$(pkg-config --libs libcjson yaml-0.1 libpcre2-8 libmicrohttpd libcurl hogweed nettle) -lpthread -lm"
+LIBS="$(pkg-config --libs yaml-0.1 libpcre2-8 libmicrohttpd libcurl hogweed nettle) -lpthread -lm"
 SRCS="$(ls vm/*.c util/*.c grammar/*.c compiler/*.c compiler/*.S protocols/*.c sign/*.c server/*.c | grep -v '^server/main\.c$')
       build/grammar/parser.c build/grammar/lexer.c"
 

@@ -397,7 +397,10 @@ static int answer(rv_vm *vm, rv_program *prog, const apply_opts *o, const char *
     rv_doc *resp = dstack_response(vm, &rq, decided ? &d : NULL, failure);
     const char *out;
     size_t outlen;
-    if (!resp || rv_vm_print(vm, resp, RV_JSON, compact ? 0 : RV_PRETTY, &out, &outlen, &err) != RV_OK) {
+    /* A compact answer is the wire form, as rulesd sends it: whatever no
+     * policy changed (a rejected spec: all of it) goes back byte for byte
+     * as received. A pretty one is laid out for reading. */
+    if (!resp || rv_vm_print(vm, resp, RV_JSON, compact ? RV_VERBATIM : RV_PRETTY, &out, &outlen, &err) != RV_OK) {
         snprintf(problem_out, problem_size, "out of memory");
         return EXIT_TROUBLE;
     }

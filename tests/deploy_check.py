@@ -96,7 +96,7 @@ def main():
         m = re.match(r"\s*(\S+) \(libc6,x86-64\S*\) => (\S+)", line)
         if m:
             libpaths.setdefault(m.group(1), m.group(2))
-    missing = []
+    missing, wanted = [], set()
     for lib in needed:
         # dpkg knows a file by the path it installed (/lib or /usr/lib, a
         # link or its target): try each.
@@ -106,10 +106,14 @@ def main():
             pkg = subprocess.run(["dpkg", "-S", p], capture_output=True, text=True).stdout.split(":")[0]
             if pkg:
                 break
+        wanted.add(pkg)
         if pkg != "libc6" and pkg not in installed:
             missing.append("%s (%s)" % (lib, pkg or "no package"))
     check(needed and not missing, "Dockerfile: the runtime stage installs every library rulesd links (%d): missing %s"
           % (len(needed), missing))
+    extra = installed - wanted - {"ca-certificates", "curl"}
+    check(not extra, "Dockerfile: the runtime stage installs nothing rulesd does not link but certificates and "
+                     "curl (for HEALTHCHECK): %s" % sorted(extra))
 
     # ---- the manifests ----
     docs = {}
