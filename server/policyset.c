@@ -376,7 +376,10 @@ static rd_set *build(const rd_config *cfg, uint64_t revision, const rd_set *prev
         read_entries(&b, report);
         inputs = rc_report_inputs(report, &n);
     }
-    check_bundles_kept(&b, inputs, n, prev);
+    /* A pulled download that is no bundle is refused by the signature
+     * check below, in terms of a download rather than of a file. */
+    if (!pulled)
+        check_bundles_kept(&b, inputs, n, prev);
     if (b.failed)
         goto done;
     if (cfg->source.require_signature) {

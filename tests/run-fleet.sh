@@ -271,7 +271,9 @@ get a /metrics | grep -q '^rulesd_bundle_pulls_total{result="refused"} [1-9]' &&
 expect_log a "pulled bundle refused: still serving revision" "a tampered pull"
 
 # Another key, a bundle cut short, no signature, a rollback, the same revision again.
+printf '<html><body>503 Service Unavailable</body></html>\n' >page.html   # a proxy's error page, as a 200
 for bad in "r9-other.rbc:not trusted" "r3-cut.rbc:a bundle cut short" "plain.rbc:without a signature" \
+           "page.html:set.rbc: error: not loaded (signatures are required: policies.url): not a bundle" \
            "r1.rbc:revision 1 is older than revision 2" "r2b.rbc:revision 2 again, but with other contents"; do
     publish "${bad%%:*}"
     refused a "${bad#*:}"
