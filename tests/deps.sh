@@ -4,7 +4,7 @@
 # clang and its libFuzzer runtime: docs/fuzzing.md). Says exactly what is
 # missing when it cannot.
 set -u
-PKGS="gcc make pkg-config flex bison libyaml-dev libpcre2-dev nettle-dev libcmocka-dev libmicrohttpd-dev curl python3 python3-yaml python3-jsonschema vim scdoc man-db $*"
+PKGS="gcc make pkg-config flex bison libyaml-dev libpcre2-dev nettle-dev libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev libsystemd-dev curl python3 python3-yaml python3-jsonschema vim scdoc man-db openssl systemd $*"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
