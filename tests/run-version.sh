@@ -37,6 +37,13 @@ soname=$(readelf -d "$lib" 2>/dev/null | sed -n 's/.*Library soname: \[\(.*\)\].
     [ "$(readlink "$BUILD/librulevm.so")" = "librulevm.so.$major" ] && pass ||
     fail "links: librulevm.so.$major -> $(readlink "$BUILD/librulevm.so.$major"), librulevm.so -> $(readlink "$BUILD/librulevm.so")"
 
+# The Python package says the same (python/pyrules/_version.py, the one
+# copy Python's packaging cannot do without; pyproject.toml reads it).
+got=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' python/pyrules/_version.py)
+[ "$got" = "$v" ] && pass || fail "python/pyrules/_version.py says $got, the header $v"
+grep -q '^version = {attr = "pyrules._version.__version__"}$' python/pyproject.toml && pass ||
+    fail "python/pyproject.toml does not take its version from pyrules._version"
+
 # librulec.so.M.m.p likewise.
 lib=$BUILD/librulec.so.$v
 soname=$(readelf -d "$lib" 2>/dev/null | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p')
