@@ -91,6 +91,9 @@ RC_BUNDLE = 1
 RC_COVERAGE = 2
 RC_OK, RC_INVALID, RC_FAILED = range(3)
 RC_ERROR, RC_WARNING, RC_NOTE = range(3)
+RC_FORM_UNKNOWN, RC_FORM_BUNDLE, RC_FORM_SOURCE, RC_FORM_NO_RULES = range(4)
+#: The first bytes of every bundle (vm/program.h).
+BUNDLE_MAGIC = b"\x7fRBC"
 
 
 class rc_input(Structure):
@@ -150,6 +153,7 @@ _PROTOTYPES = {
     "rc_report_errors": (c_int, [c_void_p]),
     "rc_report_text": (c_char_p, [c_void_p, c_char_p, POINTER(c_size_t)]),
     "rc_report_policy_tag": (c_size_t, [c_void_p, c_size_t]),
+    "rc_report_input_form": (c_int, [c_void_p, c_size_t]),
     "rc_secret_values": (c_size_t, [c_char_p, c_char_p, c_void_p, SECRET_FN, c_void_p]),
 }
 

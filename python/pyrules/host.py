@@ -30,7 +30,10 @@ modification times, inodes). When something changed, the set is rebuilt off
 to the side and swapped in; requests in flight finish on the set they
 started with. A set that fails to load is not swapped in: the error is
 logged with every diagnostic and the previous set keeps serving, as rulesd
-does. The first load has no previous set: it raises.
+does -- and so is one in which a file that was a bundle no longer is one,
+or a source that held rules holds none (PolicySet.load's previous=: a
+truncated or unfinished deployment must not switch enforcement off). The
+first load has no previous set: it raises.
 """
 from __future__ import annotations
 
@@ -201,8 +204,8 @@ class WatchedPolicySet:
         self._log.info("pyrules: loaded %d policies from %s (set sha256 %s)", len(self._set.policies),
                        first.origin, self._set.digest)
 
-    def _build(self, s: Settings) -> PolicySet:
-        return PolicySet.load(*s.policies, target=self._target, params=s.params)
+    def _build(self, s: Settings, previous: Optional[PolicySet] = None) -> PolicySet:
+        return PolicySet.load(*s.policies, target=self._target, params=s.params, previous=previous)
 
     @property
     def settings(self) -> Settings:
@@ -237,7 +240,7 @@ class WatchedPolicySet:
             if self._reload_settings is not None:
                 s = self._reload_settings()
                 now = fingerprint(s)
-            new = self._build(s)
+            new = self._build(s, previous=self._set)
         except (RulesError, OSError) as e:
             self._print = now   # do not retry the same broken files on every request
             self.failures += 1

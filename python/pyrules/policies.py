@@ -392,6 +392,34 @@ def _config(limits: Optional[Limits]):
     return cfg
 
 
+def _truncated(name, message) -> PolicyError:
+    d = Diagnostic("error", name, 0, 0, 0, 0, message)
+    return PolicyError(str(d), [d])
+
+
+def _check_bundles_kept(inputs, n, previous: "PolicySet"):
+    for i in range(n):
+        name = N.text(inputs[i].name, "surrogateescape")
+        if previous._forms.get(name) != N.RC_FORM_BUNDLE:
+            continue
+        data = ctypes.string_at(inputs[i].data, min(inputs[i].size, 4)) if inputs[i].size else b""
+        if data == N.BUNDLE_MAGIC:
+            continue
+        if inputs[i].size == 0:
+            raise _truncated(name, "was a compiled bundle and is now empty (a truncated or unfinished "
+                                   "deployment?): not loaded")
+        raise _truncated(name, "was a compiled bundle and is no longer one (its %d bytes do not start with the "
+                               "bundle magic): not loaded; compile it again, or give the source a .rules name"
+                         % inputs[i].size)
+
+
+def _check_rules_kept(made: "PolicySet", previous: "PolicySet"):
+    for name, form in made._forms.items():
+        if previous._forms.get(name) == N.RC_FORM_SOURCE and form == N.RC_FORM_NO_RULES:
+            raise _truncated(name, "held rules and now holds none (a truncated or unfinished deployment?): not "
+                                   "loaded; to retire a policy, remove its file")
+
+
 class PolicySet:
     """A loaded, verified policy set. Make one with PolicySet.load (files
     and folders), PolicySet.from_sources (text or bundles in memory) or
@@ -411,7 +439,7 @@ class PolicySet:
 
     @classmethod
     def load(cls, *policies, target: Optional[str] = None, params: Optional[Mapping[str, Any]] = None,
-             limits: Optional[Limits] = None) -> "PolicySet":
+             limits: Optional[Limits] = None, previous: Optional["PolicySet"] = None) -> "PolicySet":
         """Loads policies from files and folders, as rulec and rulesd do.
 
         Each of policies is a path -- a .rules source, a .rbc bundle (told
@@ -427,9 +455,16 @@ class PolicySet:
         other value (int, float, bool, None, list, dict) is taken as it is.
         Either way it must have the type of the parameter's default.
 
+        previous: the set this one is to replace (a host reloading changed
+        files), for rulesd's two checks against a truncated or unfinished
+        deployment: a file that was a bundle must still be one (read by
+        content, a cut one could load as a source that does nothing), and a
+        source that held rules must still hold some (an empty or
+        comment-only source is a policy that allows everything).
+
         Raises PolicyError (with every diagnostic: file, line, column) when
-        a file cannot be read or the policies do not compile, load or
-        verify; ParameterError for a refused override.
+        a file cannot be read, the policies do not compile, load or verify,
+        or previous's checks fail; ParameterError for a refused override.
         """
         entries = _entries(policies)
         if not entries:
@@ -452,7 +487,16 @@ class PolicySet:
                 if prio is not None:
                     inputs[i].has_priority = 1
                     inputs[i].priority = prio
-            return cls._made(L, report, inputs, n.value, target, limits, entries, params)
+            if previous is not None:
+                _check_bundles_kept(inputs, n.value, previous)
+            made = cls._made(L, report, inputs, n.value, target, limits, entries, params)
+            if previous is not None:
+                try:
+                    _check_rules_kept(made, previous)
+                except BaseException:
+                    made._free()
+                    raise
+            return made
         finally:
             L.rc_report_free(report)
 
@@ -518,6 +562,10 @@ class PolicySet:
         self._digest = None
         self._kinds_ok = {}
         self.diagnostics = _diagnostics(L, report)
+        # What each input was (a bundle, a source with rules, one with none),
+        # for the next load's checks (previous=).
+        self._forms = {N.text(inputs[k].name, "surrogateescape"): L.rc_report_input_form(report, k)
+                       for k in range(n)}
         try:
             self._entry_params(L, report, entries)
             for key, value in (params or {}).items():

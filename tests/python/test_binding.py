@@ -131,6 +131,32 @@ def test_unreadable_and_corrupt_inputs(pyrules, tmp_path):
         pyrules.PolicySet.load(tmp_path / "empty.rbc")
 
 
+def test_previous_refuses_truncated_deployments(pyrules, tmp_path):
+    """rulesd's reload checks, for hosts that reload: a source that held
+    rules and holds none, or a bundle that is no longer one, is refused
+    when it replaces a set that had them (alone it loads, with a warning)."""
+    src = tmp_path / "a.rules"
+    src.write_text(SRC)
+    blob = tmp_path / "b.rbc"
+    blob.write_bytes(pyrules.PolicySet.from_sources(
+        {"b.rules": 'policy "b";\non run { forbid-if configuration.privileged: "no"; }\n'}).bundle())
+    first = pyrules.PolicySet.load(tmp_path)
+
+    src.write_text("# emptied by a copy that has not finished\n")
+    with pytest.raises(pyrules.PolicyError, match="held rules and now holds none") as e:
+        pyrules.PolicySet.load(tmp_path, previous=first)
+    assert e.value.file == str(src)
+    alone = pyrules.PolicySet.load(tmp_path)   # without previous= it loads, with the warning
+    assert any(d.severity == "warning" and d.file == str(src) for d in alone.diagnostics)
+
+    src.write_text(SRC)
+    blob.write_bytes(b'policy "b";\non run { warn "x"; }\n')   # a source under the bundle's name
+    with pytest.raises(pyrules.PolicyError, match="was a compiled bundle and is no longer one") as e:
+        pyrules.PolicySet.load(tmp_path, previous=first)
+    assert e.value.file == str(blob)
+    assert pyrules.PolicySet.load(tmp_path, previous=pyrules.PolicySet.load(tmp_path)).policies
+
+
 def test_warnings_of_loading_are_kept(pyrules):
     ps = pyrules.PolicySet.from_sources({"w.rules": 'policy "w";\non run {\n    forbid-if false: "never";\n}\n'})
     assert [(d.severity, d.file, d.line, d.column) for d in ps.diagnostics] == [("warning", "w.rules", 3, 5)]

@@ -202,6 +202,14 @@ def test_reloads_when_files_change_and_keeps_the_last_good_set(installed, dstack
         plugins.apply_plugin_policies("alice", "main", spec)
     assert any("cannot be loaded" in r.getMessage() and "p.rules:2:" in r.getMessage() for r in caplog.records)
 
+    # A source emptied by an unfinished copy: refused, as rulesd refuses it.
+    time.sleep(0.01)
+    caplog.clear()
+    _write_atomically(folder / "p.rules", "")
+    with pytest.raises(ServerClientError, match="runs are closed today"):
+        plugins.apply_plugin_policies("alice", "main", spec)
+    assert any("held rules and now holds none" in r.getMessage() for r in caplog.records)
+
     # A file added to the folder counts as a change too.
     time.sleep(0.01)
     _write_atomically(folder / "p.rules", POLICY_V1)
@@ -209,7 +217,7 @@ def test_reloads_when_files_change_and_keeps_the_last_good_set(installed, dstack
     out = plugins.apply_plugin_policies("alice", "main", spec)
     assert (out.configuration.max_price, out.configuration.max_duration) == (1.0, 3600)
     policy = plugins._PLUGINS[0].get_apply_policies()[0]
-    assert policy._watched.revision == 3 and policy._watched.failures == 1
+    assert policy._watched.revision == 3 and policy._watched.failures == 2
 
 
 def test_reload_waits_for_the_interval(installed, tmp_path):
