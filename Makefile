@@ -41,6 +41,10 @@
 #                                      rulesd.yaml the unit reads (that file
 #                                      is the administrator's: never written)
 #   DOCDIR=PREFIX/share/doc/rules      README.md, docs/*.md
+#   MANDIR=PREFIX/share/man            rulec.1, rulesd.8, rules.5 (scdoc)
+#   BASHCOMPDIR, ZSHCOMPDIR, FISHCOMPDIR   rulec's completions (bash-completion,
+#                                      zsh vendor-completions, fish vendor_completions.d)
+#   VIMDIR=PREFIX/share/vim/vimfiles   syntax/rules.vim, ftdetect/rules.vim
 # /etc for the system prefixes because systemd and the docs expect
 # /etc/rulesd; an unprivileged PREFIX (~/.local, /opt/x) stays inside PREFIX.
 
@@ -62,6 +66,12 @@ PKGCONFIGDIR   ?= $(LIBDIR)/pkgconfig
 SYSCONFDIR     ?= $(if $(filter /usr /usr/local,$(PREFIX)),/etc,$(PREFIX)/etc)
 DOCDIR         ?= $(PREFIX)/share/doc/rules
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR         ?= $(PREFIX)/share/man
+BASHCOMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR     ?= $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR    ?= $(PREFIX)/share/fish/vendor_completions.d
+VIMDIR         ?= $(PREFIX)/share/vim/vimfiles
+SCDOC   ?= scdoc
 FLEX    ?= flex
 BISON   ?= bison
 
@@ -186,8 +196,20 @@ ifneq ($(SERVER_SRC),)
 TARGETS += $(RULESD) $(LOADCLIENT)
 endif
 
-.PHONY: all test unit golden ruletest fuzz deps clean install demo bench bench-smoke bench-rulesd
+# Manual pages, from scdoc sources in man/ (Debian: scdoc; make deps).
+MAN_SRC   := $(wildcard man/*.scd)
+MAN_PAGES := $(MAN_SRC:man/%.scd=$(BUILD)/man/%)
+TARGETS   += $(MAN_PAGES)
+
+.PHONY: all test unit golden ruletest fuzz deps clean install demo bench bench-smoke bench-rulesd man
 all: $(TARGETS)
+man: $(MAN_PAGES)
+
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(dir $@)
+	@echo "  SCDOC   $<"
+	$(Q)command -v $(SCDOC) >/dev/null 2>&1 || { echo "the manual pages need scdoc (Debian: scdoc): run 'make deps'" >&2; exit 1; }
+	$(Q)$(SCDOC) <$< >$@.tmp && mv $@.tmp $@
 
 # ---- generated front end ----
 $(BUILD)/grammar/parser.c $(BUILD)/grammar/parser.h &: grammar/parser.y
@@ -216,11 +238,25 @@ $(PUBLIC_INC)/rulec.h: compiler/rulec.h
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@
 
+# The commit the programs' --version names: embedded at build time from
+# git when the source is a checkout, else "unknown". Recorded like the
+# flags, so only the two files that print it are rebuilt when it changes.
+COMMIT_STAMP := $(BUILD)/.commit
+COMMIT_NOW   := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell \
+                git diff --quiet HEAD 2>/dev/null || { git rev-parse HEAD >/dev/null 2>&1 && echo -dirty; })
+ifeq ($(filter clean uninstall deps print-%,$(MAKECMDGOALS)),)
+$(shell mkdir -p $(BUILD) && { [ "$$(cat $(COMMIT_STAMP) 2>/dev/null)" = '$(COMMIT_NOW)' ] || \
+    printf '%s\n' '$(COMMIT_NOW)' >$(COMMIT_STAMP); })
+endif
+COMMIT_MAINS := rulec/main.c server/main.c
+$(COMMIT_MAINS:%.c=$(BUILD)/obj/%.o): $(COMMIT_STAMP)
+
 # ---- objects ----
 $(BUILD)/obj/%.o: %.c $(FLAGS_STAMP) | $(PUBLIC_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS_ALL) $(call module_inc,$<) $(if $(filter server/%,$<),$(MHD_CFLAGS)) -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS_ALL) $(call module_inc,$<) $(if $(filter server/%,$<),$(MHD_CFLAGS)) \
+	    $(if $(filter $(COMMIT_MAINS),$<),-DRULES_COMMIT='"$(COMMIT_NOW)"') -c -o $@ $<
 
 # The targets' schemas, built into the compiler (.incbin reads them from
 # the repository root, where make runs).
@@ -373,7 +409,10 @@ INSTALLED := $(BINDIR)/rulec $(LIBDIR)/$(LIBNAME).a $(LIBDIR)/$(LIBNAME).so.$(VE
              $(LIBDIR)/$(LIBNAME).so.$(SOVERSION) $(LIBDIR)/$(LIBNAME).so $(INCLUDEDIR)/rulevm.h \
              $(LIBDIR)/$(CLIBNAME).so.$(VERSION) $(LIBDIR)/$(CLIBNAME).so.$(SOVERSION) \
              $(LIBDIR)/$(CLIBNAME).so $(INCLUDEDIR)/rulec.h $(PKGCONFIGDIR)/rulevm.pc \
-             $(PKGCONFIGDIR)/rulec.pc $(addprefix $(DOCDIR)/,$(DOCS))
+             $(PKGCONFIGDIR)/rulec.pc $(addprefix $(DOCDIR)/,$(DOCS)) \
+             $(foreach m,$(MAN_SRC:man/%.scd=%),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(m)) \
+             $(BASHCOMPDIR)/rulec $(ZSHCOMPDIR)/_rulec $(FISHCOMPDIR)/rulec.fish \
+             $(VIMDIR)/syntax/rules.vim $(VIMDIR)/ftdetect/rules.vim
 ifneq ($(SERVER_SRC),)
 INSTALLED += $(BINDIR)/rulesd $(SYSTEMDUNITDIR)/rulesd.service $(SYSCONFDIR)/rulesd/rulesd.example.yaml
 endif
@@ -400,6 +439,13 @@ install: all
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/rulevm.pc $(DESTDIR)$(PKGCONFIGDIR)/rulec.pc
 	install -m 644 README.md $(DESTDIR)$(DOCDIR)/
 	install -m 644 $(filter docs/%,$(DOCS)) $(DESTDIR)$(DOCDIR)/docs/
+	for m in $(MAN_PAGES); do n=$${m##*/}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${n##*.}/$$n; done
+	$(RULEC) completion bash > $(DESTDIR)$(BASHCOMPDIR)/rulec
+	$(RULEC) completion zsh > $(DESTDIR)$(ZSHCOMPDIR)/_rulec
+	$(RULEC) completion fish > $(DESTDIR)$(FISHCOMPDIR)/rulec.fish
+	chmod 644 $(DESTDIR)$(BASHCOMPDIR)/rulec $(DESTDIR)$(ZSHCOMPDIR)/_rulec $(DESTDIR)$(FISHCOMPDIR)/rulec.fish
+	install -m 644 editors/vim/syntax/rules.vim $(DESTDIR)$(VIMDIR)/syntax/
+	install -m 644 editors/vim/ftdetect/rules.vim $(DESTDIR)$(VIMDIR)/ftdetect/
 ifneq ($(SERVER_SRC),)
 	install -m 755 $(RULESD) $(DESTDIR)$(BINDIR)/
 	sed $(UNIT_SED) server/rulesd.service > $(DESTDIR)$(SYSTEMDUNITDIR)/rulesd.service

@@ -72,4 +72,11 @@ typedef struct rc_compiled {
  * every file are reported, not only the first failing one. */
 bool rc_compile_set(const rc_source *srcs, size_t nsrcs, const char *default_target,
                     ru_arena *arena, rc_diags *diags, bool want_maps, rc_compiled *out);
+
+/* The report's arena and diagnostics (loader.c owns struct rc_report), for
+ * the library's entry points that live in other files (format.c, eval.c):
+ * what they record is printed and counted with everything else. */
+struct rc_report;
+ru_arena *rc_report_arena(struct rc_report *r);
+rc_diags *rc_report_diags(struct rc_report *r);
 #endif

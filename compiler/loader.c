@@ -55,6 +55,16 @@ rc_report *rc_report_new(void)
     return r;
 }
 
+ru_arena *rc_report_arena(rc_report *r)
+{
+    return &r->arena;
+}
+
+rc_diags *rc_report_diags(rc_report *r)
+{
+    return &r->diags;
+}
+
 static void forget_load(rc_report *r)
 {
     free(r->bundle);

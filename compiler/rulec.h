@@ -121,6 +121,13 @@ rc_result rc_load(rc_report *report, const rc_input *inputs, size_t ninputs,
  * /v1/evaluate). */
 int rc_target_has_kind(const char *target, const char *kind, char *why, size_t size);
 
+/* The known targets and their kinds, for completions and listings: the
+ * name of target i ("dstack", "skypilot", "any"), and of kind i of target
+ * (NULL: "dstack"); NULL past the last (and for every kind of "any", which
+ * takes any name, or an unknown target). */
+const char *rc_target_name(size_t i);
+const char *rc_target_kind_name(const char *target, size_t i);
+
 /* ---- Secrets ---- */
 
 /* Told each secret value's text; text is valid during the call only. */
@@ -165,6 +172,20 @@ int rc_literal_json(const char *text, size_t len, char **json, char *why, size_t
  * type and the value; the caller adds where the override came from. */
 rv_status rc_set_param(rv_program *prog, const char *policy, const char *param, const char *text,
                        rv_error *err);
+
+/* ---- Formatting ---- */
+
+/* Lays out a source (text, len bytes; name for diagnostics) in the
+ * canonical layout of `rulec fmt` (docs/language.md, "Layout"): only the
+ * blanks between tokens change, comments stay where they were, and
+ * formatting formatted text changes nothing. RC_OK: *out is the formatted
+ * text (malloc'd, NUL-terminated, *outlen bytes; the caller frees it).
+ * RC_INVALID: the text does not parse; the report holds the parser's
+ * diagnostics and nothing is formatted. RC_FAILED: memory ran out, or the
+ * layout would have changed a token (an internal error, reported); *out is
+ * NULL. */
+rc_result rc_format(rc_report *report, const char *name, const char *text, size_t len, char **out,
+                    size_t *outlen);
 
 /* ---- The report ---- */
 

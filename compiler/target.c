@@ -83,6 +83,18 @@ const rc_target *rc_target_at(size_t i)
     return i < sizeof targets / sizeof *targets ? &targets[i] : NULL;
 }
 
+const char *rc_target_name(size_t i)
+{
+    const rc_target *t = rc_target_at(i);
+    return t ? t->name : NULL;
+}
+
+const char *rc_target_kind_name(const char *target, size_t i)
+{
+    const rc_target *t = rc_target_find(target ? target : RC_DEFAULT_TARGET);
+    return t && i < t->nkinds ? t->kinds[i].name : NULL;
+}
+
 const rc_target *rc_target_find(const char *name)
 {
     for (size_t i = 0; i < sizeof targets / sizeof *targets; i++)

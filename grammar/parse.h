@@ -20,4 +20,18 @@ rc_file *rc_parse_file(const rc_source *src, ru_arena *arena, rc_diags *diags);
 rc_expr *rc_parse_expr(const rc_source *src, const char *text, size_t len, int line, int col,
                        ru_arena *arena, rc_diags *diags);
 
+/* One token of a file as written: its kind (parser.h's TOK_*; comments
+ * are TOK_COMMENT, which the parser never sees), its text and its span. */
+typedef struct rc_token {
+    int kind;
+    const char *text;   /* arena copy, NUL-terminated */
+    size_t len;
+    rc_loc loc;
+} rc_token;
+
+/* Scans a whole file into tokens, comments included (arena memory), with
+ * the parser's scanner; what it finds wrong is reported in diags as when
+ * parsing. Returns the number of tokens, or -1 when memory ran out. */
+long rc_scan_tokens(const rc_source *src, ru_arena *arena, rc_diags *diags, rc_token **out);
+
 #endif

@@ -101,6 +101,7 @@ typedef struct rc_parser {
     rc_on **on_tail;
     rc_expr *expr;                /* START_EXPR result */
     bool expr_mode;               /* parsing a template's {...}: its end is a '}' */
+    bool keep_comments;           /* rc_scan_tokens: comments are COMMENT tokens */
     /* Open delimiters ('(', '[', '{') not closed yet, innermost last, for
      * "unclosed '(' opened here" notes. The scanner keeps it; the effect
      * of each token is applied when the next one is scanned, so that at a
@@ -267,6 +268,9 @@ static rc_stmt *write_stmt(rc_parser *p, rc_stmt_kind kind, rc_expr *path, rc_ex
 
 /* Start tokens: never in the source, emitted first by the scanner. */
 %token START_FILE "start of file" START_EXPR "start of expression"
+/* Only rc_scan_tokens (the formatter) sees comments as tokens; the parser
+ * never does. */
+%token COMMENT "comment"
 
 %token <rc_name> IDENT "identifier"
 %token <rc_name> DOLLAR "$name"
@@ -1142,4 +1146,63 @@ rc_expr *rc_parse_expr(const rc_source *src, const char *text, size_t len, int l
     if (run(&p, text, len, &sc) != 0 || diags->nerrors != nerr)
         return NULL;
     return p.expr;
+}
+
+/* The token stream of a file, comments included, for the formatter: the
+ * same scanner as the parser, so a token means one thing everywhere. As in
+ * run, everything needed after a longjmp is reached through p, sc and v. */
+static int scan(rc_parser *p, const char *text, size_t len, yyscan_t *sc, rc_vec *v)
+{
+    if (setjmp(p->oom)) {
+        if (*sc) {
+            yylex_destroy(*sc);
+            *sc = NULL;
+        }
+        rc_loc none = { p->line, p->col, p->line, p->col };
+        if (p->fatal)
+            rc_diag(p->diags, RC_ERROR, p->src, none, "internal error in the scanner: %s", p->fatal);
+        else
+            rc_diag(p->diags, RC_ERROR, NULL, none, "out of memory");
+        return -1;
+    }
+    if (len > (size_t)INT32_MAX) {
+        rc_loc none = { 1, 1, 1, 1 };
+        rc_diag(p->diags, RC_ERROR, p->src, none, "source too large");
+        return -1;
+    }
+    if (yylex_init_extra(p, sc) != 0) {
+        *sc = NULL;
+        longjmp(p->oom, 1);
+    }
+    yy_scan_bytes(text, (int)len, *sc);
+    for (;;) {
+        YYSTYPE lval;
+        rc_loc loc;
+        int kind = yylex(&lval, &loc, *sc);
+        if (kind == TOK_YYEOF)
+            break;
+        rc_token *t = rc_vec_push(&p->b, v, sizeof *t);
+        t->kind = kind;
+        t->text = rc_build_strndup(&p->b, p->tok_text, p->tok_len);
+        t->len = p->tok_len;
+        t->loc = loc;
+    }
+    yylex_destroy(*sc);
+    *sc = NULL;
+    return 0;
+}
+
+long rc_scan_tokens(const rc_source *src, ru_arena *arena, rc_diags *diags, rc_token **out)
+{
+    rc_parser p;
+    rc_vec v = { 0 };
+    yyscan_t sc = NULL;
+    *out = NULL;
+    init(&p, src, arena, diags, 0, 1, 1);
+    p.keep_comments = true;
+    size_t skip = src->len >= 3 && memcmp(src->text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    if (scan(&p, src->text + skip, src->len - skip, &sc, &v) < 0)
+        return -1;
+    *out = v.data;
+    return (long)v.n;
 }

@@ -56,6 +56,10 @@ static const char apply_details[] =
     "                          {spec, error}. The body names user and project.\n"
     "      --ndjson            with --request: one request per line, one response line\n"
     "                          each (an empty line is a bad request too)\n"
+    "\n"
+    "example:\n"
+    "  rulec apply rules/ task.json --kind run --user alice --explain\n"
+    "  rulec apply rules/ --request body.json --kind run\n"
     "exit status: 0 allowed, 1 rejected, 2 usage or input error (or a bad request)\n";
 
 enum { OPT_PARAM = 256, OPT_EXPLAIN, OPT_MAX_INPUT, OPT_REQUEST, OPT_NDJSON, OPT_TARGET };
@@ -185,7 +189,7 @@ static bool parse_opts(int argc, char **argv, apply_opts *o)
     return true;
 }
 
-static rv_format format_of(const char *path, const char *text, size_t len)
+rv_format cli_spec_format(const char *path, const char *text, size_t len)
 {
     size_t n = strlen(path);
     if (n > 5 && strcmp(path + n - 5, ".json") == 0)
@@ -305,7 +309,7 @@ static int apply_spec(rv_program *prog, const apply_opts *o)
     int rc = EXIT_TROUBLE;
     ru_scrub sc;
     ru_scrub_init(&sc, NULL, NULL);
-    rv_format in = format_of(path, text, len);
+    rv_format in = cli_spec_format(path, text, len);
     rv_doc *spec;
     rv_error err;
     rv_decision d;

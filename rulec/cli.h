@@ -5,6 +5,7 @@
 #ifndef RULEC_CLI_H
 #define RULEC_CLI_H
 
+#include "color.h"
 #include "rulec.h"
 #include "rulevm.h"
 
@@ -59,9 +60,17 @@ bool cli_parse_param(char *arg, cli_param *p);
  * wrote it ("-z", "--bogus"), in buf. */
 const char *cli_bad_option(char **argv, int c, char *buf, size_t size);
 
+/* The format of a spec file: by its name (.json, .yaml, .yml), else by
+ * its first non-blank byte ('{' or '[': JSON). */
+rv_format cli_spec_format(const char *path, const char *text, size_t len);
+
 /* Parses a positive byte count; false (with a message naming option) when
  * text is not one. */
 bool cli_parse_size(const char *option, const char *text, size_t *out);
+
+/* Prints the report's diagnostics (rc_report_text, program "rulec") to
+ * standard error, in colour when cli_color_on(stderr). */
+void cli_print_report(rc_report *report);
 
 /* Subcommands: argv[0] is the subcommand's name. */
 int cli_check(int argc, char **argv);
@@ -69,5 +78,8 @@ int cli_compile(int argc, char **argv);
 int cli_disasm(int argc, char **argv);
 int cli_apply(int argc, char **argv);
 int cli_test(int argc, char **argv);   /* ruletest/runner.c */
+int cli_fmt(int argc, char **argv);    /* fmt.c */
+int cli_eval(int argc, char **argv);   /* eval.c */
+int cli_completion(int argc, char **argv);   /* completion.c */
 
 #endif

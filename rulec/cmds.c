@@ -24,6 +24,9 @@ static const char check_usage[] =
     "                  document of the diagnostics (their notes nested) and counts;\n"
     "                  sarif: a SARIF 2.1.0 log. json and sarif go to standard output\n"
     "                  and nothing else does (see README, 'rulec check --format')\n"
+    "\n"
+    "example:\n"
+    "  rulec check rules/ --format sarif > check.sarif\n"
     "exit status: 0 clean (warnings allowed), 1 errors in the policies, 2 an input\n"
     "cannot be read or used\n";
 
@@ -36,6 +39,9 @@ static const char compile_usage[] =
     "                      a temporary file renamed into place\n"
     "  --target NAME       the target of policies whose header names none (default\n"
     "                      dstack; skypilot; 'any' checks no kinds or paths)\n"
+    "\n"
+    "example:\n"
+    "  rulec compile rules/ -o policies.rbc\n"
     "exit status: 0 written, 1 errors in the policies, 2 usage or input error\n";
 
 static const char disasm_usage[] =
@@ -45,6 +51,9 @@ static const char disasm_usage[] =
     "digest (that of the bundle rulec compile writes for the same arguments), then\n"
     "each policy's name, priority, source, kinds, checksum and SHA-256 digest,\n"
     "parameters, constants, regexes, paths and instructions with their source lines.\n"
+    "\n"
+    "example:\n"
+    "  rulec disasm rules/example.rules\n"
     "exit status: 0 listed, 1 errors in the policies, 2 usage or input error\n";
 
 /* Parses a subcommand that takes only -h/--help (and what opts adds). On a
@@ -151,7 +160,7 @@ int cli_check(int argc, char **argv)
             rv_program_free(prog);
     }
     if (so.format == CLI_DIAG_TEXT) {
-        fputs(rc_report_text(report, "rulec", NULL), stderr);
+        cli_print_report(report);
         print_summary(report);
     } else if (!cli_diag_write(report, so.format, stdout)) {
         /* Out of memory or a failed write: the document is missing or cut

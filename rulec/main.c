@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "file.h"
+#include "libversions.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -11,6 +12,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* The commit the build came from (the Makefile passes it; "unknown"
+ * outside a git checkout). */
+#ifndef RULES_COMMIT
+#define RULES_COMMIT "unknown"
+#endif
 
 static const char usage_text[] =
     "usage: rulec <command> [options]\n"
@@ -27,12 +34,17 @@ static const char usage_text[] =
     "                                     answer dstack REST plugin request bodies\n"
     "  test [PATH...] [--coverage] [--min-coverage N] [-k PATTERN] [--json] [--junit FILE]\n"
     "                                     run the *.test.yaml policy tests under PATHs\n"
+    "  fmt [--check | --diff | -w] [PATH...]\n"
+    "                                     lay out .rules files canonically\n"
+    "  eval EXPR --spec FILE --kind K [--target T] [--user U] [--project P]\n"
+    "                                     print an expression's value and type on a spec\n"
+    "  completion bash|zsh|fish           print a shell completion script\n"
     "\n"
     "check, compile, disasm and apply take --target NAME (default dstack; 'any'\n"
     "checks no kinds or paths).\n"
     "POLICY is a .rules source, a .rbc bundle (told apart by content), or a folder:\n"
     "its *.rules and *.rbc files not starting with '.', sorted. 'rulec COMMAND --help'\n"
-    "describes each command.\n"
+    "describes each command, with an example. Every command takes --color=auto|always|never.\n"
     "exit status: 0 allowed/ok, 1 rejected/errors in policies, 2 usage or input error\n";
 
 char *cli_read_file(const char *path, size_t *len, size_t limit)
@@ -107,6 +119,13 @@ bool cli_parse_size(const char *option, const char *text, size_t *out)
     return true;
 }
 
+void cli_print_report(rc_report *report)
+{
+    size_t len;
+    const char *text = rc_report_text(report, "rulec", &len);
+    cli_put_diagnostics(text, len, stderr);
+}
+
 int cli_load(char **args, int nargs, unsigned flags, const char *target, rv_program **prog,
              rc_report **report_out)
 {
@@ -125,7 +144,7 @@ int cli_load(char **args, int nargs, unsigned flags, const char *target, rv_prog
         rc_result r = rc_load(report, inputs, n, &(rc_options){NULL, flags, target}, prog);
         rc = r == RC_OK ? 0 : r == RC_INVALID ? EXIT_REJECTED : EXIT_TROUBLE;
     }
-    fputs(rc_report_text(report, "rulec", NULL), stderr);
+    cli_print_report(report);
     if (rc == 0 && report_out)
         *report_out = report;
     else
@@ -154,8 +173,44 @@ rv_program *cli_load_program(char **args, int nargs, const char *target, const c
     return prog;
 }
 
+/* Takes --color=WHEN / --color WHEN out of argv wherever it stands (before
+ * a "--"), so every subcommand honours it. Returns false (with a message)
+ * for a bad WHEN. */
+static bool take_color(int *argc, char **argv)
+{
+    int out = 1;
+    bool dashdash = false;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        const char *when = NULL;
+        if (!dashdash && strcmp(a, "--") == 0)
+            dashdash = true;
+        if (!dashdash && strncmp(a, "--color=", 8) == 0) {
+            when = a + 8;
+        } else if (!dashdash && strcmp(a, "--color") == 0) {
+            if (i + 1 >= *argc) {
+                fprintf(stderr, "rulec: --color takes auto, always or never\n");
+                return false;
+            }
+            when = argv[++i];
+        } else {
+            argv[out++] = argv[i];
+            continue;
+        }
+        if (!cli_parse_color(when, &cli_color_mode)) {
+            fprintf(stderr, "rulec: --color takes auto, always or never, not '%s'\n", when);
+            return false;
+        }
+    }
+    argv[out] = NULL;
+    *argc = out;
+    return true;
+}
+
 int main(int argc, char **argv)
 {
+    if (!take_color(&argc, argv))
+        return EXIT_TROUBLE;
     if (argc < 2) {
         fputs(usage_text, stderr);
         return EXIT_TROUBLE;
@@ -165,8 +220,11 @@ int main(int argc, char **argv)
         fputs(usage_text, stdout);
         return 0;
     }
-    if (strcmp(cmd, "--version") == 0) {
-        printf("rulec %d.%d.%d\n", RV_VERSION_MAJOR, RV_VERSION_MINOR, RV_VERSION_PATCH);
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        char libs[256];
+        ru_library_versions(libs, sizeof libs);
+        printf("rulec %d.%d.%d\ncommit %s\nlibraries: %s\n", RV_VERSION_MAJOR, RV_VERSION_MINOR,
+               RV_VERSION_PATCH, RULES_COMMIT, libs);
         return 0;
     }
     if (strcmp(cmd, "check") == 0)
@@ -179,6 +237,12 @@ int main(int argc, char **argv)
         return cli_apply(argc - 1, argv + 1);
     if (strcmp(cmd, "test") == 0)
         return cli_test(argc - 1, argv + 1);
+    if (strcmp(cmd, "fmt") == 0)
+        return cli_fmt(argc - 1, argv + 1);
+    if (strcmp(cmd, "eval") == 0)
+        return cli_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "completion") == 0)
+        return cli_completion(argc - 1, argv + 1);
     fprintf(stderr, "rulec: unknown command '%s'\n\n%s", cmd, usage_text);
     return EXIT_TROUBLE;
 }

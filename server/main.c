@@ -5,12 +5,14 @@
  */
 #include "config.h"
 #include "file.h"
+#include "libversions.h"
 #include "http.h"
 #include "log.h"
 #include "policyset.h"
 #include "reload.h"
 
 #include <errno.h>
+#include <microhttpd.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,11 +46,20 @@ static const char usage_text[] =
     "  -h, --help                 this text\n"
     "      --version              print the version\n"
     "\n"
+    "Example:\n"
+    "  rulesd --config /etc/rulesd/rulesd.yaml\n"
+    "  rulesd --policy rules/ --port 8000\n"
+    "\n"
     "Signals: SIGHUP reloads policies and reopens the decision log;\n"
     "SIGTERM/SIGINT finish requests in flight and exit 0.\n";
 
 enum { OPT_PARAM = 256, OPT_MAX_BODY, OPT_TIMEOUT, OPT_TOKEN, OPT_DECLOG, OPT_PORT_FILE,
        OPT_LOG_LEVEL, OPT_NO_WATCH, OPT_CHECK, OPT_VERSION };
+
+/* The commit the build came from (the Makefile passes it). */
+#ifndef RULES_COMMIT
+#define RULES_COMMIT "unknown"
+#endif
 
 static const struct option options[] = {
     {"config", required_argument, NULL, 'c'},
@@ -92,6 +103,7 @@ int main(int argc, char **argv)
     const char **params = calloc((size_t)argc, sizeof *params);
     bool check_only = false;
     int status = 1;
+    char libs[256];
     if (!policies || !params) {
         fprintf(stderr, "rulesd: out of memory\n");
         goto out_args;
@@ -120,7 +132,9 @@ int main(int argc, char **argv)
             status = 0;
             goto out_args;
         case OPT_VERSION:
-            printf("rulesd %d.%d.%d\n", RV_VERSION_MAJOR, RV_VERSION_MINOR, RV_VERSION_PATCH);
+            ru_library_versions(libs, sizeof libs);
+            printf("rulesd %d.%d.%d\ncommit %s\nlibraries: %s, libmicrohttpd %s\n", RV_VERSION_MAJOR,
+                   RV_VERSION_MINOR, RV_VERSION_PATCH, RULES_COMMIT, libs, MHD_get_version());
             status = 0;
             goto out_args;
         default:

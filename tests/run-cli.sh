@@ -63,7 +63,7 @@ if [ "$st" = 2 ] && grep -q "holds no .rules or .rbc files" "$tmp/err"; then pas
 # rulec check --format: json and sarif go to standard output and nothing
 # else does; the exit status is the text format's; both documents hold the
 # text's records and keep to their shapes (tests/diagformat.py).
-version=$("$RULEC" --version | sed 's/^rulec //')
+version=$("$RULEC" --version | head -1 | sed 's/^rulec //')
 check_formats() {   # NAME STATUS POLICY...: all three formats exit STATUS
     name=$1 want=$2
     shift 2

@@ -115,9 +115,26 @@ try() {
         cmp -s server/rulesd.example.yaml "$dest$ETC/rulesd/rulesd.example.yaml" || bad="$bad $ETC/rulesd/rulesd.example.yaml"
     fi
     [ -z "$bad" ] && pass || fail "$name: missing or different:$bad"
-    [ "$("$dest$BIN/rulec" --version)" = "rulec $v" ] && pass || fail "$name: installed rulec --version: $("$dest$BIN/rulec" --version 2>&1)"
+    [ "$("$dest$BIN/rulec" --version | head -1)" = "rulec $v" ] && pass || fail "$name: installed rulec --version: $("$dest$BIN/rulec" --version 2>&1)"
     [ "$(cat "$dest$ETC/rulesd/rulesd.yaml")" = "policies: [/srv/policies]" ] && pass ||
         fail "$name: install overwrote the administrator's $ETC/rulesd/rulesd.yaml"
+
+    # Manual pages, rendered by man(1); completions; the Vim files.
+    share=$SHARE
+    for m in man1/rulec.1 man8/rulesd.8 man5/rules.5; do
+        page=$dest$share/man/$m
+        name=$(basename "$m"); name=${name%.*}
+        if [ -f "$page" ] && MANWIDTH=80 man -l "$page" 2>/dev/null | grep -q "^NAME" &&
+           MANWIDTH=80 man -l "$page" 2>/dev/null | grep -q "^ *$name - "; then pass
+        else fail "$name: $share/man/$m missing or not rendered by man -l"; fi
+    done
+    "$dest$BIN/rulec" completion bash | cmp -s - "$dest$share/bash-completion/completions/rulec" &&
+        "$dest$BIN/rulec" completion zsh | cmp -s - "$dest$share/zsh/vendor-completions/_rulec" &&
+        "$dest$BIN/rulec" completion fish | cmp -s - "$dest$share/fish/vendor_completions.d/rulec.fish" &&
+        pass || fail "$name: completions not installed under $share"
+    cmp -s editors/vim/syntax/rules.vim "$dest$share/vim/vimfiles/syntax/rules.vim" &&
+        cmp -s editors/vim/ftdetect/rules.vim "$dest$share/vim/vimfiles/ftdetect/rules.vim" &&
+        pass || fail "$name: Vim files not installed under $share/vim/vimfiles"
 
     # The libraries: static, shared with its SONAME, and the links.
     so=$(readelf -d "$dest$LIB/librulevm.so.$v" 2>/dev/null | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p')
@@ -194,11 +211,11 @@ try() {
     [ ! -e "$dest$DOC" ] && pass || fail "$name: uninstall left $DOC"
 }
 
-BIN=/usr/local/bin LIB=/usr/local/lib INC=/usr/local/include PC=/usr/local/lib/pkgconfig ETC=/etc
+SHARE=/usr/local/share BIN=/usr/local/bin LIB=/usr/local/lib INC=/usr/local/include PC=/usr/local/lib/pkgconfig ETC=/etc
 DOC=/usr/local/share/doc/rules UNIT=/usr/local/lib/systemd/system
 try defaults "$tmp/dest1"
 
-BIN=/opt/rules/sbin LIB=/opt/rules/lib64 INC=/opt/rules/include PC=/opt/rules/lib64/pkgconfig
+SHARE=/opt/rules/share BIN=/opt/rules/sbin LIB=/opt/rules/lib64 INC=/opt/rules/include PC=/opt/rules/lib64/pkgconfig
 ETC=/opt/rules/etc DOC=/opt/rules/share/doc/rules UNIT=/opt/rules/lib/systemd/system
 try moved "$tmp/dest2" PREFIX=/opt/rules BINDIR=/opt/rules/sbin LIBDIR=/opt/rules/lib64
 

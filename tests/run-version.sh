@@ -18,10 +18,29 @@ v=$(${CC:-cc} -E -P -Ivm "$tmp/v.c" | sed -n 's/^rv_version //p' | tr -d ' ')
 major=${v%%.*}
 if echo "$v" | grep -qE '^[0-9]+\.[0-9]+\.[0-9]+$'; then pass; else fail "RV_VERSION_* in vm/rulevm.h read as '$v'"; fi
 
-[ "$("$RULEC" --version)" = "rulec $v" ] && pass || fail "rulec --version says '$("$RULEC" --version)', the header $v"
+[ "$("$RULEC" --version | head -1)" = "rulec $v" ] && pass || fail "rulec --version says '$("$RULEC" --version)', the header $v"
 if [ -x "$RULESD" ]; then
-    [ "$("$RULESD" --version)" = "rulesd $v" ] && pass || fail "rulesd --version says '$("$RULESD" --version)', the header $v"
+    [ "$("$RULESD" --version | head -1)" = "rulesd $v" ] && pass || fail "rulesd --version says '$("$RULESD" --version)', the header $v"
 fi
+# The commit (from git when this is a checkout) and the linked libraries.
+commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+for prog in "$RULEC" "$RULESD"; do
+    [ -x "$prog" ] || continue
+    "$prog" --version >"$tmp/ver"
+    line2=$(sed -n 2p "$tmp/ver")
+    case $line2 in
+        "commit $commit"|"commit $commit-dirty") pass ;;
+        *) fail "$prog --version: '$line2', want 'commit $commit'" ;;
+    esac
+    libs=$(sed -n 's/^libraries: //p' "$tmp/ver")
+    bad=""
+    for l in "PCRE2 $(pkg-config --modversion libpcre2-8)" "libyaml $(pkg-config --modversion yaml-0.1)" \
+             "cJSON $(pkg-config --modversion libcjson)" "nettle $(pkg-config --modversion nettle | cut -d. -f1,2)"; do
+        echo "$libs" | grep -qF "$l" || bad="$bad [$l]"
+    done
+    [ "$prog" = "$RULESD" ] && { echo "$libs" | grep -qF "libmicrohttpd $(pkg-config --modversion libmicrohttpd)" || bad="$bad [libmicrohttpd]"; }
+    [ -z "$bad" ] && pass || fail "$prog --version: libraries '$libs' lack$bad"
+done
 got=$(sed -n 's/^Version: //p' "$BUILD/rulevm.pc")
 [ "$got" = "$v" ] && pass || fail "$BUILD/rulevm.pc says Version: $got, the header $v"
 got=$(PKG_CONFIG_PATH=$BUILD pkg-config --modversion rulevm 2>&1)

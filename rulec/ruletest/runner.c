@@ -44,6 +44,8 @@ static int usage(FILE *out)
             "  --json             print the results as one JSON document instead\n"
             "  --junit FILE       also write JUnit XML to FILE\n"
             "\n"
+            "example:\n"
+            "  rulec test rules/ --coverage --min-coverage 90\n"
             "exit status: 0 all passed, 1 a case failed or coverage is too low,\n"
             "             2 a malformed test file or policy, or nothing to test\n");
     return EXIT_TROUBLE;
@@ -264,7 +266,7 @@ static void print_diags(rc_report *report, tt_errors *errs)
 {
     size_t len;
     const char *text = rc_report_text(report, "rulec", &len);
-    fputs(text, stderr);
+    cli_put_diagnostics(text, len, stderr);
     ru_buf_put(&errs->text, text, len);
     errs->count += rc_report_errors(report);
 }
@@ -794,11 +796,12 @@ static bool run_file(const char *path, const test_opts *o, rv_vm *vm, tt_cover *
             tt_report_case(rep, &res);
             if (o->json)
                 continue;
+            const cli_palette *pal = cli_palette_for(stdout);
             if (ok) {
-                printf("PASS %s: %s\n", path, tc->name);
+                printf("%sPASS%s %s: %s\n", pal->pass, pal->reset, path, tc->name);
                 continue;
             }
-            printf("FAIL %s:%lu: %s\n", path, tc->loc.line, tc->name);
+            printf("%sFAIL%s %s:%lu: %s\n", pal->fail, pal->reset, path, tc->loc.line, tc->name);
             print_indented(fails.data, "    ");
             if (context.len) {
                 printf("  what ran:\n");

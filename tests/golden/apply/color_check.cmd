@@ -1,0 +1,1 @@
+check --color=always tests/golden/color/diagnostics.rules

@@ -1,0 +1,1 @@
+fmt --color=always tests/golden/color/broken.rules

@@ -1,0 +1,1 @@
+test --color always rules/example.test.yaml
