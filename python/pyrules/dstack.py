@@ -143,15 +143,15 @@ class RulesApplyPolicy(ApplyPolicy):
             logger.error("rules: %s by %s in %s: no decision, rejected: %s", kind, user, project, e)
             raise ValueError(FAILED_PREFIX + str(e)) from None
         for w in d.warnings:
-            logger.warning("rules: %s by %s in %s: %s (%s)", kind, user, project, w.redacted, w.where)
+            logger.warning("rules: %s by %s in %s: %s (%s)", kind, user, project, d.scrub(w.redacted), w.where)
         if not d.allowed:
             logger.info("rules: %s by %s in %s rejected: %s", kind, user, project,
-                        "; ".join("%s (%s)" % (m.redacted, m.where) for m in d.messages))
+                        "; ".join("%s (%s)" % (d.scrub(m.redacted), m.where) for m in d.messages))
             raise ValueError(d.error)
         if not d.changes:
             return spec
         logger.info("rules: %s by %s in %s rewritten: %s", kind, user, project,
-                    ", ".join("%s (%s)" % (c.path, c.where) for c in d.changes))
+                    ", ".join("%s (%s)" % (d.scrub(c.path), c.where) for c in d.changes))
         model = type(spec)
         if hasattr(model, "model_validate"):
             return model.model_validate(d.spec)

@@ -171,16 +171,17 @@ class RulesPolicy(admin_policy.AdminPolicy):
                          getattr(e, "redacted", None) or e)
             raise exceptions.UserRequestRejectedByPolicy(FAILED_PREFIX + str(e)) from None
         for w in d.warnings:
-            logger.warning("rules: %s by %s: %s (%s)", d.kind, d.user or "(client)", w.redacted, w.where)
+            logger.warning("rules: %s by %s: %s (%s)", d.kind, d.user or "(client)", d.scrub(w.redacted),
+                           w.where)
         if not d.allowed:
             logger.info("rules: %s by %s rejected: %s", d.kind, d.user or "(client)",
-                        "; ".join("%s (%s)" % (m.redacted, m.where) for m in d.messages))
+                        "; ".join("%s (%s)" % (d.scrub(m.redacted), m.where) for m in d.messages))
             raise exceptions.UserRequestRejectedByPolicy(d.error)
         if not d.changes:
             return admin_policy.MutatedUserRequest(task=user_request.task,
                                                    skypilot_config=user_request.skypilot_config)
         logger.info("rules: %s by %s rewritten: %s", d.kind, d.user or "(client)",
-                    ", ".join("%s (%s)" % (c.path, c.where) for c in d.changes))
+                    ", ".join("%s (%s)" % (d.scrub(c.path), c.where) for c in d.changes))
         new = d.spec
         if not (isinstance(new, dict) and set(new) == {"task", "config"} and isinstance(new["task"], dict)
                 and isinstance(new["config"], (dict, type(None)))):

@@ -250,3 +250,25 @@ def test_no_decision_rejects(installed, dstack_env, monkeypatch):
         plugins.apply_plugin_policies("alice", "main", spec)
     assert e.value.msg.startswith("the policies could not be evaluated: ")
     assert "typed:2" in e.value.msg
+
+
+def test_logs_hold_no_secret(installed, dstack_env, monkeypatch, caplog):
+    """One policy copies a secret into a field that is no secret, another
+    prints that field: the requester's error is whole, the log is not."""
+    from dstack._internal.core.errors import ServerClientError
+    from dstack._internal.server.services import plugins
+    from dstack.plugins import RunSpec
+    folder = dstack_env / "p"
+    folder.mkdir()
+    (folder / "a.rules").write_text('policy "a" priority 1;\non run { set configuration.name = configuration.env["HF_TOKEN"]; }\n')
+    (folder / "b.rules").write_text('policy "b" priority 2;\non run {\n    warn "name {configuration.name}";\n'
+                                    '    forbid "no runs named {configuration.name}";\n}\n')
+    monkeypatch.setenv("DSTACK_RULES_POLICIES", str(folder))
+    plugins.load_plugins(["rules"])
+    spec = RunSpec.model_validate({"configuration": {"type": "task", "env": {"HF_TOKEN": "hf_s3cr3tv4lue"}}})
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(ServerClientError, match="no runs named hf_s3cr3tv4lue"):
+        plugins.apply_plugin_policies("alice", "main", spec)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "no runs named [REDACTED]" in logged and "name [REDACTED]" in logged
+    assert "s3cr3t" not in logged.lower()
