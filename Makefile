@@ -2,7 +2,7 @@
 # compiler and the VM, for hosts such as python/), rulec, rulesd and the tests.
 #
 #   make            build the libraries, rulec and rulesd into $(BUILD)/
-#                   (needs libcjson, libyaml, libpcre2, nettle, libmicrohttpd)
+#                   (needs libyaml, libpcre2, nettle, libmicrohttpd)
 #   make test       every suite in tests/ (run-all.sh): unit (cmocka, needed
 #                   only here), golden, cli, badinput, ruletests, server,
 #                   build, version, install; ends with "N passed, M failed"
@@ -14,6 +14,7 @@
 #   make demo       install what is missing, build, run the main job
 #   make fuzz       libFuzzer targets for FUZZ_SECONDS each (installs clang)
 #   make bench      benchmarks against jq, Python, pydantic, FastAPI
+#   make bench-json the JSON parsers side by side (needs libsimdjson-dev)
 #   make install    see below; make uninstall removes exactly those files
 #   make clean      removes build/, build-san/ and build-fuzz/, or only
 #                   $(BUILD) when BUILD is given (make clean BUILD=/tmp/x)
@@ -86,7 +87,7 @@ SOVERSION := $(call version_part,MAJOR)
 LIBNAME   := librulevm
 CLIBNAME  := librulec
 
-PKGS := libcjson yaml-0.1 libpcre2-8 nettle
+PKGS := yaml-0.1 libpcre2-8 nettle
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
@@ -148,7 +149,7 @@ endif
 # needed only by the unit tests (`make test`, `make unit`).
 ifeq ($(filter deps clean uninstall demo,$(MAKECMDGOALS)),)
 ifneq ($(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes),yes)
-$(error missing build dependencies (libcjson, libyaml, libpcre2, nettle): run 'make deps')
+$(error missing build dependencies (libyaml, libpcre2, nettle): run 'make deps')
 endif
 endif
 ifneq ($(filter test unit,$(MAKECMDGOALS)),)
@@ -201,7 +202,8 @@ MAN_SRC   := $(wildcard man/*.scd)
 MAN_PAGES := $(MAN_SRC:man/%.scd=$(BUILD)/man/%)
 TARGETS   += $(MAN_PAGES)
 
-.PHONY: all test unit golden ruletest fuzz deps clean install demo bench bench-smoke bench-rulesd man
+.PHONY: all test unit golden ruletest fuzz deps clean install demo bench bench-smoke bench-rulesd man bench-json \
+        bench-deps bench-build
 all: $(TARGETS)
 man: $(MAN_PAGES)
 
@@ -373,23 +375,56 @@ $(BUILD)/fuzz/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(FUZZ_LINK) $(FLAGS_STAMP)
 # runner (bench/run.py) checks every competitor's output against rulec's
 # before timing anything; `bench` writes bench/RESULTS.md (several minutes),
 # `bench-smoke` is a seconds-long version that fails on any difference.
-BENCH_VM := $(BUILD)/bench/bench_vm
+# The baselines the JSON figures are stated against are the benchmarks' own
+# dependencies, never needed to build or test: cJSON (libcjson-dev; the
+# library used it before, and the speed targets are ratios to it), simdjson
+# (libsimdjson-dev) and a C++ compiler for json_floor (docs/json.md).
+# bench/deps.sh installs them when run as root; sub-makes then see them.
+CXX ?= c++
+CJSON_LIBS    := $(shell pkg-config --libs libcjson 2>/dev/null)
+SIMDJSON_LIBS := $(shell pkg-config --libs simdjson 2>/dev/null)
+BENCH_VM      := $(BUILD)/bench/bench_vm
+JSON_FLOOR    := $(BUILD)/bench/json_floor
 
 $(BENCH_VM): bench/bench_vm.c $(COMPILER_OBJ) $(STATIC_LIB) $(PUBLIC_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS_ALL) $(INC_bench) -o $@ $< $(COMPILER_OBJ) $(STATIC_LIB) $(LDFLAGS_ALL) $(PKG_LIBS) -lm
+	$(Q)$(CC) $(CFLAGS_ALL) $(INC_bench) $(if $(CJSON_LIBS),-DHAVE_CJSON) -o $@ $< $(COMPILER_OBJ) $(STATIC_LIB) \
+	    $(LDFLAGS_ALL) $(PKG_LIBS) $(CJSON_LIBS) -lm
+
+# The JSON parsers side by side (bench/json_floor.cpp): the library's reader
+# and printer, cJSON when installed, simdjson.
+$(JSON_FLOOR): bench/json_floor.cpp $(STATIC_LIB) $(PUBLIC_HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CXX     $<"
+	$(Q)$(CXX) -std=c++17 $(OPT) -Wall -Wextra $(if $(WERROR:0=),-Werror) $(if $(CJSON_LIBS),-DHAVE_CJSON) \
+	    -I$(PUBLIC_INC) -o $@ $< $(STATIC_LIB) $(LDFLAGS_ALL) $(SIMDJSON_LIBS) $(CJSON_LIBS) $(PKG_LIBS) -lm
 
 # rulesd is benchmarked when it builds; otherwise the server part is skipped.
 bench-rulesd:
 	@if [ -n "$(SERVER_SRC)" ]; then $(MAKE) --no-print-directory $(RULESD) || \
 	    echo "bench: rulesd does not build yet; the server part will be skipped"; fi
 
-bench: $(RULEC) $(BENCH_VM) bench-rulesd
+bench-deps:
+	@sh bench/deps.sh
+
+# What the runner needs, built by a sub-make that sees what bench-deps
+# installed (json_floor only where simdjson is there).
+bench-build:
+	@$(MAKE) --no-print-directory $(RULEC) $(BENCH_VM) $(if $(SIMDJSON_LIBS),$(JSON_FLOOR)) bench-rulesd
+
+bench: bench-deps
+	@$(MAKE) --no-print-directory bench-build
 	@BUILD=$(BUILD) python3 bench/run.py
 
-bench-smoke: $(RULEC) $(BENCH_VM) bench-rulesd
+bench-smoke: bench-deps
+	@$(MAKE) --no-print-directory bench-build
 	@BUILD=$(BUILD) python3 bench/run.py --smoke
+
+bench-json: bench-deps
+	@$(MAKE) --no-print-directory bench-build
+	@if [ ! -x $(JSON_FLOOR) ]; then echo "bench-json: needs simdjson (apt-get install libsimdjson-dev)" >&2; exit 1; fi
+	@$(JSON_FLOOR) --iters 300 --reps 5 tests/data/dstack/requests/*.json
 
 # ---- main job: the example policies on real dstack specs ----
 # Sub-makes, so that libraries installed by `deps` are seen by pkg-config.

@@ -78,39 +78,75 @@ def privileged:
           then forbid("replica group \($g.name | fmt) sets docker: true (a privileged container), which is forbidden") else . end)
   end;
 
-# `each g in replicas` and `each g in groups`: a message per group over the cap.
+# `match count.min > 0 or count.max > 0 { set count.max = min(count.max ?? CAP, CAP); }`
+# at a count's path: a range that asks for GPUs is closed at the cap.
+def close_at($cnt; $cap):
+  if ((rd($cnt + ["min"]) | gt(0)) or (rd($cnt + ["max"]) | gt(0)))
+  then wr($cnt + ["max"]; vmin(rd($cnt + ["max"]) // $cap; $cap)) else . end;
+
+# `each g in replicas` and `each g in groups`: a message per group over the
+# cap, and each group's range closed at it.
 def group_caps($cap; $who; $unit):
   reduce (["replicas", "replica group"], ["groups", "node group"]) as [$f, $what] (.;
-    reduce groups($f)[] as $g (.;
-      ($g | rd(["resources", "gpu", "count", "min"])) as $m
-      | if ($m | gt($cap))
-        then forbid("\($who) may request at most \($cap) \($unit) (\($what) \($g | rd(["name"]) | fmt) asks for \($m | fmt))")
-        else . end));
+    (.spec | rd(["configuration", $f])) as $list
+    | if ($list | type) != "array" then . else
+        reduce range(0; $list | length) as $i (.;
+          (.spec | rd(["configuration", $f]) | .[$i]) as $g
+          | ($g | rd(["resources", "gpu", "count", "min"])) as $m
+          | (if ($m | gt($cap))
+             then forbid("\($who) may request at most \($cap) \($unit) (\($what) \($g | rd(["name"]) | fmt) asks for \($m | fmt))")
+             else . end)
+          | if ($g | type) == "object"
+            then .spec.configuration[$f][$i] |= close_at(["resources", "gpu", "count"]; $cap) else . end)
+      end);
 
-# `sum g in replicas: count x GPUs` plus `sum g in groups: nodes x GPUs`.
-def group_total:
-  def gpus: rd(["resources", "gpu", "count", "max"]) // rd(["resources", "gpu", "count", "min"]) // 0;
-  ([groups("replicas")[] | (rd(["count", "max"]) // rd(["count", "min"]) // rd(["count"])) * gpus] | add // 0)
-  + ([groups("groups")[] | (rd(["nodes"]) // 1) * gpus] | add // 0);
+# `len(x)` as far as these specs need it (null, list, map, string).
+def count_of: if . == null then 0 elif type == "string" then explode | length else length end;
+def gpus: rd(["resources", "gpu", "count", "max"]) // rd(["resources", "gpu", "count", "min"]) // 0;
+def repl: rd(["count", "max"]) // rd(["count", "min"]) // rd(["count"]);
+
+# The total at full scale: over the groups when there are any, else the
+# run's own replicas (a service) or nodes (anything else) x its GPUs.
+def gpu_total:
+  16 as $t
+  | (.spec | rd(["configuration"])) as $c
+  | def total_msg: "runs may use at most \($t) GPUs in total across their replica and node groups";
+    def lst($f): $c | rd([$f]) | if type == "array" then . else [] end;
+    if ($c | rd(["type"])) == "service" then
+      if ($c | rd(["replicas"]) | type) == "array" or ($c | rd(["groups"]) | count_of) > 0 then
+        if ([lst("replicas")[] | repl * gpus] | add // 0) + ([lst("groups")[] | repl * gpus] | add // 0) > $t
+        then forbid(total_msg) else . end
+      else
+        ($c | rd(["replicas", "max"]) // rd(["replicas", "min"]) // rd(["replicas"]) // 1) as $r
+        | ($c | gpus) as $g
+        | if $r * $g > $t
+          then forbid("runs may use at most \($t) GPUs in total (up to \($r | fmt) replicas x \($g | fmt) GPUs)")
+          else . end
+      end
+    elif ($c | rd(["groups"]) | count_of) > 0 then
+      if ([lst("groups")[] | (rd(["nodes"]) // 1) * gpus] | add // 0) > $t then forbid(total_msg) else . end
+    else
+      ($c | rd(["nodes"]) // 1) as $n
+      | ($c | gpus) as $g
+      | if $n * $g > $t
+        then forbid("runs may use at most \($t) GPUs in total (\($n | fmt) nodes x \($g | fmt) GPUs)")
+        else . end
+    end;
+
+def class_caps($cap; $who; $unit):
+  ["configuration", "resources", "gpu", "count"] as $cnt
+  | (.spec | rd($cnt + ["min"])) as $min
+  | (if ($min | gt($cap))
+     then forbid("\($who) may request at most \($cap) \($unit) (asked for \($min | fmt))") else . end)
+  | group_caps($cap; $who; $unit)
+  | .spec |= close_at($cnt; $cap);
 
 def gpu_limits:
   if $kind != "run" then . else
-    ["configuration", "resources", "gpu", "count", "min"] as $minp
-    | ["configuration", "resources", "gpu", "count", "max"] as $maxp
-    | (.spec | rd($minp)) as $min
-    | if (.user | test("^intern-")) then
-        (if ($min | gt(1)) then forbid("interns may request at most 1 GPU (asked for \($min | fmt))") else . end)
-        | group_caps(1; "interns"; "GPU")
-        | .spec |= wr($maxp; vmin(rd($maxp) // 1; 1))
-      elif (.user | test("^(contractor|ext)-"; "i")) then
-        (if ($min | gt(4)) then forbid("contractors may request at most 4 GPUs (asked for \($min | fmt))") else . end)
-        | group_caps(4; "contractors"; "GPUs")
-      else
-        (if ($min | gt(8)) then forbid("runs may request at most 8 GPUs (asked for \($min | fmt))") else . end)
-        | group_caps(8; "runs"; "GPUs")
-      end
-      | if group_total > 16
-        then forbid("runs may use at most 16 GPUs in total across their replica and node groups") else . end
+    (if (.user | test("^intern-")) then class_caps(1; "interns"; "GPU")
+     elif (.user | test("^(contractor|ext)-"; "i")) then class_caps(4; "contractors"; "GPUs")
+     else class_caps(8; "runs"; "GPUs") end)
+    | gpu_total
   end;
 
 def registry:

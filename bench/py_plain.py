@@ -157,14 +157,25 @@ INTERN = re.compile(r"^intern-")
 CONTRACTOR = re.compile(r"^(contractor|ext)-", re.I)
 
 
+def close_at(count, cap):
+    """`match count.min > 0 or count.max > 0 { set count.max = min(count.max ?? CAP, CAP); }`:
+    a range that asks for GPUs is closed at the cap (`count` is the map at the
+    path, or anything else, which asks for nothing)."""
+    if gt(get(count, "min"), 0) or gt(get(count, "max"), 0):
+        cmax = count.get("max")
+        count["max"] = vmin(cap if cmax is None else cmax, cap)
+
+
 def group_caps(spec, ctx, cap, who, unit):
-    """`each g in replicas` and `each g in groups`: a message per group over the cap."""
+    """`each g in replicas` and `each g in groups`: a message per group over the cap,
+    and each group's range closed at it."""
     for field, what in (("replicas", "replica group"), ("groups", "node group")):
         for g in list_of(spec, field):
             gmin = get(g, "resources", "gpu", "count", "min")
             if gt(gmin, cap):
                 ctx.errors.append("%s may request at most %d %s (%s %s asks for %s)"
                                   % (who, cap, unit, what, fmt(get(g, "name")), fmt(gmin)))
+            close_at(get(g, "resources", "gpu", "count"), cap)
 
 
 def first(*vals):
@@ -172,40 +183,63 @@ def first(*vals):
     return next((v for v in vals if v is not None), None)
 
 
-def group_total(spec):
-    """`sum g in replicas: count x GPUs` plus `sum g in groups: nodes x GPUs`, upper
-    bounds first. (The corpus's terms are all numbers; the rules language stops the
-    decision on one that is not.)"""
-    def gpus(g):
-        return first(get(g, "resources", "gpu", "count", "max"), get(g, "resources", "gpu", "count", "min"), 0)
-    total = 0
-    for g in list_of(spec, "replicas"):
-        total += first(get(g, "count", "max"), get(g, "count", "min"), get(g, "count")) * gpus(g)
-    for g in list_of(spec, "groups"):
-        total += first(get(g, "nodes"), 1) * gpus(g)
-    return total
+def length(v):
+    """`len(x)` as far as these specs need it (null, a list, a map, a string)."""
+    return 0 if v is None else len(v)
+
+
+def gpus(g):
+    return first(get(g, "resources", "gpu", "count", "max"), get(g, "resources", "gpu", "count", "min"), 0)
+
+
+MAX_TOTAL = 16
+TOTAL_MSG = "runs may use at most %d GPUs in total across their replica and node groups" % MAX_TOTAL
+
+
+def gpu_total(spec, ctx):
+    """The total at full scale, on the ranges as closed: over the groups when there
+    are any (replicas x GPUs, nodes x GPUs), else the run's own replicas (a
+    service) or nodes (anything else) x its GPUs. (The corpus's terms are all
+    numbers; the rules language stops the decision on one that is not.)"""
+    conf = get(spec, "configuration")
+    if get(conf, "type") == "service":
+        if type(get(conf, "replicas")) is list or length(get(conf, "groups")) > 0:
+            total = sum(first(get(g, "count", "max"), get(g, "count", "min"), get(g, "count")) * gpus(g)
+                        for f in ("replicas", "groups") for g in list_of(spec, f))
+            if total > MAX_TOTAL:
+                ctx.errors.append(TOTAL_MSG)
+        else:
+            r = first(get(conf, "replicas", "max"), get(conf, "replicas", "min"), get(conf, "replicas"), 1)
+            n = gpus(conf)
+            if r * n > MAX_TOTAL:
+                ctx.errors.append("runs may use at most %d GPUs in total (up to %s replicas x %s GPUs)"
+                                  % (MAX_TOTAL, fmt(r), fmt(n)))
+    elif length(get(conf, "groups")) > 0:
+        if sum(first(get(g, "nodes"), 1) * gpus(g) for g in list_of(spec, "groups")) > MAX_TOTAL:
+            ctx.errors.append(TOTAL_MSG)
+    else:
+        nodes = first(get(conf, "nodes"), 1)
+        n = gpus(conf)
+        if nodes * n > MAX_TOTAL:
+            ctx.errors.append("runs may use at most %d GPUs in total (%s nodes x %s GPUs)"
+                              % (MAX_TOTAL, fmt(nodes), fmt(n)))
 
 
 def gpu_limits(spec, ctx, kind):
     if kind != "run":
         return
-    gmin = get(spec, "configuration", "resources", "gpu", "count", "min")
     if INTERN.search(ctx.user):
-        if gt(gmin, 1):
-            ctx.errors.append("interns may request at most 1 GPU (asked for %s)" % fmt(gmin))
-        group_caps(spec, ctx, 1, "interns", "GPU")
-        gmax = get(spec, "configuration", "resources", "gpu", "count", "max")
-        obj(spec, "configuration", "resources", "gpu", "count")["max"] = vmin(1 if gmax is None else gmax, 1)
+        cap, who, unit = 1, "interns", "GPU"
     elif CONTRACTOR.search(ctx.user):
-        if gt(gmin, 4):
-            ctx.errors.append("contractors may request at most 4 GPUs (asked for %s)" % fmt(gmin))
-        group_caps(spec, ctx, 4, "contractors", "GPUs")
+        cap, who, unit = 4, "contractors", "GPUs"
     else:
-        if gt(gmin, 8):
-            ctx.errors.append("runs may request at most 8 GPUs (asked for %s)" % fmt(gmin))
-        group_caps(spec, ctx, 8, "runs", "GPUs")
-    if group_total(spec) > 16:
-        ctx.errors.append("runs may use at most 16 GPUs in total across their replica and node groups")
+        cap, who, unit = 8, "runs", "GPUs"
+    gmin = get(spec, "configuration", "resources", "gpu", "count", "min")
+    if gt(gmin, cap):
+        ctx.errors.append("%s may request at most %d %s (asked for %s)" % (who, cap, unit, fmt(gmin)))
+    group_caps(spec, ctx, cap, who, unit)
+    close_at(get(spec, "configuration", "resources", "gpu", "count"), cap)
+    gpu_total(spec, ctx)
 
 
 APPROVED = ["docker.io/library/", "nvcr.io/nvidia/", "ghcr.io/dstackai/", "python:", "rocm/",

@@ -295,7 +295,8 @@ def _num_over(v, cap):
 
 
 def _group_caps(conf, errors, cap, who, unit):
-    """`each g in replicas` and `each g in groups`: a message per group over the cap."""
+    """`each g in replicas` and `each g in groups`: a message per group over the cap,
+    and each group's range that asks for GPUs closed at it (the groups stay raw JSON)."""
     for field, what in (("replicas", "replica group"), ("groups", "node group")):
         for g in _groups(conf, field):
             c = g.get("resources") if isinstance(g, dict) else None
@@ -305,6 +306,8 @@ def _group_caps(conf, errors, cap, who, unit):
             if _num_over(gmin, cap):
                 errors.append("%s may request at most %d %s (%s %s asks for %s)"
                               % (who, cap, unit, what, _fmt(g.get("name")), _fmt(gmin)))
+            if isinstance(c, dict) and (_num_over(gmin, 0) or _num_over(c.get("max"), 0)):
+                c["max"] = cap if c.get("max") is None else min(c["max"], cap)
 
 
 class PrivilegedPolicy:
@@ -338,41 +341,66 @@ def _dig(d, *keys):
     return d
 
 
-def _group_total(conf):
-    """`sum g in replicas: count x GPUs` plus `sum g in groups: nodes x GPUs`, upper
-    bounds first (the groups stay raw JSON)."""
-    def gpus(g):
-        return _first(_dig(g, "resources", "gpu", "count", "max"), _dig(g, "resources", "gpu", "count", "min"), 0)
-    total = 0
-    for g in _groups(conf, "replicas"):
-        total += _first(_dig(g, "count", "max"), _dig(g, "count", "min"), _dig(g, "count")) * gpus(g)
-    for g in _groups(conf, "groups"):
-        total += _first(_dig(g, "nodes"), 1) * gpus(g)
-    return total
+def _gpus(g):
+    return _first(_dig(g, "resources", "gpu", "count", "max"), _dig(g, "resources", "gpu", "count", "min"), 0)
+
+
+def _len(v):
+    """`len(x)` as far as these specs need it (null, a list, a map, a string)."""
+    return 0 if v is None else len(v)
+
+
+MAX_TOTAL = 16
+TOTAL_MSG = "runs may use at most %d GPUs in total across their replica and node groups" % MAX_TOTAL
+
+
+def _gpu_total(conf, count, errors):
+    """The total at full scale, on the ranges as closed: over the groups when there
+    are any (replicas x GPUs, nodes x GPUs; the groups stay raw JSON), else the
+    run's own replicas (a service) or nodes (anything else) x its GPUs."""
+    top = _first(count.max, count.min, 0) if count is not None else 0
+    groups = getattr(conf, "groups", None)
+    if isinstance(conf, ServiceConfiguration):
+        if isinstance(conf.replicas, list) or _len(groups) > 0:
+            total = sum(_first(_dig(g, "count", "max"), _dig(g, "count", "min"), _dig(g, "count")) * _gpus(g)
+                        for f in ("replicas", "groups") for g in _groups(conf, f))
+            if total > MAX_TOTAL:
+                errors.append(TOTAL_MSG)
+        else:
+            r = conf.replicas
+            r = _first(_dig(r, "max"), _dig(r, "min"), r, 1)
+            if r * top > MAX_TOTAL:
+                errors.append("runs may use at most %d GPUs in total (up to %s replicas x %s GPUs)"
+                              % (MAX_TOTAL, _fmt(r), _fmt(top)))
+    elif _len(groups) > 0:
+        if sum(_first(_dig(g, "nodes"), 1) * _gpus(g) for g in _groups(conf, "groups")) > MAX_TOTAL:
+            errors.append(TOTAL_MSG)
+    else:
+        # A task's nodes (the model's default, 1, where it was left out); a dev
+        # environment has none.
+        nodes = _first(getattr(conf, "nodes", None), 1)
+        if nodes * top > MAX_TOTAL:
+            errors.append("runs may use at most %d GPUs in total (%s nodes x %s GPUs)"
+                          % (MAX_TOTAL, _fmt(nodes), _fmt(top)))
 
 
 class GpuLimitsPolicy:
     def on_run_apply(self, user, project, spec, errors, warnings):
+        if INTERN.search(user):
+            cap, who, unit = 1, "interns", "GPU"
+        elif CONTRACTOR.search(user):
+            cap, who, unit = 4, "contractors", "GPUs"
+        else:
+            cap, who, unit = 8, "runs", "GPUs"
         count = _gpu_count(spec)
         gmin = count.min if count is not None else None
-        if INTERN.search(user):
-            if gmin is not None and gmin > 1:
-                errors.append("interns may request at most 1 GPU (asked for %d)" % gmin)
-            _group_caps(spec.configuration, errors, 1, "interns", "GPU")
-            if count is None:
-                spec.configuration.resources.gpu = GPUSpec(count=IntRange(max=1))
-            else:
-                count.max = 1 if count.max is None else min(count.max, 1)
-        elif CONTRACTOR.search(user):
-            if gmin is not None and gmin > 4:
-                errors.append("contractors may request at most 4 GPUs (asked for %d)" % gmin)
-            _group_caps(spec.configuration, errors, 4, "contractors", "GPUs")
-        else:
-            if gmin is not None and gmin > 8:
-                errors.append("runs may request at most 8 GPUs (asked for %d)" % gmin)
-            _group_caps(spec.configuration, errors, 8, "runs", "GPUs")
-        if _group_total(spec.configuration) > 16:
-            errors.append("runs may use at most 16 GPUs in total across their replica and node groups")
+        if gmin is not None and gmin > cap:
+            errors.append("%s may request at most %d %s (asked for %d)" % (who, cap, unit, gmin))
+        _group_caps(spec.configuration, errors, cap, who, unit)
+        # A range that asks for GPUs is closed at the cap; no GPU block is invented.
+        if count is not None and ((gmin or 0) > 0 or (count.max or 0) > 0):
+            count.max = cap if count.max is None else min(count.max, cap)
+        _gpu_total(spec.configuration, count, errors)
 
 
 APPROVED = ("docker.io/library/", "nvcr.io/nvidia/", "ghcr.io/dstackai/", "python:", "rocm/",

@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_KINDS 16   /* kinds of one target */
 
@@ -63,6 +64,8 @@ typedef struct checker {
      * named like one of their variables after it ends gets a hint. */
     const rc_expr *closed[RV_SLOTS_MAX];
     size_t nclosed;
+    /* The statements of the block being checked (for sibling lookups). */
+    const rc_stmt *block;
 } checker;
 
 static const char *const ctx_names[RV_CTX__COUNT] = {"user", "project", "kind", "request"};
@@ -349,9 +352,9 @@ static bool path_shapes(checker *c, const rc_expr *e, rc_shape *out, bool report
             } else if (report && q) {
                 error(c, g->loc, "'%s' is the variable of the quantifier at %d:%d, which ends with "
                       "its condition; a message names the element it stopped at only when the "
-                      "condition is 'any %s in ...' or 'not (all %s in ...)'; use an each block "
-                      "to name every element", g->key, q->loc.first_line, q->loc.first_column,
-                      g->key, g->key);
+                      "whole condition is 'any %s in ...' or 'not (all %s in ...)' (not a "
+                      "quantifier inside one); use an each block to name every element", g->key,
+                      q->loc.first_line, q->loc.first_column, g->key, g->key);
             } else if (report) {
                 ru_buf where;
                 ru_buf_init(&where, c->arena->alloc, c->arena->ud);
@@ -913,6 +916,40 @@ static void check_compared_strings(checker *c, const rc_expr *e)
     }
 }
 
+/* `type(x) == "str"` is always false: type() names are fixed
+ * (docs/language.md, "Functions"). */
+static void check_type_name(checker *c, const rc_expr *e)
+{
+    static const char *const names[] = {"null", "bool", "int", "float", "string", "list", "map"};
+    if (e->u.op.op != RC_OP_EQ && e->u.op.op != RC_OP_NE)
+        return;
+    const rc_expr *call = e->u.op.lhs, *lit = e->u.op.rhs;
+    if (call->kind != RC_E_CALL) {
+        call = e->u.op.rhs;
+        lit = e->u.op.lhs;
+    }
+    if (call->kind != RC_E_CALL || strcmp(call->u.call.name, "type") != 0 || lit->kind != RC_E_STRING)
+        return;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strcmp(lit->u.str.value, names[i]) == 0)
+            return;
+    /* Other languages' names for the same types. */
+    static const char *const alias[][2] = {
+        {"str", "string"}, {"dict", "map"}, {"object", "map"}, {"array", "list"},
+        {"boolean", "bool"}, {"integer", "int"}, {"number", "int"}, {"none", "null"},
+        {"double", "float"},
+    };
+    const char *hint = NULL;
+    for (size_t i = 0; i < sizeof alias / sizeof *alias && !hint; i++)
+        if (strcasecmp(lit->u.str.value, alias[i][0]) == 0)
+            hint = alias[i][1];
+    if (!hint)
+        hint = rc_suggest(lit->u.str.value, names, sizeof names / sizeof *names);
+    error(c, lit->loc, "type() gives one of \"null\", \"bool\", \"int\", \"float\", \"string\", "
+          "\"list\", \"map\", never \"%s\"%s%s%s", lit->u.str.value, hint ? "; did you mean \"" : "",
+          hint ? hint : "", hint ? "\"?" : "");
+}
+
 static bool builtin_index(const char *name, uint32_t *index)
 {
     for (uint32_t i = 0; i < RV_BI__COUNT; i++)
@@ -1038,6 +1075,47 @@ static void check_regex(checker *c, rc_expr *e)
     error(c, at, "invalid regex: %s", (const char *)text);
 }
 
+/* `each X in` and `sum X in` visit a list's items only: over a field that
+ * may also be a map of data (dstack's env: a list of "K=V" or a map, and a
+ * map in every real request) the map form silently runs nothing, which in
+ * a forbid-if is a bypass. */
+static void warn_map_skipped(checker *c, const rc_expr *over, const rc_shape *shapes, bool sum)
+{
+    for (size_t k = 0; k < c->nkinds; k++) {
+        if (!rc_shape_may_be_open_map(&shapes[k]))
+            continue;
+        ru_buf where;
+        path_display(c, over, &where);
+        /* An `each KEY, VALUE` over the same path beside it covers the map. */
+        bool covered = false;
+        for (const rc_stmt *t = sum ? NULL : c->block; t && !covered; t = t->next) {
+            if (t->kind != RC_S_EACH || !t->key_var || t->value->kind != RC_E_PATH)
+                continue;
+            ru_buf other;
+            path_display(c, t->value, &other);
+            covered = other.data && where.data && strcmp(other.data, where.data) == 0;
+            ru_buf_free(&other);
+        }
+        if (covered) {
+            ru_buf_free(&where);
+            return;
+        }
+        if (sum)
+            rc_diag(c->diags, RC_WARNING, c->src, over->loc,
+                    "in a %s spec %s can be a map, and 'sum X in' adds a list's items only: over "
+                    "the map it is 0; sum over values(%s) for the map form", c->kinds[k]->name,
+                    where.data, where.data);
+        else
+            rc_diag(c->diags, RC_WARNING, c->src, over->loc,
+                    "in a %s spec %s can be a map, and 'each X in' visits a list's items only: "
+                    "over the map it runs nothing; write 'each KEY, VALUE in %s { ... }' for its "
+                    "members (and keep this block for the list form)", c->kinds[k]->name,
+                    where.data, where.data);
+        ru_buf_free(&where);
+        return;
+    }
+}
+
 /* A sum adds numbers over a list's items: a term whose every possible
  * type is something else would stop every decision that reaches it, and a
  * collection that can never be a list makes the sum always 0. (lint.c says
@@ -1054,6 +1132,9 @@ static void check_sum(checker *c, const rc_expr *e)
         error(c, term->loc, "type error: sum adds numbers, but this term is %s", tb.data);
     }
     unsigned o = expr_types(c, over);
+    rc_shape shapes[MAX_KINDS];
+    if (over->kind == RC_E_PATH && (o & RC_T_LIST) && c->nkinds && path_shapes(c, over, shapes, false))
+        warn_map_skipped(c, over, shapes, true);
     if (over->kind == RC_E_PATH && o != RC_T_ANY && !(o & RC_T_LIST)) {
         tb.len = 0;
         rc_types_describe(o, &tb);
@@ -1119,6 +1200,7 @@ static void check_expr(checker *c, rc_expr *e)
         check_compared_strings(c, e);
         check_compared_types(c, e);
         check_operand_types(c, e);
+        check_type_name(c, e);
         return;
     case RC_E_MATCH: {
         check_expr(c, e->u.match.lhs);
@@ -1431,6 +1513,8 @@ static bool check_each_list(checker *c, const rc_expr *over, bool map)
         ru_buf_free(&where);
         return false;
     }
+    if (!map)
+        warn_map_skipped(c, over, shapes, false);
     return true;
 }
 
@@ -1590,8 +1674,11 @@ static void check_each(checker *c, rc_stmt *s)
 
 static void check_block(checker *c, rc_stmt *s)
 {
+    const rc_stmt *outer = c->block;
+    c->block = s;
     for (; s; s = s->next)
         check_stmt(c, s);
+    c->block = outer;
 }
 
 /* The policy name when there is no header: the file name without folders

@@ -259,6 +259,20 @@ bool rc_shape_always_has(const rc_shape *in, const char *key, size_t klen)
     return true;
 }
 
+bool rc_shape_may_be_open_map(const rc_shape *s)
+{
+    if (s->any)
+        return false;
+    for (size_t i = 0; i < s->n; i++) {
+        const rv_node *n = s->nodes[i];
+        const rv_node *extra = member(n, "additionalProperties");
+        if (objectish(n) && (member(n, "patternProperties") ||
+                             (extra && !(extra->type == RV_BOOL && !extra->u.b))))
+            return true;
+    }
+    return false;
+}
+
 bool rc_shape_has_fields(const rc_shape *s)
 {
     if (s->any)

@@ -46,6 +46,10 @@ rc_shape rc_shape_elements(const rc_shape *in, ru_arena *a);
  * member that may be another type, no "type") is false. */
 bool rc_shape_always_has(const rc_shape *in, const char *key, size_t klen);
 
+/* Whether s may be a map whose keys are data (env, tags, labels: an object
+ * whose schema allows other keys), not only an object of fixed fields. */
+bool rc_shape_may_be_open_map(const rc_shape *s);
+
 /* Whether the shape can hold an object with named fields (properties), or
  * a map (any key). */
 bool rc_shape_has_fields(const rc_shape *s);

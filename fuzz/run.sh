@@ -20,7 +20,7 @@ mkdir -p "$OUT"
 PKG="$(pkg-config --cflags libcjson yaml-0.1 libpcre2-8 libmicrohttpd nettle)"
 CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
         -Iutil -Ivm -Igrammar -Icompiler -Ibuild/grammar -Iprotocols -Iserver -Itests/unit -Ifuzz $PKG"
-LIBS="$(pkg-config --libs libcjson yaml-0.1 libpcre2-8 libmicrohttpd nettle) -lpthread -lm"
+LIBS="$(pkg-config --libs yaml-0.1 libpcre2-8 libmicrohttpd nettle) -lpthread -lm"
 SRCS="$(ls vm/*.c util/*.c grammar/*.c compiler/*.c compiler/*.S protocols/*.c server/*.c | grep -v '^server/main\.c$')
       build/grammar/parser.c build/grammar/lexer.c"
 

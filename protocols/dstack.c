@@ -4,6 +4,7 @@
  */
 #include "dstack.h"
 
+#include "buf.h"
 #include "rulec.h"
 
 #include <stdint.h>
@@ -126,28 +127,22 @@ rv_doc *dstack_error(rv_vm *vm, const rv_decision *d, const char *failure)
         return rv_vm_new_string(vm, failure ? failure : DSTACK_FAILED_PREFIX "unknown error");
     if (d->allowed)
         return rv_vm_new_null(vm);
-    size_t total = 1;
-    for (size_t i = 0; i < d->nerrors; i++)
-        total += strlen(d->errors[i].text) + 2;
-    /* The VM copies the text: a stack buffer serves the usual case. */
-    char small[1024];
-    char *joined = total <= sizeof small ? small : malloc(total);
-    if (!joined)
-        return NULL;
-    size_t at = 0;
+    if (d->nerrors == 1)
+        return rv_vm_new_string(vm, d->errors[0].text);
+    /* One pass, each message measured once and appended to a buffer that
+     * grows by doubling: linear in the length of what is joined, however
+     * many policies rejected (a thousand is a realistic set). The VM copies
+     * the text. */
+    ru_buf joined;
+    ru_buf_init(&joined, NULL, NULL);
     for (size_t i = 0; i < d->nerrors; i++) {
-        size_t n = strlen(d->errors[i].text);
-        if (i) {
-            memcpy(joined + at, "; ", 2);
-            at += 2;
-        }
-        memcpy(joined + at, d->errors[i].text, n);
-        at += n;
+        if (i)
+            ru_buf_put(&joined, "; ", 2);
+        ru_buf_puts(&joined, d->errors[i].text);
     }
-    joined[at] = '\0';
-    rv_doc *s = rv_vm_new_string(vm, joined);
-    if (joined != small)
-        free(joined);
+    ru_buf_terminate(&joined);
+    rv_doc *s = joined.oom ? NULL : rv_vm_new_string(vm, joined.data ? joined.data : "");
+    ru_buf_free(&joined);
     return s;
 }
 

@@ -45,8 +45,9 @@ static const char apply_details[] =
     "                          schema)\n"
     "  -u, --user U            $user (default empty)\n"
     "  -p, --project P         $project (default empty)\n"
-    "      --param NAME=VALUE  override a parameter (NAME or POLICY.NAME; VALUE is JSON,\n"
-    "                          or else a string)\n"
+    "      --param NAME=VALUE  override a parameter (NAME or POLICY.NAME; VALUE written as\n"
+    "                          in a policy: 1h, 24GB, [\"a\"]; a bare word is a string;\n"
+    "                          it must have the default's type)\n"
     "  -o, --output FORMAT     json or yaml (default: the spec's own format)\n"
     "      --explain           list every change on standard error (values from\n"
     "                          secrets shown as [REDACTED])\n"
@@ -397,7 +398,10 @@ static int answer(rv_vm *vm, rv_program *prog, const apply_opts *o, const char *
     rv_doc *resp = dstack_response(vm, &rq, decided ? &d : NULL, failure);
     const char *out;
     size_t outlen;
-    if (!resp || rv_vm_print(vm, resp, RV_JSON, compact ? 0 : RV_PRETTY, &out, &outlen, &err) != RV_OK) {
+    /* A compact answer is the wire form, as rulesd sends it: whatever no
+     * policy changed (a rejected spec: all of it) goes back byte for byte
+     * as received. A pretty one is laid out for reading. */
+    if (!resp || rv_vm_print(vm, resp, RV_JSON, compact ? RV_VERBATIM : RV_PRETTY, &out, &outlen, &err) != RV_OK) {
         snprintf(problem_out, problem_size, "out of memory");
         return EXIT_TROUBLE;
     }

@@ -483,7 +483,9 @@ static void decide(rd_worker *w, const rd_request *req, const route *r, rd_respo
     }
     const char *text;
     size_t len;
-    if (!ok || rv_vm_print(vm, out, RV_JSON, 0, &text, &len, &err) != RV_OK) {
+    /* RV_VERBATIM: what no policy changed goes back byte for byte as it was
+     * received (a rejected spec: all of it), as dstack's protocol echoes. */
+    if (!ok || rv_vm_print(vm, out, RV_JSON, RV_VERBATIM, &text, &len, &err) != RV_OK) {
         rd_log(RD_ERROR, "request %s: cannot build the response: out of memory", req->id);
         rd_error_response(w, 500, "out of memory while building the response", resp);
         di.outcome = RD_O_ERROR;

@@ -174,7 +174,11 @@ static bool load_token(builder *b, rd_set *set)
 
 /* Runs the set once on an empty spec before any worker sees it: the
  * program is then provably runnable, and any state the library sets up on
- * first use is set up here, single-threaded. */
+ * first use is set up here, single-threaded. A policy that stops on such a
+ * spec (`lower(configuration.image)` of a missing image) is no fault of
+ * the set: it fails closed on that input, as the language says, so an
+ * evaluation error or a limit here is fine; only the library failing
+ * (out of memory, a bad program) refuses the set. */
 static void warm_up(builder *b, rv_program *prog)
 {
     rv_vm *vm;
@@ -186,9 +190,11 @@ static void warm_up(builder *b, rv_program *prog)
     rv_error err;
     rv_decision d;
     rv_request req = {"run", "", "", NULL};
-    if (rv_vm_parse(vm, "{}", 2, RV_JSON, &spec, &err) != RV_OK ||
-        rv_vm_eval(vm, prog, &req, spec, &d, &err) != RV_OK)
-        problem(b, "the policy set fails on an empty run spec: %s", err.message);
+    rv_status st = rv_vm_parse(vm, "{}", 2, RV_JSON, &spec, &err);
+    if (st == RV_OK)
+        st = rv_vm_eval(vm, prog, &req, spec, &d, &err);
+    if (st != RV_OK && st != RV_EEVAL && st != RV_ELIMIT)
+        problem(b, "the policy set cannot run (on an empty run spec): %s", err.message);
     rv_vm_free(vm);
 }
 

@@ -245,6 +245,31 @@ PY
 expect_status 200 a POST /apply_policies/on_run_apply --data-binary @"$tmp/two.json"
 check "two forbids joined" python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["error"]=="first reason; second reason", d["error"]; assert d["spec"]==json.load(open(sys.argv[2]))["spec"], "spec not echoed unchanged"' "$tmp/body" "$tmp/two.json"
 
+# The spec as received: a rejected spec goes back byte for byte (blanks,
+# newlines, escapes and numbers as written); an allowed one keeps every part
+# no policy changed as it came in, and its numbers and strings everywhere.
+printf '%s' '{"user": "u", "project": "p", "spec": ' >"$tmp/raw.json"
+printf '%s' '{
+   "run_name" : "raw" ,
+ "configuration": {"type": "task", "privileged": true, "image": "caf\u00e9\/x",
+   "max_price": 1.50, "env": { "A": "\u0041" }, "limits": {"big": 123456789012345678901234567890, "huge": 1e400, "z": -0.0, "e": 1E5}} }' >"$tmp/raw.spec"
+cat "$tmp/raw.spec" >>"$tmp/raw.json"
+printf '}' >>"$tmp/raw.json"
+expect_status 200 a POST /apply_policies/on_run_apply --data-binary @"$tmp/raw.json"
+check "rejected spec echoed byte for byte" python3 -c '
+import sys
+body, spec = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+assert body.startswith(b"{\"spec\":" + spec + b",\"error\":\"Running privileged containers is forbidden"), body' "$tmp/body" "$tmp/raw.spec"
+sed 's/"privileged": true/"privileged": false/' "$tmp/raw.json" >"$tmp/raw2.json"
+expect_status 200 a POST /apply_policies/on_run_apply --data-binary @"$tmp/raw2.json"
+check "allowed spec keeps what no policy changed" python3 -c '
+import sys
+body = open(sys.argv[1], "rb").read()
+for part in (b"\"image\": \"caf\\u00e9\\/x\"", b"\"env\": { \"A\": \"\\u0041\" }",
+             b"\"limits\": {\"big\": 123456789012345678901234567890, \"huge\": 1e400, \"z\": -0.0, \"e\": 1E5}",
+             b"\"max_price\":2.0", b"\"error\":null"):
+    assert part in body, (part, body)' "$tmp/body"
+
 # /v1/evaluate: a kind dstack does not have is refused with the closest one.
 expect_status 400 a POST /v1/evaluate -d '{"kind":"flet","spec":{}}'
 grep -q "unknown kind 'flet' for target dstack (kinds: run, fleet, volume, gateway); did you mean 'fleet'?" "$tmp/body" && pass ||

@@ -51,6 +51,13 @@ check "check of a misnamed bundle" "$RULEC" check "$tmp/bundle-named.rules"
 # rulesd reads the folder by the same rule.
 out=$("$RULESD" --policy "$d" --check 2>&1)
 [ "$out" = "rulesd: configuration and 2 policies OK" ] && pass || fail "rulesd --check: $out"
+# A policy that stops on an empty spec (it fails closed on a spec without
+# an image) is deployable: rulesd's warm-up run does not refuse it.
+mkdir -p "$tmp/failclosed"
+printf 'policy "img";\non run { forbid-if lower(configuration.image) =~ /evil/: "no"; }\n' \
+    >"$tmp/failclosed/img.rules"
+out=$("$RULESD" --policy "$tmp/failclosed" --check 2>&1)
+[ "$out" = "rulesd: configuration and 1 policies OK" ] && pass || fail "rulesd --check of a fail-closed policy: $out"
 if command -v curl >/dev/null; then
     "$RULESD" --policy "$d" --port 0 --port-file "$tmp/port" --no-watch 2>"$tmp/rulesd.log" &
     pid=$!

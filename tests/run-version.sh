@@ -35,7 +35,7 @@ for prog in "$RULEC" "$RULESD"; do
     libs=$(sed -n 's/^libraries: //p' "$tmp/ver")
     bad=""
     for l in "PCRE2 $(pkg-config --modversion libpcre2-8)" "libyaml $(pkg-config --modversion yaml-0.1)" \
-             "cJSON $(pkg-config --modversion libcjson)" "nettle $(pkg-config --modversion nettle | cut -d. -f1,2)"; do
+             "nettle $(pkg-config --modversion nettle | cut -d. -f1,2)"; do
         echo "$libs" | grep -qF "$l" || bad="$bad [$l]"
     done
     [ "$prog" = "$RULESD" ] && { echo "$libs" | grep -qF "libmicrohttpd $(pkg-config --modversion libmicrohttpd)" || bad="$bad [libmicrohttpd]"; }

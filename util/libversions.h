@@ -1,5 +1,5 @@
 /* libversions.h - the versions of the libraries linked in (PCRE2, libyaml,
- * cJSON, nettle), for the programs' --version (util: the support code the
+ * nettle), for the programs' --version (util: the support code the
  * VM, the compiler and the programs share).
  */
 #ifndef RU_LIBVERSIONS_H
@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-/* Writes "PCRE2 10.42, libyaml 0.2.5, cJSON 1.7.15, nettle 3.8" (the
+/* Writes "PCRE2 10.42, libyaml 0.2.5, nettle 3.8" (the
  * versions of the libraries as loaded, not as compiled against) to buf,
  * NUL-terminated, at most size bytes. */
 void ru_library_versions(char *buf, size_t size);

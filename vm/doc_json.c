@@ -1,186 +1,87 @@
 /* doc_json.c - JSON text to rv_node trees and back.
  *
- * cJSON checks the syntax and gives the shape of the tree, but it keeps
- * numbers as doubles (so `2.0` and `2` look the same and big integers lose
- * digits) and strings as C strings (so "\u0000" truncates). A small lexical
- * side pass over the text therefore records every number and string token
- * in document order; a depth-first walk of the cJSON tree meets them in the
- * same order and takes each value from its token. The same pass bounds the
- * nesting depth before cJSON runs, so a hostile document never recurses.
+ * Reading is one strict pass (RFC 8259, UTF-8 as RFC 3629 defines it) that
+ * builds the tree straight into the arena, so every byte it takes comes
+ * through the arena's allocator (the VM's hook). It is iterative: an
+ * explicit stack, bounded by the nesting limit, holds the open containers,
+ * and the values of an open container wait on a second stack until it
+ * closes, when they are copied into storage of exactly their size. Every
+ * refusal names what is wrong and where (line and column in the fields of
+ * rv_error, as every parser of the library reports them). The one leniency
+ * is a leading UTF-8 byte order mark, which is skipped (RFC 8259, 8.1).
+ *
+ * Fidelity. The text is copied into the arena twice. The first copy stays
+ * as it came in: every value keeps a span of it (src), so a number or a
+ * string no policy replaced prints exactly as written (`1e400`, `1.0`,
+ * `"\u00e9"`), and an object or array no policy changed can be copied out
+ * whole (RV_VERBATIM). In the second copy each string without escapes gets
+ * a NUL written over its closing quote and becomes the node's text (or the
+ * member's key), so most strings cost no copy at all; strings with escapes
+ * are decoded into the arena. Keys with escapes keep their text as written
+ * right after the decoded key (rv_member.kesc).
+ *
+ * Printing takes src when a value has one and lays the rest out as before:
+ * compact, or indented like Python's json.dumps(indent=2).
  */
 #include "value.h"
 
-#include <cjson/cJSON.h>
-
-#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_NESTING 512
 
-typedef struct tok {
-    size_t off, len;   /* strings: the bytes between the quotes, still escaped */
-    bool escaped;      /* strings: holds a backslash, so needs decoding */
-} tok;
+/* ---- reading ---- */
 
-typedef struct tokvec {
-    tok *v;
-    size_t n, cap;
-} tokvec;
+/* A value read inside a container that is still open: its key (objects),
+ * where the key's quote is (for a duplicate's message), the value. */
+typedef struct pending {
+    rv_member m;
+    size_t keyat;
+} pending;
 
-typedef struct scan {
-    ru_arena *arena;
-    tokvec nums, strs;
-    bool oom;
-    size_t hint;       /* first capacity of the token vectors */
-    /* First lexical error the pass can see that cJSON might not: a bad
-     * number (`01`, `1.`), a raw control character in a string. */
-    size_t bad_off;
-    const char *bad_what;
-    /* Set when nesting went past the limit. */
-    bool too_deep;
-    size_t deep_off;
-} scan;
+/* A string token read: its text (NUL-terminated), its length, where the
+ * token is (from the opening quote to just past the closing one), and
+ * whether it held escapes. */
+typedef struct jstr {
+    const char *s;
+    uint32_t len;
+    size_t at, end;
+    bool escaped;
+} jstr;
 
-/* Token vectors live in the document's arena: the parse is followed by a
- * reset anyway, and taking them from malloc made every parse pay for a
- * large allocation that forced glibc to consolidate the small chunks cJSON
- * had just freed. Growth copies; the old storage is simply left behind. */
-static void tok_push(scan *s, tokvec *tv, size_t off, size_t len, bool escaped)
-{
-    if (s->oom)
-        return;
-    if (tv->n == tv->cap) {
-        size_t ncap = tv->cap ? tv->cap * 2 : s->hint;
-        tok *nv = ru_arena_alloc(s->arena, ncap * sizeof *nv);
-        if (!nv) {
-            s->oom = true;
-            return;
-        }
-        if (tv->n)
-            memcpy(nv, tv->v, tv->n * sizeof *nv);
-        tv->v = nv;
-        tv->cap = ncap;
-    }
-    tv->v[tv->n++] = (tok){ off, len, escaped };
-}
+/* An open container: the node (type set, storage filled at its close),
+ * where its bracket is, where its values start on the pending stack, and
+ * (objects) the key of the member whose value is being read. */
+typedef struct frame {
+    rv_node *node;
+    size_t at;
+    size_t base;
+    jstr key;
+} frame;
 
-static bool is_ws(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
+typedef struct reader {
+    ru_arena *a;
+    const char *src;      /* the text as it came in: spans point here */
+    char *w;              /* the working copy: strings and keys point here */
+    size_t len, i;
+    uint32_t max_nesting;
+    rv_error *err;
+    pending *pend;
+    size_t npend, cappend;
+    frame *fr;
+    size_t nfr, capfr;
+    uint32_t *dup_table;  /* duplicate-key check of large objects */
+    size_t dup_cap;
+    rv_node *pool;        /* nodes taken from the arena in blocks */
+    size_t pool_left;
+} reader;
 
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static bool valid_number(const char *s, size_t n)
-{
-    size_t i = 0;
-    if (i < n && s[i] == '-')
-        i++;
-    if (i >= n || !is_digit(s[i]))
-        return false;
-    if (s[i] == '0')
-        i++;
-    else
-        while (i < n && is_digit(s[i]))
-            i++;
-    if (i < n && s[i] == '.') {
-        i++;
-        if (i >= n || !is_digit(s[i]))
-            return false;
-        while (i < n && is_digit(s[i]))
-            i++;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
-        if (i >= n || !is_digit(s[i]))
-            return false;
-        while (i < n && is_digit(s[i]))
-            i++;
-    }
-    return i == n;
-}
-
-static void set_bad(scan *s, size_t off, const char *what)
-{
-    if (!s->bad_what) {
-        s->bad_off = off;
-        s->bad_what = what;
-    }
-}
-
-/* Bytes that end a run of plain string content: the closing quote, an
- * escape, or a control character (an error the pass reports). */
-static const unsigned char string_stop[256] = {
-    [0] = 1, [1] = 1, [2] = 1, [3] = 1, [4] = 1, [5] = 1, [6] = 1, [7] = 1, [8] = 1, [9] =
-    1, [10] = 1, [11] = 1, [12] = 1, [13] = 1, [14] = 1, [15] = 1, [16] = 1, [17] = 1,
-    [18] = 1, [19] = 1, [20] = 1, [21] = 1, [22] = 1, [23] = 1, [24] = 1, [25] = 1, [26] =
-    1, [27] = 1, [28] = 1, [29] = 1, [30] = 1, [31] = 1, ['"'] = 1, ['\\'] = 1,
-};
-
-/* The side pass. Tokens outside strings that start with '-' or a digit are
- * numbers (in valid JSON nothing else does); strings are skipped with their
- * escapes. Stops early only when nesting goes past the limit. */
-static void side_pass(scan *s, const char *t, size_t len, uint32_t max_nesting)
-{
-    uint32_t depth = 0;
-    size_t i = 0;
-    while (i < len && !s->oom) {
-        char c = t[i];
-        if (c == '"') {
-            size_t start = ++i;
-            bool escaped = false;
-            for (;;) {
-                while (i < len && !string_stop[(unsigned char)t[i]])
-                    i++;
-                if (i >= len || t[i] == '"')
-                    break;
-                if (t[i] == '\\') {
-                    escaped = true;
-                    i += 2;
-                } else {
-                    set_bad(s, i, "control character in string");
-                    i++;
-                }
-            }
-            if (i >= len) {
-                set_bad(s, start - 1, "unterminated string");
-                tok_push(s, &s->strs, start, len - start, escaped);
-                return;
-            }
-            tok_push(s, &s->strs, start, i - start, escaped);
-            i++;
-        } else if (c == '-' || is_digit(c)) {
-            size_t start = i;
-            while (i < len && (is_digit(t[i]) || t[i] == '-' || t[i] == '+' || t[i] == '.' ||
-                               t[i] == 'e' || t[i] == 'E'))
-                i++;
-            if (!valid_number(t + start, i - start))
-                set_bad(s, start, "invalid number");
-            tok_push(s, &s->nums, start, i - start, false);
-        } else {
-            if (c == '[' || c == '{') {
-                if (++depth > max_nesting) {
-                    s->too_deep = true;
-                    s->deep_off = i;
-                    return;
-                }
-            } else if ((c == ']' || c == '}') && depth > 0) {
-                depth--;
-            }
-            i++;
-        }
-    }
-}
-
-/* 1-based line and column (in characters, not bytes) of a byte offset. */
+/* 1-based line and column (in characters, not bytes) of a byte offset. The
+ * text before an error is valid UTF-8 (the first invalid byte is the
+ * error), so counting lead bytes counts characters. */
 static void position(const char *t, size_t len, size_t off, unsigned long *line,
                      unsigned long *col)
 {
@@ -199,59 +100,267 @@ static void position(const char *t, size_t len, size_t off, unsigned long *line,
     *col = c;
 }
 
-static void parse_error(rv_error *err, rv_status st, const char *t, size_t len, size_t off,
-                        const char *what)
+static bool fail_st(reader *r, rv_status st, size_t off, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static bool fail_st(reader *r, rv_status st, size_t off, const char *fmt, ...)
 {
-    unsigned long line, col;
-    position(t, len, off, &line, &col);
-    if (!err)
-        return;
+    if (!r->err)
+        return false;
+    char what[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
     /* The position goes in the fields only (see rv_error). */
-    if (st == RV_ELIMIT)
-        rv_set_error(err, st, "%s", what);
+    if (st == RV_EPARSE)
+        rv_set_error(r->err, st, "invalid JSON: %s", what);
     else
-        rv_set_error(err, st, "invalid JSON: %s", what);
-    err->line = line;
-    err->column = col;
+        rv_set_error(r->err, st, "%s", what);
+    if (st != RV_ENOMEM)
+        position(r->src, r->len, off, &r->err->line, &r->err->column);
+    return false;
 }
 
-/* "unexpected character 'x'" or "unexpected end of input" at off. */
-static void unexpected_at(rv_error *err, const char *t, size_t len, size_t off,
-                          const char *suffix)
+#define fail(r, off, ...) fail_st(r, RV_EPARSE, off, __VA_ARGS__)
+
+static bool oom(reader *r)
 {
-    char what[96];
-    /* cJSON may stop before blanks; the culprit is what follows them. */
-    while (off < len && is_ws(t[off]))
-        off++;
-    if (off >= len) {
-        snprintf(what, sizeof what, "unexpected end of input%s", suffix);
-    } else {
-        unsigned char c = (unsigned char)t[off];
-        if (c >= 0x20 && c < 0x7f)
-            snprintf(what, sizeof what, "unexpected character '%c'%s", c, suffix);
-        else
-            snprintf(what, sizeof what, "unexpected byte 0x%02X%s", c, suffix);
-    }
-    parse_error(err, RV_EPARSE, t, len, off, what);
+    return fail_st(r, RV_ENOMEM, 0, "out of memory while parsing JSON");
 }
 
-static unsigned hexval(char c)
+/* What stands at off, for "unexpected ..." messages. */
+static void describe_at(const reader *r, size_t off, char *out, size_t size)
+{
+    if (off >= r->len) {
+        snprintf(out, size, "end of input");
+        return;
+    }
+    unsigned char c = (unsigned char)r->src[off];
+    if (c >= 0x20 && c < 0x7f)
+        snprintf(out, size, "character '%c'", c);
+    else if (c == 0)
+        snprintf(out, size, "NUL byte (0x00)");
+    else if (c == '\f')
+        snprintf(out, size, "form feed (0x0C), which is not JSON whitespace");
+    else if (c < 0x20 || c == 0x7f)
+        snprintf(out, size, "control character 0x%02X", c);
+    else
+        snprintf(out, size, "byte 0x%02X", c);
+}
+
+/* "unexpected X" at off, with what was expected there when given. */
+static bool unexpected(reader *r, size_t off, const char *expected)
+{
+    char what[80];
+    describe_at(r, off, what, sizeof what);
+    if (expected)
+        return fail(r, off, "unexpected %s: expected %s", what, expected);
+    return fail(r, off, "unexpected %s", what);
+}
+
+static inline bool is_ws(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+static inline bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Every JSON whitespace byte is at most ' ' and every token starts above
+ * it: one comparison settles the common case of no whitespace at all. */
+static inline void skip_ws(reader *r)
+{
+    const char *w = r->w;
+    size_t i = r->i, n = r->len;
+    if (i < n && (unsigned char)w[i] > ' ')
+        return;
+    while (i < n && is_ws(w[i]))
+        i++;
+    r->i = i;
+}
+
+#define NODE_BLOCK 32
+/* Bytes after the text's copy and after each decoded key that key_hash may
+ * read (never use). */
+#define KEY_PAD 8
+
+/* Nodes come from the arena in blocks (a spec is mostly nodes), zeroed but
+ * for the type: no src, no flags. */
+static inline rv_node *new_node(reader *r, uint8_t type)
+{
+    if (!r->pool_left) {
+        r->pool = ru_arena_alloc(r->a, NODE_BLOCK * sizeof *r->pool);
+        if (!r->pool)
+            return NULL;
+        r->pool_left = NODE_BLOCK;
+    }
+    rv_node *n = r->pool++;
+    r->pool_left--;
+    *n = (rv_node){ .type = type };
+    return n;
+}
+
+/* ---- strings ---- */
+
+/* Bytes that end a run of plain string content: the closing quote, an
+ * escape, a control character (an error) and every byte of a multi-byte
+ * UTF-8 sequence (checked one sequence at a time). */
+static const unsigned char string_stop[256] = {
+    [0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
+};
+
+/* The string stops among the 8 bytes of x (little-endian: the first byte
+ * is the lowest): a byte below 0x20, '"', '\\' or 0x80 and above gets its
+ * high bit set in the result. These are the usual has-less/has-zero bit
+ * tricks: a borrow can mark a byte above a real stop, never one below, so
+ * the lowest bit set is exactly the first stop. */
+static inline uint64_t stops_in_word(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    uint64_t lt20 = (x - ones * 0x20) & ~x;
+    uint64_t zq = (q - ones) & ~q;
+    uint64_t zb = (b - ones) & ~b;
+    return (lt20 | zq | zb | x) & high;
+}
+
+static int hexval(unsigned char c)
 {
     if (c >= '0' && c <= '9')
-        return (unsigned)(c - '0');
+        return c - '0';
     if (c >= 'a' && c <= 'f')
-        return (unsigned)(c - 'a' + 10);
+        return c - 'a' + 10;
     if (c >= 'A' && c <= 'F')
-        return (unsigned)(c - 'A' + 10);
-    return 0;
+        return c - 'A' + 10;
+    return -1;
 }
 
-static unsigned hex4(const char *p)
+/* The four hex digits at s[i..i+3] as a code unit, or -1. */
+static long hex4(const reader *r, size_t i)
 {
-    return hexval(p[0]) << 12 | hexval(p[1]) << 8 | hexval(p[2]) << 4 | hexval(p[3]);
+    if (i + 4 > r->len)
+        return -1;
+    long v = 0;
+    for (int k = 0; k < 4; k++) {
+        int h = hexval((unsigned char)r->w[i + k]);
+        if (h < 0)
+            return -1;
+        v = v << 4 | h;
+    }
+    return v;
 }
 
-static size_t put_utf8(char *o, unsigned cp)
+/* Checks the escape whose backslash is at *i and moves past it. Surrogate
+ * escapes must come as a high-low pair: a lone one has no UTF-8 form. */
+static bool check_escape(reader *r, size_t *i, size_t quote)
+{
+    size_t at = *i;
+    if (at + 1 >= r->len)
+        return fail(r, quote, "unterminated string");
+    unsigned char e = (unsigned char)r->w[at + 1];
+    switch (e) {
+    case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        *i = at + 2;
+        return true;
+    case 'u':
+        break;
+    default:
+        if (e >= 0x20 && e < 0x7f)
+            return fail(r, at, "invalid escape '\\%c' (JSON has \\\" \\\\ \\/ \\b \\f \\n \\r \\t "
+                               "and \\uXXXX)", e);
+        return fail(r, at, "invalid escape: '\\' followed by byte 0x%02X", e);
+    }
+    long cu = hex4(r, at + 2);
+    if (cu < 0) {
+        /* Show what stands there, as far as it is printable. */
+        char shown[5];
+        size_t k = 0;
+        while (k < 4 && at + 2 + k < r->len && r->w[at + 2 + k] > 0x20 && r->w[at + 2 + k] < 0x7f &&
+               r->w[at + 2 + k] != '"' && r->w[at + 2 + k] != '\\') {
+            shown[k] = r->w[at + 2 + k];
+            k++;
+        }
+        shown[k] = '\0';
+        return fail(r, at, "invalid escape '\\u%s': \\u takes four hex digits", shown);
+    }
+    const char *text = r->src + at + 2;  /* the four digits as written */
+    if (cu >= 0xDC00 && cu <= 0xDFFF)
+        return fail(r, at, "lone surrogate \\u%.4s: a low surrogate (\\uDC00-\\uDFFF) must follow a "
+                           "high one (\\uD800-\\uDBFF)", text);
+    if (cu >= 0xD800 && cu <= 0xDBFF) {
+        long lo = at + 7 < r->len && r->w[at + 6] == '\\' && r->w[at + 7] == 'u' ? hex4(r, at + 8) : -1;
+        if (lo < 0xDC00 || lo > 0xDFFF)
+            return fail(r, at, "lone surrogate \\u%.4s: a high surrogate must be followed by a low "
+                               "one (\\uDC00-\\uDFFF)", text);
+        *i = at + 12;
+        return true;
+    }
+    *i = at + 6;
+    return true;
+}
+
+/* Checks the UTF-8 sequence whose lead byte (0x80 or above) is at *i and
+ * moves past it: the well-formed sequences of RFC 3629 (Unicode's table
+ * 3-7), nothing overlong, no surrogate, nothing above U+10FFFF. */
+static bool check_utf8(reader *r, size_t *i)
+{
+    size_t at = *i;
+    const unsigned char *s = (const unsigned char *)r->w;
+    unsigned char c = s[at];
+    int more;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c < 0xC0)
+        return fail(r, at, "invalid UTF-8: byte 0x%02X continues a sequence that did not start", c);
+    if (c < 0xC2)
+        return fail(r, at, "invalid UTF-8: byte 0x%02X starts an overlong encoding", c);
+    if (c < 0xE0) {
+        more = 1;
+    } else if (c < 0xF0) {
+        more = 2;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c < 0xF5) {
+        more = 3;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else {
+        return fail(r, at, "invalid UTF-8: byte 0x%02X never appears in UTF-8%s", c,
+                    c < 0xF8 ? " (it would start a code point above U+10FFFF)" : "");
+    }
+    for (int k = 1; k <= more; k++) {
+        if (at + (size_t)k >= r->len || (s[at + k] & 0xC0) != 0x80) {
+            char next[48];
+            if (at + (size_t)k >= r->len)
+                snprintf(next, sizeof next, "the text ends");
+            else
+                snprintf(next, sizeof next, "byte 0x%02X follows", s[at + k]);
+            return fail(r, at, "invalid UTF-8: byte 0x%02X starts a %d-byte sequence, but %s%s", c,
+                        more + 1, next, k == 1 ? " (is the text Latin-1 rather than UTF-8?)" : "");
+        }
+    }
+    unsigned char c1 = s[at + 1];
+    if (c1 < lo || c1 > hi) {
+        if (c == 0xED) {
+            unsigned cp = (unsigned)(c & 0x0F) << 12 | (unsigned)(c1 & 0x3F) << 6 | (s[at + 2] & 0x3F);
+            return fail(r, at, "invalid UTF-8: an encoded surrogate (U+%04X); surrogates are not "
+                               "characters", cp);
+        }
+        if (c == 0xF4)
+            return fail(r, at, "invalid UTF-8: a code point above U+10FFFF");
+        return fail(r, at, "invalid UTF-8: an overlong encoding (byte 0x%02X 0x%02X)", c, c1);
+    }
+    *i = at + 1 + (size_t)more;
+    return true;
+}
+
+static size_t put_utf8(char *o, unsigned long cp)
 {
     if (cp < 0x80) {
         o[0] = (char)cp;
@@ -275,16 +384,13 @@ static size_t put_utf8(char *o, unsigned cp)
     return 4;
 }
 
-/* Decodes the escapes of a string token (cJSON has already accepted it)
- * into the arena. Decoded text is never longer than the escaped text. */
-static char *decode_string(ru_arena *a, const char *s, size_t n, size_t *outlen)
+/* Decodes n bytes of checked string content (escapes all valid) into out;
+ * returns the decoded length (never more than n). */
+static size_t decode(const char *s, size_t n, char *out)
 {
-    char *out = ru_arena_alloc(a, n + 1);
-    if (!out)
-        return NULL;
     size_t o = 0;
     for (size_t i = 0; i < n;) {
-        if (s[i] != '\\' || i + 1 >= n) {
+        if (s[i] != '\\') {
             out[o++] = s[i++];
             continue;
         }
@@ -297,21 +403,17 @@ static char *decode_string(ru_arena *a, const char *s, size_t n, size_t *outlen)
         case 'r': out[o++] = '\r'; break;
         case 't': out[o++] = '\t'; break;
         case 'u': {
-            if (i + 4 > n) {
-                i = n;
-                break;
-            }
-            unsigned cp = hex4(s + i);
+            unsigned long cp = 0;
+            for (int k = 0; k < 4; k++)
+                cp = cp << 4 | (unsigned long)hexval((unsigned char)s[i + k]);
             i += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= n && s[i] == '\\' && s[i + 1] == 'u') {
-                unsigned lo = hex4(s + i + 2);
-                if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    i += 6;
-                }
+            if (cp >= 0xD800 && cp <= 0xDBFF) {  /* checked: a low surrogate follows */
+                unsigned long lo = 0;
+                for (int k = 0; k < 4; k++)
+                    lo = lo << 4 | (unsigned long)hexval((unsigned char)s[i + 2 + k]);
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                i += 6;
             }
-            if (cp >= 0xD800 && cp <= 0xDFFF)
-                cp = 0xFFFD; /* a lone surrogate has no UTF-8 form */
             o += put_utf8(out + o, cp);
             break;
         }
@@ -319,131 +421,532 @@ static char *decode_string(ru_arena *a, const char *s, size_t n, size_t *outlen)
             out[o++] = e;
         }
     }
-    out[o] = '\0';
-    *outlen = o;
-    return out;
+    return o;
 }
 
-typedef struct conv {
-    ru_arena *a;
-    const char *text;
-    scan *sc;
-    size_t ni, si;
-    bool mismatch;     /* token streams and cJSON disagree (should not happen) */
-    const char *dup_key;  /* first repeated key found, and where */
-    size_t dup_off;
-} conv;
-
-static rv_node *number_node(conv *c)
+/* Reads the string whose opening quote is at r->i. A key (key_form) with
+ * escapes keeps its text as written after its NUL (rv_member.kesc). */
+static inline __attribute__((always_inline)) bool read_string(reader *r, jstr *t, bool key_form)
 {
-    if (c->ni >= c->sc->nums.n) {
-        c->mismatch = true;
+    const unsigned char *s = (const unsigned char *)r->w;
+    size_t quote = r->i, i = quote + 1, n = r->len;
+    bool escaped = false;
+    for (;;) {
+        for (;;) {
+            if (i + 8 > n) {
+                while (i < n && !string_stop[s[i]])
+                    i++;
+                break;
+            }
+            uint64_t x;
+            memcpy(&x, s + i, 8);
+            uint64_t m = stops_in_word(x);
+            if (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                i += (size_t)__builtin_ctzll(m) >> 3;
+#else
+                while (!string_stop[s[i]])
+                    i++;
+#endif
+                break;
+            }
+            i += 8;
+        }
+        if (i >= n)
+            return fail(r, quote, "unterminated string");
+        unsigned char c = s[i];
+        if (c == '"')
+            break;
+        if (c == '\\') {
+            if (!check_escape(r, &i, quote))
+                return false;
+            escaped = true;
+        } else if (c < 0x20) {
+            return fail(r, i, "control character 0x%02X in a string: write it as an escape "
+                              "(\\n, \\t, \\u00XX)", c);
+        } else if (!check_utf8(r, &i)) {
+            return false;
+        }
+    }
+    size_t raw = i - quote - 1;
+    if (raw > UINT32_MAX)
+        return fail_st(r, RV_ELIMIT, quote, "string longer than 4 GiB");
+    t->at = quote;
+    t->end = i + 1;
+    t->escaped = escaped;
+    r->i = i + 1;
+    if (!escaped) {
+        r->w[i] = '\0';
+        t->s = r->w + quote + 1;
+        t->len = (uint32_t)raw;
+        return true;
+    }
+    /* Decoded text, its NUL, then (keys) the text as written. */
+    size_t extra = key_form ? raw + 2 + KEY_PAD : 0;
+    char *out = ru_arena_alloc(r->a, raw + 1 + extra);
+    if (!out)
+        return oom(r);
+    size_t dlen = decode(r->w + quote + 1, raw, out);
+    out[dlen] = '\0';
+    if (key_form)
+        memcpy(out + dlen + 1, r->src + quote, raw + 2);
+    t->s = out;
+    t->len = (uint32_t)dlen;
+    return true;
+}
+
+/* ---- numbers ---- */
+
+/* Powers of ten a double holds exactly. */
+static const double exact_pow10[] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/* Reads the number at r->i: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+ * An integer that fits int64 is an int; anything else is a float, the
+ * nearest double: a big integer rounds, 1e400 is +inf, 1e-400 is 0 (the
+ * text is kept either way, and printed while the value is untouched). */
+static rv_node *read_number(reader *r)
+{
+    const char *w = r->w;
+    size_t start = r->i, i = start, n = r->len;
+    bool neg = false;
+    if (w[i] == '-') {
+        neg = true;
+        i++;
+    }
+    if (i >= n || !is_digit(w[i])) {
+        fail(r, start, "a number needs a digit after '-'");
         return NULL;
     }
-    tok tk = c->sc->nums.v[c->ni++];
-    const char *s = c->text + tk.off;
-    char small[64];
-    char *z = small;
-    if (tk.len >= sizeof small) {
-        z = ru_arena_strndup(c->a, s, tk.len);
-        if (!z)
-            return NULL;
-    } else {
-        memcpy(small, s, tk.len);
-        small[tk.len] = '\0';
-    }
-    if (!memchr(z, '.', tk.len) && !memchr(z, 'e', tk.len) && !memchr(z, 'E', tk.len)) {
-        errno = 0;
-        long long v = strtoll(z, NULL, 10);
-        if (errno != ERANGE)
-            return rv_new_int(c->a, (int64_t)v);
-    }
-    return rv_new_float(c->a, strtod(z, NULL));
-}
-
-static const char *string_tok(conv *c, size_t *outlen)
-{
-    if (c->si >= c->sc->strs.n) {
-        c->mismatch = true;
+    if (w[i] == '0' && i + 1 < n && is_digit(w[i + 1])) {
+        fail(r, start, "a number cannot start with a leading zero");
         return NULL;
     }
-    tok tk = c->sc->strs.v[c->si++];
-    if (!tk.escaped) {
-        *outlen = tk.len;
-        return ru_arena_strndup(c->a, c->text + tk.off, tk.len);
-    }
-    return decode_string(c->a, c->text + tk.off, tk.len, outlen);
-}
-
-/* Recursion is bounded by the nesting limit checked in the side pass (and
- * by cJSON's own limit of CJSON_NESTING_LIMIT). */
-static rv_node *convert(conv *c, const cJSON *j)
-{
-    if (cJSON_IsNull(j))
-        return rv_new_null(c->a);
-    if (cJSON_IsTrue(j))
-        return rv_new_bool(c->a, true);
-    if (cJSON_IsFalse(j))
-        return rv_new_bool(c->a, false);
-    if (cJSON_IsNumber(j))
-        return number_node(c);
-    if (cJSON_IsString(j)) {
-        size_t n;
-        const char *s = string_tok(c, &n);
-        if (!s)
-            return NULL;
-        rv_node *node = rv_new_null(c->a);
-        if (!node || n > UINT32_MAX)
-            return NULL;
-        node->type = RV_STRING;
-        node->u.s = s;
-        node->len = (uint32_t)n;
-        return node;
-    }
-    if (cJSON_IsArray(j)) {
-        rv_node *arr = rv_new_array(c->a, (uint32_t)cJSON_GetArraySize(j));
-        if (!arr)
-            return NULL;
-        for (const cJSON *k = j->child; k; k = k->next) {
-            rv_node *v = convert(c, k);
-            if (!v || !rv_array_push(c->a, arr, v))
-                return NULL;
+    /* mant takes up to 19 significant digits exactly (19 nines still fit
+     * 64 bits); with more, the value is not exact here (slow path). The
+     * value is mant * 10^(scale + exponent). */
+    uint64_t mant = 0;
+    int sig = 0;
+    long scale = 0;
+    bool exact = true, is_float = false;
+    for (; i < n && is_digit(w[i]); i++) {
+        if (sig < 19) {
+            mant = mant * 10 + (uint64_t)(w[i] - '0');
+            sig += mant != 0;
+        } else {
+            exact = false;
+            scale++;
         }
-        return arr;
     }
-    if (cJSON_IsObject(j)) {
-        rv_node *obj = rv_new_object(c->a, (uint32_t)cJSON_GetArraySize(j));
-        if (!obj)
+    if (i < n && w[i] == '.') {
+        is_float = true;
+        i++;
+        if (i >= n || !is_digit(w[i])) {
+            fail(r, i - 1, "a number needs digits after its decimal point");
             return NULL;
-        size_t first_key = c->si;
-        for (const cJSON *k = j->child; k; k = k->next) {
-            size_t klen;
-            const char *key = string_tok(c, &klen); /* the key comes first in the text */
-            if (!key)
-                return NULL;
-            rv_node *v = convert(c, k);
-            if (!v || !rv_object_push(c->a, obj, key, klen, v))
-                return NULL;
         }
-        long dup = rv_object_duplicate(c->a, obj);
-        if (dup >= 0 && !c->dup_key) {
-            /* Find the repeated key's token: keys and nested strings
-             * interleave, so walk the string tokens from the first key. */
-            const rv_member *m = &obj->u.members[dup];
-            c->dup_key = m->key;
-            c->dup_off = c->sc->strs.v[first_key].off;
-            for (size_t t = first_key; t < c->si; t++) {
-                size_t n;
-                const char *k = decode_string(c->a, c->text + c->sc->strs.v[t].off,
-                                              c->sc->strs.v[t].len, &n);
-                if (k && n == m->klen && memcmp(k, m->key, n) == 0)
-                    c->dup_off = c->sc->strs.v[t].off;
+        for (; i < n && is_digit(w[i]); i++) {
+            if (sig < 19) {
+                mant = mant * 10 + (uint64_t)(w[i] - '0');
+                sig += mant != 0;
+                scale--;
+            } else {
+                exact = false;
             }
         }
-        return obj;
     }
-    c->mismatch = true;
+    long exp10 = 0;
+    if (i < n && (w[i] == 'e' || w[i] == 'E')) {
+        is_float = true;
+        size_t e_at = i++;
+        bool eneg = false;
+        if (i < n && (w[i] == '+' || w[i] == '-'))
+            eneg = w[i++] == '-';
+        if (i >= n || !is_digit(w[i])) {
+            fail(r, e_at, "a number needs digits in its exponent");
+            return NULL;
+        }
+        for (; i < n && is_digit(w[i]); i++)
+            if (exp10 < 1000000)
+                exp10 = exp10 * 10 + (w[i] - '0');
+        if (eneg)
+            exp10 = -exp10;
+    }
+    r->i = i;
+    size_t len = i - start;
+    if (len > UINT32_MAX) {
+        fail_st(r, RV_ELIMIT, start, "number longer than 4 GiB");
+        return NULL;
+    }
+    rv_node *node = new_node(r, RV_INT);
+    if (!node) {
+        oom(r);
+        return NULL;
+    }
+    node->flags = RV_NODE_SRC;
+    node->src = r->src + start;
+    node->srclen = (uint32_t)len;
+    if (!is_float && exact &&
+        (mant <= (uint64_t)INT64_MAX || (neg && mant == (uint64_t)INT64_MAX + 1))) {
+        node->u.i = neg ? (int64_t)(0 - mant) : (int64_t)mant;
+        return node;
+    }
+    node->type = RV_FLOAT;
+    /* When the digits and the power of ten are both exact doubles, one
+     * correctly rounded operation gives the nearest double (Clinger's fast
+     * path): most floats in a spec (2.0, 0.5, 1e3) take it. */
+    long e = scale + exp10;
+    if (exact && mant <= (1ull << 53) && e >= -22 && e <= 22) {
+        double d = (double)mant;
+        d = e < 0 ? d / exact_pow10[-e] : d * exact_pow10[e];
+        node->u.f = neg ? -d : d;
+        return node;
+    }
+    /* Everything else: the C library's correctly rounded conversion, on a
+     * NUL-terminated copy of the token (strtod reads no further than JSON
+     * does there: the token is already checked). */
+    char small[64];
+    char *z = small;
+    if (len >= sizeof small) {
+        z = ru_arena_alloc(r->a, len + 1);
+        if (!z) {
+            oom(r);
+            return NULL;
+        }
+    }
+    memcpy(z, r->src + start, len);
+    z[len] = '\0';
+    node->u.f = strtod(z, NULL);
+    return node;
+}
+
+/* true, false, null; anything else that starts with a letter is named. */
+static rv_node *read_literal(reader *r)
+{
+    size_t i = r->i, n = r->len, len = 0;
+    const char *w = r->w + i;
+    uint8_t type = RV_NULL;
+    int b = 0;
+    if (n - i >= 4 && memcmp(w, "true", 4) == 0)
+        type = RV_BOOL, b = 1, len = 4;
+    else if (n - i >= 5 && memcmp(w, "false", 5) == 0)
+        type = RV_BOOL, len = 5;
+    else if (n - i >= 4 && memcmp(w, "null", 4) == 0)
+        len = 4;
+    char c = i + len < n ? w[len] : ' ';
+    if (len && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_')) {
+        rv_node *v = new_node(r, type);
+        if (!v) {
+            oom(r);
+            return NULL;
+        }
+        v->u.b = b;
+        v->flags = RV_NODE_SRC;  /* so that a run of members as read can hold it */
+        v->src = r->src + i;
+        v->srclen = (uint32_t)len;
+        r->i = i + len;
+        return v;
+    }
+    size_t end = i;
+    while (end < n && end - i < 32 &&
+           ((r->w[end] >= 'a' && r->w[end] <= 'z') || (r->w[end] >= 'A' && r->w[end] <= 'Z') ||
+            is_digit(r->w[end]) || r->w[end] == '_'))
+        end++;
+    fail(r, i, "invalid literal '%.*s' (JSON has true, false and null; strings take double quotes)",
+         (int)(end - i), r->src + i);
     return NULL;
+}
+
+/* ---- containers ---- */
+
+static bool push_pending(reader *r, const jstr *key, rv_node *v)
+{
+    if (r->npend == r->cappend) {
+        size_t ncap = r->cappend ? r->cappend * 2 : 64;
+        pending *np = ru_arena_alloc(r->a, ncap * sizeof *np);
+        if (!np)
+            return oom(r);
+        if (r->npend)
+            memcpy(np, r->pend, r->npend * sizeof *np);
+        r->pend = np;   /* the old stack stays in the arena until reset */
+        r->cappend = ncap;
+    }
+    pending *p = &r->pend[r->npend++];
+    if (key) {
+        uint32_t kesc = !key->escaped ? RV_KEY_PLAIN
+                        : key->end - key->at <= UINT32_MAX ? (uint32_t)(key->end - key->at) : 0;
+        p->m = (rv_member){ .key = key->s, .klen = key->len, .kesc = kesc, .value = v };
+        p->keyat = key->at;
+    } else {
+        p->m = (rv_member){ .value = v };
+    }
+    return true;
+}
+
+static bool open_container(reader *r, uint8_t type)
+{
+    if (r->nfr >= r->max_nesting)
+        return fail_st(r, RV_ELIMIT, r->i, "nesting deeper than %lu levels",
+                       (unsigned long)r->max_nesting);
+    if (r->nfr == r->capfr) {
+        size_t ncap = r->capfr ? r->capfr * 2 : 16;
+        frame *nf = ru_arena_alloc(r->a, ncap * sizeof *nf);
+        if (!nf)
+            return oom(r);
+        if (r->nfr)
+            memcpy(nf, r->fr, r->nfr * sizeof *nf);
+        r->fr = nf;
+        r->capfr = ncap;
+    }
+    rv_node *n = new_node(r, type);
+    if (!n)
+        return oom(r);
+    r->fr[r->nfr++] = (frame){ .node = n, .at = r->i, .base = r->npend };
+    r->i++;
+    return true;
+}
+
+static inline bool same_key(const rv_member *a, const rv_member *b)
+{
+    return a->klen == b->klen && (a->klen == 0 || (a->key[0] == b->key[0] &&
+                                                   memcmp(a->key, b->key, a->klen) == 0));
+}
+
+/* The 8 bytes at p (which may run past the key: the text's copy and every
+ * decoded key have KEY_PAD bytes after them). */
+static inline uint64_t load8(const char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+/* A hash of a key, 8 bytes at a step (keys are short; equal keys need
+ * equal hashes, nothing more): the bytes past a short key are masked off. */
+static inline uint64_t key_hash(const char *k, size_t n)
+{
+    uint64_t h = n * 0x9E3779B97F4A7C15ull, w;
+    if (n < 8) {
+        if (n == 0)
+            return h;
+        w = load8(k);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w >>= 64 - 8 * n;
+#else
+        w &= ~0ull >> (64 - 8 * n);
+#endif
+    } else {
+        for (; n > 8; k += 8, n -= 8) {
+            h = (h ^ load8(k)) * 0xFF51AFD7ED558CCDull;
+            h ^= h >> 32;
+        }
+        w = load8(k + n - 8);  /* the last 8 bytes, overlapping the step before */
+    }
+    h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
+    return h ^ (h >> 29);
+}
+
+/* Index of the first member whose key repeats an earlier one, or -1: a
+ * repeated key would let a spec show a policy one value while the
+ * orchestrator, which keeps the last, uses another. Small objects compare
+ * pairwise; larger ones go through an open-addressing table of member
+ * indexes that the reader keeps for the whole text. */
+static long find_duplicate(reader *r, const pending *p, size_t n, bool *failed)
+{
+    if (n < 2)
+        return -1;
+    if (n <= 12) {
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = 0; j < i; j++)
+                if (same_key(&p[i].m, &p[j].m))
+                    return (long)i;
+        return -1;
+    }
+    size_t cap = 32;
+    while (cap < 2 * n)
+        cap *= 2;
+    if (cap > r->dup_cap) {
+        r->dup_table = ru_arena_alloc(r->a, cap * sizeof *r->dup_table);
+        if (!r->dup_table) {
+            *failed = true;
+            return -1;
+        }
+        r->dup_cap = cap;
+    }
+    uint32_t *t = r->dup_table;
+    memset(t, 0xff, cap * sizeof *t);
+    for (size_t i = 0; i < n; i++) {
+        size_t h = (size_t)key_hash(p[i].m.key, p[i].m.klen) & (cap - 1);
+        while (t[h] != UINT32_MAX) {
+            if (same_key(&p[t[h]].m, &p[i].m))
+                return (long)i;
+            h = (h + 1) & (cap - 1);
+        }
+        t[h] = (uint32_t)i;
+    }
+    return -1;
+}
+
+/* Closes the innermost container at r->i (its closing bracket): its values
+ * move into storage of their exact size. Returns the finished node. */
+static rv_node *close_container(reader *r)
+{
+    frame *f = &r->fr[r->nfr - 1];
+    rv_node *n = f->node;
+    size_t cnt = r->npend - f->base;
+    const pending *p = cnt ? r->pend + f->base : NULL;
+    if (cnt > UINT32_MAX) {
+        fail_st(r, RV_ELIMIT, f->at, "more than 4294967295 values in one container");
+        return NULL;
+    }
+    if (n->type == RV_OBJECT) {
+        bool failed = false;
+        long dup = find_duplicate(r, p, cnt, &failed);
+        if (failed) {
+            oom(r);
+            return NULL;
+        }
+        if (dup >= 0) {
+            fail(r, p[dup].keyat, "duplicate key \"%.100s\"", p[dup].m.key);
+            return NULL;
+        }
+        if (cnt) {
+            rv_member *m = ru_arena_alloc(r->a, cnt * sizeof *m);
+            if (!m) {
+                oom(r);
+                return NULL;
+            }
+            for (size_t k = 0; k < cnt; k++)
+                m[k] = p[k].m;
+            n->u.members = m;
+        }
+    } else if (cnt) {
+        rv_node **items = ru_arena_alloc(r->a, cnt * sizeof *items);
+        if (!items) {
+            oom(r);
+            return NULL;
+        }
+        for (size_t k = 0; k < cnt; k++)
+            items[k] = p[k].m.value;
+        n->u.items = items;
+    }
+    n->len = n->cap = (uint32_t)cnt;
+    r->i++;
+    size_t span = r->i - f->at;
+    if (span <= UINT32_MAX) {   /* a longer one is printed from its parts */
+        n->flags = RV_NODE_SRC;
+        n->src = r->src + f->at;
+        n->srclen = (uint32_t)span;
+    }
+    r->npend = f->base;
+    r->nfr--;
+    return n;
+}
+
+/* Reads the key of a member (the string at r->i, then ':') into f->key. */
+static bool read_key(reader *r, frame *f, const char *expected)
+{
+    skip_ws(r);
+    if (r->i >= r->len || r->w[r->i] != '"')
+        return unexpected(r, r->i, expected);
+    if (!read_string(r, &f->key, true))
+        return false;
+    skip_ws(r);
+    if (r->i >= r->len || r->w[r->i] != ':')
+        return unexpected(r, r->i, "':' after the key");
+    r->i++;
+    return true;
+}
+
+/* Reads one scalar at r->i (c is its first byte). */
+static rv_node *read_scalar(reader *r, char c)
+{
+    if (c == '"') {
+        jstr t = {0};
+        if (!read_string(r, &t, false))
+            return NULL;
+        rv_node *v = new_node(r, RV_STRING);
+        if (!v) {
+            oom(r);
+            return NULL;
+        }
+        v->u.s = t.s;
+        v->len = t.len;
+        if (t.end - t.at <= UINT32_MAX) {
+            v->flags = RV_NODE_SRC;
+            v->src = r->src + t.at;
+            v->srclen = (uint32_t)(t.end - t.at);
+        }
+        return v;
+    }
+    if (c == '-' || is_digit(c))
+        return read_number(r);
+    if (c >= 'a' && c <= 'z')
+        return read_literal(r);
+    unexpected(r, r->i, r->nfr ? "a value" : NULL);
+    return NULL;
+}
+
+/* The grammar as a loop: read a value; then, inside a container, a ','
+ * and the next member or item, or the closing bracket, which completes
+ * the container as a value of its own. */
+static rv_node *read_document(reader *r)
+{
+    for (;;) {
+        skip_ws(r);
+        if (r->i >= r->len) {
+            unexpected(r, r->i, r->nfr ? "a value" : NULL);
+            return NULL;
+        }
+        char c = r->w[r->i];
+        rv_node *v;
+        if (c == '{' || c == '[') {
+            if (!open_container(r, c == '{' ? RV_OBJECT : RV_ARRAY))
+                return NULL;
+            skip_ws(r);
+            if (r->i < r->len && r->w[r->i] == (c == '{' ? '}' : ']')) {
+                v = close_container(r);
+                if (!v)
+                    return NULL;
+            } else if (c == '[' || read_key(r, &r->fr[r->nfr - 1], "a key (a string in double quotes) or '}'")) {
+                continue;  /* the first value */
+            } else {
+                return NULL;
+            }
+        } else {
+            v = read_scalar(r, c);
+            if (!v)
+                return NULL;
+        }
+
+        /* v is complete: it goes to its container, which goes on with
+         * ',' or closes, completing a value of its own. */
+        for (;;) {
+            if (r->nfr == 0)
+                return v;
+            frame *f = &r->fr[r->nfr - 1];
+            bool obj = f->node->type == RV_OBJECT;
+            if (!push_pending(r, obj ? &f->key : NULL, v))
+                return NULL;
+            skip_ws(r);
+            if (r->i < r->len && r->w[r->i] == ',') {
+                r->i++;
+                if (obj && !read_key(r, f, "a key (a string in double quotes) after ','"))
+                    return NULL;
+                break;  /* the next value */
+            }
+            if (r->i < r->len && r->w[r->i] == (obj ? '}' : ']')) {
+                v = close_container(r);
+                if (!v)
+                    return NULL;
+                continue;
+            }
+            unexpected(r, r->i, obj ? "',' or '}'" : "',' or ']'");
+            return NULL;
+        }
+    }
 }
 
 rv_node *rv_json_parse(ru_arena *a, const char *text, size_t len, uint32_t max_nesting,
@@ -451,111 +954,308 @@ rv_node *rv_json_parse(ru_arena *a, const char *text, size_t len, uint32_t max_n
 {
     if (max_nesting == 0)
         max_nesting = DEFAULT_NESTING;
-    size_t first = 0;
-    while (first < len && is_ws(text[first]))
-        first++;
-    if (first == len) {
-        parse_error(err, RV_EPARSE, text, len, len, "empty input");
+    if (len > (SIZE_MAX - 2 - KEY_PAD) / 2) {
+        rv_set_error(err, RV_ELIMIT, "JSON text too large");
         return NULL;
     }
+    reader r = { .a = a, .len = len, .max_nesting = max_nesting, .err = err };
+    /* The text as it came in, then the working copy with its padding. */
+    char *copies = ru_arena_alloc(a, 2 * (len + 1) + KEY_PAD);
+    if (!copies) {
+        oom(&r);
+        return NULL;
+    }
+    memcpy(copies, text, len);
+    copies[len] = '\0';
+    memcpy(copies + len + 1, text, len);
+    memset(copies + 2 * len + 1, 0, 1 + KEY_PAD);
+    r.src = copies;
+    r.w = copies + len + 1;
 
-    scan s = { .arena = a, .hint = len / 16 > 64 ? len / 16 : 64 };
-    side_pass(&s, text, len, max_nesting);
-    rv_node *result = NULL;
-    if (s.oom) {
-        rv_set_error(err, RV_ENOMEM, "out of memory while parsing JSON");
-        goto out;
+    if (len >= 3 && memcmp(r.w, "\xEF\xBB\xBF", 3) == 0)
+        r.i = 3;  /* a byte order mark: RFC 8259 lets a parser ignore it */
+    /* A UTF-16 or UTF-32 text starts with their byte order mark, or has
+     * NUL bytes where UTF-8 would have the first two ASCII characters: say
+     * so, rather than name the first odd byte. */
+    const unsigned char *u = (const unsigned char *)r.w;
+    if ((len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) ||
+        (len >= 4 && ((u[0] && !u[1] && !u[3]) || (!u[0] && !u[2])))) {
+        fail(&r, 0, "the text looks like UTF-16 or UTF-32 (a byte order mark or NUL bytes at its "
+                    "start): JSON must be UTF-8");
+        return NULL;
     }
-    if (s.too_deep) {
-        char what[64];
-        snprintf(what, sizeof what, "nesting deeper than %lu levels", (unsigned long)max_nesting);
-        parse_error(err, RV_ELIMIT, text, len, s.deep_off, what);
-        goto out;
+    skip_ws(&r);
+    if (r.i == len) {
+        fail(&r, len, "empty input");
+        return NULL;
     }
-
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
-    size_t stop = end && end >= text ? (size_t)(end - text) : len;
-    if (!root) {
-        if (s.bad_what && s.bad_off <= stop)
-            parse_error(err, RV_EPARSE, text, len, s.bad_off, s.bad_what);
-        else
-            unexpected_at(err, text, len, stop, "");
-        goto out;
+    rv_node *doc = read_document(&r);
+    if (!doc)
+        return NULL;
+    skip_ws(&r);
+    if (r.i < len) {
+        char what[80];
+        describe_at(&r, r.i, what, sizeof what);
+        fail(&r, r.i, "unexpected %s after the document", what);
+        return NULL;
     }
-    while (stop < len && is_ws(text[stop]))
-        stop++;
-    if (s.bad_what && s.bad_off <= stop) {
-        parse_error(err, RV_EPARSE, text, len, s.bad_off, s.bad_what);
-    } else if (stop < len) {
-        unexpected_at(err, text, len, stop, " after the document");
-    } else {
-        conv c = { .a = a, .text = text, .sc = &s };
-        result = convert(&c, root);
-        if (result && (c.ni != s.nums.n || c.si != s.strs.n))
-            c.mismatch = true;
-        if (result && c.dup_key) {
-            char what[160];
-            snprintf(what, sizeof what, "duplicate key \"%.100s\"", c.dup_key);
-            /* String tokens start after their quote; point at the quote. */
-            size_t at = c.dup_off > 0 && text[c.dup_off - 1] == '"' ? c.dup_off - 1 : c.dup_off;
-            parse_error(err, RV_EPARSE, text, len, at, what);
-            result = NULL;
-        } else if (c.mismatch) {
-            result = NULL;
-            rv_set_error(err, RV_EPARSE, "invalid JSON: could not match the document's tokens");
-        } else if (!result) {
-            rv_set_error(err, RV_ENOMEM, "out of memory while parsing JSON");
-        }
-    }
-    cJSON_Delete(root);
-out:
-    return result;
+    return doc;
 }
 
-/* ---- Printing ---- */
+/* ---- printing ---- */
+
+/* Whether a container can be copied out as it was read: it has its text,
+ * and neither it nor any container below it was changed since (a changed
+ * container is marked RV_NODE_EDITED; the values of an unchanged one are
+ * the ones read, so its scalars are as written too). */
+static bool untouched(const rv_node *n)
+{
+    if ((n->flags & (RV_NODE_SRC | RV_NODE_EDITED)) != RV_NODE_SRC)
+        return false;
+    if (n->type == RV_ARRAY) {
+        for (uint32_t i = 0; i < n->len; i++) {
+            const rv_node *v = n->u.items[i];
+            if ((v->type == RV_ARRAY || v->type == RV_OBJECT) && !untouched(v))
+                return false;
+        }
+    } else {
+        for (uint32_t i = 0; i < n->len; i++) {
+            const rv_node *v = n->u.members[i].value;
+            if ((v->type == RV_ARRAY || v->type == RV_OBJECT) && !untouched(v))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* Copies n bytes. Most pieces a printer puts are short (keys, numbers,
+ * words): those are copied with two overlapping loads and stores, which
+ * never touch a byte outside [s, s + n), instead of a call to memcpy. */
+static inline void copy_bytes(char *d, const char *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a, z;
+        memcpy(&a, s, 8);
+        memcpy(&z, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &z, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, z;
+        memcpy(&a, s, 4);
+        memcpy(&z, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &z, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+    } else {
+        memcpy(d, s, n);
+    }
+}
+
+/* ru_buf_put for the printer's pieces; quoted puts '"' on each side. */
+static inline void put_bytes(ru_buf *b, const char *s, size_t n, bool quoted)
+{
+    size_t q = quoted ? 2 : 0;
+    if (b->oom || n + q >= b->cap - b->len) {  /* room for the NUL too (buf.h) */
+        if (quoted)
+            ru_buf_putc(b, '"');
+        ru_buf_put(b, s, n);
+        if (quoted)
+            ru_buf_putc(b, '"');
+        return;
+    }
+    char *d = b->data + b->len;
+    if (quoted)
+        *d++ = '"';
+    copy_bytes(d, s, n);
+    if (quoted)
+        d[n] = '"';
+    b->len += n + q;
+}
+
+static void put_container_text(ru_buf *b, const rv_node *n)
+{
+    ru_buf_put(b, n->src, n->srclen);
+}
+
+static void put_scalar(ru_buf *b, const rv_node *n)
+{
+    if (n->flags & RV_NODE_SRC) {
+        put_bytes(b, n->src, n->srclen, false);
+        return;
+    }
+    switch (n->type) {
+    case RV_NULL:
+        put_bytes(b, "null", 4, false);
+        break;
+    case RV_BOOL:
+        if (n->u.b)
+            put_bytes(b, "true", 4, false);
+        else
+            put_bytes(b, "false", 5, false);
+        break;
+    case RV_STRING:
+        ru_buf_json_string(b, n->u.s, n->len);
+        break;
+    default:
+        rv_format_number(b, n);
+    }
+}
 
 static void put_key(ru_buf *b, const rv_member *m)
 {
-    rv_node k = { .type = RV_STRING, .len = m->klen, .u.s = m->key };
-    rv_json_compact(b, &k);
+    if (m->kesc == RV_KEY_PLAIN) {
+        put_bytes(b, m->key, m->klen, true);
+    } else if (m->kesc) {
+        put_bytes(b, m->key + m->klen + 1, m->kesc, false);  /* as written (rv_member) */
+    } else {
+        ru_buf_json_string(b, m->key, m->klen);
+    }
 }
 
-/* Laid out like Python's json.dumps(indent=2): one item per line, ", " never
- * trails a line, empty containers stay [] and {}. */
-static void json_pretty(ru_buf *b, const rv_node *n, unsigned depth)
+static void put_indent(ru_buf *b, unsigned depth)
 {
-    if ((n->type != RV_ARRAY && n->type != RV_OBJECT) || n->len == 0) {
-        rv_json_compact(b, n);
+    static const char spaces[] = "                                                                ";
+    size_t n = (size_t)depth * 2;
+    while (n > sizeof spaces - 1) {
+        ru_buf_put(b, spaces, sizeof spaces - 1);
+        n -= sizeof spaces - 1;
+    }
+    ru_buf_put(b, spaces, n);
+}
+
+/* Whether the bytes [p, q) of a text are blanks around exactly one c. */
+static bool gap_is(const char *p, const char *q, char c)
+{
+    bool seen = false;
+    for (; p < q; p++) {
+        if (*p == c && !seen)
+            seen = true;
+        else if (!is_ws(*p))
+            return false;
+    }
+    return seen;
+}
+
+/* Whether [p, q) lies inside [lo, hi) (compared as addresses: the parts may
+ * come from other allocations, then they are simply not inside). */
+static bool inside(const char *p, const char *q, const char *lo, const char *hi)
+{
+    return (uintptr_t)p >= (uintptr_t)lo && (uintptr_t)q <= (uintptr_t)hi && (uintptr_t)p <= (uintptr_t)q;
+}
+
+/* Where member or item i of container n stands in n's text, if it is
+ * still there as it was read: from its key's quote (objects) or its value
+ * to the end of its value, in *from and *to. An item is as read when its
+ * value is a scalar with its text or an untouched container, and that text
+ * lies in n's; a member, when moreover what stands just before its value
+ * is its key as written (without escapes), then the ':'. A value moved
+ * from elsewhere cannot pass: each place in a text is one value's, and the
+ * key written before it is that value's key. */
+static bool as_read(const rv_node *n, uint32_t i, const char **from, const char **to)
+{
+    const char *lo = n->src, *hi = n->src + n->srclen;
+    const rv_node *v = n->type == RV_OBJECT ? n->u.members[i].value : n->u.items[i];
+    if (!(v->flags & RV_NODE_SRC) || ((v->type == RV_ARRAY || v->type == RV_OBJECT) && !untouched(v)))
+        return false;
+    const char *vs = v->src, *ve = v->src + v->srclen;
+    if (!inside(vs, ve, lo, hi))
+        return false;
+    *to = ve;
+    if (n->type == RV_ARRAY) {
+        *from = vs;
+        return true;
+    }
+    const rv_member *m = &n->u.members[i];
+    if (m->kesc != RV_KEY_PLAIN)
+        return false;
+    const char *p = vs;
+    while (p > lo && is_ws(p[-1]))
+        p--;
+    if (p == lo || *--p != ':')
+        return false;
+    while (p > lo && is_ws(p[-1]))
+        p--;
+    /* p is just past the key's closing quote: "key" ends here */
+    if ((size_t)(p - lo) < (size_t)m->klen + 2 || p[-1] != '"' || p[-2 - (ptrdiff_t)m->klen] != '"' ||
+        memcmp(p - 1 - m->klen, m->key, m->klen) != 0)
+        return false;
+    *from = p - 2 - m->klen;
+    return true;
+}
+
+/* pretty: laid out like Python's json.dumps(indent=2): one item per line,
+ * ", " never trails a line, empty containers stay [] and {}; otherwise no
+ * blanks at all. verbatim: an untouched container is copied as read, and
+ * in a changed one every run of members or items still as read is copied
+ * as one piece of its text (the ',' between two of them must be all that
+ * separated them, so nothing removed comes back). The recursion is bounded
+ * by the nesting limit the document was read with. */
+static void write_value(ru_buf *b, const rv_node *n, bool pretty, bool verbatim, unsigned depth)
+{
+    if (n->type != RV_ARRAY && n->type != RV_OBJECT) {
+        put_scalar(b, n);
+        return;
+    }
+    if (verbatim && untouched(n)) {
+        put_container_text(b, n);
         return;
     }
     bool obj = n->type == RV_OBJECT;
+    bool runs = verbatim && (n->flags & RV_NODE_SRC);
+    const char *run = NULL, *run_end = NULL;  /* the run being gathered */
     ru_buf_putc(b, obj ? '{' : '[');
     for (uint32_t i = 0; i < n->len && !b->oom; i++) {
+        const char *from, *to;
+        bool copied = runs && as_read(n, i, &from, &to);
+        if (copied && run && gap_is(run_end, from, ',')) {
+            run_end = to;  /* the next one as read, right after the last */
+            continue;
+        }
+        if (run) {
+            ru_buf_put(b, run, (size_t)(run_end - run));
+            run = NULL;
+        }
         if (i)
             ru_buf_putc(b, ',');
-        ru_buf_putc(b, '\n');
-        for (unsigned k = 0; k <= depth; k++)
-            ru_buf_put(b, "  ", 2);
+        if (pretty) {
+            ru_buf_putc(b, '\n');
+            put_indent(b, depth + 1);
+        }
+        if (copied) {
+            run = from;
+            run_end = to;
+            continue;
+        }
+        const rv_node *v;
         if (obj) {
             put_key(b, &n->u.members[i]);
-            ru_buf_put(b, ": ", 2);
-            json_pretty(b, n->u.members[i].value, depth + 1);
+            if (pretty)
+                ru_buf_put(b, ": ", 2);
+            else
+                ru_buf_putc(b, ':');
+            v = n->u.members[i].value;
         } else {
-            json_pretty(b, n->u.items[i], depth + 1);
+            v = n->u.items[i];
         }
+        /* Each child is checked on its own: an untouched container below a
+         * changed one is still copied whole. (A check walks the subtree
+         * down to its first change, so the work beyond printing grows with
+         * the depth of the changes, which policies' paths bound.) */
+        write_value(b, v, pretty, verbatim, depth + 1);
     }
-    ru_buf_putc(b, '\n');
-    for (unsigned k = 0; k < depth; k++)
-        ru_buf_put(b, "  ", 2);
+    if (run)
+        ru_buf_put(b, run, (size_t)(run_end - run));
+    if (pretty && n->len) {
+        ru_buf_putc(b, '\n');
+        put_indent(b, depth);
+    }
     ru_buf_putc(b, obj ? '}' : ']');
 }
 
-bool rv_json_write(ru_buf *b, const rv_node *n, bool pretty)
+bool rv_json_write(ru_buf *b, const rv_node *n, bool pretty, bool verbatim)
 {
-    if (pretty)
-        json_pretty(b, n, 0);
-    else
-        rv_json_compact(b, n);
+    write_value(b, n, pretty, verbatim, 0);
     return !b->oom;
 }

@@ -146,6 +146,10 @@ static bool undo_slot(ev *e, rv_node *container, uint32_t index, bool member)
     u->node = container;
     u->index = index;
     u->old.value = member ? container->u.members[index].value : container->u.items[index];
+    /* Every edit of the document passes the undo log: the container's text
+     * as read goes stale (value.h) until a rollback restores both. */
+    u->flags = container->flags;
+    container->flags |= RV_NODE_EDITED;
     return true;
 }
 
@@ -160,6 +164,8 @@ static bool undo_shape(ev *e, rv_node *container)
     u->cap = container->cap;
     u->old.storage = container->type == RV_OBJECT ? (void *)container->u.members
                                                   : (void *)container->u.items;
+    u->flags = container->flags;
+    container->flags |= RV_NODE_EDITED;
     return true;
 }
 
@@ -168,6 +174,7 @@ static void rollback(rv_vm *vm)
     rv_undo *log = vm->undo.data;
     for (size_t k = vm->undo.len; k-- > 0;) {
         rv_undo *u = &log[k];
+        u->node->flags = u->flags;  /* the earliest entry's, the input's, wins */
         switch (u->kind) {
         case RV_UNDO_MEMBER:
             u->node->u.members[u->index].value = u->old.value;
@@ -705,10 +712,7 @@ static const rv_node *concat(ev *e, const rv_node *a, const rv_node *b)
         rv_node *n = ru_arena_alloc(&e->vm->arena, sizeof *n);
         if (!n)
             return NULL;
-        n->type = RV_STRING;
-        n->len = a->len + b->len;
-        n->cap = 0;
-        n->u.s = s;
+        *n = (rv_node){ .type = RV_STRING, .len = a->len + b->len, .u.s = s };
         return n;
     }
     rv_node *n = rv_new_array(&e->vm->arena, a->len + b->len);

@@ -16,12 +16,10 @@
  * arrays are reused by the next rv_vm_eval, and printed text (rv_vm_print,
  * rv_program_disasm: NUL-terminated, in one buffer per VM) by the next
  * print on that VM. The library's own memory comes from the allocator in
- * rv_config (malloc/free by default).
- * The parsers of the dependencies allocate on their own: cJSON builds its
- * temporary parse tree and libyaml its parser state with malloc/free while
- * a text is read (cJSON's allocator hooks are process-wide, so a library
- * must not take them over), and PCRE2's JIT takes its executable pages from
- * the system.
+ * rv_config (malloc/free by default); reading and printing JSON take all
+ * of theirs from it. The exceptions are the dependencies: libyaml builds
+ * its parser state with malloc/free while a YAML text is read, and PCRE2's
+ * JIT takes its executable pages from the system.
  */
 #ifndef RULEVM_H
 #define RULEVM_H
@@ -186,8 +184,20 @@ rv_status rv_vm_parse(rv_vm *vm, const char *text, size_t len, rv_format fmt,
                       rv_doc **out, rv_error *err);
 
 /* Prints a document. flags: RV_PRETTY indents (2 spaces in JSON). YAML
- * output keeps key order. The text is printed text (see OWNERSHIP). */
+ * output keeps key order. The text is printed text (see OWNERSHIP).
+ * In JSON, a number or string read from JSON that no policy replaced prints
+ * exactly as it was written (1e400, 1.0, -0.0, "\u00e9" unchanged); values
+ * the VM computed or a host built print canonically (ints as digits, floats
+ * in their shortest round-trip form, strings escaped only where JSON
+ * must). RV_VERBATIM also copies out every object and array read from JSON
+ * that nothing changed (neither it nor anything below it) as it was read,
+ * whitespace included, so a spec a policy set rejected prints byte for byte
+ * as it was received; in one that changed, the runs of members still as
+ * read are copied as written and the rest laid out compactly. Without it,
+ * containers are laid out by the printer. (YAML output is printed from the
+ * values.) */
 #define RV_PRETTY 1
+#define RV_VERBATIM 2
 rv_status rv_vm_print(rv_vm *vm, const rv_doc *doc, rv_format fmt, int flags,
                       const char **out, size_t *len, rv_error *err);
 

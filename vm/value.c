@@ -132,6 +132,7 @@ bool rv_array_push(ru_arena *a, rv_node *arr, rv_node *v)
         arr->cap = ncap;
     }
     arr->u.items[arr->len++] = v;
+    arr->flags |= RV_NODE_EDITED;
     return true;
 }
 
@@ -153,10 +154,8 @@ bool rv_object_push(ru_arena *a, rv_node *obj, const char *key, size_t klen, rv_
         obj->u.members = members;
         obj->cap = ncap;
     }
-    rv_member *m = &obj->u.members[obj->len++];
-    m->key = key;
-    m->klen = (uint32_t)klen;
-    m->value = v;
+    obj->u.members[obj->len++] = (rv_member){ .key = key, .klen = (uint32_t)klen, .value = v };
+    obj->flags |= RV_NODE_EDITED;
     return true;
 }
 
@@ -172,6 +171,17 @@ rv_member *rv_object_find(const rv_node *obj, const char *key, size_t klen)
     return NULL;
 }
 
+/* A scalar's copy keeps its text: scalars never change. */
+static rv_node *with_src(rv_node *c, const rv_node *n)
+{
+    if (c) {
+        c->flags = n->flags & RV_NODE_SRC;
+        c->src = n->src;
+        c->srclen = n->srclen;
+    }
+    return c;
+}
+
 rv_node *rv_copy(ru_arena *a, const rv_node *n)
 {
     if (!n)
@@ -182,11 +192,11 @@ rv_node *rv_copy(ru_arena *a, const rv_node *n)
     case RV_BOOL:
         return rv_new_bool(a, n->u.b != 0);
     case RV_INT:
-        return rv_new_int(a, n->u.i);
+        return with_src(rv_new_int(a, n->u.i), n);
     case RV_FLOAT:
-        return rv_new_float(a, n->u.f);
+        return with_src(rv_new_float(a, n->u.f), n);
     case RV_STRING:
-        return rv_new_string(a, n->u.s, n->len);
+        return with_src(rv_new_string(a, n->u.s, n->len), n);
     case RV_ARRAY: {
         rv_node *c = rv_new_array(a, n->len);
         if (!c)
@@ -206,11 +216,17 @@ rv_node *rv_copy(ru_arena *a, const rv_node *n)
             return NULL;
         for (uint32_t i = 0; i < n->len; i++) {
             const rv_member *m = &n->u.members[i];
-            char *key = ru_arena_strndup(a, m->key, m->klen);
+            /* The key, its NUL and its text as written (rv_member.kesc). */
+            size_t raw = m->kesc > RV_KEY_PLAIN ? m->kesc : 0;
+            char *key = ru_arena_alloc(a, (size_t)m->klen + 1 + raw);
             rv_node *v = rv_copy(a, m->value);
             if (!key || !v)
                 return NULL;
-            c->u.members[i] = (rv_member){ key, m->klen, v };
+            memcpy(key, m->key, m->klen);
+            key[m->klen] = '\0';
+            if (raw)
+                memcpy(key + m->klen + 1, m->key + m->klen + 1, raw);
+            c->u.members[i] = (rv_member){ .key = key, .klen = m->klen, .kesc = m->kesc, .value = v };
         }
         c->len = n->len;
         return c;

@@ -4,6 +4,14 @@
  * members in input order (YAML and JSON output must not reorder keys); ints
  * and floats stay distinct so that `2.0` prints back as `2.0` and `86400` as
  * `86400`. Nodes are plain structs: the public rv_doc is this same struct.
+ *
+ * A value read from JSON keeps its text (src): a scalar is immutable, so
+ * its text stays true for as long as it exists and printing uses it (`1e400`
+ * and `"\u00e9"` come out as they came in); a container's text stays true
+ * until the container or one below it is changed, which marks it
+ * RV_NODE_EDITED (every edit of the VM passes its undo log, which marks it;
+ * pushes and puts do too). Values the VM computes have no text and print
+ * canonically.
  */
 #ifndef RV_VALUE_H
 #define RV_VALUE_H
@@ -22,13 +30,27 @@ typedef struct rv_doc rv_node;
 typedef struct rv_member {
     const char *key;   /* NUL-terminated; klen bytes (keys may hold NUL in JSON) */
     uint32_t klen;
+    /* How the key prints. 0: escaped where JSON needs it. RV_KEY_PLAIN: it
+     * was read from JSON without escapes, and prints between quotes as it
+     * is. Otherwise it was written with escapes, and that text (kesc bytes,
+     * quotes included, so at least 4) follows the key's NUL and prints as
+     * written; whoever copies such a key copies those bytes too. */
+    uint32_t kesc;
     rv_node *value;
 } rv_member;
 
+#define RV_KEY_PLAIN 1
+
+/* rv_doc.flags */
+#define RV_NODE_SRC 1     /* src holds the value's text as read */
+#define RV_NODE_EDITED 2  /* a container changed after it was read: its src is stale */
+
 struct rv_doc {
     uint8_t type;      /* rv_doc_type */
+    uint8_t flags;     /* RV_NODE_* */
     uint32_t len;      /* string bytes, array items, object members */
     uint32_t cap;      /* array/object slots allocated */
+    uint32_t srclen;   /* bytes at src */
     union {
         int b;
         int64_t i;
@@ -37,6 +59,7 @@ struct rv_doc {
         rv_node **items;
         rv_member *members;
     } u;
+    const char *src;   /* the JSON text the value was read from (RV_NODE_SRC) */
 };
 
 /* Shared immutable nodes. */
@@ -51,7 +74,8 @@ rv_node *rv_new_float(ru_arena *a, double f);
 rv_node *rv_new_string(ru_arena *a, const char *s, size_t n);     /* copies */
 rv_node *rv_new_array(ru_arena *a, uint32_t cap);
 rv_node *rv_new_object(ru_arena *a, uint32_t cap);
-/* Append in place, growing by copying into the arena. false on OOM. */
+/* Append in place, growing by copying into the arena (and marking the
+ * container RV_NODE_EDITED). false on OOM. */
 bool rv_array_push(ru_arena *a, rv_node *arr, rv_node *v);
 bool rv_object_push(ru_arena *a, rv_node *obj, const char *key, size_t klen, rv_node *v);
 
@@ -65,7 +89,9 @@ long rv_object_duplicate(ru_arena *a, const rv_node *obj);
  * Keys passed to rv_object_push are not copied: they must live as long as
  * the object (in the same arena, as a rule). */
 rv_member *rv_object_find(const rv_node *obj, const char *key, size_t klen);
-/* Deep copy into an arena. */
+/* Deep copy into an arena. Scalars keep their text (src points into the
+ * original's memory, which must outlive the copy, as keys do); containers
+ * are new and print from their parts. */
 rv_node *rv_copy(ru_arena *a, const rv_node *n);
 
 /* ---- Semantics shared by the VM and the compiler's constant folding ---- */
@@ -107,9 +133,11 @@ rv_node *rv_yaml_parse(ru_arena *a, const char *text, size_t len, uint32_t max_n
 
 /* Print; false (with err) on failure. JSON pretty output indents 2 spaces,
  * "key": value, like Python's json.dumps(indent=2); compact output has no
- * spaces. YAML output is block style, keys in order; strings that would read
- * back as another type are quoted. */
-bool rv_json_write(ru_buf *b, const rv_node *n, bool pretty);
+ * spaces. Scalars read from JSON print as they were written (src); with
+ * verbatim, so do untouched objects and arrays, whitespace included. YAML
+ * output is block style, keys in order; strings that would read back as
+ * another type are quoted. */
+bool rv_json_write(ru_buf *b, const rv_node *n, bool pretty, bool verbatim);
 bool rv_yaml_write(ru_buf *b, const rv_node *n, rv_error *err);
 
 /* Fill an rv_error. */

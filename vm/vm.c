@@ -116,7 +116,8 @@ rv_status rv_vm_print(rv_vm *vm, const rv_doc *doc, rv_format fmt, int flags, co
     vm->out.len = 0;
     vm->out.oom = false;
     bool ok = fmt == RV_YAML ? rv_yaml_write(&vm->out, doc, err)
-                             : rv_json_write(&vm->out, doc, (flags & RV_PRETTY) != 0);
+                             : rv_json_write(&vm->out, doc, (flags & RV_PRETTY) != 0,
+                                             (flags & RV_VERBATIM) != 0);
     ru_buf_terminate(&vm->out);
     if (!ok || vm->out.oom) {
         if (vm->out.oom || (err && err->status == RV_OK))
@@ -246,6 +247,7 @@ rv_status rv_vm_object_put(rv_vm *vm, rv_doc *obj, const char *key, rv_doc *valu
     rv_member *m = rv_object_find(obj, key, strlen(key));
     if (m) {
         m->value = value;
+        obj->flags |= RV_NODE_EDITED;  /* its text as read no longer says this */
         return RV_OK;
     }
     size_t klen = strlen(key);

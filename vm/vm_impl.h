@@ -18,6 +18,7 @@ typedef struct rv_undo {
     rv_node *node;        /* the container that was edited */
     uint32_t index;       /* MEMBER/ITEM: which slot */
     uint32_t len, cap;    /* SHAPE: previous length and capacity */
+    uint8_t flags;        /* the container's flags before the edit (RV_NODE_EDITED) */
     union {
         rv_node *value;   /* MEMBER/ITEM: previous child */
         void *storage;    /* SHAPE: previous items/members array */

@@ -182,7 +182,7 @@ static rv_node *must_yaml(fixture *f, const char *s)
 static const char *compact(fixture *f, const rv_node *n)
 {
     f->b.len = 0;
-    assert_true(rv_json_write(&f->b, n, false));
+    assert_true(rv_json_write(&f->b, n, false, false));
     ru_buf_terminate(&f->b);
     return f->b.data;
 }
@@ -385,8 +385,19 @@ static void test_json_numbers(void **state)
         assert_int_equal(n->u.items[i]->type, types[i]);
     assert_true(n->u.items[5]->u.i == 9007199254740993LL);
     assert_true(n->u.items[7]->u.i == INT64_MIN);
-    assert_string_equal(compact(f, n), "[2,2.0,0,86400,1000.0,9007199254740993,1e+20,"
-                                       "-9223372036854775808,0.01,10.5]");
+    /* As read, every number prints as it was written... */
+    assert_string_equal(compact(f, n), "[2,2.0,-0,86400,1e3,9007199254740993,99999999999999999999,"
+                                       "-9223372036854775808,1E-2,10.50]");
+    /* ...and the same values made anew (as the VM computes them) print in
+     * the canonical form. */
+    rv_node *made = rv_new_array(&f->a, 0);
+    for (uint32_t i = 0; i < n->len; i++) {
+        const rv_node *v = n->u.items[i];
+        assert_true(rv_array_push(&f->a, made, v->type == RV_INT ? rv_new_int(&f->a, v->u.i)
+                                                                : rv_new_float(&f->a, v->u.f)));
+    }
+    assert_string_equal(compact(f, made), "[2,2.0,0,86400,1000.0,9007199254740993,1e+20,"
+                                          "-9223372036854775808,0.01,10.5]");
 }
 
 static void test_json_strings(void **state)
@@ -398,8 +409,18 @@ static void test_json_strings(void **state)
     assert_memory_equal(n->u.members[0].key, "k\0ey", 4);
     assert_int_equal(n->u.members[0].value->len, 13);
     assert_string_equal(n->u.members[1].value->u.s, "\xc3\xa9\xf0\x9f\x98\x80\xe2\x82\xac");
-    assert_string_equal(compact(f, n), "{\"k\\u0000ey\":\"a\\\"b\\\\c/d\\n\\t\\r\\b\\f\\u0001\","
-                                       "\"\xc3\xa9\":\"\xc3\xa9\xf0\x9f\x98\x80\xe2\x82\xac\"}");
+    /* as written, escapes kept, in keys too */
+    assert_string_equal(compact(f, n), "{\"k\\u0000ey\":\"a\\\"b\\\\c\\/d\\n\\t\\r\\b\\f\\u0001\","
+                                       "\"\xc3\xa9\":\"\\u00e9\\ud83d\\ude00\xe2\x82\xac\"}");
+    /* made anew: escaped only where JSON must */
+    rv_node *made = rv_new_object(&f->a, 0);
+    for (uint32_t i = 0; i < n->len; i++) {
+        const rv_member *m = &n->u.members[i];
+        assert_true(rv_object_push(&f->a, made, m->key, m->klen,
+                                   rv_new_string(&f->a, m->value->u.s, m->value->len)));
+    }
+    assert_string_equal(compact(f, made), "{\"k\\u0000ey\":\"a\\\"b\\\\c/d\\n\\t\\r\\b\\f\\u0001\","
+                                          "\"\xc3\xa9\":\"\xc3\xa9\xf0\x9f\x98\x80\xe2\x82\xac\"}");
     /* message text: strings bare, the rest compact JSON */
     f->b.len = 0;
     rv_message_text(&f->b, n->u.members[1].value);
@@ -441,7 +462,7 @@ static void test_json_pretty_layout(void **state)
     fixture *f = *state;
     rv_node *n = must_json(f, "{\"a\":1,\"b\":[true,null,{}],\"c\":{\"d\":[]},\"e\":2.0,\"z\":\"last\"}");
     f->b.len = 0;
-    assert_true(rv_json_write(&f->b, n, true));
+    assert_true(rv_json_write(&f->b, n, true, false));
     ru_buf_terminate(&f->b);
     /* Python: json.dumps(obj, indent=2) */
     assert_string_equal(f->b.data, "{\n"
@@ -483,7 +504,7 @@ static void test_request_files(void **state)
         /* compact and pretty output parse back to the same tree */
         for (int pretty = 0; pretty < 2; pretty++) {
             f->b.len = 0;
-            assert_true(rv_json_write(&f->b, n, pretty));
+            assert_true(rv_json_write(&f->b, n, pretty, false));
             rv_node *back = rv_json_parse(&f->a, f->b.data, f->b.len, 512, &f->err);
             if (!back)
                 fail_msg("%s re-parse: %s", *p, f->err.message);
@@ -536,7 +557,7 @@ static void test_yaml_files(void **state)
         assert_non_null(y);
         assert_true(same_shape(n, y));
         f->b.len = 0;
-        assert_true(rv_json_write(&f->b, n, true));
+        assert_true(rv_json_write(&f->b, n, true, false));
         rv_node *j = rv_json_parse(&f->a, f->b.data, f->b.len, 512, &f->err);
         assert_non_null(j);
         assert_true(same_shape(n, j));
@@ -720,6 +741,402 @@ static void test_yaml_quoting(void **state)
     assert_int_equal(f->err.status, RV_EINPUT);
 }
 
+
+/* ---- strictness: RFC 8259 and UTF-8 (RFC 3629), every refusal located ---- */
+
+typedef struct bad_json {
+    const char *text;
+    size_t len;             /* 0: strlen */
+    unsigned long line, col;
+    const char *message;    /* after "invalid JSON: " */
+} bad_json;
+
+static void test_json_strict_refusals(void **state)
+{
+    fixture *f = *state;
+    static const bad_json cases[] = {
+        /* whitespace is space, tab, LF and CR only */
+        {"[\f]", 0, 1, 2, "unexpected form feed (0x0C), which is not JSON whitespace: expected a value"},
+        {"[1\f]", 0, 1, 3, "unexpected form feed (0x0C), which is not JSON whitespace: expected ',' or ']'"},
+        {"{\"a\":1}\0", 8, 1, 8, "unexpected NUL byte (0x00) after the document"},
+        {"[1,\0 2]", 7, 1, 4, "unexpected NUL byte (0x00): expected a value"},
+        {"[\v1]", 0, 1, 2, "unexpected control character 0x0B: expected a value"},
+        {"[1]\xc2\xa0", 0, 1, 4, "unexpected byte 0xC2 after the document"},
+        /* escapes */
+        {"[\"\\uqqqq\"]", 0, 1, 3, "invalid escape '\\uqqqq': \\u takes four hex digits"},
+        {"[\"\\u12\"]", 0, 1, 3, "invalid escape '\\u12': \\u takes four hex digits"},
+        {"[\"\\x41\"]", 0, 1, 3, "invalid escape '\\x' (JSON has \\\" \\\\ \\/ \\b \\f \\n \\r \\t and \\uXXXX)"},
+        {"[\"\\'\"]", 0, 1, 3, "invalid escape '\\'' (JSON has \\\" \\\\ \\/ \\b \\f \\n \\r \\t and \\uXXXX)"},
+        {"[\"\\\xc3\xa9\"]", 0, 1, 3, "invalid escape: '\\' followed by byte 0xC3"},
+        /* surrogates written as escapes must pair up */
+        {"{\"a\": \"\\ud800\"}", 0, 1, 8,
+         "lone surrogate \\ud800: a high surrogate must be followed by a low one (\\uDC00-\\uDFFF)"},
+        {"[\"x\\uD83Dy\"]", 0, 1, 4,
+         "lone surrogate \\uD83D: a high surrogate must be followed by a low one (\\uDC00-\\uDFFF)"},
+        {"[\"\\ud800\\u0041\"]", 0, 1, 3,
+         "lone surrogate \\ud800: a high surrogate must be followed by a low one (\\uDC00-\\uDFFF)"},
+        {"[\"\\ud800\\ud800\"]", 0, 1, 3,
+         "lone surrogate \\ud800: a high surrogate must be followed by a low one (\\uDC00-\\uDFFF)"},
+        {"[\"\\udc00\"]", 0, 1, 3,
+         "lone surrogate \\udc00: a low surrogate (\\uDC00-\\uDFFF) must follow a high one (\\uD800-\\uDBFF)"},
+        {"[\"\\ude00\\ud83d\"]", 0, 1, 3,
+         "lone surrogate \\ude00: a low surrogate (\\uDC00-\\uDFFF) must follow a high one (\\uD800-\\uDBFF)"},
+        /* UTF-8, every kind of ill-formed sequence */
+        {"[\"caf\xe9\"]", 0, 1, 6, "invalid UTF-8: byte 0xE9 starts a 3-byte sequence, but byte 0x22 follows "
+                                  "(is the text Latin-1 rather than UTF-8?)"},
+        {"[\"\xe2\x82\"]", 0, 1, 3, "invalid UTF-8: byte 0xE2 starts a 3-byte sequence, but byte 0x22 follows"},
+        {"[\"\xe2\x82", 0, 1, 3, "invalid UTF-8: byte 0xE2 starts a 3-byte sequence, but the text ends"},
+        {"[\"\x80\"]", 0, 1, 3, "invalid UTF-8: byte 0x80 continues a sequence that did not start"},
+        {"[\"\xbf\"]", 0, 1, 3, "invalid UTF-8: byte 0xBF continues a sequence that did not start"},
+        {"[\"\xc0\xaf\"]", 0, 1, 3, "invalid UTF-8: byte 0xC0 starts an overlong encoding"},
+        {"[\"\xc1\xbf\"]", 0, 1, 3, "invalid UTF-8: byte 0xC1 starts an overlong encoding"},
+        {"[\"\xe0\x80\xaf\"]", 0, 1, 3, "invalid UTF-8: an overlong encoding (byte 0xE0 0x80)"},
+        {"[\"\xf0\x80\x80\xaf\"]", 0, 1, 3, "invalid UTF-8: an overlong encoding (byte 0xF0 0x80)"},
+        {"[\"\xed\xa0\x80\"]", 0, 1, 3, "invalid UTF-8: an encoded surrogate (U+D800); surrogates are not characters"},
+        {"[\"\xed\xbf\xbf\"]", 0, 1, 3, "invalid UTF-8: an encoded surrogate (U+DFFF); surrogates are not characters"},
+        {"[\"\xf4\x90\x80\x80\"]", 0, 1, 3, "invalid UTF-8: a code point above U+10FFFF"},
+        {"[\"\xf5\x80\x80\x80\"]", 0, 1, 3, "invalid UTF-8: byte 0xF5 never appears in UTF-8 (it would start "
+                                          "a code point above U+10FFFF)"},
+        {"[\"\xff\"]", 0, 1, 3, "invalid UTF-8: byte 0xFF never appears in UTF-8"},
+        {"[\"\xfe\xff\"]", 0, 1, 3, "invalid UTF-8: byte 0xFE never appears in UTF-8"},
+        {"[\"\xc3\xa9\xc3\"]", 0, 1, 4, "invalid UTF-8: byte 0xC3 starts a 2-byte sequence, but byte 0x22 follows "
+                                       "(is the text Latin-1 rather than UTF-8?)"},
+        /* raw control characters in strings */
+        {"[\"a\tb\"]", 0, 1, 4, "control character 0x09 in a string: write it as an escape (\\n, \\t, \\u00XX)"},
+        {"[\"a\nb\"]", 0, 1, 4, "control character 0x0A in a string: write it as an escape (\\n, \\t, \\u00XX)"},
+        {"[\"a\0b\"]", 6, 1, 4, "control character 0x00 in a string: write it as an escape (\\n, \\t, \\u00XX)"},
+        {"[\"abc", 0, 1, 2, "unterminated string"},
+        {"[\"abc\\", 0, 1, 2, "unterminated string"},
+        /* numbers */
+        {"[01]", 0, 1, 2, "a number cannot start with a leading zero"},
+        {"[-012]", 0, 1, 2, "a number cannot start with a leading zero"},
+        {"[1.]", 0, 1, 3, "a number needs digits after its decimal point"},
+        {"[1.e5]", 0, 1, 3, "a number needs digits after its decimal point"},
+        {"[1e]", 0, 1, 3, "a number needs digits in its exponent"},
+        {"[1e+]", 0, 1, 3, "a number needs digits in its exponent"},
+        {"[-]", 0, 1, 2, "a number needs a digit after '-'"},
+        {"[-a]", 0, 1, 2, "a number needs a digit after '-'"},
+        {"[+1]", 0, 1, 2, "unexpected character '+': expected a value"},
+        {"[.5]", 0, 1, 2, "unexpected character '.': expected a value"},
+        {"[1.5.2]", 0, 1, 5, "unexpected character '.': expected ',' or ']'"},
+        {"[0x10]", 0, 1, 3, "unexpected character 'x': expected ',' or ']'"},
+        {"[Infinity]", 0, 1, 2, "unexpected character 'I': expected a value"},
+        {"[NaN]", 0, 1, 2, "unexpected character 'N': expected a value"},
+        {"[-Infinity]", 0, 1, 2, "a number needs a digit after '-'"},
+        /* literals */
+        {"[nul]", 0, 1, 2, "invalid literal 'nul' (JSON has true, false and null; strings take double quotes)"},
+        {"[True]", 0, 1, 2, "unexpected character 'T': expected a value"},
+        {"[truex]", 0, 1, 2, "invalid literal 'truex' (JSON has true, false and null; strings take double quotes)"},
+        {"[undefined]", 0, 1, 2, "invalid literal 'undefined' (JSON has true, false and null; strings take double quotes)"},
+        /* structure */
+        {"[1,]", 0, 1, 4, "unexpected character ']': expected a value"},
+        {"[,1]", 0, 1, 2, "unexpected character ',': expected a value"},
+        {"[1 2]", 0, 1, 4, "unexpected character '2': expected ',' or ']'"},
+        {"{\"a\":1,}", 0, 1, 8, "unexpected character '}': expected a key (a string in double quotes) after ','"},
+        {"{\"a\" 1}", 0, 1, 6, "unexpected character '1': expected ':' after the key"},
+        {"{\"a\"}", 0, 1, 5, "unexpected character '}': expected ':' after the key"},
+        {"{a:1}", 0, 1, 2, "unexpected character 'a': expected a key (a string in double quotes) or '}'"},
+        {"{'a':1}", 0, 1, 2, "unexpected character ''': expected a key (a string in double quotes) or '}'"},
+        {"{1:1}", 0, 1, 2, "unexpected character '1': expected a key (a string in double quotes) or '}'"},
+        {"{\"a\":1 \"b\":2}", 0, 1, 8, "unexpected character '\"': expected ',' or '}'"},
+        {"[1}", 0, 1, 3, "unexpected character '}': expected ',' or ']'"},
+        {"{\"a\":1]", 0, 1, 7, "unexpected character ']': expected ',' or '}'"},
+        {"[", 0, 1, 2, "unexpected end of input: expected a value"},
+        {"{", 0, 1, 2, "unexpected end of input: expected a key (a string in double quotes) or '}'"},
+        {"{\"a\":", 0, 1, 6, "unexpected end of input: expected a value"},
+        {"[1", 0, 1, 3, "unexpected end of input: expected ',' or ']'"},
+        {"[1]]", 0, 1, 4, "unexpected character ']' after the document"},
+        {"{} {}", 0, 1, 4, "unexpected character '{' after the document"},
+        {"1 2", 0, 1, 3, "unexpected character '2' after the document"},
+        {"[1] // comment", 0, 1, 5, "unexpected character '/' after the document"},
+        {"[/* c */ 1]", 0, 1, 2, "unexpected character '/': expected a value"},
+        {"]", 0, 1, 1, "unexpected character ']'"},
+        {"\xef\xbb\xbf", 0, 1, 2, "empty input"},
+        {"\xef\xbb", 0, 1, 1, "unexpected byte 0xEF"},
+        /* UTF-16 and UTF-32 are named as such */
+        {"\xff\xfe{\0}\0", 6, 1, 1, "the text looks like UTF-16 or UTF-32 (a byte order mark or NUL bytes at "
+                                   "its start): JSON must be UTF-8"},
+        {"\0{\0\"\0a", 6, 1, 1, "the text looks like UTF-16 or UTF-32 (a byte order mark or NUL bytes at "
+                                  "its start): JSON must be UTF-8"},
+        {"1\0", 2, 1, 2, "unexpected NUL byte (0x00) after the document"},
+        /* positions: lines, and columns in characters */
+        {"{\n  \"a\": [\n    1,\n    \xc3\xa9\n  ]\n}", 0, 4, 5, "unexpected byte 0xC3: expected a value"},
+        {"{\"\xc3\xa9\xc3\xa9\": \"\\q\"}", 0, 1, 9,
+         "invalid escape '\\q' (JSON has \\\" \\\\ \\/ \\b \\f \\n \\r \\t and \\uXXXX)"},
+        {"{\"a\": 1,\r\n \"a\": 2}", 0, 2, 2, "duplicate key \"a\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const bad_json *c = &cases[i];
+        size_t len = c->len ? c->len : strlen(c->text);
+        memset(&f->err, 0, sizeof f->err);
+        if (rv_json_parse(&f->a, c->text, len, 512, &f->err))
+            fail_msg("case %zu accepted: %s", i, c->text);
+        char want[600];
+        snprintf(want, sizeof want, "invalid JSON: %s", c->message);
+        if (f->err.status != RV_EPARSE || strcmp(f->err.message, want) != 0 || f->err.line != c->line ||
+            f->err.column != c->col)
+            fail_msg("case %zu (%s):\n  got  %d %lu:%lu %s\n  want %lu:%lu %s", i, c->text, f->err.status,
+                     f->err.line, f->err.column, f->err.message, c->line, c->col, want);
+    }
+}
+
+/* Everything RFC 8259 and UTF-8 allow is read, with the right values. */
+static void test_json_strict_accepts(void **state)
+{
+    fixture *f = *state;
+    /* every escape, pairs of surrogates, the edges of UTF-8 */
+    rv_node *n = must_json(f, "[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\", \"\\u0000\\u001f\\u007F\\u00e9\\u20AC\", "
+                              "\"\\ud83d\\ude00\\uDBFF\\uDFFF\\ud800\\udc00\", "
+                              "\"\xc2\x80\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf\", "
+                              "\"\xf0\x90\x80\x80\xf4\x8f\xbf\xbf\x7f\"]");
+    assert_int_equal(n->len, 5);
+    assert_int_equal(n->u.items[0]->len, 8);
+    assert_memory_equal(n->u.items[0]->u.s, "\"\\/\b\f\n\r\t", 8);
+    assert_int_equal(n->u.items[1]->len, 8);
+    assert_memory_equal(n->u.items[1]->u.s, "\0\x1f\x7f\xc3\xa9\xe2\x82\xac", 8);
+    assert_string_equal(n->u.items[2]->u.s, "\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\xf0\x90\x80\x80");
+    assert_string_equal(n->u.items[3]->u.s, "\xc2\x80\xdf\xbf\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xef\xbf\xbf");
+    assert_string_equal(n->u.items[4]->u.s, "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf\x7f");
+    /* the four whitespace bytes anywhere between tokens */
+    n = must_json(f, " \t\r\n{ \t\r\n\"a\" \t\r\n: \t\r\n[ \t\r\n1 \t\r\n, \t\r\n{} \t\r\n] \t\r\n} \t\r\n");
+    assert_int_equal(get(n, "a")->len, 2);
+    /* a byte order mark before the text is skipped (RFC 8259, 8.1) */
+    assert_int_equal(must_json(f, "\xef\xbb\xbf{\"a\": 1}")->type, RV_OBJECT);
+    /* any value at the top, empty keys, keys that differ only after a NUL */
+    assert_int_equal(must_json(f, "\"x\"")->type, RV_STRING);
+    assert_int_equal(must_json(f, "-0")->type, RV_INT);
+    assert_int_equal(must_json(f, "null")->type, RV_NULL);
+    n = must_json(f, "{\"\": 1, \"a\\u0000b\": 2, \"a\\u0000c\": 3, \"a\": 4}");
+    assert_int_equal(n->len, 4);
+    assert_int_equal(n->u.members[0].klen, 0);
+    assert_int_equal(n->u.members[1].klen, 3);
+    /* numbers: ints while int64 holds them, else the nearest double */
+    n = must_json(f, "[0, -0, 9223372036854775807, -9223372036854775808, 9223372036854775808, "
+                     "-9223372036854775809, 1E2, 1e+2, 1e-2, 0.5e1, 123456789012345678901234567890, "
+                     "1e400, -1e400, 1e-400, 0.1, 2.2250738585072014e-308, 4.9e-324, "
+                     "0.30000000000000004, 100000000000000000000000e-23, 1.7976931348623157e308]");
+    int types[] = {RV_INT, RV_INT, RV_INT, RV_INT, RV_FLOAT, RV_FLOAT, RV_FLOAT, RV_FLOAT, RV_FLOAT,
+                   RV_FLOAT, RV_FLOAT, RV_FLOAT, RV_FLOAT, RV_FLOAT, RV_FLOAT, RV_FLOAT, RV_FLOAT,
+                   RV_FLOAT, RV_FLOAT, RV_FLOAT};
+    double want[] = {0, 0, 0, 0, 9223372036854775808.0, -9223372036854775808.0, 100, 100, 0.01, 5,
+                     1.2345678901234568e29, INFINITY, -INFINITY, 0, 0.1, 2.2250738585072014e-308,
+                     4.9e-324, 0.30000000000000004, 1.0, 1.7976931348623157e308};
+    assert_int_equal(n->len, 20);
+    for (int i = 0; i < 20; i++) {
+        if (n->u.items[i]->type != types[i])
+            fail_msg("number %d: type %d", i, n->u.items[i]->type);
+        if (types[i] == RV_FLOAT && n->u.items[i]->u.f != want[i])
+            fail_msg("number %d: %.17g, want %.17g", i, n->u.items[i]->u.f, want[i]);
+    }
+    assert_true(n->u.items[2]->u.i == INT64_MAX);
+    assert_true(n->u.items[3]->u.i == INT64_MIN);
+    assert_true(signbit(must_json(f, "-0.0")->u.f));
+    /* Decimals of every length and exponent read as the C library reads
+     * them (the fast path is exact or not taken). */
+    uint64_t x = 88172645463325252ull;
+    char text[80];
+    for (int k = 0; k < 50000; k++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int digits = (int)(x % 20), exp10 = (int)((x >> 8) % 61) - 30;
+        unsigned long long m = (x >> 16) % 10000000000000000000ull;
+        int len = snprintf(text, sizeof text, "%s%llu", (x >> 5) & 1 ? "-" : "", m);
+        if (digits && len > digits + 1)
+            memmove(text + len - digits + 1, text + len - digits, (size_t)digits + 1), text[len - digits] = '.';
+        len = (int)strlen(text);
+        if ((x >> 6) & 1)
+            snprintf(text + len, sizeof text - (size_t)len, "e%d", exp10);
+        rv_node *v = json(f, text);
+        if (!v)
+            continue;  /* a leading zero, which JSON refuses */
+        double d = v->type == RV_INT ? (double)v->u.i : v->u.f;
+        if (d != strtod(text, NULL))
+            fail_msg("%s read as %.17g, strtod says %.17g", text, d, strtod(text, NULL));
+    }
+}
+
+
+/* ---- fidelity: what nothing changed prints as it came in ---- */
+
+static const char *vm_print(rv_vm *vm, const rv_doc *d, int flags)
+{
+    const char *out;
+    size_t len;
+    rv_error err;
+    assert_int_equal(rv_vm_print(vm, d, RV_JSON, flags, &out, &len, &err), RV_OK);
+    assert_int_equal(strlen(out), len);
+    return out;
+}
+
+static void test_json_verbatim(void **state)
+{
+    (void)state;
+    rv_vm *vm;
+    assert_int_equal(rv_vm_new(NULL, &vm), RV_OK);
+    static const char text[] = "{\n  \"a\" : [1, 2.50 ,\"x\\u0041\", 1e400, -0.0],\n\t\"b\":{ \"c\" : null },"
+                               " \"\\u006b\": true, \"big\": 123456789012345678901234567890 }";
+    rv_doc *d;
+    rv_error err;
+    assert_int_equal(rv_vm_parse(vm, text, strlen(text), RV_JSON, &d, &err), RV_OK);
+    /* untouched: byte for byte, compact or pretty */
+    assert_string_equal(vm_print(vm, d, RV_VERBATIM), text);
+    assert_string_equal(vm_print(vm, d, RV_VERBATIM | RV_PRETTY), text);
+    /* laid out by the printer, every scalar and key still as written */
+    assert_string_equal(vm_print(vm, d, 0), "{\"a\":[1,2.50,\"x\\u0041\",1e400,-0.0],\"b\":{\"c\":null},"
+                                            "\"\\u006b\":true,\"big\":123456789012345678901234567890}");
+    assert_string_equal(vm_print(vm, d, RV_PRETTY),
+                        "{\n  \"a\": [\n    1,\n    2.50,\n    \"x\\u0041\",\n    1e400,\n    -0.0\n  ],\n"
+                        "  \"b\": {\n    \"c\": null\n  },\n  \"\\u006b\": true,\n"
+                        "  \"big\": 123456789012345678901234567890\n}");
+    /* the values are the numbers and text they say */
+    assert_true(isinf(rv_doc_number(rv_doc_item(rv_doc_get(d, "a"), 3))));
+    assert_string_equal(rv_doc_string(rv_doc_item(rv_doc_get(d, "a"), 2)), "xA");
+    assert_non_null(rv_doc_get(d, "k"));
+
+    /* A change below: the containers on its way are laid out, and in them
+     * every run of members still as read is copied as written. */
+    rv_doc *b = rv_doc_get(d, "b");
+    assert_int_equal(rv_vm_object_put(vm, b, "c", rv_vm_new_float(vm, 1.0)), RV_OK);
+    assert_string_equal(vm_print(vm, d, RV_VERBATIM), "{\"a\" : [1, 2.50 ,\"x\\u0041\", 1e400, -0.0],"
+                                                      "\"b\":{\"c\":1.0},\"\\u006b\":true,"
+                                                      "\"big\": 123456789012345678901234567890}");
+    /* ...a new member, an item pushed: the same */
+    assert_int_equal(rv_vm_object_put(vm, d, "n", rv_vm_new_int(vm, 7)), RV_OK);
+    assert_int_equal(rv_vm_array_push(vm, rv_doc_get(d, "a"), rv_vm_new_null(vm)), RV_OK);
+    assert_string_equal(vm_print(vm, d, RV_VERBATIM), "{\"a\":[1, 2.50 ,\"x\\u0041\", 1e400, -0.0,null],"
+                                                      "\"b\":{\"c\":1.0},\"\\u006b\":true,"
+                                                      "\"big\": 123456789012345678901234567890,\"n\":7}");
+
+    /* A deep change leaves its untouched ancestors' text unused. */
+    static const char deep[] = "{\"x\": {\"y\": {\"z\": 1}, \"s\": [ 2 ]}, \"w\": [ 1 ]}";
+    assert_int_equal(rv_vm_parse(vm, deep, strlen(deep), RV_JSON, &d, &err), RV_OK);
+    rv_doc *y = rv_doc_get(rv_doc_get(d, "x"), "y");
+    assert_int_equal(rv_vm_object_put(vm, y, "z", rv_vm_new_string(vm, "two")), RV_OK);
+    assert_string_equal(vm_print(vm, d, RV_VERBATIM), "{\"x\":{\"y\":{\"z\":\"two\"},\"s\": [ 2 ]},\"w\": [ 1 ]}");
+    /* laid out without RV_VERBATIM */
+    assert_string_equal(vm_print(vm, d, 0), "{\"x\":{\"y\":{\"z\":\"two\"},\"s\":[2]},\"w\":[1]}");
+    rv_vm_free(vm);
+}
+
+/* Copies keep the text of scalars and of escaped keys; a copied container
+ * is laid out by the printer. */
+static void test_json_copy_text(void **state)
+{
+    fixture *f = *state;
+    rv_node *n = must_json(f, "{\"\\u0041\": [ 1.50, \"\\/\" ], \"b\": 1E2}");
+    rv_node *c = rv_copy(&f->a, n);
+    assert_string_equal(compact(f, c), "{\"\\u0041\":[1.50,\"\\/\"],\"b\":1E2}");
+    assert_string_equal(c->u.members[0].key, "A");
+    f->b.len = 0;
+    assert_true(rv_json_write(&f->b, c, false, true));
+    ru_buf_terminate(&f->b);
+    assert_string_equal(f->b.data, "{\"\\u0041\":[1.50,\"\\/\"],\"b\":1E2}");
+    /* YAML output is printed from the values: no JSON text in it */
+    f->b.len = 0;
+    assert_true(rv_yaml_write(&f->b, n, &f->err));
+    ru_buf_terminate(&f->b);
+    assert_string_equal(f->b.data, "A:\n- 1.5\n- /\nb: 100.0\n");
+}
+
+
+/* The escaper finds the bytes to escape 8 at a step: against a byte by
+ * byte reference, on strings of every length where each byte is one that
+ * needs escaping, one next to such a byte's value, or text (ASCII and
+ * multi-byte UTF-8). */
+static void reference_escape(ru_buf *b, const char *s, size_t n)
+{
+    ru_buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
+                      : c == '\t' ? "\\t" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
+        if (e)
+            ru_buf_puts(b, e);
+        else if (c < 0x20)
+            ru_buf_printf(b, "\\u%04x", c);
+        else
+            ru_buf_putc(b, (char)c);
+    }
+    ru_buf_putc(b, '"');
+}
+
+static void test_json_escaper(void **state)
+{
+    (void)state;
+    static const unsigned char pool[] = {0x00, 0x01, 0x1f, 0x20, 0x21, '"', '#', '\\', ']', '[', 'a', 'z',
+                                         0x7f, 0x80, 0xa2, 0xc3, 0xe2, 0xff, '\n', '\t'};
+    ru_buf got, want;
+    ru_buf_init(&got, NULL, NULL);
+    ru_buf_init(&want, NULL, NULL);
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    char s[80];
+    for (int k = 0; k < 20000; k++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t n = (size_t)(x % sizeof s);
+        uint64_t y = x;
+        for (size_t i = 0; i < n; i++) {
+            y ^= y << 13, y ^= y >> 7, y ^= y << 17;
+            /* mostly plain text, so that long runs occur */
+            s[i] = (y >> 8) % 4 ? (char)('a' + (y >> 16) % 26) : (char)pool[(y >> 24) % sizeof pool];
+        }
+        ru_buf_clear(&got);
+        ru_buf_clear(&want);
+        ru_buf_json_string(&got, s, n);
+        reference_escape(&want, s, n);
+        if (got.len != want.len || memcmp(got.data, want.data, got.len) != 0)
+            fail_msg("escaping %zu bytes differs: %.*s vs %.*s", n, (int)got.len, got.data, (int)want.len,
+                     want.data);
+    }
+    ru_buf_free(&got);
+    ru_buf_free(&want);
+}
+
+
+/* Runs of members copied as read never bring back a removed member, nor
+ * copy a value from where it was read when it was moved. (White-box: the
+ * edits are made as the VM makes them, new storage and the mark.) */
+static void test_json_verbatim_runs(void **state)
+{
+    fixture *f = *state;
+    rv_node *n = must_json(f, "{\"a\": 1, \"b\": 2, \"c\": \"three\", \"d\": [4, 5]}");
+    rv_member *m = n->u.members;
+    /* unset b */
+    rv_member *without = ru_arena_alloc(&f->a, 3 * sizeof *without);
+    without[0] = m[0];
+    without[1] = m[2];
+    without[2] = m[3];
+    n->u.members = without;
+    n->len = n->cap = 3;
+    n->flags |= RV_NODE_EDITED;
+    f->b.len = 0;
+    assert_true(rv_json_write(&f->b, n, false, true));
+    ru_buf_terminate(&f->b);
+    assert_string_equal(f->b.data, "{\"a\": 1,\"c\": \"three\", \"d\": [4, 5]}");
+    /* a takes d's list (moved, not read there): a is laid out */
+    without[0].value = without[2].value;
+    f->b.len = 0;
+    assert_true(rv_json_write(&f->b, n, false, true));
+    ru_buf_terminate(&f->b);
+    assert_string_equal(f->b.data, "{\"a\":[4, 5],\"c\": \"three\", \"d\": [4, 5]}");
+    /* order changed: each run starts anew */
+    rv_member t = without[1];
+    without[1] = without[2];
+    without[2] = t;
+    f->b.len = 0;
+    assert_true(rv_json_write(&f->b, n, false, true));
+    ru_buf_terminate(&f->b);
+    assert_string_equal(f->b.data, "{\"a\":[4, 5],\"d\": [4, 5],\"c\": \"three\"}");
+    rv_node *back = must_json(f, f->b.data);
+    assert_true(rv_equal(n, back));
+    /* an array: an item replaced in the middle */
+    n = must_json(f, "[ 1 , \"x\" , null , 2.50 ]");
+    n->u.items[1] = rv_new_int(&f->a, 7);
+    n->flags |= RV_NODE_EDITED;
+    f->b.len = 0;
+    assert_true(rv_json_write(&f->b, n, false, true));
+    ru_buf_terminate(&f->b);
+    assert_string_equal(f->b.data, "[1,7,null , 2.50]");
+}
+
 /* ---- bad input ---- */
 
 static char *deep(size_t n, char open)
@@ -737,7 +1154,8 @@ static void test_json_errors(void **state)
     assert_int_equal(f->err.status, RV_EPARSE);
     assert_int_equal(f->err.line, 3);
     assert_int_equal(f->err.column, 8);
-    assert_string_equal(f->err.message, "invalid JSON: unexpected character 'x'");
+    assert_string_equal(f->err.message, "invalid JSON: invalid literal 'x' (JSON has true, false and "
+                                        "null; strings take double quotes)");
 
     assert_null(json(f, "{\"a\": [1, 2}"));
     assert_int_equal(f->err.status, RV_EPARSE);
@@ -762,7 +1180,7 @@ static void test_json_errors(void **state)
     assert_null(json(f, "[\"abc"));
     assert_int_equal(f->err.status, RV_EPARSE);
 
-    /* what cJSON alone would let through */
+    /* what the side pass and cJSON let through, or blamed on the wrong thing */
     const char *bad[] = { "[01]", "[1.]", "[-]", "[1e]", "[\"a\tb\"]", "[1.5.2]", "{\"a\" 1}",
                           "[1,]", "{\"a\":1,}", "[nul]", "'x'", "[1]\x01" };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -776,7 +1194,7 @@ static void test_json_errors(void **state)
     assert_null(json(f, "[\"\xc3\xa9\xc3\xa9\", ?]"));
     assert_int_equal(f->err.column, 8);
 
-    /* nesting: the limit is checked before cJSON ever recurses */
+    /* nesting: the parser keeps an explicit stack, bounded by the limit */
     char *s = deep(100000, '[');
     assert_null(rv_json_parse(&f->a, s, strlen(s), 512, &f->err));
     assert_int_equal(f->err.status, RV_ELIMIT);
@@ -891,7 +1309,7 @@ static void test_buf_oom(void **state)
     rv_node *n = must_json(f, "{\"a\": [1, 2, 3, \"a long string value here\"]}");
     budget = 16;
     ru_buf_init(&b, tight_alloc, NULL);
-    assert_false(rv_json_write(&b, n, true));
+    assert_false(rv_json_write(&b, n, true, false));
     ru_buf_free(&b);
     ru_buf_init(&b, tight_alloc, NULL);
     f->err.status = RV_OK;
@@ -936,6 +1354,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_yaml_aliases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_yaml_quoting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_strict_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_strict_accepts, setup, teardown),
+        cmocka_unit_test(test_json_verbatim),
+        cmocka_unit_test_setup_teardown(test_json_verbatim_runs, setup, teardown),
+        cmocka_unit_test(test_json_escaper),
+        cmocka_unit_test_setup_teardown(test_json_copy_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_yaml_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_buf_oom, setup, teardown),
     };

@@ -291,8 +291,11 @@ static void log_cost_is_a_small_multiple(void **state)
     }
     print_message("decision %.3f ms, log %.3f ms (%zu bytes logged): %.2fx\n", best_decision * 1e3,
                   best_log * 1e3, logged, best_log / best_decision + 1.0);
-    /* With the log on, a decision costs decision + log. */
-    assert_true((best_decision + best_log) / best_decision < 5.0);
+    /* With the log on, a decision costs decision + log. The bound tells
+     * linear from the quadratic scrub this pins (thousands of times the
+     * decision on this spec); it is 10, not 5, since the one-pass JSON
+     * reader made the decision itself about 3x faster (docs/json.md). */
+    assert_true((best_decision + best_log) / best_decision < 10.0);
     ru_buf_free(&spec);
     rv_program_free(prog);
     rv_vm_reset(vm);
