@@ -270,28 +270,64 @@ static void print_warnings(const rv_decision *d)
                 d->warnings[i].line);
 }
 
-/* A dstack spec carries the configuration under "configuration", with a
- * type that matches its kind. A configuration file (the YAML a user runs
- * `dstack apply` on) given as the spec would pass every policy unjudged, so
- * say so (a note: the target may be "any", where anything goes). */
-static void note_unlike_spec(const char *path, const rv_doc *spec, const apply_opts *o)
+/* Whether a dstack configuration's type belongs to kind (a run is a task,
+ * a service or a dev environment; the other kinds are named by their
+ * type). */
+static bool type_fits_kind(const char *type, const char *kind)
 {
-    if ((o->target && strcmp(o->target, "dstack") != 0) || rv_doc_len(spec) == 0)
-        return;
-    const rv_doc *conf = rv_doc_get(spec, "configuration");
+    if (strcmp(kind, "run") == 0)
+        return strcmp(type, "task") == 0 || strcmp(type, "service") == 0 ||
+               strcmp(type, "dev-environment") == 0;
+    return strcmp(type, kind) == 0;
+}
+
+/* A dstack spec carries the configuration under "configuration", with a
+ * type that matches its kind. A configuration file (the .dstack.yml a user
+ * runs `dstack apply` on) given as the spec would pass every policy
+ * unjudged and come out with a second configuration grafted on, so it is
+ * recognised by its type and judged wrapped as the spec dstack sends
+ * ({"configuration": ...}; *wrapped set: the caller prints the
+ * configuration back), and anything else without a configuration is
+ * refused with the fix. Returns false when refused. Only for the dstack
+ * target: "any" takes any document. */
+static bool dstack_shape(const char *path, rv_doc **spec, rv_vm *vm, const apply_opts *o,
+                         bool *wrapped)
+{
+    *wrapped = false;
+    if ((o->target && strcmp(o->target, "dstack") != 0) || rv_doc_len(*spec) == 0)
+        return true;
+    const rv_doc *conf = rv_doc_get(*spec, "configuration");
     if (!conf) {
-        fprintf(stderr, "rulec: note: %s has no \"configuration\": a dstack %s spec holds the "
-                        "configuration under it (policies read configuration.privileged, ...); is this a "
-                        "configuration file rather than the spec dstack sends?\n", path, o->kind);
-        return;
+        const char *type = rv_doc_string(rv_doc_get(*spec, "type"));
+        if (!type) {
+            fprintf(stderr, "rulec: %s: not a dstack %s spec: it has no \"configuration\" (the spec "
+                            "dstack sends holds it there) and no \"type\" (as a configuration file "
+                            "has); give the spec, a .dstack.yml, or --request with a request body\n",
+                    path, o->kind);
+            return false;
+        }
+        if (!type_fits_kind(type, o->kind)) {
+            fprintf(stderr, "rulec: %s: a \"%s\" configuration, but --kind is %s\n", path, type,
+                    o->kind);
+            return false;
+        }
+        rv_doc *outer = rv_vm_new_object(vm);
+        if (!outer || rv_vm_object_put(vm, outer, "configuration", *spec) != RV_OK) {
+            fprintf(stderr, "rulec: out of memory\n");
+            return false;
+        }
+        fprintf(stderr, "rulec: note: %s is a dstack configuration (type %s): judged as the spec "
+                        "dstack sends, {\"configuration\": ...}; the configuration is printed back\n",
+                path, type);
+        *spec = outer;
+        *wrapped = true;
+        return true;
     }
     const char *type = rv_doc_string(rv_doc_get(conf, "type"));
-    bool run_type = type && (strcmp(type, "task") == 0 || strcmp(type, "service") == 0 ||
-                             strcmp(type, "dev-environment") == 0);
-    bool fits = !type || (strcmp(o->kind, "run") == 0 ? run_type : strcmp(type, o->kind) == 0);
-    if (!fits)
+    if (type && !type_fits_kind(type, o->kind))
         fprintf(stderr, "rulec: note: %s is a \"%s\" configuration, but --kind is %s: the %s "
                         "policies judge it\n", path, type, o->kind, o->kind);
+    return true;
 }
 
 static int apply_spec(rv_program *prog, const apply_opts *o)
@@ -326,12 +362,13 @@ static int apply_spec(rv_program *prog, const apply_opts *o)
         fprintf(stderr, "rulec: %s: the spec must be a %s object\n", path, in == RV_JSON ? "JSON" : "YAML mapping");
         goto done;
     }
+    bool wrapped = false;
     if (rv_doc_len(spec) == 3 && rv_doc_get(spec, "spec") && rv_doc_get(spec, "user") &&
         rv_doc_get(spec, "project"))
         fprintf(stderr, "rulec: note: %s looks like a dstack request body ({user, project, spec}); "
                         "use --request %s to answer it as dstack's REST plugin would\n", path, path);
-    else
-        note_unlike_spec(path, spec, o);
+    else if (!dstack_shape(path, &spec, vm, o, &wrapped))
+        goto done;
     collect_secrets(&sc, o, o->kind, spec);
     if (rv_vm_eval(vm, prog, &req, spec, &d, &err) != RV_OK) {
         fprintf(stderr, "rulec: %s: %s\n", path, err.message);
@@ -350,7 +387,8 @@ static int apply_spec(rv_program *prog, const apply_opts *o)
     rv_format outfmt = o->output ? (rv_format)o->output : in;
     const char *out;
     size_t outlen;
-    if (rv_vm_print(vm, d.spec, outfmt, RV_PRETTY, &out, &outlen, &err) != RV_OK) {
+    const rv_doc *result = wrapped ? rv_doc_get(d.spec, "configuration") : d.spec;
+    if (!result || rv_vm_print(vm, result, outfmt, RV_PRETTY, &out, &outlen, &err) != RV_OK) {
         fprintf(stderr, "rulec: %s\n", err.message);
         goto done;
     }

@@ -1,0 +1,1 @@
+apply rules/example.rules tests/data/dstack/yaml/t2.yml --kind fleet

@@ -1,0 +1,1 @@
+apply rules/example.rules tests/golden/apply/inputs/no_configuration.json --kind run
