@@ -26,16 +26,18 @@ static void init(void)
 
 /* Whether b, read back from a's printed text, is a: rv_doc_equal, except
  * that NaN reads back as NaN (it equals nothing, itself included), and in
- * JSON, which has no NaN or infinity, a non-finite number prints as null
- * (issue 11 is to keep the text of such numbers instead). Members in order:
- * printing keeps it. */
+ * JSON, which has no NaN or infinity, a non-finite number prints as null --
+ * unless it kept digits JSON can hold (an integer too big for a double,
+ * read from YAML: docs/yaml.md), which read back as the same number.
+ * Members in order: printing keeps it. */
 static bool same(const rv_doc *a, const rv_doc *b, rv_format fmt)
 {
     rv_doc_type ta = rv_doc_kind(a), tb = rv_doc_kind(b);
-    if (ta == RV_FLOAT && !isfinite(rv_doc_number(a)))
-        return fmt == RV_JSON ? tb == RV_NULL
-                              : tb == RV_FLOAT && (isnan(rv_doc_number(a)) ? isnan(rv_doc_number(b))
-                                                                           : rv_doc_number(a) == rv_doc_number(b));
+    if (ta == RV_FLOAT && !isfinite(rv_doc_number(a))) {
+        bool same_number = tb == RV_FLOAT && (isnan(rv_doc_number(a)) ? isnan(rv_doc_number(b))
+                                                                      : rv_doc_number(a) == rv_doc_number(b));
+        return fmt == RV_JSON ? tb == RV_NULL || (same_number && !isnan(rv_doc_number(a))) : same_number;
+    }
     if (ta == RV_ARRAY || ta == RV_OBJECT) {
         if (ta != tb || rv_doc_len(a) != rv_doc_len(b))
             return false;

@@ -10,7 +10,8 @@
 #   spec    dstack's and SkyPilot's request bodies and YAML files
 #   yaml    the YAML files: specs, rule tests, the rulesd example config
 #   dstack  dstack's request bodies
-#   http    those bodies as HTTP requests to rulesd, and the other endpoints
+#   http    those bodies as HTTP requests to rulesd (SkyPilot's to its
+#           path too), and the other endpoints
 # A target with no folder here starts from spec's (fuzz/run.sh and
 # tests/run-fuzz.sh).
 set -eu
@@ -82,6 +83,10 @@ request() {  # request FILE METHOD PATH [BODY-FILE [EXTRA-HEADER]]
 for f in tests/data/dstack/requests/*.json; do
     kind=$(sh tests/kind-of.sh "$f")
     request "$OUT/http/$(basename "$f" .json).http" POST "/apply_policies/on_${kind}_apply" "$f"
+done
+# SkyPilot's bodies to its admin-policy path (server/skypilot_route.c).
+for f in tests/data/skypilot/requests/*.json; do
+    request "$OUT/http/skypilot-$(basename "$f" .json).http" POST /skypilot/admin_policy "$f"
 done
 printf '{"kind":"run","user":"intern-bob","project":"research","spec":{"configuration":{"type":"task","privileged":true,"env":{"HF_TOKEN":"x"}}}}' >"$OUT/evaluate.json"
 request "$OUT/http/evaluate.http" POST /v1/evaluate "$OUT/evaluate.json"

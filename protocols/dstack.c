@@ -84,7 +84,9 @@ bool dstack_decode(rv_vm *vm, const char *body, size_t len, const char *kind,
         return false;
     }
     if (rv_doc_kind(doc) != RV_OBJECT) {
-        snprintf(problem, size, "request body: expected a JSON object, got %s", type_word(doc));
+        snprintf(problem, size, "request body: expected a JSON object, got %s%s", type_word(doc),
+                 rv_doc_kind(doc) == RV_STRING ? " (SkyPilot's admin-policy bodies are strings: not a dstack request)"
+                                               : "");
         return false;
     }
     if (!kind) {

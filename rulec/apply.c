@@ -1,6 +1,8 @@
-/* apply.c - `rulec apply`: run policies on a spec file, or answer dstack
- * REST plugin request bodies ({"user","project","spec"} in, {"spec","error"}
- * out), one at a time or as NDJSON batches.
+/* apply.c - `rulec apply`: run policies on a spec file, or answer
+ * orchestrators' request bodies as rulesd does, one at a time or as NDJSON
+ * batches: dstack's REST plugin ({"user","project","spec"} in,
+ * {"spec","error"} out) and SkyPilot's RESTful admin policy (a JSON string
+ * in; the HTTP status and body out).
  *
  * Nothing is printed on stdout until the decision is complete, so an input
  * error never leaves a partial document behind.
@@ -8,6 +10,7 @@
 #include "cli.h"
 #include "dstack.h"
 #include "scrub.h"
+#include "skypilot.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -17,6 +20,7 @@ typedef struct apply_opts {
     const char *kind, *user, *project;
     const char *target;        /* --target: of policies naming none; and the kinds */
     const char *request;       /* --request FILE */
+    bool skypilot;             /* the request is SkyPilot's (--target or the body) */
     bool ndjson, explain, help;
     int output;                /* RV_AUTO: same as the input */
     size_t max_input;          /* bytes; --max-input-size */
@@ -31,8 +35,8 @@ static const char apply_synopsis[] =
     "usage: rulec apply POLICY... SPEC --kind K [--user U] [--project P]\n"
     "                   [--param NAME=VALUE]... [--output json|yaml] [--explain]\n"
     "                   [--max-input-size BYTES]\n"
-    "       rulec apply POLICY... --request FILE --kind K [--ndjson] [--param NAME=VALUE]...\n"
-    "                   [--explain] [--max-input-size BYTES]\n";
+    "       rulec apply POLICY... --request FILE [--kind K] [--target NAME] [--ndjson]\n"
+    "                   [--param NAME=VALUE]... [--explain] [--max-input-size BYTES]\n";
 
 static const char apply_details[] =
     "\n"
@@ -52,15 +56,21 @@ static const char apply_details[] =
     "      --explain           list every change on standard error (values from\n"
     "                          secrets shown as [REDACTED])\n"
     "      --max-input-size N  refuse a spec or request over N bytes (default 64 MiB)\n"
-    "      --request FILE      FILE holds a dstack REST plugin request body\n"
-    "                          {user, project, spec}; print dstack's response\n"
-    "                          {spec, error}. The body names user and project.\n"
+    "      --request FILE      FILE holds an orchestrator's request body; print the\n"
+    "                          answer rulesd would give. dstack (--kind K): the body\n"
+    "                          {user, project, spec}, the response {spec, error}.\n"
+    "                          SkyPilot (--target skypilot, or a body that is a JSON\n"
+    "                          string holding an object with request_name and task):\n"
+    "                          the body names the request, so no --kind; allowed:\n"
+    "                          the 200 body (a JSON string), rejected: the 400 text\n"
     "      --ndjson            with --request: one request per line, one response line\n"
-    "                          each (an empty line is a bad request too)\n"
+    "                          each (an empty line is a bad request too); SkyPilot's\n"
+    "                          lines are {\"status\": CODE, \"body\": TEXT}\n"
     "\n"
     "example:\n"
     "  rulec apply rules/ task.json --kind run --user alice --explain\n"
     "  rulec apply rules/ --request body.json --kind run\n"
+    "  rulec apply rules/skypilot/ --request skypilot-body.json\n"
     "exit status: 0 allowed, 1 rejected, 2 usage or input error (or a bad request)\n";
 
 enum { OPT_PARAM = 256, OPT_EXPLAIN, OPT_MAX_INPUT, OPT_REQUEST, OPT_NDJSON, OPT_TARGET };
@@ -154,15 +164,18 @@ static bool parse_opts(int argc, char **argv, apply_opts *o)
     }
     o->positional = argv + optind;
     o->npositional = argc - optind;
-    if (!o->kind || !*o->kind) {
+    /* A request may name its own kind (SkyPilot's bodies do): whether
+     * --kind is needed is decided once the body is seen. */
+    if ((!o->kind && !o->request) || (o->kind && !*o->kind)) {
         fprintf(stderr, "rulec apply: --kind %s (run, fleet, volume, gateway, ...)\n",
                 o->kind ? "must not be empty" : "is required");
         return false;
     }
     /* A kind the target does not have would match no `on` block: the
-     * policies would silently do nothing. */
+     * policies would silently do nothing. (With --request, once the body
+     * has said which protocol it is: apply_requests.) */
     char why[400];
-    if (!rc_target_has_kind(o->target, o->kind, why, sizeof why)) {
+    if (!rc_target_has_kind(o->target, o->request ? NULL : o->kind, why, sizeof why)) {
         fprintf(stderr, "rulec apply: %s: %s\n", strncmp(why, "unknown target", 14) == 0 ? "--target" : "--kind",
                 why);
         return false;
@@ -177,7 +190,7 @@ static bool parse_opts(int argc, char **argv, apply_opts *o)
         fprintf(stderr, "rulec apply: %s does not go with --request: %s\n",
                 user_opt ? "--user" : project_opt ? "--project" : "--output",
                 output_opt && !user_opt && !project_opt
-                    ? "the response is dstack's JSON body"
+                    ? "the response is the orchestrator's own body"
                     : "the request body names the user and project");
         return false;
     }
@@ -449,79 +462,243 @@ static int answer(rv_vm *vm, rv_program *prog, const apply_opts *o, const char *
     return !decided ? EXIT_TROUBLE : d.allowed ? EXIT_ALLOWED : EXIT_REJECTED;
 }
 
-static int apply_requests(rv_program *prog, const apply_opts *o)
+/* Prints one NDJSON line {"status": CODE, "body": TEXT} for a SkyPilot
+ * answer: the HTTP status matters to SkyPilot, and the body (JSON for 200,
+ * text for 400 and 500) goes as a string so every answer is one line. */
+static void print_status_line(rv_vm *vm, int status, const char *body, size_t len)
 {
-    rv_vm *vm;
-    if (rv_vm_new(NULL, &vm) != RV_OK) {
-        fprintf(stderr, "rulec: out of memory\n");
+    /* body may sit in the VM's print buffer: copy it before printing. */
+    char *copy = malloc(len + 1);
+    rv_doc *line = rv_vm_new_object(vm);
+    rv_doc *text = NULL;
+    if (copy) {
+        memcpy(copy, body, len);
+        copy[len] = '\0';
+        text = rv_vm_new_string(vm, copy);
+        free(copy);
+    }
+    const char *out;
+    size_t outlen;
+    rv_error err;
+    if (line && text && rv_vm_object_put(vm, line, "status", rv_vm_new_int(vm, status)) == RV_OK &&
+        rv_vm_object_put(vm, line, "body", text) == RV_OK &&
+        rv_vm_print(vm, line, RV_JSON, 0, &out, &outlen, &err) == RV_OK) {
+        fwrite(out, 1, outlen, stdout);
+        putchar('\n');
+    } else {
+        fputs("{\"status\":500,\"body\":\"out of memory\"}\n", stdout);
+    }
+}
+
+/* Answers one SkyPilot body through the protocol module (skypilot.h), as
+ * rulesd does: prints the answer's body (200: the double-encoded JSON;
+ * 400: the messages; 500: why no decision was made), or with compact
+ * (NDJSON) the {"status", "body"} line. Returns as answer() does. */
+static int answer_skypilot(rv_vm *vm, rv_program *prog, const apply_opts *o, const char *text, size_t len,
+                           bool compact, bool *printed, char *problem_out, size_t problem_size)
+{
+    *printed = false;
+    rv_vm_reset(vm);
+    skypilot_request rq;
+    if (!skypilot_decode(vm, text, len, &rq, problem_out, problem_size))
+        return EXIT_TROUBLE;
+    rv_request req = {rq.name, rq.user, "", rq.request};
+    rv_decision d;
+    rv_error err;
+    char failure[700], unfit[600];
+    /* --explain hides SkyPilot's secrets: its paths, whatever --target. */
+    ru_scrub sc;
+    ru_scrub_init(&sc, NULL, NULL);
+    if (o->explain)
+        rc_secret_values(SKYPILOT_TARGET, rq.name, rq.spec, add_secret, &sc);
+    bool decided = rv_vm_eval(vm, prog, &req, rq.spec, &d, &err) == RV_OK;
+    if (decided) {
+        print_warnings(&d);
+        if (o->explain)
+            print_explain(vm, &d, stderr, &sc);
+    }
+    ru_scrub_free(&sc);
+    if (!decided) {
+        snprintf(failure, sizeof failure, SKYPILOT_FAILED_PREFIX "%s", err.message);
+        snprintf(problem_out, problem_size, "%s", failure);
+    }
+    skypilot_answer a;
+    if (!skypilot_answer_of(vm, &rq, decided ? &d : NULL, failure, &a, unfit, sizeof unfit)) {
+        snprintf(problem_out, problem_size, "out of memory");
         return EXIT_TROUBLE;
     }
-    int rc;
-    if (!o->ndjson) {
-        size_t len;
-        char *text = cli_read_file(o->request, &len, o->max_input);
-        char problem[700];
-        bool printed;
-        rc = text ? answer(vm, prog, o, text, len, false, &printed, problem, sizeof problem) : EXIT_TROUBLE;
-        if (text && rc == EXIT_TROUBLE)
-            fprintf(stderr, "rulec: %s: %s\n", o->request, problem);
-        free(text);
+    if (unfit[0])
+        snprintf(problem_out, problem_size, "%s", unfit);
+    if (compact) {
+        print_status_line(vm, a.status, a.body, a.len);
     } else {
-        FILE *in = strcmp(o->request, "-") == 0 ? stdin : fopen(o->request, "rb");
+        fwrite(a.body, 1, a.len, stdout);
+        putchar('\n');
+    }
+    *printed = true;
+    return a.status == 200 ? EXIT_ALLOWED : a.status == 400 ? EXIT_REJECTED : EXIT_TROUBLE;
+}
+
+/* The first request (the whole file, or the first line of a batch) tells
+ * the protocol when --target does not: SkyPilot's bodies are JSON strings
+ * holding an object with request_name and task, dstack's are objects.
+ * Checks --kind against it: dstack needs one, SkyPilot's body names its
+ * own. */
+static bool choose_protocol(apply_opts *o, const char *first, size_t len)
+{
+    if (o->target && strcmp(o->target, SKYPILOT_TARGET) == 0) {
+        o->skypilot = true;
+    } else if (!o->target || strcmp(o->target, "any") == 0) {
+        rv_vm *vm;
+        if (rv_vm_new(NULL, &vm) != RV_OK) {
+            fprintf(stderr, "rulec: out of memory\n");
+            return false;
+        }
+        o->skypilot = skypilot_recognize(vm, first, len);
+        rv_vm_free(vm);
+    }
+    if (o->skypilot && o->kind) {
+        fprintf(stderr, "rulec apply: --kind does not go with a SkyPilot request: the body names the request "
+                        "(request_name)\n");
+        return false;
+    }
+    if (!o->skypilot && !o->kind) {
+        /* SkyPilot's object, not encoded the second time SkyPilot does. */
+        rv_vm *vm;
+        rv_doc *doc;
+        rv_error err;
+        bool single = false;
+        if (rv_vm_new(NULL, &vm) == RV_OK) {
+            single = rv_vm_parse(vm, first, len, RV_JSON, &doc, &err) == RV_OK && rv_doc_kind(doc) == RV_OBJECT &&
+                     rv_doc_get(doc, "request_name") && rv_doc_get(doc, "task");
+            rv_vm_free(vm);
+        }
+        if (single)
+            fprintf(stderr, "rulec apply: %s holds SkyPilot's request object as plain JSON: SkyPilot sends a JSON "
+                            "string holding it (encoded twice)\n", o->request);
+        else
+            fprintf(stderr, "rulec apply: --kind is required with a dstack request (run, fleet, volume, gateway); "
+                            "a SkyPilot body is a JSON string holding an object with request_name and task\n");
+        return false;
+    }
+    return true;
+}
+
+/* The answer to one request of a batch that could not be read as one: a
+ * line like every other, so responses stay aligned with requests. */
+static void print_bad_line(rv_vm *vm, const apply_opts *o, unsigned long lineno, const char *problem)
+{
+    rv_vm_reset(vm);
+    char full[800];
+    snprintf(full, sizeof full, "invalid request on line %lu: %s", lineno, problem);
+    rv_doc *msg = rv_vm_new_string(vm, full);
+    const char *out;
+    size_t outlen;
+    rv_error err;
+    if (o->skypilot) {
+        /* rulesd's 422 body. */
+        rv_doc *detail = rv_vm_new_object(vm);
+        if (detail && msg && rv_vm_object_put(vm, detail, "detail", msg) == RV_OK &&
+            rv_vm_print(vm, detail, RV_JSON, 0, &out, &outlen, &err) == RV_OK)
+            print_status_line(vm, 422, out, outlen);
+        return;
+    }
+    rv_doc *resp = rv_vm_new_object(vm);
+    if (resp && msg && rv_vm_object_put(vm, resp, "spec", rv_vm_new_null(vm)) == RV_OK &&
+        rv_vm_object_put(vm, resp, "error", msg) == RV_OK &&
+        rv_vm_print(vm, resp, RV_JSON, 0, &out, &outlen, &err) == RV_OK) {
+        fwrite(out, 1, outlen, stdout);
+        putchar('\n');
+    }
+}
+
+static int answer_one(rv_vm *vm, rv_program *prog, const apply_opts *o, const char *text, size_t len,
+                      bool compact, bool *printed, char *problem, size_t size)
+{
+    return o->skypilot ? answer_skypilot(vm, prog, o, text, len, compact, printed, problem, size)
+                       : answer(vm, prog, o, text, len, compact, printed, problem, size);
+}
+
+/* Answers --request FILE: reads the first request, picks the protocol
+ * from it (choose_protocol), loads the policies with the target that
+ * implies, and answers every request. */
+static int apply_requests(apply_opts *o, int npolicies)
+{
+    char *text = NULL, *line = NULL;
+    size_t len = 0, cap = 0;
+    ssize_t n = -1;
+    FILE *in = NULL;
+    if (!o->ndjson) {
+        if (!(text = cli_read_file(o->request, &len, o->max_input)))
+            return EXIT_TROUBLE;
+    } else {
+        in = strcmp(o->request, "-") == 0 ? stdin : fopen(o->request, "rb");
         if (!in) {
             perror(o->request);
-            rv_vm_free(vm);
             return EXIT_TROUBLE;
         }
-        /* A batch keeps going past a bad line (reported on stderr, and as
-         * the exit status) so one bad request cannot hide the others. */
-        rc = 0;
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t n;
-        unsigned long lineno = 0;
-        char problem[700];
-        while ((n = getline(&line, &cap, in)) >= 0) {
-            lineno++;
-            size_t len = (size_t)n;
-            while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-                len--;
-            /* One request line, one response line, always: an empty or
-             * blank line is a bad request like any other, or responses
-             * would stop pairing with requests by position. */
-            bool printed = false;
-            if (len > o->max_input) {
-                snprintf(problem, sizeof problem, "the request is larger than the %zu-byte input limit (--max-input-size)", o->max_input);
-            } else if (answer(vm, prog, o, line, len, true, &printed, problem, sizeof problem) != EXIT_TROUBLE) {
-                continue;
-            }
-            rc = EXIT_TROUBLE;
-            fprintf(stderr, "rulec: %s:%lu: %s\n", o->request, lineno, problem);
-            if (printed)
-                continue;  /* answered: a fail-closed rejection */
-            /* A bad line still gets its response line, so responses stay
-             * aligned with requests; the reason goes to stderr too. */
-            rv_vm_reset(vm);
-            rv_doc *resp = rv_vm_new_object(vm);
-            char full[800];
-            snprintf(full, sizeof full, "invalid request on line %lu: %s", lineno, problem);
-            rv_doc *msg = rv_vm_new_string(vm, full);
-            const char *out;
-            size_t outlen;
-            rv_error err;
-            if (resp && msg && rv_vm_object_put(vm, resp, "spec", rv_vm_new_null(vm)) == RV_OK &&
-                rv_vm_object_put(vm, resp, "error", msg) == RV_OK &&
-                rv_vm_print(vm, resp, RV_JSON, 0, &out, &outlen, &err) == RV_OK) {
-                fwrite(out, 1, outlen, stdout);
-                putchar('\n');
-            }
-        }
-        free(line);
-        if (in != stdin)
-            fclose(in);
+        n = getline(&line, &cap, in);
     }
+    int rc = EXIT_TROUBLE;
+    rv_vm *vm = NULL;
+    rv_program *prog = NULL;
+    if (!choose_protocol(o, o->ndjson ? (n > 0 ? line : "") : text, o->ndjson ? (n > 0 ? (size_t)n : 0) : len))
+        goto out;
+    /* Policies whose header names no target are dstack's unless --target
+     * says otherwise, as in rulesd: one set means the same in both. */
+    const char *target = o->target;
+    if (o->kind) {
+        char why[400];
+        if (!rc_target_has_kind(target, o->kind, why, sizeof why)) {
+            fprintf(stderr, "rulec apply: --kind: %s\n", why);
+            goto out;
+        }
+    }
+    if (!(prog = cli_load_program(o->positional, npolicies, target, o->params, o->nparams)))
+        goto out;
+    if (rv_vm_new(NULL, &vm) != RV_OK) {
+        fprintf(stderr, "rulec: out of memory\n");
+        goto out;
+    }
+    char problem[700];
+    bool printed;
+    if (!o->ndjson) {
+        rc = answer_one(vm, prog, o, text, len, false, &printed, problem, sizeof problem);
+        if (rc == EXIT_TROUBLE)
+            fprintf(stderr, "rulec: %s: %s\n", o->request, problem);
+        goto out;
+    }
+    /* A batch keeps going past a bad line (reported on stderr, and as the
+     * exit status) so one bad request cannot hide the others. */
+    rc = 0;
+    for (unsigned long lineno = 1; n >= 0; lineno++, n = getline(&line, &cap, in)) {
+        size_t llen = (size_t)n;
+        while (llen && (line[llen - 1] == '\n' || line[llen - 1] == '\r'))
+            llen--;
+        /* One request line, one response line, always: an empty or blank
+         * line is a bad request like any other, or responses would stop
+         * pairing with requests by position. */
+        printed = false;
+        if (llen > o->max_input) {
+            snprintf(problem, sizeof problem, "the request is larger than the %zu-byte input limit (--max-input-size)", o->max_input);
+        } else {
+            int one = answer_one(vm, prog, o, line, llen, true, &printed, problem, sizeof problem);
+            if (one != EXIT_TROUBLE)
+                continue;
+        }
+        rc = EXIT_TROUBLE;
+        fprintf(stderr, "rulec: %s:%lu: %s\n", o->request, lineno, problem);
+        if (!printed)  /* else answered: a fail-closed rejection */
+            print_bad_line(vm, o, lineno, problem);
+    }
+out:
     fflush(stdout);
+    free(text);
+    free(line);
+    if (in && in != stdin)
+        fclose(in);
     rv_vm_free(vm);
+    rv_program_free(prog);
     return rc;
 }
 
@@ -539,11 +716,14 @@ int cli_apply(int argc, char **argv)
         rc = 0;
         goto out;
     }
-    int npolicies = o.request ? o.npositional : o.npositional - 1;
-    rv_program *prog = cli_load_program(o.positional, npolicies, o.target, o.params, o.nparams);
+    if (o.request) {
+        rc = apply_requests(&o, o.npositional);
+        goto out;
+    }
+    rv_program *prog = cli_load_program(o.positional, o.npositional - 1, o.target, o.params, o.nparams);
     if (!prog)
         goto out;
-    rc = o.request ? apply_requests(prog, &o) : apply_spec(prog, &o);
+    rc = apply_spec(prog, &o);
     rv_program_free(prog);
 out:
     free(o.params);

@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "rulevm.h"
+#include "skypilot_route.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -215,6 +216,7 @@ void rd_config_free(rd_config *cfg)
     free(cfg->token_file);
     free(cfg->decision_log);
     free(cfg->port_file);
+    free(cfg->skypilot_path);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -349,6 +351,32 @@ static void parse_limits(parser *p, rd_config *cfg, const rv_doc *v)
              cfg->max_connections_per_client, cfg->max_connections);
 }
 
+/* skypilot: {path: /skypilot/admin_policy}: where SkyPilot's admin_policy
+ * URL points. */
+static void parse_skypilot(parser *p, rd_config *cfg, const rv_doc *v)
+{
+    if (rv_doc_kind(v) != RV_OBJECT) {
+        fail(p, "skypilot", "expected a mapping (path), got %s", type_name(v));
+        return;
+    }
+    for (size_t i = 0; i < rv_doc_len(v) && !p->failed; i++) {
+        const char *key = rv_doc_key(v, i);
+        char sub[160], why[300];
+        snprintf(sub, sizeof sub, "skypilot.%s", key);
+        const char *s;
+        if (strcmp(key, "path") != 0) {
+            fail(p, sub, "unknown key (expected path)");
+        } else if ((s = get_string(p, rv_doc_value(v, i), sub))) {
+            if (!rd_skypilot_path_ok(s, why, sizeof why))
+                fail(p, sub, "%s", why);
+            else {
+                free(cfg->skypilot_path);
+                cfg->skypilot_path = xstrdup(p, s);
+            }
+        }
+    }
+}
+
 static int level_of(const char *s)
 {
     static const char *const names[] = {"error", "warning", "info", "debug"};
@@ -430,12 +458,14 @@ static void parse_root(parser *p, rd_config *cfg, const rv_doc *root)
                 } else
                     fail(p, sub, "unknown key (expected enabled or interval_ms)");
             }
+        } else if (strcmp(key, "skypilot") == 0) {
+            parse_skypilot(p, cfg, v);
         } else if (strcmp(key, "log_level") == 0) {
             if ((s = get_string(p, v, key)) && (cfg->log_level = level_of(s)) < 0)
                 fail(p, key, "'%s' is not one of error, warning, info, debug", s);
         } else {
             fail(p, key, "unknown key (expected listen, threads, policies, limits, auth, "
-                         "decision_log, watch or log_level)");
+                         "decision_log, watch, skypilot or log_level)");
         }
     }
 }
@@ -528,10 +558,14 @@ static bool apply_cli(const rd_cli *cli, rd_config *cfg, char *err, size_t errsi
     }
     if (cli->no_watch)
         cfg->watch = false;
+    if (cli->skypilot_path && !rd_skypilot_path_ok(cli->skypilot_path, why, sizeof why)) {
+        snprintf(err, errsize, "--skypilot-path: %s", why);
+        return false;
+    }
     /* Owned strings replaced by flags. */
-    const char *const *srcs[] = {&cli->token_file, &cli->decision_log, &cli->port_file};
-    char **dsts[] = {&cfg->token_file, &cfg->decision_log, &cfg->port_file};
-    for (size_t i = 0; i < 3; i++) {
+    const char *const *srcs[] = {&cli->token_file, &cli->decision_log, &cli->port_file, &cli->skypilot_path};
+    char **dsts[] = {&cfg->token_file, &cfg->decision_log, &cfg->port_file, &cfg->skypilot_path};
+    for (size_t i = 0; i < sizeof srcs / sizeof *srcs; i++) {
         if (!*srcs[i])
             continue;
         free(*dsts[i]);

@@ -49,6 +49,7 @@ typedef struct rd_config {
     unsigned watch_interval_ms;
     int log_level;              /* rd_level */
     char *port_file;            /* flag only: where to write the bound port */
+    char *skypilot_path;        /* SkyPilot's endpoint; NULL: SKYPILOT_DEFAULT_PATH */
 } rd_config;
 
 /* Flags given on the command line; NULL/0 fields leave the file's value. */
@@ -67,6 +68,7 @@ typedef struct rd_cli {
     const char *decision_log;
     const char *port_file;
     const char *log_level;
+    const char *skypilot_path;
     bool no_watch;
 } rd_cli;
 

@@ -13,6 +13,7 @@
 #include "redact.h"
 #include "reload.h"
 #include "rulevm.h"
+#include "skypilot_route.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@ struct rd_worker {
 
 typedef enum endpoint {
     EP_DSTACK,     /* /apply_policies/on_KIND_apply */
+    EP_SKYPILOT,   /* its configured path (skypilot_route.h) */
     EP_EVALUATE,
     EP_HEALTH,
     EP_METRICS,
@@ -88,6 +90,9 @@ void rd_worker_free(rd_worker *w)
 
 static const route *find_route(const char *path)
 {
+    static const route skypilot = {NULL, EP_SKYPILOT, NULL};
+    if (rd_skypilot_is_path(path))
+        return &skypilot;
     for (size_t i = 0; i < sizeof routes / sizeof *routes; i++)
         if (strcmp(path, routes[i].path) == 0)
             return &routes[i];
@@ -96,7 +101,7 @@ static const route *find_route(const char *path)
 
 static bool is_post(const route *r)
 {
-    return r->ep == EP_DSTACK || r->ep == EP_EVALUATE;
+    return r->ep == EP_DSTACK || r->ep == EP_SKYPILOT || r->ep == EP_EVALUATE;
 }
 
 static bool method_ok(const route *r, const char *method)
@@ -176,8 +181,8 @@ bool rd_precheck(rd_worker *w, const rd_request *req, bool has_length, uint64_t 
     }
     if (!method_ok(r, req->method)) {
         char detail[300];
-        snprintf(detail, sizeof detail, "%s takes %s, not %.20s", r->path, is_post(r) ? "POST" : "GET",
-                 req->method);
+        snprintf(detail, sizeof detail, "%s takes %s, not %.20s", r->path ? r->path : rd_skypilot_path(),
+                 is_post(r) ? "POST" : "GET", req->method);
         rd_error_response(w, 405, detail, resp);
         resp->allow = is_post(r) ? "POST" : "GET, HEAD";
         return true;
@@ -223,6 +228,7 @@ static void log_messages(ru_buf *b, const char *severity, const rv_message *m, s
 
 typedef struct decision_info {
     const rd_request *req;
+    const char *protocol;   /* NULL: dstack's (the lines it has always had) */
     const char *kind, *user, *project;
     rd_outcome outcome;
     const rv_decision *d;   /* NULL when no decision was made */
@@ -242,6 +248,8 @@ static void log_decision(rd_worker *w, const decision_info *di)
     ru_buf_clear(b);
     ru_buf_printf(b, "{\"time\":\"%s\",\"id\":", when);
     ru_buf_json_string(b, di->req->id, strlen(di->req->id));
+    if (di->protocol)
+        ru_buf_printf(b, ",\"protocol\":\"%s\"", di->protocol);
     ru_buf_puts(b, ",\"kind\":");
     ru_buf_json_string(b, di->kind ? di->kind : "", di->kind ? strlen(di->kind) : 0);
     ru_buf_puts(b, ",\"user\":");
@@ -414,48 +422,88 @@ static void decide(rd_worker *w, const rd_request *req, const route *r, rd_respo
     }
     rv_vm_reset(vm);
     rd_redactor_reset(&w->redactor);
+    bool sky = r->ep == EP_SKYPILOT;
     const char *path_kind = r->ep == EP_DSTACK ? dstack_kind_of_path(r->path) : NULL;
-    decision_info di = {req, path_kind, "", "", RD_O_INVALID, NULL, NULL, set->revision,
-                        rv_program_digest(set->prog), 0};
+    decision_info di = {req, sky ? SKYPILOT_TARGET : NULL, path_kind, "", "", RD_O_INVALID, NULL, NULL,
+                        set->revision, rv_program_digest(set->prog), 0};
     char detail[800], logged[800];
     rv_error err;
     rv_decision d;
     dstack_request rq;
-    if (!dstack_decode(vm, req->body, req->body_len, path_kind, &rq, detail, sizeof detail)) {
-        rd_error_response(w, 400, detail, resp);
+    skypilot_request sq;
+    bool decoded = sky ? skypilot_decode(vm, req->body, req->body_len, &sq, detail, sizeof detail)
+                       : dstack_decode(vm, req->body, req->body_len, path_kind, &rq, detail, sizeof detail);
+    if (!decoded) {
+        /* SkyPilot shows a 400's text as a policy's rejection: a body it
+         * should never have sent is another 4xx. */
+        int status = sky ? 422 : 400;
+        rd_error_response(w, status, detail, resp);
         di.detail = detail;
         di.ns = rd_now_ns() - req->start_ns;
-        rd_metrics_decision(path_kind ? rd_kind_of(path_kind) : RD_K_OTHER, RD_O_INVALID, di.ns);
+        if (sky)
+            rd_metrics_skypilot(NULL, RD_O_INVALID, di.ns);
+        else
+            rd_metrics_decision(path_kind ? rd_kind_of(path_kind) : RD_K_OTHER, RD_O_INVALID, di.ns);
         log_decision(w, &di);
-        rd_log(RD_DEBUG, "request %s: 400: %s", req->id, detail);
+        rd_log(RD_DEBUG, "request %s: %d: %s", req->id, status, detail);
         rd_set_release(set);
         return;
     }
+    /* From here on both protocols are decided alike: their kind, user,
+     * project and spec in one place (SkyPilot has no project). */
+    if (sky)
+        rq = (dstack_request){sq.name, sq.user, "", sq.spec};
     const char *kind = di.kind = rq.kind;
     di.user = rq.user;
     di.project = rq.project;
     /* The secret texts, before evaluation rewrites the spec: for the
      * decision log and for /v1/evaluate's explanation. */
     if (rd_declog_enabled() || r->ep == EP_EVALUATE)
-        rd_redactor_collect(&w->redactor, kind, rq.spec);
+        rd_redactor_collect_target(&w->redactor, sky ? SKYPILOT_TARGET : "dstack", kind, rq.spec);
 
-    rv_request vrq = {kind, rq.user, rq.project, NULL};
+    rv_request vrq = {kind, rq.user, rq.project, sky ? sq.request : NULL};
     rv_status st = rv_vm_eval(vm, set->prog, &vrq, rq.spec, &d, &err);
     bool decided = st == RV_OK;
+    /* dstack shows a failure as a rejection's error (dstack.h), SkyPilot
+     * gets it as a 500's text (skypilot.h). */
+    const char *failed = sky ? SKYPILOT_FAILED_PREFIX : "rulesd: " DSTACK_FAILED_PREFIX;
     if (!decided) {
-        /* Fail closed, but as a rejection dstack can show (dstack.h). The
-         * spec was restored to its input. */
-        snprintf(detail, sizeof detail, "rulesd: " DSTACK_FAILED_PREFIX "%s", err.message);
+        /* Fail closed. The spec was restored to its input. */
+        snprintf(detail, sizeof detail, "%s%s", failed, err.message);
         /* The message may quote a value from the spec (an evaluation
          * error names its operands): the logs get the VM's form without
          * the operands' values. */
-        snprintf(logged, sizeof logged, "rulesd: " DSTACK_FAILED_PREFIX "%s", rv_vm_redacted_error(vm));
+        snprintf(logged, sizeof logged, "%s%s", failed, rv_vm_redacted_error(vm));
         rd_log(RD_ERROR, "request %s (%s): %s", req->id, kind, rv_vm_redacted_error(vm));
         di.outcome = RD_O_ERROR;
         di.detail = logged;
     } else {
         di.outcome = d.allowed ? RD_O_ALLOWED : RD_O_REJECTED;
         di.d = &d;
+    }
+
+    if (sky) {
+        char unfit[600];
+        rd_outcome o = rd_skypilot_respond(vm, &sq, decided ? &d : NULL, detail, resp, unfit, sizeof unfit);
+        if (decided && o == RD_O_ERROR) {
+            /* Allowed, but not as anything SkyPilot could take back: no
+             * decision after all (fail closed). The reason names paths
+             * and types, never values. */
+            rd_log(RD_ERROR, "request %s (%s): %s", req->id, kind, unfit);
+            snprintf(logged, sizeof logged, "%s", unfit);
+            di.d = NULL;
+            di.detail = logged;
+        }
+        di.outcome = o;
+        if (rd_redactor_count(&w->redactor)) {
+            expect_decision(w, di.d, di.d ? NULL : di.detail, false);
+            rd_redactor_prepare(&w->redactor);
+        }
+        di.ns = rd_now_ns() - req->start_ns;
+        rd_metrics_skypilot(kind, di.outcome, di.ns);
+        log_decision(w, &di);
+        rd_set_release(set);
+        return;
     }
 
     /* Everything that will be scrubbed, told first: the search then looks
@@ -509,6 +557,7 @@ void rd_handle(rd_worker *w, const rd_request *req, rd_response *resp)
     rd_set *set;
     switch (r->ep) {
     case EP_DSTACK:
+    case EP_SKYPILOT:
     case EP_EVALUATE:
         decide(w, req, r, resp);
         return;

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "policyset.h"
 #include "reload.h"
+#include "skypilot_route.h"
 
 #include <errno.h>
 #include <microhttpd.h>
@@ -24,9 +25,10 @@
 static const char usage_text[] =
     "usage: rulesd [--config FILE] [options]\n"
     "\n"
-    "Serves dstack's REST plugin protocol, checking and rewriting every apply\n"
-    "with .rules policies. The configuration file comes from --config, else\n"
-    "$RULESD_CONFIG; flags override it.\n"
+    "Serves dstack's REST plugin protocol and SkyPilot's RESTful admin policy,\n"
+    "checking and rewriting every apply or launch with .rules policies. The\n"
+    "configuration file comes from --config, else $RULESD_CONFIG; flags\n"
+    "override it.\n"
     "\n"
     "  -c, --config FILE          YAML configuration (see rulesd.example.yaml)\n"
     "  -l, --listen ADDR[:PORT]   address to listen on (default 127.0.0.1:8000)\n"
@@ -42,6 +44,8 @@ static const char usage_text[] =
     "      --port-file FILE       write the bound port there once listening\n"
     "      --log-level LEVEL      error, warning, info (default) or debug\n"
     "      --no-watch             reload on SIGHUP only, not on file changes\n"
+    "      --skypilot-path PATH   where SkyPilot's admin_policy URL points\n"
+    "                             (default " SKYPILOT_DEFAULT_PATH ")\n"
     "      --check                load the configuration and policies, then exit\n"
     "  -h, --help                 this text\n"
     "      --version              print the version\n"
@@ -54,7 +58,7 @@ static const char usage_text[] =
     "SIGTERM/SIGINT finish requests in flight and exit 0.\n";
 
 enum { OPT_PARAM = 256, OPT_MAX_BODY, OPT_TIMEOUT, OPT_TOKEN, OPT_DECLOG, OPT_PORT_FILE,
-       OPT_LOG_LEVEL, OPT_NO_WATCH, OPT_CHECK, OPT_VERSION };
+       OPT_LOG_LEVEL, OPT_NO_WATCH, OPT_CHECK, OPT_VERSION, OPT_SKYPILOT_PATH };
 
 /* The commit the build came from (the Makefile passes it). */
 #ifndef RULES_COMMIT
@@ -75,6 +79,7 @@ static const struct option options[] = {
     {"port-file", required_argument, NULL, OPT_PORT_FILE},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"no-watch", no_argument, NULL, OPT_NO_WATCH},
+    {"skypilot-path", required_argument, NULL, OPT_SKYPILOT_PATH},
     {"check", no_argument, NULL, OPT_CHECK},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -126,6 +131,7 @@ int main(int argc, char **argv)
         case OPT_PORT_FILE: cli.port_file = optarg; break;
         case OPT_LOG_LEVEL: cli.log_level = optarg; break;
         case OPT_NO_WATCH: cli.no_watch = true; break;
+        case OPT_SKYPILOT_PATH: cli.skypilot_path = optarg; break;
         case OPT_CHECK: check_only = true; break;
         case 'h':
             fputs(usage_text, stdout);
@@ -191,6 +197,10 @@ int main(int argc, char **argv)
         goto out_cfg;
     }
     rd_current_init(set);
+    if (!rd_skypilot_set_path(rl.cfg.skypilot_path)) {
+        rd_log(RD_ERROR, "out of memory");
+        goto out_set;
+    }
     if (rl.cfg.decision_log && !rd_declog_open(rl.cfg.decision_log, err, sizeof err)) {
         rd_log(RD_ERROR, "%s", err);
         goto out_set;
@@ -235,6 +245,7 @@ out_log:
     rd_declog_close();
 out_set:
     rd_current_shutdown();
+    rd_skypilot_free();
 out_cfg:
     rd_config_free(&rl.cfg);
     if (status == 0 && !check_only)

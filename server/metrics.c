@@ -5,6 +5,7 @@
 #include "metrics.h"
 
 #include "rulevm.h"
+#include "skypilot.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -17,13 +18,24 @@ static const double bucket_le[] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.00
                                    0.005,   0.01,   0.05,    0.25,   1.0,   8.0};
 #define NBUCKETS (sizeof bucket_le / sizeof *bucket_le)
 
-static const int status_codes[] = {200, 400, 401, 404, 405, 408, 413, 500, 503};
+static const int status_codes[] = {200, 400, 401, 404, 405, 408, 413, 422, 500, 503};
 #define NSTATUS (sizeof status_codes / sizeof *status_codes)
 
+/* A latency histogram: counts per bucket (summed cumulatively when
+ * rendered), their count and sum. */
+typedef struct histogram {
+    atomic_ulong buckets[NBUCKETS + 1];   /* last: +Inf only */
+    atomic_ulong count;
+    atomic_ullong sum_ns;
+} histogram;
+
+/* SkyPilot's request names, and one more slot for any other. */
+#define MAX_SKYPILOT_NAMES 16
+
 static atomic_ulong decisions[RD_NKINDS][RD_NOUTCOMES];
-static atomic_ulong buckets[NBUCKETS + 1];   /* last: +Inf only */
-static atomic_ulong latency_count;
-static atomic_ullong latency_sum_ns;
+static histogram latency;
+static atomic_ulong skypilot_decisions[MAX_SKYPILOT_NAMES + 1][RD_NOUTCOMES];
+static histogram skypilot_latency;
 static atomic_ulong responses[NSTATUS + 1];  /* last: any other status */
 static atomic_ulong reloads, reload_failures;
 static atomic_ulong conns_open, conns_cut[RD_NCUTS];
@@ -43,17 +55,38 @@ const char *rd_outcome_name(rd_outcome o)
     return outcome_names[o];
 }
 
-void rd_metrics_decision(rd_kind kind, rd_outcome outcome, uint64_t ns)
+static void observe(histogram *h, uint64_t ns)
 {
-    atomic_fetch_add_explicit(&decisions[kind][outcome], 1, memory_order_relaxed);
     double s = (double)ns / 1e9;
     size_t b = 0;
     while (b < NBUCKETS && s > bucket_le[b])
         b++;
     /* Stored per bucket, summed cumulatively when rendered. */
-    atomic_fetch_add_explicit(&buckets[b], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&latency_count, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&latency_sum_ns, ns, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->buckets[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->sum_ns, ns, memory_order_relaxed);
+}
+
+void rd_metrics_decision(rd_kind kind, rd_outcome outcome, uint64_t ns)
+{
+    atomic_fetch_add_explicit(&decisions[kind][outcome], 1, memory_order_relaxed);
+    observe(&latency, ns);
+}
+
+static size_t skypilot_names(void)
+{
+    return skypilot_nrequest_names < MAX_SKYPILOT_NAMES ? skypilot_nrequest_names : MAX_SKYPILOT_NAMES;
+}
+
+void rd_metrics_skypilot(const char *request_name, rd_outcome outcome, uint64_t ns)
+{
+    size_t i = 0, n = skypilot_names();
+    while (request_name && i < n && strcmp(request_name, skypilot_request_names[i]) != 0)
+        i++;
+    if (!request_name)
+        i = n;  /* a body too broken to name its request */
+    atomic_fetch_add_explicit(&skypilot_decisions[i][outcome], 1, memory_order_relaxed);
+    observe(&skypilot_latency, ns);
 }
 
 void rd_metrics_http(int status)
@@ -81,6 +114,19 @@ static unsigned long get(atomic_ulong *a)
     return atomic_load_explicit(a, memory_order_relaxed);
 }
 
+static void render_histogram(ru_buf *o, const char *name, histogram *h)
+{
+    unsigned long cum = 0;
+    for (size_t b = 0; b < NBUCKETS; b++) {
+        cum += get(&h->buckets[b]);
+        ru_buf_printf(o, "%s_bucket{le=\"%g\"} %lu\n", name, bucket_le[b], cum);
+    }
+    cum += get(&h->buckets[NBUCKETS]);
+    ru_buf_printf(o, "%s_bucket{le=\"+Inf\"} %lu\n", name, cum);
+    ru_buf_printf(o, "%s_sum %.9f\n", name, (double)atomic_load_explicit(&h->sum_ns, memory_order_relaxed) / 1e9);
+    ru_buf_printf(o, "%s_count %lu\n", name, get(&h->count));
+}
+
 void rd_metrics_render(ru_buf *o, uint64_t revision, size_t npolicies, const char *set_sha256,
                        long in_flight)
 {
@@ -98,16 +144,19 @@ void rd_metrics_render(ru_buf *o, uint64_t revision, size_t npolicies, const cha
                           outcome_names[x], get(&decisions[k][x]));
     ru_buf_puts(o, "# HELP rulesd_decision_duration_seconds Time from a complete request body to its response.\n"
                    "# TYPE rulesd_decision_duration_seconds histogram\n");
-    unsigned long cum = 0;
-    for (size_t b = 0; b < NBUCKETS; b++) {
-        cum += get(&buckets[b]);
-        ru_buf_printf(o, "rulesd_decision_duration_seconds_bucket{le=\"%g\"} %lu\n", bucket_le[b], cum);
-    }
-    cum += get(&buckets[NBUCKETS]);
-    ru_buf_printf(o, "rulesd_decision_duration_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
-    ru_buf_printf(o, "rulesd_decision_duration_seconds_sum %.9f\n",
-                  (double)atomic_load_explicit(&latency_sum_ns, memory_order_relaxed) / 1e9);
-    ru_buf_printf(o, "rulesd_decision_duration_seconds_count %lu\n", get(&latency_count));
+    render_histogram(o, "rulesd_decision_duration_seconds", &latency);
+    ru_buf_puts(o, "# HELP rulesd_skypilot_decisions_total SkyPilot admin-policy decisions by request name and "
+                   "outcome.\n"
+                   "# TYPE rulesd_skypilot_decisions_total counter\n");
+    for (size_t k = 0; k <= skypilot_names(); k++)
+        for (int x = 0; x < RD_NOUTCOMES; x++)
+            ru_buf_printf(o, "rulesd_skypilot_decisions_total{request=\"%s\",outcome=\"%s\"} %lu\n",
+                          k < skypilot_names() ? skypilot_request_names[k] : "other", outcome_names[x],
+                          get(&skypilot_decisions[k][x]));
+    ru_buf_puts(o, "# HELP rulesd_skypilot_decision_duration_seconds Time from a complete SkyPilot request body "
+                   "to its response.\n"
+                   "# TYPE rulesd_skypilot_decision_duration_seconds histogram\n");
+    render_histogram(o, "rulesd_skypilot_decision_duration_seconds", &skypilot_latency);
     ru_buf_puts(o, "# HELP rulesd_http_responses_total HTTP responses by status code.\n"
                    "# TYPE rulesd_http_responses_total counter\n");
     for (size_t i = 0; i < NSTATUS; i++)

@@ -1,5 +1,6 @@
 /* metrics.h - counters for GET /metrics (Prometheus text format): decisions
- * by kind and outcome, a decision latency histogram, HTTP responses by
+ * by kind and outcome, a decision latency histogram (dstack's, and
+ * SkyPilot's by request name with a histogram of its own), HTTP responses by
  * status, reloads. Lock-free (relaxed atomics): workers only add.
  */
 #ifndef RD_METRICS_H
@@ -23,6 +24,10 @@ typedef enum rd_outcome {
 rd_kind rd_kind_of(const char *kind);
 const char *rd_outcome_name(rd_outcome o);
 void rd_metrics_decision(rd_kind kind, rd_outcome outcome, uint64_t nanoseconds);
+/* A SkyPilot decision, counted apart from dstack's: by request name (one
+ * of skypilot_request_names, anything else as "other") and outcome, with
+ * its own latency histogram. */
+void rd_metrics_skypilot(const char *request_name, rd_outcome outcome, uint64_t nanoseconds);
 void rd_metrics_http(int status);
 void rd_metrics_reload(bool ok);
 /* The connection table's counts, published by the transport a few times a

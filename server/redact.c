@@ -40,7 +40,12 @@ static void add(void *ud, const char *text, size_t len)
 
 void rd_redactor_collect(rd_redactor *r, const char *kind, const rv_doc *spec)
 {
-    rc_secret_values("dstack", kind, spec, add, &r->scrub);
+    rd_redactor_collect_target(r, "dstack", kind, spec);
+}
+
+void rd_redactor_collect_target(rd_redactor *r, const char *target, const char *kind, const rv_doc *spec)
+{
+    rc_secret_values(target, kind, spec, add, &r->scrub);
 }
 
 size_t rd_redactor_count(const rd_redactor *r)

@@ -36,6 +36,9 @@ void rd_redactor_reset(rd_redactor *r);
 /* Collects the secret values of spec, a dstack document of kind (call it
  * before evaluation rewrites the spec). */
 void rd_redactor_collect(rd_redactor *r, const char *kind, const rv_doc *spec);
+/* The same for a document of another target's ("skypilot": the secret
+ * paths of schemas/skypilot/secrets.json in its {task, config}). */
+void rd_redactor_collect_target(rd_redactor *r, const char *target, const char *kind, const rv_doc *spec);
 /* How many secret texts (escaped forms included) were collected. */
 size_t rd_redactor_count(const rd_redactor *r);
 

@@ -77,6 +77,10 @@ static void warn_restart_only(const rd_config *old, const rd_config *new)
     const char *a = old->decision_log ? old->decision_log : "", *b = new->decision_log ? new->decision_log : "";
     if (strcmp(a, b) != 0)
         rd_log(RD_WARN, "reload: 'decision_log' changed; it takes effect on restart");
+    a = old->skypilot_path ? old->skypilot_path : "";
+    b = new->skypilot_path ? new->skypilot_path : "";
+    if (strcmp(a, b) != 0)
+        rd_log(RD_WARN, "reload: 'skypilot.path' changed; it takes effect on restart");
 }
 
 bool rd_reload(rd_reloader *r, const char *why)
@@ -130,6 +134,9 @@ bool rd_reload(rd_reloader *r, const char *why)
     char *keep_log = cfg.decision_log;
     cfg.decision_log = r->cfg.decision_log;
     r->cfg.decision_log = keep_log;
+    char *keep_path = cfg.skypilot_path;
+    cfg.skypilot_path = r->cfg.skypilot_path;
+    r->cfg.skypilot_path = keep_path;
     rd_config_free(&r->cfg);
     r->cfg = cfg;
     r->fingerprint = fp;

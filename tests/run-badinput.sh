@@ -1,7 +1,7 @@
 #!/bin/sh
 # run-badinput.sh - hostile and oversized inputs through the real rulec
-# binary: a 100 MB spec, specs nested 100,000 deep, every byte of a compiled
-# bundle flipped, the bundle cut at every length. Each must end with a clear
+# binary: a 100 MB spec, specs nested 100,000 deep, YAML alias bombs, every
+# byte of a compiled bundle flipped, the bundle cut at every length. Each must end with a clear
 # error (exit 2) or a normal decision -- never a crash, never partial output.
 set -u
 BUILD=${BUILD:-build}
@@ -44,6 +44,33 @@ python3 -c "print('a: ' + '[' * 100000 + ']' * 100000)" >"$tmp/deep.yml"
 expect 2 "deep.yml:[0-9]*:[0-9]*: nesting deeper than 512 levels" -- apply rules/example.rules "$tmp/deep.yml" --kind run
 python3 -c "print('{\"user\":\"u\",\"project\":\"p\",\"spec\":' + '{\"a\":' * 100000 + '1' + '}' * 100000 + '}')" >"$tmp/deep.request.json"
 expect 2 "nesting deeper than 512 levels" -- apply rules/example.rules --request "$tmp/deep.request.json" --kind run
+
+# YAML alias bombs: the budget counts bytes, so one 100 KB anchored string
+# repeated 10,000 times (1 GB from a 150 KB text) is refused at once, as is
+# the classic nine-level "billion laughs" of small nodes; both in a SkyPilot
+# task too, where the YAML comes inside the request body.
+python3 -c "
+import sys
+sys.stdout.write('configuration:\n  type: task\n  env: {BIG: &big ' + 'x' * 100000 + '}\n  commands:\n')
+sys.stdout.write('  - *big\n' * 10000)
+" >"$tmp/alias-bytes.yml"
+expect 2 "alias-bytes.yml:[0-9]*:[0-9]*: aliases expand to more than [0-9]* bytes (the limit for a [0-9]*-byte text: 10 times its size" -- apply rules/example.rules "$tmp/alias-bytes.yml" --kind run
+python3 -c "
+print('a: &a [x, x, x, x, x, x, x, x, x, x]')
+for i in range(1, 9):
+    p, c = chr(ord('a') + i - 1), chr(ord('a') + i)
+    print(c + ': &' + c + ' [' + ', '.join(['*' + p] * 10) + ']')
+" >"$tmp/laughs.yml"
+expect 2 "laughs.yml:[0-9]*:[0-9]*: aliases expand to more than" -- apply rules/example.rules "$tmp/laughs.yml" --kind run
+python3 - "$tmp" <<'PY'
+import json, sys
+task = "name: bomb\nenvs: {BIG: &big " + "x" * 100000 + "}\nrun: |\n  echo\nfile_mounts:\n" + "".join(
+    "  /m%d: *big\n" % i for i in range(10000))
+body = {"task": task, "skypilot_config": "{}\n", "request_name": "launch", "request_options": None,
+        "at_client_side": False, "user": "id: u1\nname: eve\n", "client_api_version": 49, "client_version": "1.0.0"}
+open(sys.argv[1] + "/alias-bomb.request.json", "w").write(json.dumps(json.dumps(body)))
+PY
+expect 2 'request body: "task" (YAML) at line [0-9]*, column [0-9]*: aliases expand to more than' -- apply tests/golden/apply/inputs/skypilot_proto.rules --request "$tmp/alias-bomb.request.json"
 
 # Empty and binary specs.
 : >"$tmp/empty.json"

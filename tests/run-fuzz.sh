@@ -90,6 +90,10 @@ if [ -f "$tmp/seeds/http/pipelined.http" ]; then
     # (the spec comes back as it was sent, line breaks included: RV_VERBATIM)
     grep -aq '^{"spec":{' "$tmp/show.err" && grep -aq '"error":null}$' "$tmp/show.err" && pass ||
         fail "fuzz_http on a dstack request: $(grep -av '^replay:' "$tmp/show.err" | head -c 300)"
+    # ... and a SkyPilot body on its path, its double-encoded answer.
+    FUZZ_SHOW=1 "$BUILD/fuzz/fuzz_http" "$tmp/seeds/http/skypilot-01_minimal_launch.http" >/dev/null 2>"$tmp/show.err"
+    grep -aq '^"{\\"task\\":\\"name: minimal' "$tmp/show.err" && pass ||
+        fail "fuzz_http on a SkyPilot request: $(grep -av '^replay:' "$tmp/show.err" | head -c 300)"
 fi
 
 summary

@@ -473,8 +473,10 @@ expect_status 200 c POST /apply_policies/on_run_apply --data-binary @"$tmp/run.j
 expect_status 200 c GET /metrics
 grep -q '^rulesd_reload_failures_total 1$' "$tmp/body" && grep -q "^rulesd_policy_set_revision $rev\$" "$tmp/body" && pass \
     || fail "metrics after a failed reload: $(grep -E 'reload|revision' "$tmp/body" | grep -v '#')"
-# Fixed again, and SIGHUP: reloads (the watch may get there first).
-cp rules/example.rules "$tmp/pol/example.rules"
+# Fixed again, and SIGHUP: reloads (the watch may get there first). Renamed
+# in like the edits above: copied in place, the watcher can see the file
+# empty for a moment on a loaded machine, and an empty policy is valid.
+cp rules/example.rules "$tmp/pol/.example.tmp" && mv "$tmp/pol/.example.tmp" "$tmp/pol/example.rules"
 eval "kill -HUP \$PID_c"
 wait_revision $((rev + 1)) && pass || fail "no reload after the fix and SIGHUP: $(tail -5 "$tmp/c.log")"
 wait $loadpid
@@ -483,6 +485,114 @@ echo "reload load: $(cat "$tmp/load2.out")"
 if [ $st -eq 0 ] && grep -q 'errors 0 ' "$tmp/load2.out"; then pass; else fail "requests failed during reloads: $(head -c 600 "$tmp/load2.out")"; fi
 stop c
 
+# ---------------------------------------------------------------- skypilot
+# SkyPilot's RESTful admin policy on a configured path, beside dstack's.
+# Every real body: status, double encoding, the task and config re-read with
+# PyYAML against what was sent, writes, rejections, schemas
+# (tests/server/skypilot_check.py), and each answer the same as rulec's.
+SKY=${RULES_SKYPILOT_DIR:-tests/data/skypilot}/requests
+config_error "--skypilot-path: 'sky' must start with '/'" --policy rules/example.rules --skypilot-path sky
+printf 'policies: [%s]\nskypilot:\n  path: /apply_policies/on_run_apply\n' "$ROOT/rules/example.rules" >"$tmp/sky-taken.yaml"
+config_error "sky-taken.yaml: skypilot.path: '/apply_policies/on_run_apply' is one of dstack's plugin paths" --config "$tmp/sky-taken.yaml"
+printf 'policies: [%s]\nskypilot:\n  url: /x\n' "$ROOT/rules/example.rules" >"$tmp/sky-key.yaml"
+config_error "sky-key.yaml: skypilot.url: unknown key (expected path)" --config "$tmp/sky-key.yaml"
+cat >"$tmp/s.yaml" <<EOF2
+listen: 127.0.0.1:0
+threads: 2
+policies:
+  - $ROOT/rules/example.rules
+  - $FIX/skypilot.rules
+skypilot:
+  path: /sky/policy
+decision_log: $tmp/sky-decisions.jsonl
+watch: false
+EOF2
+start s --config "$tmp/s.yaml"
+: >"$tmp/sky-checks"
+n=0
+for f in "$SKY"/*.json; do
+    n=$((n + 1))
+    name=$(basename "$f" .json)
+    "$RULEC" apply rules/example.rules "$FIX/skypilot.rules" --request "$f" --ndjson >"$tmp/sky-want$n" 2>/dev/null
+    code=$(curl -s --max-time 10 -X POST -H 'Content-Type: application/json' --data-binary @"$f" \
+        -o "$tmp/sky-got$n" -w '%{http_code} %{content_type}' "http://127.0.0.1:$PORT_s/sky/policy")
+    ctype=$(printf '%s' "${code#* }" | tr -d ' ')
+    echo "$name $f ${code%% *} $tmp/sky-got$n $ctype $tmp/sky-want$n" >>"$tmp/sky-checks"
+done
+python3 "$FIX/skypilot_check.py" answers "$tmp/sky-checks" >"$tmp/sky-checks.out" 2>&1
+while read -r verdict rest; do
+    if [ "$verdict" = PASS ]; then pass; else fail "skypilot $rest"; fi
+done <"$tmp/sky-checks.out"
+[ "$(grep -c '^PASS' "$tmp/sky-checks.out")" -eq "$n" ] || fail "skypilot answers: $(head -c 400 "$tmp/sky-checks.out")"
+[ "$n" -ge 12 ] && pass || fail "only $n SkyPilot bodies in $SKY"
+# The same server still answers dstack.
+expect_status 200 s POST /apply_policies/on_run_apply --data-binary @"$tmp/run.json"
+[ "$(cat "$tmp/body")" = "$(cat "$tmp/run.want")" ] && pass || fail "dstack beside SkyPilot answered wrongly"
+# Only the configured path is SkyPilot's; it takes POST only.
+expect_status 404 s POST /skypilot/admin_policy --data-binary @"$SKY/01_minimal_launch.json"
+expect_status 405 s GET /sky/policy
+grep -qi '^allow: POST' "$tmp/headers" && pass || fail "405 without Allow: POST on the SkyPilot path"
+# A body SkyPilot would never send: 422 (400 would read as a policy's
+# rejection), saying what is wrong and where.
+sky_bad() {  # sky_bad BODY_FILE TEXT
+    expect_status 422 s POST /sky/policy -H 'Content-Type: application/json' --data-binary @"$1"
+    detail_has "$2"
+}
+python3 - "$SKY/01_minimal_launch.json" "$tmp" <<'PY'
+import json, sys
+body = json.loads(json.load(open(sys.argv[1])))
+out = sys.argv[2] + "/sky-bad-"
+def write(name, text):
+    open(out + name, "w").write(text)
+write("object", json.dumps(body))                                  # not double-encoded
+write("array", json.dumps(json.dumps([body])))
+write("nonjson", json.dumps("{task: x"))
+write("empty", "")
+b = dict(body); del b["task"]; write("notask", json.dumps(json.dumps(b)))
+b = dict(body); b["task"] = "name: x\nresources: [a\n"; write("badyaml", json.dumps(json.dumps(b)))
+b = dict(body); b["task"] = "- a\n- b\n"; write("tasklist", json.dumps(json.dumps(b)))
+b = dict(body); b["extra"] = 1; write("extra", json.dumps(json.dumps(b)))
+b = dict(body); b["request_name"] = "launch; rm -rf"; write("badname", json.dumps(json.dumps(b)))
+b = dict(body); b["user"] = "just a name\n"; write("baduser", json.dumps(json.dumps(b)))
+b = dict(body); b["at_client_side"] = "no"; write("badside", json.dumps(json.dumps(b)))
+b = dict(body); b["request_options"] = {"cluster_name": 5, "down": False, "dryrun": False, "idle_minutes_to_autostop": None}
+write("badopts", json.dumps(json.dumps(b)))
+PY
+sky_bad "$tmp/sky-bad-object" 'expected a JSON string holding the request object (SkyPilot encodes its body twice), got an object'
+sky_bad "$tmp/sky-bad-array" 'the string must hold a JSON object, got an array'
+sky_bad "$tmp/sky-bad-nonjson" 'the JSON inside the string, at line 1, column 2'
+sky_bad "$tmp/sky-bad-empty" 'request body is empty'
+sky_bad "$tmp/sky-bad-notask" 'missing "task" (the task as YAML text)'
+sky_bad "$tmp/sky-bad-badyaml" '"task" (YAML) at line 3, column 1'
+sky_bad "$tmp/sky-bad-tasklist" '"task" must be YAML of a mapping (the task), got a list'
+sky_bad "$tmp/sky-bad-extra" 'unknown member "extra"'
+sky_bad "$tmp/sky-bad-badname" 'is not a request name'
+sky_bad "$tmp/sky-bad-baduser" '"user" must be YAML of a mapping'
+sky_bad "$tmp/sky-bad-badside" '"at_client_side" must be true or false, got a string'
+sky_bad "$tmp/sky-bad-badopts" '"request_options"."cluster_name" must be a string or null, got an integer'
+expect_status 200 s GET /metrics
+check "skypilot metrics" python3 -c '
+import re, sys
+t = open(sys.argv[1]).read()
+def v(name):
+    m = re.search("^" + re.escape(name) + r" (\S+)$", t, re.M)
+    assert m, name + " missing"
+    return float(m.group(1))
+S = "rulesd_skypilot_decisions_total{request=\"%s\",outcome=\"%s\"}"
+assert v(S % ("launch", "allowed")) == 2 and v(S % ("launch", "rejected")) == 1 and v(S % ("launch", "error")) == 1
+assert v(S % ("jobs.launch", "allowed")) == 2 and v(S % ("jobs.launch", "rejected")) == 1
+assert v(S % ("serve.up", "allowed")) == 2 and v(S % ("exec", "allowed")) == 1
+assert v(S % ("other", "invalid")) == 12
+assert v("rulesd_http_responses_total{code=\"422\"}") == 12 and v("rulesd_http_responses_total{code=\"500\"}") == 1
+assert v("rulesd_skypilot_decision_duration_seconds_count") == 24
+assert v("rulesd_skypilot_decision_duration_seconds_bucket{le=\"+Inf\"}") == 24
+assert v("rulesd_decisions_total{kind=\"run\",outcome=\"allowed\"}") == 1' "$tmp/body"
+grep -q 'request .* (launch): .*sky:[0-9]*: cannot apply int() to a string' "$tmp/s.log" && pass ||
+    fail "the server log does not record SkyPilot's evaluation error: $(tail -3 "$tmp/s.log")"
+stop s
+python3 "$FIX/skypilot_check.py" declog "$tmp/sky-decisions.jsonl" "$SKY"/*.json >"$tmp/sky-declog.out" 2>&1
+grep -q '^PASS declog' "$tmp/sky-declog.out" && pass || fail "skypilot decision log: $(head -c 400 "$tmp/sky-declog.out")"
+if grep -q 'hf_EXAMPLE\|secretpassword\|private-bucket' "$tmp/s.log"; then fail "the server log holds a SkyPilot secret"; else pass; fi
 # ---------------------------------------------------------------- identity
 # Which policies decided: the set's SHA-256 is that of the bundle rulec
 # compile writes for the same inputs (sha256sum of the file), each policy's

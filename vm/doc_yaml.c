@@ -1,14 +1,19 @@
 /* doc_yaml.c - YAML text to rv_node trees and back, through libyaml.
  *
  * Parsing walks libyaml's event stream with an explicit stack (no
- * recursion), resolves plain scalars by the YAML 1.2 core schema, and
- * expands aliases into deep copies under a node budget so an alias bomb
- * ("billion laughs") stops early. Printing drives libyaml's emitter and
- * quotes every string that would otherwise read back as another type.
+ * recursion) and reads the text the way PyYAML's SafeLoader does, since
+ * dstack and SkyPilot read and write their YAML with it: plain scalars
+ * resolve by YAML 1.1 (yaml_resolve.h), keys keep whether they were null,
+ * booleans or numbers, and merge keys (`<<: *base`) are resolved as
+ * PyYAML resolves them. Aliases expand into deep copies under a budget in
+ * bytes, so an alias bomb stops early whether it repeats many small nodes
+ * or one large string. Printing drives libyaml's emitter and quotes every
+ * string that would otherwise read back as another type.
  */
 #include "value.h"
 
 #include "hash.h"
+#include "yaml_resolve.h"
 
 #include <yaml.h>
 
@@ -19,152 +24,20 @@
 #include <string.h>
 
 #define DEFAULT_NESTING 512
-/* Alias expansion budget: at most this many nodes, and at most
- * ALIAS_PER_BYTE nodes per input byte (with a small floor), whichever is
- * lower. Legitimate specs use a handful of aliases. */
-#define ALIAS_MAX_NODES 1000000u
-#define ALIAS_PER_BYTE 100u
-#define ALIAS_FLOOR 10000u
+/* Alias expansion budget, in bytes of the tree the copies add (node
+ * structs, members, string and key bytes): at most ALIAS_PER_BYTE times
+ * the text's size, at least ALIAS_FLOOR_BYTES, never more than
+ * ALIAS_MAX_BYTES. Legitimate specs use a handful of small aliases; a
+ * 130 KB text that repeats one 100 KB anchored string 10,000 times (1 GB)
+ * stops after 13 copies. */
+#define ALIAS_PER_BYTE 10u
+#define ALIAS_FLOOR_BYTES ((size_t)1 << 20)
+#define ALIAS_MAX_BYTES ((size_t)64 << 20)
 #define TAG_PREFIX "tag:yaml.org,2002:"
-
-/* ---- Core schema resolution ---- */
-
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static bool all_of(const char *s, size_t n, const char *set)
-{
-    if (n == 0)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!memchr(set, s[i], strlen(set)))
-            return false;
-    return true;
-}
 
 static bool eq(const char *s, size_t n, const char *lit)
 {
     return strlen(lit) == n && memcmp(s, lit, n) == 0;
-}
-
-static bool is_null_text(const char *s, size_t n)
-{
-    return n == 0 || eq(s, n, "~") || eq(s, n, "null") || eq(s, n, "Null") || eq(s, n, "NULL");
-}
-
-static int bool_text(const char *s, size_t n) /* 1 true, 0 false, -1 neither */
-{
-    if (eq(s, n, "true") || eq(s, n, "True") || eq(s, n, "TRUE"))
-        return 1;
-    if (eq(s, n, "false") || eq(s, n, "False") || eq(s, n, "FALSE"))
-        return 0;
-    return -1;
-}
-
-static bool is_int_text(const char *s, size_t n)
-{
-    if (n > 2 && s[0] == '0' && s[1] == 'x')
-        return all_of(s + 2, n - 2, "0123456789abcdefABCDEF");
-    if (n > 2 && s[0] == '0' && s[1] == 'o')
-        return all_of(s + 2, n - 2, "01234567");
-    if (n > 0 && (s[0] == '-' || s[0] == '+'))
-        s++, n--;
-    return all_of(s, n, "0123456789");
-}
-
-/* [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? and the specials. */
-static bool is_float_text(const char *s, size_t n)
-{
-    size_t i = 0;
-    if (i < n && (s[i] == '-' || s[i] == '+'))
-        i++;
-    const char *r = s + i;
-    size_t rn = n - i;
-    if (eq(r, rn, ".inf") || eq(r, rn, ".Inf") || eq(r, rn, ".INF"))
-        return true;
-    if (eq(s, n, ".nan") || eq(s, n, ".NaN") || eq(s, n, ".NAN"))
-        return true;
-    size_t intd = 0, fracd = 0;
-    while (i < n && is_digit(s[i]))
-        i++, intd++;
-    if (i < n && s[i] == '.') {
-        i++;
-        while (i < n && is_digit(s[i]))
-            i++, fracd++;
-        if (intd == 0 && fracd == 0)
-            return false;
-    } else if (intd == 0) {
-        return false;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '-' || s[i] == '+'))
-            i++;
-        size_t ed = 0;
-        while (i < n && is_digit(s[i]))
-            i++, ed++;
-        if (ed == 0)
-            return false;
-    }
-    return i == n;
-}
-
-/* The type a plain, untagged scalar resolves to. */
-static rv_doc_type plain_type(const char *s, size_t n)
-{
-    if (is_null_text(s, n))
-        return RV_NULL;
-    if (bool_text(s, n) >= 0)
-        return RV_BOOL;
-    if (is_int_text(s, n))
-        return RV_INT;
-    if (is_float_text(s, n))
-        return RV_FLOAT;
-    return RV_STRING;
-}
-
-/* s is NUL-terminated (libyaml scalars are). */
-static double float_value(const char *s, size_t n)
-{
-    const char *r = s;
-    bool neg = false;
-    if (*r == '-' || *r == '+')
-        neg = *r++ == '-';
-    if (r[0] == '.' && (r[1] == 'i' || r[1] == 'I'))
-        return neg ? -INFINITY : INFINITY;
-    if (r[0] == '.' && (r[1] == 'n' || r[1] == 'N'))
-        return NAN;
-    (void)n;
-    return strtod(s, NULL);
-}
-
-static rv_node *int_node(ru_arena *a, const char *s, size_t n)
-{
-    int base = 10;
-    const char *digits = s;
-    if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o')) {
-        base = s[1] == 'x' ? 16 : 8;
-        digits = s + 2;
-    }
-    errno = 0;
-    if (base == 10) {
-        long long v = strtoll(digits, NULL, 10);
-        if (errno != ERANGE)
-            return rv_new_int(a, (int64_t)v);
-        return rv_new_float(a, strtod(s, NULL)); /* too big: keep the magnitude */
-    }
-    unsigned long long u = strtoull(digits, NULL, base);
-    if (errno != ERANGE && u <= (unsigned long long)INT64_MAX)
-        return rv_new_int(a, (int64_t)u);
-    double d = 0;
-    for (const char *p = digits; *p; p++) {
-        char c = *p;
-        int v = c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-        d = d * base + v;
-    }
-    return rv_new_float(a, d);
 }
 
 /* ---- Parsing ---- */
@@ -172,7 +45,7 @@ static rv_node *int_node(ru_arena *a, const char *s, size_t n)
 typedef struct anchor {
     const char *name;
     rv_node *node;
-    size_t count;      /* nodes in the anchored tree */
+    size_t bytes;      /* what a copy of the anchored tree costs (see above) */
     uint32_t height;   /* 0 for a scalar, 1 + deepest child for containers */
 } anchor;
 
@@ -181,8 +54,11 @@ typedef struct frame {
     const char *key;   /* pending mapping key */
     size_t klen;
     bool have_key;
+    bool ktyped;       /* the pending key was a null, boolean or number */
+    bool merge_key;    /* the pending key is `<<`: its value is merged */
+    rv_node *merges;   /* the merge keys' values, in order (an array), or NULL */
     const char *anchor;
-    size_t count_at_start;
+    size_t bytes_at_start;
     uint32_t child_height;
     yaml_mark_t start;
 } frame;
@@ -196,12 +72,16 @@ typedef struct yparse {
     frame *stack;
     size_t depth, cap;
     ru_map anchors;        /* name -> anchor; a redefinition replaces */
-    size_t created;        /* nodes made so far, alias copies included */
-    size_t alias_nodes;    /* nodes made by alias expansion */
+    size_t bytes;          /* the tree's cost so far, alias copies included */
+    size_t alias_bytes;    /* the part alias copies made */
     size_t alias_limit;
     rv_node *root;
     bool failed;
 } yparse;
+
+/* What a node, a string and a member cost in the alias budget. */
+#define NODE_COST sizeof(rv_node)
+#define MEMBER_COST sizeof(rv_member)
 
 static void fail_at(yparse *p, rv_status st, yaml_mark_t m, const char *what)
 {
@@ -232,7 +112,7 @@ static anchor *find_anchor(yparse *p, const char *name)
     return ru_map_get(&p->anchors, name, strlen(name));
 }
 
-static void add_anchor(yparse *p, const char *name, rv_node *n, size_t count, uint32_t height)
+static void add_anchor(yparse *p, const char *name, rv_node *n, size_t bytes, uint32_t height)
 {
     /* A redefined anchor refers to its latest node: put replaces. */
     anchor *an = ru_arena_alloc(p->a, sizeof *an);
@@ -240,7 +120,7 @@ static void add_anchor(yparse *p, const char *name, rv_node *n, size_t count, ui
         fail_oom(p);
         return;
     }
-    *an = (anchor){ name, n, count, height };
+    *an = (anchor){ name, n, bytes, height };
 }
 
 static const char *arena_name(yparse *p, const yaml_char_t *s)
@@ -251,6 +131,38 @@ static const char *arena_name(yparse *p, const yaml_char_t *s)
     if (!c)
         fail_oom(p);
     return c;
+}
+
+static const char *kind_word(const rv_node *n)
+{
+    static const char *const names[] = {"null", "a boolean", "an integer", "a number",
+                                        "a string", "a list", "a mapping"};
+    return names[n->type];
+}
+
+/* A merge key's value: a mapping, or a list of mappings (PyYAML's rule). */
+static void add_merge(yparse *p, frame *f, rv_node *n, yaml_mark_t m)
+{
+    bool ok = n->type == RV_OBJECT;
+    if (n->type == RV_ARRAY) {
+        ok = true;
+        for (uint32_t i = 0; i < n->len && ok; i++)
+            ok = n->u.items[i]->type == RV_OBJECT;
+    }
+    if (!ok) {
+        char what[120];
+        snprintf(what, sizeof what, "a merge key '<<' takes a mapping or a list of mappings, not %s%s",
+                 n->type == RV_ARRAY ? "a list holding " : "",
+                 n->type == RV_ARRAY ? "something else" : kind_word(n));
+        fail_at(p, RV_EPARSE, m, what);
+        return;
+    }
+    if (!f->merges && !(f->merges = rv_new_array(p->a, 2))) {
+        fail_oom(p);
+        return;
+    }
+    if (!rv_array_push(p->a, f->merges, n))
+        fail_oom(p);
 }
 
 /* Where the next value goes: the top container, or the root. */
@@ -272,8 +184,15 @@ static void place(yparse *p, rv_node *n, uint32_t height, yaml_mark_t m)
     bool ok;
     if (f->node->type == RV_ARRAY) {
         ok = rv_array_push(p->a, f->node, n);
+    } else if (f->merge_key) {
+        f->have_key = f->merge_key = false;
+        add_merge(p, f, n, m);
+        return;
     } else {
         ok = rv_object_push(p->a, f->node, f->key, f->klen, n);
+        if (ok)
+            f->node->u.members[f->node->len - 1].ktyped = f->ktyped;
+        p->bytes += MEMBER_COST + f->klen + 1;
         f->have_key = false;
     }
     if (!ok)
@@ -288,14 +207,96 @@ static bool expecting_key(yparse *p)
     return f->node->type == RV_OBJECT && !f->have_key;
 }
 
-static void set_key(yparse *p, const char *s, size_t n)
+static void set_key(yparse *p, const char *s, size_t n, bool typed)
 {
     frame *f = &p->stack[p->depth - 1];
     f->key = ru_arena_strndup(p->a, s, n);
     f->klen = n;
     f->have_key = true;
+    f->ktyped = typed;
+    f->merge_key = false;
     if (!f->key)
         fail_oom(p);
+}
+
+/* A plain key PyYAML reads as null, a boolean or a number keeps that type
+ * (member.ktyped); nulls and booleans are spelt one way ("null", "true",
+ * "false"), integers in decimal when they fit, so that a policy finds
+ * `image_id: {~: x}` as image_id["null"] and JSON output shows the key
+ * as Python's json would. */
+static void typed_key(yparse *p, const char *s, size_t n, ry_tag t)
+{
+    char digits[32];
+    int64_t i;
+    double d;
+    switch (t) {
+    case RY_NULL:
+        set_key(p, "null", 4, true);
+        return;
+    case RY_BOOL:
+        if (ry_bool(s, n))
+            set_key(p, "true", 4, true);
+        else
+            set_key(p, "false", 5, true);
+        return;
+    case RY_INT:
+        if (ry_int(s, n, &i, &d)) {
+            int len = snprintf(digits, sizeof digits, "%lld", (long long)i);
+            set_key(p, digits, (size_t)len, true);
+            return;
+        }
+        set_key(p, s, n, true);
+        return;
+    case RY_FLOAT:
+        set_key(p, s, n, true);
+        return;
+    default:
+        set_key(p, s, n, false);
+    }
+}
+
+/* -?(0|[1-9][0-9]*): an integer JSON can hold as written. */
+static bool json_integer(const char *s, size_t n)
+{
+    size_t i = n && s[0] == '-' ? 1 : 0;
+    if (i == n || (s[i] == '0' && n - i > 1))
+        return false;
+    for (; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+/* Keeps the text of a scalar whose value this tree cannot hold as PyYAML
+ * does (RV_NODE_YAML), and as its JSON text too when it is one. */
+static rv_node *keep_text(yparse *p, rv_node *node, const char *s, size_t n, bool json_too)
+{
+    if (!node || n > UINT32_MAX)
+        return node;
+    char *copy = ru_arena_strndup(p->a, s, n);
+    if (!copy)
+        return NULL;
+    node->src = copy;
+    node->srclen = (uint32_t)n;
+    node->flags |= RV_NODE_YAML | (json_too ? RV_NODE_SRC : 0);
+    return node;
+}
+
+static rv_node *number_node(yparse *p, const char *s, size_t n, bool as_float)
+{
+    int64_t i;
+    double d;
+    if (ry_resolve(s, n) == RY_INT) {
+        if (ry_int(s, n, &i, &d))
+            return as_float ? rv_new_float(p->a, (double)i) : rv_new_int(p->a, i);
+        if (as_float)
+            return rv_new_float(p->a, d);
+        /* Too big for 64 bits: a float of the same magnitude for policies
+         * to compare, and the digits for the output, which PyYAML reads
+         * back as the integer it was. */
+        return keep_text(p, rv_new_float(p->a, d), s, n, json_integer(s, n));
+    }
+    return rv_new_float(p->a, ry_float(s, n));
 }
 
 static rv_node *scalar_node(yparse *p, const yaml_event_t *ev)
@@ -303,26 +304,27 @@ static rv_node *scalar_node(yparse *p, const yaml_event_t *ev)
     const char *s = (const char *)ev->data.scalar.value;
     size_t n = ev->data.scalar.length;
     const char *tag = (const char *)ev->data.scalar.tag;
-    rv_doc_type t;
+    bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+    ry_tag t = plain ? ry_resolve(s, n) : RY_STR;
     if (tag && strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) == 0) {
+        /* An explicit tag decides, whatever the style, as PyYAML's
+         * constructors do (`!!int "8"` is 8). */
         const char *name = tag + strlen(TAG_PREFIX);
+        ry_tag r = ry_resolve(s, n);
         bool valid = true;
         if (strcmp(name, "str") == 0) {
-            t = RV_STRING;
+            t = RY_STR;
         } else if (strcmp(name, "null") == 0) {
-            t = RV_NULL;
-            valid = is_null_text(s, n);
+            t = RY_NULL;   /* PyYAML's !!null ignores the text */
         } else if (strcmp(name, "bool") == 0) {
-            t = RV_BOOL;
-            valid = bool_text(s, n) >= 0;
+            t = RY_BOOL;
+            valid = r == RY_BOOL;
         } else if (strcmp(name, "int") == 0) {
-            t = RV_INT;
-            valid = is_int_text(s, n);
+            t = RY_INT;
+            valid = r == RY_INT;
         } else if (strcmp(name, "float") == 0) {
-            t = RV_FLOAT;
-            valid = is_int_text(s, n) || is_float_text(s, n);
-        } else {
-            t = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? plain_type(s, n) : RV_STRING;
+            t = RY_FLOAT;
+            valid = r == RY_FLOAT || r == RY_INT;
         }
         if (!valid) {
             char what[96];
@@ -330,35 +332,31 @@ static rv_node *scalar_node(yparse *p, const yaml_event_t *ev)
             fail_at(p, RV_EPARSE, ev->start_mark, what);
             return NULL;
         }
-    } else if (tag) {
-        /* "!" forces a string; other local tags carry no meaning here. */
-        t = strcmp(tag, "!") == 0 || ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE
-                ? RV_STRING
-                : plain_type(s, n);
-    } else {
-        t = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? plain_type(s, n) : RV_STRING;
+    } else if (tag && strcmp(tag, "!") == 0) {
+        t = RY_STR;  /* "!" forces a string; other local tags carry no meaning here */
     }
 
     rv_node *node;
     switch (t) {
-    case RV_NULL:
+    case RY_NULL:
         node = rv_new_null(p->a);
         break;
-    case RV_BOOL:
-        node = rv_new_bool(p->a, bool_text(s, n) == 1);
+    case RY_BOOL:
+        node = rv_new_bool(p->a, ry_bool(s, n));
         break;
-    case RV_INT:
-        node = int_node(p->a, s, n);
+    case RY_INT:
+        node = number_node(p, s, n, false);
         break;
-    case RV_FLOAT:
-        if (is_int_text(s, n) && !is_float_text(s, n)) { /* !!float 0x10 */
-            rv_node *i = int_node(p->a, s, n);
-            node = i && i->type == RV_INT ? rv_new_float(p->a, (double)i->u.i) : i;
-        } else {
-            node = rv_new_float(p->a, float_value(s, n));
-        }
+    case RY_FLOAT:
+        node = number_node(p, s, n, true);
+        break;
+    case RY_TIMESTAMP:
+        /* PyYAML makes a date: a string here, written back plain, so
+         * that it reads back as one. */
+        node = keep_text(p, rv_new_string(p->a, s, n), s, n, false);
         break;
     default:
+        /* Strings, and a merge or value key standing as a value. */
         node = rv_new_string(p->a, s, n);
     }
     if (!node)
@@ -368,21 +366,30 @@ static rv_node *scalar_node(yparse *p, const yaml_event_t *ev)
 
 static void on_scalar(yparse *p, const yaml_event_t *ev)
 {
+    const char *s = (const char *)ev->data.scalar.value;
+    size_t n = ev->data.scalar.length;
     if (expecting_key(p)) {
-        /* Keys are text whatever they would resolve to: `1: x` has key "1". */
-        set_key(p, (const char *)ev->data.scalar.value, ev->data.scalar.length);
+        bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !ev->data.scalar.tag;
+        ry_tag t = plain ? ry_resolve(s, n) : RY_STR;
+        if (t == RY_MERGE) {
+            frame *f = &p->stack[p->depth - 1];
+            f->have_key = f->merge_key = true;
+            return;
+        }
+        typed_key(p, s, n, t);
         return;
     }
-    rv_node *n = scalar_node(p, ev);
-    if (!n)
+    size_t before = p->bytes;
+    rv_node *node = scalar_node(p, ev);
+    if (!node)
         return;
-    p->created++;
+    p->bytes += NODE_COST + (node->type == RV_STRING ? node->len + 1 : 0);
     if (ev->data.scalar.anchor) {
         const char *name = arena_name(p, ev->data.scalar.anchor);
         if (name)
-            add_anchor(p, name, n, 1, 0);
+            add_anchor(p, name, node, p->bytes - before, 0);
     }
-    place(p, n, 0, ev->start_mark);
+    place(p, node, 0, ev->start_mark);
 }
 
 static void on_alias(yparse *p, const yaml_event_t *ev)
@@ -393,16 +400,21 @@ static void on_alias(yparse *p, const yaml_event_t *ev)
         return;
     }
     if (expecting_key(p)) {
-        if (an->node->type == RV_STRING) {
-            set_key(p, an->node->u.s, an->node->len);
-        } else if (an->node->type != RV_ARRAY && an->node->type != RV_OBJECT) {
+        const rv_node *k = an->node;
+        if (k->type == RV_STRING) {
+            set_key(p, k->u.s, k->len, false);
+        } else if (k->type == RV_NULL) {
+            set_key(p, "null", 4, true);
+        } else if (k->type == RV_BOOL) {
+            set_key(p, k->u.b ? "true" : "false", k->u.b ? 4 : 5, true);
+        } else if (k->type != RV_ARRAY && k->type != RV_OBJECT) {
             ru_buf b;
             ru_buf_init(&b, p->a->alloc, p->a->ud);
-            rv_json_compact(&b, an->node);
+            rv_format_number(&b, k);
             if (b.oom)
                 fail_oom(p);
             else
-                set_key(p, b.data, b.len);
+                set_key(p, b.data, b.len, true);
             ru_buf_free(&b);
         } else {
             fail_at(p, RV_EPARSE, ev->start_mark, "mapping keys must be scalars");
@@ -416,14 +428,17 @@ static void on_alias(yparse *p, const yaml_event_t *ev)
         fail_at(p, RV_ELIMIT, ev->start_mark, what);
         return;
     }
-    if (an->count > p->alias_limit - p->alias_nodes) {
-        char what[96];
-        snprintf(what, sizeof what, "aliases expand to more than %zu nodes", p->alias_limit);
+    if (an->bytes > p->alias_limit - p->alias_bytes) {
+        char what[200];
+        snprintf(what, sizeof what,
+                 "aliases expand to more than %zu bytes (the limit for a %zu-byte text: %u times its size, "
+                 "at least %zu)",
+                 p->alias_limit, p->len, ALIAS_PER_BYTE, (size_t)ALIAS_FLOOR_BYTES);
         fail_at(p, RV_ELIMIT, ev->start_mark, what);
         return;
     }
-    p->alias_nodes += an->count;
-    p->created += an->count;
+    p->alias_bytes += an->bytes;
+    p->bytes += an->bytes;
     rv_node *n = rv_copy(p->a, an->node);
     if (!n) {
         fail_oom(p);
@@ -463,30 +478,78 @@ static void on_start(yparse *p, const yaml_event_t *ev, bool mapping)
         fail_oom(p);
         return;
     }
-    p->created++;
-    p->stack[p->depth++] = (frame){ .node = n, .anchor = name, .count_at_start = p->created - 1,
+    p->stack[p->depth++] = (frame){ .node = n, .anchor = name, .bytes_at_start = p->bytes,
                                     .start = ev->start_mark };
+    p->bytes += NODE_COST;
+}
+
+/* A mapping's members once its merge keys are resolved, as PyYAML's
+ * flatten_mapping and dict do: the merged mappings' members first (of a
+ * list [a, b], b's then a's, so a's win), then the mapping's own; a later
+ * value replaces an earlier one under the same key, in the place where
+ * that key first appeared. */
+static void resolve_merges(yparse *p, frame *f)
+{
+    rv_node *obj = f->node, *own = rv_new_object(p->a, obj->len);
+    if (!own) {
+        fail_oom(p);
+        return;
+    }
+    if (obj->len)
+        memcpy(own->u.members, obj->u.members, obj->len * sizeof *obj->u.members);
+    own->len = obj->len;
+    obj->len = 0;
+    ru_map at;   /* key -> 1 + its index in obj */
+    ru_map_init(&at, p->a);
+    for (uint32_t s = 0; s <= f->merges->len; s++) {
+        /* The merge sources in order, then the mapping itself. */
+        rv_node *src = s < f->merges->len ? f->merges->u.items[s] : own;
+        uint32_t nmaps = src->type == RV_ARRAY ? src->len : 1;
+        for (uint32_t k = nmaps; k-- > 0;) {
+            rv_node *map = src->type == RV_ARRAY ? src->u.items[k] : src;
+            for (uint32_t i = 0; i < map->len; i++) {
+                const rv_member *m = &map->u.members[i];
+                void *old;
+                uintptr_t slot = (uintptr_t)ru_map_get(&at, m->key, m->klen);
+                if (slot) {
+                    obj->u.members[slot - 1].value = m->value;
+                    obj->u.members[slot - 1].ktyped = m->ktyped;
+                    continue;
+                }
+                if (!rv_object_push(p->a, obj, m->key, m->klen, m->value) ||
+                    !ru_map_put(&at, m->key, m->klen, (void *)(uintptr_t)obj->len, &old)) {
+                    fail_oom(p);
+                    return;
+                }
+                obj->u.members[obj->len - 1].ktyped = m->ktyped;
+            }
+        }
+    }
 }
 
 static void on_end(yparse *p, const yaml_event_t *ev)
 {
+    (void)ev;
     if (p->depth == 0)
         return; /* libyaml never does this */
     frame f = p->stack[--p->depth];
     long dup = f.node->type == RV_OBJECT ? rv_object_duplicate(p->a, f.node) : -1;
     if (dup >= 0) {
         /* A repeated key would let a spec show a policy one value while
-         * the orchestrator uses another: refuse it. */
+         * the orchestrator uses another: refuse it. (A key merged in with
+         * `<<` is overridden by the mapping's own, as in PyYAML.) */
         char what[160];
         snprintf(what, sizeof what, "duplicate key \"%.100s\" in the mapping that starts here",
                  f.node->u.members[dup].key);
         fail_at(p, RV_EPARSE, f.start, what);
         return;
     }
+    if (f.merges)
+        resolve_merges(p, &f);
     uint32_t height = f.child_height + 1;
     if (f.anchor)
-        add_anchor(p, f.anchor, f.node, p->created - f.count_at_start, height);
-    place(p, f.node, height, ev->start_mark);
+        add_anchor(p, f.anchor, f.node, p->bytes - f.bytes_at_start, height);
+    place(p, f.node, height, f.start);
 }
 
 static void libyaml_error(yparse *p, const yaml_parser_t *yp)
@@ -523,10 +586,10 @@ rv_node *rv_yaml_parse(ru_arena *a, const char *text, size_t len, uint32_t max_n
     yparse p = { .a = a, .err = err, .text = text, .len = len };
     ru_map_init(&p.anchors, a);
     p.max_nesting = max_nesting ? max_nesting : DEFAULT_NESTING;
-    size_t by_size = len > ALIAS_MAX_NODES / ALIAS_PER_BYTE ? ALIAS_MAX_NODES : len * ALIAS_PER_BYTE;
-    if (by_size < ALIAS_FLOOR)
-        by_size = ALIAS_FLOOR;
-    p.alias_limit = by_size < ALIAS_MAX_NODES ? by_size : ALIAS_MAX_NODES;
+    size_t by_size = len > ALIAS_MAX_BYTES / ALIAS_PER_BYTE ? ALIAS_MAX_BYTES : len * ALIAS_PER_BYTE;
+    if (by_size < ALIAS_FLOOR_BYTES)
+        by_size = ALIAS_FLOOR_BYTES;
+    p.alias_limit = by_size < ALIAS_MAX_BYTES ? by_size : ALIAS_MAX_BYTES;
 
     yaml_parser_t yp;
     if (!yaml_parser_initialize(&yp)) {
@@ -625,18 +688,17 @@ static yaml_char_t *ychars(const char *s)
     return (yaml_char_t *)(uintptr_t)s;
 }
 
-/* Strings YAML 1.1 readers (PyYAML, which dstack uses) would take as
- * something else; quoting them costs nothing and keeps them strings there. */
-static bool yaml11_special(const char *s, size_t n)
+/* Whether a string must be quoted to read back as a string: PyYAML (YAML
+ * 1.1, which dstack and SkyPilot use) or a YAML 1.2 reader would take it
+ * for something else (`yes`, `0o17`, `1_000`, `2024-01-31`, `<<`), or a
+ * stricter 1.1 reader would (`y`, `n`). */
+static bool needs_quotes(const char *s, size_t n)
 {
-    static const char *const words[] = { "yes", "Yes", "YES", "no", "No", "NO", "on", "On",
-                                         "ON", "off", "Off", "OFF", "y", "Y", "n", "N", "=" };
+    static const char *const words[] = {"y", "Y", "n", "N"};
     for (size_t i = 0; i < sizeof words / sizeof *words; i++)
         if (eq(s, n, words[i]))
             return true;
-    /* 1_000, 1:30, 2024-01-31, 1e3 and friends. */
-    return n > 0 && (is_digit(s[0]) || s[0] == '+' || s[0] == '-' || s[0] == '.') &&
-           all_of(s, n, "0123456789_:.-+eE");
+    return ry_resolve(s, n) != RY_STR || ry_resolve_core(s, n) != RY_STR;
 }
 
 static void emit_scalar(ywrite *w, const char *s, size_t n, yaml_scalar_style_t style,
@@ -656,7 +718,7 @@ static void emit_string(ywrite *w, const char *s, size_t n, bool is_key)
         emit_fail(w, "string too long");
         return;
     }
-    if (plain_type(s, n) != RV_STRING || yaml11_special(s, n))
+    if (needs_quotes(s, n))
         emit_scalar(w, s, n, YAML_SINGLE_QUOTED_SCALAR_STYLE, false);
     else if (!is_key && memchr(s, '\n', n))
         emit_scalar(w, s, n, YAML_LITERAL_SCALAR_STYLE, false);
@@ -681,6 +743,15 @@ static void emit_node(ywrite *w, const rv_node *n)
         break;
     case RV_INT:
     case RV_FLOAT: {
+        /* A number's text as read, when it reads back as the same number:
+         * YAML's own (a big integer), or JSON's when PyYAML takes it for a
+         * number too (123456789012345678901234567890, 1.0, not 1e400). */
+        if ((n->flags & RV_NODE_YAML) ||
+            ((n->flags & RV_NODE_SRC) && n->srclen && memchr("-0123456789", n->src[0], 11) &&
+             (ry_resolve(n->src, n->srclen) == RY_INT || ry_resolve(n->src, n->srclen) == RY_FLOAT))) {
+            emit_scalar(w, n->src, n->srclen, YAML_PLAIN_SCALAR_STYLE, true);
+            break;
+        }
         char tmp[64];
         if (n->type == RV_FLOAT && isnan(n->u.f)) {
             snprintf(tmp, sizeof tmp, ".nan");
@@ -699,12 +770,23 @@ static void emit_node(ywrite *w, const rv_node *n)
             memcpy(tmp, nb.data, nb.len);
             tmp[nb.len] = '\0';
             ru_buf_free(&nb);
+            /* 1e+100 is a string to PyYAML (YAML 1.1 floats have a dot):
+             * write 1.0e+100, as PyYAML itself does. */
+            char *e = strchr(tmp, 'e');
+            if (n->type == RV_FLOAT && e && !strchr(tmp, '.') && strlen(tmp) + 2 < sizeof tmp) {
+                memmove(e + 2, e, strlen(e) + 1);
+                e[0] = '.';
+                e[1] = '0';
+            }
         }
         emit_scalar(w, tmp, strlen(tmp), YAML_PLAIN_SCALAR_STYLE, true);
         break;
     }
     case RV_STRING:
-        emit_string(w, n->u.s, n->len, false);
+        if (n->flags & RV_NODE_YAML)  /* a date, as it was written */
+            emit_scalar(w, n->src, n->srclen, YAML_PLAIN_SCALAR_STYLE, true);
+        else
+            emit_string(w, n->u.s, n->len, false);
         break;
     case RV_ARRAY: {
         yaml_sequence_style_t st = n->len ? YAML_BLOCK_SEQUENCE_STYLE : YAML_FLOW_SEQUENCE_STYLE;
@@ -727,8 +809,14 @@ static void emit_node(ywrite *w, const rv_node *n)
         }
         emit(w, &ev);
         for (uint32_t i = 0; i < n->len && !w->failed; i++) {
-            emit_string(w, n->u.members[i].key, n->u.members[i].klen, true);
-            emit_node(w, n->u.members[i].value);
+            const rv_member *m = &n->u.members[i];
+            /* A key read as a null, boolean or number goes back plain,
+             * so that it reads back as one (`null: ami-1`). */
+            if (m->ktyped && ry_resolve(m->key, m->klen) != RY_STR)
+                emit_scalar(w, m->key, m->klen, YAML_PLAIN_SCALAR_STYLE, true);
+            else
+                emit_string(w, m->key, m->klen, true);
+            emit_node(w, m->value);
         }
         yaml_mapping_end_event_initialize(&ev);
         emit(w, &ev);

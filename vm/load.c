@@ -358,9 +358,12 @@ static bool get_value(loader *l, rv_node **out, unsigned depth)
             return oom(l);
         for (uint32_t i = 0; i < cnt; i++) {
             rv_member *m = &n->u.members[i];
-            if (!get_str(l, &m->key, &m->klen, false, "object key") ||
-                !get_value(l, &m->value, depth + 1))
+            uint32_t klen;  /* a bit-field in the member: no address */
+            if (!get_str(l, &m->key, &klen, false, "object key") || !get_value(l, &m->value, depth + 1))
                 return false;
+            if (klen > RV_KEY_MAX)
+                return fail_at(l, RV_EFORMAT, at, "an object key of %u bytes is too long", klen);
+            m->klen = klen;
         }
         n->len = n->cap = cnt;
         break;

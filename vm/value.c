@@ -140,7 +140,7 @@ bool rv_array_push(ru_arena *a, rv_node *arr, rv_node *v)
  * object (callers pass arena or program memory). */
 bool rv_object_push(ru_arena *a, rv_node *obj, const char *key, size_t klen, rv_node *v)
 {
-    if (!obj || obj->type != RV_OBJECT || !v || !key || klen > UINT32_MAX)
+    if (!obj || obj->type != RV_OBJECT || !v || !key || klen > RV_KEY_MAX)
         return false;
     if (obj->len == obj->cap) {
         uint32_t ncap = grown_cap(obj->cap);
@@ -175,7 +175,7 @@ rv_member *rv_object_find(const rv_node *obj, const char *key, size_t klen)
 static rv_node *with_src(rv_node *c, const rv_node *n)
 {
     if (c) {
-        c->flags = n->flags & RV_NODE_SRC;
+        c->flags = n->flags & (RV_NODE_SRC | RV_NODE_YAML);
         c->src = n->src;
         c->srclen = n->srclen;
     }
@@ -226,7 +226,7 @@ rv_node *rv_copy(ru_arena *a, const rv_node *n)
             key[m->klen] = '\0';
             if (raw)
                 memcpy(key + m->klen + 1, m->key + m->klen + 1, raw);
-            c->u.members[i] = (rv_member){ .key = key, .klen = m->klen, .kesc = m->kesc, .value = v };
+            c->u.members[i] = (rv_member){ .key = key, .klen = m->klen, .ktyped = m->ktyped, .kesc = m->kesc, .value = v };
         }
         c->len = n->len;
         return c;

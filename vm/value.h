@@ -29,7 +29,13 @@ typedef struct rv_doc rv_node;
 
 typedef struct rv_member {
     const char *key;   /* NUL-terminated; klen bytes (keys may hold NUL in JSON) */
-    uint32_t klen;
+    uint32_t klen : 31;  /* at most RV_KEY_MAX: rv_object_push refuses longer */
+    /* 1: the key was a plain YAML scalar that PyYAML reads as null, a
+     * boolean or a number (SkyPilot's `image_id: {null: ...}`), kept as
+     * its text ("null", "true", "8"): YAML output writes it back plain, so
+     * it reads back as the same type; JSON has string keys only. Whoever
+     * copies a member copies this too. */
+    uint32_t ktyped : 1;
     /* How the key prints. 0: escaped where JSON needs it. RV_KEY_PLAIN: it
      * was read from JSON without escapes, and prints between quotes as it
      * is. Otherwise it was written with escapes, and that text (kesc bytes,
@@ -39,11 +45,18 @@ typedef struct rv_member {
     rv_node *value;
 } rv_member;
 
+#define RV_KEY_MAX 0x7fffffffu
 #define RV_KEY_PLAIN 1
 
 /* rv_doc.flags */
 #define RV_NODE_SRC 1     /* src holds the value's text as read */
 #define RV_NODE_EDITED 2  /* a container changed after it was read: its src is stale */
+#define RV_NODE_YAML 4    /* a scalar read from a plain YAML scalar whose value
+                           * this tree cannot hold as PyYAML does (an integer
+                           * beyond 64 bits, kept as a float; a date, kept as a
+                           * string): src holds that text, and YAML output
+                           * writes it back as it came, so it reads back as it
+                           * did. JSON output goes by RV_NODE_SRC alone. */
 
 struct rv_doc {
     uint8_t type;      /* rv_doc_type */

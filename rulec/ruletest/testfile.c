@@ -5,6 +5,7 @@
  * the first) is reported as file:line:col. */
 #include "ruletest.h"
 #include "file.h"
+#include "skypilot.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -357,6 +358,14 @@ static bool has_suffix(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/* What a request body says besides its spec: dstack's body (user,
+ * project), or a SkyPilot body's request name, user and $request map. */
+typedef struct body_info {
+    const rv_doc *dstack;
+    const char *sky_name, *sky_user;
+    const rv_doc *sky_request;
+} body_info;
+
 /* Whether a document is a dstack REST plugin request body. */
 static bool is_request_body(const rv_doc *v)
 {
@@ -373,8 +382,9 @@ static bool is_request_body(const rv_doc *v)
 }
 
 /* Reads a spec file named at c: JSON or YAML; a request body gives its
- * "spec" (and, through body, its user and project). */
-static const rv_doc *spec_file(reader *r, cur c, const rv_doc **body)
+ * spec (and, through body, what else it says of the request): dstack's
+ * "spec", or SkyPilot's {task, config} decoded as rulesd decodes it. */
+static const rv_doc *spec_file(reader *r, cur c, body_info *body)
 {
     const char *path = resolve(r, rv_doc_string(c.v));
     char *text;
@@ -397,6 +407,19 @@ static const rv_doc *spec_file(reader *r, cur c, const rv_doc **body)
         bool json = has_suffix(path, ".json") ||
                     (!has_suffix(path, ".yml") && !has_suffix(path, ".yaml") && i < len &&
                      (text[i] == '{' || text[i] == '['));
+        if (json && i < len && text[i] == '"') {
+            /* A JSON string: SkyPilot's body, or nothing a spec can be. */
+            skypilot_request sq;
+            char problem[700];
+            if (!skypilot_decode(r->f->vm, text, len, &sq, problem, sizeof problem)) {
+                fail(r, c, "spec '%s' is not a SkyPilot request body: %s", path, problem);
+                free(text);
+                return NULL;
+            }
+            free(text);
+            *body = (body_info){NULL, sq.name, sq.user, sq.request};
+            return sq.spec;
+        }
         if (rv_vm_parse(r->f->vm, text, len, json ? RV_JSON : RV_YAML, &v, &err) != RV_OK)
             v = NULL;
         if (!v && err.line)
@@ -408,10 +431,10 @@ static const rv_doc *spec_file(reader *r, cur c, const rv_doc **body)
     free(text);
     if (!v)
         return NULL;
-    *body = NULL;
+    *body = (body_info){0};
     const rv_doc *spec = v;
     if (is_request_body(v)) {
-        *body = v;
+        body->dstack = v;
         spec = rv_doc_get(v, "spec");
     }
     if (rv_doc_kind(spec) != RV_OBJECT) {
@@ -422,9 +445,9 @@ static const rv_doc *spec_file(reader *r, cur c, const rv_doc **body)
 }
 
 /* A spec given inline (a mapping) or as a path. */
-static const rv_doc *read_spec(reader *r, cur c, const char *what, const rv_doc **body)
+static const rv_doc *read_spec(reader *r, cur c, const char *what, body_info *body)
 {
-    *body = NULL;
+    *body = (body_info){0};
     if (rv_doc_kind(c.v) == RV_OBJECT)
         return c.v;
     if (rv_doc_kind(c.v) == RV_STRING)
@@ -671,7 +694,7 @@ static void read_expect(reader *r, cur e, tt_case *tc)
         return;
     }
     if (has_spec) {
-        const rv_doc *body;
+        body_info body;
         tc->expect_spec = read_spec(r, spec, "expect.spec", &body);
         tc->spec_mode = TT_SPEC_WHOLE;
     }
@@ -761,27 +784,46 @@ static void read_case(reader *r, cur c, tt_case *tc, size_t index)
         tc->name = copy(r, buf, strlen(buf));
     }
     char why[400];
-    if (!get(c, "kind", &v))
-        fail(r, c, "case '%s' has no kind (run, fleet, volume, gateway, ...)", tc->name);
-    else if ((tc->kind = string_of(r, v, "kind")) && !rc_target_has_kind(r->f->target, tc->kind, why, sizeof why))
-        fail(r, v, "%s", why);  /* no policy would run: the case could not fail */
-    const rv_doc *body = NULL;
+    cur kv;
+    bool has_kind = get(c, "kind", &kv);
+    if (has_kind && (tc->kind = string_of(r, kv, "kind")) && !rc_target_has_kind(r->f->target, tc->kind, why, sizeof why))
+        fail(r, kv, "%s", why);  /* no policy would run: the case could not fail */
+    body_info body = {0};
+    bool spec_read = false;
     if (!get(c, "spec", &v)) {
         fail(r, c, "case '%s' has no spec (a mapping, or the path of a JSON/YAML file)", tc->name);
     } else {
         const rv_doc *spec = read_spec(r, v, "spec", &body);
         if (spec)
             tc->spec_json = json_of(r, spec);
+        spec_read = spec != NULL;
+    }
+    /* A SkyPilot body names its request: the kind is its request_name. */
+    if (!has_kind && body.sky_name) {
+        tc->kind = copy(r, body.sky_name, strlen(body.sky_name));
+        if (!rc_target_has_kind(r->f->target, tc->kind, why, sizeof why))
+            fail(r, v, "%s", why);
+    } else if (!has_kind && (spec_read || !get(c, "spec", &v))) {  /* else the spec's error says enough */
+        fail(r, c, "case '%s' has no kind (run, fleet, volume, gateway, ...; a SkyPilot body names its own)",
+             tc->name);
+    } else if (tc->kind && body.sky_name && strcmp(tc->kind, body.sky_name) != 0) {
+        fail(r, kv, "kind '%s' is not the request the SkyPilot body names ('%s'): leave kind out", tc->kind,
+             body.sky_name);
     }
     const char *user = "", *project = "";
-    if (body) {
-        const char *s = rv_doc_string(rv_doc_get(body, "user"));
+    if (body.dstack) {
+        const char *s = rv_doc_string(rv_doc_get(body.dstack, "user"));
         if (s)
             user = s;
-        s = rv_doc_string(rv_doc_get(body, "project"));
+        s = rv_doc_string(rv_doc_get(body.dstack, "project"));
         if (s)
             project = s;
+    } else if (body.sky_name) {
+        user = body.sky_user;
     }
+    /* The body's $request, unless the case gives its own (below). */
+    if (body.sky_request)
+        tc->request_json = json_of(r, body.sky_request);
     if (get(c, "user", &v))
         user = string_of(r, v, "user");
     if (get(c, "project", &v))

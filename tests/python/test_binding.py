@@ -75,6 +75,13 @@ def test_yaml_text_in_yaml_out(pyrules):
     assert d.spec["configuration"]["max_price"] == 2.0
 
 
+def test_yaml_keeps_keys_that_are_not_strings(pyrules):
+    """SkyPilot's image_id: {null: ...}: JSON would turn the key into "null"."""
+    ps = pyrules.PolicySet.from_sources({"n.rules": 'policy "n" target any;\non * { set a = 1; }\n'}, target="any")
+    d = ps.evaluate({"image_id": {None: "img-1", "us-east-1": "img-2"}}, "launch", format="yaml")
+    assert d.spec == {"image_id": {None: "img-1", "us-east-1": "img-2"}, "a": 1}
+
+
 def test_load_folder_file_and_entries(pyrules, tmp_path):
     (tmp_path / "a.rules").write_text(SRC)
     (tmp_path / ".hidden.rules").write_text("not a policy at all {")

@@ -1,8 +1,9 @@
 """The same policies, the same answers: a Python session loads rules/ and
-evaluates every real request body in tests/data; each decision (the spec,
-the rejection text, the warnings, each change with policy:line) must be
-what `rulec apply` gives for the same body, and the set's digest and
-bundle what `rulec disasm` and `rulec compile` give."""
+rules/skypilot/ and evaluates every real request body in tests/data; each
+decision (the spec, the rejection text, the warnings, each change with
+policy:line) must be what `rulec apply --request` gives for the same body,
+and the set's digest and bundle what `rulec disasm` and `rulec compile`
+give."""
 import json
 import os
 
@@ -95,21 +96,26 @@ def skypilot_document(body_path):
 
 
 @pytest.mark.parametrize("path", SKYPILOT_BODIES, ids=body_id)
-def test_skypilot_body_decides_as_rulec(skypilot_set, tmp_path, path):
+def test_skypilot_body_decides_as_rulec(skypilot_set, path):
+    """The document rulesd decodes, evaluated in Python, against `rulec
+    apply --request` on the body itself (SkyPilot's protocol, as rulesd
+    answers it: 200 with the double-encoded task and config, 400 with the
+    messages)."""
     spec, kind, user, request = skypilot_document(path)
-    doc = tmp_path / "spec.yaml"
-    doc.write_text(yaml.safe_dump(spec, sort_keys=False))
-    rc, out, err = rulec("apply", SKYPILOT_RULES, str(doc), "--target", "skypilot", "--kind", kind, "--user", user)
+    rc, out, err = rulec("apply", SKYPILOT_RULES, "--request", path, "--explain")
     d = skypilot_set.evaluate(spec, kind, user, request=request, format="yaml")
     if rc == 0:
+        answer = json.loads(json.loads(out))
+        assert set(answer) == {"task", "skypilot_config"}
         assert d.allowed, d.error
-        assert d.spec == yaml.safe_load(out)
+        assert d.spec == {"task": yaml.safe_load(answer["task"]), "config": yaml.safe_load(answer["skypilot_config"])}
     else:
         assert rc == 1, err
         assert not d.allowed
-        assert ["rejected: %s (%s)" % (m.text, m.where) for m in d.messages] == \
-            [line for line in out.splitlines() if line.startswith("rejected: ")]
+        assert d.error == out[:-1]   # the 400's text, then a newline
         assert d.spec == spec
+    assert ["%s (%s)" % (w.text, w.where) for w in d.warnings] == _warnings_of(err)
+    assert d.explain() == [line for line in err.splitlines() if not line.startswith("warning: ")]
 
 
 def test_skypilot_bodies_reach_both_outcomes(skypilot_set):

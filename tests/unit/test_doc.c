@@ -583,9 +583,9 @@ static void test_yaml_files(void **state)
     v = get(get(n, "scaling"), "target");
     assert_int_equal(v->type, RV_INT);
     assert_int_equal(v->u.i, 10);
-    v = get(n, "idle_duration"); /* YAML 1.2: `off` is a string */
-    assert_int_equal(v->type, RV_STRING);
-    assert_string_equal(v->u.s, "off");
+    v = get(n, "idle_duration"); /* as PyYAML reads it for dstack: `off` is false */
+    assert_int_equal(v->type, RV_BOOL);
+    assert_false(v->u.b);
     v = get(get(n, "retry"), "on_events");
     assert_int_equal(v->type, RV_ARRAY);
     assert_string_equal(v->u.items[0]->u.s, "no-capacity");
@@ -606,13 +606,15 @@ static void test_yaml_scalars(void **state)
     struct { int type; const char *json; } want[] = {
         { RV_NULL, "null" }, { RV_NULL, "null" }, { RV_NULL, "null" }, { RV_NULL, "null" },
         { RV_NULL, "null" }, { RV_BOOL, "true" }, { RV_BOOL, "false" }, { RV_BOOL, "true" },
-        { RV_INT, "42" }, { RV_INT, "-7" }, { RV_INT, "3" }, { RV_INT, "31" }, { RV_INT, "15" },
-        { RV_FLOAT, "1.5" }, { RV_FLOAT, "2.0" }, { RV_FLOAT, "0.5" }, { RV_FLOAT, "1000.0" },
+        /* YAML 1.1, as PyYAML: 0o17 and 1e3 are strings, off and yes booleans */
+        { RV_INT, "42" }, { RV_INT, "-7" }, { RV_INT, "3" }, { RV_INT, "31" }, { RV_STRING, "\"0o17\"" },
+        { RV_FLOAT, "1.5" }, { RV_FLOAT, "2.0" }, { RV_FLOAT, "0.5" }, { RV_STRING, "\"1e3\"" },
         { RV_FLOAT, "-0.015" }, { RV_FLOAT, "null" }, { RV_FLOAT, "null" }, { RV_FLOAT, "null" },
-        { RV_STRING, "\"off\"" }, { RV_STRING, "\"yes\"" }, { RV_STRING, "\"1..4\"" },
+        { RV_BOOL, "false" }, { RV_BOOL, "true" }, { RV_STRING, "\"1..4\"" },
         { RV_STRING, "\"0x\"" }, { RV_STRING, "\"12abc\"" }, { RV_STRING, "\"1\"" },
         { RV_STRING, "\"true\"" }, { RV_STRING, "\"5\"" }, { RV_INT, "12" }, { RV_FLOAT, "3.0" },
-        { RV_BOOL, "false" }, { RV_NULL, "null" }, { RV_STRING, "\"7\"" }, { RV_FLOAT, "1e+20" },
+        /* an integer beyond 64 bits: a float, printed with its digits */
+        { RV_BOOL, "false" }, { RV_NULL, "null" }, { RV_STRING, "\"7\"" }, { RV_FLOAT, "99999999999999999999" },
         { RV_FLOAT, "3.1" },
     };
     size_t nw = sizeof want / sizeof *want;
@@ -1030,11 +1032,12 @@ static void test_json_copy_text(void **state)
     assert_true(rv_json_write(&f->b, c, false, true));
     ru_buf_terminate(&f->b);
     assert_string_equal(f->b.data, "{\"\\u0041\":[1.50,\"\\/\"],\"b\":1E2}");
-    /* YAML output is printed from the values: no JSON text in it */
+    /* YAML output takes a number's JSON text only where PyYAML reads it
+     * as the same number (1.50; not 1E2, a string to it), and no string's */
     f->b.len = 0;
     assert_true(rv_yaml_write(&f->b, n, &f->err));
     ru_buf_terminate(&f->b);
-    assert_string_equal(f->b.data, "A:\n- 1.5\n- /\nb: 100.0\n");
+    assert_string_equal(f->b.data, "A:\n- 1.50\n- /\nb: 100.0\n");
 }
 
 

@@ -1,0 +1,1 @@
+apply rules/example.rules tests/golden/apply/inputs/merged_privileged.yml --kind run

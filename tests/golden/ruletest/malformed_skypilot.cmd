@@ -1,0 +1,1 @@
+test tests/golden/ruletest/malformed/skypilot.fixture.yaml
