@@ -2,7 +2,8 @@
 # compiler and the VM, for hosts such as python/), rulec, rulesd and the tests.
 #
 #   make            build the libraries, rulec and rulesd into $(BUILD)/
-#                   (needs libyaml, libpcre2, nettle, libmicrohttpd)
+#                   (needs libyaml, libpcre2, nettle, libmicrohttpd, libcurl;
+#                   libsystemd is used when present)
 #   make test       every suite in tests/ (run-all.sh): unit (cmocka, needed
 #                   only here), golden, cli, badinput, ruletests, server,
 #                   build, version, install; ends with "N passed, M failed"
@@ -92,7 +93,21 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+# rulesd pulls bundles over HTTP(S) with libcurl, and tells systemd it is
+# ready with libsystemd's sd_notify when libsystemd is there (optional:
+# without it rulesd cannot run as Type=notify; docs/rulesd.md).
+CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null)
+SYSTEMD_OK  := $(shell pkg-config --exists libsystemd 2>/dev/null && echo yes)
+SYSTEMD_CFLAGS := $(if $(SYSTEMD_OK),-DRD_HAVE_SYSTEMD $(shell pkg-config --cflags libsystemd))
+SYSTEMD_LIBS   := $(if $(SYSTEMD_OK),$(shell pkg-config --libs libsystemd))
+SERVER_CFLAGS := $(MHD_CFLAGS) $(CURL_CFLAGS) $(SYSTEMD_CFLAGS)
+SERVER_LIBS   := $(MHD_LIBS) $(CURL_LIBS) $(SYSTEMD_LIBS)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+# Signed bundles (sign/): nettle's Ed25519 lives in libhogweed. Only rulec
+# and rulesd link it, never the VM library.
+SIGN_PKGS   := hogweed nettle
+SIGN_LIBS   := $(shell pkg-config --libs $(SIGN_PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wvla -Wpointer-arith -Wcast-qual -Wundef
@@ -115,13 +130,14 @@ INC_vm        := -Iutil -Ivm
 INC_grammar   := -I$(PUBLIC_INC) -Iutil -Igrammar -I$(BUILD)/grammar
 INC_compiler  := -I$(PUBLIC_INC) -Iutil -Ivm -Igrammar -I$(BUILD)/grammar -Icompiler
 INC_protocols := -I$(PUBLIC_INC) -Iutil -Iprotocols
-INC_rulec     := -I$(PUBLIC_INC) -Iutil -Iprotocols -Irulec -Irulec/ruletest
-INC_server    := -I$(PUBLIC_INC) -Iutil -Iprotocols -Iserver
+INC_sign      := -I$(PUBLIC_INC) -Iutil -Isign
+INC_rulec     := -I$(PUBLIC_INC) -Iutil -Iprotocols -Isign -Irulec -Irulec/ruletest
+INC_server    := -I$(PUBLIC_INC) -Iutil -Iprotocols -Isign -Iserver
 INC_bench     := -I$(PUBLIC_INC) -Iutil
 # Fuzz targets are white-box on the server side (rulesd's HTTP path).
-INC_fuzz      := -I$(PUBLIC_INC) -Iutil -Iprotocols -Iserver -Itests/unit -Ifuzz
+INC_fuzz      := -I$(PUBLIC_INC) -Iutil -Iprotocols -Isign -Iserver -Itests/unit -Ifuzz
 # Unit tests are white-box: they may reach into any module.
-INC_tests     := $(INC_compiler) -Iprotocols -Iserver -Itests/unit
+INC_tests     := $(INC_compiler) -Iprotocols -Isign -Iserver -Itests/unit
 # The module of a source: its first folder (rulec/ruletest/x.c -> rulec).
 module_inc = $(INC_$(firstword $(subst /, ,$(1))))
 LDFLAGS_ALL := $(LDFLAGS)
@@ -148,8 +164,8 @@ endif
 # Fail early and clearly when the libraries are not installed. cmocka is
 # needed only by the unit tests (`make test`, `make unit`).
 ifeq ($(filter deps clean uninstall demo,$(MAKECMDGOALS)),)
-ifneq ($(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes),yes)
-$(error missing build dependencies (libyaml, libpcre2, nettle): run 'make deps')
+ifneq ($(shell pkg-config --exists $(PKGS) $(SIGN_PKGS) 2>/dev/null && echo yes),yes)
+$(error missing build dependencies (libyaml, libpcre2, nettle and hogweed): run 'make deps')
 endif
 endif
 ifneq ($(filter test unit,$(MAKECMDGOALS)),)
@@ -170,6 +186,7 @@ COMPILER_SRC := $(wildcard grammar/*.c compiler/*.c)
 SCHEMA_FILES := $(wildcard schemas/*/*.json)
 CLI_SRC      := $(wildcard rulec/*.c rulec/ruletest/*.c)
 SERVER_SRC   := $(wildcard server/*.c)
+SIGN_SRC     := $(wildcard sign/*.c)
 PROTOCOL_SRC := $(wildcard protocols/*.c)
 UNIT_SRC     := $(wildcard tests/unit/test_*.c)
 
@@ -178,6 +195,7 @@ COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/compiler/schem
                 $(BUILD)/grammar/parser.o $(BUILD)/grammar/lexer.o
 CLI_OBJ      := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 SERVER_OBJ   := $(SERVER_SRC:%.c=$(BUILD)/obj/%.o)
+SIGN_OBJ     := $(SIGN_SRC:%.c=$(BUILD)/obj/%.o)
 PROTOCOL_OBJ := $(PROTOCOL_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC     := $(wildcard fuzz/fuzz_*.c)
@@ -257,7 +275,7 @@ $(COMMIT_MAINS:%.c=$(BUILD)/obj/%.o): $(COMMIT_STAMP)
 $(BUILD)/obj/%.o: %.c $(FLAGS_STAMP) | $(PUBLIC_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS_ALL) $(call module_inc,$<) $(if $(filter server/%,$<),$(MHD_CFLAGS)) \
+	$(Q)$(CC) $(CFLAGS_ALL) $(call module_inc,$<) $(if $(filter server/%,$<),$(SERVER_CFLAGS)) \
 	    $(if $(filter $(COMMIT_MAINS),$<),-DRULES_COMMIT='"$(COMMIT_NOW)"') -c -o $@ $<
 
 # The targets' schemas, built into the compiler (.incbin reads them from
@@ -301,13 +319,15 @@ $(BUILD)/rulec.pc: compiler/rulec.pc.in vm/rulevm.h
 	@sed $(PC_SED) $< > $@
 
 # ---- programs ----
-$(RULEC): $(CLI_OBJ) $(PROTOCOL_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) $(FLAGS_STAMP)
+$(RULEC): $(CLI_OBJ) $(PROTOCOL_OBJ) $(SIGN_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) $(FLAGS_STAMP)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(PROTOCOL_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) $(PKG_LIBS) -lm
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(PROTOCOL_OBJ) $(SIGN_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) \
+	    $(SIGN_LIBS) $(PKG_LIBS) -lm
 
-$(RULESD): $(SERVER_OBJ) $(PROTOCOL_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) $(FLAGS_STAMP)
+$(RULESD): $(SERVER_OBJ) $(PROTOCOL_OBJ) $(SIGN_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) $(FLAGS_STAMP)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(SERVER_OBJ) $(PROTOCOL_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) $(PKG_LIBS) $(MHD_LIBS) -lpthread -lm
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(SERVER_OBJ) $(PROTOCOL_OBJ) $(SIGN_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) \
+	    $(SIGN_LIBS) $(PKG_LIBS) $(SERVER_LIBS) -lpthread -lm
 
 # The integration tests' (and benchmark's) keep-alive HTTP load generator.
 $(LOADCLIENT): tests/server/loadclient.c util/file.c
@@ -323,6 +343,13 @@ $(BUILD)/tests/test_server_conntab: tests/unit/test_server_conntab.c $(BUILD)/ob
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS_ALL) $(INC_tests) -Wno-missing-prototypes -o $@ $< $(BUILD)/obj/server/conntab.o \
 	    $(STATIC_LIB) $(LDFLAGS_ALL) $(CMOCKA_LIBS) -lpthread
+
+# The signed-bundle tests link the sign module and nettle's Ed25519.
+$(BUILD)/tests/test_sign: tests/unit/test_sign.c $(SIGN_OBJ) $(COMPILER_OBJ) $(STATIC_LIB) $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) $(INC_tests) -Wno-missing-prototypes -o $@ $< $(SIGN_OBJ) $(COMPILER_OBJ) \
+	    $(STATIC_LIB) $(LDFLAGS_ALL) $(SIGN_LIBS) $(PKG_LIBS) $(CMOCKA_LIBS) -lm
 
 # Unit tests of server modules also link the (MHD-free) server objects they test.
 $(BUILD)/tests/test_server_%: tests/unit/test_server_%.c $(BUILD)/obj/server/redact.o \
@@ -362,13 +389,13 @@ test: all $(UNIT_BIN) $(FUZZ_REPLAY)
 # main: `make test` replays the seeds and fuzz/regressions/ through them
 # (tests/run-fuzz.sh). They link every server object but main.o, so any
 # target may reach rulesd's code.
-FUZZ_LINK := $(filter-out $(BUILD)/obj/server/main.o,$(SERVER_OBJ)) $(PROTOCOL_OBJ) $(COMPILER_OBJ) \
-             $(STATIC_LIB)
+FUZZ_LINK := $(filter-out $(BUILD)/obj/server/main.o,$(SERVER_OBJ)) $(PROTOCOL_OBJ) $(SIGN_OBJ) \
+             $(COMPILER_OBJ) $(STATIC_LIB)
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/replay.c fuzz/fuzz.h $(FUZZ_LINK) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS_ALL) $(INC_fuzz) $(MHD_CFLAGS) -o $@ $< fuzz/replay.c $(FUZZ_LINK) $(LDFLAGS_ALL) \
-	    $(PKG_LIBS) $(MHD_LIBS) -lpthread -lm
+	$(Q)$(CC) $(CFLAGS_ALL) $(INC_fuzz) $(SERVER_CFLAGS) -o $@ $< fuzz/replay.c $(FUZZ_LINK) $(LDFLAGS_ALL) \
+	    $(SIGN_LIBS) $(PKG_LIBS) $(SERVER_LIBS) -lpthread -lm
 
 # ---- benchmarks (bench/; never part of `make test`) ----
 # bench_vm is compiled with the same strict warnings as the library. The

@@ -17,11 +17,11 @@ make --no-print-directory build/grammar/parser.c build/grammar/lexer.c build/inc
     build/include/rulec.h build/rulec >/dev/null
 mkdir -p "$OUT"
 # shellcheck disable=SC2046
-PKG="$(pkg-config --cflags libcjson yaml-0.1 libpcre2-8 libmicrohttpd nettle)"
+PKG="$(pkg-config --cflags yaml-0.1 libpcre2-8 libmicrohttpd libcurl nettle hogweed)"
 CFLAGS="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-        -Iutil -Ivm -Igrammar -Icompiler -Ibuild/grammar -Iprotocols -Iserver -Itests/unit -Ifuzz $PKG"
-LIBS="$(pkg-config --libs yaml-0.1 libpcre2-8 libmicrohttpd nettle) -lpthread -lm"
-SRCS="$(ls vm/*.c util/*.c grammar/*.c compiler/*.c compiler/*.S protocols/*.c server/*.c | grep -v '^server/main\.c$')
+        -Iutil -Ivm -Igrammar -Icompiler -Ibuild/grammar -Iprotocols -Isign -Iserver -Itests/unit -Ifuzz $PKG"
+LIBS="$(pkg-config --libs yaml-0.1 libpcre2-8 libmicrohttpd libcurl hogweed nettle) -lpthread -lm"
+SRCS="$(ls vm/*.c util/*.c grammar/*.c compiler/*.c compiler/*.S protocols/*.c sign/*.c server/*.c | grep -v '^server/main\.c$')
       build/grammar/parser.c build/grammar/lexer.c"
 
 if [ $# -gt 0 ]; then targets=$*; else
@@ -30,7 +30,7 @@ fi
 # The library objects once, then one link per target.
 # Rebuilt whole when any source or header changed since the last build.
 mkdir -p "$OUT/obj"
-if [ ! -f "$OUT/obj/.stamp" ] || [ -n "$(find vm util grammar compiler protocols server build/grammar \
+if [ ! -f "$OUT/obj/.stamp" ] || [ -n "$(find vm util grammar compiler protocols sign server build/grammar \
         -newer "$OUT/obj/.stamp" -type f | head -1)" ]; then
     rm -f "$OUT"/obj/*.o
 fi

@@ -12,13 +12,16 @@
 #   dstack  dstack's request bodies
 #   http    those bodies as HTTP requests to rulesd (SkyPilot's to its
 #           path too), and the other endpoints
+#   signed  rules/ and each shipped policy as bundles signed with RFC 8032's
+#           first test key (fuzz/fuzz_signed.c trusts it), one with two
+#           signatures, and the same cut short and with bytes added
 # A target with no folder here starts from spec's (fuzz/run.sh and
 # tests/run-fuzz.sh).
 set -eu
 OUT=$1
 RULEC=${2:-build/rulec}
 TOKEN=fuzz-token-0123456789abcdef   # fuzz/fuzz_http.c loads the same
-for t in bundle rules spec yaml dstack http; do
+for t in bundle rules spec yaml dstack http signed; do
     rm -rf "${OUT:?}/$t"
     mkdir -p "$OUT/$t"
 done
@@ -53,6 +56,22 @@ struct.pack_into("<II", data, 8, len(data), zlib.crc32(bytes(data[16:])) & 0xFFF
 open(sys.argv[2], "wb").write(data)
 PY
 rm -f "$OUT/pop.rules" "$OUT/pop.rbc"
+
+# Signed bundles, with a published test key (never a real one).
+key=$OUT/signed.key
+rm -f "$key" "$OUT/other.key" "$OUT/other.pub"
+(umask 077 && printf -- '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n-----END PRIVATE KEY-----\n' >"$key")
+"$RULEC" keygen "$OUT/other.key" >/dev/null
+export SOURCE_DATE_EPOCH=1748779200
+"$RULEC" compile rules/ -o "$OUT/signed/rules-all.rbc" --sign "$key" --revision 1 >/dev/null
+"$RULEC" compile rules/ -o "$OUT/signed/two-keys.rbc" --sign "$OUT/other.key" --sign "$key" --revision 2 >/dev/null
+for f in rules/*.rules; do
+    "$RULEC" compile "$f" -o "$OUT/signed/$(basename "$f" .rules).rbc" --sign "$key" --revision 3 >/dev/null
+done
+unset SOURCE_DATE_EPOCH
+head -c 1000 "$OUT/signed/rules-all.rbc" >"$OUT/signed/cut.rbc"
+cp "$OUT/signed/example.rbc" "$OUT/signed/extra.rbc" && printf 'extra' >>"$OUT/signed/extra.rbc"
+rm -f "$key" "$OUT/other.key" "$OUT/other.pub"
 
 # Specs and request bodies.
 for f in tests/data/*/requests/*.json tests/data/*/yaml/*; do

@@ -5,6 +5,7 @@
 #ifndef RULEC_CLI_H
 #define RULEC_CLI_H
 
+#include "buf.h"
 #include "color.h"
 #include "rulec.h"
 #include "rulevm.h"
@@ -81,5 +82,14 @@ int cli_test(int argc, char **argv);   /* ruletest/runner.c */
 int cli_fmt(int argc, char **argv);    /* fmt.c */
 int cli_eval(int argc, char **argv);   /* eval.c */
 int cli_completion(int argc, char **argv);   /* completion.c */
+int cli_keygen(int argc, char **argv);   /* sign.c */
+int cli_verify(int argc, char **argv);   /* sign.c */
+
+/* compile --sign: appends to out the bundle (size bytes, the program
+ * prog) followed by its signature section, signed with each private key
+ * file (revision NULL: the creation time, 20250601T120000Z). Prints any
+ * problem; returns 0 or EXIT_TROUBLE. */
+int cli_sign_bundle(const char *const *keys, size_t nkeys, const char *revision, const void *bundle,
+                    size_t size, const rv_program *prog, ru_buf *out);
 
 #endif

@@ -25,7 +25,9 @@ static const char usage_text[] =
     "commands:\n"
     "  check POLICY... [--format text|json|sarif]\n"
     "                                     check policies, print every diagnostic\n"
-    "  compile POLICY... -o BUNDLE.rbc    compile policies into one bytecode bundle\n"
+    "  compile POLICY... -o BUNDLE.rbc [--sign KEY [--revision R]]\n"
+    "                                     compile policies into one bytecode bundle,\n"
+    "                                     signed with KEY when --sign is given\n"
     "  disasm POLICY...                   print a readable listing of the bytecode\n"
     "  apply POLICY... SPEC --kind K [--user U] [--project P] [--param NAME=VALUE]...\n"
     "        [--output json|yaml] [--explain] [--max-input-size BYTES]\n"
@@ -39,6 +41,10 @@ static const char usage_text[] =
     "  eval EXPR --spec FILE --kind K [--target T] [--user U] [--project P]\n"
     "                                     print an expression's value and type on a spec\n"
     "  completion bash|zsh|fish           print a shell completion script\n"
+    "  keygen KEY                         write an Ed25519 key pair: KEY (private, mode\n"
+    "                                     0600) and KEY.pub, for signing bundles\n"
+    "  verify BUNDLE --key PUBLIC.pub...  check a signed bundle's signature, digests\n"
+    "                                     and policies\n"
     "\n"
     "check, compile, disasm and apply take --target NAME (default dstack; 'any'\n"
     "checks no kinds or paths).\n"
@@ -243,6 +249,10 @@ int main(int argc, char **argv)
         return cli_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "completion") == 0)
         return cli_completion(argc - 1, argv + 1);
+    if (strcmp(cmd, "keygen") == 0)
+        return cli_keygen(argc - 1, argv + 1);
+    if (strcmp(cmd, "verify") == 0)
+        return cli_verify(argc - 1, argv + 1);
     fprintf(stderr, "rulec: unknown command '%s'\n\n%s", cmd, usage_text);
     return EXIT_TROUBLE;
 }

@@ -1,6 +1,7 @@
 #!/bin/sh
 # demo.sh - the main job (`make demo`): the example policies in rules/
-# applied to dstack's real request bodies from tests/data/dstack.
+# applied to dstack's real request bodies from tests/data/dstack, and the
+# SkyPilot policies in rules/skypilot/ to SkyPilot's from tests/data/skypilot.
 set -u
 BUILD=${BUILD:-build}
 RULEC=${RULEC:-$BUILD/rulec}
@@ -44,4 +45,28 @@ for f in "$SPECS"/*.json; do
     esac
     printf '%-62s %-8s %s\n' "$(basename "$f" .request.json)" "$kind" "$verdict"
 done
-rm -f /tmp/rules-demo.$$
+SKY=${RULES_SKYPILOT_DIR:-tests/data/skypilot}/requests
+
+say "A SkyPilot launch rewritten by rules/skypilot/ (spot for GPUs, labels, autostop; --explain)"
+"$RULEC" apply rules/skypilot/ --request "$SKY/13_resnet_distributed_launch.json" --explain \
+    >/tmp/rules-demo.$$ 2>/tmp/rules-demo-err.$$
+echo "exit status $? (0 = allowed); the changes:"
+grep -E '^(task|config)\.' /tmp/rules-demo-err.$$
+echo "the answer is SkyPilot's double-encoded {task, skypilot_config}: $(head -c 100 /tmp/rules-demo.$$)..."
+
+say "A SkyPilot launch rejected by rules/skypilot/network.rules"
+"$RULEC" apply rules/skypilot/ --request "$SKY/01_minimal_launch.json" >/tmp/rules-demo.$$ 2>/dev/null
+echo "exit status $? (1 = rejected); the 400 text SkyPilot shows the user:"
+cat /tmp/rules-demo.$$
+
+say "Every real SkyPilot request through rules/skypilot/"
+for f in "$SKY"/*.json; do
+    out=$("$RULEC" apply rules/skypilot/ --request "$f" 2>/dev/null)
+    case $? in
+        0) verdict="allowed" ;;
+        1) verdict="rejected: $(printf '%s' "$out" | cut -c1-90)" ;;
+        *) verdict="error: $(printf '%s' "$out" | cut -c1-90)" ;;
+    esac
+    printf '%-62s %s\n' "$(basename "$f" .json)" "$verdict"
+done
+rm -f /tmp/rules-demo.$$ /tmp/rules-demo-err.$$

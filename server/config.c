@@ -212,6 +212,11 @@ void rd_config_free(rd_config *cfg)
         free_params(cfg->policies[i].params, cfg->policies[i].nparams);
     }
     free(cfg->policies);
+    free(cfg->source.url);
+    for (size_t i = 0; i < cfg->source.ntrusted_keys; i++)
+        free(cfg->source.trusted_keys[i]);
+    free(cfg->source.trusted_keys);
+    free(cfg->source.ca_file);
     free_params(cfg->params, cfg->nparams);
     free(cfg->token_file);
     free(cfg->decision_log);
@@ -257,10 +262,10 @@ static void parse_params(parser *p, rd_policy_entry *e, const rv_doc *v, const c
     }
 }
 
-static void parse_policy(parser *p, rd_policy_entry *e, const rv_doc *v, size_t index)
+static void parse_policy(parser *p, rd_policy_entry *e, const rv_doc *v, const char *list, size_t index)
 {
     char where[64];
-    snprintf(where, sizeof where, "policies[%zu]", index);
+    snprintf(where, sizeof where, "%s[%zu]", list, index);
     e->where = format_where("%s: %s", p->file, where);
     if (!e->where) {
         fail(p, where, "out of memory");
@@ -300,6 +305,127 @@ static void parse_policy(parser *p, rd_policy_entry *e, const rv_doc *v, size_t 
     }
     if (!p->failed && !e->path)
         fail(p, where, "missing 'path'");
+}
+
+static void parse_policy_list(parser *p, rd_config *cfg, const rv_doc *v, const char *where)
+{
+    if (rv_doc_kind(v) != RV_ARRAY || rv_doc_len(v) == 0) {
+        fail(p, where, "expected a non-empty list of policy paths, got %s", type_name(v));
+        return;
+    }
+    size_t np = rv_doc_len(v);
+    cfg->policies = calloc(np, sizeof *cfg->policies);
+    if (!cfg->policies) {
+        fail(p, where, "out of memory");
+        return;
+    }
+    for (size_t j = 0; j < np && !p->failed; j++)
+        parse_policy(p, &cfg->policies[cfg->npolicies++], rv_doc_item(v, j), where, j);
+}
+
+/* policies.poll: how a URL is pulled (milliseconds). */
+static void parse_poll(parser *p, rd_source_config *src, const rv_doc *v)
+{
+    if (rv_doc_kind(v) != RV_OBJECT) {
+        fail(p, "policies.poll", "expected a mapping, got %s", type_name(v));
+        return;
+    }
+    for (size_t i = 0; i < rv_doc_len(v) && !p->failed; i++) {
+        const char *key = rv_doc_key(v, i);
+        const rv_doc *m = rv_doc_value(v, i);
+        char sub[160];
+        unsigned long long n;
+        snprintf(sub, sizeof sub, "policies.poll.%s", key);
+        if (strcmp(key, "interval_ms") == 0) {
+            if (get_uint(p, m, sub, 100, 86400000, &n))
+                src->poll_interval_ms = (unsigned)n;
+        } else if (strcmp(key, "jitter_ms") == 0) {
+            if (get_uint(p, m, sub, 0, 86400000, &n))
+                src->poll_jitter_ms = (unsigned)n;
+        } else if (strcmp(key, "max_backoff_ms") == 0) {
+            if (get_uint(p, m, sub, 100, 86400000, &n))
+                src->poll_max_backoff_ms = (unsigned)n;
+        } else if (strcmp(key, "timeout_ms") == 0) {
+            if (get_uint(p, m, sub, 100, 3600000, &n))
+                src->poll_timeout_ms = (unsigned)n;
+        } else if (strcmp(key, "startup_timeout_ms") == 0) {
+            if (get_uint(p, m, sub, 0, 86400000, &n))
+                src->startup_timeout_ms = (unsigned)n;
+        } else {
+            fail(p, sub, "unknown key (expected interval_ms, jitter_ms, max_backoff_ms, timeout_ms or "
+                         "startup_timeout_ms)");
+        }
+    }
+}
+
+/* policies as a mapping: the paths or a URL, and whom to trust. */
+static void parse_policies_map(parser *p, rd_config *cfg, const rv_doc *v)
+{
+    rd_source_config *src = &cfg->source;
+    int require = -1;  /* not given */
+    for (size_t i = 0; i < rv_doc_len(v) && !p->failed; i++) {
+        const char *key = rv_doc_key(v, i);
+        const rv_doc *m = rv_doc_value(v, i);
+        char sub[160];
+        const char *s;
+        snprintf(sub, sizeof sub, "policies.%s", key);
+        if (strcmp(key, "paths") == 0) {
+            parse_policy_list(p, cfg, m, sub);
+        } else if (strcmp(key, "url") == 0) {
+            if ((s = get_string(p, m, sub)) && strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
+                fail(p, sub, "'%s' is not an http:// or https:// URL", s);
+            else if (s)
+                src->url = xstrdup(p, s);
+        } else if (strcmp(key, "require_signature") == 0) {
+            bool b;
+            if (get_bool(p, m, sub, &b))
+                require = b;
+        } else if (strcmp(key, "trusted_keys") == 0) {
+            if (rv_doc_kind(m) != RV_ARRAY || rv_doc_len(m) == 0) {
+                fail(p, sub, "expected a non-empty list of public key files, got %s", type_name(m));
+                return;
+            }
+            src->trusted_keys = calloc(rv_doc_len(m), sizeof *src->trusted_keys);
+            if (!src->trusted_keys) {
+                fail(p, sub, "out of memory");
+                return;
+            }
+            for (size_t j = 0; j < rv_doc_len(m) && !p->failed; j++) {
+                char item[200];
+                snprintf(item, sizeof item, "%s[%zu]", sub, j);
+                if ((s = get_string(p, rv_doc_item(m, j), item)))
+                    src->trusted_keys[src->ntrusted_keys++] = config_path(p, s);
+            }
+        } else if (strcmp(key, "allow_rollback") == 0) {
+            get_bool(p, m, sub, &src->allow_rollback);
+        } else if (strcmp(key, "poll") == 0) {
+            parse_poll(p, src, m);
+        } else if (strcmp(key, "ca_file") == 0) {
+            if ((s = get_string(p, m, sub)))
+                src->ca_file = config_path(p, s);
+        } else {
+            fail(p, sub, "unknown key (expected paths, url, require_signature, trusted_keys, "
+                         "allow_rollback, poll or ca_file)");
+        }
+    }
+    if (p->failed)
+        return;
+    if (src->url && cfg->npolicies)
+        fail(p, "policies", "give 'paths' or 'url', not both");
+    else if (!src->url && !cfg->npolicies)
+        fail(p, "policies", "give 'paths' (policy files and folders) or 'url' (a signed bundle to pull)");
+    else if (src->url && require == 0)
+        fail(p, "policies.require_signature", "cannot be false with a url: a bundle pulled over the "
+                                              "network is loaded only when a trusted key signed it");
+    else {
+        src->require_signature = src->url || require == 1;
+        if (src->require_signature && !src->ntrusted_keys)
+            fail(p, src->url ? "policies.url" : "policies.require_signature",
+                 "needs policies.trusted_keys: the public keys whose signatures are accepted");
+        else if (!src->require_signature && src->ntrusted_keys)
+            fail(p, "policies.trusted_keys", "set require_signature: true to use them (keys that are "
+                                             "never checked would only look like protection)");
+    }
 }
 
 static void parse_limits(parser *p, rd_config *cfg, const rv_doc *v)
@@ -405,18 +531,10 @@ static void parse_root(parser *p, rd_config *cfg, const rv_doc *root)
             if (get_uint(p, v, key, 1, 256, &n))
                 cfg->threads = (unsigned)n;
         } else if (strcmp(key, "policies") == 0) {
-            if (rv_doc_kind(v) != RV_ARRAY || rv_doc_len(v) == 0) {
-                fail(p, key, "expected a non-empty list of policy paths, got %s", type_name(v));
-                return;
-            }
-            size_t np = rv_doc_len(v);
-            cfg->policies = calloc(np, sizeof *cfg->policies);
-            if (!cfg->policies) {
-                fail(p, key, "out of memory");
-                return;
-            }
-            for (size_t j = 0; j < np && !p->failed; j++)
-                parse_policy(p, &cfg->policies[cfg->npolicies++], rv_doc_item(v, j), j);
+            if (rv_doc_kind(v) == RV_OBJECT)
+                parse_policies_map(p, cfg, v);
+            else
+                parse_policy_list(p, cfg, v, "policies");
         } else if (strcmp(key, "limits") == 0) {
             parse_limits(p, cfg, v);
         } else if (strcmp(key, "auth") == 0) {
@@ -575,7 +693,10 @@ static bool apply_cli(const rd_cli *cli, rd_config *cfg, char *err, size_t errsi
         }
     }
     if (cli->npolicies) {
-        /* --policy replaces the file's list: a quick way to try another set. */
+        /* --policy replaces the file's list (or url): a quick way to try
+         * another set, under the same trust settings. */
+        free(cfg->source.url);
+        cfg->source.url = NULL;
         for (size_t i = 0; i < cfg->npolicies; i++) {
             free(cfg->policies[i].path);
             free(cfg->policies[i].where);
@@ -630,6 +751,37 @@ static bool apply_cli(const rd_cli *cli, rd_config *cfg, char *err, size_t errsi
     return true;
 }
 
+/* What the settings of policies: mean together, once flags are applied. */
+static bool check_source(rd_config *cfg, const char *path, char *err, size_t errsize)
+{
+    rd_source_config *src = &cfg->source;
+    if (src->poll_jitter_ms == UINT_MAX)
+        src->poll_jitter_ms = src->poll_interval_ms / 10;
+    if (src->poll_jitter_ms >= src->poll_interval_ms) {
+        snprintf(err, errsize, "%s%spolicies.poll.jitter_ms: %u must be below interval_ms (%u)", path ? path : "",
+                 path ? ": " : "", src->poll_jitter_ms, src->poll_interval_ms);
+        return false;
+    }
+    if (src->poll_max_backoff_ms < src->poll_interval_ms)
+        src->poll_max_backoff_ms = src->poll_interval_ms;
+    if (!src->require_signature)
+        return true;
+    /* A signed set runs as it was signed: an override would change what
+     * runs from what the signer approved (and the digests from the
+     * manifest's). */
+    const char *where = cfg->nparams ? cfg->params[0].where : NULL;
+    for (size_t i = 0; !where && i < cfg->npolicies; i++)
+        if (cfg->policies[i].nparams)
+            where = cfg->policies[i].params[0].where;
+    if (where) {
+        snprintf(err, errsize, "%s: parameter overrides are refused with signed bundles (policies.%s): a "
+                               "signed set runs as it was signed; set the value in the policy and sign again",
+                 where, src->url ? "url" : "require_signature");
+        return false;
+    }
+    return true;
+}
+
 bool rd_config_load(const rd_cli *cli, rd_config *out, char *err, size_t errsize)
 {
     rd_config cfg = {0};
@@ -647,6 +799,11 @@ bool rd_config_load(const rd_cli *cli, rd_config *out, char *err, size_t errsize
     cfg.reserved_connections = 0;
     cfg.watch = true;
     cfg.watch_interval_ms = 1000;
+    cfg.source.poll_interval_ms = 30000;
+    cfg.source.poll_jitter_ms = UINT_MAX;  /* a tenth of the interval unless set */
+    cfg.source.poll_max_backoff_ms = 300000;
+    cfg.source.poll_timeout_ms = 30000;
+    cfg.source.startup_timeout_ms = 60000;
     cfg.log_level = RD_INFO;
     cfg.threads = 0;  /* 0: one per CPU, decided at start-up */
     cfg.address = strdup("127.0.0.1");
@@ -685,9 +842,13 @@ bool rd_config_load(const rd_cli *cli, rd_config *out, char *err, size_t errsize
         cfg.max_connections_per_client = cfg.max_connections >= 8 ? cfg.max_connections / 8 : cfg.max_connections;
     if (cfg.reserved_connections == 0)
         cfg.reserved_connections = cfg.max_connections >= 32 ? cfg.max_connections / 16 : 1;
-    if (cfg.npolicies == 0) {
+    if (cfg.npolicies == 0 && !cfg.source.url) {
         snprintf(err, errsize, "%s%sno policies: list them under 'policies:' or give --policy PATH",
                  path ? path : "", path ? ": " : "");
+        rd_config_free(&cfg);
+        return false;
+    }
+    if (!check_source(&cfg, path, err, errsize)) {
         rd_config_free(&cfg);
         return false;
     }

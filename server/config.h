@@ -27,6 +27,22 @@ typedef struct rd_policy_entry {
     char *where;        /* "rulesd.yaml: policies[1]" or "--policy" */
 } rd_policy_entry;
 
+/* Signed bundles and pulling them (policies: as a mapping; docs/rulesd.md,
+ * "Signed bundles and pulling from a URL"). */
+typedef struct rd_source_config {
+    char *url;                  /* NULL: the policy paths; else the bundle to pull */
+    bool require_signature;     /* every input a bundle signed by a trusted key (always with url) */
+    char **trusted_keys;        /* public key files */
+    size_t ntrusted_keys;
+    bool allow_rollback;        /* accept a lower signed revision than the one served */
+    unsigned poll_interval_ms;  /* between pulls */
+    unsigned poll_jitter_ms;    /* each wait is the interval less up to this much, at random */
+    unsigned poll_max_backoff_ms;  /* the longest wait after failures (doubling) */
+    unsigned poll_timeout_ms;   /* for one whole download */
+    unsigned startup_timeout_ms;   /* how long start-up waits for a first good bundle */
+    char *ca_file;              /* CA certificates for https (NULL: the system's) */
+} rd_source_config;
+
 typedef struct rd_config {
     char *config_path;       /* NULL when running on flags alone */
     char *address;           /* numeric IPv4 or IPv6 address */
@@ -34,6 +50,7 @@ typedef struct rd_config {
     unsigned threads;
     rd_policy_entry *policies;
     size_t npolicies;
+    rd_source_config source;    /* signatures, and the URL mode */
     rd_param_override *params;  /* --param flags, applied after the file's */
     size_t nparams;
     size_t max_body;            /* bytes */

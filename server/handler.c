@@ -10,6 +10,7 @@
 #include "dstack.h"
 #include "log.h"
 #include "metrics.h"
+#include "pull.h"
 #include "redact.h"
 #include "reload.h"
 #include "rulevm.h"
@@ -564,9 +565,13 @@ void rd_handle(rd_worker *w, const rd_request *req, rd_response *resp)
     case EP_HEALTH:
         set = rd_current_acquire();
         ru_buf_clear(&w->out);
-        ru_buf_printf(&w->out, "{\"status\":\"%s\",\"revision\":%llu,\"policies\":%zu}\n",
+        ru_buf_printf(&w->out, "{\"status\":\"%s\",\"revision\":%llu,\"policies\":%zu",
                       set ? "ok" : "no policies", set ? (unsigned long long)set->revision : 0ull,
                       set ? set->npolicies : 0);
+        if (set && set->bundle_revision[0])
+            ru_buf_printf(&w->out, ",\"bundle_revision\":\"%s\"", set->bundle_revision);
+        rd_pull_render_json(&w->out, true);
+        ru_buf_puts(&w->out, "}\n");
         json_response(resp, w->out.data, w->out.len);
         if (!set)
             resp->status = 503;
@@ -577,6 +582,7 @@ void rd_handle(rd_worker *w, const rd_request *req, rd_response *resp)
         ru_buf_clear(&w->out);
         rd_metrics_render(&w->out, set ? set->revision : 0, set ? set->npolicies : 0,
                           set ? rv_program_digest(set->prog) : "", rd_in_flight());
+        rd_pull_render_metrics(&w->out, set ? set->bundle_revision : "", set ? set->bundle_key_id : "");
         rd_set_release(set);
         json_response(resp, w->out.data, w->out.len);
         resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -584,8 +590,12 @@ void rd_handle(rd_worker *w, const rd_request *req, rd_response *resp)
     case EP_POLICIES:
         set = rd_current_acquire();
         ru_buf_clear(&w->out);
-        if (set)
-            ru_buf_put(&w->out, set->policies_json, set->policies_json_len);
+        if (set) {
+            /* The set's own listing, then what the puller saw since. */
+            ru_buf_put(&w->out, set->policies_json, set->policies_json_len - 2);  /* less "}\n" */
+            rd_pull_render_json(&w->out, false);
+            ru_buf_puts(&w->out, "}\n");
+        }
         rd_set_release(set);
         if (!set) {
             rd_error_response(w, 503, "no policy set is loaded", resp);

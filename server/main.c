@@ -8,7 +8,9 @@
 #include "libversions.h"
 #include "http.h"
 #include "log.h"
+#include "notify.h"
 #include "policyset.h"
+#include "pull.h"
 #include "reload.h"
 #include "skypilot_route.h"
 
@@ -50,12 +52,18 @@ static const char usage_text[] =
     "  -h, --help                 this text\n"
     "      --version              print the version\n"
     "\n"
+    "Policies can also be one signed bundle pulled from a URL, and signatures can\n"
+    "be required of every bundle: policies.url, policies.require_signature and\n"
+    "policies.trusted_keys in the configuration file (see rulesd.example.yaml).\n"
+    "\n"
     "Example:\n"
     "  rulesd --config /etc/rulesd/rulesd.yaml\n"
     "  rulesd --policy rules/ --port 8000\n"
     "\n"
     "Signals: SIGHUP reloads policies and reopens the decision log;\n"
-    "SIGTERM/SIGINT finish requests in flight and exit 0.\n";
+    "SIGTERM/SIGINT finish requests in flight and exit 0.\n"
+    "Under systemd (Type=notify), READY=1 is sent once the first policy set is\n"
+    "loaded and rulesd listens.\n";
 
 enum { OPT_PARAM = 256, OPT_MAX_BODY, OPT_TIMEOUT, OPT_TOKEN, OPT_DECLOG, OPT_PORT_FILE,
        OPT_LOG_LEVEL, OPT_NO_WATCH, OPT_CHECK, OPT_VERSION, OPT_SKYPILOT_PATH };
@@ -161,6 +169,7 @@ int main(int argc, char **argv)
     sigaddset(&sigs, SIGHUP);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGUSR1);  /* the bundle puller has a download (pull.h) */
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -174,18 +183,15 @@ int main(int argc, char **argv)
     }
     rd_log_set_level((rd_level)rl.cfg.log_level);
     rl.fingerprint = rd_inputs_fingerprint(&rl.cfg);
-    ru_buf diag = {0};
-    rd_set *set = rd_set_build(&rl.cfg, 1, NULL, &diag);
+    bool interrupted;
+    rd_set *set = rd_initial_set(&rl, &sigs, check_only, &interrupted);
     if (!set) {
-        rd_log_lines(RD_ERROR, "", diag.data ? diag.data : "", diag.len);
-        rd_log(RD_ERROR, "no policy set could be loaded: not starting");
-        ru_buf_free(&diag);
+        if (interrupted)
+            status = 0;
+        else
+            rd_log(RD_ERROR, "no policy set could be loaded: not starting");
         goto out_cfg;
     }
-    if (diag.len)
-        rd_log_lines(RD_WARN, "", diag.data, diag.len);
-    ru_buf_free(&diag);
-    rl.revision = set->revision;
     if (check_only) {
         if (set->nwarnings)
             printf("rulesd: configuration and %zu policies OK, with %d warning%s (above)\n",
@@ -215,6 +221,13 @@ int main(int argc, char **argv)
            port, rl.cfg.threads, set->npolicies, rl.cfg.token_file ? ", bearer token required" : "");
     if (rl.cfg.port_file && !write_port_file(rl.cfg.port_file, port))
         goto out_http;
+    if (getenv("NOTIFY_SOCKET") && !rd_notify_supported())
+        rd_notify("READY=1");  /* says once why it cannot */
+    else if (set->bundle_revision[0])
+        rd_notify("READY=1\nSTATUS=serving policy set revision 1: %zu policies, signed revision %s",
+                  set->npolicies, set->bundle_revision);
+    else
+        rd_notify("READY=1\nSTATUS=serving policy set revision 1: %zu policies", set->npolicies);
 
     uint64_t last_poll = 0;
     for (;;) {
@@ -223,7 +236,12 @@ int main(int argc, char **argv)
         int sig = sigtimedwait(&sigs, NULL, &wait);
         if (sig == SIGTERM || sig == SIGINT) {
             rd_log(RD_INFO, "%s: finishing requests in flight, then exiting", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            rd_notify("STOPPING=1");
             break;
+        }
+        if (sig == SIGUSR1) {
+            rd_reload_pulled(&rl);
+            continue;
         }
         if (sig == SIGHUP) {
             rd_declog_reopen();
@@ -247,6 +265,7 @@ out_set:
     rd_current_shutdown();
     rd_skypilot_free();
 out_cfg:
+    rd_pull_stop();
     rd_config_free(&rl.cfg);
     if (status == 0 && !check_only)
         rd_log(RD_INFO, "stopped");

@@ -94,12 +94,38 @@ static void apply_overrides(builder *b, rv_program *prog, const rc_report *repor
     }
 }
 
-static char *policies_json(const rv_program *prog, uint64_t revision, const char *loaded_at,
+/* "bundles": each signed input and what its verified signature says. */
+static void bundles_json(ru_buf *j, const rd_set *set)
+{
+    ru_buf_puts(j, "\"bundles\":[");
+    bool first = true;
+    for (size_t i = 0; i < set->nfiles; i++) {
+        const rd_set_file *f = &set->files[i];
+        if (!f->is_signed)
+            continue;
+        ru_buf_puts(j, first ? "{\"source\":" : ",{\"source\":");
+        first = false;
+        ru_buf_json_string(j, f->path, strlen(f->path));
+        ru_buf_printf(j, ",\"revision\":\"%s\",\"created\":", f->sig.revision);
+        ru_buf_json_string(j, f->sig.created, strlen(f->sig.created));
+        ru_buf_printf(j, ",\"sha256\":\"%s\",\"signed_by\":\"%s\",\"key_file\":", f->sig.sha256,
+                      f->sig.key_id);
+        ru_buf_json_string(j, f->sig.key_file, strlen(f->sig.key_file));
+        ru_buf_putc(j, '}');
+    }
+    ru_buf_puts(j, "],");
+}
+
+static char *policies_json(const rv_program *prog, const rd_set *set, uint64_t revision, const char *loaded_at,
                            size_t *len)
 {
     ru_buf j = {0};
-    ru_buf_printf(&j, "{\"revision\":%llu,\"loaded_at\":\"%s\",\"set_sha256\":\"%s\",\"policies\":[",
+    ru_buf_printf(&j, "{\"revision\":%llu,\"loaded_at\":\"%s\",\"set_sha256\":\"%s\",",
                   (unsigned long long)revision, loaded_at, rv_program_digest(prog));
+    if (set->bundle_revision[0])
+        ru_buf_printf(&j, "\"bundle_revision\":\"%s\",", set->bundle_revision);
+    bundles_json(&j, set);
+    ru_buf_puts(&j, "\"policies\":[");
     for (size_t i = 0; i < rv_program_policy_count(prog); i++) {
         rv_policy_info info;
         rv_program_policy(prog, i, &info);
@@ -198,9 +224,6 @@ static void warm_up(builder *b, rv_program *prog)
     rv_vm_free(vm);
 }
 
-/* Reads every entry's files into report, tagged with the entry and
- * carrying its priority override. A problem is reported with the entry's
- * place in the configuration. */
 typedef struct entry_reading {
     builder *b;
     const rd_policy_entry *pe;
@@ -246,7 +269,7 @@ static int compare_files(const void *a, const void *b)
 
 static const rd_set_file *find_file(const rd_set *set, const char *path)
 {
-    rd_set_file key = {(char *)(uintptr_t)path, RC_FORM_UNKNOWN};
+    rd_set_file key = {.path = (char *)(uintptr_t)path, .form = RC_FORM_UNKNOWN};
     return set ? bsearch(&key, set->files, set->nfiles, sizeof key, compare_files) : NULL;
 }
 
@@ -258,10 +281,8 @@ static bool is_bundle_bytes(const rc_input *in)
 /* Before compiling: a file that the served set loaded as a bundle must
  * still be one. Read by content it might otherwise load as a source --
  * empty, a policy that does nothing, under the bundle policy's name. */
-static void check_bundles_kept(builder *b, rc_report *report, const rd_set *prev)
+static void check_bundles_kept(builder *b, const rc_input *in, size_t n, const rd_set *prev)
 {
-    size_t n;
-    rc_input *in = rc_report_inputs(report, &n);
     for (size_t i = 0; prev && i < n; i++) {
         const rd_set_file *was = find_file(prev, in[i].name);
         if (!was || was->form != RC_FORM_BUNDLE || is_bundle_bytes(&in[i]))
@@ -281,10 +302,8 @@ static void check_bundles_kept(builder *b, rc_report *report, const rd_set *prev
 /* After compiling: a source that held rules in the served set must still
  * hold some; one that compiles to none (emptied, truncated to its header
  * or to comments) is refused rather than served as "allow everything". */
-static void check_rules_kept(builder *b, rc_report *report, const rd_set *prev)
+static void check_rules_kept(builder *b, rc_report *report, const rc_input *in, size_t n, const rd_set *prev)
 {
-    size_t n;
-    rc_input *in = rc_report_inputs(report, &n);
     for (size_t i = 0; prev && i < n; i++) {
         const rd_set_file *was = find_file(prev, in[i].name);
         if (was && was->form == RC_FORM_SOURCE && rc_report_input_form(report, i) == RC_FORM_NO_RULES)
@@ -295,41 +314,92 @@ static void check_rules_kept(builder *b, rc_report *report, const rd_set *prev)
     }
 }
 
-/* What this set's files are, for the next reload to compare with. */
-static bool record_files(rd_set *set, rc_report *report)
+/* What this set's files are, for the next reload to compare with; sigs
+ * (NULL: none were checked) move into the set. */
+static bool record_files(rd_set *set, rc_report *report, const rc_input *in, size_t n, rd_signed_info *sigs)
 {
-    size_t n;
-    rc_input *in = rc_report_inputs(report, &n);
     set->files = calloc(n ? n : 1, sizeof *set->files);
     if (!set->files)
         return false;
     for (size_t i = 0; i < n; i++) {
-        set->files[i].path = strdup(in[i].name);
-        set->files[i].form = rc_report_input_form(report, i);
-        set->nfiles++;
-        if (!set->files[i].path)
+        rd_set_file *f = &set->files[set->nfiles++];
+        f->path = strdup(in[i].name);
+        f->form = rc_report_input_form(report, i);
+        if (sigs) {
+            f->is_signed = true;
+            f->sig = sigs[i];
+            sigs[i].key_file = NULL;
+        }
+        if (!f->path)
             return false;
     }
     qsort(set->files, set->nfiles, sizeof *set->files, compare_files);
+    /* One signed bundle: the set's signed revision. */
+    if (sigs && n == 1) {
+        memcpy(set->bundle_revision, set->files[0].sig.revision, sizeof set->bundle_revision);
+        memcpy(set->bundle_key_id, set->files[0].sig.key_id, sizeof set->bundle_key_id);
+    }
     return true;
 }
 
-rd_set *rd_set_build(const rd_config *cfg, uint64_t revision, const rd_set *prev, ru_buf *diag)
+/* With signatures required, every input is checked before anything is
+ * compiled; sigs (n entries) gets what each signature says. */
+static bool check_signatures(builder *b, const rc_input *in, size_t n, const rd_set *prev, rd_signed_info *sigs)
+{
+    const rd_signed_info **was = calloc(n ? n : 1, sizeof *was);
+    if (!was) {
+        problem(b, "out of memory");
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const rd_set_file *f = find_file(prev, in[i].name);
+        was[i] = f && f->is_signed ? &f->sig : NULL;
+    }
+    bool ok = rd_trust_check(b->cfg, in, n, was, sigs, b->diag);
+    free(was);
+    if (!ok)
+        b->failed = true;
+    return ok;
+}
+
+static rd_set *build(const rd_config *cfg, uint64_t revision, const rd_set *prev, const rc_input *pulled,
+                     ru_buf *diag)
 {
     builder b = {cfg, diag, false};
     rd_set *set = calloc(1, sizeof *set);
     rc_report *report = rc_report_new();
     rv_program *prog = NULL;
+    rd_signed_info *sigs = NULL;
+    size_t n = 0;
     if (!set || !report) {
         problem(&b, "out of memory");
         goto done;
     }
-    read_entries(&b, report);
-    check_bundles_kept(&b, report, prev);
+    const rc_input *inputs = pulled;
+    if (pulled)
+        n = 1;
+    else {
+        read_entries(&b, report);
+        inputs = rc_report_inputs(report, &n);
+    }
+    /* A pulled download that is no bundle is refused by the signature
+     * check below, in terms of a download rather than of a file. */
+    if (!pulled)
+        check_bundles_kept(&b, inputs, n, prev);
     if (b.failed)
         goto done;
-    size_t n;
-    rc_input *inputs = rc_report_inputs(report, &n);
+    if (cfg->source.require_signature) {
+        sigs = calloc(n ? n : 1, sizeof *sigs);
+        if (!sigs) {
+            problem(&b, "out of memory");
+            goto done;
+        }
+        if (!check_signatures(&b, inputs, n, prev, sigs)) {
+            free(sigs);
+            sigs = NULL;
+            goto done;
+        }
+    }
     rc_result r = rc_load(report, inputs, n, NULL, &prog);
     /* Warnings of a good set are logged too. */
     size_t len;
@@ -340,10 +410,10 @@ rd_set *rd_set_build(const rd_config *cfg, uint64_t revision, const rd_set *prev
         b.failed = true;
         goto done;
     }
-    check_rules_kept(&b, report, prev);
+    check_rules_kept(&b, report, inputs, n, prev);
     if (b.failed)
         goto done;
-    if (!record_files(set, report)) {
+    if (!record_files(set, report, inputs, n, sigs)) {
         problem(&b, "out of memory");
         goto done;
     }
@@ -354,7 +424,7 @@ rd_set *rd_set_build(const rd_config *cfg, uint64_t revision, const rd_set *prev
     if (b.failed || !load_token(&b, set))
         goto done;
     rd_time_iso(set->loaded_at, sizeof set->loaded_at);
-    set->policies_json = policies_json(prog, revision, set->loaded_at, &set->policies_json_len);
+    set->policies_json = policies_json(prog, set, revision, set->loaded_at, &set->policies_json_len);
     if (!set->policies_json) {
         problem(&b, "out of memory");
         goto done;
@@ -365,6 +435,11 @@ rd_set *rd_set_build(const rd_config *cfg, uint64_t revision, const rd_set *prev
     set->npolicies = rv_program_policy_count(prog);
     prog = NULL;
 done:
+    if (sigs) {
+        for (size_t i = 0; i < n; i++)
+            rd_signed_info_free(&sigs[i]);
+        free(sigs);
+    }
     if (prog)
         rv_program_free(prog);
     rc_report_free(report);
@@ -375,6 +450,17 @@ done:
     return set;
 }
 
+rd_set *rd_set_build(const rd_config *cfg, uint64_t revision, const rd_set *prev, ru_buf *diag)
+{
+    return build(cfg, revision, prev, NULL, diag);
+}
+
+rd_set *rd_set_build_pulled(const rd_config *cfg, uint64_t revision, const rd_set *prev, const rc_input *pulled,
+                            ru_buf *diag)
+{
+    return build(cfg, revision, prev, pulled, diag);
+}
+
 void rd_set_free(rd_set *set)
 {
     if (!set)
@@ -382,8 +468,10 @@ void rd_set_free(rd_set *set)
     if (set->prog)
         rv_program_free(set->prog);
     free(set->policies_json);
-    for (size_t i = 0; i < set->nfiles; i++)
+    for (size_t i = 0; i < set->nfiles; i++) {
         free(set->files[i].path);
+        rd_signed_info_free(&set->files[i].sig);
+    }
     free(set->files);
     if (set->token) {
         /* Do not leave the token in freed heap memory. */
@@ -415,6 +503,8 @@ uint64_t rd_inputs_fingerprint(const rd_config *cfg)
         h = stat_hash(h, cfg->config_path);
     if (cfg->token_file)
         h = stat_hash(h, cfg->token_file);
+    for (size_t k = 0; k < cfg->source.ntrusted_keys; k++)
+        h = stat_hash(h, cfg->source.trusted_keys[k]);
     for (size_t e = 0; e < cfg->npolicies; e++) {
         const char *path = cfg->policies[e].path;
         size_t n;

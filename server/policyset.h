@@ -10,6 +10,7 @@
 #include "config.h"
 #include "rulec.h"
 #include "rulevm.h"
+#include "trust.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -18,8 +19,10 @@
 /* A policy file of the set and what rc_load made of it (sorted by path),
  * for the next reload to compare against. */
 typedef struct rd_set_file {
-    char *path;
+    char *path;              /* or the URL the bundle was pulled from */
     rc_input_form form;
+    bool is_signed;          /* sig holds what its verified signature says */
+    rd_signed_info sig;
 } rd_set_file;
 
 typedef struct rd_set {
@@ -35,6 +38,10 @@ typedef struct rd_set {
     char *token;             /* NULL: no authentication */
     size_t token_len;
     char loaded_at[32];
+    /* The signed revision when the set is one signed bundle (always so
+     * with a url), else "": /healthz and /metrics show it. */
+    char bundle_revision[RS_REVISION_MAX + 1];
+    char bundle_key_id[RS_KEY_ID_HEX];
 } rd_set;
 
 /* Compiles and verifies everything cfg names, off to the side. On failure
@@ -44,11 +51,16 @@ typedef struct rd_set {
  * one, or a source that held rules and now holds none, is refused -- a
  * truncated or half-copied deployment must not switch enforcement off. */
 rd_set *rd_set_build(const rd_config *cfg, uint64_t revision, const rd_set *prev, ru_buf *diag);
+/* The same for a bundle pulled from cfg->source.url (pull.h): pulled is
+ * its bytes, named by the URL; every other rule is rd_set_build's. */
+rd_set *rd_set_build_pulled(const rd_config *cfg, uint64_t revision, const rd_set *prev, const rc_input *pulled,
+                            ru_buf *diag);
 void rd_set_free(rd_set *set);
 
 /* A hash of what the set is built from: the configuration file, the token
- * file, every policy path and the files in policy folders (name, size,
- * mtime, inode). A change means: reload. */
+ * file, the trusted keys, every policy path and the files in policy
+ * folders (name, size, mtime, inode). A change means: reload. (A pulled
+ * bundle's changes come from the puller, not from here.) */
 uint64_t rd_inputs_fingerprint(const rd_config *cfg);
 
 #endif

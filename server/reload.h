@@ -12,6 +12,7 @@
 #include "config.h"
 #include "policyset.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -35,5 +36,18 @@ typedef struct rd_reloader {
 bool rd_reload(rd_reloader *r, const char *why);
 /* Reloads when the inputs' fingerprint changed since last time. */
 void rd_reload_poll(rd_reloader *r);
+
+/* With policies.url: builds the set from the download the puller has
+ * waiting (pull.h) and swaps it in, or refuses it (logged, counted, the
+ * previous set kept) and tells the puller which. Call on SIGUSR1. */
+bool rd_reload_pulled(rd_reloader *r);
+
+/* The first set, before rulesd listens. From files: built once. From a
+ * URL: starts the puller and waits, taking sigs (SIGUSR1: a download to
+ * check; SIGTERM/SIGINT: give up, *interrupted set), until a bundle is
+ * accepted, policies.poll.startup_timeout_ms passes (0: no limit), or,
+ * with once (--check), the first pull has ended either way. NULL when
+ * there is none (every reason logged). */
+rd_set *rd_initial_set(rd_reloader *r, const sigset_t *sigs, bool once, bool *interrupted);
 
 #endif

@@ -79,6 +79,14 @@ open(sys.argv[2], "wb").write(d)' "$b" "$tmp/badcrc.rbc"
     grep -q "^loaded: $(ls rules/*.rules | wc -l) policies$" "$tmp/show.err" && pass ||
         fail "fuzz_bundle does not get a bundle with a broken size and CRC past the checksum: $(grep -v '^replay:' "$tmp/show.err" | head -c 300)"
 fi
+# fuzz_signed reaches the end of the checks with a seed signed by its key
+# (with two signatures too), and not with one cut short.
+if [ -f "$tmp/seeds/signed/two-keys.rbc" ]; then
+    FUZZ_SHOW=1 "$BUILD/fuzz/fuzz_signed" "$tmp/seeds/signed/rules-all.rbc" "$tmp/seeds/signed/two-keys.rbc" \
+        "$tmp/seeds/signed/cut.rbc" >/dev/null 2>"$tmp/show.err"
+    [ "$(grep -c "^verified: revision [12], $(ls rules/*.rules | wc -l) policies$" "$tmp/show.err")" = 2 ] && pass ||
+        fail "fuzz_signed does not verify its signed seeds (or verifies a cut one): $(grep -v '^replay:' "$tmp/show.err" | head -c 300)"
+fi
 # fuzz_http serves what it is sent: two requests and a third without the
 # token on one connection get 200, 200 and 401; a dstack body its answer.
 if [ -f "$tmp/seeds/http/pipelined.http" ]; then

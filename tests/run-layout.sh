@@ -20,7 +20,7 @@ module_of_header() {
     rulevm.h|rulec.h) echo public ;;
     parser.h|lexer.h) echo grammar ;;
     esac
-    for dir in util vm grammar compiler protocols server rulec rulec/ruletest tests/unit; do
+    for dir in util vm grammar compiler protocols sign server rulec rulec/ruletest tests/unit; do
         if [ -f "$dir/$1" ]; then
             case "$dir" in
             rulec/*) echo rulec ;;
@@ -40,9 +40,10 @@ allowed() {
     grammar) echo "util" ;;
     compiler) echo "util vm grammar" ;;
     protocols) echo "util" ;;
-    rulec|server) echo "util protocols" ;;
+    sign) echo "util" ;;
+    rulec|server) echo "util protocols sign" ;;
     bench) echo "util" ;;
-    fuzz) echo "util tests protocols server" ;;
+    fuzz) echo "util tests protocols sign server" ;;
     esac
 }
 
@@ -63,7 +64,7 @@ check_file() {
     done
 }
 
-for mod in util vm grammar compiler protocols rulec server bench fuzz; do
+for mod in util vm grammar compiler protocols sign rulec server bench fuzz; do
     files=$(find "$mod" -name '*.[chly]' 2>/dev/null | sort)
     [ -n "$files" ] || { fail "no sources found in $mod/"; continue; }
     for f in $files; do

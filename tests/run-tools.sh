@@ -59,7 +59,7 @@ printf '[1]' >"$tmp/list.json"
 
 # Every subcommand answers --help (exit 0, on standard output) with its
 # usage, its options and an example; so do rulec and rulesd themselves.
-for c in check compile disasm apply test fmt eval completion; do
+for c in check compile disasm apply test fmt eval completion keygen verify; do
     "$RULEC" $c --help >"$tmp/help" 2>"$tmp/err"; st=$?
     if [ "$st" = 0 ] && [ ! -s "$tmp/err" ] && grep -q "^usage: rulec $c" "$tmp/help" &&
        grep -q "^example:" "$tmp/help" && grep -A1 "^example:" "$tmp/help" | grep -q "rulec $c"; then
@@ -132,7 +132,7 @@ fi
 for sh in zsh fish; do
     out=$("$RULEC" completion $sh)
     bad=""
-    for c in check compile disasm apply test fmt eval completion; do
+    for c in check compile disasm apply test fmt eval completion keygen verify; do
         echo "$out" | grep -qw "$c" || bad="$bad $c"
     done
     echo "$out" | grep -q "completion kinds" || bad="$bad kinds"

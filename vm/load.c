@@ -650,13 +650,28 @@ static bool load_policy(loader *l, rv_policy *p)
     return finish_policy(l, p);
 }
 
+/* The bytes of a blob that are its bundle: all of them, unless a signature
+ * section (RV_SIG_MAGIC) follows the size the header states. */
+static size_t bundle_extent(const rv_blob *b)
+{
+    const uint8_t *d = b->data;
+    if (!d || b->size < RV_HEADER_SIZE || memcmp(d, RV_MAGIC, 4) != 0)
+        return b->size;
+    uint32_t total = rd32(d + 8);
+    if (total >= RV_HEADER_SIZE && total < b->size && b->size - total >= 4 &&
+        memcmp(d + total, RV_SIG_MAGIC, 4) == 0)
+        return total;
+    return b->size;
+}
+
 /* Header fields, in file order. */
 static bool check_header(loader *l, const rv_blob *b, uint32_t *npolicies)
 {
     const uint8_t *d = b->data;
-    if (b->size < RV_HEADER_SIZE || !d)
+    size_t size = bundle_extent(b);
+    if (size < RV_HEADER_SIZE || !d)
         return fail_at(l, RV_EFORMAT, 0, "truncated header: %zu bytes, a bundle has at least %d",
-                       b->size, RV_HEADER_SIZE);
+                       size, RV_HEADER_SIZE);
     if (memcmp(d, RV_MAGIC, 4) != 0)
         return fail_at(l, RV_EFORMAT, 0, "bad magic: not a rules bytecode bundle");
     uint32_t vf = rd32(d + 4);
@@ -670,17 +685,17 @@ static bool check_header(loader *l, const rv_blob *b, uint32_t *npolicies)
     if (vf >> 16)
         return fail_at(l, RV_EFORMAT, 6, "unknown flags 0x%x", vf >> 16);
     uint32_t total = rd32(d + 8);
-    if (total != b->size)
+    if (total != size)
         return fail_at(l, RV_EFORMAT, 8, "total size %u but the blob has %zu bytes", total,
-                       b->size);
-    uint32_t want = rd32(d + 12), got = rv_crc32(d + 16, b->size - 16);
+                       size);
+    uint32_t want = rd32(d + 12), got = rv_crc32(d + 16, size - 16);
     if (want != got)
         return fail_at(l, RV_EFORMAT, 12, "checksum mismatch: header 0x%08x, content 0x%08x",
                        want, got);
     *npolicies = rd32(d + 16);
-    if (*npolicies > (b->size - RV_HEADER_SIZE) / MIN_POLICY)
+    if (*npolicies > (size - RV_HEADER_SIZE) / MIN_POLICY)
         return fail_at(l, RV_EFORMAT, 16, "%u policies cannot fit in %zu bytes", *npolicies,
-                       b->size);
+                       size);
     return true;
 }
 
@@ -832,7 +847,7 @@ static bool load_all(loader *l, const rv_blob *blobs, size_t n)
         l->blob = blob_name(&blobs[i], i, l->blob_tmp, sizeof l->blob_tmp);
         l->base = blobs[i].data;
         l->pos = RV_HEADER_SIZE;
-        l->end = blobs[i].size;
+        l->end = bundle_extent(&blobs[i]);
         for (uint32_t k = 0; k < counts[i]; k++) {
             l->pidx = k;
             l->pname = NULL;

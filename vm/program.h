@@ -4,7 +4,8 @@
  * (vm/load.c), verifies every policy (vm/verify.c) and only then runs it.
  * All integers are little-endian.
  *
- *   bundle  := header policy*
+ *   bundle  := header policy*        (then, in a signed bundle, a section
+ *                                     starting RV_SIG_MAGIC: not read here)
  *   header  := magic "\x7fRBC"  u16 version(=2)  u16 flags(=0)
  *              u32 total_size   u32 crc32(bytes 16..total_size)
  *              u32 npolicies
@@ -34,6 +35,11 @@
 #include <stdint.h>
 
 #define RV_MAGIC "\x7f" "RBC"
+/* A signed bundle is a bundle followed by a signature section that starts
+ * with this magic (sign/sign.h, docs/signing.md). The loader reads the
+ * bundle and leaves the section alone: whether to trust a signature is the
+ * host's decision. Any other bytes after a bundle are an error. */
+#define RV_SIG_MAGIC "\x7f" "RBS"
 /* Version 2 added SECRET marks (opcodes.h). A version 1 bundle was written
  * by a compiler that marked nothing, so its messages and changes would be
  * logged as if no value came from a secret: it is refused, with a message

@@ -107,6 +107,22 @@ def test_bundles_round_trip(pyrules, tmp_path):
     assert "caps" in ps.disasm()
 
 
+def test_signed_bundle_loads_as_the_bundle_it_holds(pyrules, tmp_path):
+    """`rulec compile --sign` output loads as its bundle (the signature is
+    rulesd's to check: docs/python.md says so)."""
+    from conftest import RULES, rulec
+    rc, _, err = rulec("keygen", str(tmp_path / "ci.key"))
+    assert rc == 0, err
+    for args, name in (([], "plain.rbc"), (["--sign", str(tmp_path / "ci.key")], "signed.rbc")):
+        rc, _, err = rulec("compile", RULES, *args, "-o", str(tmp_path / name))
+        assert rc == 0, err
+    plain = pyrules.PolicySet.load(tmp_path / "plain.rbc")
+    signed = pyrules.PolicySet.load(tmp_path / "signed.rbc")
+    assert (tmp_path / "signed.rbc").read_bytes() != (tmp_path / "plain.rbc").read_bytes()
+    assert signed.digest == plain.digest
+    assert [p.sha256 for p in signed.policies] == [p.sha256 for p in plain.policies]
+
+
 def test_policy_errors_carry_file_line_column(pyrules, tmp_path):
     path = tmp_path / "bad.rules"
     path.write_text('policy "bad";\non run {\n    set configuration.max_prize = 1;\n    forbid-if foo(1): "x";\n}\n')
