@@ -1,4 +1,5 @@
-# Makefile - builds librulevm (static and shared), rulec, rulesd and the tests.
+# Makefile - builds librulevm (static and shared), librulec (shared: the
+# compiler and the VM, for hosts such as python/), rulec, rulesd and the tests.
 #
 #   make            build the libraries, rulec and rulesd into $(BUILD)/
 #                   (needs libyaml, libpcre2, nettle, libmicrohttpd, libcurl;
@@ -22,16 +23,18 @@
 # Every output, generated flex/bison sources included, goes under $(BUILD).
 #
 # The version is RV_VERSION_MAJOR/MINOR/PATCH in vm/rulevm.h and nowhere
-# else: rulec/rulesd --version, rulevm.pc and librulevm.so.MAJOR.MINOR.PATCH
-# (SONAME librulevm.so.MAJOR) follow it.
+# else: rulec/rulesd --version, rulevm.pc, rulec.pc,
+# librulevm.so.MAJOR.MINOR.PATCH (SONAME librulevm.so.MAJOR) and
+# librulec.so.MAJOR.MINOR.PATCH (SONAME librulec.so.MAJOR) follow it.
 #
 # make install [DESTDIR=/stage] [PREFIX=/usr/local] writes (each directory
 # can be set on its own):
 #   BINDIR=PREFIX/bin                  rulec, rulesd
 #   LIBDIR=PREFIX/lib                  librulevm.a, librulevm.so.VERSION and
-#                                      the links librulevm.so.MAJOR, .so
-#   INCLUDEDIR=PREFIX/include          rulevm.h
-#   PKGCONFIGDIR=LIBDIR/pkgconfig      rulevm.pc
+#                                      the links librulevm.so.MAJOR, .so;
+#                                      librulec.so.VERSION and its links
+#   INCLUDEDIR=PREFIX/include          rulevm.h, rulec.h
+#   PKGCONFIGDIR=LIBDIR/pkgconfig      rulevm.pc, rulec.pc
 #   SYSTEMDUNITDIR=PREFIX/lib/systemd/system
 #                                      rulesd.service, its paths rewritten to
 #                                      BINDIR, SYSCONFDIR and DOCDIR
@@ -83,6 +86,7 @@ $(error cannot read RV_VERSION_MAJOR/MINOR/PATCH from vm/rulevm.h (got '$(VERSIO
 endif
 SOVERSION := $(call version_part,MAJOR)
 LIBNAME   := librulevm
+CLIBNAME  := librulec
 
 PKGS := yaml-0.1 libpcre2-8 nettle
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -199,11 +203,14 @@ FUZZ_REPLAY  := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 
 STATIC_LIB := $(BUILD)/$(LIBNAME).a
 DYNAMIC_LIB := $(BUILD)/$(LIBNAME).so.$(VERSION)
+# The compiler library: the compiler and the VM in one shared object, for
+# hosts that compile policies but do not link C (python/ loads it).
+DYNAMIC_CLIB := $(BUILD)/$(CLIBNAME).so.$(VERSION)
 RULEC      := $(BUILD)/rulec
 RULESD     := $(BUILD)/rulesd
 LOADCLIENT := $(BUILD)/tests/loadclient
 
-TARGETS := $(STATIC_LIB) $(DYNAMIC_LIB) $(RULEC) $(BUILD)/rulevm.pc
+TARGETS := $(STATIC_LIB) $(DYNAMIC_LIB) $(DYNAMIC_CLIB) $(RULEC) $(BUILD)/rulevm.pc $(BUILD)/rulec.pc
 ifneq ($(SERVER_SRC),)
 TARGETS += $(RULESD) $(LOADCLIENT)
 endif
@@ -290,9 +297,25 @@ $(DYNAMIC_LIB): $(VM_OBJ) vm/rulevm.map $(FLAGS_STAMP)
 	$(Q)ln -sf $(LIBNAME).so.$(VERSION) $(BUILD)/$(LIBNAME).so.$(SOVERSION)
 	$(Q)ln -sf $(LIBNAME).so.$(SOVERSION) $(BUILD)/$(LIBNAME).so
 
+# librulec holds the compiler's objects and the VM's: it exports the
+# functions rulec.h declares (compiler/rulec.map) and those rulevm.h
+# declares (vm/rulevm.map, the same version node as librulevm's), nothing
+# else. The VM is linked in rather than needed from librulevm.so because
+# the compiler writes the VM's internal structures (docs/architecture.md).
+# --no-undefined: a missing object is a link error here, not a failure
+# when a host loads the library.
+$(DYNAMIC_CLIB): $(COMPILER_OBJ) $(VM_OBJ) vm/rulevm.map compiler/rulec.map $(FLAGS_STAMP)
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared -Wl,-soname,$(CLIBNAME).so.$(SOVERSION) -Wl,--version-script=vm/rulevm.map \
+	    -Wl,--version-script=compiler/rulec.map -Wl,--no-undefined $(LDFLAGS_ALL) -o $@ $(COMPILER_OBJ) $(VM_OBJ) $(PKG_LIBS) -lm
+	$(Q)ln -sf $(CLIBNAME).so.$(VERSION) $(BUILD)/$(CLIBNAME).so.$(SOVERSION)
+	$(Q)ln -sf $(CLIBNAME).so.$(SOVERSION) $(BUILD)/$(CLIBNAME).so
+
 PC_SED := -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
           -e 's|@VERSION@|$(VERSION)|g'
 $(BUILD)/rulevm.pc: vm/rulevm.pc.in vm/rulevm.h
+	@sed $(PC_SED) $< > $@
+$(BUILD)/rulec.pc: compiler/rulec.pc.in vm/rulevm.h
 	@sed $(PC_SED) $< > $@
 
 # ---- programs ----
@@ -446,7 +469,9 @@ deps:
 DOCS      := README.md $(wildcard docs/*.md)
 INSTALLED := $(BINDIR)/rulec $(LIBDIR)/$(LIBNAME).a $(LIBDIR)/$(LIBNAME).so.$(VERSION) \
              $(LIBDIR)/$(LIBNAME).so.$(SOVERSION) $(LIBDIR)/$(LIBNAME).so $(INCLUDEDIR)/rulevm.h \
-             $(PKGCONFIGDIR)/rulevm.pc $(addprefix $(DOCDIR)/,$(DOCS)) \
+             $(LIBDIR)/$(CLIBNAME).so.$(VERSION) $(LIBDIR)/$(CLIBNAME).so.$(SOVERSION) \
+             $(LIBDIR)/$(CLIBNAME).so $(INCLUDEDIR)/rulec.h $(PKGCONFIGDIR)/rulevm.pc \
+             $(PKGCONFIGDIR)/rulec.pc $(addprefix $(DOCDIR)/,$(DOCS)) \
              $(foreach m,$(MAN_SRC:man/%.scd=%),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(m)) \
              $(BASHCOMPDIR)/rulec $(ZSHCOMPDIR)/_rulec $(FISHCOMPDIR)/rulec.fish \
              $(VIMDIR)/syntax/rules.vim $(VIMDIR)/ftdetect/rules.vim
@@ -467,9 +492,13 @@ install: all
 	install -m 755 $(DYNAMIC_LIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(LIBNAME).so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIBNAME).so.$(SOVERSION)
 	ln -sf $(LIBNAME).so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/$(LIBNAME).so
-	install -m 644 vm/rulevm.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 755 $(DYNAMIC_CLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(CLIBNAME).so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(CLIBNAME).so.$(SOVERSION)
+	ln -sf $(CLIBNAME).so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/$(CLIBNAME).so
+	install -m 644 vm/rulevm.h compiler/rulec.h $(DESTDIR)$(INCLUDEDIR)/
 	sed $(PC_SED) vm/rulevm.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/rulevm.pc
-	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/rulevm.pc
+	sed $(PC_SED) compiler/rulec.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/rulec.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/rulevm.pc $(DESTDIR)$(PKGCONFIGDIR)/rulec.pc
 	install -m 644 README.md $(DESTDIR)$(DOCDIR)/
 	install -m 644 $(filter docs/%,$(DOCS)) $(DESTDIR)$(DOCDIR)/docs/
 	for m in $(MAN_PAGES); do n=$${m##*/}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${n##*.}/$$n; done

@@ -4,7 +4,9 @@
 # clang and its libFuzzer runtime: docs/fuzzing.md). Says exactly what is
 # missing when it cannot.
 set -u
-PKGS="gcc make pkg-config flex bison libyaml-dev libpcre2-dev nettle-dev libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev libsystemd-dev curl python3 python3-yaml python3-jsonschema vim scdoc man-db openssl systemd $*"
+# The Python package's suite (tests/run-python.sh) needs pytest, PyYAML,
+# jsonschema, pip and setuptools: docs/python.md says why each.
+PKGS="gcc make pkg-config flex bison libyaml-dev libpcre2-dev nettle-dev libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev libsystemd-dev curl python3 python3-yaml python3-jsonschema vim scdoc man-db openssl systemd python3-pytest python3-pip python3-setuptools $*"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # run-all.sh - `make test`: the suites tests/run-{unit,golden,jsonstrict,cli,fmt,tools,editors,sets,badinput,yaml,fuzz,
-# ruletests,server,redact,sign,fleet,deploy,symbols,layout,build,version,install}.sh that exist (run-unit.sh gets
+# ruletests,server,redact,python,sign,fleet,deploy,symbols,layout,build,version,install}.sh that exist (run-unit.sh gets
 # the cmocka binaries given as arguments), each ending with a "NAME: N
 # passed, M failed" line; adds them up (tests/lib.sh) and ends with one
 # "N passed, M failed" line that counts every individual test. A suite that
@@ -13,7 +13,7 @@ SUITE=; . "$(dirname "$0")/lib.sh"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-for suite in unit golden jsonstrict cli fmt tools editors sets badinput yaml fuzz ruletests server redact sign fleet deploy symbols layout build version install; do
+for suite in unit golden jsonstrict cli fmt tools editors sets badinput yaml fuzz ruletests server redact python sign fleet deploy symbols layout build version install; do
     script=tests/run-$suite.sh
     [ -f "$script" ] || continue
     echo "== $suite"

@@ -1,10 +1,12 @@
 #!/bin/sh
 # run-install.sh - make install into a scratch DESTDIR, twice: with the
 # default directories and with PREFIX, BINDIR, LIBDIR moved. Checks every
-# file (modes, library links and SONAME, the unit's paths, rulevm.pc), that
-# pkg-config from there works and a tiny C program compiles, links and runs
-# against the installed library; then make uninstall, which must leave
-# nothing it wrote, and must keep what it did not write.
+# file (modes, library links and SONAMEs, the unit's paths, rulevm.pc and
+# rulec.pc), that pkg-config from there works and a tiny C program
+# compiles, links and runs against each installed library (librulevm; and
+# librulec, which compiles a policy from source and evaluates it); then
+# make uninstall, which must leave nothing it wrote, and must keep what it
+# did not write.
 set -u
 BUILD=${BUILD:-build}
 CC=${CC:-cc}
@@ -43,6 +45,41 @@ int main(void) {
 }
 EOF2
 
+cat >"$tmp/hello_rulec.c" <<'EOF2'
+/* Uses the installed headers and librulec only: compiles a policy from
+ * source and evaluates it. */
+#include <rulec.h>
+#include <stdio.h>
+#include <string.h>
+
+int main(void) {
+    static const char src[] = "policy \"p\";\non run { set configuration.max_price = 2.0; }\n";
+    rc_input in = {"p.rules", src, sizeof src - 1, 0, 0, 0};
+    rc_report *report = rc_report_new();
+    rv_program *prog;
+    if (!report || rc_load(report, &in, 1, NULL, &prog) != RC_OK)
+        return 1;
+    rv_vm *vm;
+    rv_doc *spec;
+    rv_decision d;
+    rv_error err;
+    const char *spec_text = "{\"configuration\": {\"type\": \"task\"}}";
+    const char *out;
+    size_t len;
+    rv_request req = {"run", "alice", "main", NULL};
+    if (rv_vm_new(NULL, &vm) != RV_OK ||
+        rv_vm_parse(vm, spec_text, strlen(spec_text), RV_JSON, &spec, &err) != RV_OK ||
+        rv_vm_eval(vm, prog, &req, spec, &d, &err) != RV_OK ||
+        rv_vm_print(vm, d.spec, RV_JSON, 0, &out, &len, &err) != RV_OK)
+        return 1;
+    printf("rulec %d %s\n", d.allowed, out);
+    rv_vm_free(vm);
+    rv_program_free(prog);
+    rc_report_free(report);
+    return 0;
+}
+EOF2
+
 # files_of DIR: every non-directory under DIR, relative, sorted.
 files_of() { (cd "$1" && find . ! -type d | sort); }
 
@@ -71,6 +108,7 @@ try() {
         [ -x "$dest$f" ] && [ "$(stat -c %a "$dest$f")" = 755 ] || bad="$bad $f"
     done
     cmp -s vm/rulevm.h "$dest$INC/rulevm.h" || bad="$bad $INC/rulevm.h"
+    cmp -s compiler/rulec.h "$dest$INC/rulec.h" || bad="$bad $INC/rulec.h"
     cmp -s README.md "$dest$DOC/README.md" || bad="$bad $DOC/README.md"
     for d in docs/*.md; do cmp -s "$d" "$dest$DOC/$d" || bad="$bad $DOC/$d"; done
     if [ $have_rulesd = yes ]; then
@@ -104,6 +142,12 @@ try() {
        [ "$(readlink "$dest$LIB/librulevm.so.$major")" = "librulevm.so.$v" ] &&
        [ "$(readlink "$dest$LIB/librulevm.so")" = "librulevm.so.$major" ]; then pass
     else fail "$name: libraries in $LIB: $(ls -l "$dest$LIB" 2>&1 | tr '\n' ' '), SONAME '$so'"; fi
+    so=$(readelf -d "$dest$LIB/librulec.so.$v" 2>/dev/null | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p')
+    if [ ! -L "$dest$LIB/librulec.so.$v" ] && [ "$(stat -c %a "$dest$LIB/librulec.so.$v")" = 755 ] &&
+       [ "$so" = "librulec.so.$major" ] &&
+       [ "$(readlink "$dest$LIB/librulec.so.$major")" = "librulec.so.$v" ] &&
+       [ "$(readlink "$dest$LIB/librulec.so")" = "librulec.so.$major" ]; then pass
+    else fail "$name: librulec in $LIB: $(ls -l "$dest$LIB" 2>&1 | tr '\n' ' '), SONAME '$so'"; fi
 
     # The systemd unit starts the installed rulesd with the installed config.
     if [ $have_rulesd = yes ]; then
@@ -133,6 +177,27 @@ try() {
         else fail "$name: the program needs '$needed' and says '$out'"; fi
     else
         fail "$name: a program does not build against the installed library: $(head -5 "$tmp/cc.out")"
+    fi
+
+    # The same for librulec, through rulec.pc: a policy compiled from
+    # source and evaluated by a program that links librulec alone.
+    export PKG_CONFIG_PATH="$dest$PC" PKG_CONFIG_SYSROOT_DIR="$dest"
+    flags=$(pkg-config --cflags --libs rulec 2>&1)
+    st=$?
+    got_v=$(pkg-config --modversion rulec 2>&1)
+    unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
+    if [ $st -eq 0 ] && [ "$got_v" = "$v" ] && echo " $flags " | grep -q -- " -I$dest$INC " &&
+       echo " $flags " | grep -q -- " -L$dest$LIB " && echo " $flags " | grep -q -- " -lrulec "; then pass
+    else fail "$name: pkg-config --cflags --libs rulec: $flags (version $got_v)"; fi
+    # shellcheck disable=SC2086
+    if $CC $san -o "$tmp/hello_rulec" "$tmp/hello_rulec.c" $flags >"$tmp/cc.out" 2>&1; then
+        needed=$(readelf -d "$tmp/hello_rulec" | sed -n 's/.*Shared library: \[\(libr[^]]*\)\].*/\1/p')
+        out=$(LD_LIBRARY_PATH="$dest$LIB" "$tmp/hello_rulec" 2>&1)
+        if [ "$needed" = "librulec.so.$major" ] &&
+           [ "$out" = 'rulec 1 {"configuration":{"type":"task","max_price":2.0}}' ]; then pass
+        else fail "$name: the librulec program needs '$needed' and says '$out'"; fi
+    else
+        fail "$name: a program does not build against the installed librulec: $(head -5 "$tmp/cc.out")"
     fi
 
     # Uninstall: nothing install wrote is left, everything else is.

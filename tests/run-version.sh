@@ -1,9 +1,9 @@
 #!/bin/sh
 # run-version.sh - the version lives in one place, vm/rulevm.h's
 # RV_VERSION_MAJOR/MINOR/PATCH: rulec --version, rulesd --version, the
-# generated rulevm.pc and the shared library's file name and SONAME
-# (librulevm.so.MAJOR) must all say the same, and the Makefile must follow
-# the header when it changes.
+# generated rulevm.pc and rulec.pc and the shared libraries' file names and
+# SONAMEs (librulevm.so.MAJOR, librulec.so.MAJOR) must all say the same,
+# and the Makefile must follow the header when it changes.
 set -u
 BUILD=${BUILD:-build}
 RULEC=${RULEC:-$BUILD/rulec}
@@ -45,6 +45,8 @@ got=$(sed -n 's/^Version: //p' "$BUILD/rulevm.pc")
 [ "$got" = "$v" ] && pass || fail "$BUILD/rulevm.pc says Version: $got, the header $v"
 got=$(PKG_CONFIG_PATH=$BUILD pkg-config --modversion rulevm 2>&1)
 [ "$got" = "$v" ] && pass || fail "pkg-config --modversion rulevm (from $BUILD): $got"
+got=$(PKG_CONFIG_PATH=$BUILD pkg-config --modversion rulec 2>&1)
+[ "$got" = "$v" ] && pass || fail "pkg-config --modversion rulec (from $BUILD): $got"
 
 # librulevm.so.M.m.p, with SONAME librulevm.so.M, and the links to it.
 lib=$BUILD/librulevm.so.$v
@@ -54,26 +56,47 @@ soname=$(readelf -d "$lib" 2>/dev/null | sed -n 's/.*Library soname: \[\(.*\)\].
     [ "$(readlink "$BUILD/librulevm.so")" = "librulevm.so.$major" ] && pass ||
     fail "links: librulevm.so.$major -> $(readlink "$BUILD/librulevm.so.$major"), librulevm.so -> $(readlink "$BUILD/librulevm.so")"
 
+# The Python package says the same (python/pyrules/_version.py, the one
+# copy Python's packaging cannot do without; pyproject.toml reads it).
+got=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' python/pyrules/_version.py)
+[ "$got" = "$v" ] && pass || fail "python/pyrules/_version.py says $got, the header $v"
+grep -q '^version = {attr = "pyrules._version.__version__"}$' python/pyproject.toml && pass ||
+    fail "python/pyproject.toml does not take its version from pyrules._version"
+
+# librulec.so.M.m.p likewise.
+lib=$BUILD/librulec.so.$v
+soname=$(readelf -d "$lib" 2>/dev/null | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p')
+[ "$soname" = "librulec.so.$major" ] && pass || fail "$lib: SONAME '$soname', want librulec.so.$major"
+[ "$(readlink "$BUILD/librulec.so.$major")" = "librulec.so.$v" ] &&
+    [ "$(readlink "$BUILD/librulec.so")" = "librulec.so.$major" ] && pass ||
+    fail "links: librulec.so.$major -> $(readlink "$BUILD/librulec.so.$major"), librulec.so -> $(readlink "$BUILD/librulec.so")"
+
 # No second copy: no literal version in the build files.
-if grep -nE '[0-9]+\.[0-9]+\.[0-9]+' Makefile vm/rulevm.pc.in >"$tmp/lit"; then
+if grep -nE '[0-9]+\.[0-9]+\.[0-9]+' Makefile vm/rulevm.pc.in compiler/rulec.pc.in >"$tmp/lit"; then
     fail "a literal version in the build files: $(head -3 "$tmp/lit")"
 else
     pass
 fi
 
 # The Makefile follows the header: with the macros set to 7.3.9 (in a
-# scratch copy), it names librulevm.so.7.3.9 with SONAME librulevm.so.7 and
-# writes 7.3.9 into rulevm.pc.
-mkdir -p "$tmp/tree/vm"
+# scratch copy), it names librulevm.so.7.3.9 with SONAME librulevm.so.7,
+# librulec.so.7.3.9 with SONAME librulec.so.7, and writes 7.3.9 into
+# rulevm.pc and rulec.pc (the compiler's generated sources are copied too,
+# so that make can plan librulec's link).
+mkdir -p "$tmp/tree/vm" "$tmp/tree/compiler"
 cp Makefile "$tmp/tree/"
 cp vm/rulevm.pc.in vm/rulevm.map "$tmp/tree/vm/"
+cp compiler/rulec.h compiler/rulec.pc.in compiler/rulec.map compiler/schemas.S "$tmp/tree/compiler/"
+mkdir -p "$tmp/tree/grammar" && cp grammar/parser.y grammar/lexer.l "$tmp/tree/grammar/"
 sed -e 's/^#define RV_VERSION_MAJOR .*/#define RV_VERSION_MAJOR 7/' \
     -e 's/^#define RV_VERSION_MINOR .*/#define RV_VERSION_MINOR 3/' \
     -e 's/^#define RV_VERSION_PATCH .*/#define RV_VERSION_PATCH 9/' vm/rulevm.h >"$tmp/tree/vm/rulevm.h"
 (cd "$tmp/tree" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD make --no-print-directory -n -k all BUILD=out) >"$tmp/dry" 2>&1
 if grep -q -- '-soname,librulevm.so.7 ' "$tmp/dry" && grep -q -- '-o out/librulevm.so.7.3.9' "$tmp/dry" &&
    grep -q -- 'ln -sf librulevm.so.7.3.9 out/librulevm.so.7$' "$tmp/dry" &&
-   grep -q "@VERSION@|7.3.9|" "$tmp/dry"; then pass
+   grep -q -- '-soname,librulec.so.7 ' "$tmp/dry" && grep -q -- '-o out/librulec.so.7.3.9' "$tmp/dry" &&
+   grep -q -- 'ln -sf librulec.so.7.3.9 out/librulec.so.7$' "$tmp/dry" &&
+   grep -q "@VERSION@|7.3.9|.*rulevm.pc.in" "$tmp/dry" && grep -q "@VERSION@|7.3.9|.*rulec.pc.in" "$tmp/dry"; then pass
 else fail "the Makefile does not follow the header's version: $(grep -E 'soname|VERSION|rror' "$tmp/dry" | head -3)"; fi
 
 summary

@@ -1,0 +1,2 @@
+def get_fleet_spec_excludes(fleet_spec):
+    return {}

@@ -1,0 +1,2 @@
+def get_gateway_spec_excludes(gateway_spec):
+    return {"configuration": {}}

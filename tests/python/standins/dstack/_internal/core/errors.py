@@ -1,0 +1,6 @@
+class ServerClientError(Exception):
+    """What dstack answers a client with (a 400 and the message)."""
+
+    def __init__(self, msg=None):
+        super().__init__(msg)
+        self.msg = msg

@@ -1,0 +1,9 @@
+from dstack._internal.core.models.common import CoreModel
+
+
+class VolumeConfiguration(CoreModel):
+    pass
+
+
+class VolumeSpec(CoreModel):
+    _types = {"configuration": VolumeConfiguration}
