@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Makefile - builds librulevm (static and shared), librulec (shared: the
 # compiler and the VM, for hosts such as python/), rulec, rulesd and the tests.
 #

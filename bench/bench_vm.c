@@ -1,4 +1,5 @@
 /* bench_vm.c - in-process benchmark of the library: compiles a policy set
+ * SPDX-License-Identifier: Apache-2.0
  * through the compiler's entry point, loads it, then times each decision on
  * each request body split into parse, evaluate, print (of the dstack
  * response {"spec","error"}) and reset, and counts the VM's instructions and

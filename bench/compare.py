@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """compare.py - checks that a competitor answered exactly as rulec did.
 
   compare.py OURS THEIRS [--numbers-by-value]

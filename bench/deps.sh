@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # deps.sh - the benchmarks' own Debian packages (`make bench` runs it first):
 # the baselines the JSON figures are stated against, never needed to build or
 # test. g++ and libsimdjson-dev build bench/json_floor.cpp (simdjson, the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """fastapi_server.py - the competitor to rulesd: the same policies in a
 FastAPI + uvicorn server, the stack of dstack's own example plugin server,
 answering dstack's REST plugin protocol (POST /apply_policies/on_run_apply

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """gen.py - builds the benchmark inputs from dstack's real request bodies.
 
 Writes, into OUTDIR:

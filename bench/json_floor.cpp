@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // json_floor.cpp - the JSON parsers side by side, on the same documents in
 // the same run: librulevm's reader and printer (rv_vm_parse, rv_vm_print),
 // cJSON (what the library used before), simdjson's DOM (the fastest parser

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # policy.jq - the policies as a jq program over NDJSON request bodies:
 #
 #   jq -c --arg policy example|rules --arg kind KIND -f bench/policy.jq

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- post.lua - wrk script: POSTs dstack REST plugin request bodies in turn.
 --
 --   wrk -s bench/post.lua URL -- BODY.json...

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """py_plain.py - the policies as an admin would hand-write them in Python:
 functions over plain dicts, the json module, one request per line.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """py_pydantic.py - the policies as a dstack ApplyPolicy over pydantic v2
 models, parsing and dumping each spec the way dstack's REST plugin does
 (model_validate_json of the request body, model_dump_json of the response).

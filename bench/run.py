@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """run.py - the benchmark runner behind `make bench` and `make bench-smoke`.
 
   python3 bench/run.py            everything; writes bench/RESULTS.md

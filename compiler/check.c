@@ -1,4 +1,5 @@
 /* check.c - the checker: everything the contract's "Checking" section asks
+ * SPDX-License-Identifier: Apache-2.0
  * of a parsed policy, before any code is generated.
  *
  * It resolves `$` names and quantifier variables, checks functions and

@@ -1,4 +1,5 @@
 /* codegen.c - linearizes a checked AST into one policy's bytecode.
+ * SPDX-License-Identifier: Apache-2.0
  *
  * Expressions compile to stack code; conditions to forward jumps; each
  * quantifier to a BEGIN/NEXT pair whose only backward edge is bounded by

@@ -1,4 +1,5 @@
 /* compile.c - the compiler's entry point: runs parse, check and codegen on
+ * SPDX-License-Identifier: Apache-2.0
  * every source and applies the contract's policy-set rules (same name keeps
  * the highest priority; order by priority, then name).
  */

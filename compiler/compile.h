@@ -1,4 +1,5 @@
 /* compile.h - the compiler's passes and its one entry point.
+ * SPDX-License-Identifier: Apache-2.0
  *
  *   source --parse--> AST --check--> checked AST --codegen--> rv_policy
  *   policies --set rules--> bundle bytes (vm/program.h format)

@@ -1,4 +1,5 @@
 /* format.c - rc_format (rulec.h): refuse a source that does not parse,
+ * SPDX-License-Identifier: Apache-2.0
  * lay it out (grammar/fmt.c), and check that the result is the same tokens
  * before handing it back, so a bug in the layout can never change a policy.
  */

@@ -1,4 +1,5 @@
 /* lint.c - warnings about policies that do not mean what they say, each
+ * SPDX-License-Identifier: Apache-2.0
  * saying what to write instead (docs/language.md, "Checking"). Runs after
  * a clean check, over the annotated AST; it only reports, never changes the
  * tree. Only what is certain is reported: a lint that may be wrong would

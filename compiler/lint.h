@@ -1,4 +1,5 @@
 /* lint.h - warnings about policies that do not mean what they say (lint.c):
+ * SPDX-License-Identifier: Apache-2.0
  * precedence traps, conditions whose value their types fix, code that can
  * never run, defaults the schema makes pointless. Each says what to write
  * instead. Warnings only: a lint never fails a check.

@@ -1,4 +1,5 @@
 /* literal.c - parameter overrides written as in a policy (rulec.h):
+ * SPDX-License-Identifier: Apache-2.0
  * override text is read by the real scanner and parser, so `1h` and
  * `24GB` mean what they mean in a `param` default, then handed to the VM,
  * which checks the value against the parameter's declared type.

@@ -1,4 +1,5 @@
 /* loader.c - the compiler library's one way in (rulec.h): policy arguments
+ * SPDX-License-Identifier: Apache-2.0
  * to inputs (folders listed by one rule), inputs to a verified program and
  * a report. Sources are compiled together, each into a bundle of its own,
  * and then loaded with the bundles given as inputs by rv_program_load, so

@@ -1,4 +1,5 @@
 /* rulec.h - the one public header of the rules compiler (librulec).
+ * SPDX-License-Identifier: Apache-2.0
  *
  * One call, rc_load, turns a list of inputs -- `.rules` sources and `.rbc`
  * bundles, told apart by their content (the bundle magic), never by a file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* schema.c - shapes: the schemas a path may be at (schema.h). */
 #include "schema.h"
 

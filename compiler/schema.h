@@ -1,4 +1,5 @@
 /* schema.h - walking a kind's JSON Schema along a policy's path (internal
+ * SPDX-License-Identifier: Apache-2.0
  * to the compiler): where can `configuration.resources.gpu` be, and what
  * fields are there?
  *

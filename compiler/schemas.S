@@ -1,4 +1,5 @@
 /* schemas.S - the targets' JSON Schemas (schemas/, with their provenance in
+ * SPDX-License-Identifier: Apache-2.0
  * schemas/README.md), built into the compiler as bytes, so that rulec and
  * rulesd check policies with no data files to find at run time. Each blob
  * ends in a NUL; target.c knows their names. Paths are relative to the

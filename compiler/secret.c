@@ -1,4 +1,5 @@
 /* secret.c - the targets' secret paths, the credential-key rule, the pass
+ * SPDX-License-Identifier: Apache-2.0
  * that marks what derives from a secret, and rc_secret_values (secret.h,
  * rulec.h).
  *

@@ -1,4 +1,5 @@
 /* secret.h - what in a target's documents is a secret, and which values of
+ * SPDX-License-Identifier: Apache-2.0
  * a policy derive from one (internal to the compiler; the public part is
  * rc_secret_values in rulec.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* target.c - the table of targets and their kinds (target.h). */
 #include "target.h"
 

@@ -1,4 +1,5 @@
 /* target.h - the orchestrators a policy can judge: each target's kinds and
+ * SPDX-License-Identifier: Apache-2.0
  * the JSON Schema of each kind's document (internal to the compiler).
  *
  * A target is data: a name and a table of kinds with their schema bytes

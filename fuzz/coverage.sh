@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # coverage.sh - line coverage of what the fuzz corpora reach: `sh
 # fuzz/coverage.sh [TARGET...]` after `make fuzz`. Builds each target with
 # clang's source-based coverage and fuzz/replay.c (no libFuzzer, no

@@ -1,4 +1,5 @@
 /* fuzz.h - what the libFuzzer targets share (header-only, like the unit
+ * SPDX-License-Identifier: Apache-2.0
  * tests' helpers.h): the policy sets they evaluate with, loaded once
  * through the compiler library as every host loads them, and specs whose
  * shape reaches the shipped policies' loops (replica groups, env maps,

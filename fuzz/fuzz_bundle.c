@@ -1,4 +1,5 @@
 /* fuzz_bundle.c - libFuzzer target: arbitrary bytes as a bytecode bundle.
+ * SPDX-License-Identifier: Apache-2.0
  * The loader and verifier must refuse it cleanly or accept a program that
  * then evaluates (within its budget) on specs of every shape, for every
  * kind, disassembles, and saves to a bundle that loads again.

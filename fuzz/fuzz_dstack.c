@@ -1,4 +1,5 @@
 /* fuzz_dstack.c - libFuzzer target: arbitrary bytes as the body of a dstack
+ * SPDX-License-Identifier: Apache-2.0
  * REST plugin request (protocols/dstack.c), decoded for each of dstack's
  * four paths and for /v1/evaluate (the body names the kind). Decoding must
  * refuse with a message or give a request whose spec is an object and

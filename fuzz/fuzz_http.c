@@ -1,4 +1,5 @@
 /* fuzz_http.c - libFuzzer target: arbitrary bytes as everything a client
+ * SPDX-License-Identifier: Apache-2.0
  * sends rulesd on one connection (one request, several, or garbage),
  * through the server's own path: libmicrohttpd's parser, server/http.c's
  * callbacks and limits, the bearer-token check, the endpoints, dstack's

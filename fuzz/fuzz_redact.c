@@ -1,4 +1,5 @@
 /* fuzz_redact.c - libFuzzer target: the promise that rulesd's decision
+ * SPDX-License-Identifier: Apache-2.0
  * log, /v1/evaluate's explanation and rulec --explain never hold a secret
  * (docs/rulesd.md, "Security").
  *

@@ -1,4 +1,5 @@
 /* fuzz_rules.c - libFuzzer target: arbitrary bytes as a .rules source. The
+ * SPDX-License-Identifier: Apache-2.0
  * front end must report diagnostics or produce a policy that the verifier
  * accepts (anything else is a compiler bug: abort) and that evaluates.
  */

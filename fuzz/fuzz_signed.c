@@ -1,4 +1,5 @@
 /* fuzz_signed.c - libFuzzer target: arbitrary bytes as a signed bundle,
+ * SPDX-License-Identifier: Apache-2.0
  * what rulesd downloads from a policy URL and reads before it trusts
  * anything (sign/: the signature section, the manifest, the checks).
  * Reading must refuse with a reason, or find a section that lies inside

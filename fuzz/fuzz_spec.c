@@ -1,4 +1,5 @@
 /* fuzz_spec.c - libFuzzer target: arbitrary bytes as a spec (JSON, YAML and
+ * SPDX-License-Identifier: Apache-2.0
  * auto-detected), evaluated by the example policy and printed back in both
  * formats. Parsing must fail cleanly or produce a tree that evaluates and
  * prints; printed YAML and JSON must parse again. A JSON text read as JSON

@@ -1,4 +1,5 @@
 /* fuzz_yaml.c - libFuzzer target: arbitrary bytes as a YAML spec (what
+ * SPDX-License-Identifier: Apache-2.0
  * `rulec apply` reads from a dstack or SkyPilot .yml file). Parsing must
  * fail with a message and a position, or give a document that
  * - prints as JSON and as YAML, each reading back as the same document

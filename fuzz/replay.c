@@ -1,4 +1,5 @@
 /* replay.c - runs a fuzz target without libFuzzer: every file named, and
+ * SPDX-License-Identifier: Apache-2.0
  * every file in every folder named, goes through LLVMFuzzerTestOneInput
  * once. `make test` builds each target with it (tests/run-fuzz.sh) and
  * replays the seed corpora and fuzz/regressions/, so the targets keep

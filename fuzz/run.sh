@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run.sh - builds the libFuzzer targets with clang (ASan + UBSan) into
 # build-fuzz/ and runs each for a while: `sh fuzz/run.sh [SECONDS
 # [TARGET...]]` (make fuzz FUZZ_SECONDS=N FUZZ_TARGETS="bundle http").

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # seeds.sh - writes the fuzz targets' seed corpora: `sh fuzz/seeds.sh OUT
 # [RULEC]` fills OUT/<target>/ for each target in fuzz/ (run from the
 # repository root; RULEC defaults to build/rulec). fuzz/run.sh seeds the

@@ -1,4 +1,5 @@
 /* ast.c - AST constructors for the parser (see ast_build.h).
+ * SPDX-License-Identifier: Apache-2.0
  *
  * Kept out of grammar/parser.y so the node-building code is compiled with
  * the project's full warning set, not the relaxed flags of generated files.

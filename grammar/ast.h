@@ -1,4 +1,5 @@
 /* ast.h - the syntax tree the parser builds and the checker walks.
+ * SPDX-License-Identifier: Apache-2.0
  *
  * Every node is allocated from the compilation's arena and carries its
  * source span. The parser only builds this tree; names are resolved, types

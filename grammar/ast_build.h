@@ -1,4 +1,5 @@
 /* ast_build.h - constructors the parser uses to build the AST (ast.h).
+ * SPDX-License-Identifier: Apache-2.0
  *
  * Every node comes zeroed from the compilation's arena. When the arena runs
  * dry the builder longjmps to the parser's recovery point instead of

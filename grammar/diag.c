@@ -1,4 +1,5 @@
 /* diag.c - diagnostics as data, and their one printed form.
+ * SPDX-License-Identifier: Apache-2.0
  *
  * Records are appended to a list in the compilation's arena; printing shows
  * file:line:col, the source line verbatim and a ^~~~ underline, the way

@@ -1,4 +1,5 @@
 /* diag.h - diagnostics as data.
+ * SPDX-License-Identifier: Apache-2.0
  *
  * Every pass reports problems as records (severity, source, span, message)
  * appended to one list; rulec prints them at the end as

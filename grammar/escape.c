@@ -1,4 +1,5 @@
 /* escape.c - decodes one string escape (escape.h): the scanner's string
+ * SPDX-License-Identifier: Apache-2.0
  * literals and the checker's message templates share it.
  */
 #include "escape.h"

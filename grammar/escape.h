@@ -1,4 +1,5 @@
 /* escape.h - the one decoder of the escapes in the language's strings.
+ * SPDX-License-Identifier: Apache-2.0
  *
  * The scanner decodes every string literal with it and reports what it
  * finds wrong, at the escape's own span; the checker decodes the literal

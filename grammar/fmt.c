@@ -1,4 +1,5 @@
 /* fmt.c - the canonical layout of a policy file (rulec fmt).
+ * SPDX-License-Identifier: Apache-2.0
  *
  * Works on the scanner's token stream with comments kept as tokens
  * (rc_scan_tokens), never on the tree: tokens are printed exactly as

@@ -1,4 +1,5 @@
 /* fmt.h - the canonical layout of a policy file (fmt.c; `rulec fmt`
+ * SPDX-License-Identifier: Apache-2.0
  * reaches it through rc_format in rulec.h).
  */
 #ifndef RC_FMT_H

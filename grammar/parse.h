@@ -1,4 +1,5 @@
 /* parse.h - entry points of the flex/bison front end (grammar/).
+ * SPDX-License-Identifier: Apache-2.0
  *
  * The parser only builds the AST; syntax errors become diagnostics (saying
  * what was expected) and parsing recovers at the next statement, so one run

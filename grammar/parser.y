@@ -1,4 +1,5 @@
 /* parser.y - the grammar of the rules language: tokens -> AST.
+ * SPDX-License-Identifier: Apache-2.0
  *
  * Actions only build the tree (compiler/ast_build.h); names, types and
  * templates are the checker's business. Syntax errors say what was expected

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* suggest.c - edit distance for "did you mean" (suggest.h). */
 #include "suggest.h"
 

@@ -1,4 +1,5 @@
 /* suggest.h - "did you mean ...?": the closest known name to a misspelt
+ * SPDX-License-Identifier: Apache-2.0
  * one (internal to the compiler; it lives in grammar/ so syntax errors
  * can suggest keywords too). */
 #ifndef RC_SUGGEST_H

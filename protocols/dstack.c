@@ -1,4 +1,5 @@
 /* dstack.c - dstack's REST plugin protocol (dstack.h): request bodies in,
+ * SPDX-License-Identifier: Apache-2.0
  * response bodies out. Every check a body must pass lives here, so that
  * `rulec apply --request` and rulesd answer bad input the same way.
  */

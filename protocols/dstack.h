@@ -1,4 +1,5 @@
 /* dstack.h - dstack's REST plugin protocol, the one implementation that
+ * SPDX-License-Identifier: Apache-2.0
  * `rulec apply --request` and rulesd share: request bodies decoded and
  * checked, decisions encoded as response bodies, one behaviour on bad input.
  *

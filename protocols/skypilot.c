@@ -1,4 +1,5 @@
 /* skypilot.c - SkyPilot's RESTful admin-policy protocol (skypilot.h):
+ * SPDX-License-Identifier: Apache-2.0
  * request bodies in, HTTP answers out. Every check a body must pass lives
  * here, so that `rulec apply --request` and rulesd answer bad input the
  * same way. Strict on purpose: a body SkyPilot would never send is refused

@@ -1,4 +1,5 @@
 /* skypilot.h - SkyPilot's RESTful admin-policy protocol, the one
+ * SPDX-License-Identifier: Apache-2.0
  * implementation that `rulec apply --request` and rulesd share: request
  * bodies decoded and checked, decisions encoded as HTTP answers, one
  * behaviour on bad input.

@@ -1,4 +1,5 @@
 /* apply.c - `rulec apply`: run policies on a spec file, or answer
+ * SPDX-License-Identifier: Apache-2.0
  * orchestrators' request bodies as rulesd does, one at a time or as NDJSON
  * batches: dstack's REST plugin ({"user","project","spec"} in,
  * {"spec","error"} out) and SkyPilot's RESTful admin policy (a JSON string

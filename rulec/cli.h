@@ -1,4 +1,5 @@
 /* cli.h - what the rulec subcommands share: exit codes, loading policy
+ * SPDX-License-Identifier: Apache-2.0
  * arguments through the compiler library, reading and writing files, and
  * parameter overrides.
  */

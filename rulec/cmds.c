@@ -1,4 +1,5 @@
 /* cmds.c - `rulec check`, `rulec compile` and `rulec disasm`.
+ * SPDX-License-Identifier: Apache-2.0
  *
  * All three load their arguments through the compiler library exactly as
  * apply, test and rulesd do, so a folder means the same set everywhere.

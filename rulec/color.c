@@ -1,4 +1,5 @@
 /* color.c - colour on a terminal (color.h). The diagnostics text is the
+ * SPDX-License-Identifier: Apache-2.0
  * compiler library's (rc_report_text): colour is added here, by reading
  * its fixed shape line by line, so the library stays free of terminals.
  */

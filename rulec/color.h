@@ -1,4 +1,5 @@
 /* color.h - colour on a terminal for rulec's diagnostics, test results and
+ * SPDX-License-Identifier: Apache-2.0
  * --explain: when, and how (ANSI SGR sequences).
  */
 #ifndef RULEC_COLOR_H

@@ -1,4 +1,5 @@
 /* completion.c - `rulec completion bash|zsh|fish`: shell completion
+ * SPDX-License-Identifier: Apache-2.0
  * scripts (also installed by make install), and `rulec completion kinds
  * [--target T]` / `rulec completion targets`, which the scripts call so
  * the kinds offered after --kind are the selected target's, from the

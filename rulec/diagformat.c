@@ -1,4 +1,5 @@
 /* diagformat.c - `rulec check --format json|sarif`: the report's records
+ * SPDX-License-Identifier: Apache-2.0
  * (rc_report_diagnostics) written as one JSON document of rulec's own
  * shape, or as a SARIF 2.1.0 log that CI code-scanning tools read. Both
  * nest each note under the record before it, as the record list orders

@@ -1,4 +1,5 @@
 /* diagformat.h - `rulec check --format`: the report's diagnostics as one
+ * SPDX-License-Identifier: Apache-2.0
  * JSON document or as a SARIF 2.1.0 log, for CI and editors. The text
  * format is the compiler library's own (rc_report_text).
  */

@@ -1,4 +1,5 @@
 /* eval.c - `rulec eval EXPR --spec FILE --kind K`: one expression of the
+ * SPDX-License-Identifier: Apache-2.0
  * language evaluated against a spec, for trying things out.
  *
  * The expression is compiled as policies like any other, twice: once for

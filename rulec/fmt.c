@@ -1,4 +1,5 @@
 /* fmt.c - `rulec fmt`: lays policy files out canonically (rc_format in
+ * SPDX-License-Identifier: Apache-2.0
  * the compiler library does the work), printing the result, listing the
  * files that would change (--check, for CI), showing the change (--diff)
  * or rewriting files in place (-w) through a temporary file renamed into

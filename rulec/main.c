@@ -1,4 +1,5 @@
 /* main.c - rulec's entry point: subcommand dispatch, usage, and the
+ * SPDX-License-Identifier: Apache-2.0
  * helpers every subcommand shares (reading and writing files, loading
  * policy arguments through the compiler library, parameter overrides).
  */

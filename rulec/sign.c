@@ -1,4 +1,5 @@
 /* sign.c - `rulec keygen`, `rulec verify`, and the signing step of
+ * SPDX-License-Identifier: Apache-2.0
  * `rulec compile --sign` (the format and its checks are sign/'s; this is
  * the command line around them: files, modes, messages, exit codes).
  */

@@ -1,4 +1,5 @@
 /* textdiff.c - a unified diff of two texts (textdiff.h).
+ * SPDX-License-Identifier: Apache-2.0
  *
  * A longest common subsequence of lines by dynamic programming: policy
  * files are small, and the table is bounded (past CELLS cells the whole of

@@ -1,4 +1,5 @@
 /* textdiff.h - a unified diff of two texts, line by line (`rulec fmt
+ * SPDX-License-Identifier: Apache-2.0
  * --diff`).
  */
 #ifndef RULEC_TEXTDIFF_H

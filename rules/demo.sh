@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # demo.sh - the main job (`make demo`): the example policies in rules/
 # applied to dstack's real request bodies from tests/data/dstack, and the
 # SkyPilot policies in rules/skypilot/ to SkyPilot's from tests/data/skypilot.

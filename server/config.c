@@ -1,4 +1,5 @@
 /* config.c - reads rulesd's YAML configuration with the library's own
+ * SPDX-License-Identifier: Apache-2.0
  * parser (rv_vm_parse) and walks the document with its accessors, so the
  * server needs no YAML library of its own. Unknown keys are errors: a typo
  * in a security setting must not be silently ignored.

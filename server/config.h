@@ -1,4 +1,5 @@
 /* config.h - rulesd's configuration: one YAML file (--config, else
+ * SPDX-License-Identifier: Apache-2.0
  * $RULESD_CONFIG), then command-line flags on top. Every error names the
  * file and the key as a path, e.g.
  *   rulesd.yaml: policies[1].params.max_price: no policy ... declares it

@@ -1,4 +1,5 @@
 /* conntab.c - the connection table (conntab.h). Connections that are not
+ * SPDX-License-Identifier: Apache-2.0
  * yet closed by the table sit on two lists ordered by when their current
  * wait began: the table's and their client's. A connection moves to the
  * back when it finishes a request, so the front of either list is the

@@ -1,4 +1,5 @@
 /* conntab.h - rulesd's connection table: who holds which connection, how
+ * SPDX-License-Identifier: Apache-2.0
  * long each has been waiting on its client, and which to close when a
  * limit is reached. It knows no HTTP library: the transport (http.c)
  * reports what happens to a connection, and the table closes connections

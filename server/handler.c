@@ -1,4 +1,5 @@
 /* handler.c - the endpoints. The hot path (a dstack apply) is: parse the
+ * SPDX-License-Identifier: Apache-2.0
  * body into the worker's VM, evaluate, build {"spec","error"} from the
  * rewritten spec, print it. The VM's memory is reset per request and kept,
  * so a steady stream of decisions allocates nothing here; the response

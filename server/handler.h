@@ -1,4 +1,5 @@
 /* handler.h - what each endpoint answers, independent of the HTTP library:
+ * SPDX-License-Identifier: Apache-2.0
  * a request (method, path, Authorization header, body) in, a status,
  * headers and body out. http.c does the transport; this does the policy.
  *

@@ -1,4 +1,5 @@
 /* http.c - libmicrohttpd glue. MHD runs a pool of threads, each polling
+ * SPDX-License-Identifier: Apache-2.0
  * its own share of the connections; each thread lazily creates its worker
  * (a VM and buffers) in thread-local storage, freed by the key's
  * destructor when MHD joins the thread. Each connection gets a context

@@ -1,4 +1,5 @@
 /* http.h - the HTTP transport: libmicrohttpd with a pool of threads, each
+ * SPDX-License-Identifier: Apache-2.0
  * with its own worker (VM); requests are handed to handler.h.
  */
 #ifndef RD_HTTP_H

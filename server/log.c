@@ -1,4 +1,5 @@
 /* log.c - the operational log on stderr and the decision log file.
+ * SPDX-License-Identifier: Apache-2.0
  * Each log line is formatted in full, then written with one fprintf so
  * that lines from worker threads never interleave (stdio locks per call).
  */

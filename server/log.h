@@ -1,4 +1,5 @@
 /* log.h - rulesd's two outputs besides HTTP: the operational log (stderr,
+ * SPDX-License-Identifier: Apache-2.0
  * one timestamped line per event, which journald captures under systemd)
  * and the decision log (JSON lines in a file, one per decision).
  * Neither ever receives a request body, a token or a spec value: callers

@@ -1,4 +1,5 @@
 /* main.c - rulesd's entry point: flags, start-up, and the control loop.
+ * SPDX-License-Identifier: Apache-2.0
  * Signals are blocked in every thread and taken synchronously here with
  * sigtimedwait, so SIGHUP (reload), SIGTERM/SIGINT (graceful shutdown) and
  * the file-watch poll all run on this one thread, never inside a handler.

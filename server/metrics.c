@@ -1,4 +1,5 @@
 /* metrics.c - the Prometheus counters. Buckets are chosen around the speed
+ * SPDX-License-Identifier: Apache-2.0
  * target (p99 under 2 ms) so that the histogram can show whether it holds;
  * the slow end stops at dstack's 8-second timeout.
  */

@@ -1,4 +1,5 @@
 /* metrics.h - counters for GET /metrics (Prometheus text format): decisions
+ * SPDX-License-Identifier: Apache-2.0
  * by kind and outcome, a decision latency histogram (dstack's, and
  * SkyPilot's by request name with a histogram of its own), HTTP responses by
  * status, reloads. Lock-free (relaxed atomics): workers only add.

@@ -1,4 +1,5 @@
 /* notify.c - sd_notify for Type=notify (notify.h). The message goes to the
+ * SPDX-License-Identifier: Apache-2.0
  * socket in $NOTIFY_SOCKET, which systemd sets for the service (and a test
  * can set to a datagram socket of its own); sd_notify does nothing when
  * it is unset. The variable is kept (unset_environment 0): rulesd starts

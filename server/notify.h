@@ -1,4 +1,5 @@
 /* notify.h - telling systemd how rulesd is doing (Type=notify): READY=1
+ * SPDX-License-Identifier: Apache-2.0
  * once the first policy set is loaded and rulesd listens, STATUS= lines on
  * each reload, STOPPING=1 on shutdown. Through libsystemd's sd_notify;
  * a build without libsystemd (RD_HAVE_SYSTEMD unset) sends nothing and

@@ -1,4 +1,5 @@
 /* policyset.c - turns the configured policy entries into one verified
+ * SPDX-License-Identifier: Apache-2.0
  * program through the compiler library (rulec.h), like every other host:
  * each entry's files are read by the library's one folder rule, tagged
  * with the entry (for its priority and parameter overrides), and loaded

@@ -1,4 +1,5 @@
 /* policyset.h - a loaded policy set: the verified rv_program every worker
+ * SPDX-License-Identifier: Apache-2.0
  * shares read-only, plus what is derived from the same inputs and must
  * change with it in one step (the /v1/policies listing, the bearer token).
  * Sets are reference counted (reload.h) and never modified once built.

@@ -1,4 +1,5 @@
 /* pull.c - the bundle puller thread and what it reports (pull.h).
+ * SPDX-License-Identifier: Apache-2.0
  *
  * libcurl's easy interface on a thread of its own: a download blocks only
  * this thread, and the main thread keeps taking signals and the file

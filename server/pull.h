@@ -1,4 +1,5 @@
 /* pull.h - the policy set from a URL (policies.url): one thread polls the
+ * SPDX-License-Identifier: Apache-2.0
  * signed bundle there with If-None-Match, every interval less a random
  * jitter (so replicas spread out), backing off by doubling after
  * failures; it hands each new download to the main thread, which checks

@@ -1,4 +1,5 @@
 /* redact.c - the per-request secret texts and their scrubbing (redact.h).
+ * SPDX-License-Identifier: Apache-2.0
  *
  * Collection copies the texts (numbers are printed, so they have no node
  * of their own) before evaluation; what is logged is told first, so the

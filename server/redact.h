@@ -1,4 +1,5 @@
 /* redact.h - keeping the spec's secrets out of everything rulesd logs or
+ * SPDX-License-Identifier: Apache-2.0
  * explains (docs/rulesd.md, "Security").
  *
  * Redaction is by structure first: the compiler marks every message part

@@ -1,4 +1,5 @@
 /* reload.c - the current-set pointer and the reload driver.
+ * SPDX-License-Identifier: Apache-2.0
  *
  * Acquire is a mutex-guarded load-and-increment: with a plain atomic
  * pointer, a reader could load the old pointer, be preempted while the

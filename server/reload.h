@@ -1,4 +1,5 @@
 /* reload.h - the current policy set, and replacing it.
+ * SPDX-License-Identifier: Apache-2.0
  *
  * Workers take a reference to the current set for each request
  * (rd_current_acquire) and drop it when the response is built; a reload

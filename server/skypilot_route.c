@@ -1,4 +1,5 @@
 /* skypilot_route.c - the SkyPilot endpoint's path and answers
+ * SPDX-License-Identifier: Apache-2.0
  * (skypilot_route.h).
  */
 #include "skypilot_route.h"

@@ -1,4 +1,5 @@
 /* skypilot_route.h - rulesd's SkyPilot endpoint: the path it is served on
+ * SPDX-License-Identifier: Apache-2.0
  * (configurable, SKYPILOT_DEFAULT_PATH unless the configuration says
  * otherwise) and how a SkyPilot decision becomes its HTTP answer. The
  * decision itself is made by handler.c like every other, so that metrics,

@@ -1,4 +1,5 @@
 /* trust.c - the signature rules of rulesd (trust.h): every input of a set
+ * SPDX-License-Identifier: Apache-2.0
  * verified against the trusted keys before anything is compiled or
  * loaded, then checked against the revision it replaces.
  *

@@ -1,4 +1,5 @@
 /* trust.h - which bundles rulesd loads when signatures are required
+ * SPDX-License-Identifier: Apache-2.0
  * (policies.require_signature, or a policies.url): each input must be a
  * bundle signed by one of policies.trusted_keys and unaltered since
  * (sign.h does those checks), hold the policies its manifest lists, and

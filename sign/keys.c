@@ -1,4 +1,5 @@
 /* keys.c - Ed25519 key pairs and their PEM files (sign.h).
+ * SPDX-License-Identifier: Apache-2.0
  *
  * The files are the ones OpenSSL reads and writes, so keys can be made,
  * inspected and kept with standard tools: a private key is PKCS #8

@@ -1,4 +1,5 @@
 /* revision.c - what a bundle revision may be, and their order (sign.h).
+ * SPDX-License-Identifier: Apache-2.0
  *
  * Rollback protection needs revisions that order, whatever scheme a team
  * uses: a CI build number (41 < 42), a version (1.9 < 1.10), a UTC time

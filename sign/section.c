@@ -1,4 +1,5 @@
 /* section.c - the signature section after a bundle: reading it, checking
+ * SPDX-License-Identifier: Apache-2.0
  * it against trusted keys, and writing it (sign.h; the format is in
  * docs/signing.md).
  *

@@ -1,4 +1,5 @@
 /* sign.h - signed bundles: a bundle (vm/program.h's format, unchanged)
+ * SPDX-License-Identifier: Apache-2.0
  * followed by a signature section that holds a manifest -- what the bundle
  * is: its size and SHA-256, a revision, each policy's name and digest --
  * and Ed25519 signatures of that manifest. docs/signing.md defines the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """deploy_check.py - checks deploy/ (Dockerfile, Kubernetes manifests) against
 what rulesd actually serves, for tests/run-deploy.sh. The facts come from the
 sources, never from a copy: the default port from server/config.c, the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # deps.sh - installs the Debian packages the build and tests need, if any
 # are missing (`make deps`), and any named as arguments (`make fuzz` adds
 # clang and its libFuzzer runtime: docs/fuzzing.md). Says exactly what is

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """diagformat.py - assertions for tests/run-cli.sh on `rulec check --format`:
 one run's three outputs checked against each other and against the formats'
 rules.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """json_same.py - whether two files hold the same JSON value, by a reader
 other than the project's own (Python's json module), exactly: objects member
 by member in the same order, ints and floats apart (1 is not 1.0), numbers

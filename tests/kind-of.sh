@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # kind-of.sh FILE - the dstack kind of a REST plugin request body, from its
 # configuration's type (fleet, volume and gateway are their own kinds; task,
 # service and dev-environment are runs). File names do not decide it: a

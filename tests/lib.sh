@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # lib.sh - the one pass/fail counter of the test suites. Each tests/run-*.sh
 # sets SUITE and sources this file; it counts through these functions only
 # and ends with `summary`, whose line run-all.sh adds up.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-all.sh - `make test`: the suites tests/run-{unit,golden,jsonstrict,cli,fmt,tools,editors,sets,badinput,yaml,fuzz,
 # ruletests,server,redact,python,sign,fleet,deploy,symbols,layout,build,version,install}.sh that exist (run-unit.sh gets
 # the cmocka binaries given as arguments), each ending with a "NAME: N

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-badinput.sh - hostile and oversized inputs through the real rulec
 # binary: a 100 MB spec, specs nested 100,000 deep, YAML alias bombs, every
 # byte of a compiled bundle flipped, the bundle cut at every length. Each must end with a clear

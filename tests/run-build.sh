@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-build.sh - the Makefile's promises that need no real build: `make`
 # needs no cmocka (only the unit tests do, and `make test` says so when it
 # is missing), CPPFLAGS reaches every compile, `make clean` respects BUILD.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-cli.sh - rulec end to end beyond single golden runs: compiled bundles
 # behave exactly like their sources, a failed compile never clobbers or
 # half-writes its output, folders and standard input work as documented.

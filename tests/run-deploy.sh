@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-deploy.sh - what deploy/ and server/rulesd.service promise, checked
 # here without Docker, Kubernetes or a running systemd:
 #   - deploy/Dockerfile and deploy/k8s/ parsed and checked against rulesd's

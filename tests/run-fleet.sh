@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-fleet.sh - rulesd with signed bundles: signatures required of the
 # policy files (a tampered byte, another key, no signature, a rollback:
 # refused at start-up and on reload, the previous set kept, the revision in

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-fmt.sh - rulec fmt: rules/ is formatted; formatting is idempotent on
 # every .rules file of the repository and never changes compiled code
 # (only source line numbers); --check, --diff and -w do what they say; a

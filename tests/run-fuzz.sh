@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-fuzz.sh - the fuzz targets without libFuzzer (docs/fuzzing.md):
 # - fuzz/seeds.sh writes every target's seeds, none empty;
 # - the bundle seeds hold every opcode vm/opcodes.h defines (each bundle

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-golden.sh - golden tests: runs rulec and compares its exit status,
 # stdout and stderr with a pinned .out file.
 #   tests/golden/check/NAME.rules   ->  rulec check NAME.rules

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-install.sh - make install into a scratch DESTDIR, twice: with the
 # default directories and with PREFIX, BINDIR, LIBDIR moved. Checks every
 # file (modes, library links and SONAMEs, the unit's paths, rulevm.pc and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-jsonstrict.sh - the JSON strictness corpus (tests/data/json-strict/,
 # whose README says what it holds): every text through `rulec apply`, as a
 # spec and wrapped as {"v": ...}. A valid object is accepted and what rulec

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-layout.sh - the direction of the arrows between modules (README,
 # "Layout"), checked on every quoted #include of every source and header:
 # each module may include only the modules its arrows allow, and no path
@@ -116,5 +117,18 @@ for f in schemas/skypilot/task.json schemas/skypilot/config.json; do
         pass
     fi
 done
+
+
+# Every source file names its licence (SPDX) in its header comment, in its
+# first five lines (LICENSE holds the text).
+if [ -f LICENSE ] && command -v git >/dev/null && git rev-parse --git-dir >/dev/null 2>&1; then
+    missing=$(git ls-files | grep -E '\.(c|h|l|y|S|sh|py|cpp|lua|jq|scd)$|(^|/)Makefile$|Dockerfile$|\.service$' |
+        while read -r f; do
+            [ -f "$f" ] && ! head -5 "$f" | grep -q 'SPDX-License-Identifier: Apache-2.0' && echo "$f"
+        done)
+    [ -z "$missing" ] && pass || fail "source files without an SPDX line: $(echo $missing | head -c 300)"
+else
+    [ -f LICENSE ] && pass || fail "LICENSE is missing"
+fi
 
 summary

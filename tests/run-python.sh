@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-python.sh - the Python package (python/pyrules) and its orchestrator
 # plugins, with pytest (tests/python/): the binding against $BUILD's
 # librulec, every real request body decided as rulec decides it, the dstack

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-redact.sh - no secret of a spec reaches what rulesd logs or explains,
 # and logging costs a small multiple of deciding (issue 13, faults 1 and 3).
 # A real rulesd on a loopback port (the kernel picks it) answers requests

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-ruletests.sh - `rulec test` dogfooded: the policies in rules/ against
 # their test files, with the coverage gate `make test` promises; then the
 # runner's own fixtures in tests/golden/ruletest/, whose outputs are pinned

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-server.sh - rulesd integration tests: real servers on free loopback
 # ports (the kernel picks them: --port 0 / listen :0, read back from
 # --port-file), real HTTP clients (curl, and tests/server/loadclient for

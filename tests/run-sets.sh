@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-sets.sh - one folder, one policy set: rulec check, compile, disasm,
 # apply and rulesd load the same policies from a folder that holds a
 # source, a bundle, hidden files and other files; sources and bundles are

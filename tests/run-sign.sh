@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-sign.sh - signed bundles from the command line: rulec keygen (modes,
 # never overwriting), rulec compile --sign (revisions, key checks,
 # reproducible with SOURCE_DATE_EPOCH), rulec verify on good, tampered,

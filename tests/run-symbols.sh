@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-symbols.sh - each shared library exports exactly the functions its
 # public headers declare: librulevm.so those of vm/rulevm.h, librulec.so
 # (the compiler with the VM) those of compiler/rulec.h and vm/rulevm.h.

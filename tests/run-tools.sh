@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-tools.sh - the tools around the language: rulec eval (values, types,
 # located errors), --help and --version of every command, colour.
 set -u

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-unit.sh - runs each cmocka unit test binary given and prints its
 # output; counts every individual test (cmocka's "[  PASSED  ] N test(s)."
 # and "[  FAILED  ] N test(s)" lines). A binary that fails without a count

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-version.sh - the version lives in one place, vm/rulevm.h's
 # RV_VERSION_MAJOR/MINOR/PATCH: rulec --version, rulesd --version, the
 # generated rulevm.pc and rulec.pc and the shared libraries' file names and

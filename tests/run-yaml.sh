@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-yaml.sh - the YAML reader and printer against PyYAML (python3-yaml),
 # the reader dstack and SkyPilot use (docs/yaml.md): every scalar of
 # tests/data/yaml/scalars.txt read as PyYAML reads it, as a value and as a

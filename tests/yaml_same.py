@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """yaml_same.py - tests/run-yaml.sh's comparisons with PyYAML (python3-yaml),
 the reader dstack and SkyPilot use. Prints one PASS/FAIL line per check.
 

@@ -1,4 +1,5 @@
 /* arena.c - bump allocation for documents, programs and compilations (util).
+ * SPDX-License-Identifier: Apache-2.0
  *
  * Everything a decision allocates comes from one arena that is reset, not
  * freed, between decisions: after the first few requests a VM runs without

@@ -1,4 +1,5 @@
 /* arena.h - bump allocation, freed or reset in one step (util: the
+ * SPDX-License-Identifier: Apache-2.0
  * support code the VM, the compiler and the programs share).
  *
  * Memory comes from an allocator hook shaped like lua_Alloc (rulevm.h's

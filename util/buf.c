@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* buf.c - the growable byte buffer and the JSON string escaper (util). */
 #include "buf.h"
 

@@ -1,4 +1,5 @@
 /* buf.h - a growable byte buffer, and the one JSON string escaper (util:
+ * SPDX-License-Identifier: Apache-2.0
  * the support code the VM, the compiler and the programs share).
  *
  * Appends never fail loudly: when memory runs out the buffer sets its

@@ -1,4 +1,5 @@
 /* dir.h - listing a folder (util: the support code the compiler and the
+ * SPDX-License-Identifier: Apache-2.0
  * programs share).
  */
 #ifndef RU_DIR_H

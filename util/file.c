@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* file.c - reading a whole file and writing one atomically (file.h). */
 #include "file.h"
 

@@ -1,4 +1,5 @@
 /* file.h - reading a whole file and writing one atomically (util: the
+ * SPDX-License-Identifier: Apache-2.0
  * support code the compiler and the programs share).
  */
 #ifndef RU_FILE_H

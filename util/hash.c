@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hash.c - the string-keyed hash map (hash.h). */
 #include "hash.h"
 

@@ -1,4 +1,5 @@
 /* hash.h - FNV-1a and a string-keyed hash map in an arena (util: the
+ * SPDX-License-Identifier: Apache-2.0
  * support code the VM, the compiler and the programs share).
  *
  * The map is open addressing with linear probing over (key, length) pairs:

@@ -1,4 +1,5 @@
 /* libversions.c - the versions of the linked libraries (libversions.h),
+ * SPDX-License-Identifier: Apache-2.0
  * asked of the libraries themselves at run time. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "libversions.h"

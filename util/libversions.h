@@ -1,4 +1,5 @@
 /* libversions.h - the versions of the libraries linked in (PCRE2, libyaml,
+ * SPDX-License-Identifier: Apache-2.0
  * nettle), for the programs' --version (util: the support code the
  * VM, the compiler and the programs share).
  */

@@ -1,4 +1,5 @@
 /* scrub.c - case-insensitive search for many patterns, filtered by the
+ * SPDX-License-Identifier: Apache-2.0
  * texts' 4-byte windows and bounded by a budget (scrub.h).
  *
  * Why not Aho-Corasick: its automaton costs a hash lookup (a cache miss)

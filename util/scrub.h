@@ -1,4 +1,5 @@
 /* scrub.h - finding many byte strings (a request's secret values) in the
+ * SPDX-License-Identifier: Apache-2.0
  * texts about to be logged, and replacing them with a marker (util: the
  * support code the VM, the compiler and the programs share).
  *

@@ -1,4 +1,5 @@
 /* bundle_write.c - serializes compiled policies into the bundle format of
+ * SPDX-License-Identifier: Apache-2.0
  * program.h. It is the only writer of that format, so the loader (load.c)
  * is its exact mirror; sizes and the CRC are patched in after the body is
  * written, which keeps the writer a single forward pass.

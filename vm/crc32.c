@@ -1,4 +1,5 @@
 /* crc32.c - CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320, as zlib):
+ * SPDX-License-Identifier: Apache-2.0
  * the bundle checksum and each policy's identity. The table is a literal,
  * not built at first use, so there is no initialisation race between threads.
  */

@@ -1,4 +1,5 @@
 /* digest.c - SHA-256 content digests: what identifies a policy set and each
+ * SPDX-License-Identifier: Apache-2.0
  * of its policies (a CRC-32 detects corruption but identifies nothing: any
  * edit can be made to keep it). The digest of a set is that of the bundle
  * rv_program_save writes for it, so `sha256sum` of the file `rulec compile`

@@ -1,4 +1,5 @@
 /* disasm.c - the readable listing of a loaded policy set: what `rulec
+ * SPDX-License-Identifier: Apache-2.0
  * disasm` prints and what golden tests pin, so its layout is part of the
  * contract. Every operand is resolved in a trailing comment (constant,
  * path, regex, builtin, jump target) so a listing reads without the tables.

@@ -1,4 +1,5 @@
 /* doc_json.c - JSON text to rv_node trees and back.
+ * SPDX-License-Identifier: Apache-2.0
  *
  * Reading is one strict pass (RFC 8259, UTF-8 as RFC 3629 defines it) that
  * builds the tree straight into the arena, so every byte it takes comes

@@ -1,4 +1,5 @@
 /* doc_yaml.c - YAML text to rv_node trees and back, through libyaml.
+ * SPDX-License-Identifier: Apache-2.0
  *
  * Parsing walks libyaml's event stream with an explicit stack (no
  * recursion) and reads the text the way PyYAML's SafeLoader does, since

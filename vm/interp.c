@@ -1,4 +1,5 @@
 /* interp.c - the interpreter: runs verified policies over a spec.
+ * SPDX-License-Identifier: Apache-2.0
  *
  * The verifier (verify.c) has already proved operand indices, jump targets
  * and stack depth for every instruction, so the dispatch loop does no

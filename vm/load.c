@@ -1,4 +1,5 @@
 /* load.c - turns untrusted bytecode bundles into a verified, immutable
+ * SPDX-License-Identifier: Apache-2.0
  * program: decode with a bounds check on every read, compile the regexes,
  * verify every policy, then merge the bundles into one ordered policy set.
  * A bundle that is truncated, corrupted or hostile fails with a message that

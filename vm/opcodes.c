@@ -1,4 +1,5 @@
 /* opcodes.c - per-opcode and per-builtin tables, generated from the X-macros
+ * SPDX-License-Identifier: Apache-2.0
  * in opcodes.h so that the verifier, the disassembler and the interpreter can
  * never disagree about names, operand kinds and formats, or stack effects.
  */

@@ -1,4 +1,5 @@
 /* opcodes.h - the instruction set, defined once (internal).
+ * SPDX-License-Identifier: Apache-2.0
  *
  * One X-macro list generates the opcode enum, the name table, the operand
  * kind (hence format) and stack effect the verifier checks, and the

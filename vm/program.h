@@ -1,4 +1,5 @@
 /* program.h - the bytecode bundle format and the loaded program (internal).
+ * SPDX-License-Identifier: Apache-2.0
  *
  * The compiler writes this format (compiler/emit.c); the VM loads it
  * (vm/load.c), verifies every policy (vm/verify.c) and only then runs it.

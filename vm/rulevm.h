@@ -1,4 +1,5 @@
 /* rulevm.h - the one public header of the rules VM library (librulevm).
+ * SPDX-License-Identifier: Apache-2.0
  *
  * The library loads verified bytecode bundles, parses specs (JSON or YAML),
  * evaluates policies against them and prints the result. It never exits,

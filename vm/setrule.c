@@ -1,4 +1,5 @@
 /* setrule.c - the contract's policy-set rule, written once: the loader
+ * SPDX-License-Identifier: Apache-2.0
  * applies it to every program, and the compiler to a set of sources first
  * so that a clash between two sources is reported at both headers.
  */

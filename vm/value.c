@@ -1,4 +1,5 @@
 /* value.c - the document tree: construction, copying, the value semantics
+ * SPDX-License-Identifier: Apache-2.0
  * the VM and the compiler's constant folding share (truthiness, equality,
  * ordering), and the number/JSON text forms every printer builds on.
  *

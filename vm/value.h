@@ -1,4 +1,5 @@
 /* value.h - the document tree the VM reads and rewrites (internal).
+ * SPDX-License-Identifier: Apache-2.0
  *
  * A spec is a tree of rv_node allocated from an ru_arena. Objects keep their
  * members in input order (YAML and JSON output must not reorder keys); ints

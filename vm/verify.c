@@ -1,4 +1,5 @@
 /* verify.c - proves a decoded policy safe to run before it ever runs, as
+ * SPDX-License-Identifier: Apache-2.0
  * libpcap's bpf_validate does for filters: every operand in range, every
  * jump forward and in range, quantifiers properly nested, a known stack depth
  * at every reachable instruction, and every name (policy, kind, parameter,

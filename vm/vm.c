@@ -1,4 +1,5 @@
 /* vm.c - the rv_vm half of the public API: creating VMs, parsing and
+ * SPDX-License-Identifier: Apache-2.0
  * printing documents, reading and building them, and the entry to
  * evaluation (interp.c does the work).
  */

@@ -1,4 +1,5 @@
 /* vm_impl.h - the evaluator's state, shared by vm.c (API) and interp.c.
+ * SPDX-License-Identifier: Apache-2.0
  *
  * One rv_vm per thread. Everything a decision produces lives in `arena`,
  * which rv_vm_reset rewinds; the growable logs below are allocated once and

@@ -1,4 +1,5 @@
 /* yaml_resolve.c - plain scalars resolved as PyYAML's SafeLoader does
+ * SPDX-License-Identifier: Apache-2.0
  * (YAML 1.1) and as the YAML 1.2 core schema does (yaml_resolve.h).
  *
  * The 1.1 rules are PyYAML's implicit resolvers, written out as matchers

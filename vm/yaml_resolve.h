@@ -1,4 +1,5 @@
 /* yaml_resolve.h - what a plain YAML scalar means (internal to doc_yaml.c).
+ * SPDX-License-Identifier: Apache-2.0
  *
  * dstack and SkyPilot read and write their YAML with PyYAML's SafeLoader,
  * which resolves plain scalars by YAML 1.1: `yes` and `on` are booleans,

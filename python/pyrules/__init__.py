@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """pyrules - .rules policies in process, from Python.
 
 Compiles and loads policies (sources, bundles, folders), sets their

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """_native.py - the ctypes binding of librulec (the compiler and the VM in
 one shared library: compiler/rulec.h and vm/rulevm.h), and how it is found.
 

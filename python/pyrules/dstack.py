@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """pyrules.dstack - .rules policies as a dstack plugin, in process.
 
 dstack loads plugins named in its server config.yml (`plugins: [rules]`)

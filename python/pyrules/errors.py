@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """errors.py - the exceptions of pyrules, and diagnostics as records.
 
 Every failure is an exception that says what went wrong and where: a policy

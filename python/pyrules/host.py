@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """host.py - what the orchestrator plugins share: where their policies are
 configured, and a policy set that reloads itself when its files change.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """policies.py - policy sets and decisions: compile and load policies
 (sources, bundles, folders), set parameters, evaluate specs.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """scrub.py - a spec's secret values kept out of text that is logged.
 
 The compiler marks what it sees derive from a secret (Message.redacted,

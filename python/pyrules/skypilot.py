@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """pyrules.skypilot - .rules policies as a SkyPilot admin policy, in process.
 
 In SkyPilot's config (the API server's, or a client's):

@@ -1,4 +1,5 @@
 /* cover.c - `rulec test --coverage`: statements run and condition
+ * SPDX-License-Identifier: Apache-2.0
  * outcomes (true and false) seen, per policy, summed over every test file.
  * The VM's trace hook reports pcs; the compiler's cover map (rulec.h, RC_COVERAGE)
  * says which pcs start statements and which jumps decide conditions. */

@@ -1,4 +1,5 @@
 /* diff.c - expected against actual, field by field, for `rulec
+ * SPDX-License-Identifier: Apache-2.0
  * test`. A failing case must say which fields differ and how ("configuration.
  * max_price: expected 2.0, got 3.5"), never just "specs differ": that is the
  * complaint this runner exists to answer. */

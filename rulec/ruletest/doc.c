@@ -1,4 +1,5 @@
 /* doc.c - what `rulec test` needs of documents beyond rulevm.h's accessors,
+ * SPDX-License-Identifier: Apache-2.0
  * written over the public API only:
  *
  * - tt_doc_json: a document's compact JSON appended to a buffer (printed

@@ -1,4 +1,5 @@
 /* report.c - machine-readable results of `rulec test`: one JSON
+ * SPDX-License-Identifier: Apache-2.0
  * document (--json) and JUnit XML (--junit FILE). The XML goes to a temporary
  * file beside FILE, renamed into place, so CI never reads half a report. */
 #include "cli.h"

@@ -1,4 +1,5 @@
 /* ruletest.h - what the modules of `rulec test` share: test files read into
+ * SPDX-License-Identifier: Apache-2.0
  * cases (testfile.c), expected-against-actual diffs (diff.c), document
  * helpers (doc.c), coverage (cover.c) and reports (report.c); runner.c
  * drives them. Like every program, the runner sees only public headers:

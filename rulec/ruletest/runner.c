@@ -1,4 +1,5 @@
 /* runner.c - `rulec test`: finds *.test.yaml files, compiles the policies
+ * SPDX-License-Identifier: Apache-2.0
  * each names, runs every case and says, field by field, where a result
  * differs from the expectation -- with the lines that ran, so the author
  * sees why. Reading, diff, documents, coverage, reports: testfile.c, diff.c,

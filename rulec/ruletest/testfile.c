@@ -1,4 +1,5 @@
 /* testfile.c - reads a `rulec test` file (YAML) into cases. Values come
+ * SPDX-License-Identifier: Apache-2.0
  * from the library's YAML reader (rv_vm_parse, into the file's own VM), so
  * scalars are typed exactly as in a dstack YAML spec; a pass over libyaml's
  * events records where each node sits, so every problem (all of them, not

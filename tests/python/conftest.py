@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """conftest.py - what the Python suite shares: the package and the
 stand-ins on the path, the repository's build (BUILD, as every suite), the
 real request bodies of tests/data, and rulec to compare with.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """pyrules' own promises: loading from files, folders, text and bundles;
 parameters; errors with file, line and column; decisions as records;
 threads; the library found or refused clearly; help() that helps."""

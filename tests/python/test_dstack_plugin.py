@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """pyrules.dstack in a stand-in dstack server (tests/python/standins): the
 plugin found through its "dstack.plugins" entry point, every real request
 body in tests/data serialized exactly as dstack's rest_plugin sent it,

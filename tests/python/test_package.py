@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The package as installed: pip builds it from python/ with Debian's
 setuptools and no network (the `installed` fixture), it holds every module,
 declares the dstack entry point, and carries the project's one version."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The same policies, the same answers: a Python session loads rules/ and
 rules/skypilot/ and evaluates every real request body in tests/data; each
 decision (the spec, the rejection text, the warnings, each change with

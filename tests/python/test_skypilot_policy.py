@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """pyrules.skypilot in a stand-in SkyPilot (tests/python/standins): the
 class named by `admin_policy:` gets every real request body of tests/data
 as SkyPilot's UserRequest, sees the document rulesd decodes from the same

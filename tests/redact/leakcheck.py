@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """leakcheck.py - does a log or an explanation hold a secret? For
 tests/run-redact.sh. A secret leaks when any 4-byte window of it, in any
 ASCII case, is in the checked text (so upper(), lower() and pieces count),

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """bundleserver.py - a small static file server for tests/run-fleet.sh: what
 an object store or CDN does for rulesd's bundle puller, on loopback.
 

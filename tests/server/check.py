@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """check.py - assertions for tests/run-server.sh that are easier in Python
 than in sh: dstack response shape field by field, /v1/evaluate decisions,
 decision-log lines and redaction. Exit status 0 = pass; on failure, one line

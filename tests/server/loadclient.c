@@ -1,4 +1,5 @@
 /* loadclient.c - a small keep-alive HTTP/1.1 load generator for rulesd's
+ * SPDX-License-Identifier: Apache-2.0
  * integration tests and benchmark: N client threads POST request bodies in
  * turn for S seconds, and every response must be 200 and byte-identical to
  * one of its expected bodies (several when a reload may change the answer).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """notifylisten.py - a stand-in for systemd's notification socket, for
 tests/run-deploy.sh: binds a Unix datagram socket at PATH (what a service
 finds in $NOTIFY_SOCKET) and appends each message it receives to LOG as one

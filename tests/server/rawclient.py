@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """rawclient.py - socket-level cases curl cannot express, for
 tests/run-server.sh:
   idle PORT LIMIT          connect, send nothing: closed within LIMIT+3 s?

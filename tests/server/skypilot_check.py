@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """skypilot_check.py - what tests/run-server.sh checks of rulesd's answers to
 SkyPilot's admin-policy bodies, read the way SkyPilot's client reads them:
 the status, the double encoding (a JSON string holding {"task",

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """slowclients.py - many slow clients against rulesd while ordinary requests
 must still be served (tests/run-server.sh; loopback only, bounded in time).
 

@@ -1,4 +1,5 @@
 /* helpers.h - shared by the unit tests: compile policy text or files into
+ * SPDX-License-Identifier: Apache-2.0
  * a verified program through the compiler library (rulec.h), read files, and locate tests/data/dstack. Header-only
  * (static functions) so each test binary stays one file.
  */

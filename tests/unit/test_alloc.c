@@ -1,4 +1,5 @@
 /* test_alloc.c - the allocator hook is always told the truth: every block
+ * SPDX-License-Identifier: Apache-2.0
  * the library frees or grows comes back with the size it was allocated
  * with (PCRE2's blocks included, whose own free hook has no size), and a
  * program and a VM return every block when freed.

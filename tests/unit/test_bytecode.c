@@ -1,4 +1,5 @@
 /* test_bytecode.c - the bundle format, the loader, the verifier and the
+ * SPDX-License-Identifier: Apache-2.0
  * disassembler, driven by policies assembled by hand: every verifier rule
  * has a program that breaks it, and every byte of a bundle is corrupted to
  * show that bad input fails cleanly (run this under ASan/UBSan too).

@@ -1,4 +1,5 @@
 /* test_doc.c - the document layer: value semantics, number text, JSON and
+ * SPDX-License-Identifier: Apache-2.0
  * YAML parsing and printing, on the real dstack specs in tests/data/dstack.
  *
  * Run from the repository root (specs are found at tests/data/dstack,

@@ -1,4 +1,5 @@
 /* test_example.c - the seed's example policy (rules/example.rules) over
+ * SPDX-License-Identifier: Apache-2.0
  * every real dstack request body in tests/data/dstack/requests.
  *
  * For each spec it builds the expected result independently (the original

@@ -1,4 +1,5 @@
 /* test_params.c - parameter overrides are typed: the VM refuses a value
+ * SPDX-License-Identifier: Apache-2.0
  * whose type is not the declared default's (rv_program_set_param), and the
  * compiler library reads override text as the language's literals
  * (rc_literal_json, rc_set_param), so `1h` is 3600 as in a policy.

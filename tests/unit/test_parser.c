@@ -1,4 +1,5 @@
 /* test_parser.c - the flex/bison front end and diagnostics, pinned.
+ * SPDX-License-Identifier: Apache-2.0
  *
  * Trees are compared through a small S-expression printer, so a test reads
  * like the grammar: "(?? a (or b c))". Diagnostic texts are compared whole,

@@ -1,4 +1,5 @@
 /* test_secret.c - structural redaction (issue 13, fault 3): what the
+ * SPDX-License-Identifier: Apache-2.0
  * checker marks as derived from a secret path (compiler/secret.c), what the
  * VM then hands out for logs (rv_message.redacted, rv_change.secret,
  * rv_vm_redacted_error), what the verifier refuses of SECRET, and the

@@ -1,4 +1,5 @@
 /* test_semantics.c - pins the behaviour of the rules language
+ * SPDX-License-Identifier: Apache-2.0
  * (the language contract plus the project's decisions, docs/language.md): every statement,
  * operator, literal, unit, function and quantifier, evaluation order,
  * rollback, kinds, policy sets, parameters and limits.

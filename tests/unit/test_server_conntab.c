@@ -1,4 +1,5 @@
 /* test_server_conntab.c - rulesd's connection table (server/conntab.c) on
+ * SPDX-License-Identifier: Apache-2.0
  * a clock the test sets: header and request deadlines, a keep-alive
  * connection's wait starting again, which connection makes room for a
  * client at its limit or when the reserve is reached, who counts as one

@@ -1,4 +1,5 @@
 /* test_server_redact.c - rulesd's second line against secrets in its logs
+ * SPDX-License-Identifier: Apache-2.0
  * (server/redact.c over util/scrub.c): which spec values count as secrets
  * for each dstack kind (schemas/dstack/secrets.json and the credential-key
  * rule), that a logged text loses them raw, JSON-escaped and in any case,

@@ -1,4 +1,5 @@
 /* test_sign.c - signed bundles (sign/): keys and their PEM files against
+ * SPDX-License-Identifier: Apache-2.0
  * RFC 8032's test vector, revision order, the signature section read
  * back, and every way of altering a signed file refused: each byte
  * flipped, each length cut short, another key, bytes added.

@@ -1,4 +1,5 @@
 /* test_vm_index.c - the evaluator's two shortcuts must never change a
+ * SPDX-License-Identifier: Apache-2.0
  * decision: per-kind run lists (only policies for the request's kind run,
  * still in priority order with the "on *" ones interleaved) and path lookup
  * hints (a key found at a different position than last time is still found).

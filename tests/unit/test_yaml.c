@@ -1,4 +1,5 @@
 /* test_yaml.c - YAML read as PyYAML reads it and written so PyYAML reads
+ * SPDX-License-Identifier: Apache-2.0
  * it back the same: YAML 1.1 scalars, typed keys (SkyPilot's
  * `image_id: {null: ...}`), merge keys, the alias budget in bytes, and the
  * printer's quoting and float forms. (tests/run-yaml.sh checks the same

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Stand-in of sky.admin_policy: the interface admin policies implement."""
 import abc
 import dataclasses

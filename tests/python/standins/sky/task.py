@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Stand-in of sky.Task: a task is its YAML config; from_yaml_config
 validates it against SkyPilot's task schema (schemas/skypilot/task.json,
 generated from SkyPilot's own), as SkyPilot does, so a policy that writes

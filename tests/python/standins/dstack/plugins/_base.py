@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Stand-in of dstack.plugins' base classes: on_apply dispatches on the
 spec's type; ValueError rejects."""
 from dstack._internal.core.models.fleets import FleetSpec

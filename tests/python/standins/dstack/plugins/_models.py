@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 from typing import Union
 
 from dstack._internal.core.models.fleets import FleetSpec

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Stand-in of SkyPilot's admin policy host: `admin_policy: module.Class`
 from the config names the class; it must subclass AdminPolicy, is made
 with no arguments, and its apply() gets the request. Any exception but a

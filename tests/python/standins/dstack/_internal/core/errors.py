@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 class ServerClientError(Exception):
     """What dstack answers a client with (a 400 and the message)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Stand-in of dstack's compatibility exclusions for run specs: fields
 newer than older servers are left out of requests while unset, so an old
 server does not refuse them. Here, as in the dstack the request bodies in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Stand-in of dstack's model base (pydantic v2 models in dstack): the
 methods plugins use -- model_validate, model_dump with nested exclude,
 attribute access and assignment -- over the JSON the real models dump.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Stand-in of dstack's run configurations: the fields the compatibility
 exclusions read (router, added to services after 0.21.2, defaults to None)."""
 from dstack._internal.core.models.common import CoreModel

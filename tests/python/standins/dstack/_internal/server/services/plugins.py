@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Stand-in of dstack's server side of plugins: the plugins named in
 config.yml's `plugins:` are found among the "dstack.plugins" entry points,
 checked to subclass Plugin and made with no arguments; on every apply, each
