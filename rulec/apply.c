@@ -251,37 +251,44 @@ static void explain_value(rv_vm *vm, FILE *out, const rv_change *c, const rv_doc
         fwrite(text, 1, len, out);
 }
 
+/* --explain: one line per change, coloured on a terminal (the path bold,
+ * the arrow and the policy:line dim, "(removed)" and the undone note in the
+ * warning colour). */
 static void print_explain(rv_vm *vm, const rv_decision *d, FILE *out, ru_scrub *sc)
 {
+    const cli_palette *pal = cli_palette_for(out);
     if (d->nchanges == 0) {
         fprintf(out, "no changes\n");
         return;
     }
     /* A rejected spec goes back as it came: say that these were undone. */
     if (!d->allowed)
-        fprintf(out, "(rejected: the spec is returned unchanged; these changes were made, then undone)\n");
+        fprintf(out, "%s(rejected: the spec is returned unchanged; these changes were made, then undone)%s\n",
+                pal->warning, pal->reset);
     ru_buf path = {0};
     for (size_t i = 0; i < d->nchanges; i++) {
         const rv_change *c = &d->changes[i];
         ru_buf_clear(&path);
         ru_scrub_apply(sc, c->path, strlen(c->path), RV_REDACTED, RV_REDACTED, &path);
-        fprintf(out, "%.*s: ", path.oom ? 10 : (int)path.len, path.oom ? RV_REDACTED : path.data);
+        fprintf(out, "%s%.*s%s: ", pal->bold, path.oom ? 10 : (int)path.len,
+                path.oom ? RV_REDACTED : path.data, pal->reset);
         explain_value(vm, out, c, c->old_value, sc);
-        fputs(" -> ", out);
+        fprintf(out, " %s->%s ", pal->dim, pal->reset);
         if (c->new_value)
             explain_value(vm, out, c, c->new_value, sc);
         else
-            fputs("(removed)", out);
-        fprintf(out, "  (%s:%u)\n", c->policy, c->line);
+            fprintf(out, "%s(removed)%s", pal->warning, pal->reset);
+        fprintf(out, "  %s(%s:%u)%s\n", pal->dim, c->policy, c->line, pal->reset);
     }
     ru_buf_free(&path);
 }
 
 static void print_warnings(const rv_decision *d)
 {
+    const cli_palette *pal = cli_palette_for(stderr);
     for (size_t i = 0; i < d->nwarnings; i++)
-        fprintf(stderr, "warning: %s (%s:%u)\n", d->warnings[i].text, d->warnings[i].policy,
-                d->warnings[i].line);
+        fprintf(stderr, "%swarning:%s %s (%s:%u)\n", pal->warning, pal->reset, d->warnings[i].text,
+                d->warnings[i].policy, d->warnings[i].line);
 }
 
 /* Whether a dstack configuration's type belongs to kind (a run is a task,
