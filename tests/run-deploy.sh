@@ -20,6 +20,7 @@ RULESD=${RULESD:-$BUILD/rulesd}
 RULEC=${RULEC:-$BUILD/rulec}
 ROOT=$(pwd)
 SUITE=deploy; . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/rulesd.sh"
 tmp=$(mktemp -d)
 PIDS=""
 cleanup() {
@@ -50,28 +51,12 @@ cd "$tmp" || exit 1
 # start NAME ARGS...: rulesd in the background (NOTIFY_SOCKET as set);
 # waits at most 20 s for its port file. 1 if it does not come.
 start() {
-    name=$1; shift
-    rm -f "$name.port"
-    "$RULESD" --port-file "$name.port" "$@" 2>"$name.log" &
-    pid=$!
-    PIDS="$PIDS $pid"
-    eval "PID_$name=$pid"
-    i=0
-    while [ ! -s "$name.port" ] && [ $i -lt 200 ]; do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1; i=$((i + 1))
-    done
-    [ -s "$name.port" ] || return 1
-    eval "PORT_$name=$(cat "$name.port")"
+    rd_launch . "$@"
 }
 stop() {
-    eval "pid=\$PID_$1"
-    kill -TERM "$pid" 2>/dev/null
-    i=0
-    while kill -0 "$pid" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
-    kill -0 "$pid" 2>/dev/null && { kill -9 "$pid"; fail "$1: still running 20 s after SIGTERM"; }
-    wait "$pid"
+    rd_term "$1"
     st=$?
+    [ "$RD_TERM_LATE" -eq 1 ] && fail "$1: still running 20 s after SIGTERM"
     [ "$st" -eq 0 ] && pass || fail "$1: exit status $st after SIGTERM: $(tail -c 1000 "$1.log")"
 }
 status_of() {  # status_of NAME PATH [curl args]: the HTTP status

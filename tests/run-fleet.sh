@@ -17,6 +17,7 @@ RULESD=${RULESD:-$BUILD/rulesd}
 RULEC=${RULEC:-$BUILD/rulec}
 ROOT=$(pwd)
 SUITE=fleet; . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/rulesd.sh"
 tmp=$(mktemp -d)
 PIDS=""
 cleanup() {
@@ -40,28 +41,13 @@ PRIV='{"user":"alice","project":"main","spec":{"configuration":{"type":"task","c
 # s) for its port. Returns 1 (and records no failure) if it does not start.
 start() {
     name=$1; shift
-    rm -f "$name.port"
-    "$RULESD" --port-file "$name.port" --config "$@" 2>"$name.log" &
-    pid=$!
-    PIDS="$PIDS $pid"
-    eval "PID_$name=$pid"
-    i=0
-    while [ ! -s "$name.port" ] && [ $i -lt 200 ]; do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1; i=$((i + 1))
-    done
-    [ -s "$name.port" ] || return 1
-    eval "PORT_$name=$(cat "$name.port")"
+    rd_launch . "$name" --config "$@"
 }
 
 stop() {  # stop NAME: SIGTERM, a clean exit 0 within 20 s
-    eval "pid=\$PID_$1"
-    kill -TERM "$pid" 2>/dev/null
-    i=0
-    while kill -0 "$pid" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
-    kill -0 "$pid" 2>/dev/null && { kill -9 "$pid"; fail "$1: still running 20 s after SIGTERM"; }
-    wait "$pid"
+    rd_term "$1"
     st=$?
+    [ "$RD_TERM_LATE" -eq 1 ] && fail "$1: still running 20 s after SIGTERM"
     [ "$st" -eq 0 ] && pass || fail "$1: exit status $st after SIGTERM: $(tail -c 1500 "$1.log")"
 }
 

@@ -20,6 +20,7 @@ LOAD=${LOAD:-$BUILD/tests/loadclient}
 SPECS=${RULES_SPECS_DIR:-tests/data/dstack}/requests
 FIX=tests/redact
 SUITE=redact; . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/rulesd.sh"
 tmp=$(mktemp -d)
 PIDS=""
 
@@ -37,27 +38,13 @@ done
 # start NAME ARGS...: starts rulesd, waits (at most 20 s) for its port.
 start() {
     name=$1; shift
-    "$RULESD" --port 0 --port-file "$tmp/$name.port" --threads 1 --no-watch "$@" 2>"$tmp/$name.log" &
-    pid=$!
-    PIDS="$PIDS $pid"
-    eval "PID_$name=$pid"
-    i=0
-    while [ ! -s "$tmp/$name.port" ] && [ $i -lt 200 ]; do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1; i=$((i + 1))
-    done
-    [ -s "$tmp/$name.port" ] || { fail "$name: rulesd did not start: $(head -c 600 "$tmp/$name.log")"; return 1; }
-    eval "PORT_$name=$(cat "$tmp/$name.port")"
+    rd_launch "$tmp" "$name" --port 0 --threads 1 --no-watch "$@" ||
+        { fail "$name: rulesd did not start: $(head -c 600 "$tmp/$name.log")"; return 1; }
 }
 
 # stop NAME: SIGTERM and a clean exit within 20 s.
 stop() {
-    eval "pid=\$PID_$1"
-    kill -TERM "$pid" 2>/dev/null
-    i=0
-    while kill -0 "$pid" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
-    kill -9 "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    rd_term "$1"
 }
 
 # post NAME PATH FILE OUT: the status code; the body in OUT.

@@ -14,6 +14,7 @@ SPECS=${RULES_SPECS_DIR:-tests/data/dstack}/requests
 ROOT=$(pwd)
 FIX=$ROOT/tests/server
 SUITE=server; . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/rulesd.sh"
 tmp=$(mktemp -d)
 PIDS=""
 
@@ -30,40 +31,20 @@ done
 
 # start NAME ARGS...: starts rulesd, waits (at most 20 s) for its port.
 start() {
-    name=$1; shift
-    rm -f "$tmp/$name.port"
-    "$RULESD" --port-file "$tmp/$name.port" "$@" 2>"$tmp/$name.log" &
-    pid=$!
-    PIDS="$PIDS $pid"
-    eval "PID_$name=$pid"
-    i=0
-    while [ ! -s "$tmp/$name.port" ] && [ $i -lt 200 ]; do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1; i=$((i + 1))
-    done
-    if [ ! -s "$tmp/$name.port" ]; then
-        fail "$name: rulesd did not start: $(head -c 600 "$tmp/$name.log")"
-        eval "PORT_$name=0"
+    if ! rd_launch "$tmp" "$@"; then
+        fail "$1: rulesd did not start: $(head -c 600 "$tmp/$1.log")"
+        eval "PORT_$1=0"
         return 1
     fi
-    eval "PORT_$name=$(cat "$tmp/$name.port")"
 }
 
 # stop NAME: SIGTERM, then at most 20 s for a clean exit with status 0 (a
 # sanitizer build reports leaks at exit and fails here).
 stop() {
-    name=$1
-    eval "pid=\$PID_$name"
-    kill -TERM "$pid" 2>/dev/null
-    i=0
-    while kill -0 "$pid" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -9 "$pid" 2>/dev/null
-        fail "$name: did not exit within 20 s of SIGTERM"
-    fi
-    wait "$pid"
+    rd_term "$1"
     st=$?
-    if [ "$st" -eq 0 ]; then pass; else fail "$name: exit status $st after SIGTERM: $(tail -c 1500 "$tmp/$name.log")"; fi
+    [ "$RD_TERM_LATE" -eq 1 ] && fail "$1: did not exit within 20 s of SIGTERM"
+    if [ "$st" -eq 0 ]; then pass; else fail "$1: exit status $st after SIGTERM: $(tail -c 1500 "$tmp/$1.log")"; fi
 }
 
 # req NAME METHOD PATH [curl args...]: the status code on stdout, the body
