@@ -230,7 +230,7 @@ static void decide(rv_vm *vm, const rv_program *prog, const request *r, double *
     rv_doc *spec = rv_doc_get(body, "spec");
     const char *user = rv_doc_string(rv_doc_get(body, "user"));
     const char *project = rv_doc_string(rv_doc_get(body, "project"));
-    rv_request req = {r->kind, user ? user : "", project ? project : "", NULL};
+    rv_request req = {.kind = r->kind, .user = user ? user : "", .project = project ? project : ""};
     if (rv_vm_eval(vm, prog, &req, spec, d, &err) != RV_OK)
         die(r->path, err.message);
     double t2 = stamp(phase_ns);

@@ -1756,6 +1756,7 @@ bool rc_check(rc_file *file, const rc_check_env *env, ru_arena *arena, rc_diags 
     c.diags = diags;
     c.env = env;
     resolve_target(&c, file->headers);
+    out->target = c.target ? c.target->name : NULL;
 
     /* Header: at most one. */
     out->name = file_stem(arena, file->src->name);

@@ -601,6 +601,7 @@ rv_policy *rc_codegen_map(const rc_checked *c, ru_arena *arena, rc_diags *diags,
         memset(map, 0, sizeof *map);
 
     p->name = c->name;
+    p->target = c->target;
     p->source = f->src->name;
     p->priority = c->priority;
     p->nslots = c->nslots;

@@ -18,6 +18,7 @@
 typedef struct rc_checked {
     rc_file *file;
     const char *name;        /* header name, or the file's stem */
+    const char *target;      /* the target's name ("dstack"); NULL if unknown */
     int32_t priority;
     rc_loc name_loc;         /* the header, or 1:1 */
     rc_param_decl **params;  /* in declaration order */

@@ -57,7 +57,7 @@ static void evaluate(const rv_program *prog)
             rv_doc *spec;
             FUZZ_CHECK(rv_vm_parse(vm, fuzz_specs[s], strlen(fuzz_specs[s]), RV_JSON, &spec, &err) == RV_OK,
                        "spec %zu: %s", s, err.message);
-            rv_request req = {fuzz_kinds[k], k % 2 ? "intern-x" : "alice", k % 3 ? "research" : "p", NULL};
+            rv_request req = {.kind = fuzz_kinds[k], .user = k % 2 ? "intern-x" : "alice", .project = k % 3 ? "research" : "p"};
             rv_decision d;
             rv_status st = rv_vm_eval(vm, prog, &req, spec, &d, &err);
             if (st == RV_OK) {

@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(rq.kind && rq.user && rq.project, "decoded request lacks a field");
         FUZZ_CHECK(!kind || strcmp(rq.kind, kind) == 0, "kind %s from path %s", rq.kind, paths[i]);
         FUZZ_CHECK(rq.spec && rv_doc_kind(rq.spec) == RV_OBJECT, "spec is not an object");
-        rv_request vrq = {rq.kind, rq.user, rq.project, NULL};
+        rv_request vrq = {.kind = rq.kind, .user = rq.user, .project = rq.project};
         rv_decision d;
         rv_error err;
         bool decided = rv_vm_eval(vm, prog, &vrq, rq.spec, &d, &err) == RV_OK;

@@ -314,7 +314,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     rd_redactor_collect(&red, kind, doc);
-    rv_request req = {kind, "user", "project", NULL};
+    rv_request req = {.kind = kind, .user = "user", .project = "project"};
     rv_decision d;
     if (rv_vm_eval(vm, prog, &req, doc, &d, &err) == RV_OK) {
         logged(&d, NULL, &out);

@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rv_vm_new(&cfg, &vm);
         rv_doc *spec;
         rv_vm_parse(vm, spec_text, sizeof spec_text - 1, RV_JSON, &spec, &err);
-        rv_request req = {"run", "u", "p", NULL};
+        rv_request req = {.kind = "run", .user = "u", .project = "p"};
         rv_decision d;
         rv_vm_eval(vm, prog, &req, spec, &d, &err);
         rv_vm_free(vm);

@@ -82,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         reads_back(doc, RV_JSON, RV_PRETTY, json);
         reads_back(doc, RV_YAML, RV_PRETTY, 0);
         if (rv_doc_kind(doc) == RV_OBJECT) {
-            rv_request req = {"run", "u", "p", NULL};
+            rv_request req = {.kind = "run", .user = "u", .project = "p"};
             rv_decision d;
             if (rv_vm_eval(vm, prog, &req, doc, &d, &err) == RV_OK) {
                 /* what a policy changed, laid out among what it did not */

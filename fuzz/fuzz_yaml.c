@@ -89,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rv_doc_kind(doc) != RV_OBJECT)
         return 0;
     for (size_t k = 0; k < FUZZ_NKINDS; k++) {
-        rv_request req = {fuzz_kinds[k], "intern-bob", "research", NULL};
+        rv_request req = {.kind = fuzz_kinds[k], .user = "intern-bob", .project = "research"};
         rv_decision d;
         if (rv_vm_eval(vm, prog, &req, doc, &d, &err) == RV_OK) {
             const char *out;

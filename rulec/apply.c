@@ -204,6 +204,13 @@ static bool parse_opts(int argc, char **argv, apply_opts *o)
     return true;
 }
 
+const char *cli_request_target(const char *target)
+{
+    if (!target)
+        return "dstack";  /* rulec.h: the target of policies naming none */
+    return strcmp(target, "any") == 0 ? NULL : target;
+}
+
 rv_format cli_spec_format(const char *path, const char *text, size_t len)
 {
     size_t n = strlen(path);
@@ -371,7 +378,8 @@ static int apply_spec(rv_program *prog, const apply_opts *o)
     rv_doc *spec;
     rv_error err;
     rv_decision d;
-    rv_request req = {o->kind, o->user, o->project, NULL};
+    rv_request req = {.kind = o->kind, .user = o->user, .project = o->project,
+                      .target = cli_request_target(o->target)};
     if (rv_vm_parse(vm, text, len, in, &spec, &err) != RV_OK) {
         if (err.line)
             fprintf(stderr, "rulec: %s:%lu:%lu: %s\n", path, err.line, err.column, err.message);
@@ -437,7 +445,7 @@ static int answer(rv_vm *vm, rv_program *prog, const apply_opts *o, const char *
     dstack_request rq;
     if (!dstack_decode(vm, text, len, o->kind, &rq, problem_out, problem_size))
         return EXIT_TROUBLE;
-    rv_request req = {rq.kind, rq.user, rq.project, NULL};
+    rv_request req = {.kind = rq.kind, .user = rq.user, .project = rq.project, .target = "dstack"};
     rv_decision d;
     rv_error err;
     char failure[700];
@@ -510,7 +518,8 @@ static int answer_skypilot(rv_vm *vm, rv_program *prog, const apply_opts *o, con
     skypilot_request rq;
     if (!skypilot_decode(vm, text, len, &rq, problem_out, problem_size))
         return EXIT_TROUBLE;
-    rv_request req = {rq.name, rq.user, "", rq.request};
+    rv_request req = {.kind = rq.name, .user = rq.user, .project = "", .request = rq.request,
+                      .target = SKYPILOT_TARGET};
     rv_decision d;
     rv_error err;
     char failure[700], unfit[600];

@@ -258,7 +258,8 @@ int cli_eval(int argc, char **argv)
     if (rc == 0)
         rc = compile(report, expr, "any", kind, &prog);
     if (rc == 0) {
-        rv_request req = {kind, user, project, NULL};
+        /* Compiled for "any": no other target's policy to keep out. */
+        rv_request req = {.kind = kind, .user = user, .project = project};
         rc = evaluate(prog, spec, &req);
     }
     rv_program_free(prog);

@@ -463,7 +463,10 @@ static void decide(rd_worker *w, const rd_request *req, const route *r, rd_respo
     if (rd_declog_enabled() || r->ep == EP_EVALUATE)
         rd_redactor_collect_target(&w->redactor, sky ? SKYPILOT_TARGET : "dstack", kind, rq.spec);
 
-    rv_request vrq = {kind, rq.user, rq.project, sky ? sq.request : NULL};
+    /* The protocol's own policies judge it, and target "any"'s: a policy
+     * for the other protocol never runs here, even as `on *`. */
+    rv_request vrq = {.kind = kind, .user = rq.user, .project = rq.project,
+                      .request = sky ? sq.request : NULL, .target = sky ? SKYPILOT_TARGET : "dstack"};
     rv_status st = rv_vm_eval(vm, set->prog, &vrq, rq.spec, &d, &err);
     bool decided = st == RV_OK;
     /* dstack shows a failure as a rejection's error (dstack.h), SkyPilot

@@ -134,6 +134,8 @@ static char *policies_json(const rv_program *prog, const rd_set *set, uint64_t r
         ru_buf_json_string(&j, info.name, strlen(info.name));
         ru_buf_puts(&j, ",\"source\":");
         ru_buf_json_string(&j, info.source ? info.source : "", info.source ? strlen(info.source) : 0);
+        ru_buf_puts(&j, ",\"target\":");
+        ru_buf_json_string(&j, info.target, strlen(info.target));
         ru_buf_printf(&j, ",\"priority\":%d,\"checksum\":\"%08x\",\"sha256\":\"%s\",\"instructions\":%zu,"
                       "\"kinds\":[",
                       (int)info.priority, (unsigned)info.checksum, rv_program_policy_digest(prog, i),
@@ -216,7 +218,7 @@ static void warm_up(builder *b, rv_program *prog)
     rv_doc *spec;
     rv_error err;
     rv_decision d;
-    rv_request req = {"run", "", "", NULL};
+    rv_request req = {.kind = "run", .user = "", .project = ""};  /* every policy */
     rv_status st = rv_vm_parse(vm, "{}", 2, RV_JSON, &spec, &err);
     if (st == RV_OK)
         st = rv_vm_eval(vm, prog, &req, spec, &d, &err);

@@ -510,6 +510,38 @@ done <"$tmp/sky-checks.out"
 # The same server still answers dstack.
 expect_status 200 s POST /apply_policies/on_run_apply --data-binary @"$tmp/run.json"
 [ "$(cat "$tmp/body")" = "$(cat "$tmp/run.want")" ] && pass || fail "dstack beside SkyPilot answered wrongly"
+# One set, both protocols, `on *` blocks in each target's policy and in a
+# target-any one: each request is judged by its own target's policies and
+# any's, never by the other protocol's (a SkyPilot `on *` used to write
+# task.* into dstack's spec, a dstack `on *` to get SkyPilot a 500).
+mkdir "$tmp/both"
+printf 'policy "d" target dstack;\non * {\n  set configuration.name = "by-dstack";\n}\n' >"$tmp/both/d.rules"
+printf 'policy "s" target skypilot;\non * {\n  set task.name = "by-skypilot";\n}\n' >"$tmp/both/s.rules"
+printf 'policy "a" target any;\non * {\n  warn "any saw {$kind}";\n}\n' >"$tmp/both/a.rules"
+start both --port 0 --policy "$tmp/both" --skypilot-path /sky --no-watch
+expect_status 200 both POST /apply_policies/on_run_apply --data-binary @"$tmp/run.json"
+check "dstack request judged by dstack's and any's policies only" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+spec = d["spec"]
+assert spec["configuration"]["name"] == "by-dstack", spec["configuration"].get("name")
+assert "task" not in spec, sorted(spec)
+' "$tmp/body"
+expect_status 200 both POST /sky --data-binary @"$SKY/01_minimal_launch.json"
+check "SkyPilot request judged by SkyPilot's and any's policies only" python3 -c '
+import json, sys, yaml
+d = json.loads(json.load(open(sys.argv[1])))
+task = yaml.safe_load(d["task"])
+assert task["name"] == "by-skypilot", task.get("name")
+assert "configuration" not in task and "configuration" not in (yaml.safe_load(d["skypilot_config"]) or {})
+' "$tmp/body"
+expect_status 200 both GET /v1/policies
+check "/v1/policies names each policy's target" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert {p["name"]: p["target"] for p in d["policies"]} == {"a": "any", "d": "dstack", "s": "skypilot"}, d
+' "$tmp/body"
+stop both
 # Only the configured path is SkyPilot's; it takes POST only.
 expect_status 404 s POST /skypilot/admin_policy --data-binary @"$SKY/01_minimal_launch.json"
 expect_status 405 s GET /sky/policy

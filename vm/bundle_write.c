@@ -117,6 +117,8 @@ static bool put_policy(ru_buf *b, const rv_policy *p)
     for (uint32_t i = 0; i < p->nkinds; i++)
         if (!put_cstr(b, p->kinds[i]))
             return false;
+    if (!put_cstr(b, p->target ? p->target : ""))
+        return false;
 
     put_u32(b, p->nconsts);
     for (uint32_t i = 0; i < p->nconsts; i++)

@@ -214,7 +214,7 @@ static void put_policy(ru_buf *b, const rv_program *prog, size_t pi)
             ru_buf_putc(b, ',');
         ru_buf_puts(b, p->kinds[i]);
     }
-    ru_buf_printf(b, "  checksum 0x%08x\n", p->checksum);
+    ru_buf_printf(b, "  target %s  checksum 0x%08x\n", p->target, p->checksum);
     ru_buf_printf(b, "  sha256 %s\n", p->digest);
 
     for (uint32_t i = 0; i < p->nparams; i++)

@@ -1792,6 +1792,8 @@ rv_status rv_interp_eval(rv_vm *vm, const rv_program *prog, const rv_request *re
     for (uint32_t r = 0; r < run->n; r++) {
         uint32_t k = run->policies[r];
         const rv_policy *p = prog->policies[k];
+        if (!rv_policy_runs_for(p, req ? req->target : NULL))
+            continue;  /* another protocol's policy: its `on *` is not ours */
         e.pol = p;
         e.pol_index = k;
         rv_status st = run_policy(&e, ctx, &budget);

@@ -22,7 +22,7 @@
 #define RV_DEFAULT_NESTING 512u
 
 /* Smallest encodings, to refuse a count before allocating for it. */
-#define MIN_POLICY 48u  /* size + 11 empty counts/strings/ints */
+#define MIN_POLICY 52u  /* size + 12 empty counts/strings/ints */
 #define MIN_VALUE 1u
 #define MIN_MEMBER 5u
 #define MIN_STR 4u
@@ -424,6 +424,8 @@ static bool get_policy_body(loader *l, rv_policy *p)
         if (!get_str(l, &p->kinds[i], NULL, true, "kind"))
             return false;
     p->nkinds = n;
+    if (!get_str(l, &p->target, NULL, true, "target"))
+        return false;
 
     if (!get_count(l, &n, MIN_VALUE, "constants"))
         return false;
@@ -676,10 +678,14 @@ static bool check_header(loader *l, const rv_blob *b, uint32_t *npolicies)
     if (memcmp(d, RV_MAGIC, 4) != 0)
         return fail_at(l, RV_EFORMAT, 0, "bad magic: not a rules bytecode bundle");
     uint32_t vf = rd32(d + 4);
-    if ((vf & 0xFFFFu) == 1)
-        return fail_at(l, RV_EFORMAT, 4, "format version 1, written before secrets were marked "
-                       "(this library reads %d): recompile it from its source with rulec compile",
-                       RV_FORMAT_VERSION);
+    /* What each older version lacked, for the message that says why it is
+     * refused (program.h). */
+    static const char *const lacked[] = {NULL, "before secrets were marked",
+                                         "before policies recorded their target"};
+    if ((vf & 0xFFFFu) >= 1 && (vf & 0xFFFFu) < RV_FORMAT_VERSION)
+        return fail_at(l, RV_EFORMAT, 4, "format version %u, written %s (this library reads %d): "
+                       "recompile it from its source with rulec compile", vf & 0xFFFFu,
+                       lacked[vf & 0xFFFFu], RV_FORMAT_VERSION);
     if ((vf & 0xFFFFu) != RV_FORMAT_VERSION)
         return fail_at(l, RV_EFORMAT, 4, "unsupported version %u (this library reads %d)",
                        vf & 0xFFFFu, RV_FORMAT_VERSION);
@@ -1212,6 +1218,12 @@ void rv_program_policy(const rv_program *prog, size_t i, rv_policy_info *info)
     info->nparams = p->nparams;
     info->ninstructions = p->ncode;
     info->bundle = p->blob;
+    info->target = p->target;
+}
+
+bool rv_policy_runs_for(const rv_policy *p, const char *target)
+{
+    return !target || strcmp(p->target, RV_TARGET_ANY) == 0 || strcmp(p->target, target) == 0;
 }
 
 const char *rv_program_digest(const rv_program *prog)

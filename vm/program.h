@@ -7,12 +7,14 @@
  *
  *   bundle  := header policy*        (then, in a signed bundle, a section
  *                                     starting RV_SIG_MAGIC: not read here)
- *   header  := magic "\x7fRBC"  u16 version(=2)  u16 flags(=0)
+ *   header  := magic "\x7fRBC"  u16 version(=3)  u16 flags(=0)
  *              u32 total_size   u32 crc32(bytes 16..total_size)
  *              u32 npolicies
  *   policy  := u32 size (bytes that follow, for this policy)
  *              str name  i32 priority  str source
  *              u32 nkinds  str*            (0 kinds: every kind, "on *")
+ *              str target                  ("dstack", "skypilot", "any": whose
+ *                                           requests it judges)
  *              u32 nconsts value*
  *              u32 nparams (str name, value default)*
  *              u32 nregex  (str pattern, u32 flags, u32 line, u32 column)*
@@ -41,11 +43,15 @@
  * bundle and leaves the section alone: whether to trust a signature is the
  * host's decision. Any other bytes after a bundle are an error. */
 #define RV_SIG_MAGIC "\x7f" "RBS"
-/* Version 2 added SECRET marks (opcodes.h). A version 1 bundle was written
- * by a compiler that marked nothing, so its messages and changes would be
- * logged as if no value came from a secret: it is refused, with a message
- * that says to recompile it (load.c). */
-#define RV_FORMAT_VERSION 2
+/* Version 2 added SECRET marks (opcodes.h), version 3 each policy's target.
+ * An older bundle is refused with a message that says to recompile it
+ * (load.c): a version 1 bundle's messages and changes would be logged as if
+ * no value came from a secret, and a version 2 bundle's "on *" policies
+ * would judge every protocol's requests (a SkyPilot policy writing task.*
+ * fields into a dstack spec). */
+#define RV_FORMAT_VERSION 3
+/* The target whose policies judge every request, whatever its target. */
+#define RV_TARGET_ANY "any"
 #define RV_HEADER_SIZE 20
 
 #define RV_STACK_MAX 256   /* value stack slots; the verifier bounds depth */
@@ -97,6 +103,7 @@ typedef struct rv_policy {
     uint32_t checksum;
     uint32_t nkinds;
     const char **kinds;
+    const char *target;  /* whose requests it judges (rv_policy_runs_for) */
     uint32_t nconsts;
     rv_node **consts;
     uint32_t nparams;
@@ -149,6 +156,10 @@ void rv_program_seal(const rv_program *prog);
 
 /* The run list for a kind (never NULL). */
 const rv_kind_list *rv_program_kind_list(const rv_program *prog, const char *kind);
+
+/* Whether p judges a request of target (rv_request.target): a NULL target
+ * (the host did not say) and a policy of target "any" match every one. */
+bool rv_policy_runs_for(const rv_policy *p, const char *target);
 
 /* Serializes policies (filled in by the compiler: every field but checksum,
  * max_stack and regex code) as one bundle, in the given order. */

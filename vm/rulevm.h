@@ -127,6 +127,7 @@ typedef struct rv_policy_info {
     size_t nparams;
     size_t ninstructions;
     size_t bundle;          /* index of the rv_blob it was loaded from */
+    const char *target;     /* "dstack", "skypilot", "any" (rv_request.target) */
 } rv_policy_info;
 
 size_t rv_program_policy_count(const rv_program *prog);
@@ -244,6 +245,13 @@ typedef struct rv_request {
      * docs/language.md "Targets and schemas"); NULL reads as null. Read,
      * never written or copied: it must outlive the rv_vm_eval call. */
     const rv_doc *request;
+    /* Whose protocol the request came by: "dstack" or "skypilot", the
+     * target a policy names in its header (docs/language.md "Targets and
+     * schemas"). Only that target's policies, and those of target "any",
+     * judge it: a SkyPilot policy's `on *` never runs on a dstack spec.
+     * NULL: every policy whose kinds match (a host with one target's
+     * policies). Set it whenever policies of several targets may be loaded. */
+    const char *target;
 } rv_request;
 
 /* SECRETS. The compiler marks every message part and every write whose

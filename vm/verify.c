@@ -609,6 +609,8 @@ static bool check_names(verifier *v, rv_alloc_fn alloc, void *ud)
     char tmp[180], what[200];
     if (!p->name || !p->name[0])
         return fail(v, -1, "the policy's name is empty");
+    if (!p->target || !p->target[0])
+        return fail(v, -1, "the policy names no target");
 
     uint32_t most = p->nkinds > p->nparams ? p->nkinds : p->nparams;
     vname *names = most ? alloc(ud, NULL, 0, most * sizeof *names) : NULL;

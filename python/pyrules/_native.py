@@ -62,11 +62,13 @@ class rv_blob(Structure):
 class rv_policy_info(Structure):
     _fields_ = [("name", c_char_p), ("source", c_char_p), ("priority", c_int32),
                 ("checksum", c_uint32), ("nkinds", c_size_t), ("kinds", POINTER(c_char_p)),
-                ("nparams", c_size_t), ("ninstructions", c_size_t), ("bundle", c_size_t)]
+                ("nparams", c_size_t), ("ninstructions", c_size_t), ("bundle", c_size_t),
+                ("target", c_char_p)]
 
 
 class rv_request(Structure):
-    _fields_ = [("kind", c_char_p), ("user", c_char_p), ("project", c_char_p), ("request", c_void_p)]
+    _fields_ = [("kind", c_char_p), ("user", c_char_p), ("project", c_char_p), ("request", c_void_p),
+                ("target", c_char_p)]
 
 
 class rv_message(Structure):

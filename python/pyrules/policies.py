@@ -103,7 +103,8 @@ class PolicyInfo(NamedTuple):
 
     kinds: the kinds its `on` blocks name; () means every kind (`on *`).
     params: each parameter's current value. sha256: its own digest (of its
-    section of the set's bundle); checksum: its CRC-32."""
+    section of the set's bundle); checksum: its CRC-32. target: whose
+    requests it judges ("dstack", "skypilot", or "any": every one)."""
     name: str
     source: str
     priority: int
@@ -112,6 +113,7 @@ class PolicyInfo(NamedTuple):
     sha256: str
     checksum: int
     instructions: int
+    target: str = "dstack"
 
 
 class Limits(NamedTuple):
@@ -717,7 +719,7 @@ class PolicySet:
                 out.append(PolicyInfo(N.text(info.name), N.text(info.source), info.priority,
                                       tuple(N.text(info.kinds[k]) for k in range(info.nkinds)), params,
                                       N.text(L.rv_program_policy_digest(self._prog, i)), info.checksum,
-                                      info.ninstructions))
+                                      info.ninstructions, N.text(info.target)))
             return out
         finally:
             self._leave()
@@ -820,7 +822,10 @@ class PolicySet:
                         raise SpecError(N.text(err.message), "<request>", err.line, err.column,
                                         N.status_name(st))
                 scrubber = _secrets(L, self._target.encode("utf-8"), ckind, doc)
-                req = N.rv_request(ckind, cuser, cproject, req_doc)
+                # Only this target's policies (and target "any"'s) judge
+                # the request: a bundle may hold another target's `on *`.
+                ctarget = None if self._target == "any" else self._target.encode("utf-8")
+                req = N.rv_request(ckind, cuser, cproject, req_doc, ctarget)
                 d = N.rv_decision()
                 st = L.rv_vm_eval(vm, self._prog, byref(req), doc, byref(d), byref(err))
                 if st != N.RV_OK:

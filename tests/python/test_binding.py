@@ -83,6 +83,20 @@ def test_yaml_keeps_keys_that_are_not_strings(pyrules):
     assert d.spec == {"image_id": {None: "img-1", "us-east-1": "img-2"}, "a": 1}
 
 
+def test_only_the_sets_target_judges(pyrules):
+    """A set loaded for one target may hold another target's policies (a
+    shared folder): their `on *` never runs on this target's requests;
+    target any's does."""
+    ps = pyrules.PolicySet.from_sources({
+        "d.rules": 'policy "d";\non * { set configuration.name = "by-dstack"; }\n',
+        "s.rules": 'policy "s" target skypilot;\non * { set task.name = "by-skypilot"; }\n',
+        "a.rules": 'policy "a" target any;\non * { set seen = $kind; }\n',
+    })
+    assert {p.name: p.target for p in ps.policies} == {"a": "any", "d": "dstack", "s": "skypilot"}
+    d = ps.evaluate({"configuration": {"type": "task"}}, "run")
+    assert d.spec == {"configuration": {"type": "task", "name": "by-dstack"}, "seen": "run"}
+
+
 def test_load_folder_file_and_entries(pyrules, tmp_path):
     (tmp_path / "a.rules").write_text(SRC)
     (tmp_path / ".hidden.rules").write_text("not a policy at all {")

@@ -129,7 +129,7 @@ static void test_every_free_passes_its_size(void **state)
             rv_doc *spec;
             assert_int_equal(rv_vm_parse(vm, specs[i], strlen(specs[i]), RV_AUTO, &spec, &err),
                              RV_OK);
-            rv_request req = {"run", i == 0 ? "intern-bob" : "alice", "main", NULL};
+            rv_request req = {.kind = "run", .user = i == 0 ? "intern-bob" : "alice", .project = "main"};
             rv_decision d;
             assert_int_equal(rv_vm_eval(vm, prog, &req, spec, &d, &err), RV_OK);
             assert_int_equal(d.allowed, i != 1);

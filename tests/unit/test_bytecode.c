@@ -84,6 +84,7 @@ static void pb_init(pb *b, const char *name, int32_t priority)
     b->p.name = name;
     b->p.priority = priority;
     b->p.source = "rules/test.rules";
+    b->p.target = "dstack";
     b->p.kinds = b->kinds;
     b->p.consts = b->consts;
     b->p.params = b->params;
@@ -440,14 +441,22 @@ static void test_bad_headers(void **state)
     expect_format(d, n, "bad magic");
 
     memcpy(d, buf.data, n);
-    d[4] = 3;
-    expect_format(d, n, "version 3");
+    d[4] = 4;
+    expect_format(d, n, "unsupported version 4 (this library reads 3)");
 
-    /* Version 1 predates SECRET marks: refused, saying what to do. */
+    /* Version 1 predates SECRET marks, version 2 each policy's target:
+     * refused, saying what to do. */
     memcpy(d, buf.data, n);
     d[4] = 1;
-    expect_format(d, n, "format version 1, written before secrets were marked (this library reads 2): "
+    expect_format(d, n, "format version 1, written before secrets were marked (this library reads 3): "
                         "recompile it from its source with rulec compile");
+    memcpy(d, buf.data, n);
+    d[4] = 2;
+    expect_format(d, n, "format version 2, written before policies recorded their target (this library "
+                        "reads 3): recompile it from its source with rulec compile");
+    memcpy(d, buf.data, n);
+    d[4] = 0;
+    expect_format(d, n, "unsupported version 0");
 
     memcpy(d, buf.data, n);
     d[6] = 1;
@@ -511,7 +520,7 @@ static void test_truncated(void **state)
             refix_crc(d, len);
             expect_format(d, len, NULL);
             /* ... and with the policy size shrunk to fit, too. */
-            if (len >= RV_HEADER_SIZE + 48) {
+            if (len >= RV_HEADER_SIZE + 52) {  /* load.c's MIN_POLICY */
                 put32(d + 20, (uint32_t)(len - 24));
                 refix_crc(d, len);
                 expect_format(d, len, "policy 0");
@@ -1667,7 +1676,7 @@ static void test_set_param(void **state)
     rv_vm *vm;
     rv_doc *spec;
     rv_decision d;
-    rv_request req = {"run", "u", "p", NULL};
+    rv_request req = {.kind = "run", .user = "u", .project = "p"};
     assert_int_equal(rv_vm_new(&vc, &vm), RV_OK);
     assert_int_equal(rv_vm_parse(vm, "{}", 2, RV_JSON, &spec, &err), RV_OK);
     assert_int_equal(rv_program_set_param(prog, NULL, "team", "before", &err), RV_OK);
@@ -1722,7 +1731,7 @@ static void test_disasm(void **state)
 
     char head[160];
     snprintf(head, sizeof head,
-             "policy \"limits\" priority 10  source rules/test.rules  kinds run,fleet  checksum 0x%08x",
+             "policy \"limits\" priority 10  source rules/test.rules  kinds run,fleet  target dstack  checksum 0x%08x",
              prog->policies[0]->checksum);
     expect_line(text, head);
     /* The set's digest heads the listing; each policy's follows its line. */
@@ -1747,7 +1756,7 @@ static void test_disasm(void **state)
     expect_line(text, "   11  L8   FORBID");
     expect_line(text, "   14  L9   TAG        1        ; configuration.tags");
     expect_line(text, "   15  L10  HALT");
-    assert_non_null(strstr(text, "\n\npolicy \"quant\" priority 20  source rules/test.rules  kinds *  checksum 0x"));
+    assert_non_null(strstr(text, "\n\npolicy \"quant\" priority 20  source rules/test.rules  kinds *  target dstack  checksum 0x"));
     expect_line(text, "    1  -    ANY_BEGIN  0,10     ; L[0], empty -> 12");
     expect_line(text, "    2  -    LOCAL      0        ; L[0]");
     expect_line(text, "    8  -    ALL_NEXT   1,3      ; L[1], loop -> 5");
@@ -1857,10 +1866,16 @@ static void test_verify_names(void **state)
     OP(HALT);
     expect_verify(b, "policy 'v': kind 1 has an empty name");
 
-    /* The policy itself needs a name. */
+    /* The policy itself needs a name, and a target: whose requests it
+     * judges (an empty one would match no request, silently). */
     pb_init(b, "", 0);
     OP(HALT);
     expect_refused(b, "", "the policy's name is empty");
+
+    pb_init(b, "v", 0);
+    b->p.target = "";
+    OP(HALT);
+    expect_verify(b, "policy 'v': the policy names no target");
 
     /* Distinct names and keys load (one policy with all of them). */
     pb_init(b, "v", 0);

@@ -83,7 +83,7 @@ static void check_one(const char *path)
     char *original_text = print_json(vm, expected);
 
     const char *kind = kind_of(spec);
-    rv_request req = {kind, "alice", "main", NULL};
+    rv_request req = {.kind = kind, .user = "alice", .project = "main"};
     rv_decision d;
     assert_int_equal(rv_vm_eval(vm, prog, &req, spec, &d, &err), RV_OK);
 
@@ -175,7 +175,7 @@ static void test_privileged_rejection_is_total(void **state)
     rv_doc *spec;
     rv_error err;
     assert_int_equal(rv_vm_parse(vm, text, strlen(text), RV_JSON, &spec, &err), RV_OK);
-    rv_request req = {"run", "bob", "p", NULL};
+    rv_request req = {.kind = "run", .user = "bob", .project = "p"};
     rv_decision d;
     assert_int_equal(rv_vm_eval(vm, prog, &req, spec, &d, &err), RV_OK);
     assert_false(d.allowed);

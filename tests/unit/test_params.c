@@ -109,7 +109,7 @@ static void test_vm_checks_types(void **state)
     rv_vm *vm;
     rv_doc *spec;
     rv_decision d;
-    rv_request req = {"run", "u", "p", NULL};
+    rv_request req = {.kind = "run", .user = "u", .project = "p"};
     const char *out;
     size_t len;
     assert_int_equal(rv_vm_new(NULL, &vm), RV_OK);

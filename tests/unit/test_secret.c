@@ -39,7 +39,7 @@ static rv_decision decide(rv_program *prog, const char *kind, const char *json)
     rv_doc *spec;
     rv_error err;
     assert_int_equal(rv_vm_parse(vm, json, strlen(json), RV_JSON, &spec, &err), RV_OK);
-    rv_request req = {kind, "alice", "main", NULL};
+    rv_request req = {.kind = kind, .user = "alice", .project = "main"};
     rv_decision d;
     if (rv_vm_eval(vm, prog, &req, spec, &d, &err) != RV_OK)
         fail_msg("eval: %s", err.message);
@@ -232,7 +232,7 @@ static void evaluation_error_for_logs(void **state)
     rv_doc *spec;
     rv_error err;
     assert_int_equal(rv_vm_parse(vm, run_spec, strlen(run_spec), RV_JSON, &spec, &err), RV_OK);
-    rv_request req = {"run", "alice", "main", NULL};
+    rv_request req = {.kind = "run", .user = "alice", .project = "main"};
     rv_decision d;
     assert_int_equal(rv_vm_eval(vm, prog, &req, spec, &d, &err), RV_EEVAL);
     assert_non_null(strstr(err.message, "hf_SecretToken"));

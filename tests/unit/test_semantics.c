@@ -68,7 +68,7 @@ static res eval_full(rv_vm *v, const rv_program *prog, const char *kind, const c
     rv_status ps = rv_vm_parse(v, spec_json, strlen(spec_json), RV_JSON, &spec, &err);
     if (ps != RV_OK)
         fail_msg("bad test spec %s: %s", spec_json, err.message);
-    rv_request req = {kind, user, project, NULL};
+    rv_request req = {.kind = kind, .user = user, .project = project};
     rv_doc *request = NULL;
     if (request_json) {
         ps = rv_vm_parse(v, request_json, strlen(request_json), RV_JSON, &request, &err);
@@ -2499,7 +2499,7 @@ static void test_root_must_be_object(void **state)
         rv_doc *d;
         rv_error err;
         assert_int_equal(rv_vm_parse(vm, bad[i], strlen(bad[i]), RV_JSON, &d, &err), RV_OK);
-        rv_request req = {"run", "u", "p", NULL};
+        rv_request req = {.kind = "run", .user = "u", .project = "p"};
         rv_decision dec;
         rv_status st = rv_vm_eval(vm, cur, &req, d, &dec, &err);
         if (st != RV_EINPUT)
@@ -2660,6 +2660,61 @@ static void test_empty_list_concat(void **state)
     assert_string_equal(V("[] + []"), "[]");
 }
 
+/* One set holding dstack's, SkyPilot's and target any's policies (rulesd
+ * serves both protocols from one set): a request of one target runs that
+ * target's policies and any's, never the other's, even an `on *` one. */
+static void test_request_target(void **state)
+{
+    (void)state;
+    static const char dstack_src[] =
+        "policy \"d\" target dstack;\non * {\n  set configuration.name = \"d\";\n}\n";
+    static const char sky_src[] =
+        "policy \"s\" target skypilot;\non * {\n  set task.name = \"s\";\n}\n";
+    static const char any_src[] = "policy \"a\" target any;\non * {\n  set seen = $kind;\n}\n";
+    rc_input in[3] = {{"d.rules", dstack_src, sizeof dstack_src - 1, 0, 0, 0},
+                      {"s.rules", sky_src, sizeof sky_src - 1, 0, 0, 0},
+                      {"a.rules", any_src, sizeof any_src - 1, 0, 0, 0}};
+    rv_program *prog = compile_sources(in, 3, NULL);
+    assert_non_null(prog);
+    rv_policy_info info;
+    const char *want[3][2] = {{"a", "any"}, {"d", "dstack"}, {"s", "skypilot"}};
+    assert_int_equal(rv_program_policy_count(prog), 3);
+    for (size_t i = 0; i < 3; i++) {
+        rv_program_policy(prog, i, &info);
+        assert_string_equal(info.name, want[i][0]);
+        assert_string_equal(info.target, want[i][1]);
+    }
+
+    static const struct {
+        const char *kind, *target, *out;
+    } cases[] = {
+        {"run", "dstack", "{\"configuration\":{\"name\":\"d\"},\"seen\":\"run\"}"},
+        {"launch", "skypilot", "{\"configuration\":{},\"seen\":\"launch\",\"task\":{\"name\":\"s\"}}"},
+        /* A request name the target does not list yet: still SkyPilot's. */
+        {"jobs.launch_controller", "skypilot",
+         "{\"configuration\":{},\"seen\":\"jobs.launch_controller\",\"task\":{\"name\":\"s\"}}"},
+        /* A target no policy has: only target any's judge it. */
+        {"run", "flyte", "{\"configuration\":{},\"seen\":\"run\"}"},
+        /* No target said: every policy whose kinds match. */
+        {"run", NULL,
+         "{\"configuration\":{\"name\":\"d\"},\"seen\":\"run\",\"task\":{\"name\":\"s\"}}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rv_vm_reset(vm);
+        rv_doc *spec;
+        rv_error err;
+        assert_int_equal(rv_vm_parse(vm, "{\"configuration\":{}}", 20, RV_JSON, &spec, &err), RV_OK);
+        rv_request req = {.kind = cases[i].kind, .user = "u", .project = "p", .target = cases[i].target};
+        rv_decision d;
+        assert_int_equal(rv_vm_eval(vm, prog, &req, spec, &d, &err), RV_OK);
+        const char *out = print_compact(d.spec);
+        if (strcmp(out, cases[i].out) != 0)
+            fail_msg("kind %s target %s: got %s, want %s", cases[i].kind,
+                     cases[i].target ? cases[i].target : "NULL", out, cases[i].out);
+    }
+    rv_program_free(prog);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2721,6 +2776,7 @@ int main(void)
         cmocka_unit_test(test_regex_limit_everywhere),
         cmocka_unit_test(test_root_must_be_object),
         cmocka_unit_test(test_empty_list_concat),
+        cmocka_unit_test(test_request_target),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

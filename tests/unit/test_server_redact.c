@@ -257,7 +257,7 @@ static void log_cost_is_a_small_multiple(void **state)
         rd_redactor_reset(&red);
         rd_redactor_collect(&red, "run", doc);   /* before evaluation, as rulesd does */
         double t2 = now();
-        rv_request req = {"run", "u", "p", NULL};
+        rv_request req = {.kind = "run", .user = "u", .project = "p"};
         rv_decision d;
         assert_int_equal(rv_vm_eval(vm, prog, &req, doc, &d, &err), RV_OK);
         double t3 = now();

@@ -18,7 +18,7 @@ static char *eval_compact(rv_vm *vm, const rv_program *prog, const char *kind, c
     rv_doc *spec;
     rv_error err;
     assert_int_equal(rv_vm_parse(vm, json, strlen(json), RV_JSON, &spec, &err), RV_OK);
-    rv_request req = {kind, "u", "p", NULL};
+    rv_request req = {.kind = kind, .user = "u", .project = "p"};
     rv_decision d;
     assert_int_equal(rv_vm_eval(vm, prog, &req, spec, &d, &err), RV_OK);
     const char *out;
@@ -129,7 +129,7 @@ static void test_replaced_values_are_changes(void **state)
     rv_doc *spec;
     rv_error err;
     assert_int_equal(rv_vm_parse(vm, json, strlen(json), RV_JSON, &spec, &err), RV_OK);
-    rv_request req = {"run", "u", "p", NULL};
+    rv_request req = {.kind = "run", .user = "u", .project = "p"};
     rv_decision d;
     assert_int_equal(rv_vm_eval(vm, prog, &req, spec, &d, &err), RV_OK);
     /* a (5 replaced), a.b, n.m (a null is not a value lost), l[0] ("s"
