@@ -104,6 +104,20 @@ if [ "$st" = 0 ] && cmp -s "$tmp/tree/a.rules" "$tmp/a.want" &&
    [ "$(cat "$tmp/tree/.hidden/c.rules")" = "on run {set x=1;}" ]; then
     pass; else fail "-w: exit $st: $(cat "$tmp/err")"; ls -A "$tmp/tree"; fi
 
+# -w keeps a file's permission bits, and a symbolic link stays a link to
+# the file it rewrote.
+printf 'on run {set x=1;}\n' >"$tmp/mode.rules"
+chmod 0640 "$tmp/mode.rules"
+mkdir "$tmp/links"
+printf 'on run {set y=2;}\n' >"$tmp/links/target.rules"
+ln -s "$tmp/links/target.rules" "$tmp/link.rules"
+"$RULEC" fmt -w "$tmp/mode.rules" "$tmp/link.rules" 2>"$tmp/err"; st=$?
+if [ "$st" = 0 ] && [ "$(stat -c %a "$tmp/mode.rules")" = 640 ] && [ -L "$tmp/link.rules" ] &&
+   [ "$(cat "$tmp/links/target.rules")" = "$(printf 'on run {\n    set y = 2;\n}')" ] &&
+   [ "$(ls -A "$tmp/links")" = target.rules ] &&
+   [ "$(cat "$tmp/mode.rules")" = "$(printf 'on run {\n    set x = 1;\n}')" ]; then
+    pass; else fail "-w mode and link: exit $st, mode $(stat -c %a "$tmp/mode.rules"): $(cat "$tmp/err")"; fi
+
 # A file that does not parse is refused with the parser's diagnostics and
 # left as it was, with -w too; the other files are still done.
 printf 'on run {\n    set configuration.max_price = ;\n}\n' >"$tmp/tree/broken.rules"

@@ -3,6 +3,7 @@
 #include "file.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,22 +58,42 @@ int ru_write_file_atomic(const char *path, const void *data, size_t len)
             return errno ? errno : EIO;
         return 0;
     }
+    /* Through a link to what it names: renaming over the link itself would
+     * replace it with a plain file. */
+    char *resolved = NULL;
+    struct stat st;
+    bool exists = lstat(path, &st) == 0;
+    if (exists && S_ISLNK(st.st_mode)) {
+        if (!(resolved = realpath(path, NULL)))
+            return errno;
+        path = resolved;
+        exists = stat(path, &st) == 0;
+    }
     size_t n = strlen(path) + 16;
     char *tmp = malloc(n);
-    if (!tmp)
+    if (!tmp) {
+        free(resolved);
         return ENOMEM;
+    }
     snprintf(tmp, n, "%s.tmpXXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0) {
         int e = errno;
         free(tmp);
+        free(resolved);
         return e;
     }
-    /* mkstemp makes the file private; what we write is not secret, so give
-     * it the permissions a plain create would (0666 less the umask). */
-    mode_t mask = umask(0);
-    umask(mask);
-    int failure = fchmod(fd, 0666 & ~mask) == 0 ? 0 : errno;
+    /* mkstemp makes the file private; give it the old file's permissions,
+     * or for a new one those of a plain create (0666 less the umask). */
+    mode_t mode;
+    if (exists && S_ISREG(st.st_mode)) {
+        mode = st.st_mode & 07777;
+    } else {
+        mode_t mask = umask(0);
+        umask(mask);
+        mode = 0666 & ~mask;
+    }
+    int failure = fchmod(fd, mode) == 0 ? 0 : errno;
     const char *p = data;
     size_t left = len;
     while (!failure && left > 0) {
@@ -95,5 +116,6 @@ int ru_write_file_atomic(const char *path, const void *data, size_t len)
     if (failure)
         unlink(tmp);
     free(tmp);
+    free(resolved);
     return failure;
 }

@@ -16,7 +16,9 @@ int ru_read_file(const char *path, size_t max_bytes, char **data, size_t *len);
 
 /* Writes data to path ("-": standard output) through a temporary file
  * beside it, flushed to disk and renamed into place, so a failed or
- * interrupted run never leaves a partial file or clobbers the old one. The
+ * interrupted run never leaves a partial file or clobbers the old one. A
+ * file that exists keeps its permission bits (`rulec fmt -w` on a 0600 or
+ * 0755 file), and a symbolic link stays one: its target is rewritten. A new
  * file gets the permissions a plain create would (0666 less the umask).
  * Returns 0 or an errno value. */
 int ru_write_file_atomic(const char *path, const void *data, size_t len);
