@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #define MAX_KINDS 16   /* kinds of one target */
+#define MAX_ENDED 32   /* ended variables remembered for diagnostics */
 
 typedef struct scope {
     const char *vars[RV_SLOTS_MAX];
@@ -65,6 +66,15 @@ typedef struct checker {
      * named like one of their variables after it ends gets a hint. */
     const rc_expr *closed[RV_SLOTS_MAX];
     size_t nclosed;
+    /* Variables whose block or quantifier has ended, in this policy (the
+     * latest MAX_ENDED): a path that starts with one's name reads the spec,
+     * which is rarely what was meant, so the diagnostics say whose it was. */
+    struct ended_var {
+        const char *name;
+        const char *what;   /* "each block", "quantifier" */
+        rc_loc loc;
+    } ended[MAX_ENDED];
+    size_t nended;
     /* The statements of the block being checked (for sibling lookups). */
     const rc_stmt *block;
 } checker;
@@ -282,6 +292,26 @@ static void narrowing_text(checker *c, const narrowing *nw, char *out, size_t si
     ru_buf_free(&b);
 }
 
+/* Remembers that the variable name (of the each block or quantifier at
+ * loc) has gone out of scope. */
+static void var_ended(checker *c, const char *name, const char *what, rc_loc loc)
+{
+    if (c->nended == MAX_ENDED) {
+        memmove(c->ended, c->ended + 1, (MAX_ENDED - 1) * sizeof c->ended[0]);
+        c->nended--;
+    }
+    c->ended[c->nended++] = (struct ended_var){name, what, loc};
+}
+
+/* The latest ended variable called name, or NULL. */
+static const struct ended_var *ended_var(const checker *c, const char *name)
+{
+    for (size_t i = c->nended; i-- > 0;)
+        if (strcmp(c->ended[i].name, name) == 0)
+            return &c->ended[i];
+    return NULL;
+}
+
 /* A quantifier of the current statement, closed already, whose variable
  * is NAME. */
 static const rc_expr *closed_quantifier(const checker *c, const char *name)
@@ -381,13 +411,20 @@ static bool path_shapes(checker *c, const rc_expr *e, rc_shape *out, bool report
                             hint = NULL;
                     }
                     bool vowel = strchr("aeiou", kind[0]) != NULL;
-                    char where_narrowed[300] = "";
+                    char where_narrowed[300] = "", out_of_scope[300] = "";
                     if (by)
                         narrowing_text(c, by, where_narrowed, sizeof where_narrowed);
-                    error(c, g->loc, "unknown field '%s' in %s%s%s %s spec%s%s%s%s%s", g->key, at ? at : "",
+                    const struct ended_var *ev = i == 0 && e->root == RC_ROOT_SPEC ? ended_var(c, g->key) : NULL;
+                    if (ev) {
+                        snprintf(out_of_scope, sizeof out_of_scope, "; '%s' was the variable of the %s at "
+                                 "%d:%d, which is in scope only inside it", g->key, ev->what,
+                                 ev->loc.first_line, ev->loc.first_column);
+                        hint = NULL;
+                    }
+                    error(c, g->loc, "unknown field '%s' in %s%s%s %s spec%s%s%s%s%s%s", g->key, at ? at : "",
                           at ? " of " : "", vowel ? "an" : "a", kind, where_narrowed,
                           hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "",
-                          by && !hint ? "; it is not there in that form" : "");
+                          by && !hint && !ev ? "; it is not there in that form" : "", out_of_scope);
                 } else {
                     ru_buf what;
                     ru_buf_init(&what, c->arena->alloc, c->arena->ud);
@@ -523,6 +560,13 @@ static void check_path(checker *c, rc_expr *e)
                   "items (the value is '%s')", root->key, c->sc.vars[e->index]);
         return;
     }
+    /* With no schema to refuse it, a path named like a variable whose
+     * scope ended reads a spec field of that name: say so. */
+    const struct ended_var *ev;
+    if (e->root == RC_ROOT_SPEC && !c->nkinds && root->key && !root->is_index && (ev = ended_var(c, root->key)))
+        rc_diag(c->diags, RC_WARNING, c->src, root->loc, "'%s' here is a field of the spec: the variable "
+                "'%s' of the %s at %d:%d is in scope only inside it", root->key, root->key, ev->what,
+                ev->loc.first_line, ev->loc.first_column);
     rc_shape shapes[MAX_KINDS];
     path_shapes(c, e, shapes, true);
 }
@@ -1244,6 +1288,7 @@ static void check_expr(checker *c, rc_expr *e)
         c->sc.depth--;
         if (c->nclosed < RV_SLOTS_MAX)
             c->closed[c->nclosed++] = e;
+        var_ended(c, e->u.quant.var, e->u.quant.q == RC_Q_SUM ? "sum" : "quantifier", e->loc);
         return;
     }
 }
@@ -1671,6 +1716,9 @@ static void check_each(checker *c, rc_stmt *s)
     c->sc.keys[s->slot] = s->key_var;
     check_block(c, s->body);
     c->sc.depth--;
+    var_ended(c, s->var, "each block", s->loc);
+    if (s->key_var)
+        var_ended(c, s->key_var, "each block", s->loc);
 }
 
 static void check_block(checker *c, rc_stmt *s)
