@@ -113,6 +113,10 @@ typedef struct rc_parser {
     char delim_pending;           /* last token, when it was a delimiter or ';' */
     rc_loc delim_pending_loc;
     int open_noted_line, open_noted_col;  /* last opener a note was given for */
+    /* The closing quote of the last string that left a template's '{'
+     * open ("{a["k"]}" ends at the '"' before k): when the next token is
+     * a syntax error, a note points at that quote (line 0: none). */
+    rc_loc brace_string_quote;
 } rc_parser;
 }
 
@@ -1049,6 +1053,10 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, rc_p
     }
     rc_diag(p->diags, RC_ERROR, p->src, *loc, "%s", msg);
     unclosed_note(p, tok, loc, raw_in);
+    const rc_loc *q = &p->brace_string_quote;
+    if (q->first_line && q->last_line == loc->first_line && q->last_column == loc->first_column)
+        rc_diag(p->diags, RC_NOTE, p->src, *q, "this '\"' ends the string inside one of its '{...}'; "
+                "write a quote there as \\\" (\"{a[\\\"key\\\"]}\")");
     return 0;
 }
 
