@@ -409,7 +409,10 @@ static int apply_spec(rv_program *prog, const apply_opts *o)
     const char *out;
     size_t outlen;
     const rv_doc *result = wrapped ? rv_doc_get(d.spec, "configuration") : d.spec;
-    if (!result || rv_vm_print(vm, result, outfmt, RV_PRETTY, &out, &outlen, &err) != RV_OK) {
+    /* YAML goes back as the text it came in, edited where the policies
+     * changed it: comments and layout stay (docs/yaml.md). */
+    int flags = RV_PRETTY | (outfmt == RV_YAML ? RV_VERBATIM : 0);
+    if (!result || rv_vm_print(vm, result, outfmt, flags, &out, &outlen, &err) != RV_OK) {
         fprintf(stderr, "rulec: %s\n", err.message);
         goto done;
     }
