@@ -357,17 +357,21 @@ static bool rerender(yedit *e, const rv_node *cur, const ry_layout *L)
         ru_buf_put(e->b, f + 1, n - 3);
         return skip_to(e, L->end);
     }
-    size_t ls = line_start(e, L->start);
-    if (!dash_prefix(e, ls, L->start) || line_end(e, L->end) == SIZE_MAX)
+    /* Its lines go, the comment on its last line with them (that is the
+     * comment of its last entry). */
+    size_t ls = line_start(e, L->start), re = line_end(e, L->end);
+    if (!dash_prefix(e, ls, L->start) || re == SIZE_MAX)
+        return false;
+    /* A block list may stand at its key's column ("key:\n- a"); `[]`
+     * there would not be the key's value: the parent writes "key: []". */
+    if (cur->type == RV_ARRAY && cur->len == 0 && ry_layout_of(L->src->root) != L)
         return false;
     if (!copy_to(e, L->start))
         return false;
     if (!render(e, cur, false))
         return false;
-    /* A block scalar at its end ends with its line: so does the new text. */
-    bool nl = L->end > 0 && e->t[L->end - 1] == '\n';
-    put_indented(e, L->start - ls, false, nl);
-    return skip_to(e, L->end);
+    put_indented(e, L->start - ls, false, true);
+    return skip_to(e, re);
 }
 
 /* A kept entry's container: edited against its text, else printed anew in
