@@ -389,7 +389,9 @@ static rv_doc *yaml_text(rv_vm *vm, const rv_doc *v, const char *root, char *fai
     const char *text;
     size_t len;
     rv_error err;
-    rv_status st = rv_vm_print(vm, v, RV_YAML, 0, &text, &len, &err);
+    /* The YAML text SkyPilot sent, edited where the policies changed it
+     * (docs/yaml.md): what they did not touch goes back as it came. */
+    rv_status st = rv_vm_print(vm, v, RV_YAML, RV_VERBATIM, &text, &len, &err);
     if (st == RV_ENOMEM) {
         *oom = true;
         return NULL;

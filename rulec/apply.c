@@ -53,7 +53,8 @@ static const char apply_details[] =
     "      --param NAME=VALUE  override a parameter (NAME or POLICY.NAME; VALUE written as\n"
     "                          in a policy: 1h, 24GB, [\"a\"]; a bare word is a string;\n"
     "                          it must have the default's type)\n"
-    "  -o, --output FORMAT     json or yaml (default: the spec's own format)\n"
+    "  -o, --output FORMAT     json or yaml (default: the spec's own format); a YAML\n"
+    "                          spec keeps its comments and layout where unchanged\n"
     "      --explain           list every change on standard error (values from\n"
     "                          secrets shown as [REDACTED])\n"
     "      --max-input-size N  refuse a spec or request over N bytes (default 64 MiB)\n"
@@ -417,7 +418,10 @@ static int apply_spec(rv_program *prog, const apply_opts *o)
     const char *out;
     size_t outlen;
     const rv_doc *result = wrapped ? rv_doc_get(d.spec, "configuration") : d.spec;
-    if (!result || rv_vm_print(vm, result, outfmt, RV_PRETTY, &out, &outlen, &err) != RV_OK) {
+    /* YAML goes back as the text it came in, edited where the policies
+     * changed it: comments and layout stay (docs/yaml.md). */
+    int flags = RV_PRETTY | (outfmt == RV_YAML ? RV_VERBATIM : 0);
+    if (!result || rv_vm_print(vm, result, outfmt, flags, &out, &outlen, &err) != RV_OK) {
         fprintf(stderr, "rulec: %s\n", err.message);
         goto done;
     }

@@ -11,7 +11,15 @@ the reader dstack and SkyPilot use. Prints one PASS/FAIL line per check.
   yaml_same.py roundtrip IN.yaml OUT.yaml OUT.json
       PyYAML reads OUT.yaml exactly as it reads IN.yaml (values, types, key
       order); OUT.json is what Python's json would make of it.
+  yaml_same.py edited IN.yaml OUT.yaml OUT.json EXPLAIN [comments]
+      IN.yaml went through policies that changed it: OUT.yaml and OUT.json
+      are rulec apply's YAML and JSON output, EXPLAIN its --explain lines.
+      PyYAML reads OUT.yaml as the decided tree OUT.json holds; with
+      "comments", every comment line of IN.yaml outside the lines of a
+      changed or removed member (EXPLAIN's paths) and outside block scalars
+      is in OUT.yaml as often as in IN.yaml.
 """
+import re
 import datetime
 import json
 import math
@@ -156,5 +164,87 @@ def cmd_roundtrip(in_path, out_yaml, out_json):
     print(f"FAIL {name} json: {'; '.join(problems[:6])}" if problems else f"PASS {name} json")
 
 
+def last_line(node):
+    """The line a node's text ends on (a block collection's end mark is the
+    next token's start, so its last value's)."""
+    if isinstance(node, yaml.MappingNode) and node.value and node.flow_style is not True:
+        return last_line(node.value[-1][1])
+    if isinstance(node, yaml.SequenceNode) and node.value and node.flow_style is not True:
+        return last_line(node.value[-1])
+    m = node.end_mark
+    return m.line - 1 if m.column == 0 and m.line > node.start_mark.line else m.line
+
+
+def find(node, segs):
+    """The (first line, last line) of the member or item at segs, or None."""
+    lines = None
+    for seg in segs:
+        if isinstance(node, yaml.MappingNode) and isinstance(seg, str):
+            hit = [(k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == seg]
+            if not hit:
+                return None
+            k, node = hit[0]
+            lines = (k.start_mark.line, last_line(node))
+        elif isinstance(node, yaml.SequenceNode) and isinstance(seg, int) and -len(node.value) <= seg < len(node.value):
+            node = node.value[seg]
+            lines = (node.start_mark.line, last_line(node))
+        else:
+            return None
+    return lines
+
+
+def path_segments(path):
+    segs = []
+    for name, index, quoted in re.findall(r'([^.\[\]]+)|\[(-?\d+)\]|\["((?:[^"\\]|\\.)*)"\]', path):
+        segs.append(int(index) if index else json.loads(f'"{quoted}"') if quoted else name)
+    return segs
+
+
+def comment_lines(text, root):
+    """Full-line comments outside block scalars: {line number: text}."""
+    inside = set()
+    stack = [root] if root is not None else []
+    while stack:
+        n = stack.pop()
+        if isinstance(n, yaml.ScalarNode):
+            if n.style in ("|", ">"):
+                inside.update(range(n.start_mark.line, last_line(n) + 1))
+        elif isinstance(n, yaml.MappingNode):
+            stack.extend(x for kv in n.value for x in kv)
+        else:
+            stack.extend(n.value)
+    return {i: l.strip() for i, l in enumerate(text.splitlines()) if l.strip().startswith("#") and i not in inside}
+
+
+def cmd_edited(in_path, out_yaml, out_json, explain, *what):
+    name = in_path.rsplit("/", 1)[-1]
+    back = yaml.safe_load(open(out_yaml, encoding="utf-8"))
+    problems = []
+    compare(json.load(open(out_json)), to_json(back), "", problems)
+    print(f"FAIL {name} edited: {'; '.join(problems[:6])}" if problems else f"PASS {name} edited")
+    if "comments" not in what:
+        return
+    text = open(in_path, encoding="utf-8").read()
+    root = yaml.compose(text)
+    changed = set()
+    for line in open(explain, encoding="utf-8"):
+        if " -> " not in line or ": " not in line:
+            continue
+        lines = find(root, path_segments(line.split(": ", 1)[0]))
+        if lines:
+            changed.update(range(lines[0], lines[1] + 1))
+    want = {}
+    for i, c in comment_lines(text, root).items():
+        if i not in changed:
+            want[c] = want.get(c, 0) + 1
+    have = {}
+    for l in open(out_yaml, encoding="utf-8").read().splitlines():
+        if l.strip().startswith("#"):
+            have[l.strip()] = have.get(l.strip(), 0) + 1
+    lost = [f"{c!r} ({n - have.get(c, 0)} of {n})" for c, n in want.items() if have.get(c, 0) < n]
+    kept = sum(want.values())
+    print(f"FAIL {name} comments lost: {'; '.join(lost[:6])}" if lost else f"PASS {name} comments ({kept} kept)")
+
+
 if __name__ == "__main__":
-    {"scalars": cmd_scalars, "roundtrip": cmd_roundtrip}[sys.argv[1]](*sys.argv[2:])
+    {"scalars": cmd_scalars, "roundtrip": cmd_roundtrip, "edited": cmd_edited}[sys.argv[1]](*sys.argv[2:])

@@ -8,10 +8,13 @@
  * booleans or numbers, and merge keys (`<<: *base`) are resolved as
  * PyYAML resolves them. Aliases expand into deep copies under a budget in
  * bytes, so an alias bomb stops early whether it repeats many small nodes
- * or one large string. Printing drives libyaml's emitter and quotes every
- * string that would otherwise read back as another type.
+ * or one large string. Each mapping and sequence records where its parts
+ * stood in a copy of the text (yaml_layout.h), so that a changed document
+ * can be printed as its own text with a few edits (yaml_edit.c). Printing
+ * drives libyaml's emitter and quotes every string that would otherwise
+ * read back as another type.
  */
-#include "value.h"
+#include "yaml_layout.h"
 
 #include "hash.h"
 #include "yaml_resolve.h"
@@ -62,6 +65,12 @@ typedef struct frame {
     size_t bytes_at_start;
     uint32_t child_height;
     yaml_mark_t start;
+    size_t ebase;      /* its entries start here in yparse.ents */
+    uint32_t kstart;   /* the pending key's first byte */
+    uint32_t vstart;   /* the container's first byte (its anchor or tag) */
+    uint32_t last_end; /* the end of the last value placed in it */
+    bool props;        /* the container had an anchor or a tag */
+    bool flow;
 } frame;
 
 typedef struct yparse {
@@ -78,6 +87,15 @@ typedef struct yparse {
     size_t alias_limit;
     rv_node *root;
     bool failed;
+    /* Layouts (yaml_layout.h): none when the text is UTF-16 (libyaml
+     * counts characters, and offsets here are UTF-8 bytes) or too long
+     * for 32-bit offsets. */
+    ry_source *src;
+    ry_entry *ents;        /* the open containers' entries, a stack */
+    size_t nents, ecap;
+    size_t ci, bi;         /* a character index of libyaml's and its byte */
+    size_t bom;            /* bytes of a UTF-8 byte order mark (libyaml
+                            * does not count it) */
 } yparse;
 
 /* What a node, a string and a member cost in the alias budget. */
@@ -106,6 +124,69 @@ static void fail_oom(yparse *p)
         return;
     p->failed = true;
     rv_set_error(p->err, RV_ENOMEM, "out of memory while parsing YAML");
+}
+
+/* The byte offset in the text of libyaml's character index: marks count
+ * characters (CRLF as two), so the offset is found by walking UTF-8 from
+ * the last one asked, which is near: marks come nearly in order. */
+static uint32_t byte_of(yparse *p, size_t index)
+{
+    const unsigned char *t = (const unsigned char *)p->text;
+    while (p->ci < index && p->bi < p->len) {
+        p->bi++;
+        while (p->bi < p->len && (t[p->bi] & 0xC0) == 0x80)
+            p->bi++;
+        p->ci++;
+    }
+    while (p->ci > index && p->bi > p->bom) {
+        p->bi--;
+        while (p->bi > p->bom && (t[p->bi] & 0xC0) == 0x80)
+            p->bi--;
+        p->ci--;
+    }
+    return (uint32_t)p->bi;
+}
+
+static void push_entry(yparse *p, const ry_entry *en)
+{
+    if (p->nents == p->ecap) {
+        size_t ncap = p->ecap ? p->ecap * 2 : 64;
+        ry_entry *ne = p->a->alloc(p->a->ud, p->ents, p->ecap * sizeof *ne, ncap * sizeof *ne);
+        if (!ne) {
+            fail_oom(p);
+            return;
+        }
+        p->ents = ne;
+        p->ecap = ncap;
+    }
+    p->ents[p->nents++] = *en;
+}
+
+/* A node's text, for its entry in the container that holds it. */
+typedef struct span {
+    uint32_t start, end;
+    bool props;
+} span;
+
+static span span_of(yparse *p, const yaml_event_t *ev, bool props)
+{
+    span s = { 0, 0, props };
+    if (p->src) {
+        s.start = byte_of(p, ev->start_mark.index);
+        s.end = byte_of(p, ev->end_mark.index);
+    }
+    return s;
+}
+
+/* Alias copies are built by pushes, which mark them changed: they are as
+ * read. */
+static void clear_edited(rv_node *n)
+{
+    if (n->type != RV_ARRAY && n->type != RV_OBJECT)
+        return;
+    n->flags &= (uint8_t)~RV_NODE_EDITED;
+    for (uint32_t i = 0; i < n->len; i++)
+        clear_edited(n->type == RV_ARRAY ? n->u.items[i] : n->u.members[i].value);
 }
 
 static anchor *find_anchor(yparse *p, const char *name)
@@ -166,8 +247,9 @@ static void add_merge(yparse *p, frame *f, rv_node *n, yaml_mark_t m)
         fail_oom(p);
 }
 
-/* Where the next value goes: the top container, or the root. */
-static void place(yparse *p, rv_node *n, uint32_t height, yaml_mark_t m)
+/* Where the next value goes: the top container, or the root. sp is its
+ * text. */
+static void place(yparse *p, rv_node *n, uint32_t height, yaml_mark_t m, span sp)
 {
     if (p->failed)
         return;
@@ -182,7 +264,10 @@ static void place(yparse *p, rv_node *n, uint32_t height, yaml_mark_t m)
     frame *f = &p->stack[p->depth - 1];
     if (f->child_height < height)
         f->child_height = height;
+    f->last_end = sp.end;
     bool ok;
+    ry_entry en = { .value = n, .kstart = sp.start, .vstart = sp.start, .vend = sp.end,
+                    .props = sp.props };
     if (f->node->type == RV_ARRAY) {
         ok = rv_array_push(p->a, f->node, n);
     } else if (f->merge_key) {
@@ -195,9 +280,13 @@ static void place(yparse *p, rv_node *n, uint32_t height, yaml_mark_t m)
             f->node->u.members[f->node->len - 1].ktyped = f->ktyped;
         p->bytes += MEMBER_COST + f->klen + 1;
         f->have_key = false;
+        en.key = f->key;
+        en.kstart = f->kstart;
     }
     if (!ok)
         fail_oom(p);
+    else if (p->src)
+        push_entry(p, &en);
 }
 
 static bool expecting_key(yparse *p)
@@ -378,6 +467,8 @@ static void on_scalar(yparse *p, const yaml_event_t *ev)
             return;
         }
         typed_key(p, s, n, t);
+        if (p->src)
+            p->stack[p->depth - 1].kstart = byte_of(p, ev->start_mark.index);
         return;
     }
     size_t before = p->bytes;
@@ -390,7 +481,8 @@ static void on_scalar(yparse *p, const yaml_event_t *ev)
         if (name)
             add_anchor(p, name, node, p->bytes - before, 0);
     }
-    place(p, node, 0, ev->start_mark);
+    place(p, node, 0, ev->start_mark,
+          span_of(p, ev, ev->data.scalar.anchor || ev->data.scalar.tag));
 }
 
 static void on_alias(yparse *p, const yaml_event_t *ev)
@@ -400,7 +492,11 @@ static void on_alias(yparse *p, const yaml_event_t *ev)
         fail_at(p, RV_EPARSE, ev->start_mark, "alias to an undefined anchor");
         return;
     }
+    if (p->src)
+        p->src->editable = false;
     if (expecting_key(p)) {
+        if (p->src)
+            p->stack[p->depth - 1].kstart = byte_of(p, ev->start_mark.index);
         const rv_node *k = an->node;
         if (k->type == RV_STRING) {
             set_key(p, k->u.s, k->len, false);
@@ -445,7 +541,8 @@ static void on_alias(yparse *p, const yaml_event_t *ev)
         fail_oom(p);
         return;
     }
-    place(p, n, an->height, ev->start_mark);
+    clear_edited(n);
+    place(p, n, an->height, ev->start_mark, span_of(p, ev, false));
 }
 
 static void on_start(yparse *p, const yaml_event_t *ev, bool mapping)
@@ -479,8 +576,14 @@ static void on_start(yparse *p, const yaml_event_t *ev, bool mapping)
         fail_oom(p);
         return;
     }
+    bool props = mapping ? ev->data.mapping_start.anchor || ev->data.mapping_start.tag
+                         : ev->data.sequence_start.anchor || ev->data.sequence_start.tag;
+    bool flow = mapping ? ev->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
+                        : ev->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
+    uint32_t at = p->src ? byte_of(p, ev->start_mark.index) : 0;
     p->stack[p->depth++] = (frame){ .node = n, .anchor = name, .bytes_at_start = p->bytes,
-                                    .start = ev->start_mark };
+                                    .start = ev->start_mark, .ebase = p->nents, .vstart = at,
+                                    .last_end = at, .props = props, .flow = flow };
     p->bytes += NODE_COST;
 }
 
@@ -528,9 +631,37 @@ static void resolve_merges(yparse *p, frame *f)
     }
 }
 
+/* Gives a closed container its layout (yaml_layout.h) and returns its
+ * text; pops its entries either way. */
+static span close_layout(yparse *p, frame *f, const yaml_event_t *ev)
+{
+    span sp = { f->vstart, f->last_end, f->props };
+    if (!p->src)
+        return sp;
+    /* A flow collection ends past its bracket; a block one where libyaml
+     * saw the next token, so at its last value instead. */
+    if (f->flow)
+        sp.end = byte_of(p, ev->end_mark.index);
+    size_t n = p->nents - f->ebase;
+    ry_layout *l = ru_arena_alloc(p->a, sizeof *l + n * sizeof *l->e);
+    if (!l) {
+        fail_oom(p);
+        return sp;
+    }
+    *l = (ry_layout){ .src = p->src, .start = sp.start, .end = sp.end, .flow = f->flow,
+                      .merged = f->merges != NULL, .n = (uint32_t)n,
+                      .e = (ry_entry *)(void *)(l + 1) };
+    if (n)
+        memcpy(l->e, p->ents + f->ebase, n * sizeof *l->e);
+    p->nents = f->ebase;
+    f->node->src = (const char *)(const void *)l;
+    f->node->srclen = 0;
+    f->node->flags |= RV_NODE_YLAYOUT;
+    return sp;
+}
+
 static void on_end(yparse *p, const yaml_event_t *ev)
 {
-    (void)ev;
     if (p->depth == 0)
         return; /* libyaml never does this */
     frame f = p->stack[--p->depth];
@@ -547,10 +678,13 @@ static void on_end(yparse *p, const yaml_event_t *ev)
     }
     if (f.merges)
         resolve_merges(p, &f);
+    /* As read: the pushes that built it marked it changed. */
+    f.node->flags &= (uint8_t)~RV_NODE_EDITED;
+    span sp = close_layout(p, &f, ev);
     uint32_t height = f.child_height + 1;
     if (f.anchor)
         add_anchor(p, f.anchor, f.node, p->bytes - f.bytes_at_start, height);
-    place(p, f.node, height, f.start);
+    place(p, f.node, height, f.start, sp);
 }
 
 static void libyaml_error(yparse *p, const yaml_parser_t *yp)
@@ -581,6 +715,23 @@ static void libyaml_error(yparse *p, const yaml_parser_t *yp)
     fail_at(p, RV_EPARSE, m, what);
 }
 
+/* Whether the text breaks lines other than with LF or CRLF: CR alone, or
+ * NEL, LS and PS, which YAML 1.1 (and libyaml) take as line breaks too. */
+static bool odd_breaks(const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c == '\r' && (i + 1 == len || text[i + 1] != '\n'))
+            return true;
+        if (c == 0xC2 && i + 1 < len && (unsigned char)text[i + 1] == 0x85)
+            return true;
+        if (c == 0xE2 && i + 2 < len && (unsigned char)text[i + 1] == 0x80 &&
+            ((unsigned char)text[i + 2] == 0xA8 || (unsigned char)text[i + 2] == 0xA9))
+            return true;
+    }
+    return false;
+}
+
 rv_node *rv_yaml_parse(ru_arena *a, const char *text, size_t len, uint32_t max_nesting,
                        rv_error *err)
 {
@@ -591,6 +742,24 @@ rv_node *rv_yaml_parse(ru_arena *a, const char *text, size_t len, uint32_t max_n
     if (by_size < ALIAS_FLOOR_BYTES)
         by_size = ALIAS_FLOOR_BYTES;
     p.alias_limit = by_size < ALIAS_MAX_BYTES ? by_size : ALIAS_MAX_BYTES;
+
+    /* The text is copied for the layouts (the caller may free its own). */
+    bool utf16 = len >= 2 && (((unsigned char)text[0] == 0xFF && (unsigned char)text[1] == 0xFE) ||
+                              ((unsigned char)text[0] == 0xFE && (unsigned char)text[1] == 0xFF));
+    if (!utf16 && len < UINT32_MAX) {
+        char *copy = ru_arena_alloc(a, len + 1);
+        p.src = ru_arena_alloc(a, sizeof *p.src);
+        if (!copy || !p.src) {
+            rv_set_error(err, RV_ENOMEM, "out of memory while parsing YAML");
+            return NULL;
+        }
+        if (len)
+            memcpy(copy, text, len);
+        copy[len] = '\0';
+        *p.src = (ry_source){ .text = copy, .len = len, .editable = !odd_breaks(text, len) };
+        if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+            p.bom = p.bi = 3;
+    }
 
     yaml_parser_t yp;
     if (!yaml_parser_initialize(&yp)) {
@@ -639,12 +808,16 @@ rv_node *rv_yaml_parse(ru_arena *a, const char *text, size_t len, uint32_t max_n
     yaml_parser_delete(&yp);
     if (p.stack)
         a->alloc(a->ud, p.stack, p.cap * sizeof *p.stack, 0);
+    if (p.ents)
+        a->alloc(a->ud, p.ents, p.ecap * sizeof *p.ents, 0);
     if (p.failed)
         return NULL;
     if (docs == 0 || !p.root) {
         rv_set_error(err, RV_EPARSE, "empty YAML document");
         return NULL;
     }
+    if (p.src)
+        p.src->root = p.root;
     return p.root;
 }
 
@@ -655,6 +828,7 @@ typedef struct ywrite {
     ru_buf *b;
     rv_error *err;
     bool failed;
+    bool flow;  /* every container in flow style, every string on one line */
 } ywrite;
 
 static int write_handler(void *data, unsigned char *buffer, size_t size)
@@ -715,6 +889,15 @@ static void emit_scalar(ywrite *w, const char *s, size_t n, yaml_scalar_style_t 
 
 static void emit_string(ywrite *w, const char *s, size_t n, bool is_key)
 {
+    /* In a flow collection a line break would be folded into the next
+     * line, whose indentation the piece's place decides: escape it. */
+    if (w->flow && (memchr(s, '\n', n) || memchr(s, '\r', n))) {
+        if (n > INT32_MAX)
+            emit_fail(w, "string too long");
+        else
+            emit_scalar(w, s, n, YAML_DOUBLE_QUOTED_SCALAR_STYLE, false);
+        return;
+    }
     if (n > INT32_MAX) {
         emit_fail(w, "string too long");
         return;
@@ -790,7 +973,7 @@ static void emit_node(ywrite *w, const rv_node *n)
             emit_string(w, n->u.s, n->len, false);
         break;
     case RV_ARRAY: {
-        yaml_sequence_style_t st = n->len ? YAML_BLOCK_SEQUENCE_STYLE : YAML_FLOW_SEQUENCE_STYLE;
+        yaml_sequence_style_t st = n->len && !w->flow ? YAML_BLOCK_SEQUENCE_STYLE : YAML_FLOW_SEQUENCE_STYLE;
         if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, st)) {
             emit_fail(w, NULL);
             return;
@@ -803,7 +986,7 @@ static void emit_node(ywrite *w, const rv_node *n)
         break;
     }
     case RV_OBJECT: {
-        yaml_mapping_style_t st = n->len ? YAML_BLOCK_MAPPING_STYLE : YAML_FLOW_MAPPING_STYLE;
+        yaml_mapping_style_t st = n->len && !w->flow ? YAML_BLOCK_MAPPING_STYLE : YAML_FLOW_MAPPING_STYLE;
         if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, st)) {
             emit_fail(w, NULL);
             return;
@@ -830,7 +1013,12 @@ static void emit_node(ywrite *w, const rv_node *n)
 
 bool rv_yaml_write(ru_buf *b, const rv_node *n, rv_error *err)
 {
-    ywrite w = { .b = b, .err = err };
+    return rv_yaml_write_style(b, n, false, err);
+}
+
+bool rv_yaml_write_style(ru_buf *b, const rv_node *n, bool flow, rv_error *err)
+{
+    ywrite w = { .b = b, .err = err, .flow = flow };
     if (!yaml_emitter_initialize(&w.em)) {
         rv_set_error(err, RV_ENOMEM, "out of memory while printing YAML");
         return false;

@@ -196,8 +196,11 @@ rv_status rv_vm_parse(rv_vm *vm, const char *text, size_t len, rv_format fmt,
  * whitespace included, so a spec a policy set rejected prints byte for byte
  * as it was received; in one that changed, the runs of members still as
  * read are copied as written and the rest laid out compactly. Without it,
- * containers are laid out by the printer. (YAML output is printed from the
- * values.) */
+ * containers are laid out by the printer. In YAML, RV_VERBATIM prints a
+ * document read from YAML as its own text: byte for byte when nothing
+ * changed, else that text with only the changed parts edited, so comments
+ * and layout stay (docs/yaml.md, "What is kept"); without it, and for
+ * anything else, YAML is printed from the values. */
 #define RV_PRETTY 1
 #define RV_VERBATIM 2
 rv_status rv_vm_print(rv_vm *vm, const rv_doc *doc, rv_format fmt, int flags,

@@ -58,6 +58,8 @@ typedef struct rv_member {
                            * string): src holds that text, and YAML output
                            * writes it back as it came, so it reads back as it
                            * did. JSON output goes by RV_NODE_SRC alone. */
+#define RV_NODE_YLAYOUT 8 /* a container read from YAML: src points to its
+                           * ry_layout (yaml_layout.h), not to text */
 
 struct rv_doc {
     uint8_t type;      /* rv_doc_type */
@@ -73,7 +75,8 @@ struct rv_doc {
         rv_node **items;
         rv_member *members;
     } u;
-    const char *src;   /* the JSON text the value was read from (RV_NODE_SRC) */
+    const char *src;   /* the JSON text the value was read from (RV_NODE_SRC);
+                        * a YAML container's layout (RV_NODE_YLAYOUT) */
 };
 
 /* Shared immutable nodes. */

@@ -4,6 +4,7 @@
  * evaluation (interp.c does the work).
  */
 #include "vm_impl.h"
+#include "yaml_layout.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -116,7 +117,8 @@ rv_status rv_vm_print(rv_vm *vm, const rv_doc *doc, rv_format fmt, int flags, co
 {
     vm->out.len = 0;
     vm->out.oom = false;
-    bool ok = fmt == RV_YAML ? rv_yaml_write(&vm->out, doc, err)
+    bool ok = fmt == RV_YAML ? ((flags & RV_VERBATIM) ? rv_yaml_write_verbatim(&vm->out, doc, err)
+                                                      : rv_yaml_write(&vm->out, doc, err))
                              : rv_json_write(&vm->out, doc, (flags & RV_PRETTY) != 0,
                                              (flags & RV_VERBATIM) != 0);
     ru_buf_terminate(&vm->out);

@@ -1,1 +1,1 @@
-apply tests/golden/apply/inputs/noop_any.rules tests/data/yaml/roundtrip.yaml --target any --kind x
+apply tests/golden/apply/inputs/touch_any.rules tests/data/yaml/roundtrip.yaml --target any --kind x

@@ -1,0 +1,1 @@
+apply tests/golden/apply/inputs/kept_unset.rules tests/golden/apply/inputs/commented.dstack.yml --kind run

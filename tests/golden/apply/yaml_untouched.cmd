@@ -1,0 +1,1 @@
+apply tests/golden/apply/inputs/noop_any.rules tests/data/yaml/roundtrip.yaml --target any --kind x
