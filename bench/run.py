@@ -1491,8 +1491,9 @@ def analysis(res, spec3):
           "specs (part 1). It reads its input a megabyte at a time and hands each line to the parser where "
           "it lies, writes its answers a block at a time, and does nothing per line that was not asked for "
           "(no terminal check, no secret scan without `--explain`); before that (getline and stdio's 4 KiB "
-          "blocks, an `isatty` per line) its batch took 1.6× the wall time, most of the difference in "
-          "system calls." % (batch_cpu, dec_us)) if batch_cpu else ""))
+          "blocks, an `isatty` per line) its batch took 1.6× the wall time (137 ms against 86 ms for the "
+          "20,000 requests, measured side by side when it changed), most of the difference in system "
+          "calls." % (batch_cpu, dec_us)) if batch_cpu else ""))
     fl = {c: floor_ratio(srv[c]) for c in srv}
     fl16 = fl.get(16)
     if rd and rd.get("cpu_us") and fl16:
