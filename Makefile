@@ -428,9 +428,17 @@ $(JSON_FLOOR): bench/json_floor.cpp $(STATIC_LIB) $(PUBLIC_HDRS)
 	$(Q)$(CXX) -std=c++17 $(OPT) -Wall -Wextra $(if $(WERROR:0=),-Werror) $(if $(CJSON_LIBS),-DHAVE_CJSON) \
 	    -I$(PUBLIC_INC) -o $@ $< $(STATIC_LIB) $(LDFLAGS_ALL) $(SIMDJSON_LIBS) $(CJSON_LIBS) $(PKG_LIBS) -lm
 
+# The floor rulesd's CPU per request is measured against: a trivial
+# libmicrohttpd server run as rulesd runs it (bench/floor_server.c).
+FLOOR_SERVER  := $(BUILD)/bench/floor_server
+$(FLOOR_SERVER): bench/floor_server.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) $(MHD_CFLAGS) -o $@ $< $(LDFLAGS_ALL) $(MHD_LIBS) -lpthread
+
 # rulesd is benchmarked when it builds; otherwise the server part is skipped.
 bench-rulesd:
-	@if [ -n "$(SERVER_SRC)" ]; then $(MAKE) --no-print-directory $(RULESD) || \
+	@if [ -n "$(SERVER_SRC)" ]; then $(MAKE) --no-print-directory $(RULESD) $(FLOOR_SERVER) || \
 	    echo "bench: rulesd does not build yet; the server part will be skipped"; fi
 
 bench-deps:

@@ -10,12 +10,15 @@
  */
 #include "cli.h"
 #include "dstack.h"
+#include "lines.h"
 #include "scrub.h"
 #include "skypilot.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct apply_opts {
     const char *kind, *user, *project;
@@ -67,7 +70,9 @@ static const char apply_details[] =
     "                          the 200 body (a JSON string), rejected: the 400 text\n"
     "      --ndjson            with --request: one request per line, one response line\n"
     "                          each (an empty line is a bad request too); SkyPilot's\n"
-    "                          lines are {\"status\": CODE, \"body\": TEXT}\n"
+    "                          lines are {\"status\": CODE, \"body\": TEXT}. Answers\n"
+    "                          are flushed whenever rulec waits for input (--request -\n"
+    "                          can be fed through a pipe, a line at a time)\n"
     "\n"
     "example:\n"
     "  rulec apply rules/ task.json --kind run --user alice --explain\n"
@@ -293,6 +298,10 @@ static void print_explain(rv_vm *vm, const rv_decision *d, FILE *out, ru_scrub *
 
 static void print_warnings(const rv_decision *d)
 {
+    /* Most decisions warn of nothing: asking whether stderr is a terminal
+     * (a system call) would cost a batch one per line. */
+    if (d->nwarnings == 0)
+        return;
     const cli_palette *pal = cli_palette_for(stderr);
     for (size_t i = 0; i < d->nwarnings; i++)
         fprintf(stderr, "%swarning:%s %s (%s:%u)\n", pal->warning, pal->reset, d->warnings[i].text,
@@ -453,16 +462,20 @@ static int answer(rv_vm *vm, rv_program *prog, const apply_opts *o, const char *
     rv_decision d;
     rv_error err;
     char failure[700];
+    /* The secrets are gathered only for --explain: a batch answers
+     * thousands of requests that nobody asked to explain. */
     ru_scrub sc;
-    collect_secrets(&sc, o, rq.kind, rq.spec);
+    if (o->explain)
+        collect_secrets(&sc, o, rq.kind, rq.spec);
     bool decided = rv_vm_eval(vm, prog, &req, rq.spec, &d, &err) == RV_OK;
-    if (decided) {
+    if (decided)
         print_warnings(&d);
-        if (o->explain)
+    if (o->explain) {
+        if (decided)
             print_explain(vm, &d, stderr, &sc);
         ru_scrub_free(&sc);
-    } else {
-        ru_scrub_free(&sc);
+    }
+    if (!decided) {
         snprintf(failure, sizeof failure, DSTACK_FAILED_PREFIX "%s", err.message);
         snprintf(problem_out, problem_size, "%s", failure);
     }
@@ -640,30 +653,43 @@ static int answer_one(rv_vm *vm, rv_program *prog, const apply_opts *o, const ch
                        : answer(vm, prog, o, text, len, compact, printed, problem, size);
 }
 
+/* stdout's buffer for a batch: answers go out a block at a time (the
+ * reader flushes it before it waits for input, so a process feeding
+ * requests through a pipe still gets each answer). */
+static char batch_out[(size_t)1 << 20];
+
 /* Answers --request FILE: reads the first request, picks the protocol
  * from it (choose_protocol), loads the policies with the target that
  * implies, and answers every request. */
 static int apply_requests(apply_opts *o, int npolicies)
 {
-    char *text = NULL, *line = NULL;
-    size_t len = 0, cap = 0;
-    ssize_t n = -1;
-    FILE *in = NULL;
+    char *text = NULL;
+    const char *line = "";
+    size_t len = 0, llen = 0;
+    int n = 0;
+    bool too_long = false;
+    cli_lines in = {.fd = -1};
     if (!o->ndjson) {
         if (!(text = cli_read_file(o->request, &len, o->max_input)))
             return EXIT_TROUBLE;
     } else {
-        in = strcmp(o->request, "-") == 0 ? stdin : fopen(o->request, "rb");
-        if (!in) {
-            perror(o->request);
+        if (!cli_lines_open(&in, o->request, o->max_input, stdout)) {
+            fprintf(stderr, "rulec: cannot read '%s': %s\n", o->request, strerror(errno));
             return EXIT_TROUBLE;
         }
-        n = getline(&line, &cap, in);
+        if (!isatty(STDOUT_FILENO))
+            setvbuf(stdout, batch_out, _IOFBF, sizeof batch_out);
+        n = cli_lines_next(&in, &line, &llen, &too_long);
     }
     int rc = EXIT_TROUBLE;
     rv_vm *vm = NULL;
     rv_program *prog = NULL;
-    if (!choose_protocol(o, o->ndjson ? (n > 0 ? line : "") : text, o->ndjson ? (n > 0 ? (size_t)n : 0) : len))
+    if (n < 0) {
+        fprintf(stderr, "rulec: cannot read '%s': %s\n", o->request, strerror(errno));
+        goto out;
+    }
+    if (!choose_protocol(o, o->ndjson ? (n > 0 && !too_long ? line : "") : text,
+                         o->ndjson ? (n > 0 && !too_long ? llen : 0) : len))
         goto out;
     /* Policies whose header names no target are dstack's unless --target
      * says otherwise, as in rulesd: one set means the same in both. */
@@ -690,17 +716,18 @@ static int apply_requests(apply_opts *o, int npolicies)
         goto out;
     }
     /* A batch keeps going past a bad line (reported on stderr, and as the
-     * exit status) so one bad request cannot hide the others. */
+     * exit status) so one bad request cannot hide the others; it stops
+     * when the answers cannot be written (main reports that). */
     rc = 0;
-    for (unsigned long lineno = 1; n >= 0; lineno++, n = getline(&line, &cap, in)) {
-        size_t llen = (size_t)n;
-        while (llen && (line[llen - 1] == '\n' || line[llen - 1] == '\r'))
+    for (unsigned long lineno = 1; n > 0 && !ferror(stdout);
+         lineno++, n = cli_lines_next(&in, &line, &llen, &too_long)) {
+        while (llen && line[llen - 1] == '\r')
             llen--;
         /* One request line, one response line, always: an empty or blank
          * line is a bad request like any other, or responses would stop
          * pairing with requests by position. */
         printed = false;
-        if (llen > o->max_input) {
+        if (too_long || llen > o->max_input) {
             snprintf(problem, sizeof problem, "the request is larger than the %zu-byte input limit (--max-input-size)", o->max_input);
         } else {
             int one = answer_one(vm, prog, o, line, llen, true, &printed, problem, sizeof problem);
@@ -712,12 +739,14 @@ static int apply_requests(apply_opts *o, int npolicies)
         if (!printed)  /* else answered: a fail-closed rejection */
             print_bad_line(vm, o, lineno, problem);
     }
+    if (n < 0) {
+        fprintf(stderr, "rulec: cannot read '%s': %s\n", o->request, strerror(errno));
+        rc = EXIT_TROUBLE;
+    }
 out:
     fflush(stdout);
     free(text);
-    free(line);
-    if (in && in != stdin)
-        fclose(in);
+    cli_lines_close(&in);
     rv_vm_free(vm);
     rv_program_free(prog);
     return rc;

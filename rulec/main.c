@@ -214,10 +214,8 @@ static bool take_color(int *argc, char **argv)
     return true;
 }
 
-int main(int argc, char **argv)
+static int run_command(int argc, char **argv)
 {
-    if (!take_color(&argc, argv))
-        return EXIT_TROUBLE;
     if (argc < 2) {
         fputs(usage_text, stderr);
         return EXIT_TROUBLE;
@@ -256,4 +254,20 @@ int main(int argc, char **argv)
         return cli_verify(argc - 1, argv + 1);
     fprintf(stderr, "rulec: unknown command '%s'\n\n%s", cmd, usage_text);
     return EXIT_TROUBLE;
+}
+
+/* What a command wrote to standard output must have arrived: a full disk
+ * or a closed pipe would otherwise leave a cut-off answer behind an exit
+ * status that says all went well. */
+int main(int argc, char **argv)
+{
+    if (!take_color(&argc, argv))
+        return EXIT_TROUBLE;
+    int rc = run_command(argc, argv);
+    int e = fflush(stdout) == 0 ? 0 : errno;
+    if (e || ferror(stdout)) {
+        fprintf(stderr, "rulec: cannot write standard output: %s\n", e ? strerror(e) : "a write failed");
+        return EXIT_TROUBLE;
+    }
+    return rc;
 }

@@ -104,4 +104,96 @@ assert rec["span"]["start"]["column"] == 49 and loc["region"]["startColumn"] == 
 assert rec["span"]["end"]["column"] == 55 and loc["region"]["endColumn"] == 53, (rec, loc)
 ' "$tmp/j.out" "$tmp/s.out"
 
+
+# ---- batches (--ndjson): the line reader and writing the answers ----
+task="$SPECS/synthetic_task_limits.request.json"
+one_line() { python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":")))' "$1"; }
+one_line "$task" >"$tmp/task.line"
+# A request too big for one read (a 3 MB string in its spec), CRLF line
+# ends and a last line without one: every line answered as the same body
+# answered alone.
+python3 - "$task" "$tmp" <<'PY'
+import json, sys
+body = json.load(open(sys.argv[1]))
+big = json.loads(json.dumps(body))
+big["spec"]["configuration"]["env"] = {"PAD": "x" * (3 << 20)}
+lines = [json.dumps(body, separators=(",", ":")), json.dumps(big, separators=(",", ":"))] * 2
+open(sys.argv[2] + "/big.json", "w").write(lines[1])
+with open(sys.argv[2] + "/mixed.ndjson", "wb") as f:
+    f.write((lines[0] + "\r\n" + lines[1] + "\n" + lines[2] + "\r\n" + lines[3]).encode())
+PY
+"$RULEC" apply rules/example.rules --request "$tmp/task.line" --kind run --ndjson >"$tmp/small.want"
+"$RULEC" apply rules/example.rules --request "$tmp/big.json" --kind run --ndjson >"$tmp/big.want"
+cat "$tmp/small.want" "$tmp/big.want" "$tmp/small.want" "$tmp/big.want" >"$tmp/mixed.want"
+"$RULEC" apply rules/example.rules --request "$tmp/mixed.ndjson" --kind run --ndjson >"$tmp/mixed.out"; st=$?
+if [ "$st" = 0 ] && cmp -s "$tmp/mixed.want" "$tmp/mixed.out" && [ "$(wc -l <"$tmp/mixed.out")" = 4 ]; then pass
+else fail "batch with a 3 MB line, CRLF and no final newline: exit $st, answers differ from one by one"; fi
+# A line over --max-input-size is answered as too large, and the lines
+# around it as usual; trailing '\r's do not count towards the limit.
+limit=$(($(wc -c <"$tmp/task.line") + 10))
+{ cat "$tmp/task.line"; python3 -c 'import sys; print("{\"pad\":\"" + "y" * int(sys.argv[1]) + "\"}")' "$limit"
+  tr -d '\n' <"$tmp/task.line"; printf '\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\r\n'; cat "$tmp/task.line"; } >"$tmp/limit.ndjson"
+"$RULEC" apply rules/example.rules --request "$tmp/limit.ndjson" --kind run --ndjson --max-input-size "$limit" \
+    >"$tmp/limit.out" 2>"$tmp/limit.err"; st=$?
+if [ "$st" = 2 ] && [ "$(sed -n 2p "$tmp/limit.out")" = "{\"spec\":null,\"error\":\"invalid request on line 2: the request is larger than the $limit-byte input limit (--max-input-size)\"}" ] &&
+   [ "$(sed -n 1p "$tmp/limit.out")" = "$(cat "$tmp/small.want")" ] && [ "$(sed -n 3p "$tmp/limit.out")" = "$(cat "$tmp/small.want")" ] &&
+   [ "$(sed -n 4p "$tmp/limit.out")" = "$(cat "$tmp/small.want")" ] && grep -q "limit.ndjson:2: the request is larger" "$tmp/limit.err" &&
+   [ "$(wc -l <"$tmp/limit.err")" = 1 ]; then pass
+else fail "a line over --max-input-size in a batch: exit $st: $(head -c 300 "$tmp/limit.err")"; fi
+# ... and is never held whole: a 256 MiB line through a pipe leaves rulec
+# far below that (peak RSS).
+check "a 256 MiB line over the limit is not held" python3 - "$RULEC" "$tmp/task.line" <<'PY'
+import resource, subprocess, sys
+line = open(sys.argv[2], "rb").read()
+p = subprocess.Popen([sys.argv[1], "apply", "rules/example.rules", "--request", "-", "--kind", "run", "--ndjson",
+                      "--max-input-size", "100000"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+import threading
+got = {}
+t = threading.Thread(target=lambda: got.update(out=p.stdout.read(), err=p.stderr.read()))
+t.start()
+block = b"z" * (1 << 20)
+p.stdin.write(b'{"pad":"')
+for _ in range(256):
+    p.stdin.write(block)
+p.stdin.write(b'"}\n' + line)
+p.stdin.close()
+t.join()
+p.wait()
+rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+lines = got["out"].decode().splitlines()
+assert p.returncode == 2 and len(lines) == 2, (p.returncode, lines[:1], got["err"][:300])
+assert "larger than the 100000-byte input limit" in lines[0] and '"error":null' in lines[1], lines
+assert rss_mb < 128, "peak RSS %.0f MB" % rss_mb
+PY
+# A read error is an error, not the end of the batch.
+"$RULEC" apply rules/example.rules --request "$tmp" --kind run --ndjson >"$tmp/out" 2>"$tmp/err"; st=$?
+if [ "$st" = 2 ] && grep -q "cannot read '$tmp': Is a directory" "$tmp/err" && [ ! -s "$tmp/out" ]; then pass
+else fail "--request DIR --ndjson: exit $st: $(head -c 300 "$tmp/err")"; fi
+# Answers that cannot be written (a full disk) make the exit status 2
+# with the reason, for a batch, a single spec and any other output.
+for args in "apply rules/example.rules --request $tmp/mixed.ndjson --kind run --ndjson" \
+            "apply rules/example.rules --request $task --kind run" "disasm rules/example.rules" "--help"; do
+    # shellcheck disable=SC2086
+    "$RULEC" $args >/dev/full 2>"$tmp/err"; st=$?
+    if [ "$st" = 2 ] && grep -q "cannot write standard output" "$tmp/err"; then pass
+    else fail "rulec $args >/dev/full: exit $st: $(head -c 300 "$tmp/err")"; fi
+done
+# A process feeding requests through a pipe gets each answer before it
+# sends the next request (rulec flushes whenever it waits for input).
+check "--request - answers each line before the next arrives" python3 - "$RULEC" "$tmp/task.line" <<'PY'
+import select, subprocess, sys
+line = open(sys.argv[2], "rb").read()
+p = subprocess.Popen([sys.argv[1], "apply", "rules/example.rules", "--request", "-", "--kind", "run", "--ndjson"],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+for i in range(3):
+    p.stdin.write(line)
+    p.stdin.flush()
+    ready, _, _ = select.select([p.stdout], [], [], 20)
+    assert ready, "no answer to request %d within 20 s" % (i + 1)
+    answer = p.stdout.readline()
+    assert answer.startswith(b'{"spec":{') and answer.endswith(b'"error":null}\n'), answer[:200]
+p.stdin.close()
+assert p.stdout.read() == b"" and p.wait() == 0
+PY
+
 summary
