@@ -62,13 +62,24 @@ bool rc_compile_set(const rc_source *srcs, size_t nsrcs, const char *default_tar
     for (size_t i = 0; i < nunits; i++)
         e[i] = (rv_set_entry){units[i]->policy, i, false};
     size_t kept, clash[2];
-    if (!rv_set_rule(e, nunits, &kept, clash)) {
+    rv_set_clash why;
+    if (!rv_set_rule(e, nunits, &kept, clash, &why)) {
         const unit *first = units[clash[0]], *second = units[clash[1]];
-        rc_diag(diags, RC_ERROR, second->checked.file->src, second->checked.name_loc,
-                "policy '%s' is defined twice with priority %d", second->policy->name,
-                (int)second->policy->priority);
-        rc_diag(diags, RC_NOTE, first->checked.file->src, first->checked.name_loc,
-                "the other definition is here");
+        if (why == RV_CLASH_TARGET) {
+            rc_diag(diags, RC_ERROR, second->checked.file->src, second->checked.name_loc,
+                    "policy '%s' is defined for target %s here and for target %s: a policy overrides "
+                    "one of its name only within its target (else one protocol's requests would lose "
+                    "its rules unseen); rename one", second->policy->name, second->policy->target,
+                    first->policy->target);
+            rc_diag(diags, RC_NOTE, first->checked.file->src, first->checked.name_loc,
+                    "the %s definition is here", first->policy->target);
+        } else {
+            rc_diag(diags, RC_ERROR, second->checked.file->src, second->checked.name_loc,
+                    "policy '%s' is defined twice with priority %d", second->policy->name,
+                    (int)second->policy->priority);
+            rc_diag(diags, RC_NOTE, first->checked.file->src, first->checked.name_loc,
+                    "the other definition is here");
+        }
         return false;
     }
     out->policies = ru_arena_alloc(arena, (kept ? kept : 1) * sizeof *out->policies);

@@ -800,13 +800,20 @@ static bool apply_set_rules(loader *l, const rv_blob *blobs)
     for (size_t i = 0; i < l->nall; i++)
         e[i] = (rv_set_entry){l->all[i], i, false};
     size_t kept, clash[2];
-    if (!rv_set_rule(e, l->nall, &kept, clash)) {
+    rv_set_clash why;
+    if (!rv_set_rule(e, l->nall, &kept, clash, &why)) {
         const rv_policy *a = l->all[clash[0]], *b = l->all[clash[1]];
         char t1[32], t2[32];
-        rv_set_error(l->err, RV_EPOLICY, "policy '%s' is defined twice with priority %ld (%s, %s)",
-                     a->name, (long)a->priority,
-                     blob_name(&blobs[a->blob], a->blob, t1, sizeof t1),
-                     blob_name(&blobs[b->blob], b->blob, t2, sizeof t2));
+        const char *na = blob_name(&blobs[a->blob], a->blob, t1, sizeof t1);
+        const char *nb = blob_name(&blobs[b->blob], b->blob, t2, sizeof t2);
+        if (why == RV_CLASH_TARGET)
+            rv_set_error(l->err, RV_EPOLICY, "policy '%s' is defined for target %s (%s) and for target %s "
+                         "(%s): a policy overrides one of its name only within its target (else one "
+                         "protocol's requests would lose its rules unseen); rename one",
+                         a->name, a->target, na, b->target, nb);
+        else
+            rv_set_error(l->err, RV_EPOLICY, "policy '%s' is defined twice with priority %ld (%s, %s)",
+                         a->name, (long)a->priority, na, nb);
         return false;
     }
     for (size_t i = 0; i < kept; i++)

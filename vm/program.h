@@ -173,12 +173,20 @@ typedef struct rv_set_entry {
     bool dropped;        /* set: overridden by a higher priority of its name */
 } rv_set_entry;
 
+/* Why rv_set_rule refused a set. */
+typedef enum rv_set_clash {
+    RV_CLASH_PRIORITY,   /* one name, one priority: which one runs? */
+    RV_CLASH_TARGET      /* one name, two targets: one would silently
+                          * replace the other's rules for its protocol */
+} rv_set_clash;
+
 /* Applies the rule to e[0..n): of each name only the highest priority is
  * kept; the kept entries come first, in run order (priority, then name),
- * *kept of them, the dropped ones after them. Two entries with one name
- * and one priority: returns false with clash = their origins (the lower
- * origin first), e reordered but *kept unset. */
-bool rv_set_rule(rv_set_entry *e, size_t n, size_t *kept, size_t clash[2]);
+ * *kept of them, the dropped ones after them. A name may be overridden
+ * only within its target. Two entries with one name and one priority, or
+ * with one name and two targets: returns false with clash = their origins
+ * and *why, e reordered but *kept unset. */
+bool rv_set_rule(rv_set_entry *e, size_t n, size_t *kept, size_t clash[2], rv_set_clash *why);
 
 /* Whether a key can be written bare in a path (an identifier). */
 bool rv_is_ident(const char *s, size_t n);

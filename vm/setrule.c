@@ -36,7 +36,7 @@ static int by_run_order(const void *a, const void *b)
     return x->origin < y->origin ? -1 : x->origin > y->origin;
 }
 
-bool rv_set_rule(rv_set_entry *e, size_t n, size_t *kept, size_t clash[2])
+bool rv_set_rule(rv_set_entry *e, size_t n, size_t *kept, size_t clash[2], rv_set_clash *why)
 {
     if (n > 1)
         qsort(e, n, sizeof *e, by_name_then_priority);
@@ -47,6 +47,16 @@ bool rv_set_rule(rv_set_entry *e, size_t n, size_t *kept, size_t clash[2])
         if (e[i].dropped && e[i - 1].policy->priority == e[i].policy->priority) {
             clash[0] = e[i - 1].origin;
             clash[1] = e[i].origin;
+            *why = RV_CLASH_PRIORITY;
+            return false;
+        }
+        /* A SkyPilot policy named like a dstack one would drop the dstack
+         * rules while judging only SkyPilot's requests: refused, not
+         * resolved by priority. */
+        if (e[i].dropped && strcmp(e[i - 1].policy->target, e[i].policy->target) != 0) {
+            clash[0] = e[i - 1].origin;
+            clash[1] = e[i].origin;
+            *why = RV_CLASH_TARGET;
             return false;
         }
         k += !e[i].dropped;

@@ -403,6 +403,25 @@ static void test_set_rules(void **state)
     assert_int_equal(rv_program_load(dup3, 3, &c, &prog, &err), RV_EPOLICY);
     assert_int_equal(live_blocks, 0);
 
+    /* One name, two targets: refused whatever the priorities (the higher
+     * one would drop the other target's rules while never judging that
+     * target's requests). Within one target, priorities decide. */
+    pb a30s;
+    halt_only(&a30s, "a", 30);
+    a30s.p.target = "skypilot";
+    pb *fourth[1] = {&a30s};
+    ru_buf b4 = write_bundle(fourth, 1);
+    rv_blob cross[2] = {{b1.data, b1.len, "one.rbc"}, {b4.data, b4.len, "sky.rbc"}};
+    assert_int_equal(rv_program_load(cross, 2, &c, &prog, &err), RV_EPOLICY);
+    assert_null(prog);
+    assert_string_equal(err.message, "policy 'a' is defined for target skypilot (sky.rbc) and for target "
+                                     "dstack (one.rbc): a policy overrides one of its name only within its "
+                                     "target (else one protocol's requests would lose its rules unseen); "
+                                     "rename one");
+    assert_int_equal(live_blocks, 0);
+    ru_buf_free(&b4);
+    pb_done(&a30s);
+
     /* Empty set is fine. */
     assert_int_equal(rv_program_load(NULL, 0, &c, &prog, &err), RV_OK);
     assert_int_equal(rv_program_policy_count(prog), 0);

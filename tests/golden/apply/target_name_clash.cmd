@@ -1,0 +1,1 @@
+check rules/privileged.rules tests/golden/apply/inputs/sky_privileged.rules
