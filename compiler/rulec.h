@@ -122,6 +122,15 @@ rc_result rc_load(rc_report *report, const rc_input *inputs, size_t ninputs,
  * /v1/evaluate). */
 int rc_target_has_kind(const char *target, const char *kind, char *why, size_t size);
 
+/* The rv_request.target a host passes for a request of kind, given the
+ * target it was told (`--target`, a test file's `target:`; NULL:
+ * "dstack"): that target's name, or for "any" the one target that has
+ * the kind ("run": dstack, "launch": skypilot), so a set holding several
+ * targets' policies never runs one protocol's `on *` on another's spec;
+ * NULL when no target or several have it (every policy whose kinds match
+ * runs). A static string. */
+const char *rc_request_target(const char *target, const char *kind);
+
 /* The known targets and their kinds, for completions and listings: the
  * name of target i ("dstack", "skypilot", "any"), and of kind i of target
  * (NULL: "dstack"); NULL past the last (and for every kind of "any", which

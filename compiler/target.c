@@ -203,6 +203,22 @@ const rv_node *rc_schema_of(rc_schemas *s, const rc_target_kind *kind)
     return root;
 }
 
+const char *rc_request_target(const char *target, const char *kind)
+{
+    const rc_target *t = rc_target_find(target ? target : RC_DEFAULT_TARGET);
+    if (t && t->nkinds)
+        return t->name;
+    const char *found = NULL;
+    for (size_t i = 0; kind && (t = rc_target_at(i)); i++) {
+        if (!t->nkinds || rc_target_kind_index(t, kind) < 0)
+            continue;
+        if (found)
+            return NULL;
+        found = t->name;
+    }
+    return found;
+}
+
 int rc_target_has_kind(const char *target, const char *kind, char *why, size_t size)
 {
     const char *name = target ? target : RC_DEFAULT_TARGET;

@@ -210,13 +210,6 @@ static bool parse_opts(int argc, char **argv, apply_opts *o)
     return true;
 }
 
-const char *cli_request_target(const char *target)
-{
-    if (!target)
-        return "dstack";  /* rulec.h: the target of policies naming none */
-    return strcmp(target, "any") == 0 ? NULL : target;
-}
-
 rv_format cli_spec_format(const char *path, const char *text, size_t len)
 {
     size_t n = strlen(path);
@@ -389,7 +382,7 @@ static int apply_spec(rv_program *prog, const apply_opts *o)
     rv_error err;
     rv_decision d;
     rv_request req = {.kind = o->kind, .user = o->user, .project = o->project,
-                      .target = cli_request_target(o->target)};
+                      .target = rc_request_target(o->target, o->kind)};
     if (rv_vm_parse(vm, text, len, in, &spec, &err) != RV_OK) {
         if (err.line)
             fprintf(stderr, "rulec: %s:%lu:%lu: %s\n", path, err.line, err.column, err.message);

@@ -66,11 +66,6 @@ const char *cli_bad_option(char **argv, int c, char *buf, size_t size);
  * its first non-blank byte ('{' or '[': JSON). */
 rv_format cli_spec_format(const char *path, const char *text, size_t len);
 
-/* The rv_request.target of a request whose kind is one of target's (the
- * --target option or a test file's `target:`; NULL: dstack, the default):
- * the target's name, or NULL for "any", which judges with every policy. */
-const char *cli_request_target(const char *target);
-
 /* Parses a positive byte count; false (with a message naming option) when
  * text is not one. */
 bool cli_parse_size(const char *option, const char *text, size_t *out);

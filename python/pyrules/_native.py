@@ -151,6 +151,7 @@ _PROTOTYPES = {
     "rc_report_inputs": (POINTER(rc_input), [c_void_p, POINTER(c_size_t)]),
     "rc_load": (c_int, [c_void_p, POINTER(rc_input), c_size_t, POINTER(rc_options), POINTER(c_void_p)]),
     "rc_target_has_kind": (c_int, [c_char_p, c_char_p, c_void_p, c_size_t]),
+    "rc_request_target": (c_char_p, [c_char_p, c_char_p]),
     "rc_set_param": (c_int, [c_void_p, c_char_p, c_char_p, c_char_p, POINTER(rv_error)]),
     "rc_report_diagnostics": (POINTER(rc_diagnostic), [c_void_p, POINTER(c_size_t)]),
     "rc_report_errors": (c_int, [c_void_p]),

@@ -822,9 +822,10 @@ class PolicySet:
                         raise SpecError(N.text(err.message), "<request>", err.line, err.column,
                                         N.status_name(st))
                 scrubber = _secrets(L, self._target.encode("utf-8"), ckind, doc)
-                # Only this target's policies (and target "any"'s) judge
-                # the request: a bundle may hold another target's `on *`.
-                ctarget = None if self._target == "any" else self._target.encode("utf-8")
+                # Only the request's target's policies (and target "any"'s)
+                # judge it: a set may hold another target's `on *`. For a
+                # set loaded as "any", the target that has the kind.
+                ctarget = L.rc_request_target(self._target.encode("utf-8"), ckind)
                 req = N.rv_request(ckind, cuser, cproject, req_doc, ctarget)
                 d = N.rv_decision()
                 st = L.rv_vm_eval(vm, self._prog, byref(req), doc, byref(d), byref(err))

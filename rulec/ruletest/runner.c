@@ -245,7 +245,7 @@ typedef struct loaded {
     rv_policy_info *info;
     tt_cover_pol **cover;
     uint8_t **ran;           /* pcs run by the current case */
-    const char *target;      /* the cases' rv_request.target (cli_request_target) */
+    const char *target;      /* the file's `target:` (NULL: dstack), for rc_request_target */
 } loaded;
 
 static void loaded_free(loaded *L)
@@ -611,7 +611,7 @@ static bool run_case(loaded *L, const tt_case *tc, rv_program *prog, rv_vm *vm, 
         return false;
     }
     rv_request req = {.kind = tc->kind, .user = tc->user, .project = tc->project,
-                      .target = L->target};
+                      .target = rc_request_target(L->target, tc->kind)};
     rv_doc *request = NULL;
     if (tc->request_json) {
         if (rv_vm_parse(vm, tc->request_json, strlen(tc->request_json), RV_JSON, &request, &err) !=
@@ -777,7 +777,7 @@ static bool run_file(const char *path, const test_opts *o, rv_vm *vm, tt_cover *
     bool file_ok = tt_file_read(path, &f, &errs);
     bool loaded_ok = file_ok && load(&L, &f, o, cover, &errs);
     if (loaded_ok)
-        L.target = cli_request_target(f.target);
+        L.target = f.target;
     if (file_ok && !loaded_ok && errs.count == 0)
         tt_error(&errs, path, (tt_loc){0, 0}, "out of memory");
     ru_buf_terminate(&errs.text);

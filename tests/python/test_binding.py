@@ -95,6 +95,13 @@ def test_only_the_sets_target_judges(pyrules):
     assert {p.name: p.target for p in ps.policies} == {"a": "any", "d": "dstack", "s": "skypilot"}
     d = ps.evaluate({"configuration": {"type": "task"}}, "run")
     assert d.spec == {"configuration": {"type": "task", "name": "by-dstack"}, "seen": "run"}
+    # Loaded as "any": the kind says whose request it is.
+    anyset = pyrules.PolicySet.from_sources({
+        "s.rules": 'policy "s" target skypilot;\non * { set task.name = "by-skypilot"; }\n',
+        "a.rules": 'policy "a";\non * { set seen = $kind; }\n',
+    }, target="any")
+    assert anyset.evaluate({"configuration": {}}, "run").spec == {"configuration": {}, "seen": "run"}
+    assert anyset.evaluate({"task": {}}, "launch").spec == {"task": {"name": "by-skypilot"}, "seen": "launch"}
 
 
 def test_load_folder_file_and_entries(pyrules, tmp_path):

@@ -2713,6 +2713,16 @@ static void test_request_target(void **state)
                      cases[i].target ? cases[i].target : "NULL", out, cases[i].out);
     }
     rv_program_free(prog);
+
+    /* What hosts pass: the target told, or for "any" the one that has the
+     * kind (so `rulec apply --target any` keeps protocols apart too). */
+    assert_string_equal(rc_request_target(NULL, "run"), "dstack");
+    assert_string_equal(rc_request_target("dstack", "run"), "dstack");
+    assert_string_equal(rc_request_target("skypilot", "launch"), "skypilot");
+    assert_string_equal(rc_request_target("any", "run"), "dstack");
+    assert_string_equal(rc_request_target("any", "jobs.launch"), "skypilot");
+    assert_null(rc_request_target("any", "something-else"));
+    assert_null(rc_request_target("any", NULL));
 }
 
 int main(void)
