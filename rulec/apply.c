@@ -312,6 +312,54 @@ static bool type_fits_kind(const char *type, const char *kind)
     return strcmp(type, kind) == 0;
 }
 
+/* Finds, below doc (a configuration as written; at most depth levels), a
+ * `resources` mapping whose cpu, memory, gpu or disk is written as dstack's
+ * shorthand (a string or a number: `gpu: H100:8`, `disk: 200GB`) rather
+ * than the object dstack's client sends after expanding it, or a replica
+ * range written as text; its path goes into where. */
+static bool find_shorthand(const rv_doc *doc, ru_buf *where, int depth)
+{
+    static const char *const fields[] = {"cpu", "memory", "gpu", "disk"};
+    size_t mark = where->len;
+    if (depth <= 0 || !doc)
+        return false;
+    if (rv_doc_kind(doc) == RV_ARRAY) {
+        for (size_t i = 0; i < rv_doc_len(doc); i++) {
+            ru_buf_printf(where, "[%zu]", i);
+            if (find_shorthand(rv_doc_item(doc, i), where, depth - 1))
+                return true;
+            where->len = mark;
+        }
+        return false;
+    }
+    if (rv_doc_kind(doc) != RV_OBJECT)
+        return false;
+    const rv_doc *res = rv_doc_get(doc, "resources");
+    if (res && rv_doc_kind(res) == RV_OBJECT)
+        for (size_t f = 0; f < sizeof fields / sizeof *fields; f++) {
+            const rv_doc *v = rv_doc_get(res, fields[f]);
+            rv_doc_type t = v ? rv_doc_kind(v) : RV_NULL;
+            if (t == RV_STRING || t == RV_INT || t == RV_FLOAT) {
+                ru_buf_printf(where, ".resources.%s", fields[f]);
+                return true;
+            }
+        }
+    for (size_t i = 0; i < rv_doc_len(doc); i++) {
+        const char *key = rv_doc_key(doc, i);
+        if (strcmp(key, "resources") == 0)
+            continue;
+        ru_buf_printf(where, ".%s", key);
+        /* A range written as text (`replicas: 1..4`, a group's `count: 1..2`). */
+        if ((strcmp(key, "replicas") == 0 || strcmp(key, "count") == 0) &&
+            rv_doc_kind(rv_doc_value(doc, i)) == RV_STRING)
+            return true;
+        if (find_shorthand(rv_doc_value(doc, i), where, depth - 1))
+            return true;
+        where->len = mark;
+    }
+    return false;
+}
+
 /* A dstack spec carries the configuration under "configuration", with a
  * type that matches its kind. A configuration file (the .dstack.yml a user
  * runs `dstack apply` on) given as the spec would pass every policy
@@ -347,9 +395,23 @@ static bool dstack_shape(const char *path, rv_doc **spec, rv_vm *vm, const apply
             fprintf(stderr, "rulec: out of memory\n");
             return false;
         }
-        fprintf(stderr, "rulec: note: %s is a dstack configuration (type %s): judged as the spec "
-                        "dstack sends, {\"configuration\": ...}; the configuration is printed back\n",
-                path, type);
+        fprintf(stderr, "rulec: note: %s is a dstack configuration (type %s): judged as "
+                        "{\"configuration\": ...} with its values as written; the configuration is "
+                        "printed back\n", path, type);
+        /* Judged as written, a shorthand is a string where the policies
+         * read fields (gpu-limits reads resources.gpu.count): they may
+         * allow here what rulesd, given the expanded request, rejects. */
+        ru_buf where;
+        ru_buf_init(&where, NULL, NULL);
+        if (find_shorthand(outer, &where, 8) && !where.oom) {
+            ru_buf_terminate(&where);
+            fprintf(stderr, "rulec: warning: %s writes %s as dstack's shorthand, which dstack's client "
+                            "expands into an object before sending: policies that read its fields (such "
+                            "as resources.gpu.count) do not see them here, so this decision may differ "
+                            "from rulesd's; judge the request body dstack sends (--request) to be exact\n",
+                    path, where.data + 1);  /* past the leading '.' */
+        }
+        ru_buf_free(&where);
         *spec = outer;
         *wrapped = true;
         return true;

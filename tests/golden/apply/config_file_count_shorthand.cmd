@@ -1,0 +1,1 @@
+apply rules/example.rules tests/golden/apply/inputs/shorthand.dstack.yml --kind run
