@@ -1780,8 +1780,15 @@ static void enter_block(checker *c, const rc_on *on)
         if (nwanted < sizeof wanted / sizeof *wanted)
             wanted[nwanted++] = kn->name;
         char why[400];
-        if (strcmp(kn->name, "*") != 0 && !rc_target_has_kind(c->target->name, kn->name, why, sizeof why))
-            error(c, kn->loc, "%s", why);  /* names the target's kinds and the closest */
+        if (strcmp(kn->name, "*") != 0 && !rc_target_has_kind(c->target->name, kn->name, why, sizeof why)) {
+            /* A kind of another target: most likely the header lacks it. */
+            const char *other = rc_request_target("any", kn->name);
+            if (other && strcmp(other, c->target->name) != 0)
+                error(c, kn->loc, "%s; '%s' is a kind of target %s: name it in the header "
+                      "(policy \"%s\" target %s;)", why, kn->name, other, c->out->name, other);
+            else
+                error(c, kn->loc, "%s", why);  /* names the target's kinds and the closest */
+        }
     }
     c->nkinds = rc_target_block_kinds(c->target, wanted, nwanted, c->kinds, MAX_KINDS);
     for (size_t k = 0; k < c->nkinds; k++) {

@@ -909,6 +909,12 @@ static void unclosed_note(rc_parser *p, yysymbol_kind_t tok, const rc_loc *loc, 
     rc_diag(p->diags, RC_NOTE, p->src, *at, "unclosed '%c' opened here", open);
 }
 
+/* Whether a word is one of the language's units (lexer.l's lex_unit). */
+static bool is_unit(const char *s, size_t n)
+{
+    return (n == 1 && strchr("smhdw", s[0])) || (n == 2 && s[1] == 'B' && strchr("MGT", s[0]));
+}
+
 static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, rc_parser *p)
 {
     (void)scanner;
@@ -1042,6 +1048,18 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, rc_p
                               "; there is no 'if': write 'match COND { ... }' or 'forbid-if COND: \"...\";'");
     else if (kw_hint && n < sizeof msg)
         n += (size_t)snprintf(msg + n, sizeof msg - n, "; did you mean '%s'?", kw_hint);
+    else if (tok == YYSYMBOL_IDENT && is_unit(p->tok_text, p->tok_len) && loc->first_column >= 3 &&
+             p->tok_text[-1] == ' ' && p->tok_text[-2] >= '0' && p->tok_text[-2] <= '9' && n < sizeof msg) {
+        /* `24 GB`: a unit is written against its number. The number's
+         * digits are on this line, before the space. */
+        int digits = 1;
+        while (digits < loc->first_column - 2 && digits < 24 &&
+               ((p->tok_text[-2 - digits] >= '0' && p->tok_text[-2 - digits] <= '9') ||
+                p->tok_text[-2 - digits] == '.'))
+            digits++;
+        n += (size_t)snprintf(msg + n, sizeof msg - n, "; write the unit against its number: %.*s%.*s",
+                              digits, p->tok_text - 1 - digits, (int)p->tok_len, p->tok_text);
+    }
 
     /* A ';' forgotten at the end of a line: point where it belongs, not at
      * the next line's first token, as gcc does. */

@@ -61,8 +61,15 @@ void rd_log_lines(rd_level level, const char *prefix, const char *text, size_t l
         size_t j = i;
         while (j < len && text[j] != '\n')
             j++;
+        /* A diagnostic without a file starts with its severity, which
+         * the log line says already ("rulesd: error: error: ..."). */
+        size_t sev = strlen(level_names[level]);
+        size_t from = i;
+        if (j - i > sev + 2 && memcmp(text + i, level_names[level], sev) == 0 && text[i + sev] == ':' &&
+            text[i + sev + 1] == ' ')
+            from = i + sev + 2;
         if (j > i)
-            rd_log(level, "%s%.*s", prefix, (int)(j - i), text + i);
+            rd_log(level, "%s%.*s", prefix, (int)(j - from), text + from);
         i = j + 1;
     }
 }

@@ -17,7 +17,9 @@ void rd_log_set_level(rd_level max);
 bool rd_log_enabled(rd_level level);
 void rd_log(rd_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Logs a multi-line text (compiler diagnostics) one line at a time, each
- * line prefixed, so that every log line stays self-contained. */
+ * line prefixed, so that every log line stays self-contained. A line that
+ * starts with the level's own word ("error: ") loses it: the log line
+ * names the level already. */
 void rd_log_lines(rd_level level, const char *prefix, const char *text, size_t len);
 
 /* UTC time as 2025-06-01T12:34:56.789Z (out holds at least 32 bytes). */

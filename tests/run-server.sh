@@ -113,6 +113,10 @@ config_error() {  # config_error PATTERN ARGS...: --check exits 1 and says PATTE
 }
 config_error "bad-param.yaml: policies[1].params.max_price: no policy in '$ROOT/rules/gpu-limits.rules' ('gpu-limits') declares a parameter 'max_price'" --config "$tmp/bad-param.yaml"
 config_error "bad-key.yaml: limits.max_body_byte: unknown key" --config "$tmp/bad-key.yaml"
+# A bundle of an older format: refused with the fix, the log line naming
+# its level once ("rulesd: error: error: ..." before).
+config_error "rulesd: error: tests/golden/apply/inputs/version2.rbc: byte 4: format version 2, written before policies recorded their target" --policy tests/golden/apply/inputs/version2.rbc
+if grep -q "error: error:" "$tmp/out"; then fail "the log says 'error: error:'"; else pass; fi
 # The connection limits: ranges, and the reserve and per-client limit
 # against the total, in either order in the file.
 limit_error() {  # limit_error PATTERN YAML-LINES...
