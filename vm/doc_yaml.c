@@ -716,11 +716,16 @@ static void libyaml_error(yparse *p, const yaml_parser_t *yp)
 }
 
 /* Whether the text breaks lines other than with LF or CRLF: CR alone, or
- * NEL, LS and PS, which YAML 1.1 (and libyaml) take as line breaks too. */
+ * NEL, LS and PS, which YAML 1.1 (and libyaml) take as line breaks too;
+ * or holds a tab, which libyaml takes as a separator in places PyYAML
+ * refuses (`max_price: 9<TAB># note`): kept, such text would be carried
+ * into an answer that the orchestrator's PyYAML cannot read. */
 static bool odd_breaks(const char *text, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)text[i];
+        if (c == '\t')
+            return true;
         if (c == '\r' && (i + 1 == len || text[i + 1] != '\n'))
             return true;
         if (c == 0xC2 && i + 1 < len && (unsigned char)text[i + 1] == 0x85)

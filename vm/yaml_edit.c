@@ -31,8 +31,9 @@
  * that changed), the smallest enclosing container is printed anew in its
  * place by the printer (its comments are lost, the rest of the text is
  * not), and if even that cannot be done, the whole document. A document
- * that uses aliases, or line breaks other than LF and CRLF, is copied
- * only when nothing changed, and printed anew otherwise (ry_source).
+ * that uses aliases, line breaks other than LF and CRLF, or a tab, is
+ * copied only when nothing changed, and printed anew otherwise
+ * (ry_source).
  */
 #include "yaml_layout.h"
 
