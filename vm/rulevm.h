@@ -36,7 +36,7 @@ extern "C" {
  * Makefile reads these three lines for rulevm.pc and the shared library's
  * file name and SONAME (librulevm.so.MAJOR). */
 #define RV_VERSION_MAJOR 0
-#define RV_VERSION_MINOR 2
+#define RV_VERSION_MINOR 3
 #define RV_VERSION_PATCH 0
 
 /* Shaped like lua_Alloc: nsize == 0 frees ptr and returns NULL; otherwise
