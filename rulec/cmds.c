@@ -14,7 +14,7 @@
 #include <string.h>
 
 static const char check_usage[] =
-    "usage: rulec check [--target NAME] [--format text|json|sarif] POLICY...\n"
+    "usage: rulec check [--target NAME] [--format text|json|sarif] [--strict] POLICY...\n"
     "\n"
     "Checks policies (.rules sources; .rbc bundles are verified) and prints every\n"
     "diagnostic, sorted by file and position, then (when there were any) a count.\n"
@@ -25,11 +25,14 @@ static const char check_usage[] =
     "                  document of the diagnostics (their notes nested) and counts;\n"
     "                  sarif: a SARIF 2.1.0 log. json and sarif go to standard output\n"
     "                  and nothing else does (see README, 'rulec check --format')\n"
+    "  --strict        warnings fail the check too (exit 1): a condition that can\n"
+    "                  never hold, a statement that never runs, a map walked as a\n"
+    "                  list are rules that silently do nothing (for CI)\n"
     "\n"
     "example:\n"
     "  rulec check rules/ --format sarif > check.sarif\n"
-    "exit status: 0 clean (warnings allowed), 1 errors in the policies, 2 an input\n"
-    "cannot be read or used\n";
+    "exit status: 0 clean (warnings allowed unless --strict), 1 errors in the\n"
+    "policies (or warnings, with --strict), 2 an input cannot be read or used\n";
 
 static const char compile_usage[] =
     "usage: rulec compile [--target NAME] POLICY... -o BUNDLE.rbc [--sign KEY [--revision R]]\n"
@@ -74,9 +77,10 @@ typedef struct simple_opts {
     const char *sign[9];     /* --sign (compile only; one more than allowed, to say so) */
     size_t nsign;
     const char *revision;    /* --revision (compile only) */
+    bool strict;             /* --strict (check only) */
 } simple_opts;
 
-enum { OPT_TARGET = 256, OPT_FORMAT, OPT_SIGN, OPT_REVISION };
+enum { OPT_TARGET = 256, OPT_FORMAT, OPT_SIGN, OPT_REVISION, OPT_STRICT };
 
 static int parse_simple(int argc, char **argv, const char *usage, const char *shortopts,
                         const struct option *longopts, simple_opts *so)
@@ -117,6 +121,9 @@ static int parse_simple(int argc, char **argv, const char *usage, const char *sh
         case OPT_REVISION:
             so->revision = optarg;
             break;
+        case OPT_STRICT:
+            so->strict = true;
+            break;
         case OPT_FORMAT:
             if (!cli_diag_format_parse(optarg, &so->format)) {
                 fprintf(stderr, "rulec %s: --format takes text, json or sarif, not '%s'\n", argv[0],
@@ -152,7 +159,7 @@ int cli_check(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"target", required_argument, NULL, OPT_TARGET}, {"format", required_argument, NULL, OPT_FORMAT},
-        {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+        {"strict", no_argument, NULL, OPT_STRICT}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     simple_opts so;
     int first = parse_simple(argc, argv, check_usage, ":h", longopts, &so);
     if (first == -2)
@@ -179,6 +186,8 @@ int cli_check(int argc, char **argv)
         rc = r == RC_OK ? 0 : r == RC_INVALID ? EXIT_REJECTED : EXIT_TROUBLE;
         if (r == RC_OK)
             rv_program_free(prog);
+        if (rc == 0 && so.strict && rc_report_warnings(report) > 0)
+            rc = EXIT_REJECTED;
     }
     if (so.format == CLI_DIAG_TEXT) {
         cli_print_report(report);

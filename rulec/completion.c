@@ -26,7 +26,7 @@ static const char completion_usage[] =
 
 /* The subcommands and their options (the scripts are made from these). */
 #define COMMANDS "check compile disasm apply test fmt eval completion keygen verify"
-#define OPTS_CHECK "--target --format --color --help"
+#define OPTS_CHECK "--target --format --strict --color --help"
 #define OPTS_COMPILE "--target --output -o --sign --revision --color --help"
 #define OPTS_DISASM "--target --color --help"
 #define OPTS_APPLY "--kind --target --user --project --param --output --explain --request --ndjson --max-input-size --color --help"
@@ -119,7 +119,7 @@ static const char zsh_script[] =
     "    fi\n"
     "    local common='--color[colour]:when:(auto always never)' \n"
     "    case $words[2] in\n"
-    "        check) _arguments '--target[target]:target:(dstack skypilot any)' '--format[format]:format:(text json sarif)' \"$common\" '*:policy:_files -g \"*.(rules|rbc)\"' ;;\n"
+    "        check) _arguments '--target[target]:target:(dstack skypilot any)' '--format[format]:format:(text json sarif)' '--strict[warnings fail too]' \"$common\" '*:policy:_files -g \"*.(rules|rbc)\"' ;;\n"
     "        compile) _arguments '--target[target]:target:(dstack skypilot any)' '-o[output]:bundle:_files -g \"*.rbc\"' '*--sign[private key]:key:_files' '--revision[revision]:revision:' \"$common\" '*:policy:_files -g \"*.(rules|rbc)\"' ;;\n"
     "        disasm) _arguments '--target[target]:target:(dstack skypilot any)' \"$common\" '*:policy:_files -g \"*.(rules|rbc)\"' ;;\n"
     "        apply) _arguments '--kind[kind]:kind:_rulec_kinds' '--target[target]:target:(dstack skypilot any)' '--user[user]:user:' '--project[project]:project:' '*--param[override]:param:' '--output[format]:format:(json yaml)' '--explain[explain]' '--request[request]:request:_files -g \"*.json\"' '--ndjson' '--max-input-size[bytes]:bytes:' \"$common\" '*:file:_files -g \"*.(rules|rbc|json|yaml|yml)\"' ;;\n"
@@ -156,6 +156,7 @@ static const char fish_script[] =
     "complete -c rulec -n '__fish_seen_subcommand_from apply eval' -l user -x\n"
     "complete -c rulec -n '__fish_seen_subcommand_from apply eval' -l project -x\n"
     "complete -c rulec -n '__fish_seen_subcommand_from check' -l format -x -a 'text json sarif'\n"
+    "complete -c rulec -n '__fish_seen_subcommand_from check' -l strict\n"
     "complete -c rulec -n '__fish_seen_subcommand_from compile' -s o -l output -r -F\n"
     "complete -c rulec -n '__fish_seen_subcommand_from compile' -l sign -r -F\n"
     "complete -c rulec -n '__fish_seen_subcommand_from compile' -l revision -x\n"
