@@ -268,7 +268,7 @@ static inline bool same_bytes(const char *a, const char *b, uint32_t n)
 }
 
 /* Member lookup through the segment's hint (see rv_memo). */
-static rv_member *find_member(rv_vm *vm, const rv_node *obj, const rv_seg *s)
+static inline rv_member *find_member(rv_vm *vm, const rv_node *obj, const rv_seg *s)
 {
     if (obj->type != RV_OBJECT)
         return NULL;
@@ -959,6 +959,16 @@ static bool contains(const rv_node *x, const rv_node *coll)
 {
     switch (coll->type) {
     case RV_ARRAY:
+        if (x->type == RV_STRING) {
+            /* `$kind in ["run", "fleet"]` and the like: a string equals
+             * strings only (rv_equal), byte for byte. */
+            for (uint32_t k = 0; k < coll->len; k++) {
+                const rv_node *y = coll->u.items[k];
+                if (y->type == RV_STRING && y->len == x->len && same_bytes(y->u.s, x->u.s, x->len))
+                    return true;
+            }
+            return false;
+        }
         for (uint32_t k = 0; k < coll->len; k++)
             if (rv_equal(x, coll->u.items[k]))
                 return true;

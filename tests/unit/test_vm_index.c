@@ -319,6 +319,34 @@ static void test_trace_sees_every_instruction(void **state)
     rv_program_free(prog);
 }
 
+/* Member and list searches that take shortcuts (the first byte before the
+ * rest, strings against strings only) answer as a full comparison does. */
+static void test_searches_compare_whole_keys(void **state)
+{
+    (void)state;
+    rv_program *prog = compile_text(
+        "on * {\n"
+        "    warn \"{m[\\\"\\\"]} {m.ab} {m.ac} {m.bc} {m[\\\"a\\\"]} {m.abc} {m.zz}\";\n"
+        "    warn \"{\\\"1\\\" in [1, \\\"2\\\"]} {\\\"2\\\" in [1, \\\"2\\\"]} {1 in [\\\"1\\\", 1.0]}"
+        " {\\\"\\\" in [null, \\\"\\\"]} {\\\"ab\\\" in [\\\"ac\\\", \\\"ba\\\"]} {$kind in [\\\"run\\\"]}\";\n"
+        "}\n");
+    assert_non_null(prog);
+    rv_vm *vm;
+    assert_int_equal(rv_vm_new(NULL, &vm), RV_OK);
+    const char *json = "{\"m\":{\"ac\":1,\"bc\":2,\"ab\":3,\"\":4,\"a\":5,\"abd\":6}}";
+    rv_doc *spec;
+    rv_error err;
+    assert_int_equal(rv_vm_parse(vm, json, strlen(json), RV_JSON, &spec, &err), RV_OK);
+    rv_request req = {"run", "u", "p", NULL};
+    rv_decision d;
+    assert_int_equal(rv_vm_eval(vm, prog, &req, spec, &d, &err), RV_OK);
+    assert_int_equal(d.nwarnings, 2);
+    assert_string_equal(d.warnings[0].text, "4 3 1 2 5 null null");
+    assert_string_equal(d.warnings[1].text, "false true true true false true");
+    rv_vm_free(vm);
+    rv_program_free(prog);
+}
+
 /* rv_program_declares: what hosts ask before a per-policy override. */
 static void test_declares(void **state)
 {
@@ -343,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_memo_sees_every_edit),
         cmocka_unit_test(test_path_slots_by_prefix),
         cmocka_unit_test(test_trace_sees_every_instruction),
+        cmocka_unit_test(test_searches_compare_whole_keys),
         cmocka_unit_test(test_declares),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
