@@ -1513,7 +1513,16 @@ static const rv_node *ctx_value(ev *e, uint32_t i)
 /* ---- the dispatch loop ---- */
 
 
-static rv_status run_policy(ev *e, uint64_t *budget)
+/* GCC's global common subexpression elimination works against a
+ * computed-goto dispatch (its manual says so): without it the loop keeps
+ * more of its state in registers, for about a tenth fewer instructions. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define RV_DISPATCH_LOOP __attribute__((optimize("no-gcse")))
+#else
+#define RV_DISPATCH_LOOP
+#endif
+
+RV_DISPATCH_LOOP static rv_status run_policy(ev *e, uint64_t *budget)
 {
     rv_vm *vm = e->vm;
     const rv_policy *p = e->pol;
