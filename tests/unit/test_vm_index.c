@@ -195,7 +195,7 @@ static void test_memo_sees_every_edit(void **state)
         rv_doc *spec;
         rv_error err;
         assert_int_equal(rv_vm_parse(vm, json, strlen(json), RV_JSON, &spec, &err), RV_OK);
-        rv_request req = {"run", "u", "p", NULL};
+        rv_request req = {.kind = "run", .user = "u", .project = "p"};
         rv_decision d;
         assert_int_equal(rv_vm_eval(vm, prog, &req, spec, &d, &err), RV_OK);
         assert_int_equal(d.nwarnings, sizeof want / sizeof *want);
@@ -295,7 +295,7 @@ static void test_trace_sees_every_instruction(void **state)
     const char *json = "{\"a\":{\"b\":0},\"xs\":[{},{},{}]}";
     rv_decision d;
     rv_error err;
-    rv_request req = {"run", "u", "p", NULL};
+    rv_request req = {.kind = "run", .user = "u", .project = "p"};
     rv_doc *spec;
     assert_int_equal(rv_vm_parse(vm, json, strlen(json), RV_JSON, &spec, &err), RV_OK);
     assert_int_equal(rv_vm_eval(vm, prog, &req, spec, &d, &err), RV_OK);
@@ -337,7 +337,7 @@ static void test_searches_compare_whole_keys(void **state)
     rv_doc *spec;
     rv_error err;
     assert_int_equal(rv_vm_parse(vm, json, strlen(json), RV_JSON, &spec, &err), RV_OK);
-    rv_request req = {"run", "u", "p", NULL};
+    rv_request req = {.kind = "run", .user = "u", .project = "p"};
     rv_decision d;
     assert_int_equal(rv_vm_eval(vm, prog, &req, spec, &d, &err), RV_OK);
     assert_int_equal(d.nwarnings, 2);
