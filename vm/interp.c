@@ -236,37 +236,6 @@ static bool record_message(ev *e, rv_vec *v, const rv_node *msg)
 
 /* ---- reading ---- */
 
-static inline uint64_t load8(const char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline uint32_t load4(const char *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-/* Whether n bytes at a and b are the same. Keys are short, and comparing
- * them here, a word at a time (the last word overlapping the one before),
- * costs less than a call to memcmp. */
-static inline bool same_bytes(const char *a, const char *b, uint32_t n)
-{
-    if (n >= 8) {
-        for (uint32_t k = 0; k + 8 < n; k += 8)
-            if (load8(a + k) != load8(b + k))
-                return false;
-        return load8(a + n - 8) == load8(b + n - 8);
-    }
-    if (n >= 4)
-        return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
-    /* 0 to 3 bytes: the first, middle and last cover them all */
-    return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
-}
-
 /* Member lookup through the segment's hint (see rv_memo). */
 static inline rv_member *find_member(rv_vm *vm, const rv_node *obj, const rv_seg *s)
 {
@@ -275,7 +244,7 @@ static inline rv_member *find_member(rv_vm *vm, const rv_node *obj, const rv_seg
     uint32_t *h = &vm->memo[s->slot].hint;
     if (*h < obj->len) {
         rv_member *m = &obj->u.members[*h];
-        if (m->klen == s->klen && same_bytes(m->key, s->key, s->klen))
+        if (m->klen == s->klen && rv_same_bytes(m->key, s->key, s->klen))
             return m;
     }
     rv_member *m = rv_object_find(obj, s->key, s->klen);
@@ -964,7 +933,7 @@ static bool contains(const rv_node *x, const rv_node *coll)
              * strings only (rv_equal), byte for byte. */
             for (uint32_t k = 0; k < coll->len; k++) {
                 const rv_node *y = coll->u.items[k];
-                if (y->type == RV_STRING && y->len == x->len && same_bytes(y->u.s, x->u.s, x->len))
+                if (y->type == RV_STRING && y->len == x->len && rv_same_bytes(y->u.s, x->u.s, x->len))
                     return true;
             }
             return false;

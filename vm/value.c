@@ -172,10 +172,10 @@ rv_member *rv_object_find(const rv_node *obj, const char *key, size_t klen)
         return NULL;
     }
     /* Many keys of a spec have the same length: the first byte tells most
-     * of them apart without a call to memcmp. */
+     * of them apart before the rest is compared. */
     char first = key[0];
     for (; m < end; m++)
-        if (m->klen == klen && m->key[0] == first && memcmp(m->key + 1, key + 1, klen - 1) == 0)
+        if (m->klen == klen && m->key[0] == first && rv_same_bytes(m->key + 1, key + 1, (uint32_t)klen - 1))
             return m;
     return NULL;
 }
