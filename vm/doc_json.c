@@ -712,7 +712,7 @@ static bool open_container(reader *r, uint8_t type)
 static inline bool same_key(const rv_member *a, const rv_member *b)
 {
     return a->klen == b->klen && (a->klen == 0 || (a->key[0] == b->key[0] &&
-                                                   memcmp(a->key, b->key, a->klen) == 0));
+                                                   rv_same_bytes(a->key, b->key, a->klen)));
 }
 
 /* The 8 bytes at p (which may run past the key: the text's copy and every
@@ -846,8 +846,9 @@ static rv_node *close_container(reader *r)
     return n;
 }
 
-/* Reads the key of a member (the string at r->i, then ':') into f->key. */
-static bool read_key(reader *r, frame *f, const char *expected)
+/* Reads the key of a member (the string at r->i, then ':') into f->key.
+ * Inlined into its two callers: a call per key costs more than the key. */
+static inline __attribute__((always_inline)) bool read_key(reader *r, frame *f, const char *expected)
 {
     skip_ws(r);
     if (r->i >= r->len || r->w[r->i] != '"')
@@ -1180,7 +1181,7 @@ static bool as_read(const rv_node *n, uint32_t i, const char **from, const char 
         p--;
     /* p is just past the key's closing quote: "key" ends here */
     if ((size_t)(p - lo) < (size_t)m->klen + 2 || p[-1] != '"' || p[-2 - (ptrdiff_t)m->klen] != '"' ||
-        memcmp(p - 1 - m->klen, m->key, m->klen) != 0)
+        !rv_same_bytes(p - 1 - m->klen, m->key, m->klen))
         return false;
     *from = p - 2 - m->klen;
     return true;

@@ -17,10 +17,12 @@
 #include <string.h>
 
 /* Dispatch written against three macros (as in Lua's lvm.c) so computed
- * goto and a plain switch are one edit apart. */
+ * goto and a plain switch are one edit apart. With computed goto, a trace
+ * costs nothing when there is none: `table` is then the opcodes' own, and
+ * with one every entry leads through the call of the trace first. */
 #if defined(__GNUC__) && !defined(RV_NO_COMPUTED_GOTO)
 #define RV_COMPUTED_GOTO 1
-#define vmdispatch(o) goto *dispatch_table[o];
+#define vmdispatch(o) goto *table[o];
 #define vmcase(l) L_##l:
 #define vmbreak   vmfetch(); vmdispatch(RV_GET_OP(ins))
 #else
@@ -55,6 +57,10 @@ typedef struct ev {
      * FORBID or WARN that takes it. */
     const rv_node *fmt_node;
     const char *fmt_redacted;
+    /* The request's $user, $project, $kind and $request, each made into a
+     * value the first time a policy reads it (NULL until then). */
+    const rv_request *req;
+    const rv_node *ctx[RV_CTX__COUNT];
 } ev;
 
 /* ---- small growable logs ---- */
@@ -151,6 +157,7 @@ static bool undo_slot(ev *e, rv_node *container, uint32_t index, bool member)
      * as read goes stale (value.h) until a rollback restores both. */
     u->flags = container->flags;
     container->flags |= RV_NODE_EDITED;
+    e->vm->gen++;  /* the lookup memo's entries no longer hold */
     return true;
 }
 
@@ -167,6 +174,7 @@ static bool undo_shape(ev *e, rv_node *container)
                                                   : (void *)container->u.items;
     u->flags = container->flags;
     container->flags |= RV_NODE_EDITED;
+    e->vm->gen++;
     return true;
 }
 
@@ -194,6 +202,7 @@ static void rollback(rv_vm *vm)
         }
     }
     vm->undo.len = 0;
+    vm->gen++;
 }
 
 /* ---- records ---- */
@@ -227,15 +236,15 @@ static bool record_message(ev *e, rv_vec *v, const rv_node *msg)
 
 /* ---- reading ---- */
 
-/* Member lookup through the segment's hint (see rv_vm.hints). */
-static rv_member *find_member(const rv_node *obj, const rv_seg *s, uint32_t *hints)
+/* Member lookup through the segment's hint (see rv_memo). */
+static inline rv_member *find_member(rv_vm *vm, const rv_node *obj, const rv_seg *s)
 {
     if (obj->type != RV_OBJECT)
         return NULL;
-    uint32_t *h = &hints[s->slot];
+    uint32_t *h = &vm->memo[s->slot].hint;
     if (*h < obj->len) {
         rv_member *m = &obj->u.members[*h];
-        if (m->klen == s->klen && memcmp(m->key, s->key, s->klen) == 0)
+        if (m->klen == s->klen && rv_same_bytes(m->key, s->key, s->klen))
             return m;
     }
     rv_member *m = rv_object_find(obj, s->key, s->klen);
@@ -244,10 +253,10 @@ static rv_member *find_member(const rv_node *obj, const rv_seg *s, uint32_t *hin
     return m;
 }
 
-static const rv_node *seg_get(const rv_node *n, const rv_seg *s, uint32_t *hints)
+static const rv_node *seg_get(rv_vm *vm, const rv_node *n, const rv_seg *s)
 {
     if (s->key) {
-        rv_member *m = find_member(n, s, hints);
+        rv_member *m = find_member(vm, n, s);
         return m ? m->value : NULL;
     }
     if (n->type != RV_ARRAY)
@@ -282,11 +291,46 @@ static const rv_node *index_value(ev *e, const rv_node *n, const rv_node *key)
                         "a key in brackets is a string (of a map) or an integer (of a list)");
 }
 
-static const rv_node *walk(const rv_node *n, const rv_path *p, uint32_t *hints)
+/* Segments k..end-1 of p below n (the value of segments ..k-1 from root),
+ * remembering each prefix's value: the lookups the memo did not answer. */
+static __attribute__((noinline)) const rv_node *walk_from(rv_vm *vm, const rv_node *root,
+                                                          const rv_node *n, const rv_path *p,
+                                                          uint32_t k, uint32_t end)
 {
-    for (uint32_t k = 0; k < p->nseg && n; k++)
-        n = seg_get(n, &p->segs[k], hints);
+    for (; k < end && n; k++) {
+        const rv_seg *s = &p->segs[k];
+        n = seg_get(vm, n, s);
+        rv_memo *c = &vm->memo[s->slot];
+        c->root = root;
+        c->node = n;
+        c->gen = vm->gen;
+    }
     return n ? n : &rv_null_node;
+}
+
+/* The value at the first n segments of path p below root (null if
+ * missing). A path's slots name its prefixes (pathslots.c), so the deepest
+ * prefix the memo holds for this root in this generation is where the walk
+ * resumes: reading a.b.c.max after a.b.c.min looks up one key, and reading
+ * it again none. */
+static const rv_node *walk_n(rv_vm *vm, const rv_node *root, const rv_path *p, uint32_t n)
+{
+    const rv_memo *memo = vm->memo;
+    uint64_t gen = vm->gen;
+    for (uint32_t k = n; k > 0; k--) {
+        const rv_memo *c = &memo[p->segs[k - 1].slot];
+        if (c->root == root && c->gen == gen) {
+            if (k == n || !c->node)
+                return c->node ? c->node : &rv_null_node;
+            return walk_from(vm, root, c->node, p, k, n);
+        }
+    }
+    return walk_from(vm, root, root, p, 0, n);
+}
+
+static const rv_node *walk(rv_vm *vm, const rv_node *root, const rv_path *p)
+{
+    return walk_n(vm, root, p, p->nseg);
 }
 
 /* Values on the stack are read-only views; a few of them (immutable
@@ -303,11 +347,36 @@ static rv_node *shared(const rv_node *n)
 
 /* Values stored into the spec are copied if they are containers, so that
  * a later write through one path can never show up under another (or in a
- * program constant). Scalars are immutable and shared. */
+ * program constant). Scalars are immutable and shared, at any depth, and
+ * so are keys: a copy's members keep theirs (with the text they were
+ * written as, rv_member.kesc). What is shared lives in the spec's arena or
+ * the program's, as a shared scalar at the top does. Recursion is bounded
+ * by the nesting limits of documents and constants. */
 static rv_node *stored(ev *e, const rv_node *v)
 {
-    if (v->type == RV_ARRAY || v->type == RV_OBJECT)
-        return rv_copy(&e->vm->arena, v);
+    ru_arena *a = &e->vm->arena;
+    if (v->type == RV_ARRAY) {
+        rv_node *c = rv_new_array(a, v->len);
+        if (!c)
+            return NULL;
+        for (uint32_t i = 0; i < v->len; i++)
+            if (!(c->u.items[i] = stored(e, v->u.items[i])))
+                return NULL;
+        c->len = v->len;
+        return c;
+    }
+    if (v->type == RV_OBJECT) {
+        rv_node *c = rv_new_object(a, v->len);
+        if (!c)
+            return NULL;
+        for (uint32_t i = 0; i < v->len; i++) {
+            c->u.members[i] = v->u.members[i];
+            if (!(c->u.members[i].value = stored(e, v->u.members[i].value)))
+                return NULL;
+        }
+        c->len = v->len;
+        return c;
+    }
     return shared(v);  /* scalars are never written through */
 }
 
@@ -327,7 +396,7 @@ static slot locate(ev *e, rv_node *n, const rv_seg *s)
 {
     slot sl = {n, 0, false};
     if (s->key) {
-        rv_member *m = find_member(n, s, e->vm->hints);
+        rv_member *m = find_member(e->vm, n, s);
         if (m) {
             sl.index = (uint32_t)(m - n->u.members);
             sl.found = true;
@@ -405,6 +474,14 @@ static const char *prefix_text(ev *e, const rv_path *p, uint32_t n);
 static rv_node *write_parent(ev *e, const rv_path *p, wmode mode, bool *failed)
 {
     rv_node *node = e->wroot;
+    if (p->nseg > 1) {
+        /* Usually every container on the way is there, of the kind the next
+         * segment needs: then the parent is what a read finds, and the memo
+         * may hold it already. */
+        const rv_node *n = walk_n(e->vm, node, p, p->nseg - 1);
+        if (n->type == (p->segs[p->nseg - 1].key ? RV_OBJECT : RV_ARRAY))
+            return shared(n);
+    }
     for (uint32_t k = 0; k + 1 < p->nseg; k++) {
         const rv_seg *s = &p->segs[k];
         uint8_t need = p->segs[k + 1].key ? RV_OBJECT : RV_ARRAY;
@@ -851,6 +928,16 @@ static bool contains(const rv_node *x, const rv_node *coll)
 {
     switch (coll->type) {
     case RV_ARRAY:
+        if (x->type == RV_STRING) {
+            /* `$kind in ["run", "fleet"]` and the like: a string equals
+             * strings only (rv_equal), byte for byte. */
+            for (uint32_t k = 0; k < coll->len; k++) {
+                const rv_node *y = coll->u.items[k];
+                if (y->type == RV_STRING && y->len == x->len && rv_same_bytes(y->u.s, x->u.s, x->len))
+                    return true;
+            }
+            return false;
+        }
         for (uint32_t k = 0; k < coll->len; k++)
             if (rv_equal(x, coll->u.items[k]))
                 return true;
@@ -1360,10 +1447,51 @@ static bool iter_start(rv_iter *it, const rv_node *coll)
     return (coll->type == RV_ARRAY || coll->type == RV_OBJECT) && coll->len > 0;
 }
 
+/* rv_truthy, without a call for the booleans conditions mostly are. */
+static inline bool truthy(const rv_node *n)
+{
+    if (n == &rv_true_node)
+        return true;
+    if (n == &rv_false_node)
+        return false;
+    return rv_truthy(n);
+}
+
+/* $user, $project and $kind as string values, $request as given; NULL when
+ * memory ran out. */
+static const rv_node *ctx_value(ev *e, uint32_t i)
+{
+    const rv_request *req = e->req;
+    const char *s = "";
+    switch (i) {
+    case RV_CTX_USER:
+        s = req && req->user ? req->user : "";
+        break;
+    case RV_CTX_PROJECT:
+        s = req && req->project ? req->project : "";
+        break;
+    case RV_CTX_KIND:
+        s = req && req->kind ? req->kind : "";
+        break;
+    default:
+        return e->ctx[i] = req && req->request ? req->request : &rv_null_node;
+    }
+    return e->ctx[i] = rv_new_string(&e->vm->arena, s, strlen(s));
+}
+
 /* ---- the dispatch loop ---- */
 
 
-static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *budget)
+/* GCC's global common subexpression elimination works against a
+ * computed-goto dispatch (its manual says so): without it the loop keeps
+ * more of its state in registers, for about a tenth fewer instructions. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define RV_DISPATCH_LOOP __attribute__((optimize("no-gcse")))
+#else
+#define RV_DISPATCH_LOOP
+#endif
+
+RV_DISPATCH_LOOP static rv_status run_policy(ev *e, uint64_t *budget)
 {
     rv_vm *vm = e->vm;
     const rv_policy *p = e->pol;
@@ -1372,7 +1500,6 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
     const rv_node **sp = base;
     uint32_t pc = 0, ins;
     uint64_t left = *budget;
-    uint32_t *hints = vm->hints;
     rv_status st = RV_OK;
     const rv_node *r;
 
@@ -1382,6 +1509,19 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
         RV_OPCODES(RV_OP_LABEL)
 #undef RV_OP_LABEL
     };
+    static const void *const traced_table[RV_OP__COUNT] = {
+#define RV_OP_LABEL(name, opnd, pops, pushes, doc) &&L_traced,
+        RV_OPCODES(RV_OP_LABEL)
+#undef RV_OP_LABEL
+    };
+    const void *const *table = vm->trace ? traced_table : dispatch_table;
+#define vmtrace() ((void)0)
+#else
+#define vmtrace()                                                      \
+    do {                                                               \
+        if (vm->trace)                                                 \
+            vm->trace(vm->trace_ud, e->pol_index, e->pc, -1);          \
+    } while (0)
 #endif
 
 #define TRACE_TAKEN(t) \
@@ -1392,8 +1532,7 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
             goto out_of_budget;                                        \
         e->pc = pc;                                                    \
         ins = code[pc++];                                              \
-        if (vm->trace)                                                 \
-            vm->trace(vm->trace_ud, e->pol_index, e->pc, -1);          \
+        vmtrace();                                                     \
     } while (0)
 #define CHECK(x) do { if (!(r = (x))) goto out_of_memory; } while (0)
 
@@ -1405,6 +1544,11 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
     for (;;) {
         vmfetch();
         vmdispatch(RV_GET_OP(ins)) {
+#ifdef RV_COMPUTED_GOTO
+        L_traced:
+            vm->trace(vm->trace_ud, e->pol_index, e->pc, -1);
+            goto *dispatch_table[RV_GET_OP(ins)];
+#endif
         vmcase(HALT) {
             *budget = left;
             return RV_OK;
@@ -1418,7 +1562,10 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
             vmbreak;
         }
         vmcase(CTX) {
-            *sp++ = ctx[RV_GET_AX(ins)];
+            r = e->ctx[RV_GET_AX(ins)];
+            if (!r)
+                CHECK(ctx_value(e, RV_GET_AX(ins)));
+            *sp++ = r;
             vmbreak;
         }
         vmcase(PARAM) {
@@ -1426,7 +1573,7 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
             vmbreak;
         }
         vmcase(GET) {
-            *sp++ = walk(e->spec, &p->paths[RV_GET_AX(ins)], hints);
+            *sp++ = walk(vm, e->spec, &p->paths[RV_GET_AX(ins)]);
             vmbreak;
         }
         vmcase(LOCAL) {
@@ -1434,15 +1581,15 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
             vmbreak;
         }
         vmcase(WALK) {
-            sp[-1] = walk(sp[-1], &p->paths[RV_GET_AX(ins)], hints);
+            sp[-1] = walk(vm, sp[-1], &p->paths[RV_GET_AX(ins)]);
             vmbreak;
         }
         vmcase(NOT) {
-            sp[-1] = boolean(!rv_truthy(sp[-1]));
+            sp[-1] = boolean(!truthy(sp[-1]));
             vmbreak;
         }
         vmcase(TRUTH) {
-            sp[-1] = boolean(rv_truthy(sp[-1]));
+            sp[-1] = boolean(truthy(sp[-1]));
             vmbreak;
         }
         vmcase(NEG) {
@@ -1539,14 +1686,14 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
             vmbreak;
         }
         vmcase(JFALSE) {
-            bool t = !rv_truthy(*--sp);
+            bool t = !truthy(*--sp);
             TRACE_TAKEN(t);
             if (t)
                 pc += RV_GET_AX(ins);
             vmbreak;
         }
         vmcase(JTRUE) {
-            bool t = rv_truthy(*--sp);
+            bool t = truthy(*--sp);
             TRACE_TAKEN(t);
             if (t)
                 pc += RV_GET_AX(ins);
@@ -1607,7 +1754,7 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
         vmcase(ANY_NEXT) vmcase(ALL_NEXT) {
             rv_iter *it = &vm->iters[RV_GET_A(ins)];
             bool want = RV_GET_OP(ins) == RV_OP_ANY_NEXT;
-            bool c = rv_truthy(*--sp);
+            bool c = truthy(*--sp);
             if (c == want || ++it->i >= it->coll->len) {
                 *sp++ = boolean(c);
             } else {
@@ -1654,7 +1801,7 @@ static rv_status run_policy(ev *e, const rv_node *ctx[RV_CTX__COUNT], uint64_t *
             rv_iter *it = &vm->iters[RV_GET_A(ins)];
             const rv_node *root = parent ? iter_current(&vm->iters[parent - 1]) : e->spec;
             const rv_path *path = &p->paths[RV_GET_BX(in)];
-            const rv_node *coll = walk(root, path, hints);
+            const rv_node *coll = walk(vm, root, path);
             /* EACH_BEGIN takes lists only, EACH_PAIRS maps only: anything
              * else (missing, null, the other container, a scalar) runs the
              * body no times. */
@@ -1749,6 +1896,7 @@ fail:
     return st;
 #undef CHECK
 #undef vmfetch
+#undef vmtrace
 #undef TRACE_TAKEN
 }
 
@@ -1762,31 +1910,24 @@ rv_status rv_interp_eval(rv_vm *vm, const rv_program *prog, const rv_request *re
         return RV_EINPUT;
     }
     const char *kind = req && req->kind ? req->kind : "";
-    const rv_node *ctx[RV_CTX__COUNT];
-    ctx[RV_CTX_USER] = rv_new_string(&vm->arena, req && req->user ? req->user : "",
-                                     req && req->user ? strlen(req->user) : 0);
-    ctx[RV_CTX_PROJECT] = rv_new_string(&vm->arena, req && req->project ? req->project : "",
-                                        req && req->project ? strlen(req->project) : 0);
-    ctx[RV_CTX_KIND] = rv_new_string(&vm->arena, kind, strlen(kind));
-    ctx[RV_CTX_REQUEST] = req && req->request ? req->request : &rv_null_node;
-    if (!ctx[0] || !ctx[1] || !ctx[2]) {
-        rv_set_error(err, RV_ENOMEM, "out of memory");
-        return RV_ENOMEM;
-    }
 
-    if (vm->nhints < prog->nsegs) {
-        uint32_t *h = vm->cfg.alloc(vm->cfg.alloc_ud, vm->hints, vm->nhints * sizeof *h,
-                                    prog->nsegs * sizeof *h);
-        if (!h) {
+    if (vm->nmemo < prog->nsegs) {
+        rv_memo *c = vm->cfg.alloc(vm->cfg.alloc_ud, vm->memo, vm->nmemo * sizeof *c,
+                                   prog->nsegs * sizeof *c);
+        if (!c) {
             rv_set_error(err, RV_ENOMEM, "out of memory");
             return RV_ENOMEM;
         }
-        memset(h + vm->nhints, 0, (prog->nsegs - vm->nhints) * sizeof *h);
-        vm->hints = h;
-        vm->nhints = prog->nsegs;
+        memset(c + vm->nmemo, 0, (prog->nsegs - vm->nmemo) * sizeof *c);
+        vm->memo = c;
+        vm->nmemo = prog->nsegs;
     }
+    /* Nothing remembered from before holds: the spec is another tree, or
+     * the host may have changed it. */
+    vm->gen++;
 
-    ev e = {vm, prog, NULL, 0, 0, spec, err, false, spec, -1, false, {0}, false, NULL, NULL};
+    ev e = {vm, prog, NULL, 0, 0, spec, err, false, spec, -1, false, {0}, false, NULL, NULL,
+            req, {NULL}};
     uint64_t budget = vm->cfg.instruction_budget;
     const rv_kind_list *run = rv_program_kind_list(prog, kind);
     for (uint32_t r = 0; r < run->n; r++) {
@@ -1796,7 +1937,7 @@ rv_status rv_interp_eval(rv_vm *vm, const rv_program *prog, const rv_request *re
             continue;  /* another protocol's policy: its `on *` is not ours */
         e.pol = p;
         e.pol_index = k;
-        rv_status st = run_policy(&e, ctx, &budget);
+        rv_status st = run_policy(&e, &budget);
         if (st != RV_OK) {
             rollback(vm);
             return st;

@@ -740,16 +740,11 @@ static bool index_program(loader *l)
     rv_program *prog = l->prog;
     l->blob = "policy set";
     l->pidx = -1;
-    uint32_t nsegs = 0;
     size_t total = 0;
-    for (uint32_t i = 0; i < prog->npolicies; i++) {
-        rv_policy *p = prog->policies[i];
-        total += p->nkinds;
-        for (uint32_t j = 0; j < p->npaths; j++)
-            for (uint32_t k = 0; k < p->paths[j].nseg; k++)
-                p->paths[j].segs[k].slot = nsegs++;
-    }
-    prog->nsegs = nsegs;
+    for (uint32_t i = 0; i < prog->npolicies; i++)
+        total += prog->policies[i]->nkinds;
+    if (!rv_number_segments(prog))
+        return oom(l);
 
     const char **names = zalloc(l, total ? total : 1, sizeof *names);
     if (!names)

@@ -69,7 +69,8 @@ typedef struct rv_seg {
     const char *key;   /* NULL: an index segment */
     uint32_t klen;
     int32_t index;     /* negative counts from the end */
-    uint32_t slot;     /* numbered across the program: the VM's lookup hint */
+    uint32_t slot;     /* the VM's lookup memo slot, shared by every segment
+                        * reached by the same keys (pathslots.c) */
 } rv_seg;
 
 typedef struct rv_path {
@@ -140,7 +141,7 @@ struct rv_program {
     uint32_t nkinds;
     rv_kind_list *kinds;   /* sorted by kind name, for binary search */
     rv_kind_list any_kind; /* for kinds no policy names: the "on *" ones */
-    uint32_t nsegs;        /* path segments in all policies (rv_seg.slot) */
+    uint32_t nsegs;        /* distinct rv_seg.slot numbers in all policies */
     /* Set by the first rv_vm_eval (which sees the program as const, and may
      * run on any thread): from then on rv_program_set_param refuses. A
      * pointer to a flag in the arena, so evaluation writes no field of the
@@ -153,6 +154,11 @@ struct rv_program {
 
 /* Marks prog as evaluated: parameters are fixed from now on. */
 void rv_program_seal(const rv_program *prog);
+
+/* Numbers every path segment of every policy (rv_seg.slot, prog->nsegs):
+ * segments reached by the same keys from their path's start share a slot
+ * (pathslots.c). false when memory ran out. */
+bool rv_number_segments(rv_program *prog);
 
 /* The run list for a kind (never NULL). */
 const rv_kind_list *rv_program_kind_list(const rv_program *prog, const char *kind);

@@ -314,7 +314,8 @@ const char *rv_vm_redacted_error(const rv_vm *vm);
 
 /* Observes execution for coverage: called once per executed instruction with
  * the policy index and pc, and with the outcome of each conditional jump
- * (taken = 1/0; -1 for other instructions). NULL turns it off. */
+ * (taken = 1/0; -1 for other instructions). NULL turns it off. It must not
+ * change the spec being evaluated (the evaluator remembers what it read). */
 typedef void (*rv_trace_fn)(void *ud, size_t policy, uint32_t pc, int taken);
 void rv_vm_set_trace(rv_vm *vm, rv_trace_fn fn, void *ud);
 

@@ -164,11 +164,19 @@ rv_member *rv_object_find(const rv_node *obj, const char *key, size_t klen)
 {
     if (!obj || obj->type != RV_OBJECT)
         return NULL;
-    for (uint32_t i = 0; i < obj->len; i++) {
-        rv_member *m = &obj->u.members[i];
-        if (m->klen == klen && (klen == 0 || memcmp(m->key, key, klen) == 0))
-            return m;
+    rv_member *m = obj->u.members, *end = m + obj->len;
+    if (klen == 0) {
+        for (; m < end; m++)
+            if (m->klen == 0)
+                return m;
+        return NULL;
     }
+    /* Many keys of a spec have the same length: the first byte tells most
+     * of them apart before the rest is compared. */
+    char first = key[0];
+    for (; m < end; m++)
+        if (m->klen == klen && m->key[0] == first && rv_same_bytes(m->key + 1, key + 1, (uint32_t)klen - 1))
+            return m;
     return NULL;
 }
 

@@ -102,6 +102,36 @@ bool rv_object_push(ru_arena *a, rv_node *obj, const char *key, size_t klen, rv_
  * value while the orchestrator, which keeps the last, uses another. */
 long rv_object_duplicate(ru_arena *a, const rv_node *obj);
 
+/* Whether n bytes at a and b are the same. Keys and the like are short,
+ * and comparing them here, a word at a time (the last word overlapping the
+ * one before), costs less than a call to memcmp. Reads no byte outside
+ * [a, a + n) and [b, b + n). */
+static inline bool rv_same_bytes(const char *a, const char *b, uint32_t n)
+{
+    uint64_t x, y;
+    if (n >= 8) {
+        for (uint32_t k = 0; k + 8 < n; k += 8) {
+            memcpy(&x, a + k, 8);
+            memcpy(&y, b + k, 8);
+            if (x != y)
+                return false;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t u, v, w, z;
+        memcpy(&u, a, 4);
+        memcpy(&v, b, 4);
+        memcpy(&w, a + n - 4, 4);
+        memcpy(&z, b + n - 4, 4);
+        return u == v && w == z;
+    }
+    /* 0 to 3 bytes: the first, middle and last cover them all */
+    return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+}
+
 /* Member lookup (first match); NULL if absent or obj is not an object.
  * Keys passed to rv_object_push are not copied: they must live as long as
  * the object (in the same arena, as a rule). */

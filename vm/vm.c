@@ -64,8 +64,8 @@ void rv_vm_free(rv_vm *vm)
         pcre2_match_data_free(vm->match_data);
     if (vm->match_ctx)
         pcre2_match_context_free(vm->match_ctx);
-    if (vm->hints)
-        vm->cfg.alloc(vm->cfg.alloc_ud, vm->hints, vm->nhints * sizeof *vm->hints, 0);
+    if (vm->memo)
+        vm->cfg.alloc(vm->cfg.alloc_ud, vm->memo, vm->nmemo * sizeof *vm->memo, 0);
     vec_free(vm, &vm->undo);
     vec_free(vm, &vm->changes);
     vec_free(vm, &vm->errors);

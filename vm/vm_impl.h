@@ -43,6 +43,20 @@ typedef struct rv_iter {
     const rv_node *total; /* SUM loops only: the running total */
 } rv_iter;
 
+/* What one path prefix (a slot: pathslots.c) led to last time. Within a
+ * generation, the value reached from root by the prefix's keys is node
+ * (NULL: missing) and stays so: no key needs comparing again. Across
+ * generations, hint is where the prefix's last key was found: specs from
+ * one orchestrator share their key order, so it almost always lands and a
+ * lookup costs one comparison instead of a scan. Only a hint: it is checked
+ * every time, so a stale one is harmless. */
+typedef struct rv_memo {
+    const rv_node *root;
+    const rv_node *node;
+    uint64_t gen;
+    uint32_t hint;
+} rv_memo;
+
 struct rv_vm {
     rv_config cfg;
     ru_arena arena;
@@ -53,12 +67,15 @@ struct rv_vm {
     void *match_ctx;      /* pcre2_match_context_8 * */
     rv_trace_fn trace;
     void *trace_ud;
-    /* Where each path segment's key was found last time (by rv_seg.slot).
-     * Specs from one orchestrator share their key order, so a hint almost
-     * always lands and a lookup costs one comparison instead of a scan.
-     * Only a hint: it is checked every time, so a stale one is harmless. */
-    uint32_t *hints;
-    size_t nhints;
+    /* The lookup memo, one entry per rv_seg.slot (the program numbers them
+     * so that segments reached by the same keys share one: pathslots.c),
+     * and the generation that says which entries still hold: it moves on
+     * when an evaluation starts and with every edit of a document (each
+     * passes the undo log, and so does a rollback), so an entry is only
+     * ever used on a tree exactly as it was when the entry was made. */
+    rv_memo *memo;
+    size_t nmemo;
+    uint64_t gen;
     const rv_node *stack[RV_STACK_MAX];
     rv_iter iters[RV_SLOTS_MAX];
     /* The last rv_vm_eval's error as it may be logged (rv_vm_redacted_error). */

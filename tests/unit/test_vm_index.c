@@ -1,8 +1,10 @@
-/* test_vm_index.c - the evaluator's two shortcuts must never change a
+/* test_vm_index.c - the evaluator's shortcuts must never change a
  * SPDX-License-Identifier: Apache-2.0
  * decision: per-kind run lists (only policies for the request's kind run,
- * still in priority order with the "on *" ones interleaved) and path lookup
- * hints (a key found at a different position than last time is still found).
+ * still in priority order with the "on *" ones interleaved), path lookup
+ * hints (a key found at a different position than last time is still
+ * found), the lookup memo (a value read before an edit is never read after
+ * it), path slots shared by prefix, and the trace's own dispatch.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 #include <cmocka.h>
 
 #include "helpers.h"
+#include "program.h"
 
 static char *eval_compact(rv_vm *vm, const rv_program *prog, const char *kind, const char *json)
 {
@@ -146,6 +149,204 @@ static void test_replaced_values_are_changes(void **state)
     rv_program_free(prog);
 }
 
+/* Each read of a path is followed by one edit of a different kind and the
+ * same read again; warnings record what was read, since a warning, unlike
+ * a write, edits nothing that would make the memo forget by itself. */
+static void test_memo_sees_every_edit(void **state)
+{
+    (void)state;
+    rv_program *prog = compile_text(
+        "on * {\n"
+        "    warn \"x={conf.x}\";\n"
+        "    set conf.x = 1;\n"                      /* a member added */
+        "    warn \"x={conf.x}\";\n"
+        "    warn \"b={conf.b}\";\n"
+        "    set conf.b = 7;\n"                      /* a value replaced */
+        "    warn \"b={conf.b}\";\n"
+        "    warn \"yz={conf.y.z}\";\n"
+        "    set conf.y = {z: 2};\n"                 /* a missing object made */
+        "    warn \"yz={conf.y.z}\";\n"
+        "    warn \"a={conf.a}\";\n"
+        "    unset conf.a;\n"                        /* a member removed */
+        "    warn \"a={conf.a}\";\n"
+        "    warn \"v={conf.list[0].v}\";\n"
+        "    each g in conf.list { set g.v = 9; }\n" /* through an element */
+        "    warn \"v={conf.list[0].v}\";\n"
+        "    warn \"nm={conf.n.m}\";\n"
+        "    set conf.n.m = 3;\n"                    /* a null made an object */
+        "    warn \"nm={conf.n.m}\";\n"
+        "    warn \"s={conf.s}\";\n"
+        "    append conf.s 4;\n"                     /* a list grown */
+        "    warn \"s={conf.s}\";\n"
+        "    warn \"t={conf.t}\";\n"
+        "    append-tags conf.t {k: \"v\"};\n"         /* a tag added */
+        "    warn \"t={conf.t}\";\n"
+        "}\n");
+    assert_non_null(prog);
+    rv_vm *vm;
+    assert_int_equal(rv_vm_new(NULL, &vm), RV_OK);
+    const char *json = "{\"conf\":{\"a\":5,\"b\":6,\"list\":[{\"v\":1}],\"n\":null,"
+                       "\"s\":[3],\"t\":{}}}";
+    const char *want[] = {"x=null", "x=1", "b=6", "b=7", "yz=null", "yz=2", "a=5", "a=null",
+                          "v=1", "v=9", "nm=null", "nm=3", "s=[3]", "s=[3,4]", "t={}",
+                          "t={\"k\":\"v\"}"};
+    for (int round = 0; round < 2; round++) {  /* a second decision on a reset VM too */
+        rv_vm_reset(vm);
+        rv_doc *spec;
+        rv_error err;
+        assert_int_equal(rv_vm_parse(vm, json, strlen(json), RV_JSON, &spec, &err), RV_OK);
+        rv_request req = {.kind = "run", .user = "u", .project = "p"};
+        rv_decision d;
+        assert_int_equal(rv_vm_eval(vm, prog, &req, spec, &d, &err), RV_OK);
+        assert_int_equal(d.nwarnings, sizeof want / sizeof *want);
+        for (size_t i = 0; i < d.nwarnings; i++)
+            assert_string_equal(d.warnings[i].text, want[i]);
+    }
+    rv_vm_free(vm);
+    rv_program_free(prog);
+}
+
+/* The same keys from a path's start share a slot, in every policy of the
+ * set; anything else (another key, the same key under another parent, a
+ * key against an index) gets a slot of its own. */
+static const rv_path *path_named(const rv_policy *p, const char *text)
+{
+    for (uint32_t j = 0; j < p->npaths; j++)
+        if (strcmp(p->paths[j].text, text) == 0)
+            return &p->paths[j];
+    fail_msg("no path %s", text);
+    return NULL;
+}
+
+static void test_path_slots_by_prefix(void **state)
+{
+    (void)state;
+    rc_input srcs[] = {
+        {"a.rules", "policy \"a\"; on * { set r.x = a.b.c ?? a.b.d ?? a.e[0].c; }", 0, 0, 0, 0},
+        {"b.rules", "policy \"b\"; on * { set r.y = a.b.c ?? b.b.c ?? a.e[1].c ?? a.e.c; }", 0, 0, 0, 0},
+    };
+    for (size_t i = 0; i < 2; i++)
+        srcs[i].size = strlen(srcs[i].data);
+    rv_program *prog = compile_sources(srcs, 2, NULL);
+    assert_non_null(prog);
+    const rv_policy *pa = prog->policies[0], *pb = prog->policies[1];
+    assert_string_equal(pa->name, "a");
+    const rv_path *abc = path_named(pa, "a.b.c"), *abd = path_named(pa, "a.b.d");
+    const rv_path *ae0c = path_named(pa, "a.e[0].c"), *rx = path_named(pa, "r.x");
+    const rv_path *abc2 = path_named(pb, "a.b.c"), *bbc = path_named(pb, "b.b.c");
+    const rv_path *ae1c = path_named(pb, "a.e[1].c"), *aec = path_named(pb, "a.e.c");
+    const rv_path *ry = path_named(pb, "r.y");
+    /* shared prefixes, across policies */
+    assert_int_equal(abc->segs[0].slot, abd->segs[0].slot);
+    assert_int_equal(abc->segs[1].slot, abd->segs[1].slot);
+    assert_int_equal(abc->segs[0].slot, ae0c->segs[0].slot);
+    assert_int_equal(abc->segs[2].slot, abc2->segs[2].slot);
+    assert_int_equal(ae0c->segs[1].slot, aec->segs[1].slot);
+    assert_int_equal(rx->segs[0].slot, ry->segs[0].slot);
+    /* and nothing else */
+    assert_int_not_equal(abc->segs[2].slot, abd->segs[2].slot);
+    assert_int_not_equal(abc->segs[1].slot, ae0c->segs[1].slot);
+    assert_int_not_equal(abc->segs[1].slot, bbc->segs[1].slot);
+    assert_int_not_equal(abc->segs[2].slot, bbc->segs[2].slot);
+    assert_int_not_equal(ae0c->segs[2].slot, ae1c->segs[2].slot);
+    assert_int_not_equal(ae0c->segs[2].slot, aec->segs[2].slot);
+    assert_int_not_equal(rx->segs[1].slot, ry->segs[1].slot);
+    /* a a.b a.b.c a.b.d a.e a.e[0] a.e[0].c a.e[1] a.e[1].c a.e.c b b.b b.b.c
+     * r r.x r.y */
+    assert_int_equal(prog->nsegs, 16);
+    for (uint32_t i = 0; i < prog->npolicies; i++)
+        for (uint32_t j = 0; j < prog->policies[i]->npaths; j++)
+            for (uint32_t k = 0; k < prog->policies[i]->paths[j].nseg; k++)
+                assert_true(prog->policies[i]->paths[j].segs[k].slot < prog->nsegs);
+    rv_program_free(prog);
+}
+
+/* A trace sees every instruction once, and each conditional jump's
+ * outcome, as the decision counts them. */
+typedef struct trace_count {
+    uint64_t steps, taken, not_taken;
+} trace_count;
+
+static void count_trace(void *ud, size_t policy, uint32_t pc, int taken)
+{
+    (void)policy;
+    (void)pc;
+    trace_count *t = ud;
+    if (taken < 0)
+        t->steps++;
+    else if (taken)
+        t->taken++;
+    else
+        t->not_taken++;
+}
+
+static void test_trace_sees_every_instruction(void **state)
+{
+    (void)state;
+    rv_program *prog = compile_text(
+        "on * {\n"
+        "    forbid-if a.b > 1: \"big\";\n"
+        "    each g in xs { set g.k = 1; }\n"
+        "    match a.c == null { set a.c = 2; }\n"
+        "}\n");
+    assert_non_null(prog);
+    rv_vm *vm;
+    assert_int_equal(rv_vm_new(NULL, &vm), RV_OK);
+    const char *json = "{\"a\":{\"b\":0},\"xs\":[{},{},{}]}";
+    rv_decision d;
+    rv_error err;
+    rv_request req = {.kind = "run", .user = "u", .project = "p"};
+    rv_doc *spec;
+    assert_int_equal(rv_vm_parse(vm, json, strlen(json), RV_JSON, &spec, &err), RV_OK);
+    assert_int_equal(rv_vm_eval(vm, prog, &req, spec, &d, &err), RV_OK);
+    uint64_t untraced = d.instructions;
+    trace_count t = {0, 0, 0};
+    rv_vm_set_trace(vm, count_trace, &t);
+    rv_vm_reset(vm);
+    assert_int_equal(rv_vm_parse(vm, json, strlen(json), RV_JSON, &spec, &err), RV_OK);
+    assert_int_equal(rv_vm_eval(vm, prog, &req, spec, &d, &err), RV_OK);
+    assert_int_equal(d.instructions, untraced);
+    assert_int_equal(t.steps, d.instructions);
+    /* forbid-if not taken past (0 > 1 is false: jumps), match taken into */
+    assert_true(t.taken + t.not_taken >= 2);
+    rv_vm_set_trace(vm, NULL, NULL);
+    uint64_t before = t.steps;
+    rv_vm_reset(vm);
+    assert_int_equal(rv_vm_parse(vm, json, strlen(json), RV_JSON, &spec, &err), RV_OK);
+    assert_int_equal(rv_vm_eval(vm, prog, &req, spec, &d, &err), RV_OK);
+    assert_int_equal(t.steps, before);  /* off again */
+    rv_vm_free(vm);
+    rv_program_free(prog);
+}
+
+/* Member and list searches that take shortcuts (the first byte before the
+ * rest, strings against strings only) answer as a full comparison does. */
+static void test_searches_compare_whole_keys(void **state)
+{
+    (void)state;
+    rv_program *prog = compile_text(
+        "on * {\n"
+        "    warn \"{m[\\\"\\\"]} {m.ab} {m.ac} {m.bc} {m[\\\"a\\\"]} {m.abc} {m.zz}\";\n"
+        "    warn \"{\\\"1\\\" in [1, \\\"2\\\"]} {\\\"2\\\" in [1, \\\"2\\\"]} {1 in [\\\"1\\\", 1.0]}"
+        " {\\\"\\\" in [null, \\\"\\\"]} {\\\"ab\\\" in [\\\"ac\\\", \\\"ba\\\"]} {$kind in [\\\"run\\\"]}\";\n"
+        "}\n");
+    assert_non_null(prog);
+    rv_vm *vm;
+    assert_int_equal(rv_vm_new(NULL, &vm), RV_OK);
+    const char *json = "{\"m\":{\"ac\":1,\"bc\":2,\"ab\":3,\"\":4,\"a\":5,\"abd\":6}}";
+    rv_doc *spec;
+    rv_error err;
+    assert_int_equal(rv_vm_parse(vm, json, strlen(json), RV_JSON, &spec, &err), RV_OK);
+    rv_request req = {.kind = "run", .user = "u", .project = "p"};
+    rv_decision d;
+    assert_int_equal(rv_vm_eval(vm, prog, &req, spec, &d, &err), RV_OK);
+    assert_int_equal(d.nwarnings, 2);
+    assert_string_equal(d.warnings[0].text, "4 3 1 2 5 null null");
+    assert_string_equal(d.warnings[1].text, "false true true true false true");
+    rv_vm_free(vm);
+    rv_program_free(prog);
+}
+
 /* rv_program_declares: what hosts ask before a per-policy override. */
 static void test_declares(void **state)
 {
@@ -167,6 +368,10 @@ int main(void)
         cmocka_unit_test(test_kind_lists_keep_priority_order),
         cmocka_unit_test(test_lookup_hints_never_mislead),
         cmocka_unit_test(test_replaced_values_are_changes),
+        cmocka_unit_test(test_memo_sees_every_edit),
+        cmocka_unit_test(test_path_slots_by_prefix),
+        cmocka_unit_test(test_trace_sees_every_instruction),
+        cmocka_unit_test(test_searches_compare_whole_keys),
         cmocka_unit_test(test_declares),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
