@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "doc_fixture.h"
+
 #include "dir.h"
 #include "file.h"
 #include "value.h"
@@ -128,29 +130,6 @@ static char *number_tokens(const char *t, size_t len)
     return out;
 }
 
-typedef struct fixture {
-    ru_arena a;
-    ru_buf b;
-    rv_error err;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    ru_arena_init(&f->a, NULL, NULL);
-    ru_buf_init(&f->b, NULL, NULL);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    ru_arena_free(&f->a);
-    ru_buf_free(&f->b);
-    free(f);
-    return 0;
-}
 
 static rv_node *json(fixture *f, const char *s)
 {

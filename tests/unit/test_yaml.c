@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "doc_fixture.h"
+
 #include "value.h"
 #include "yaml_resolve.h"
 
@@ -19,40 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct fixture {
-    ru_arena a;
-    ru_buf b;
-    rv_error err;
-} fixture;
-
-static void *sys_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    (void)ud;
-    (void)osize;
-    if (nsize == 0) {
-        free(ptr);
-        return NULL;
-    }
-    return realloc(ptr, nsize);
-}
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    ru_arena_init(&f->a, sys_alloc, NULL);
-    ru_buf_init(&f->b, sys_alloc, NULL);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    ru_arena_free(&f->a);
-    ru_buf_free(&f->b);
-    free(f);
-    return 0;
-}
 
 static rv_node *yaml(fixture *f, const char *text)
 {

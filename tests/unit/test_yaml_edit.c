@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "doc_fixture.h"
+
 #include "yaml_layout.h"
 
 #include <dirent.h>
@@ -24,40 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct fixture {
-    ru_arena a;
-    ru_buf b;
-    rv_error err;
-} fixture;
-
-static void *sys_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    (void)ud;
-    (void)osize;
-    if (nsize == 0) {
-        free(ptr);
-        return NULL;
-    }
-    return realloc(ptr, nsize);
-}
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    ru_arena_init(&f->a, sys_alloc, NULL);
-    ru_buf_init(&f->b, sys_alloc, NULL);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    ru_arena_free(&f->a);
-    ru_buf_free(&f->b);
-    free(f);
-    return 0;
-}
 
 static rv_node *yaml_n(fixture *f, const char *text, size_t len)
 {
@@ -468,7 +436,7 @@ static void check_random(fixture *f, const char *text, size_t len, const char *n
                      err.line, out);
         if (!same_tree(n, back)) {
             ru_buf want;
-            ru_buf_init(&want, sys_alloc, NULL);
+            ru_buf_init(&want, NULL, NULL);
             rv_yaml_write(&want, n, &err);
             ru_buf_terminate(&want);
             fail_msg("%s, round %u: the edited text reads as another tree:\n%s\n--- decided:\n%s", name, r, out,
