@@ -25,14 +25,15 @@
 #
 # The version is RV_VERSION_MAJOR/MINOR/PATCH in vm/rulevm.h and nowhere
 # else: rulec/rulesd --version, rulevm.pc, rulec.pc,
-# librulevm.so.MAJOR.MINOR.PATCH (SONAME librulevm.so.MAJOR) and
-# librulec.so.MAJOR.MINOR.PATCH (SONAME librulec.so.MAJOR) follow it.
+# librulevm.so.MAJOR.MINOR.PATCH (SONAME librulevm.so.SOVERSION) and
+# librulec.so.MAJOR.MINOR.PATCH (SONAME librulec.so.SOVERSION) follow it;
+# SOVERSION is MAJOR, or 0.MINOR while MAJOR is 0.
 #
 # make install [DESTDIR=/stage] [PREFIX=/usr/local] writes (each directory
 # can be set on its own):
 #   BINDIR=PREFIX/bin                  rulec, rulesd
 #   LIBDIR=PREFIX/lib                  librulevm.a, librulevm.so.VERSION and
-#                                      the links librulevm.so.MAJOR, .so;
+#                                      the links librulevm.so.SOVERSION, .so;
 #                                      librulec.so.VERSION and its links
 #   INCLUDEDIR=PREFIX/include          rulevm.h, rulec.h
 #   PKGCONFIGDIR=LIBDIR/pkgconfig      rulevm.pc, rulec.pc
@@ -78,14 +79,17 @@ SCDOC   ?= scdoc
 FLEX    ?= flex
 BISON   ?= bison
 
-# The version is read from the public header (see its RV_VERSION_* macros);
-# the shared library's SONAME is librulevm.so.MAJOR.
+# The version is read from the public header (see its RV_VERSION_* macros).
+# The shared libraries' SONAME is librulevm.so.MAJOR, except while MAJOR is
+# 0: then every minor version may change the ABI (0.3 grew rv_request), so
+# the SONAME is librulevm.so.0.MINOR and a program linked against 0.2 is
+# not given 0.3.
 version_part = $(shell sed -n 's/^.define RV_VERSION_$(1)  *\([0-9][0-9]*\).*/\1/p' vm/rulevm.h)
 VERSION   := $(call version_part,MAJOR).$(call version_part,MINOR).$(call version_part,PATCH)
 ifneq ($(words $(subst ., ,$(VERSION))),3)
 $(error cannot read RV_VERSION_MAJOR/MINOR/PATCH from vm/rulevm.h (got '$(VERSION)'))
 endif
-SOVERSION := $(call version_part,MAJOR)
+SOVERSION := $(if $(filter 0,$(call version_part,MAJOR)),0.$(call version_part,MINOR),$(call version_part,MAJOR))
 LIBNAME   := librulevm
 CLIBNAME  := librulec
 

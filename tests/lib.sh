@@ -25,6 +25,13 @@ lib_passed=0
 lib_failed=0
 
 pass() { lib_passed=$((lib_passed + 1)); }
+# The shared libraries' SONAME version, as the Makefile makes it from
+# vm/rulevm.h: MAJOR, or 0.MINOR while MAJOR is 0.
+so_version() {
+    _maj=$(sed -n 's/^#define RV_VERSION_MAJOR  *\([0-9]*\).*/\1/p' vm/rulevm.h)
+    _min=$(sed -n 's/^#define RV_VERSION_MINOR  *\([0-9]*\).*/\1/p' vm/rulevm.h)
+    if [ "$_maj" = 0 ]; then echo "0.$_min"; else echo "$_maj"; fi
+}
 
 fail() {
     lib_failed=$((lib_failed + 1))

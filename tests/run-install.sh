@@ -22,6 +22,7 @@ mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory BUILD="
 printf '#include "rulevm.h"\nrv_version RV_VERSION_MAJOR.RV_VERSION_MINOR.RV_VERSION_PATCH\n' >"$tmp/v.c"
 v=$($CC -E -P -Ivm "$tmp/v.c" | sed -n 's/^rv_version //p' | tr -d ' ')
 major=${v%%.*}
+sover=$(so_version)   # the SONAME's version
 have_rulesd=no; [ -x "$BUILD/rulesd" ] && have_rulesd=yes
 san=""; [ "${SANITIZE:-0}" = 1 ] && san="-fsanitize=address,undefined"
 
@@ -139,15 +140,15 @@ try() {
 
     # The libraries: static, shared with its SONAME, and the links.
     so=$(readelf -d "$dest$LIB/librulevm.so.$v" 2>/dev/null | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p')
-    if [ -f "$dest$LIB/librulevm.a" ] && [ ! -L "$dest$LIB/librulevm.so.$v" ] && [ "$so" = "librulevm.so.$major" ] &&
-       [ "$(readlink "$dest$LIB/librulevm.so.$major")" = "librulevm.so.$v" ] &&
-       [ "$(readlink "$dest$LIB/librulevm.so")" = "librulevm.so.$major" ]; then pass
+    if [ -f "$dest$LIB/librulevm.a" ] && [ ! -L "$dest$LIB/librulevm.so.$v" ] && [ "$so" = "librulevm.so.$sover" ] &&
+       [ "$(readlink "$dest$LIB/librulevm.so.$sover")" = "librulevm.so.$v" ] &&
+       [ "$(readlink "$dest$LIB/librulevm.so")" = "librulevm.so.$sover" ]; then pass
     else fail "$name: libraries in $LIB: $(ls -l "$dest$LIB" 2>&1 | tr '\n' ' '), SONAME '$so'"; fi
     so=$(readelf -d "$dest$LIB/librulec.so.$v" 2>/dev/null | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p')
     if [ ! -L "$dest$LIB/librulec.so.$v" ] && [ "$(stat -c %a "$dest$LIB/librulec.so.$v")" = 755 ] &&
-       [ "$so" = "librulec.so.$major" ] &&
-       [ "$(readlink "$dest$LIB/librulec.so.$major")" = "librulec.so.$v" ] &&
-       [ "$(readlink "$dest$LIB/librulec.so")" = "librulec.so.$major" ]; then pass
+       [ "$so" = "librulec.so.$sover" ] &&
+       [ "$(readlink "$dest$LIB/librulec.so.$sover")" = "librulec.so.$v" ] &&
+       [ "$(readlink "$dest$LIB/librulec.so")" = "librulec.so.$sover" ]; then pass
     else fail "$name: librulec in $LIB: $(ls -l "$dest$LIB" 2>&1 | tr '\n' ' '), SONAME '$so'"; fi
 
     # The systemd unit starts the installed rulesd with the installed config.
@@ -174,7 +175,7 @@ try() {
     if $CC $san -o "$tmp/hello" "$tmp/hello.c" $flags >"$tmp/cc.out" 2>&1; then
         needed=$(readelf -d "$tmp/hello" | sed -n 's/.*Shared library: \[\(librulevm[^]]*\)\].*/\1/p')
         out=$(LD_LIBRARY_PATH="$dest$LIB" "$tmp/hello" 2>&1)
-        if [ "$needed" = "librulevm.so.$major" ] && [ "$out" = "rulevm $v RV_OK 1" ]; then pass
+        if [ "$needed" = "librulevm.so.$sover" ] && [ "$out" = "rulevm $v RV_OK 1" ]; then pass
         else fail "$name: the program needs '$needed' and says '$out'"; fi
     else
         fail "$name: a program does not build against the installed library: $(head -5 "$tmp/cc.out")"
@@ -194,7 +195,7 @@ try() {
     if $CC $san -o "$tmp/hello_rulec" "$tmp/hello_rulec.c" $flags >"$tmp/cc.out" 2>&1; then
         needed=$(readelf -d "$tmp/hello_rulec" | sed -n 's/.*Shared library: \[\(libr[^]]*\)\].*/\1/p')
         out=$(LD_LIBRARY_PATH="$dest$LIB" "$tmp/hello_rulec" 2>&1)
-        if [ "$needed" = "librulec.so.$major" ] &&
+        if [ "$needed" = "librulec.so.$sover" ] &&
            [ "$out" = 'rulec 1 {"configuration":{"type":"task","max_price":2.0}}' ]; then pass
         else fail "$name: the librulec program needs '$needed' and says '$out'"; fi
     else

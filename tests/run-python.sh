@@ -32,7 +32,7 @@ if [ -z "${PYTHON:-}" ] || ! has_modules "$PYTHON"; then
     summary
     exit 1
 fi
-lib=$BUILD/librulec.so.0
+lib=$BUILD/librulec.so.$(so_version)
 if [ ! -f "$lib" ]; then
     fail "$lib is not built"
     summary

@@ -39,13 +39,13 @@ check() {
     [ -z "$missing" ] && pass || fail "$lib: declared in $header but not exported: $(echo $missing)"
 }
 
-check "$BUILD/librulevm.so.0" vm/rulevm.h
-check "$BUILD/librulec.so.0" compiler/rulec.h
+check "$BUILD/librulevm.so.$(so_version)" vm/rulevm.h
+check "$BUILD/librulec.so.$(so_version)" compiler/rulec.h
 
 # librulec's VM functions carry librulevm's version node, its compiler
 # functions their own: one ABI for the VM, whichever library provides it.
-if [ -f "$BUILD/librulec.so.0" ]; then
-    bad=$(nm -D --defined-only "$BUILD/librulec.so.0" | awk '$2 != "A" { print $3 }' |
+if [ -f "$BUILD/librulec.so.$(so_version)" ]; then
+    bad=$(nm -D --defined-only "$BUILD/librulec.so.$(so_version)" | awk '$2 != "A" { print $3 }' |
         grep -vE '^(rv_[a-z0-9_]+@@RULEVM_0|rc_[a-z0-9_]+@@RULEC_0)$')
     [ -z "$bad" ] && pass || fail "librulec.so: symbols outside RULEVM_0 (rv_*) and RULEC_0 (rc_*): $(echo $bad)"
 fi

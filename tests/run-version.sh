@@ -17,6 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 printf '#include "rulevm.h"\nrv_version RV_VERSION_MAJOR.RV_VERSION_MINOR.RV_VERSION_PATCH\n' >"$tmp/v.c"
 v=$(${CC:-cc} -E -P -Ivm "$tmp/v.c" | sed -n 's/^rv_version //p' | tr -d ' ')
 major=${v%%.*}
+sover=$(so_version)   # the SONAME's version
 if echo "$v" | grep -qE '^[0-9]+\.[0-9]+\.[0-9]+$'; then pass; else fail "RV_VERSION_* in vm/rulevm.h read as '$v'"; fi
 
 [ "$("$RULEC" --version | head -1)" = "rulec $v" ] && pass || fail "rulec --version says '$("$RULEC" --version)', the header $v"
@@ -52,25 +53,28 @@ got=$(PKG_CONFIG_PATH=$BUILD pkg-config --modversion rulec 2>&1)
 # librulevm.so.M.m.p, with SONAME librulevm.so.M, and the links to it.
 lib=$BUILD/librulevm.so.$v
 soname=$(readelf -d "$lib" 2>/dev/null | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p')
-[ "$soname" = "librulevm.so.$major" ] && pass || fail "$lib: SONAME '$soname', want librulevm.so.$major"
-[ "$(readlink "$BUILD/librulevm.so.$major")" = "librulevm.so.$v" ] &&
-    [ "$(readlink "$BUILD/librulevm.so")" = "librulevm.so.$major" ] && pass ||
-    fail "links: librulevm.so.$major -> $(readlink "$BUILD/librulevm.so.$major"), librulevm.so -> $(readlink "$BUILD/librulevm.so")"
+[ "$soname" = "librulevm.so.$sover" ] && pass || fail "$lib: SONAME '$soname', want librulevm.so.$sover"
+[ "$(readlink "$BUILD/librulevm.so.$sover")" = "librulevm.so.$v" ] &&
+    [ "$(readlink "$BUILD/librulevm.so")" = "librulevm.so.$sover" ] && pass ||
+    fail "links: librulevm.so.$sover -> $(readlink "$BUILD/librulevm.so.$sover"), librulevm.so -> $(readlink "$BUILD/librulevm.so")"
 
 # The Python package says the same (python/pyrules/_version.py, the one
 # copy Python's packaging cannot do without; pyproject.toml reads it).
 got=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' python/pyrules/_version.py)
 [ "$got" = "$v" ] && pass || fail "python/pyrules/_version.py says $got, the header $v"
+# ... and loads the SONAME the Makefile gives (python/pyrules/_native.py).
+got=$(sed -n 's/^ABI = "\(.*\)"$/\1/p' python/pyrules/_native.py)
+[ "$got" = "$sover" ] && pass || fail "python/pyrules/_native.py's ABI is '$got', the SONAME's version $sover"
 grep -q '^version = {attr = "pyrules._version.__version__"}$' python/pyproject.toml && pass ||
     fail "python/pyproject.toml does not take its version from pyrules._version"
 
 # librulec.so.M.m.p likewise.
 lib=$BUILD/librulec.so.$v
 soname=$(readelf -d "$lib" 2>/dev/null | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p')
-[ "$soname" = "librulec.so.$major" ] && pass || fail "$lib: SONAME '$soname', want librulec.so.$major"
-[ "$(readlink "$BUILD/librulec.so.$major")" = "librulec.so.$v" ] &&
-    [ "$(readlink "$BUILD/librulec.so")" = "librulec.so.$major" ] && pass ||
-    fail "links: librulec.so.$major -> $(readlink "$BUILD/librulec.so.$major"), librulec.so -> $(readlink "$BUILD/librulec.so")"
+[ "$soname" = "librulec.so.$sover" ] && pass || fail "$lib: SONAME '$soname', want librulec.so.$sover"
+[ "$(readlink "$BUILD/librulec.so.$sover")" = "librulec.so.$v" ] &&
+    [ "$(readlink "$BUILD/librulec.so")" = "librulec.so.$sover" ] && pass ||
+    fail "links: librulec.so.$sover -> $(readlink "$BUILD/librulec.so.$sover"), librulec.so -> $(readlink "$BUILD/librulec.so")"
 
 # No second copy: no literal version in the build files.
 if grep -nE '[0-9]+\.[0-9]+\.[0-9]+' Makefile vm/rulevm.pc.in compiler/rulec.pc.in >"$tmp/lit"; then
@@ -99,5 +103,14 @@ if grep -q -- '-soname,librulevm.so.7 ' "$tmp/dry" && grep -q -- '-o out/librule
    grep -q -- 'ln -sf librulec.so.7.3.9 out/librulec.so.7$' "$tmp/dry" &&
    grep -q "@VERSION@|7.3.9|.*rulevm.pc.in" "$tmp/dry" && grep -q "@VERSION@|7.3.9|.*rulec.pc.in" "$tmp/dry"; then pass
 else fail "the Makefile does not follow the header's version: $(grep -E 'soname|VERSION|rror' "$tmp/dry" | head -3)"; fi
+# While the major is 0 each minor may change the ABI: 0.4.1's SONAME is
+# librulevm.so.0.4 (and librulec.so.0.4), never the 0.x of another minor.
+sed -e 's/^#define RV_VERSION_MAJOR .*/#define RV_VERSION_MAJOR 0/' \
+    -e 's/^#define RV_VERSION_MINOR .*/#define RV_VERSION_MINOR 4/' \
+    -e 's/^#define RV_VERSION_PATCH .*/#define RV_VERSION_PATCH 1/' vm/rulevm.h >"$tmp/tree/vm/rulevm.h"
+(cd "$tmp/tree" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD make --no-print-directory -n -k all BUILD=out) >"$tmp/dry" 2>&1
+if grep -q -- '-soname,librulevm.so.0.4 ' "$tmp/dry" && grep -q -- 'ln -sf librulevm.so.0.4.1 out/librulevm.so.0.4$' "$tmp/dry" &&
+   grep -q -- '-soname,librulec.so.0.4 ' "$tmp/dry" && grep -q -- 'ln -sf librulec.so.0.4.1 out/librulec.so.0.4$' "$tmp/dry"; then pass
+else fail "0.4.1: the SONAME is not librulevm.so.0.4: $(grep -E 'soname' "$tmp/dry" | head -2)"; fi
 
 summary

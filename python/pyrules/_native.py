@@ -30,10 +30,11 @@ from ctypes import (POINTER, Structure, c_char, c_char_p, c_int, c_int32, c_size
 
 from .errors import LibraryNotFound
 
-#: The ABI major version this binding is written for: the library's SONAME is
-#: librulec.so.<ABI_MAJOR> (RV_VERSION_MAJOR in vm/rulevm.h).
-ABI_MAJOR = 0
-SONAME = "librulec.so.%d" % ABI_MAJOR
+#: The ABI this binding is written for, as the library's SONAME names it:
+#: librulec.so.<ABI> (RV_VERSION_MAJOR in vm/rulevm.h, or 0.MINOR while the
+#: major version is 0: each 0.x minor may change the structs).
+ABI = "0.3"
+SONAME = "librulec.so.%s" % ABI
 ENV_LIBRARY = "PYRULES_LIBRULEC"
 
 # ---- rulevm.h ----
@@ -214,7 +215,7 @@ def lib():
                 try:
                     fn = getattr(handle, name)
                 except AttributeError:
-                    raise LibraryNotFound("%s does not export %s: not librulec %d.x" % (path, name, ABI_MAJOR)) from None
+                    raise LibraryNotFound("%s does not export %s: not librulec %s" % (path, name, ABI)) from None
                 fn.restype = restype
                 fn.argtypes = argtypes
             _lib_path = path

@@ -26,7 +26,9 @@ SKYPILOT_RULES = os.path.join(RULES, "skypilot")
 DSTACK_BODIES = sorted(glob.glob(os.path.join(REPO, "tests", "data", "dstack", "requests", "*.json")))
 SKYPILOT_BODIES = sorted(glob.glob(os.path.join(REPO, "tests", "data", "skypilot", "requests", "*.json")))
 
-os.environ.setdefault("PYRULES_LIBRULEC", os.path.join(BUILD, "librulec.so.0"))
+from pyrules._native import SONAME  # noqa: E402 (python/ is on the path only now)
+
+os.environ.setdefault("PYRULES_LIBRULEC", os.path.join(BUILD, SONAME))
 
 # What each dstack spec's configuration type says its kind is.
 _KIND_OF_TYPE = {"task": "run", "service": "run", "dev-environment": "run", "fleet": "fleet", "volume": "volume",

@@ -343,20 +343,21 @@ def _python(code, env):
 
 def test_library_found_beside_the_repository_build(tmp_path):
     """Without $PYRULES_LIBRULEC, a package inside a repository loads that
-    repository's build/librulec.so.0 (a copy of the tree in tmp_path)."""
+    repository's build/librulec.so.<ABI> (a copy of the tree in tmp_path)."""
     import shutil
+    from pyrules import _native as native
     repo = tmp_path / "repo"
     shutil.copytree(os.path.join(REPO, "python", "pyrules"), repo / "python" / "pyrules",
                     ignore=shutil.ignore_patterns("__pycache__"))
     (repo / "vm").mkdir()
     (repo / "vm" / "rulevm.h").write_text("")
     (repo / "build").mkdir()
-    shutil.copy(os.environ["PYRULES_LIBRULEC"], repo / "build" / "librulec.so.0")
+    shutil.copy(os.environ["PYRULES_LIBRULEC"], repo / "build" / native.SONAME)
     env = {k: v for k, v in os.environ.items() if k != "PYRULES_LIBRULEC"}
     p = subprocess.run([sys.executable, "-c", "import pyrules._native as n; print(n.library_path())"],
                        capture_output=True, text=True, env=dict(env, PYTHONPATH=str(repo / "python")))
     assert p.returncode == 0, p.stderr
-    assert p.stdout.strip() == str(repo / "build" / "librulec.so.0")
+    assert p.stdout.strip() == str(repo / "build" / native.SONAME)
 
 
 def test_library_named_but_missing_is_a_clear_error(tmp_path):
