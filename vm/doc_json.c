@@ -31,6 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define DEFAULT_NESTING 512
 
@@ -171,12 +174,14 @@ static inline bool is_digit(char c)
 }
 
 /* Every JSON whitespace byte is at most ' ' and every token starts above
- * it: one comparison settles the common case of no whitespace at all. */
+ * it: one comparison settles the common case of no whitespace at all. The
+ * cursor never passes the end, where the working copy has a NUL (SCAN_PAD),
+ * so the byte at r->i can always be read. */
 static inline void skip_ws(reader *r)
 {
     const char *w = r->w;
     size_t i = r->i, n = r->len;
-    if (i < n && (unsigned char)w[i] > ' ')
+    if ((unsigned char)w[i] > ' ')
         return;
     while (i < n && is_ws(w[i]))
         i++;
@@ -184,9 +189,14 @@ static inline void skip_ws(reader *r)
 }
 
 #define NODE_BLOCK 32
-/* Bytes after the text's copy and after each decoded key that key_hash may
- * read (never use). */
+/* Bytes after each decoded key that key_hash may read (never use). */
 #define KEY_PAD 8
+/* Zero bytes after the working copy of the text (its NUL included). The
+ * NUL at w[len] ends every scan that reaches the end (it is a string stop,
+ * not whitespace, no token's byte), so the hot loops read ahead without
+ * checking the length: a string scan loads 16 bytes from any place up to
+ * w[len], and a literal compares 5 bytes from any place before it. */
+#define SCAN_PAD 16
 
 /* Nodes come from the arena in blocks (a spec is mostly nodes), zeroed but
  * for the type: no src, no flags. */
@@ -206,7 +216,21 @@ static inline rv_node *new_node(reader *r, uint8_t type)
 
 /* ---- strings ---- */
 
-/* Bytes that end a run of plain string content: the closing quote, an
+#if defined(__SSE2__)
+/* The string stops among the 16 bytes at p, one bit each (the first byte
+ * is the lowest bit). A signed compare with 0x20 takes both the control
+ * characters and every byte of 0x80 and above (negative as signed). */
+static inline unsigned stops_in_16(const unsigned char *p)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+    __m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+    __m128i c = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+}
+#else
+/* Without SSE2 (x86-64 always has it), 8 bytes at a step in a word.
+ * Bytes that end a run of plain string content: the closing quote, an
  * escape, a control character (an error) and every byte of a multi-byte
  * UTF-8 sequence (checked one sequence at a time). */
 static const unsigned char string_stop[256] = {
@@ -227,6 +251,7 @@ static inline uint64_t stops_in_word(uint64_t x)
     uint64_t zb = (b - ones) & ~b;
     return (lt20 | zq | zb | x) & high;
 }
+#endif
 
 static int hexval(unsigned char c)
 {
@@ -433,12 +458,17 @@ static inline __attribute__((always_inline)) bool read_string(reader *r, jstr *t
     size_t quote = r->i, i = quote + 1, n = r->len;
     bool escaped = false;
     for (;;) {
+        /* To the next stop; the NUL at s[n] is one (SCAN_PAD), so this
+         * needs no check of the length while i <= n. */
         for (;;) {
-            if (i + 8 > n) {
-                while (i < n && !string_stop[s[i]])
-                    i++;
+#if defined(__SSE2__)
+            unsigned m = stops_in_16(s + i);
+            if (m) {
+                i += (size_t)__builtin_ctz(m);
                 break;
             }
+            i += 16;
+#else
             uint64_t x;
             memcpy(&x, s + i, 8);
             uint64_t m = stops_in_word(x);
@@ -452,6 +482,7 @@ static inline __attribute__((always_inline)) bool read_string(reader *r, jstr *t
                 break;
             }
             i += 8;
+#endif
         }
         if (i >= n)
             return fail(r, quote, "unterminated string");
@@ -527,12 +558,14 @@ static rv_node *read_number(reader *r)
     }
     /* mant takes up to 19 significant digits exactly (19 nines still fit
      * 64 bits); with more, the value is not exact here (slow path). The
-     * value is mant * 10^(scale + exponent). */
+     * value is mant * 10^(scale + exponent).
+     * The loops need no check of the length: the text ends in a NUL
+     * (SCAN_PAD), which is no digit. */
     uint64_t mant = 0;
     int sig = 0;
     long scale = 0;
     bool exact = true, is_float = false;
-    for (; i < n && is_digit(w[i]); i++) {
+    for (; is_digit(w[i]); i++) {
         if (sig < 19) {
             mant = mant * 10 + (uint64_t)(w[i] - '0');
             sig += mant != 0;
@@ -541,14 +574,14 @@ static rv_node *read_number(reader *r)
             scale++;
         }
     }
-    if (i < n && w[i] == '.') {
+    if (w[i] == '.') {
         is_float = true;
         i++;
         if (i >= n || !is_digit(w[i])) {
             fail(r, i - 1, "a number needs digits after its decimal point");
             return NULL;
         }
-        for (; i < n && is_digit(w[i]); i++) {
+        for (; is_digit(w[i]); i++) {
             if (sig < 19) {
                 mant = mant * 10 + (uint64_t)(w[i] - '0');
                 sig += mant != 0;
@@ -559,17 +592,17 @@ static rv_node *read_number(reader *r)
         }
     }
     long exp10 = 0;
-    if (i < n && (w[i] == 'e' || w[i] == 'E')) {
+    if (w[i] == 'e' || w[i] == 'E') {
         is_float = true;
         size_t e_at = i++;
         bool eneg = false;
-        if (i < n && (w[i] == '+' || w[i] == '-'))
+        if (w[i] == '+' || w[i] == '-')
             eneg = w[i++] == '-';
         if (i >= n || !is_digit(w[i])) {
             fail(r, e_at, "a number needs digits in its exponent");
             return NULL;
         }
-        for (; i < n && is_digit(w[i]); i++)
+        for (; is_digit(w[i]); i++)
             if (exp10 < 1000000)
                 exp10 = exp10 * 10 + (w[i] - '0');
         if (eneg)
@@ -630,13 +663,16 @@ static rv_node *read_literal(reader *r)
     const char *w = r->w + i;
     uint8_t type = RV_NULL;
     int b = 0;
-    if (n - i >= 4 && memcmp(w, "true", 4) == 0)
-        type = RV_BOOL, b = 1, len = 4;
-    else if (n - i >= 5 && memcmp(w, "false", 5) == 0)
-        type = RV_BOOL, len = 5;
-    else if (n - i >= 4 && memcmp(w, "null", 4) == 0)
+    /* By the first letter, null (the commonest) first. The text ends in a
+     * NUL and padding (SCAN_PAD), so 5 bytes from i < n can be read, and
+     * a word cut short by the end does not match. */
+    if (w[0] == 'n' && memcmp(w, "null", 4) == 0)
         len = 4;
-    char c = i + len < n ? w[len] : ' ';
+    else if (w[0] == 't' && memcmp(w, "true", 4) == 0)
+        type = RV_BOOL, b = 1, len = 4;
+    else if (w[0] == 'f' && memcmp(w, "false", 5) == 0)
+        type = RV_BOOL, len = 5;
+    char c = w[len];  /* a NUL at the end */
     if (len && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_')) {
         rv_node *v = new_node(r, type);
         if (!v) {
@@ -851,12 +887,12 @@ static rv_node *close_container(reader *r)
 static inline __attribute__((always_inline)) bool read_key(reader *r, frame *f, const char *expected)
 {
     skip_ws(r);
-    if (r->i >= r->len || r->w[r->i] != '"')
+    if (r->w[r->i] != '"')
         return unexpected(r, r->i, expected);
     if (!read_string(r, &f->key, true))
         return false;
     skip_ws(r);
-    if (r->i >= r->len || r->w[r->i] != ':')
+    if (r->w[r->i] != ':')
         return unexpected(r, r->i, "':' after the key");
     r->i++;
     return true;
@@ -908,7 +944,7 @@ static rv_node *read_document(reader *r)
             if (!open_container(r, c == '{' ? RV_OBJECT : RV_ARRAY))
                 return NULL;
             skip_ws(r);
-            if (r->i < r->len && r->w[r->i] == (c == '{' ? '}' : ']')) {
+            if (r->w[r->i] == (c == '{' ? '}' : ']')) {
                 v = close_container(r);
                 if (!v)
                     return NULL;
@@ -933,13 +969,13 @@ static rv_node *read_document(reader *r)
             if (!push_pending(r, obj ? &f->key : NULL, v))
                 return NULL;
             skip_ws(r);
-            if (r->i < r->len && r->w[r->i] == ',') {
+            if (r->w[r->i] == ',') {
                 r->i++;
                 if (obj && !read_key(r, f, "a key (a string in double quotes) after ','"))
                     return NULL;
                 break;  /* the next value */
             }
-            if (r->i < r->len && r->w[r->i] == (obj ? '}' : ']')) {
+            if (r->w[r->i] == (obj ? '}' : ']')) {
                 v = close_container(r);
                 if (!v)
                     return NULL;
@@ -956,13 +992,13 @@ rv_node *rv_json_parse(ru_arena *a, const char *text, size_t len, uint32_t max_n
 {
     if (max_nesting == 0)
         max_nesting = DEFAULT_NESTING;
-    if (len > (SIZE_MAX - 2 - KEY_PAD) / 2) {
+    if (len > (SIZE_MAX - 2 - SCAN_PAD) / 2) {
         rv_set_error(err, RV_ELIMIT, "JSON text too large");
         return NULL;
     }
     reader r = { .a = a, .len = len, .max_nesting = max_nesting, .err = err };
     /* The text as it came in, then the working copy with its padding. */
-    char *copies = ru_arena_alloc(a, 2 * (len + 1) + KEY_PAD);
+    char *copies = ru_arena_alloc(a, 2 * (len + 1) + SCAN_PAD);
     if (!copies) {
         oom(&r);
         return NULL;
@@ -970,7 +1006,7 @@ rv_node *rv_json_parse(ru_arena *a, const char *text, size_t len, uint32_t max_n
     memcpy(copies, text, len);
     copies[len] = '\0';
     memcpy(copies + len + 1, text, len);
-    memset(copies + 2 * len + 1, 0, 1 + KEY_PAD);
+    memset(copies + 2 * len + 1, 0, 1 + SCAN_PAD);
     r.src = copies;
     r.w = copies + len + 1;
 
