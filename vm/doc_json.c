@@ -57,13 +57,13 @@ typedef struct jstr {
 } jstr;
 
 /* An open container: the node (type set, storage filled at its close),
- * where its bracket is, where its values start on the pending stack, and
- * (objects) the key of the member whose value is being read. */
+ * where its bracket is, where its values start on the pending stack. The
+ * member of an object whose value is being read is the last on the
+ * pending stack: its key is put there when read, its value when done. */
 typedef struct frame {
     rv_node *node;
     size_t at;
     size_t base;
-    jstr key;
 } frame;
 
 typedef struct reader {
@@ -698,28 +698,22 @@ static rv_node *read_literal(reader *r)
 
 /* ---- containers ---- */
 
-static bool push_pending(reader *r, const jstr *key, rv_node *v)
+/* A new entry on the pending stack (contents unset). */
+static inline pending *push_pending(reader *r)
 {
     if (r->npend == r->cappend) {
         size_t ncap = r->cappend ? r->cappend * 2 : 64;
         pending *np = ru_arena_alloc(r->a, ncap * sizeof *np);
-        if (!np)
-            return oom(r);
+        if (!np) {
+            oom(r);
+            return NULL;
+        }
         if (r->npend)
             memcpy(np, r->pend, r->npend * sizeof *np);
         r->pend = np;   /* the old stack stays in the arena until reset */
         r->cappend = ncap;
     }
-    pending *p = &r->pend[r->npend++];
-    if (key) {
-        uint32_t kesc = !key->escaped ? RV_KEY_PLAIN
-                        : key->end - key->at <= UINT32_MAX ? (uint32_t)(key->end - key->at) : 0;
-        p->m = (rv_member){ .key = key->s, .klen = key->len, .kesc = kesc, .value = v };
-        p->keyat = key->at;
-    } else {
-        p->m = (rv_member){ .value = v };
-    }
-    return true;
+    return &r->pend[r->npend++];
 }
 
 static bool open_container(reader *r, uint8_t type)
@@ -882,19 +876,32 @@ static rv_node *close_container(reader *r)
     return n;
 }
 
-/* Reads the key of a member (the string at r->i, then ':') into f->key.
- * Inlined into its two callers: a call per key costs more than the key. */
-static inline __attribute__((always_inline)) bool read_key(reader *r, frame *f, const char *expected)
+/* Reads the key of a member (the string at r->i, then ':') into a new
+ * entry on the pending stack, which gets its value when that is read.
+ * Inlined into its two callers: a call per key costs more than the key.
+ * Compact text (as dstack posts it) has no blanks around the ':': that is
+ * looked at first. */
+static inline __attribute__((always_inline)) bool read_key(reader *r, const char *expected)
 {
     skip_ws(r);
     if (r->w[r->i] != '"')
         return unexpected(r, r->i, expected);
-    if (!read_string(r, &f->key, true))
+    jstr key = {0};  /* set by read_string; zeroed for the compiler, which cannot see that */
+    if (!read_string(r, &key, true))
         return false;
-    skip_ws(r);
-    if (r->w[r->i] != ':')
-        return unexpected(r, r->i, "':' after the key");
+    if (r->w[r->i] != ':') {
+        skip_ws(r);
+        if (r->w[r->i] != ':')
+            return unexpected(r, r->i, "':' after the key");
+    }
     r->i++;
+    pending *p = push_pending(r);
+    if (!p)
+        return false;
+    uint32_t kesc = !key.escaped ? RV_KEY_PLAIN
+                    : key.end - key.at <= UINT32_MAX ? (uint32_t)(key.end - key.at) : 0;
+    p->m = (rv_member){ .key = key.s, .klen = key.len, .kesc = kesc };
+    p->keyat = key.at;
     return true;
 }
 
@@ -948,7 +955,7 @@ static rv_node *read_document(reader *r)
                 v = close_container(r);
                 if (!v)
                     return NULL;
-            } else if (c == '[' || read_key(r, &r->fr[r->nfr - 1], "a key (a string in double quotes) or '}'")) {
+            } else if (c == '[' || read_key(r, "a key (a string in double quotes) or '}'")) {
                 continue;  /* the first value */
             } else {
                 return NULL;
@@ -966,12 +973,19 @@ static rv_node *read_document(reader *r)
                 return v;
             frame *f = &r->fr[r->nfr - 1];
             bool obj = f->node->type == RV_OBJECT;
-            if (!push_pending(r, obj ? &f->key : NULL, v))
-                return NULL;
-            skip_ws(r);
+            if (obj) {
+                r->pend[r->npend - 1].m.value = v;  /* its key is there */
+            } else {
+                pending *p = push_pending(r);
+                if (!p)
+                    return NULL;
+                p->m = (rv_member){ .value = v };
+            }
+            if (r->w[r->i] != ',')
+                skip_ws(r);  /* compact text has none: look first */
             if (r->w[r->i] == ',') {
                 r->i++;
-                if (obj && !read_key(r, f, "a key (a string in double quotes) after ','"))
+                if (obj && !read_key(r, "a key (a string in double quotes) after ','"))
                     return NULL;
                 break;  /* the next value */
             }
