@@ -198,9 +198,10 @@ static inline void skip_ws(reader *r)
  * w[len], and a literal compares 5 bytes from any place before it. */
 #define SCAN_PAD 16
 
-/* Nodes come from the arena in blocks (a spec is mostly nodes), zeroed but
- * for the type: no src, no flags. */
-static inline rv_node *new_node(reader *r, uint8_t type)
+/* Nodes come from the arena in blocks (a spec is mostly nodes), written
+ * whole once: the type, the text it was read from (src, srclen: then
+ * flagged RV_NODE_SRC; NULL for none), the value part zero. */
+static inline rv_node *new_node(reader *r, uint8_t type, const char *src, uint32_t srclen)
 {
     if (!r->pool_left) {
         r->pool = ru_arena_alloc(r->a, NODE_BLOCK * sizeof *r->pool);
@@ -210,7 +211,7 @@ static inline rv_node *new_node(reader *r, uint8_t type)
     }
     rv_node *n = r->pool++;
     r->pool_left--;
-    *n = (rv_node){ .type = type };
+    *n = (rv_node){ .type = type, .flags = src ? RV_NODE_SRC : 0, .srclen = srclen, .src = src };
     return n;
 }
 
@@ -614,14 +615,11 @@ static rv_node *read_number(reader *r)
         fail_st(r, RV_ELIMIT, start, "number longer than 4 GiB");
         return NULL;
     }
-    rv_node *node = new_node(r, RV_INT);
+    rv_node *node = new_node(r, RV_INT, r->src + start, (uint32_t)len);
     if (!node) {
         oom(r);
         return NULL;
     }
-    node->flags = RV_NODE_SRC;
-    node->src = r->src + start;
-    node->srclen = (uint32_t)len;
     if (!is_float && exact &&
         (mant <= (uint64_t)INT64_MAX || (neg && mant == (uint64_t)INT64_MAX + 1))) {
         node->u.i = neg ? (int64_t)(0 - mant) : (int64_t)mant;
@@ -656,6 +654,12 @@ static rv_node *read_number(reader *r)
     return node;
 }
 
+/* The bytes of a word: a literal must not run on into one ("nullx"), and
+ * a word that is no literal is named whole in the message. */
+static const unsigned char word_byte[256] = {
+    ['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1, ['_'] = 1,
+};
+
 /* true, false, null; anything else that starts with a letter is named. */
 static rv_node *read_literal(reader *r)
 {
@@ -673,23 +677,19 @@ static rv_node *read_literal(reader *r)
     else if (w[0] == 'f' && memcmp(w, "false", 5) == 0)
         type = RV_BOOL, len = 5;
     char c = w[len];  /* a NUL at the end */
-    if (len && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_')) {
-        rv_node *v = new_node(r, type);
+    if (len && !word_byte[(unsigned char)c]) {
+        /* With its text, so that a run of members as read can hold it. */
+        rv_node *v = new_node(r, type, r->src + i, (uint32_t)len);
         if (!v) {
             oom(r);
             return NULL;
         }
         v->u.b = b;
-        v->flags = RV_NODE_SRC;  /* so that a run of members as read can hold it */
-        v->src = r->src + i;
-        v->srclen = (uint32_t)len;
         r->i = i + len;
         return v;
     }
     size_t end = i;
-    while (end < n && end - i < 32 &&
-           ((r->w[end] >= 'a' && r->w[end] <= 'z') || (r->w[end] >= 'A' && r->w[end] <= 'Z') ||
-            is_digit(r->w[end]) || r->w[end] == '_'))
+    while (end < n && end - i < 32 && word_byte[(unsigned char)r->w[end]])
         end++;
     fail(r, i, "invalid literal '%.*s' (JSON has true, false and null; strings take double quotes)",
          (int)(end - i), r->src + i);
@@ -731,7 +731,7 @@ static bool open_container(reader *r, uint8_t type)
         r->fr = nf;
         r->capfr = ncap;
     }
-    rv_node *n = new_node(r, type);
+    rv_node *n = new_node(r, type, NULL, 0);
     if (!n)
         return oom(r);
     r->fr[r->nfr++] = (frame){ .node = n, .at = r->i, .base = r->npend };
@@ -879,13 +879,15 @@ static rv_node *close_container(reader *r)
 /* Reads the key of a member (the string at r->i, then ':') into a new
  * entry on the pending stack, which gets its value when that is read.
  * Inlined into its two callers: a call per key costs more than the key.
- * Compact text (as dstack posts it) has no blanks around the ':': that is
- * looked at first. */
+ * Compact text (as dstack posts it) has no blanks before the key or around
+ * the ':': the byte where they would be is looked at first. */
 static inline __attribute__((always_inline)) bool read_key(reader *r, const char *expected)
 {
-    skip_ws(r);
-    if (r->w[r->i] != '"')
-        return unexpected(r, r->i, expected);
+    if (r->w[r->i] != '"') {
+        skip_ws(r);
+        if (r->w[r->i] != '"')
+            return unexpected(r, r->i, expected);
+    }
     jstr key = {0};  /* set by read_string; zeroed for the compiler, which cannot see that */
     if (!read_string(r, &key, true))
         return false;
@@ -912,18 +914,15 @@ static rv_node *read_scalar(reader *r, char c)
         jstr t = {0};
         if (!read_string(r, &t, false))
             return NULL;
-        rv_node *v = new_node(r, RV_STRING);
+        bool spans = t.end - t.at <= UINT32_MAX;
+        rv_node *v = new_node(r, RV_STRING, spans ? r->src + t.at : NULL,
+                              spans ? (uint32_t)(t.end - t.at) : 0);
         if (!v) {
             oom(r);
             return NULL;
         }
         v->u.s = t.s;
         v->len = t.len;
-        if (t.end - t.at <= UINT32_MAX) {
-            v->flags = RV_NODE_SRC;
-            v->src = r->src + t.at;
-            v->srclen = (uint32_t)(t.end - t.at);
-        }
         return v;
     }
     if (c == '-' || is_digit(c))
