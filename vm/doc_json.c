@@ -231,14 +231,8 @@ static inline unsigned stops_in_16(const unsigned char *p)
 }
 #else
 /* Without SSE2 (x86-64 always has it), 8 bytes at a step in a word.
- * Bytes that end a run of plain string content: the closing quote, an
- * escape, a control character (an error) and every byte of a multi-byte
- * UTF-8 sequence (checked one sequence at a time). */
-static const unsigned char string_stop[256] = {
-    [0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
-};
-
-/* The string stops among the 8 bytes of x (little-endian: the first byte
+ *
+ * The string stops among the 8 bytes of x (little-endian: the first byte
  * is the lowest): a byte below 0x20, '"', '\\' or 0x80 and above gets its
  * high bit set in the result. These are the usual has-less/has-zero bit
  * tricks: a borrow can mark a byte above a real stop, never one below, so
@@ -477,8 +471,8 @@ static inline __attribute__((always_inline)) bool read_string(reader *r, jstr *t
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
                 i += (size_t)__builtin_ctzll(m) >> 3;
 #else
-                while (!string_stop[s[i]])
-                    i++;
+                while (s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
+                    i++;  /* big-endian: a borrow may mark an earlier byte */
 #endif
                 break;
             }
