@@ -31,6 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define DEFAULT_NESTING 512
 
@@ -54,13 +57,13 @@ typedef struct jstr {
 } jstr;
 
 /* An open container: the node (type set, storage filled at its close),
- * where its bracket is, where its values start on the pending stack, and
- * (objects) the key of the member whose value is being read. */
+ * where its bracket is, where its values start on the pending stack. The
+ * member of an object whose value is being read is the last on the
+ * pending stack: its key is put there when read, its value when done. */
 typedef struct frame {
     rv_node *node;
     size_t at;
     size_t base;
-    jstr key;
 } frame;
 
 typedef struct reader {
@@ -171,12 +174,14 @@ static inline bool is_digit(char c)
 }
 
 /* Every JSON whitespace byte is at most ' ' and every token starts above
- * it: one comparison settles the common case of no whitespace at all. */
+ * it: one comparison settles the common case of no whitespace at all. The
+ * cursor never passes the end, where the working copy has a NUL (SCAN_PAD),
+ * so the byte at r->i can always be read. */
 static inline void skip_ws(reader *r)
 {
     const char *w = r->w;
     size_t i = r->i, n = r->len;
-    if (i < n && (unsigned char)w[i] > ' ')
+    if ((unsigned char)w[i] > ' ')
         return;
     while (i < n && is_ws(w[i]))
         i++;
@@ -184,13 +189,19 @@ static inline void skip_ws(reader *r)
 }
 
 #define NODE_BLOCK 32
-/* Bytes after the text's copy and after each decoded key that key_hash may
- * read (never use). */
+/* Bytes after each decoded key that key_hash may read (never use). */
 #define KEY_PAD 8
+/* Zero bytes after the working copy of the text (its NUL included). The
+ * NUL at w[len] ends every scan that reaches the end (it is a string stop,
+ * not whitespace, no token's byte), so the hot loops read ahead without
+ * checking the length: a string scan loads 16 bytes from any place up to
+ * w[len], and a literal compares 5 bytes from any place before it. */
+#define SCAN_PAD 16
 
-/* Nodes come from the arena in blocks (a spec is mostly nodes), zeroed but
- * for the type: no src, no flags. */
-static inline rv_node *new_node(reader *r, uint8_t type)
+/* Nodes come from the arena in blocks (a spec is mostly nodes), written
+ * whole once: the type, the text it was read from (src, srclen: then
+ * flagged RV_NODE_SRC; NULL for none), the value part zero. */
+static inline rv_node *new_node(reader *r, uint8_t type, const char *src, uint32_t srclen)
 {
     if (!r->pool_left) {
         r->pool = ru_arena_alloc(r->a, NODE_BLOCK * sizeof *r->pool);
@@ -200,20 +211,28 @@ static inline rv_node *new_node(reader *r, uint8_t type)
     }
     rv_node *n = r->pool++;
     r->pool_left--;
-    *n = (rv_node){ .type = type };
+    *n = (rv_node){ .type = type, .flags = src ? RV_NODE_SRC : 0, .srclen = srclen, .src = src };
     return n;
 }
 
 /* ---- strings ---- */
 
-/* Bytes that end a run of plain string content: the closing quote, an
- * escape, a control character (an error) and every byte of a multi-byte
- * UTF-8 sequence (checked one sequence at a time). */
-static const unsigned char string_stop[256] = {
-    [0x00 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
-};
-
-/* The string stops among the 8 bytes of x (little-endian: the first byte
+#if defined(__SSE2__)
+/* The string stops among the 16 bytes at p, one bit each (the first byte
+ * is the lowest bit). A signed compare with 0x20 takes both the control
+ * characters and every byte of 0x80 and above (negative as signed). */
+static inline unsigned stops_in_16(const unsigned char *p)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+    __m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+    __m128i c = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+}
+#else
+/* Without SSE2 (x86-64 always has it), 8 bytes at a step in a word.
+ *
+ * The string stops among the 8 bytes of x (little-endian: the first byte
  * is the lowest): a byte below 0x20, '"', '\\' or 0x80 and above gets its
  * high bit set in the result. These are the usual has-less/has-zero bit
  * tricks: a borrow can mark a byte above a real stop, never one below, so
@@ -227,6 +246,7 @@ static inline uint64_t stops_in_word(uint64_t x)
     uint64_t zb = (b - ones) & ~b;
     return (lt20 | zq | zb | x) & high;
 }
+#endif
 
 static int hexval(unsigned char c)
 {
@@ -433,12 +453,17 @@ static inline __attribute__((always_inline)) bool read_string(reader *r, jstr *t
     size_t quote = r->i, i = quote + 1, n = r->len;
     bool escaped = false;
     for (;;) {
+        /* To the next stop; the NUL at s[n] is one (SCAN_PAD), so this
+         * needs no check of the length while i <= n. */
         for (;;) {
-            if (i + 8 > n) {
-                while (i < n && !string_stop[s[i]])
-                    i++;
+#if defined(__SSE2__)
+            unsigned m = stops_in_16(s + i);
+            if (m) {
+                i += (size_t)__builtin_ctz(m);
                 break;
             }
+            i += 16;
+#else
             uint64_t x;
             memcpy(&x, s + i, 8);
             uint64_t m = stops_in_word(x);
@@ -446,12 +471,13 @@ static inline __attribute__((always_inline)) bool read_string(reader *r, jstr *t
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
                 i += (size_t)__builtin_ctzll(m) >> 3;
 #else
-                while (!string_stop[s[i]])
-                    i++;
+                while (s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
+                    i++;  /* big-endian: a borrow may mark an earlier byte */
 #endif
                 break;
             }
             i += 8;
+#endif
         }
         if (i >= n)
             return fail(r, quote, "unterminated string");
@@ -527,12 +553,14 @@ static rv_node *read_number(reader *r)
     }
     /* mant takes up to 19 significant digits exactly (19 nines still fit
      * 64 bits); with more, the value is not exact here (slow path). The
-     * value is mant * 10^(scale + exponent). */
+     * value is mant * 10^(scale + exponent).
+     * The loops need no check of the length: the text ends in a NUL
+     * (SCAN_PAD), which is no digit. */
     uint64_t mant = 0;
     int sig = 0;
     long scale = 0;
     bool exact = true, is_float = false;
-    for (; i < n && is_digit(w[i]); i++) {
+    for (; is_digit(w[i]); i++) {
         if (sig < 19) {
             mant = mant * 10 + (uint64_t)(w[i] - '0');
             sig += mant != 0;
@@ -541,14 +569,14 @@ static rv_node *read_number(reader *r)
             scale++;
         }
     }
-    if (i < n && w[i] == '.') {
+    if (w[i] == '.') {
         is_float = true;
         i++;
         if (i >= n || !is_digit(w[i])) {
             fail(r, i - 1, "a number needs digits after its decimal point");
             return NULL;
         }
-        for (; i < n && is_digit(w[i]); i++) {
+        for (; is_digit(w[i]); i++) {
             if (sig < 19) {
                 mant = mant * 10 + (uint64_t)(w[i] - '0');
                 sig += mant != 0;
@@ -559,17 +587,17 @@ static rv_node *read_number(reader *r)
         }
     }
     long exp10 = 0;
-    if (i < n && (w[i] == 'e' || w[i] == 'E')) {
+    if (w[i] == 'e' || w[i] == 'E') {
         is_float = true;
         size_t e_at = i++;
         bool eneg = false;
-        if (i < n && (w[i] == '+' || w[i] == '-'))
+        if (w[i] == '+' || w[i] == '-')
             eneg = w[i++] == '-';
         if (i >= n || !is_digit(w[i])) {
             fail(r, e_at, "a number needs digits in its exponent");
             return NULL;
         }
-        for (; i < n && is_digit(w[i]); i++)
+        for (; is_digit(w[i]); i++)
             if (exp10 < 1000000)
                 exp10 = exp10 * 10 + (w[i] - '0');
         if (eneg)
@@ -581,14 +609,11 @@ static rv_node *read_number(reader *r)
         fail_st(r, RV_ELIMIT, start, "number longer than 4 GiB");
         return NULL;
     }
-    rv_node *node = new_node(r, RV_INT);
+    rv_node *node = new_node(r, RV_INT, r->src + start, (uint32_t)len);
     if (!node) {
         oom(r);
         return NULL;
     }
-    node->flags = RV_NODE_SRC;
-    node->src = r->src + start;
-    node->srclen = (uint32_t)len;
     if (!is_float && exact &&
         (mant <= (uint64_t)INT64_MAX || (neg && mant == (uint64_t)INT64_MAX + 1))) {
         node->u.i = neg ? (int64_t)(0 - mant) : (int64_t)mant;
@@ -623,6 +648,12 @@ static rv_node *read_number(reader *r)
     return node;
 }
 
+/* The bytes of a word: a literal must not run on into one ("nullx"), and
+ * a word that is no literal is named whole in the message. */
+static const unsigned char word_byte[256] = {
+    ['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1, ['_'] = 1,
+};
+
 /* true, false, null; anything else that starts with a letter is named. */
 static rv_node *read_literal(reader *r)
 {
@@ -630,30 +661,29 @@ static rv_node *read_literal(reader *r)
     const char *w = r->w + i;
     uint8_t type = RV_NULL;
     int b = 0;
-    if (n - i >= 4 && memcmp(w, "true", 4) == 0)
-        type = RV_BOOL, b = 1, len = 4;
-    else if (n - i >= 5 && memcmp(w, "false", 5) == 0)
-        type = RV_BOOL, len = 5;
-    else if (n - i >= 4 && memcmp(w, "null", 4) == 0)
+    /* By the first letter, null (the commonest) first. The text ends in a
+     * NUL and padding (SCAN_PAD), so 5 bytes from i < n can be read, and
+     * a word cut short by the end does not match. */
+    if (w[0] == 'n' && memcmp(w, "null", 4) == 0)
         len = 4;
-    char c = i + len < n ? w[len] : ' ';
-    if (len && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_')) {
-        rv_node *v = new_node(r, type);
+    else if (w[0] == 't' && memcmp(w, "true", 4) == 0)
+        type = RV_BOOL, b = 1, len = 4;
+    else if (w[0] == 'f' && memcmp(w, "false", 5) == 0)
+        type = RV_BOOL, len = 5;
+    char c = w[len];  /* a NUL at the end */
+    if (len && !word_byte[(unsigned char)c]) {
+        /* With its text, so that a run of members as read can hold it. */
+        rv_node *v = new_node(r, type, r->src + i, (uint32_t)len);
         if (!v) {
             oom(r);
             return NULL;
         }
         v->u.b = b;
-        v->flags = RV_NODE_SRC;  /* so that a run of members as read can hold it */
-        v->src = r->src + i;
-        v->srclen = (uint32_t)len;
         r->i = i + len;
         return v;
     }
     size_t end = i;
-    while (end < n && end - i < 32 &&
-           ((r->w[end] >= 'a' && r->w[end] <= 'z') || (r->w[end] >= 'A' && r->w[end] <= 'Z') ||
-            is_digit(r->w[end]) || r->w[end] == '_'))
+    while (end < n && end - i < 32 && word_byte[(unsigned char)r->w[end]])
         end++;
     fail(r, i, "invalid literal '%.*s' (JSON has true, false and null; strings take double quotes)",
          (int)(end - i), r->src + i);
@@ -662,28 +692,22 @@ static rv_node *read_literal(reader *r)
 
 /* ---- containers ---- */
 
-static bool push_pending(reader *r, const jstr *key, rv_node *v)
+/* A new entry on the pending stack (contents unset). */
+static inline pending *push_pending(reader *r)
 {
     if (r->npend == r->cappend) {
         size_t ncap = r->cappend ? r->cappend * 2 : 64;
         pending *np = ru_arena_alloc(r->a, ncap * sizeof *np);
-        if (!np)
-            return oom(r);
+        if (!np) {
+            oom(r);
+            return NULL;
+        }
         if (r->npend)
             memcpy(np, r->pend, r->npend * sizeof *np);
         r->pend = np;   /* the old stack stays in the arena until reset */
         r->cappend = ncap;
     }
-    pending *p = &r->pend[r->npend++];
-    if (key) {
-        uint32_t kesc = !key->escaped ? RV_KEY_PLAIN
-                        : key->end - key->at <= UINT32_MAX ? (uint32_t)(key->end - key->at) : 0;
-        p->m = (rv_member){ .key = key->s, .klen = key->len, .kesc = kesc, .value = v };
-        p->keyat = key->at;
-    } else {
-        p->m = (rv_member){ .value = v };
-    }
-    return true;
+    return &r->pend[r->npend++];
 }
 
 static bool open_container(reader *r, uint8_t type)
@@ -701,7 +725,7 @@ static bool open_container(reader *r, uint8_t type)
         r->fr = nf;
         r->capfr = ncap;
     }
-    rv_node *n = new_node(r, type);
+    rv_node *n = new_node(r, type, NULL, 0);
     if (!n)
         return oom(r);
     r->fr[r->nfr++] = (frame){ .node = n, .at = r->i, .base = r->npend };
@@ -846,19 +870,34 @@ static rv_node *close_container(reader *r)
     return n;
 }
 
-/* Reads the key of a member (the string at r->i, then ':') into f->key.
- * Inlined into its two callers: a call per key costs more than the key. */
-static inline __attribute__((always_inline)) bool read_key(reader *r, frame *f, const char *expected)
+/* Reads the key of a member (the string at r->i, then ':') into a new
+ * entry on the pending stack, which gets its value when that is read.
+ * Inlined into its two callers: a call per key costs more than the key.
+ * Compact text (as dstack posts it) has no blanks before the key or around
+ * the ':': the byte where they would be is looked at first. */
+static inline __attribute__((always_inline)) bool read_key(reader *r, const char *expected)
 {
-    skip_ws(r);
-    if (r->i >= r->len || r->w[r->i] != '"')
-        return unexpected(r, r->i, expected);
-    if (!read_string(r, &f->key, true))
+    if (r->w[r->i] != '"') {
+        skip_ws(r);
+        if (r->w[r->i] != '"')
+            return unexpected(r, r->i, expected);
+    }
+    jstr key = {0};  /* set by read_string; zeroed for the compiler, which cannot see that */
+    if (!read_string(r, &key, true))
         return false;
-    skip_ws(r);
-    if (r->i >= r->len || r->w[r->i] != ':')
-        return unexpected(r, r->i, "':' after the key");
+    if (r->w[r->i] != ':') {
+        skip_ws(r);
+        if (r->w[r->i] != ':')
+            return unexpected(r, r->i, "':' after the key");
+    }
     r->i++;
+    pending *p = push_pending(r);
+    if (!p)
+        return false;
+    uint32_t kesc = !key.escaped ? RV_KEY_PLAIN
+                    : key.end - key.at <= UINT32_MAX ? (uint32_t)(key.end - key.at) : 0;
+    p->m = (rv_member){ .key = key.s, .klen = key.len, .kesc = kesc };
+    p->keyat = key.at;
     return true;
 }
 
@@ -869,18 +908,15 @@ static rv_node *read_scalar(reader *r, char c)
         jstr t = {0};
         if (!read_string(r, &t, false))
             return NULL;
-        rv_node *v = new_node(r, RV_STRING);
+        bool spans = t.end - t.at <= UINT32_MAX;
+        rv_node *v = new_node(r, RV_STRING, spans ? r->src + t.at : NULL,
+                              spans ? (uint32_t)(t.end - t.at) : 0);
         if (!v) {
             oom(r);
             return NULL;
         }
         v->u.s = t.s;
         v->len = t.len;
-        if (t.end - t.at <= UINT32_MAX) {
-            v->flags = RV_NODE_SRC;
-            v->src = r->src + t.at;
-            v->srclen = (uint32_t)(t.end - t.at);
-        }
         return v;
     }
     if (c == '-' || is_digit(c))
@@ -908,11 +944,11 @@ static rv_node *read_document(reader *r)
             if (!open_container(r, c == '{' ? RV_OBJECT : RV_ARRAY))
                 return NULL;
             skip_ws(r);
-            if (r->i < r->len && r->w[r->i] == (c == '{' ? '}' : ']')) {
+            if (r->w[r->i] == (c == '{' ? '}' : ']')) {
                 v = close_container(r);
                 if (!v)
                     return NULL;
-            } else if (c == '[' || read_key(r, &r->fr[r->nfr - 1], "a key (a string in double quotes) or '}'")) {
+            } else if (c == '[' || read_key(r, "a key (a string in double quotes) or '}'")) {
                 continue;  /* the first value */
             } else {
                 return NULL;
@@ -930,16 +966,23 @@ static rv_node *read_document(reader *r)
                 return v;
             frame *f = &r->fr[r->nfr - 1];
             bool obj = f->node->type == RV_OBJECT;
-            if (!push_pending(r, obj ? &f->key : NULL, v))
-                return NULL;
-            skip_ws(r);
-            if (r->i < r->len && r->w[r->i] == ',') {
+            if (obj) {
+                r->pend[r->npend - 1].m.value = v;  /* its key is there */
+            } else {
+                pending *p = push_pending(r);
+                if (!p)
+                    return NULL;
+                p->m = (rv_member){ .value = v };
+            }
+            if (r->w[r->i] != ',')
+                skip_ws(r);  /* compact text has none: look first */
+            if (r->w[r->i] == ',') {
                 r->i++;
-                if (obj && !read_key(r, f, "a key (a string in double quotes) after ','"))
+                if (obj && !read_key(r, "a key (a string in double quotes) after ','"))
                     return NULL;
                 break;  /* the next value */
             }
-            if (r->i < r->len && r->w[r->i] == (obj ? '}' : ']')) {
+            if (r->w[r->i] == (obj ? '}' : ']')) {
                 v = close_container(r);
                 if (!v)
                     return NULL;
@@ -956,13 +999,13 @@ rv_node *rv_json_parse(ru_arena *a, const char *text, size_t len, uint32_t max_n
 {
     if (max_nesting == 0)
         max_nesting = DEFAULT_NESTING;
-    if (len > (SIZE_MAX - 2 - KEY_PAD) / 2) {
+    if (len > (SIZE_MAX - 2 - SCAN_PAD) / 2) {
         rv_set_error(err, RV_ELIMIT, "JSON text too large");
         return NULL;
     }
     reader r = { .a = a, .len = len, .max_nesting = max_nesting, .err = err };
     /* The text as it came in, then the working copy with its padding. */
-    char *copies = ru_arena_alloc(a, 2 * (len + 1) + KEY_PAD);
+    char *copies = ru_arena_alloc(a, 2 * (len + 1) + SCAN_PAD);
     if (!copies) {
         oom(&r);
         return NULL;
@@ -970,7 +1013,7 @@ rv_node *rv_json_parse(ru_arena *a, const char *text, size_t len, uint32_t max_n
     memcpy(copies, text, len);
     copies[len] = '\0';
     memcpy(copies + len + 1, text, len);
-    memset(copies + 2 * len + 1, 0, 1 + KEY_PAD);
+    memset(copies + 2 * len + 1, 0, 1 + SCAN_PAD);
     r.src = copies;
     r.w = copies + len + 1;
 

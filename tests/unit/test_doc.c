@@ -862,6 +862,67 @@ static void test_json_strict_refusals(void **state)
     }
 }
 
+/* The reader scans strings many bytes at a step and reads ahead of the
+ * cursor without checking the length (the text's copy ends in a NUL and
+ * padding): every kind of stop, at every place of a scan's window, is
+ * found where it is, and every cut of a document is refused, not read
+ * past its end. */
+static void test_json_scan_windows(void **state)
+{
+    fixture *f = *state;
+    char text[128], want[200];
+    for (size_t at = 0; at < 40; at++) {
+        char plain[48];
+        memset(plain, 'a', 40);
+        /* a plain run of every length, alone and as a key */
+        snprintf(text, sizeof text, "{\"%.*s\":\"%.*s\"}", (int)at, plain, (int)at, plain);
+        rv_node *n = must_json(f, text);
+        assert_int_equal(n->u.members[0].klen, at);
+        assert_int_equal(n->u.members[0].value->len, at);
+        /* a character of two bytes, an escape: read, at any place */
+        snprintf(text, sizeof text, "[\"%.*s\xc3\xa9%.*s\", \"%.*s\\n%.*s\"]", (int)at, plain,
+                 (int)(39 - at), plain, (int)at, plain, (int)(39 - at), plain);
+        n = must_json(f, text);
+        assert_int_equal(n->u.items[0]->len, 41);
+        assert_memory_equal(n->u.items[0]->u.s + at, "\xc3\xa9", 2);
+        assert_int_equal(n->u.items[1]->len, 40);
+        assert_int_equal(n->u.items[1]->u.s[at], '\n');
+        /* a control character, a Latin-1 byte (an 'a' after it): refused where they are */
+        static const struct { char byte; const char *message; } bad[] = {
+            {'\x01', "control character 0x01 in a string: write it as an escape (\\n, \\t, \\u00XX)"},
+            {'\xe9', "invalid UTF-8: byte 0xE9 starts a 3-byte sequence, but byte 0x61 follows (is the "
+                     "text Latin-1 rather than UTF-8?)"},
+        };
+        for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+            snprintf(text, sizeof text, "[\"%.*s%c%.*s\"]", (int)at, plain, bad[k].byte, (int)(40 - at),
+                     plain);
+            memset(&f->err, 0, sizeof f->err);
+            assert_null(rv_json_parse(&f->a, text, strlen(text), 512, &f->err));
+            snprintf(want, sizeof want, "invalid JSON: %s", bad[k].message);
+            assert_int_equal(f->err.status, RV_EPARSE);
+            assert_string_equal(f->err.message, want);
+            assert_int_equal(f->err.line, 1);
+            assert_int_equal(f->err.column, 3 + at);
+        }
+    }
+    /* every cut of a document, in a buffer of exactly its size */
+    const char *doc = "{\"a\":[1,-2.5e3,\"x\\u00e9y\",true,false,null,{}],\"bb\":{\"c\":\"dddddddddddddddddddd\"}}";
+    size_t len = strlen(doc);
+    must_json(f, doc);
+    for (size_t cut = 0; cut < len; cut++) {
+        char *piece = malloc(cut ? cut : 1);
+        assert_non_null(piece);
+        memcpy(piece, doc, cut);
+        memset(&f->err, 0, sizeof f->err);
+        if (rv_json_parse(&f->a, piece, cut, 512, &f->err))
+            fail_msg("the first %zu bytes accepted", cut);
+        assert_int_equal(f->err.status, RV_EPARSE);
+        assert_int_equal(f->err.line, 1);
+        assert_true(f->err.column >= 1 && f->err.column <= cut + 1);
+        free(piece);
+    }
+}
+
 /* Everything RFC 8259 and UTF-8 allow is read, with the right values. */
 static void test_json_strict_accepts(void **state)
 {
@@ -1339,6 +1400,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_json_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_strict_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_strict_accepts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_scan_windows, setup, teardown),
         cmocka_unit_test(test_json_verbatim),
         cmocka_unit_test_setup_teardown(test_json_verbatim_runs, setup, teardown),
         cmocka_unit_test(test_json_escaper),
