@@ -312,52 +312,91 @@ static bool type_fits_kind(const char *type, const char *kind)
     return strcmp(type, kind) == 0;
 }
 
-/* Finds, below doc (a configuration as written; at most depth levels), a
- * `resources` mapping whose cpu, memory, gpu or disk is written as dstack's
- * shorthand (a string or a number: `gpu: H100:8`, `disk: 200GB`) rather
- * than the object dstack's client sends after expanding it, or a replica
- * range written as text; its path goes into where. */
-static bool find_shorthand(const rv_doc *doc, ru_buf *where, int depth)
+static const rv_doc *conf_of(const rv_doc *spec)
+{
+    return rv_doc_get(spec, "configuration");
+}
+
+/* The shorthands of a configuration as written: what dstack's client
+ * expands before sending (every body it sends has objects there), so a
+ * policy reading their fields sees a string or a number instead. */
+typedef struct shorthands {
+    ru_buf paths;     /* ", "-separated, each from "configuration" */
+    size_t n;
+} shorthands;
+
+static bool is_scalar(const rv_doc *v)
+{
+    rv_doc_type t = v ? rv_doc_kind(v) : RV_NULL;
+    return t == RV_STRING || t == RV_INT || t == RV_FLOAT;
+}
+
+static void shorthand_at(shorthands *sh, const ru_buf *where, const char *tail)
+{
+    if (sh->n++ < 6)
+        ru_buf_printf(&sh->paths, "%sconfiguration%.*s%s", sh->n > 1 ? ", " : "", (int)where->len,
+                      where->data ? where->data : "", tail);
+}
+
+/* A `resources` mapping: cpu, memory, gpu and disk as text or a number
+ * (`gpu: H100:8`, `disk: 200GB`), or their ranges so (`gpu: {count: 8}`,
+ * `count: 2..8`, `disk: {size: 100GB..}`). */
+static void resources_shorthands(const rv_doc *res, const ru_buf *where, shorthands *sh)
 {
     static const char *const fields[] = {"cpu", "memory", "gpu", "disk"};
+    static const char *const ranges[] = {"count", "size", "memory", "total_memory"};
+    char tail[64];
+    for (size_t f = 0; f < sizeof fields / sizeof *fields; f++) {
+        const rv_doc *v = rv_doc_get(res, fields[f]);
+        if (is_scalar(v)) {
+            snprintf(tail, sizeof tail, ".resources.%s", fields[f]);
+            shorthand_at(sh, where, tail);
+            continue;
+        }
+        if (!v || rv_doc_kind(v) != RV_OBJECT)
+            continue;
+        for (size_t r = 0; r < sizeof ranges / sizeof *ranges; r++)
+            if (is_scalar(rv_doc_get(v, ranges[r]))) {
+                snprintf(tail, sizeof tail, ".resources.%s.%s", fields[f], ranges[r]);
+                shorthand_at(sh, where, tail);
+            }
+    }
+}
+
+/* Collects, below doc (at most depth levels; where: its path, without
+ * "configuration"), every shorthand: those of each `resources` mapping,
+ * and a replica range written as text (`replicas: 1..4`, a group's
+ * `count: 1..2`). */
+static void find_shorthands(const rv_doc *doc, ru_buf *where, int depth, shorthands *sh)
+{
     size_t mark = where->len;
     if (depth <= 0 || !doc)
-        return false;
+        return;
     if (rv_doc_kind(doc) == RV_ARRAY) {
         for (size_t i = 0; i < rv_doc_len(doc); i++) {
             ru_buf_printf(where, "[%zu]", i);
-            if (find_shorthand(rv_doc_item(doc, i), where, depth - 1))
-                return true;
+            find_shorthands(rv_doc_item(doc, i), where, depth - 1, sh);
             where->len = mark;
         }
-        return false;
+        return;
     }
     if (rv_doc_kind(doc) != RV_OBJECT)
-        return false;
+        return;
     const rv_doc *res = rv_doc_get(doc, "resources");
     if (res && rv_doc_kind(res) == RV_OBJECT)
-        for (size_t f = 0; f < sizeof fields / sizeof *fields; f++) {
-            const rv_doc *v = rv_doc_get(res, fields[f]);
-            rv_doc_type t = v ? rv_doc_kind(v) : RV_NULL;
-            if (t == RV_STRING || t == RV_INT || t == RV_FLOAT) {
-                ru_buf_printf(where, ".resources.%s", fields[f]);
-                return true;
-            }
-        }
+        resources_shorthands(res, where, sh);
     for (size_t i = 0; i < rv_doc_len(doc); i++) {
         const char *key = rv_doc_key(doc, i);
         if (strcmp(key, "resources") == 0)
             continue;
         ru_buf_printf(where, ".%s", key);
-        /* A range written as text (`replicas: 1..4`, a group's `count: 1..2`). */
         if ((strcmp(key, "replicas") == 0 || strcmp(key, "count") == 0) &&
             rv_doc_kind(rv_doc_value(doc, i)) == RV_STRING)
-            return true;
-        if (find_shorthand(rv_doc_value(doc, i), where, depth - 1))
-            return true;
+            shorthand_at(sh, where, "");
+        else
+            find_shorthands(rv_doc_value(doc, i), where, depth - 1, sh);
         where->len = mark;
     }
-    return false;
 }
 
 /* A dstack spec carries the configuration under "configuration", with a
@@ -402,16 +441,21 @@ static bool dstack_shape(const char *path, rv_doc **spec, rv_vm *vm, const apply
          * read fields (gpu-limits reads resources.gpu.count): they may
          * allow here what rulesd, given the expanded request, rejects. */
         ru_buf where;
+        shorthands sh = {.n = 0};
         ru_buf_init(&where, NULL, NULL);
-        if (find_shorthand(outer, &where, 8) && !where.oom) {
-            ru_buf_terminate(&where);
-            fprintf(stderr, "rulec: warning: %s writes %s as dstack's shorthand, which dstack's client "
-                            "expands into an object before sending: policies that read its fields (such "
-                            "as resources.gpu.count) do not see them here, so this decision may differ "
-                            "from rulesd's; judge the request body dstack sends (--request) to be exact\n",
-                    path, where.data + 1);  /* past the leading '.' */
+        ru_buf_init(&sh.paths, NULL, NULL);
+        find_shorthands(conf_of(outer), &where, 8, &sh);
+        if (sh.n && !where.oom && !sh.paths.oom) {
+            ru_buf_terminate(&sh.paths);
+            fprintf(stderr, "rulec: warning: %s writes %s%s as dstack's shorthand, which dstack's client "
+                            "expands into objects ({min, max} ranges) before sending: policies that read "
+                            "those fields (GPU, CPU, memory, disk or replica limits) do not see them here, "
+                            "so this decision may differ from rulesd's; judge the request body dstack "
+                            "sends (--request) to be exact\n",
+                    path, sh.paths.data, sh.n > 6 ? " and more" : "");
         }
         ru_buf_free(&where);
+        ru_buf_free(&sh.paths);
         *spec = outer;
         *wrapped = true;
         return true;

@@ -1,0 +1,1 @@
+apply rules/ tests/golden/apply/inputs/shorthand_fields.dstack.yml --kind run --user intern-bob
