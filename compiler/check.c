@@ -75,6 +75,8 @@ typedef struct checker {
         rc_loc loc;
     } ended[MAX_ENDED];
     size_t nended;
+    bool in_template;        /* checking a message template's {...} */
+    bool target_named;       /* the header names the target */
     /* The statements of the block being checked (for sibling lookups). */
     const rc_stmt *block;
 } checker;
@@ -380,6 +382,13 @@ static bool path_shapes(checker *c, const rc_expr *e, rc_shape *out, bool report
                       hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
                 ru_buf_free(&where);
                 return false;
+            } else if (report && q && q->u.quant.q == RC_Q_SUM) {
+                error(c, g->loc, "'%s' is the variable of the sum at %d:%d, which ends with its "
+                      "term: it names nothing after it", g->key, q->loc.first_line, q->loc.first_column);
+            } else if (report && q && !c->in_template) {
+                error(c, g->loc, "'%s' is the variable of the quantifier at %d:%d, which ends with "
+                      "its condition: it names nothing after it", g->key, q->loc.first_line,
+                      q->loc.first_column);
             } else if (report && q) {
                 error(c, g->loc, "'%s' is the variable of the quantifier at %d:%d, which ends with "
                       "its condition; a message names the element it stopped at only when the "
@@ -1452,7 +1461,9 @@ static void split_template(checker *c, rc_stmt *s)
         }
         ru_buf_free(&ex);
         if (x) {
+            c->in_template = true;
             check_expr(c, x);
+            c->in_template = false;
             if (np < 256)
                 parts[np++] = x;
         } else {
@@ -1748,6 +1759,7 @@ static void resolve_target(checker *c, const rc_header *h)
                        : c->env && c->env->default_target ? c->env->default_target
                        : RC_DEFAULT_TARGET;
     c->target = rc_target_find(name);
+    c->target_named = h && h->target;
     c->request = rc_shape_any();
     const rv_node *req = c->target && c->env && c->env->schemas
                              ? rc_request_schema_of(c->env->schemas, c->target)
@@ -1781,11 +1793,16 @@ static void enter_block(checker *c, const rc_on *on)
             wanted[nwanted++] = kn->name;
         char why[400];
         if (strcmp(kn->name, "*") != 0 && !rc_target_has_kind(c->target->name, kn->name, why, sizeof why)) {
-            /* A kind of another target: most likely the header lacks it. */
+            /* A kind of another target, in a block of that target's kinds
+             * only, and no target in the header: most likely it lacks one. */
             const char *other = rc_request_target("any", kn->name);
-            if (other && strcmp(other, c->target->name) != 0)
-                error(c, kn->loc, "%s; '%s' is a kind of target %s: name it in the header "
-                      "(policy \"%s\" target %s;)", why, kn->name, other, c->out->name, other);
+            bool mixed = false;
+            for (size_t j = 0; j < on->nkinds; j++)
+                mixed |= strcmp(on->kinds[j].name, "*") != 0 &&
+                         rc_target_has_kind(c->target->name, on->kinds[j].name, NULL, 0);
+            if (other && strcmp(other, c->target->name) != 0 && !c->target_named && !mixed)
+                error(c, kn->loc, "%s; '%s' is a kind of target %s: add 'target %s' to the policy's "
+                      "header", why, kn->name, other, other);
             else
                 error(c, kn->loc, "%s", why);  /* names the target's kinds and the closest */
         }

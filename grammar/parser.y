@@ -1073,8 +1073,8 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, rc_p
     unclosed_note(p, tok, loc, raw_in);
     const rc_loc *q = &p->brace_string_quote;
     if (q->first_line && q->last_line == loc->first_line && q->last_column == loc->first_column)
-        rc_diag(p->diags, RC_NOTE, p->src, *q, "this '\"' ends the string inside one of its '{...}'; "
-                "write a quote there as \\\" (\"{a[\\\"key\\\"]}\")");
+        rc_diag(p->diags, RC_NOTE, p->src, *q, "this '\"' ends the string, after a '{' it left open; "
+                "to put a quote in a string, write \\\" (\"{a[\\\"key\\\"]}\")");
     return 0;
 }
 

@@ -148,11 +148,12 @@ static int parse_simple(int argc, char **argv, const char *usage, const char *sh
 static const struct option help_only[] = {
     {"target", required_argument, NULL, OPT_TARGET}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
 
-static void print_summary(const rc_report *r)
+static void print_summary(const rc_report *r, bool strict)
 {
     int e = rc_report_errors(r), w = rc_report_warnings(r);
     if (e || w)
-        fprintf(stderr, "%d error%s, %d warning%s\n", e, e == 1 ? "" : "s", w, w == 1 ? "" : "s");
+        fprintf(stderr, "%d error%s, %d warning%s%s\n", e, e == 1 ? "" : "s", w, w == 1 ? "" : "s",
+                strict && w ? " (--strict: warnings fail the check)" : "");
 }
 
 int cli_check(int argc, char **argv)
@@ -191,7 +192,7 @@ int cli_check(int argc, char **argv)
     }
     if (so.format == CLI_DIAG_TEXT) {
         cli_print_report(report);
-        print_summary(report);
+        print_summary(report, so.strict);
     } else if (!cli_diag_write(report, so.format, stdout)) {
         /* Out of memory or a failed write: the document is missing or cut
          * short, so the run cannot say whether the policies are clean. */
@@ -229,7 +230,7 @@ int cli_compile(int argc, char **argv)
     int rc = cli_load(argv + first, argc - first, RC_BUNDLE, so.target, &prog, &report);
     if (rc != 0)
         return rc;
-    print_summary(report);
+    print_summary(report, so.strict);
     size_t size;
     const void *bundle = rc_report_bundle(report, &size);
     ru_buf signed_bundle = {0};

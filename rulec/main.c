@@ -24,7 +24,7 @@ static const char usage_text[] =
     "usage: rulec <command> [options]\n"
     "\n"
     "commands:\n"
-    "  check POLICY... [--format text|json|sarif]\n"
+    "  check POLICY... [--format text|json|sarif] [--strict]\n"
     "                                     check policies, print every diagnostic\n"
     "  compile POLICY... -o BUNDLE.rbc [--sign KEY [--revision R]]\n"
     "                                     compile policies into one bytecode bundle,\n"

@@ -12,8 +12,8 @@ Where the library comes from, first match wins:
   1. $PYRULES_LIBRULEC, a path to the library file (nothing else is tried:
      an explicit choice that fails is an error, never a silent fallback);
   2. the build of the repository this package sits in
-     (<repo>/build/librulec.so.MAJOR, when python/pyrules is inside it);
-  3. the dynamic linker's own search (librulec.so.MAJOR: LD_LIBRARY_PATH,
+     (<repo>/build/librulec.so.<ABI>, when python/pyrules is inside it);
+  3. the dynamic linker's own search (librulec.so.<ABI>: LD_LIBRARY_PATH,
      the ldconfig cache, ctypes.util.find_library("rulec"));
   4. the usual install directories (<sys.prefix>/lib, /usr/local/lib,
      /usr/lib), for a `make install` not followed by ldconfig.
