@@ -312,11 +312,6 @@ static bool type_fits_kind(const char *type, const char *kind)
     return strcmp(type, kind) == 0;
 }
 
-static const rv_doc *conf_of(const rv_doc *spec)
-{
-    return rv_doc_get(spec, "configuration");
-}
-
 /* The shorthands of a configuration as written: what dstack's client
  * expands before sending (every body it sends has objects there), so a
  * policy reading their fields sees a string or a number instead. */
@@ -444,7 +439,7 @@ static bool dstack_shape(const char *path, rv_doc **spec, rv_vm *vm, const apply
         shorthands sh = {.n = 0};
         ru_buf_init(&where, NULL, NULL);
         ru_buf_init(&sh.paths, NULL, NULL);
-        find_shorthands(conf_of(outer), &where, 8, &sh);
+        find_shorthands(*spec, &where, 8, &sh);  /* the configuration, not yet wrapped */
         if (sh.n && !where.oom && !sh.paths.oom) {
             ru_buf_terminate(&sh.paths);
             fprintf(stderr, "rulec: warning: %s writes %s%s as dstack's shorthand, which dstack's client "
