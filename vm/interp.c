@@ -1930,11 +1930,14 @@ rv_status rv_interp_eval(rv_vm *vm, const rv_program *prog, const rv_request *re
             req, {NULL}};
     uint64_t budget = vm->cfg.instruction_budget;
     const rv_kind_list *run = rv_program_kind_list(prog, kind);
+    /* Another protocol's policy does not judge this request, even `on *`. */
+    bool by_target = req && req->target;
+    const char *target = by_target ? rv_program_target(prog, req->target) : NULL;
     for (uint32_t r = 0; r < run->n; r++) {
         uint32_t k = run->policies[r];
         const rv_policy *p = prog->policies[k];
-        if (!rv_policy_runs_for(p, req ? req->target : NULL))
-            continue;  /* another protocol's policy: its `on *` is not ours */
+        if (by_target && !p->judges_all && p->target != target)
+            continue;
         e.pol = p;
         e.pol_index = k;
         rv_status st = run_policy(&e, &budget);

@@ -819,6 +819,25 @@ static bool apply_set_rules(loader *l, const rv_blob *blobs)
     return true;
 }
 
+/* Interns the policies' targets (program.h: rv_program.targets). */
+static bool index_targets(loader *l)
+{
+    rv_program *prog = l->prog;
+    prog->targets = zalloc(l, prog->npolicies ? prog->npolicies : 1, sizeof *prog->targets);
+    if (!prog->targets)
+        return oom(l);
+    for (uint32_t i = 0; i < prog->npolicies; i++) {
+        rv_policy *p = prog->policies[i];
+        const char *known = rv_program_target(prog, p->target);
+        if (known)
+            p->target = known;
+        else
+            prog->targets[prog->ntargets++] = p->target;
+        p->judges_all = strcmp(p->target, RV_TARGET_ANY) == 0;
+    }
+    return true;
+}
+
 /* The digests of the set as it will run (digest.c), once its order is
  * fixed. */
 static bool digest_program(loader *l)
@@ -873,7 +892,7 @@ static bool load_all(loader *l, const rv_blob *blobs, size_t n)
             return fail(l, "%zu bytes after the last policy", left(l));
     }
     l->pidx = -1;
-    return apply_set_rules(l, blobs) && index_program(l) && digest_program(l);
+    return apply_set_rules(l, blobs) && index_program(l) && index_targets(l) && digest_program(l);
 }
 
 const rv_kind_list *rv_program_kind_list(const rv_program *prog, const char *kind)
@@ -1223,10 +1242,14 @@ void rv_program_policy(const rv_program *prog, size_t i, rv_policy_info *info)
     info->target = p->target;
 }
 
-bool rv_policy_runs_for(const rv_policy *p, const char *target)
+const char *rv_program_target(const rv_program *prog, const char *target)
 {
-    return !target || strcmp(p->target, RV_TARGET_ANY) == 0 || strcmp(p->target, target) == 0;
+    for (uint32_t i = 0; i < prog->ntargets; i++)
+        if (strcmp(prog->targets[i], target) == 0)
+            return prog->targets[i];
+    return NULL;
 }
+
 
 const char *rv_program_digest(const rv_program *prog)
 {

@@ -104,7 +104,9 @@ typedef struct rv_policy {
     uint32_t checksum;
     uint32_t nkinds;
     const char **kinds;
-    const char *target;  /* whose requests it judges (rv_policy_runs_for) */
+    const char *target;  /* whose requests it judges; after loading, one of
+                          * rv_program.targets (equal names, one pointer) */
+    bool judges_all;     /* its target is RV_TARGET_ANY */
     uint32_t nconsts;
     rv_node **consts;
     uint32_t nparams;
@@ -141,6 +143,11 @@ struct rv_program {
     uint32_t nkinds;
     rv_kind_list *kinds;   /* sorted by kind name, for binary search */
     rv_kind_list any_kind; /* for kinds no policy names: the "on *" ones */
+    /* The distinct targets of the policies, each policy's target pointing
+     * at its entry: a request's target is found here once per decision,
+     * then each policy is one pointer comparison (rv_program_target). */
+    uint32_t ntargets;
+    const char **targets;
     uint32_t nsegs;        /* distinct rv_seg.slot numbers in all policies */
     /* Set by the first rv_vm_eval (which sees the program as const, and may
      * run on any thread): from then on rv_program_set_param refuses. A
@@ -163,9 +170,10 @@ bool rv_number_segments(rv_program *prog);
 /* The run list for a kind (never NULL). */
 const rv_kind_list *rv_program_kind_list(const rv_program *prog, const char *kind);
 
-/* Whether p judges a request of target (rv_request.target): a NULL target
- * (the host did not say) and a policy of target "any" match every one. */
-bool rv_policy_runs_for(const rv_policy *p, const char *target);
+/* The program's own pointer for a request's target (rv_request.target),
+ * NULL when no policy has it. A policy judges the request when the host
+ * named no target, when it judges_all, or when its target is that pointer. */
+const char *rv_program_target(const rv_program *prog, const char *target);
 
 /* Serializes policies (filled in by the compiler: every field but checksum,
  * max_stack and regex code) as one bundle, in the given order. */
