@@ -210,6 +210,28 @@ static bool parse_opts(int argc, char **argv, apply_opts *o)
     return true;
 }
 
+bool cli_parse_spec(rv_vm *vm, const char *path, const char *text, size_t len, rv_format *in,
+                    rv_doc **spec)
+{
+    rv_error err;
+    rv_format format = cli_spec_format(path, text, len);
+    if (in)
+        *in = format;
+    if (rv_vm_parse(vm, text, len, format, spec, &err) != RV_OK) {
+        if (err.line)
+            fprintf(stderr, "rulec: %s:%lu:%lu: %s\n", path, err.line, err.column, err.message);
+        else
+            fprintf(stderr, "rulec: %s: %s\n", path, err.message);
+        return false;
+    }
+    if (rv_doc_kind(*spec) != RV_OBJECT) {
+        fprintf(stderr, "rulec: %s: the spec must be a %s object\n", path,
+                format == RV_JSON ? "JSON" : "YAML mapping");
+        return false;
+    }
+    return true;
+}
+
 rv_format cli_spec_format(const char *path, const char *text, size_t len)
 {
     size_t n = strlen(path);
@@ -478,23 +500,14 @@ static int apply_spec(rv_program *prog, const apply_opts *o)
     int rc = EXIT_TROUBLE;
     ru_scrub sc;
     ru_scrub_init(&sc, NULL, NULL);
-    rv_format in = cli_spec_format(path, text, len);
+    rv_format in;
     rv_doc *spec;
     rv_error err;
     rv_decision d;
     rv_request req = {.kind = o->kind, .user = o->user, .project = o->project,
                       .target = rc_request_target(o->target, o->kind)};
-    if (rv_vm_parse(vm, text, len, in, &spec, &err) != RV_OK) {
-        if (err.line)
-            fprintf(stderr, "rulec: %s:%lu:%lu: %s\n", path, err.line, err.column, err.message);
-        else
-            fprintf(stderr, "rulec: %s: %s\n", path, err.message);
+    if (!cli_parse_spec(vm, path, text, len, &in, &spec))
         goto done;
-    }
-    if (rv_doc_kind(spec) != RV_OBJECT) {
-        fprintf(stderr, "rulec: %s: the spec must be a %s object\n", path, in == RV_JSON ? "JSON" : "YAML mapping");
-        goto done;
-    }
     bool wrapped = false;
     if (rv_doc_len(spec) == 3 && rv_doc_get(spec, "spec") && rv_doc_get(spec, "user") &&
         rv_doc_get(spec, "project"))

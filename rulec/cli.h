@@ -66,6 +66,12 @@ const char *cli_bad_option(char **argv, int c, char *buf, size_t size);
  * its first non-blank byte ('{' or '[': JSON). */
 rv_format cli_spec_format(const char *path, const char *text, size_t len);
 
+/* Reads the spec text (its format: cli_spec_format, stored in *in unless
+ * in is NULL) into vm; it must be an object. false when it cannot be, the reason printed with the file and,
+ * where known, the line and column. */
+bool cli_parse_spec(rv_vm *vm, const char *path, const char *text, size_t len, rv_format *in,
+                    rv_doc **spec);
+
 /* Parses a positive byte count; false (with a message naming option) when
  * text is not one. */
 bool cli_parse_size(const char *option, const char *text, size_t *out);

@@ -153,22 +153,11 @@ static int evaluate(rv_program *prog, const char *spec_path, const rv_request *r
         return EXIT_TROUBLE;
     }
     int rc = EXIT_TROUBLE;
-    rv_format in = cli_spec_format(spec_path, text, len);
     rv_doc *spec;
     rv_error err;
     rv_decision d;
-    if (rv_vm_parse(vm, text, len, in, &spec, &err) != RV_OK) {
-        if (err.line)
-            fprintf(stderr, "rulec: %s:%lu:%lu: %s\n", spec_path, err.line, err.column, err.message);
-        else
-            fprintf(stderr, "rulec: %s: %s\n", spec_path, err.message);
+    if (!cli_parse_spec(vm, spec_path, text, len, NULL, &spec))
         goto done;
-    }
-    if (rv_doc_kind(spec) != RV_OBJECT) {
-        fprintf(stderr, "rulec: %s: the spec must be a %s object\n", spec_path,
-                in == RV_JSON ? "JSON" : "YAML mapping");
-        goto done;
-    }
     if (rv_vm_eval(vm, prog, req, spec, &d, &err) != RV_OK) {
         /* "eval:3: cannot apply ..." : the line is the expression's. */
         const char *m = err.message;
